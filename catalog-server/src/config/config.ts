@@ -1,0 +1,48 @@
+// Server configuration: read from the environment once, validated, and passed around as a typed
+// object. Nothing else in the server reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  /** PostgreSQL to use. When unset, the server starts an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: z.string().url().optional(),
+  /** Root of the server's local state (embedded PostgreSQL data). */
+  dataDir: z.string().min(1),
+  embeddedPgPort: z.coerce.number().int().min(1).max(65535),
+  host: z.string().min(1),
+  graphqlPort: z.coerce.number().int().min(0).max(65535),
+  grpcPort: z.coerce.number().int().min(0).max(65535),
+  /** How often agents beat, and after how many missed beats an agent is offline. */
+  heartbeatIntervalMs: z.coerce.number().int().min(100),
+  heartbeatMissesBeforeOffline: z.coerce.number().int().min(1),
+  /** Upper bound on any catalog query. */
+  statementTimeoutMs: z.coerce.number().int().min(100),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+});
+
+export type ServerConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = schema.safeParse({
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.FERRITE_DATA_DIR ?? '.ferrite/server'),
+    embeddedPgPort: env.FERRITE_EMBEDDED_PG_PORT ?? 54329,
+    host: env.FERRITE_HOST ?? '0.0.0.0',
+    graphqlPort: env.FERRITE_GRAPHQL_PORT ?? env.PORT ?? 4000,
+    grpcPort: env.FERRITE_GRPC_PORT ?? 50051,
+    heartbeatIntervalMs: env.FERRITE_HEARTBEAT_INTERVAL_MS ?? 5000,
+    heartbeatMissesBeforeOffline: env.FERRITE_HEARTBEAT_MISSES ?? 3,
+    statementTimeoutMs: env.FERRITE_STATEMENT_TIMEOUT_MS ?? 15000,
+    logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid server configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Nest injection token for the ServerConfig object. */
+export const SERVER_CONFIG = Symbol('SERVER_CONFIG');

@@ -1,0 +1,45 @@
+// The contract between the files module (file index: ingest, search, restore selection, runs) and
+// the rest of the server (jobs, agents). Other modules use FilesService through these types only.
+import type { FileRecord, RestoreItem, RestoreTape } from '@ferrite/proto';
+
+export interface IngestBatchInput {
+  jobId: string;
+  attempt: number;
+  batchSeq: number;
+  /** The agent that sent the batch; must be the agent the job is assigned to. */
+  agentId: string;
+  records: FileRecord[];
+  manifestPath: string;
+}
+
+export interface IngestBatchResult {
+  /** False when this (job, attempt, batchSeq) was already ingested: nothing was added. */
+  accepted: boolean;
+  stored: number;
+}
+
+/** What to restore. Exactly one of fileIds, runId, or (host + pathPrefix) must be given. */
+export interface RestoreSelection {
+  fileIds?: string[];
+  runId?: string;
+  host?: string;
+  pathPrefix?: string;
+}
+
+export interface ResolvedRestore {
+  host: string;
+  /** Per tape, items ordered by (partition, startBlock, offset); tapes in the order to read them. */
+  tapes: RestoreTape[];
+  /** Directories, symlinks and empty files. */
+  metadataItems: RestoreItem[];
+  fileCount: number;
+  byteCount: number;
+}
+
+export interface BackupRunsInput {
+  jobId: string;
+  host: string;
+  /** Absolute source paths of the backup; one run per root. */
+  roots: string[];
+  level: 'FULL' | 'INCREMENTAL';
+}

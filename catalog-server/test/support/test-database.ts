@@ -1,0 +1,38 @@
+// Each integration test file gets its own fresh, migrated database on the test PostgreSQL server
+// that scripts/run-tests.mjs started (or the one FERRITE_TEST_DATABASE_URL names).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { applyMigrations } from '@ferrite/db';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const adminUrl = process.env.FERRITE_TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('FERRITE_TEST_DATABASE_URL is not set: run the tests with `npm test`');
+  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await applyMigrations(url.toString());
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
