@@ -153,7 +153,9 @@ export type TapeErrorCode =
   | 'ALREADY_MOUNTED'
   | 'NOT_MOUNTED'
   | 'MEDIUM_ERROR'
-  | 'FILE_NOT_FOUND';
+  | 'FILE_NOT_FOUND'
+  /** A cleaning cartridge is loaded: it can be moved, but not formatted, mounted or checked. */
+  | 'CLEANING_CARTRIDGE';
 
 /** Every backend failure carries one of these codes, so job handlers and the server can act on it. */
 export class TapeError extends Error {

@@ -1,0 +1,82 @@
+// Checkpoints of a backup: records of objects that are completely written wait here; a flush writes
+// them as a manifest on the tape, syncs the LTFS index (now they are durable) and only then reports
+// them to the catalog. So the catalog never claims a file that a crash could still take away.
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { FileRecord } from '@ferrite/proto';
+import { FileType } from '@ferrite/proto';
+import type { MountedVolume } from '../drives/drive.js';
+import type { JobReporter } from '../jobs/job-reporter.js';
+import { manifestPath } from './tape-paths.js';
+
+export interface CheckpointLimits {
+  bytes: number;
+  files: number;
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  [FileType.FILE_TYPE_FILE]: 'file',
+  [FileType.FILE_TYPE_DIRECTORY]: 'directory',
+  [FileType.FILE_TYPE_SYMLINK]: 'symlink',
+};
+
+/** One manifest line: self-contained, so a catalog can be rebuilt from the tape alone. */
+export function manifestLine(job: { jobId: string; attempt: number; host: string }, r: FileRecord): string {
+  return JSON.stringify({
+    v: 1,
+    job: job.jobId,
+    attempt: job.attempt,
+    host: job.host,
+    path: r.path,
+    type: TYPE_NAMES[r.type] ?? 'unknown',
+    size: r.size,
+    mtimeMs: r.mtimeMs,
+    ctimeMs: r.ctimeMs,
+    mode: r.mode,
+    inode: r.inode,
+    sha256: r.sha256.length ? Buffer.from(r.sha256).toString('hex') : null,
+    symlinkTarget: r.symlinkTarget || null,
+    locations: r.locations,
+  });
+}
+
+export class Checkpointer {
+  private pending: FileRecord[] = [];
+  private pendingBytes = 0;
+  private seq = 0;
+  reportedFiles = 0;
+
+  constructor(
+    private readonly volume: MountedVolume,
+    private readonly reporter: JobReporter,
+    private readonly job: { jobId: string; attempt: number; host: string },
+    readonly limits: CheckpointLimits,
+  ) {}
+
+  add(record: FileRecord): void {
+    this.pending.push(record);
+    this.pendingBytes += record.size;
+  }
+
+  get due(): boolean {
+    return this.pending.length >= this.limits.files || this.pendingBytes >= this.limits.bytes;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const seq = ++this.seq;
+    const batch = this.pending;
+    const path = manifestPath(this.job.jobId, this.job.attempt, seq);
+    const body = Buffer.from(batch.map((r) => manifestLine(this.job, r)).join('\n') + '\n');
+    await pipeline(Readable.from([body]), await this.volume.createWriteStream(path));
+    await this.volume.sync();
+    await this.reporter.files(seq, batch, path);
+    this.reportedFiles += batch.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}

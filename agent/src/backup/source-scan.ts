@@ -1,0 +1,99 @@
+// Walks the backup sources without following symlinks and lists what to save, in a stable order
+// (sorted by name within each directory). Excludes: a pattern without '/' matches an entry's name at
+// any depth (`*.tmp`, `node_modules`); a pattern with '/' matches the whole absolute path (`/data/cache/**`).
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+
+export type EntryType = 'file' | 'directory' | 'symlink';
+
+export interface SourceEntry {
+  /** Absolute path as found on the host. */
+  path: string;
+  type: EntryType;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  mode: number;
+  inode: number;
+  symlinkTarget: string;
+}
+
+export interface ScanIssue {
+  path: string;
+  reason: string;
+}
+
+export class SourceNotFoundError extends Error {
+  constructor(readonly missing: string[]) {
+    super(`backup path${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`);
+  }
+}
+
+export function compileExcludes(patterns: string[]): (absPath: string) => boolean {
+  const matchers = patterns.map((p) => {
+    const m = picomatch(p, { dot: true });
+    return p.includes('/') ? (abs: string) => m(abs) : (abs: string) => m(path.posix.basename(abs));
+  });
+  return (abs) => matchers.some((m) => m(abs));
+}
+
+/** Fails before anything is read when a root does not exist, so a bad request changes nothing. */
+export async function checkRoots(roots: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const root of roots) {
+    if (!path.isAbsolute(root)) missing.push(`${root} (not absolute)`);
+    else await lstat(root).catch(() => missing.push(root));
+  }
+  if (missing.length) throw new SourceNotFoundError(missing);
+}
+
+export async function scanSources(roots: string[], excludes: string[], onIssue: (issue: ScanIssue) => void): Promise<SourceEntry[]> {
+  await checkRoots(roots);
+  const excluded = compileExcludes(excludes);
+  const out: SourceEntry[] = [];
+  const seen = new Set<string>();
+
+  const visit = async (abs: string): Promise<void> => {
+    if (seen.has(abs) || excluded(abs)) return;
+    seen.add(abs);
+    let st;
+    try {
+      st = await lstat(abs, { bigint: false });
+    } catch (err) {
+      onIssue({ path: abs, reason: `vanished before it could be read (${(err as NodeJS.ErrnoException).code})` });
+      return;
+    }
+    const base = { path: abs, size: 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '' };
+    if (st.isSymbolicLink()) {
+      out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
+    } else if (st.isFile()) {
+      out.push({ ...base, type: 'file', size: st.size });
+    } else if (st.isDirectory()) {
+      out.push({ ...base, type: 'directory' });
+      let names: Buffer[];
+      try {
+        names = await readdir(abs, { encoding: 'buffer' });
+      } catch (err) {
+        onIssue({ path: abs, reason: `cannot list directory (${(err as NodeJS.ErrnoException).code})` });
+        return;
+      }
+      names.sort(Buffer.compare);
+      for (const raw of names) {
+        const name = raw.toString('utf8');
+        // The catalog stores names as text: a name that is not valid UTF-8 would not come back
+        // byte for byte, so it is reported rather than silently altered.
+        if (!Buffer.from(name, 'utf8').equals(raw)) {
+          onIssue({ path: path.join(abs, raw.toString('latin1')), reason: 'name is not valid UTF-8; skipped' });
+          continue;
+        }
+        await visit(path.join(abs, name));
+      }
+    } else {
+      onIssue({ path: abs, reason: 'not a regular file, directory or symlink; skipped' });
+    }
+  };
+
+  for (const root of roots) await visit(path.resolve(root));
+  return out;
+}

@@ -1,0 +1,81 @@
+// Agent configuration: a JSON file (FERRITE_AGENT_CONFIG or --config) plus environment overrides,
+// validated once at startup. Nothing else in the agent reads process.env.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const emulatedLibrarySchema = z.object({
+  backend: z.literal('emulated'),
+  name: z.string().min(1),
+  /** Directory holding the library's state and the cartridges' contents. */
+  dir: z.string().min(1),
+  slots: z.number().int().min(1).max(10000),
+  drives: z.number().int().min(1).max(64),
+  generation: z.number().int().min(5).max(10),
+  /** Per-cartridge capacity override (scaled-down tapes for tests and demos). */
+  capacityBytes: z.number().int().positive().optional(),
+  earlyWarningBytes: z.number().int().positive().optional(),
+  /** Barcodes placed in slots 1..n the first time the library directory is created. */
+  barcodes: z.array(z.string().regex(/^[A-Z0-9]{6}L[0-9A-Z]$/, 'barcode must look like FER001L9')).default([]),
+  /** 0 = no mechanical delays; 1 = real LTO timings. */
+  timeScale: z.number().min(0).default(0),
+});
+
+export const agentConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
+  /** host:port of the catalog server's gRPC endpoint. */
+  server: z.string().min(1),
+  hostname: z.string().min(1),
+  /** Restore targets must lie under one of these directories. */
+  allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
+  libraries: z.array(emulatedLibrarySchema).default([]),
+  /** Working directory for the agent's own state (mount points, temp files). */
+  stateDir: z.string().min(1),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Minimum interval between two PROGRESS reports of one job. */
+  progressIntervalMs: z.number().int().min(10).default(500),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type EmulatedLibrarySettings = z.infer<typeof emulatedLibrarySchema>;
+
+export class AgentConfigError extends Error {}
+
+/** Reads the config file (if any) and applies FERRITE_* environment overrides. Relative paths in
+ *  the file are resolved against the file's directory. */
+export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Promise<AgentConfig> {
+  const flag = argv.indexOf('--config');
+  const file = flag >= 0 ? argv[flag + 1] : env.FERRITE_AGENT_CONFIG;
+  let raw: Record<string, unknown> = {};
+  let base = process.cwd();
+  if (file) {
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new AgentConfigError(`cannot read agent config ${file}: ${(err as Error).message}`);
+    }
+    base = path.dirname(path.resolve(file));
+  }
+  const merged = {
+    hostname: os.hostname(),
+    stateDir: '.ferrite/agent',
+    ...raw,
+    ...(env.FERRITE_AGENT_NAME ? { name: env.FERRITE_AGENT_NAME } : {}),
+    ...(env.FERRITE_SERVER ? { server: env.FERRITE_SERVER } : {}),
+    ...(env.FERRITE_LOG_LEVEL ? { logLevel: env.FERRITE_LOG_LEVEL } : {}),
+  };
+  const parsed = agentConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new AgentConfigError(`invalid agent configuration${file ? ` in ${file}` : ''}: ${problems}`);
+  }
+  const config = parsed.data;
+  const abs = (p: string) => path.resolve(base, p);
+  return {
+    ...config,
+    stateDir: abs(config.stateDir),
+    allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
+    libraries: config.libraries.map((l) => ({ ...l, dir: abs(l.dir) })),
+  };
+}

@@ -1,0 +1,52 @@
+// The agent's drives and libraries, built from its configuration, looked up by drive name.
+import type { TapeDrive, TapeLibrary } from './drive.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { openEmulatedLibrary } from './emulated/index.js';
+
+export interface DriveEntry {
+  drive: TapeDrive;
+  library: TapeLibrary | null;
+}
+
+export class DriveSet {
+  private readonly byName = new Map<string, DriveEntry>();
+
+  constructor(
+    readonly libraries: TapeLibrary[],
+    entries: DriveEntry[],
+  ) {
+    for (const e of entries) {
+      if (this.byName.has(e.drive.identity.name)) throw new Error(`two drives are named ${e.drive.identity.name}: give each library its own drive names`);
+      this.byName.set(e.drive.identity.name, e);
+    }
+  }
+
+  get(name: string): DriveEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  all(): DriveEntry[] {
+    return [...this.byName.values()];
+  }
+}
+
+export async function openDriveSet(config: AgentConfig): Promise<DriveSet> {
+  const libraries: TapeLibrary[] = [];
+  const entries: DriveEntry[] = [];
+  for (const lib of config.libraries) {
+    const { library, drives } = await openEmulatedLibrary({
+      name: lib.name,
+      dir: lib.dir,
+      slots: lib.slots,
+      drives: lib.drives,
+      generation: lib.generation,
+      capacityBytes: lib.capacityBytes,
+      earlyWarningBytes: lib.earlyWarningBytes,
+      barcodes: lib.barcodes,
+      timeScale: lib.timeScale,
+    });
+    libraries.push(library);
+    for (const drive of drives) entries.push({ drive, library });
+  }
+  return new DriveSet(libraries, entries);
+}

@@ -1,0 +1,19 @@
+// What the emulated library, its drives and their mounted volumes share: where state lives, the lock
+// that serializes state-file updates, and the drive generation's timings.
+import type { LtoGeneration } from '../generations.js';
+import type { CartridgeStore } from './cartridge-state.js';
+import type { Mutex } from './mutex.js';
+import type { DriveTiming } from './timing.js';
+
+export interface EmulatedContext {
+  dir: string;
+  libraryName: string;
+  librarySerial: string;
+  /** Serializes every read-modify-write of library.json and cartridge.json. */
+  mutex: Mutex;
+  store: CartridgeStore;
+  driveGeneration: LtoGeneration;
+  timing: DriveTiming;
+  /** Size of the early-warning zone for a cartridge of this capacity. */
+  earlyWarningBytes(capacityBytes: number): number;
+}

@@ -1,0 +1,148 @@
+// The emulated medium changer: moves cartridges between slots and drives by rewriting library.json
+// under the library mutex. Drive threading and unthreading take the generation's load/unload time
+// (scaled by timeScale) with the drive held, so nothing else can use it meanwhile.
+import { TapeError, type LibraryStatus, type TapeLibrary } from '../drive.js';
+import type { EmulatedContext } from './emulated-context.js';
+import type { EmulatedDrive } from './emulated-drive.js';
+import { readLibraryState, writeLibraryState, type LibraryStateFile } from './library-state.js';
+
+export class EmulatedLibrary implements TapeLibrary {
+  readonly name: string;
+  readonly serial: string;
+
+  constructor(
+    private readonly ctx: EmulatedContext,
+    private readonly drives: readonly EmulatedDrive[],
+  ) {
+    this.name = ctx.libraryName;
+    this.serial = ctx.librarySerial;
+  }
+
+  /** Directory holding the library's state (library.json, cartridges/). */
+  get dir(): string {
+    return this.ctx.dir;
+  }
+
+  async status(): Promise<LibraryStatus> {
+    const state = await this.read();
+    return {
+      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: false })),
+      drives: state.drives.map((d, i) => ({ driveIndex: i, barcode: d.barcode, sourceSlot: d.sourceSlot })),
+    };
+  }
+
+  async load(slot: number, driveIndex: number): Promise<void> {
+    const drive = this.drive(driveIndex);
+    if (drive.mountedVolume) {
+      throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} holds mounted volume ${drive.mountedVolume.barcode}`);
+    }
+    await drive.hold('load', async () => {
+      const barcode = await this.change((state) => {
+        const barcode = slotBarcode(state, slot);
+        if (barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${slot} is empty`);
+        const target = state.drives[driveIndex]!;
+        if (target.barcode !== null) {
+          throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} already holds ${target.barcode}`);
+        }
+        state.slots[slot - 1] = null;
+        state.drives[driveIndex] = { barcode, sourceSlot: slot };
+        return barcode;
+      });
+      // The first time a barcode reaches a drive, its cartridge state is created (blank).
+      await this.ctx.mutex.run(() => this.ctx.store.read(barcode));
+      await this.ctx.timing.load();
+    });
+  }
+
+  async unload(driveIndex: number, slot?: number): Promise<void> {
+    const drive = this.drive(driveIndex);
+    if (drive.mountedVolume) {
+      throw new TapeError('DRIVE_BUSY', `drive${driveIndex} has volume ${drive.mountedVolume.barcode} mounted: unmount it first`);
+    }
+    await drive.hold('unload', async () => {
+      // Checked before the (possibly slow) eject, and again when the cartridge is put away.
+      planUnload(await this.read(), driveIndex, slot);
+      await this.ctx.timing.unload();
+      await this.change((state) => {
+        const target = planUnload(state, driveIndex, slot);
+        state.slots[target - 1] = state.drives[driveIndex]!.barcode;
+        state.drives[driveIndex] = { barcode: null, sourceSlot: null };
+      });
+    });
+  }
+
+  async transfer(fromSlot: number, toSlot: number): Promise<void> {
+    await this.change((state) => {
+      const barcode = slotBarcode(state, fromSlot);
+      const occupant = slotBarcode(state, toSlot);
+      if (barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${fromSlot} is empty`);
+      if (occupant !== null) throw new TapeError('SLOT_OCCUPIED', `slot ${toSlot} already holds ${occupant}`);
+      state.slots[toSlot - 1] = barcode;
+      state.slots[fromSlot - 1] = null;
+    });
+  }
+
+  /**
+   * Emulator only: slides a cartridge's write-protect tab. Like on a real cartridge, only while it
+   * is outside the drives.
+   */
+  async setWriteProtected(barcode: string, writeProtected: boolean): Promise<void> {
+    await this.ctx.mutex.run(async () => {
+      const state = await readLibraryState(this.ctx.dir);
+      const driveIndex = state?.drives.findIndex((d) => d.barcode === barcode) ?? -1;
+      if (driveIndex >= 0) {
+        throw new TapeError('DRIVE_OCCUPIED', `${barcode} is in drive${driveIndex}: unload it before changing its write protection`);
+      }
+      if (!state?.slots.includes(barcode)) throw new TapeError('UNKNOWN_BARCODE', `no cartridge ${barcode} in library ${this.name}`);
+      await this.ctx.store.update(barcode, (c) => {
+        c.writeProtected = writeProtected;
+      });
+    });
+  }
+
+  private drive(driveIndex: number): EmulatedDrive {
+    const drive = Number.isInteger(driveIndex) ? this.drives[driveIndex] : undefined;
+    if (!drive) throw new TapeError('UNKNOWN_DRIVE', `library ${this.name} has no drive ${driveIndex} (drives 0..${this.drives.length - 1})`);
+    return drive;
+  }
+
+  private async read(): Promise<LibraryStateFile> {
+    const state = await readLibraryState(this.ctx.dir);
+    if (!state) throw new TapeError('MEDIUM_ERROR', `library state missing in ${this.ctx.dir}`);
+    return state;
+  }
+
+  /** Read-modify-write of library.json; nothing is written when `fn` throws. */
+  private async change<T>(fn: (state: LibraryStateFile) => T): Promise<T> {
+    return this.ctx.mutex.run(async () => {
+      const state = await this.read();
+      const result = fn(state);
+      await writeLibraryState(this.ctx.dir, state);
+      return result;
+    });
+  }
+}
+
+/** The barcode in a slot (null when empty); UNKNOWN_SLOT when the library has no such slot. */
+function slotBarcode(state: LibraryStateFile, slot: number): string | null {
+  if (!Number.isInteger(slot) || slot < 1 || slot > state.slots.length) {
+    throw new TapeError('UNKNOWN_SLOT', `library ${state.name} has no slot ${slot} (slots 1..${state.slots.length})`);
+  }
+  return state.slots[slot - 1]!;
+}
+
+/** Where an unload of `driveIndex` puts its cartridge: the given slot, else its source slot, else the first empty one. */
+function planUnload(state: LibraryStateFile, driveIndex: number, slot: number | undefined): number {
+  const source = state.drives[driveIndex]!;
+  if (source.barcode === null) throw new TapeError('NO_TAPE', `drive${driveIndex} is empty`);
+  const target = slot ?? source.sourceSlot ?? firstEmptySlot(state);
+  if (target === null) throw new TapeError('SLOT_OCCUPIED', `no empty slot to unload drive${driveIndex} into`);
+  const occupant = slotBarcode(state, target);
+  if (occupant !== null) throw new TapeError('SLOT_OCCUPIED', `slot ${target} already holds ${occupant}`);
+  return target;
+}
+
+function firstEmptySlot(state: LibraryStateFile): number | null {
+  const i = state.slots.indexOf(null);
+  return i < 0 ? null : i + 1;
+}

@@ -1,0 +1,93 @@
+// Opens (creating on first use) an emulated tape library on a directory and returns it with its
+// drives. The directory is the library: a second process opening it sees the same cartridges.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BLOCK_SIZE } from '../drive.js';
+import { ltoGeneration } from '../generations.js';
+import { CartridgeStore } from './cartridge-state.js';
+import type { EmulatedContext } from './emulated-context.js';
+import { EmulatedDrive } from './emulated-drive.js';
+import { EmulatedLibrary } from './emulated-library.js';
+import { newLibraryState, readLibraryState, resizeLibraryState, writeLibraryState } from './library-state.js';
+import { mutexForDirectory } from './mutex.js';
+import { DriveTiming } from './timing.js';
+
+export interface EmulatedLibraryConfig {
+  name: string;
+  dir: string;
+  slots: number;
+  drives: number;
+  /** LTO generation of the drives (5..10); also the media generation of barcodes without an Lx suffix. */
+  generation: number;
+  /** Capacity of every new cartridge; default the media generation's native capacity. Tests use a few MB. */
+  capacityBytes?: number;
+  /** Early-warning zone before the end of a cartridge; default 2% of its capacity, at least 4 blocks. */
+  earlyWarningBytes?: number;
+  /** Cartridges put in slots 1..n when the library directory is new (ignored afterwards). */
+  barcodes?: string[];
+  /** 0 = no delays (default); 1 = real LTO load/unload/locate times and streaming rate. */
+  timeScale?: number;
+  /** Prefix of the generated library serial (default 'EMU'); drive serials extend the library's. */
+  serialPrefix?: string;
+}
+
+export interface OpenedEmulatedLibrary {
+  library: EmulatedLibrary;
+  drives: EmulatedDrive[];
+}
+
+const MIN_EARLY_WARNING_BLOCKS = 4;
+
+export async function openEmulatedLibrary(config: EmulatedLibraryConfig): Promise<OpenedEmulatedLibrary> {
+  validate(config);
+  const dir = resolve(config.dir);
+  const driveGeneration = ltoGeneration(config.generation);
+  const mutex = mutexForDirectory(dir);
+  await mkdir(dir, { recursive: true });
+
+  const state = await mutex.run(async () => {
+    let current = await readLibraryState(dir);
+    if (!current) {
+      current = newLibraryState(config.name, config.serialPrefix ?? 'EMU', config.slots, config.drives, config.barcodes ?? []);
+      await writeLibraryState(dir, current);
+    } else if (resizeLibraryState(current, config.slots, config.drives)) {
+      await writeLibraryState(dir, current);
+    }
+    return current;
+  });
+
+  const store = new CartridgeStore(dir, { libraryGeneration: config.generation, capacityBytes: config.capacityBytes });
+  const ctx: EmulatedContext = {
+    dir,
+    libraryName: config.name,
+    librarySerial: state.serial,
+    mutex,
+    store,
+    driveGeneration,
+    timing: new DriveTiming(driveGeneration, config.timeScale ?? 0),
+    earlyWarningBytes: (capacityBytes) =>
+      config.earlyWarningBytes ?? Math.max(MIN_EARLY_WARNING_BLOCKS * BLOCK_SIZE, Math.floor(capacityBytes * 0.02)),
+  };
+  // Cartridges in slots get their state now, so loaded()/status() never have to invent it.
+  await mutex.run(async () => {
+    for (const barcode of [...state.slots, ...state.drives.map((d) => d.barcode)]) {
+      if (barcode !== null) await store.read(barcode);
+    }
+  });
+  const drives = Array.from({ length: config.drives }, (_, i) => new EmulatedDrive(ctx, i));
+  return { library: new EmulatedLibrary(ctx, drives), drives };
+}
+
+function validate(config: EmulatedLibraryConfig): void {
+  const positiveInt = (value: number, what: string, min: number): void => {
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`emulated library ${what} must be an integer >= ${min}, got ${value}`);
+  };
+  if (!config.name) throw new RangeError('emulated library needs a name');
+  positiveInt(config.slots, 'slots', 1);
+  positiveInt(config.drives, 'drives', 1);
+  if (config.capacityBytes !== undefined) positiveInt(config.capacityBytes, 'capacityBytes', BLOCK_SIZE);
+  if (config.earlyWarningBytes !== undefined) positiveInt(config.earlyWarningBytes, 'earlyWarningBytes', 0);
+  if (config.timeScale !== undefined && !(config.timeScale >= 0)) {
+    throw new RangeError(`emulated library timeScale must be >= 0, got ${config.timeScale}`);
+  }
+}

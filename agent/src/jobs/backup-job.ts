@@ -1,0 +1,211 @@
+// BACKUP: scan the sources, pack small files into tar bundles and stream large files whole, hashing
+// every byte once on its way to tape; checkpoint (manifest + index sync + report) as the job goes.
+// Small files go first, then large ones, so only one object is ever open on the tape.
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { FileType, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { TapeError, type MountedVolume } from '../drives/drive.js';
+import { BundleWriter } from '../tape-layout/bundle-writer.js';
+import { Checkpointer } from '../backup/checkpoint.js';
+import { hashingCopy } from '../backup/hashing-copy.js';
+import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
+import { bundleMemberName, bundlePath, largeFilePath } from '../backup/tape-paths.js';
+import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
+import { ensureLoaded, mountChecked } from './tape-handling.js';
+import { readLabel } from './volume-label.js';
+
+const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
+const EMPTY_SHA256 = createHash('sha256').digest();
+
+interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  currentFile: string;
+}
+
+function baseRecord(e: SourceEntry): FileRecord {
+  return {
+    path: e.path,
+    type: e.type === 'file' ? FileType.FILE_TYPE_FILE : e.type === 'directory' ? FileType.FILE_TYPE_DIRECTORY : FileType.FILE_TYPE_SYMLINK,
+    size: e.size,
+    mtimeMs: Math.round(e.mtimeMs),
+    ctimeMs: Math.round(e.ctimeMs),
+    inode: e.inode,
+    mode: e.mode,
+    sha256: e.type === 'file' && e.size === 0 ? EMPTY_SHA256 : Buffer.alloc(0),
+    symlinkTarget: e.symlinkTarget,
+    locations: [],
+  };
+}
+
+export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<string> {
+  const opts = {
+    smallFileThreshold: spec.smallFileThreshold || DEFAULTS.smallFileThreshold,
+    bundleTargetBytes: spec.bundleTargetBytes || DEFAULTS.bundleTargetBytes,
+    checkpointBytes: spec.checkpointBytes || DEFAULTS.checkpointBytes,
+    checkpointFiles: spec.checkpointFiles || DEFAULTS.checkpointFiles,
+  };
+  if (!spec.barcode) throw new JobError('INVALID_SPEC', 'backup job without a tape barcode');
+  if (spec.paths.length === 0) throw new JobError('INVALID_SPEC', 'backup job without paths');
+
+  // Everything that can be refused is checked before the tape is touched.
+  let entries: SourceEntry[];
+  try {
+    entries = await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
+    throw err;
+  }
+  const files = entries.filter((e) => e.type === 'file' && e.size > 0);
+  const small = files.filter((e) => e.size < opts.smallFileThreshold);
+  const large = files.filter((e) => e.size >= opts.smallFileThreshold);
+  const progress: Progress = {
+    bytesDone: 0,
+    bytesTotal: files.reduce((n, e) => n + e.size, 0),
+    filesDone: 0,
+    filesTotal: entries.length,
+    currentFile: '',
+  };
+  const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: spec.barcode }, force);
+  report(true);
+
+  await ensureLoaded(ctx, spec.barcode);
+  const volume = await mountChecked(ctx, false);
+  const label = await readLabel(volume).catch(() => null);
+  if (!label || label.barcode !== spec.barcode) {
+    await volume.unmount();
+    throw new JobError('LABEL_MISMATCH', label ? `tape in drive is labelled ${label.barcode}, expected ${spec.barcode}` : `tape ${spec.barcode} has no Ferrite label: format it first`);
+  }
+
+  const job = { jobId: ctx.jobId, attempt: ctx.attempt, host: ctx.agentName };
+  const checkpoint = new Checkpointer(volume, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
+  let failure: unknown;
+  try {
+    // Metadata-only entries (directories, symlinks, empty files) need no tape space.
+    for (const e of entries) {
+      if (e.type === 'file' && e.size > 0) continue;
+      checkpoint.add(baseRecord(e));
+      progress.filesDone++;
+    }
+    await writeSmallFiles(ctx, volume, spec.barcode, small, opts, checkpoint, progress, report);
+    for (const e of large) {
+      throwIfCancelled(ctx.signal);
+      await writeLargeFile(ctx, volume, spec.barcode, e, checkpoint, progress, report);
+      if (checkpoint.due) await checkpoint.flush();
+      await stopAtEarlyWarning(volume, spec.barcode, checkpoint, large.length - large.indexOf(e) - 1);
+    }
+    await checkpoint.flush();
+  } catch (err) {
+    failure = err;
+    // What was completely written before the failure is still confirmed and reported.
+    await checkpoint.flush().catch((e: Error) => ctx.log.error({ err: e.message }, 'final checkpoint failed'));
+  } finally {
+    await volume.unmount();
+  }
+  if (failure instanceof TapeError && failure.code === 'END_OF_MEDIUM') {
+    throw new JobError('TAPE_FULL', `tape ${spec.barcode} is full; ${checkpoint.reportedFiles} entries were saved and reported`);
+  }
+  if (failure) throw failure;
+  report(true);
+  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes) to ${spec.barcode}`;
+}
+
+async function stopAtEarlyWarning(volume: MountedVolume, barcode: string, checkpoint: Checkpointer, remaining: number): Promise<void> {
+  if (remaining === 0 || !(await volume.space()).earlyWarning) return;
+  await checkpoint.flush();
+  // Spanning onto a next tape comes with tape pools; until then the job stops cleanly here.
+  throw new JobError('TAPE_FULL', `tape ${barcode} reached its early-warning zone with ${remaining} file(s) left to write`);
+}
+
+async function writeSmallFiles(
+  ctx: JobContext,
+  volume: MountedVolume,
+  barcode: string,
+  small: SourceEntry[],
+  opts: { bundleTargetBytes: number },
+  checkpoint: Checkpointer,
+  progress: Progress,
+  report: () => void,
+): Promise<void> {
+  let bundleIndex = 0;
+  let open: { writer: BundleWriter; path: string; members: Array<{ record: FileRecord; offset: number; length: number }> } | null = null;
+
+  const close = async () => {
+    if (!open) return;
+    await open.writer.finish();
+    const pos = await volume.position(open.path);
+    for (const m of open.members) {
+      const location: TapeLocation = { barcode, partition: pos.partition, startBlock: pos.startBlock, containerPath: open.path, offset: m.offset, length: m.length, segment: 0, fileOffset: 0 };
+      checkpoint.add({ ...m.record, locations: [location] });
+    }
+    open = null;
+  };
+
+  for (let i = 0; i < small.length; i++) {
+    const e = small[i]!;
+    throwIfCancelled(ctx.signal);
+    let data: Buffer;
+    try {
+      data = await readFile(e.path);
+    } catch (err) {
+      await ctx.reporter.note('warn', `${e.path}: could not be read (${(err as NodeJS.ErrnoException).code}); skipped`);
+      continue;
+    }
+    if (!open) {
+      const path = bundlePath(ctx.jobId, ctx.attempt, ++bundleIndex);
+      open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [] };
+    }
+    const { offset, length } = await open.writer.add({ name: bundleMemberName(e.path), size: data.length, mode: e.mode, mtimeMs: e.mtimeMs, data });
+    const record = { ...baseRecord(e), size: data.length, sha256: createHash('sha256').update(data).digest() };
+    open.members.push({ record, offset, length });
+    progress.bytesDone += data.length;
+    progress.filesDone++;
+    progress.currentFile = e.path;
+    report();
+    const last = i === small.length - 1;
+    if (last || open.writer.bytesWritten >= opts.bundleTargetBytes || checkpoint.pendingCount + open.members.length >= checkpoint.limits.files) {
+      await close();
+      if (checkpoint.due || last) await checkpoint.flush();
+      await stopAtEarlyWarning(volume, barcode, checkpoint, small.length - i - 1);
+    }
+  }
+}
+
+async function writeLargeFile(
+  ctx: JobContext,
+  volume: MountedVolume,
+  barcode: string,
+  e: SourceEntry,
+  checkpoint: Checkpointer,
+  progress: Progress,
+  report: () => void,
+): Promise<void> {
+  const dest = largeFilePath(ctx.jobId, ctx.attempt, e.path);
+  progress.currentFile = e.path;
+  report();
+  let result;
+  try {
+    result = await hashingCopy(e.path, await volume.createWriteStream(dest), (n) => {
+      progress.bytesDone += n;
+      report();
+    }, ctx.signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(err instanceof TapeError)) {
+      await ctx.reporter.note('warn', `${e.path}: vanished during the backup; skipped`);
+      return;
+    }
+    if ((err as Error).name === 'AbortError') throw new JobError('CANCELLED', 'the job was cancelled');
+    throw err;
+  }
+  if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
+  const pos = await volume.position(dest);
+  checkpoint.add({
+    ...baseRecord(e),
+    size: result.bytes,
+    sha256: result.sha256,
+    locations: [{ barcode, partition: pos.partition, startBlock: pos.startBlock, containerPath: dest, offset: 0, length: result.bytes, segment: 0, fileOffset: 0 }],
+  });
+  progress.filesDone++;
+}

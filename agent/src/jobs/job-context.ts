@@ -1,0 +1,33 @@
+// Everything a job handler gets: its drive (and library, if the drive sits in one), a reporter,
+// a cancellation signal and a logger. Handlers never know which backend they drive.
+import type { TapeDrive, TapeLibrary } from '../drives/drive.js';
+import type { Logger } from '../logger.js';
+import type { JobReporter } from './job-reporter.js';
+import type { AgentConfig } from '../config/agent-config.js';
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  agentName: string;
+  drive: TapeDrive;
+  library: TapeLibrary | null;
+  reporter: JobReporter;
+  signal: AbortSignal;
+  log: Logger;
+  config: AgentConfig;
+}
+
+/** A job failure with a stable code, reported to the server as the FAILED event's error_code. */
+export class JobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobError';
+  }
+}
+
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new JobError('CANCELLED', 'the job was cancelled');
+}

@@ -1,0 +1,82 @@
+// Reports one job attempt's events and file batches to the server. Events are numbered per attempt
+// (the server's idempotency key); progress is throttled and never blocks the job; the final event
+// and every file batch are retried until the server has them.
+import { JobEventType, type JobProgress, type FileRecord, type TapeStatus } from '@ferrite/proto';
+import { RETRY, type ServerClient } from '../session/server-client.js';
+import type { Logger } from '../logger.js';
+
+export interface JobIdentity {
+  agentId: () => string;
+  jobId: string;
+  attempt: number;
+}
+
+export class JobReporter {
+  private seq = 0;
+  private lastProgressAt = 0;
+  private progressInFlight = false;
+  /** Set when the server answered that the job was cancelled. */
+  cancelRequested = false;
+
+  constructor(
+    private readonly client: ServerClient,
+    private readonly job: JobIdentity,
+    private readonly progressIntervalMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async event(
+    type: JobEventType,
+    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; level?: string } = {},
+    policy = RETRY.report,
+  ): Promise<void> {
+    const res = await this.client.reportJobEvent(
+      {
+        agentId: this.job.agentId(),
+        jobId: this.job.jobId,
+        attempt: this.job.attempt,
+        seq: ++this.seq,
+        type,
+        at: new Date(),
+        message: fields.message ?? '',
+        progress: fields.progress,
+        errorCode: fields.errorCode ?? '',
+        tape: fields.tape,
+        level: fields.level ?? '',
+      },
+      policy,
+    );
+    if (res.cancelRequested) this.cancelRequested = true;
+  }
+
+  /** Sends progress at most every progressIntervalMs (or at once with force); never throws. */
+  progress(progress: JobProgress, force = false): void {
+    const now = Date.now();
+    if (this.progressInFlight || (!force && now - this.lastProgressAt < this.progressIntervalMs)) return;
+    this.lastProgressAt = now;
+    this.progressInFlight = true;
+    this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick)
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'progress report lost'))
+      .finally(() => (this.progressInFlight = false));
+  }
+
+  /** A log line in the job's event log (visible to operators in GraphQL). Never throws. */
+  async note(level: 'info' | 'warn' | 'error', message: string): Promise<void> {
+    this.log[level]({ job: this.job.jobId }, message);
+    await this.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level }, RETRY.quick).catch((err: Error) =>
+      this.log.warn({ err: err.message }, 'log line lost'),
+    );
+  }
+
+  async files(batchSeq: number, files: FileRecord[], manifestPath: string): Promise<void> {
+    const res = await this.client.reportFiles({
+      agentId: this.job.agentId(),
+      jobId: this.job.jobId,
+      attempt: this.job.attempt,
+      batchSeq,
+      files,
+      manifestPath,
+    });
+    this.log.debug({ job: this.job.jobId, batchSeq, files: files.length, accepted: res.accepted }, 'file batch reported');
+  }
+}

@@ -1,0 +1,129 @@
+// Runs the jobs the server assigns: one job per drive at a time, each with its own abort signal.
+// The lifecycle (ACKNOWLEDGED, STARTED, then COMPLETED / FAILED / CANCELLED) is reported here, so
+// handlers only do their work and throw JobError on failure.
+import { JobEventType, JobKind, type AssignJob } from '@ferrite/proto';
+import { TapeError } from '../drives/drive.js';
+import type { DriveSet } from '../drives/drive-set.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { Logger } from '../logger.js';
+import { RETRY, type ServerClient } from '../session/server-client.js';
+import { JobError, type JobContext } from './job-context.js';
+import { JobReporter } from './job-reporter.js';
+import { runBackupJob } from './backup-job.js';
+import { runFormatJob } from './format-job.js';
+import { runRestoreJob } from './restore-job.js';
+import { tapeStatusOf } from './tape-handling.js';
+
+interface RunningJob {
+  jobId: string;
+  attempt: number;
+  driveName: string;
+  abort: AbortController;
+  reason?: string;
+  done: Promise<void>;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, RunningJob>();
+  private draining = false;
+
+  constructor(
+    private readonly client: ServerClient,
+    private readonly drives: DriveSet,
+    private readonly config: AgentConfig,
+    private readonly agentId: () => string,
+    private readonly log: Logger,
+  ) {}
+
+  runningJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  busyDriveNames(): Set<string> {
+    return new Set([...this.running.values()].map((j) => j.driveName));
+  }
+
+  assign(cmd: AssignJob): void {
+    const existing = this.running.get(cmd.jobId);
+    if (existing && existing.attempt === cmd.attempt) return; // a re-sent assignment of a job we run
+    const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log.child({ job: cmd.jobId }));
+    const abort = new AbortController();
+    const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveName: cmd.driveName, abort, done: Promise.resolve() };
+    this.running.set(cmd.jobId, job);
+    job.done = this.execute(cmd, reporter, abort).finally(() => this.running.delete(cmd.jobId));
+  }
+
+  cancel(jobId: string, reason: string): void {
+    const job = this.running.get(jobId);
+    if (!job) return;
+    job.reason = reason;
+    job.abort.abort();
+  }
+
+  /** Stops accepting jobs, cancels the running ones and waits for them to unmount and report. */
+  async shutdown(reason: string): Promise<void> {
+    this.draining = true;
+    for (const job of this.running.values()) {
+      job.reason = reason;
+      job.abort.abort();
+    }
+    await Promise.allSettled([...this.running.values()].map((j) => j.done));
+  }
+
+  private async execute(cmd: AssignJob, reporter: JobReporter, abort: AbortController): Promise<void> {
+    const log = this.log.child({ job: cmd.jobId, attempt: cmd.attempt, drive: cmd.driveName });
+    const entry = this.drives.get(cmd.driveName);
+    const otherOnDrive = [...this.running.values()].find((j) => j.driveName === cmd.driveName && j.jobId !== cmd.jobId);
+    let ctx: JobContext | undefined;
+    const cancelWatch = setInterval(() => reporter.cancelRequested && abort.abort(), 500);
+    try {
+      await reporter.event(JobEventType.JOB_EVENT_TYPE_ACKNOWLEDGED, { message: `accepted on ${cmd.driveName}` });
+      if (this.draining) throw new JobError('AGENT_DRAINING', 'agent is shutting down and takes no new jobs');
+      if (!entry) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${cmd.driveName}`);
+      if (otherOnDrive) throw new JobError('DRIVE_BUSY', `drive ${cmd.driveName} is running job ${otherOnDrive.jobId}`);
+      ctx = {
+        jobId: cmd.jobId,
+        attempt: cmd.attempt,
+        agentName: this.config.name,
+        drive: entry.drive,
+        library: entry.library,
+        reporter,
+        signal: abort.signal,
+        log,
+        config: this.config,
+      };
+      await reporter.event(JobEventType.JOB_EVENT_TYPE_STARTED, { message: `started ${JobKind[cmd.kind]} on ${cmd.driveName}` });
+      const summary = await this.dispatch(ctx, cmd);
+      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx) }, RETRY.final);
+      log.info({ summary }, 'job completed');
+    } catch (err) {
+      const cancelled = abort.signal.aborted || (err instanceof JobError && err.code === 'CANCELLED');
+      const code = cancelled ? 'CANCELLED' : err instanceof JobError || err instanceof TapeError ? err.code : 'AGENT_INTERNAL_ERROR';
+      const message = cancelled ? (this.running.get(cmd.jobId)?.reason ?? 'cancelled') : (err as Error).message;
+      if (code === 'AGENT_INTERNAL_ERROR') log.error({ err }, 'job failed unexpectedly');
+      else log.warn({ code, message }, cancelled ? 'job cancelled' : 'job failed');
+      const type = cancelled && !this.draining ? JobEventType.JOB_EVENT_TYPE_CANCELLED : JobEventType.JOB_EVENT_TYPE_FAILED;
+      await reporter
+        .event(type, { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined }, this.draining ? RETRY.quick : RETRY.final)
+        .catch((e: Error) => log.error({ err: e.message }, 'could not report the end of the job'));
+    } finally {
+      clearInterval(cancelWatch);
+    }
+  }
+
+  private dispatch(ctx: JobContext, cmd: AssignJob): Promise<string> {
+    switch (cmd.kind) {
+      case JobKind.JOB_KIND_FORMAT:
+        if (!cmd.format) throw new JobError('INVALID_SPEC', 'format job without its spec');
+        return runFormatJob(ctx, cmd.format);
+      case JobKind.JOB_KIND_BACKUP:
+        if (!cmd.backup) throw new JobError('INVALID_SPEC', 'backup job without its spec');
+        return runBackupJob(ctx, cmd.backup);
+      case JobKind.JOB_KIND_RESTORE:
+        if (!cmd.restore) throw new JobError('INVALID_SPEC', 'restore job without its spec');
+        return runRestoreJob(ctx, cmd.restore);
+      default:
+        throw new JobError('UNSUPPORTED_JOB_KIND', `this agent cannot run ${JobKind[cmd.kind] ?? cmd.kind} jobs yet`);
+    }
+  }
+}

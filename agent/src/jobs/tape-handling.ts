@@ -1,0 +1,61 @@
+// Getting the right cartridge into the job's drive and mounted, the way an operator would: reuse it
+// if it is already loaded, else send the loaded one home and fetch the wanted one from its slot;
+// check a volume that was left dirty before mounting it.
+import { JobEventType } from '@ferrite/proto';
+import { TapeError, type MountedVolume } from '../drives/drive.js';
+import { JobError, type JobContext } from './job-context.js';
+
+export async function ensureLoaded(ctx: JobContext, barcode: string): Promise<void> {
+  const current = await ctx.drive.loaded();
+  if (current?.barcode === barcode) return;
+  const library = ctx.library;
+  if (!library) {
+    throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${ctx.drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
+  }
+  const driveIndex = ctx.drive.identity.libraryDriveIndex;
+  if (current) {
+    await ctx.reporter.note('info', `unloading ${current.barcode} from ${ctx.drive.identity.name}`);
+    await library.unload(driveIndex);
+  }
+  const status = await library.status();
+  const slot = status.slots.find((s) => s.barcode === barcode);
+  if (!slot) {
+    const inOtherDrive = status.drives.find((d) => d.barcode === barcode);
+    throw new JobError(
+      inOtherDrive ? 'TAPE_IN_OTHER_DRIVE' : 'TAPE_NOT_IN_LIBRARY',
+      inOtherDrive
+        ? `tape ${barcode} is in drive ${inOtherDrive.driveIndex} of library ${library.name}, not in a slot`
+        : `tape ${barcode} is not in library ${library.name}`,
+    );
+  }
+  await ctx.reporter.note('info', `loading ${barcode} from slot ${slot.slot} into ${ctx.drive.identity.name}`);
+  await library.load(slot.slot, driveIndex);
+  await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_TAPE_CHANGED, { message: `loaded ${barcode}` });
+}
+
+export async function mountChecked(ctx: JobContext, readOnly: boolean): Promise<MountedVolume> {
+  try {
+    return await ctx.drive.mount({ readOnly });
+  } catch (err) {
+    if (!(err instanceof TapeError) || err.code !== 'VOLUME_DIRTY') throw err;
+    await ctx.reporter.note('warn', 'volume was not unmounted cleanly: checking it before use');
+    const result = await ctx.drive.check();
+    if (result.lostFiles.length > 0) {
+      await ctx.reporter.note('warn', `check dropped ${result.lostFiles.length} file(s) written after the last index sync (never reported to the catalog)`);
+    }
+    return ctx.drive.mount({ readOnly });
+  }
+}
+
+/** Tape status to send with COMPLETED/FAILED so the catalog's used/capacity stay true. */
+export async function tapeStatusOf(ctx: JobContext): Promise<{ barcode: string; capacityBytes: number; usedBytes: number; volumeUuid: string; formatted: boolean } | undefined> {
+  const info = await ctx.drive.loaded().catch(() => null);
+  if (!info) return undefined;
+  return {
+    barcode: info.barcode,
+    capacityBytes: info.capacityBytes,
+    usedBytes: info.usedBytes,
+    volumeUuid: info.volumeUuid ?? '',
+    formatted: info.formatted,
+  };
+}

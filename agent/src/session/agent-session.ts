@@ -1,0 +1,124 @@
+// Keeps the agent's session with the server: register, hold the command stream open, and when the
+// stream drops, register again after a capped, jittered backoff. A separate loop beats, so a busy job
+// never starves the heartbeat. Jobs keep running while the session is re-established.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandsResponse, RegisterResponse } from '@ferrite/proto';
+import type { AgentConfig } from '../config/agent-config.js';
+import type { DriveSet } from '../drives/drive-set.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { Logger } from '../logger.js';
+import { reconnectDelayMs } from './backoff.js';
+import { takeInventory } from './inventory.js';
+import { isPermanentGrpcError, type ServerClient } from './server-client.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export class AgentSession {
+  agentId = '';
+  private sessionId = '';
+  private stopped = false;
+  private currentStream: { cancel(): void } | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly stopController = new AbortController();
+
+  constructor(
+    private readonly client: ServerClient,
+    private readonly config: AgentConfig,
+    private readonly drives: DriveSet,
+    private readonly runner: JobRunner,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs until stop(); resolves then. Rejects only on errors that retrying cannot fix. */
+  async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        const reg = await this.register();
+        attempt = 0;
+        this.startHeartbeat(reg.heartbeatIntervalMs || 5000);
+        await this.holdCommandStream();
+        if (!this.stopped) this.log.warn('command stream ended; reconnecting');
+      } catch (err) {
+        if (this.stopped) break;
+        if (isPermanentGrpcError(err)) throw err;
+        const delay = reconnectDelayMs(attempt++);
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot reach the catalog server');
+        await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => {});
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopController.abort();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.currentStream?.cancel();
+  }
+
+  /** Re-sends the inventory (after an Inventory command, or when the hardware changed). */
+  async register(): Promise<RegisterResponse> {
+    const inventory = await takeInventory(this.drives, this.runner.busyDriveNames());
+    const res = await this.client.register({
+      agentName: this.config.name,
+      hostname: this.config.hostname,
+      version: AGENT_VERSION,
+      drives: inventory.drives,
+      changers: inventory.changers,
+      tapes: inventory.tapes,
+      allowedRestoreRoots: this.config.allowedRestoreRoots,
+    });
+    this.agentId = res.agentId;
+    this.sessionId = res.sessionId;
+    this.log.info({ agentId: res.agentId, sessionId: res.sessionId, drives: inventory.drives.length, tapes: inventory.tapes.length }, 'registered with the catalog server');
+    return res;
+  }
+
+  private startHeartbeat(intervalMs: number): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => void this.beat(), intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const inventory = await takeInventory(this.drives, this.runner.busyDriveNames());
+      const res = await this.client.heartbeat({ agentId: this.agentId, sessionId: this.sessionId, drives: inventory.drives, runningJobIds: this.runner.runningJobIds() });
+      if (!res.sessionValid) {
+        this.log.warn('server no longer knows this session; registering again');
+        this.currentStream?.cancel();
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
+    }
+  }
+
+  private holdCommandStream(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.raw.commands({ agentId: this.agentId, sessionId: this.sessionId });
+      this.currentStream = stream;
+      stream.on('data', (cmd: CommandsResponse) => void this.handle(cmd));
+      stream.on('error', (err: Error & { code?: number }) => {
+        // CANCELLED is our own cancel (stop or a session the server dropped): reconnect quietly.
+        if (err.code === 1) resolve();
+        else reject(err);
+      });
+      stream.on('end', () => resolve());
+    });
+  }
+
+  private async handle(cmd: CommandsResponse): Promise<void> {
+    if (cmd.assignJob) {
+      this.log.info({ job: cmd.assignJob.jobId, kind: cmd.assignJob.kind, drive: cmd.assignJob.driveName }, 'job assigned');
+      this.runner.assign(cmd.assignJob);
+    } else if (cmd.cancelJob) {
+      this.log.info({ job: cmd.cancelJob.jobId, reason: cmd.cancelJob.reason }, 'job cancel requested');
+      this.runner.cancel(cmd.cancelJob.jobId, cmd.cancelJob.reason || 'cancelled by the server');
+    } else if (cmd.inventory) {
+      await this.register().catch((err: Error) => this.log.warn({ err: err.message }, 'inventory report failed'));
+    } else if (cmd.drain) {
+      this.log.warn({ reason: cmd.drain.reason }, 'drain requested: finishing running jobs, taking no new ones');
+      void this.runner.shutdown(cmd.drain.reason || 'drained by the server');
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// The agent's calls to the catalog server: promise-returning wrappers around the generated gRPC
+// client, each with its own deadline and retry policy. Every report is idempotent on the server, so
+// retrying a call whose answer was lost is always safe.
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  AgentServiceClient,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+  type ReportFilesRequest,
+  type ReportFilesResponse,
+  type ReportJobEventRequest,
+  type ReportJobEventResponse,
+} from '@ferrite/proto';
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from '../logger.js';
+
+/** Errors that retrying cannot fix: the server understood the call and refused it. */
+const PERMANENT = new Set([
+  status.INVALID_ARGUMENT,
+  status.NOT_FOUND,
+  status.PERMISSION_DENIED,
+  status.FAILED_PRECONDITION,
+  status.UNAUTHENTICATED,
+  status.ALREADY_EXISTS,
+  status.UNIMPLEMENTED,
+]);
+
+export function isPermanentGrpcError(err: unknown): boolean {
+  return typeof (err as ServiceError)?.code === 'number' && PERMANENT.has((err as ServiceError).code);
+}
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  deadlineMs: number;
+}
+
+/** Progress and log lines may be dropped after a short while; the final report of a job must not. */
+export const RETRY = {
+  quick: { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2000, deadlineMs: 10_000 },
+  report: { retries: 12, minTimeoutMs: 500, maxTimeoutMs: 15_000, deadlineMs: 60_000 },
+  final: { retries: 1000, minTimeoutMs: 1000, maxTimeoutMs: 30_000, deadlineMs: 60_000 },
+} satisfies Record<string, RetryPolicy>;
+
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: { deadline: Date },
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+export class ServerClient {
+  private readonly client: AgentServiceClient;
+
+  constructor(
+    readonly address: string,
+    private readonly log: Logger,
+  ) {
+    this.client = new AgentServiceClient(address, credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 20_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  get raw(): AgentServiceClient {
+    return this.client;
+  }
+
+  register(req: RegisterRequest): Promise<RegisterResponse> {
+    return this.call('register', this.client.register, req, RETRY.quick);
+  }
+
+  heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.call('heartbeat', this.client.heartbeat, req, { ...RETRY.quick, retries: 0, deadlineMs: 5000 });
+  }
+
+  reportJobEvent(req: ReportJobEventRequest, policy: RetryPolicy = RETRY.report): Promise<ReportJobEventResponse> {
+    return this.call('reportJobEvent', this.client.reportJobEvent, req, policy);
+  }
+
+  reportFiles(req: ReportFilesRequest, policy: RetryPolicy = RETRY.final): Promise<ReportFilesResponse> {
+    return this.call('reportFiles', this.client.reportFiles, req, policy);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<Req, Res>(name: string, method: unknown, req: Req, policy: RetryPolicy): Promise<Res> {
+    const fn = (method as Unary<Req, Res>).bind(this.client);
+    return pRetry(
+      () =>
+        new Promise<Res>((resolve, reject) => {
+          fn(req, new Metadata(), { deadline: new Date(Date.now() + policy.deadlineMs) }, (err, res) => {
+            if (!err) return resolve(res);
+            reject(isPermanentGrpcError(err) ? new AbortError(err) : err);
+          });
+        }),
+      {
+        retries: policy.retries,
+        minTimeout: policy.minTimeoutMs,
+        maxTimeout: policy.maxTimeoutMs,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) this.log.warn({ call: name, attempt: attemptNumber, err: error.message }, 'server call failed; retrying');
+        },
+      },
+    );
+  }
+}

@@ -1,0 +1,135 @@
+// Format, back up and restore through the job handlers on an emulated library and real files:
+// what the agent reports must be exactly what lies on the tape, and a restore built from those
+// reports must bring back every byte, mode and mtime.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { FileType, type RestoreItem, type FileRecord } from '@ferrite/proto';
+import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
+import { JobReporter } from '../../src/jobs/job-reporter.js';
+import { runFormatJob } from '../../src/jobs/format-job.js';
+import { runBackupJob } from '../../src/jobs/backup-job.js';
+import { runRestoreJob } from '../../src/jobs/restore-job.js';
+import { JobError, type JobContext } from '../../src/jobs/job-context.js';
+import { createLogger } from '../../src/logger.js';
+import type { AgentConfig } from '../../src/config/agent-config.js';
+import { RecordingServer } from './recording-server.js';
+
+const log = createLogger('silent');
+
+async function describeTree(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const visit = async (abs: string, rel: string) => {
+    const st = await lstat(abs);
+    const meta = `${(st.mode & 0o7777).toString(8)} ${Math.round(st.mtimeMs)}`;
+    if (st.isSymbolicLink()) out.set(rel, `link ${await readlink(abs)} ${Math.round(st.mtimeMs)}`);
+    else if (st.isFile()) out.set(rel, `file ${meta} ${createHash('sha256').update(await readFile(abs)).digest('hex')}`);
+    else {
+      out.set(rel, `dir ${meta}`);
+      for (const n of await readdir(abs)) await visit(path.join(abs, n), `${rel}/${n}`);
+    }
+  };
+  await visit(root, '');
+  return out;
+}
+
+function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string) {
+  const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
+  const item = (r: FileRecord): RestoreItem => ({ path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget, location: r.locations[0] });
+  const items = withData.map(item).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
+  return {
+    targetDirectory: target,
+    stripPrefix,
+    overwrite: false,
+    tapes: [{ barcode: 'TST001L9', items }],
+    metadataItems: records.filter((r) => !withData.includes(r)).map(item),
+  };
+}
+
+describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
+  let tmp: string;
+  let source: string;
+  let ctx: (jobId: string) => JobContext;
+  let server: RecordingServer;
+
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-agent-jobs-'));
+    source = path.join(tmp, 'src');
+    await mkdir(path.join(source, 'a/b'), { recursive: true });
+    for (let i = 0; i < 300; i++) await writeFile(path.join(source, 'a', `small ${i}.txt`), randomBytes(i * 7));
+    await writeFile(path.join(source, 'a/b/big.bin'), randomBytes(3 * 1024 * 1024 + 17));
+    await writeFile(path.join(source, 'new\nline "q".txt'), 'x');
+    await writeFile(path.join(source, 'empty'), '');
+    await chmod(path.join(source, 'empty'), 0o640);
+    await symlink('a/b/big.bin', path.join(source, 'link'));
+    const old = new Date('2020-01-02T03:04:05.678Z');
+    await utimes(path.join(source, 'a/b'), old, old);
+
+    const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 1, generation: 9, capacityBytes: 256 * 1024 * 1024, barcodes: ['TST001L9'] });
+    server = new RecordingServer();
+    const config = { name: 'agent-x', hostname: 'agent-x', allowedRestoreRoots: [path.join(tmp, 'restores')], progressIntervalMs: 10 } as AgentConfig;
+    ctx = (jobId) => ({
+      jobId,
+      attempt: 1,
+      agentName: 'agent-x',
+      drive: drives[0]!,
+      library,
+      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
+      signal: new AbortController().signal,
+      log,
+      config,
+    });
+    await runFormatJob(ctx('job-format'), { barcode: 'TST001L9', force: false, pool: '' });
+  });
+
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  it('backs up with bundles, checkpoints and positions, and restores byte for byte', async () => {
+    const spec = { barcode: 'TST001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 512 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 100, runId: '' };
+    await runBackupJob(ctx('job-backup'), spec);
+    const records = server.files();
+    const srcTree = await describeTree(source);
+    assert.equal(records.length, srcTree.size, 'one record per entry');
+    assert.ok(server.batches.length >= 3, `checkpointed in several batches (${server.batches.length})`);
+    assert.deepEqual(server.batches.map((b) => b.batchSeq), server.batches.map((_, i) => i + 1));
+    const big = records.find((r) => r.path.endsWith('big.bin'))!;
+    assert.equal(big.locations[0]!.containerPath, `ferrite/data/job-backup${source}/a/b/big.bin`);
+    const bundled = records.filter((r) => r.locations[0]?.containerPath.includes('/bundles/'));
+    assert.ok(bundled.length >= 300);
+
+    // The tape holds exactly what was reported: each bundle lists with tar, and the manifests carry every record.
+    const volumeRoot = path.join(tmp, 'lib', 'cartridges', 'TST001L9', 'volume');
+    const bundleFile = path.join(volumeRoot, bundled[0]!.locations[0]!.containerPath);
+    assert.ok(execFileSync('tar', ['-tf', bundleFile], { encoding: 'utf8' }).includes(bundled[0]!.path.slice(1)));
+    const manifests = await readdir(path.join(volumeRoot, 'ferrite/manifests'));
+    assert.equal(manifests.length, server.batches.length);
+    const lines = (await Promise.all(manifests.map((m) => readFile(path.join(volumeRoot, 'ferrite/manifests', m), 'utf8')))).join('').trim().split('\n');
+    assert.equal(lines.length, records.length);
+
+    // Positions only move forward in write order.
+    const starts = bundled.map((r) => r.locations[0]!.startBlock);
+    assert.ok(big.locations[0]!.startBlock > Math.max(...starts), 'large files follow the bundles');
+
+    const target = path.join(tmp, 'restores', 'r1');
+    await runRestoreJob(ctx('job-restore'), restoreSpecFrom(records, target, source));
+    assert.deepEqual(await describeTree(target), srcTree);
+  });
+
+  it('refuses a restore outside the allowed roots before touching anything', async () => {
+    await assert.rejects(
+      runRestoreJob(ctx('job-bad'), { ...restoreSpecFrom(server.files(), '/etc/ferrite-nope', source) }),
+      (err: JobError) => err.code === 'RESTORE_TARGET_NOT_ALLOWED',
+    );
+  });
+
+  it('fails a backup of a missing path before loading anything', async () => {
+    await assert.rejects(
+      runBackupJob(ctx('job-missing'), { barcode: 'TST001L9', paths: [path.join(tmp, 'nope')], excludes: [], smallFileThreshold: 0, bundleTargetBytes: 0, checkpointBytes: 0, checkpointFiles: 0, runId: '' }),
+      (err: JobError) => err.code === 'BACKUP_PATH_NOT_FOUND',
+    );
+  });
+});

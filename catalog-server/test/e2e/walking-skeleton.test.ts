@@ -1,0 +1,147 @@
+// The walk a newcomer does by hand, done through GraphQL only: format a tape, back up an awkward
+// tree, find it by glob and by path prefix, restore it elsewhere and compare every byte, mode, mtime
+// and hash with the source. Real server process, real agent process, real PostgreSQL, gRPC on loopback.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startStack, type Stack } from '../support/stack.js';
+import { buildSourceTree, describeTree, AWKWARD_NAMES } from '../support/tree.js';
+import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJob, job } from '../support/graphql-ops.js';
+
+const AGENT = 'tape-01';
+const SMALL_FILES = 1000;
+const BIG = 50 * 1024 * 1024;
+
+describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> restore', { timeout: 600_000 }, () => {
+  let stack: Stack;
+  let source: string;
+
+  before(async () => {
+    stack = await startStack('skeleton');
+    source = path.join(stack.tmp, 'source data');
+    await buildSourceTree(source, { smallFiles: SMALL_FILES, bigFileBytes: BIG });
+    await stack.startAgent({ name: AGENT, barcodes: ['FER001L9', 'FER002L9', 'FER003L9'] });
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('shows the agent with its drives, library slots and tapes', async () => {
+    const r = await stack.gql.request<{ agents: Array<{ name: string; online: boolean; drives: Array<{ name: string }> }>; tapes: { edges: Array<{ node: { barcode: string; state: string } }> } }>(
+      '{ agents { name online drives { name } } tapes { edges { node { barcode state } } } }',
+    );
+    const agent = r.agents.find((a) => a.name === AGENT);
+    assert.ok(agent?.online);
+    assert.deepEqual(agent.drives.map((d) => d.name).sort(), ['drive0', 'drive1']);
+    assert.deepEqual(r.tapes.edges.map((e) => e.node.barcode).sort(), ['FER001L9', 'FER002L9', 'FER003L9']);
+  });
+
+  it('formats a tape, streaming progress over the jobUpdated subscription', async () => {
+    const id = await formatTape(stack.gql, 'FER001L9');
+    const ws = createClient({ url: stack.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
+    const seen: string[] = [];
+    const finished = new Promise<void>((resolve, reject) => {
+      ws.subscribe<{ jobUpdated: { status: string } }>(
+        { query: 'subscription($id: ID!) { jobUpdated(id: $id) { id status progress { filesTotal } } }', variables: { id } },
+        {
+          next: (msg) => {
+            const status = msg.data?.jobUpdated.status;
+            if (status) seen.push(status);
+            if (status === 'SUCCEEDED' || status === 'FAILED') resolve();
+          },
+          error: reject,
+          complete: () => resolve(),
+        },
+      );
+    });
+    // The job may already be done before the subscription is up: polling is the fallback.
+    const done = await waitForJob(stack.gql, id);
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 2000))]);
+    await ws.dispose();
+    assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
+    const tape = await stack.gql.request<{ tape: { state: string; formattedAt: string | null; volumeUuid: string | null } }>(
+      '{ tape(barcode: "FER001L9") { state formattedAt volumeUuid } }',
+    );
+    assert.ok(tape.tape.formattedAt);
+    assert.match(tape.tape.volumeUuid ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('backs up, finds, restores and verifies the whole tree', async () => {
+    const backupId = await startBackup(stack.gql, { agent: AGENT, paths: [source], excludes: [] });
+    const backup = await waitForJob(stack.gql, backupId, 300_000);
+    assert.equal(backup.status, 'SUCCEEDED', `${backup.errorCode}: ${backup.errorMessage}`);
+    assert.equal(backup.progress?.bytesDone, backup.progress?.bytesTotal);
+    assert.ok((backup.progress?.bytesTotal ?? 0) > BIG);
+
+    const sourceTree = await describeTree(source);
+
+    // Search: by glob over names, and by path prefix.
+    const txt = await allFiles(stack.gql, { nameGlob: 'file-00*.txt', host: AGENT });
+    assert.equal(txt.length, 100);
+    assert.ok(txt.every((f) => f.path.startsWith(`${source}/small/file-00`)));
+    const nested = await allFiles(stack.gql, { pathPrefix: `${source}/nested`, host: AGENT });
+    const expectedNested = [...sourceTree.keys()].filter((k) => k === 'nested' || k.startsWith('nested/')).map((k) => `${source}/${k}`).sort();
+    assert.deepEqual(nested.map((f) => f.path).sort(), expectedNested);
+    for (const name of AWKWARD_NAMES) {
+      const hit = nested.find((f) => f.name === name);
+      assert.ok(hit, `file named ${JSON.stringify(name)} is in the catalog`);
+      assert.equal(hit.sha256, sourceTree.get(`nested/${name}`)?.sha256);
+    }
+    const big = nested.find((f) => f.name === 'big file.bin')!;
+    assert.equal(big.size, BIG);
+    assert.equal(big.placements.length, 1);
+    assert.equal(big.placements[0]!.tape, 'FER001L9');
+    assert.equal(big.placements[0]!.partition, 'b');
+
+    // Every file the catalog holds carries the hash of the source bytes.
+    const everything = await allFiles(stack.gql, { pathPrefix: source, host: AGENT });
+    assert.equal(everything.length, sourceTree.size);
+    for (const f of everything) {
+      const rel = path.relative(source, f.path);
+      const src = sourceTree.get(rel);
+      assert.ok(src, `catalog entry ${f.path} exists in the source`);
+      if (src.type === 'file') assert.equal(f.sha256, src.sha256, f.path);
+    }
+
+    // Restore everything into a new directory and compare.
+    const target = path.join(stack.restoreRoot, 'restored');
+    const restoreId = await startRestore(stack.gql, {
+      agent: AGENT,
+      selection: { host: AGENT, pathPrefix: source },
+      targetDirectory: target,
+      stripPrefix: source,
+    });
+    const restore = await waitForJob(stack.gql, restoreId, 300_000);
+    assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
+    const restoredTree = await describeTree(target);
+    assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
+    for (const [rel, want] of sourceTree) {
+      assert.deepEqual(restoredTree.get(rel), want, `restored ${JSON.stringify(rel)} matches its source`);
+    }
+  });
+
+  it('refuses bad input with stable codes and changes nothing', async () => {
+    const before = await stack.gql.request<{ jobs: { edges: unknown[] } }>('{ jobs(first: 100) { edges { node { id } } } }');
+    assert.equal(await errorCodeOf(startBackup(stack.gql, { agent: 'no-such-agent', paths: ['/tmp'] })), 'AGENT_NOT_FOUND');
+    assert.equal(await errorCodeOf(formatTape(stack.gql, 'NOPE01L9')), 'TAPE_NOT_FOUND');
+    assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER001L9')), 'TAPE_NOT_EMPTY');
+    assert.equal(await errorCodeOf(job(stack.gql, '00000000-0000-0000-0000-000000000000')), 'JOB_NOT_FOUND');
+    const restoreInput = (targetDirectory: string) => ({ agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory });
+    assert.equal(await errorCodeOf(startRestore(stack.gql, restoreInput(`${stack.restoreRoot}/../escape`))), 'RESTORE_TARGET_INVALID');
+    await mkdir('/tmp/ferrite-not-allowed', { recursive: true });
+    assert.equal(await errorCodeOf(startRestore(stack.gql, restoreInput('/tmp/ferrite-not-allowed'))), 'RESTORE_TARGET_NOT_ALLOWED');
+    const after = await stack.gql.request<{ jobs: { edges: unknown[] } }>('{ jobs(first: 100) { edges { node { id } } } }');
+    assert.equal(after.jobs.edges.length, before.jobs.edges.length, 'no job was created by bad input');
+
+    // A path that does not exist on the agent: the job fails before anything is written.
+    const missing = await startBackup(stack.gql, { agent: AGENT, paths: [path.join(stack.tmp, 'does-not-exist')] });
+    const failed = await waitForJob(stack.gql, missing);
+    assert.equal(failed.status, 'FAILED');
+    assert.equal(failed.errorCode, 'BACKUP_PATH_NOT_FOUND');
+    assert.match(failed.errorMessage ?? '', /does-not-exist/);
+  });
+});

@@ -1,0 +1,128 @@
+// An end-to-end stack for tests: the real catalog server and a real agent as separate processes,
+// talking gRPC over loopback, on a fresh database, with an emulated library in a temp directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GraphQLClient } from 'graphql-request';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { freePort } from './ports.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export interface AgentOptions {
+  name: string;
+  slots?: number;
+  drives?: number;
+  barcodes: string[];
+  capacityBytes?: number;
+}
+
+export interface Stack {
+  graphqlUrl: string;
+  grpcAddress: string;
+  gql: GraphQLClient;
+  tmp: string;
+  restoreRoot: string;
+  startAgent(options: AgentOptions): Promise<ChildProcess>;
+  stop(): Promise<void>;
+}
+
+function spawnLogged(name: string, script: string, args: string[], env: Record<string, string>, logDir: string): ChildProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(path.join(logDir, `${name}.log`));
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(20_000).then(() => child.kill('SIGKILL'))]);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(150);
+  }
+}
+
+export async function startStack(label: string): Promise<Stack> {
+  const db: TestDatabase = await createTestDatabase(label);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), `ferrite-e2e-${label}-`));
+  await chmod(tmp, 0o755);
+  const logDir = path.join(tmp, 'logs');
+  const restoreRoot = path.join(tmp, 'restores');
+  await mkdir(logDir, { recursive: true });
+  await mkdir(restoreRoot, { recursive: true });
+  const [graphqlPort, grpcPort] = [await freePort(), await freePort()];
+  const graphqlUrl = `http://127.0.0.1:${graphqlPort}/graphql`;
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  const children: ChildProcess[] = [];
+
+  const server = spawnLogged('server', 'catalog-server/dist/src/main.js', [], {
+    DATABASE_URL: db.url,
+    FERRITE_DATA_DIR: path.join(tmp, 'server'),
+    FERRITE_GRAPHQL_PORT: String(graphqlPort),
+    FERRITE_GRPC_PORT: String(grpcPort),
+    FERRITE_HOST: '127.0.0.1',
+    FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
+    FERRITE_LOG_LEVEL: 'debug',
+  }, logDir);
+  children.push(server);
+  const gql = new GraphQLClient(graphqlUrl);
+  await waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
+    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}; see ${logDir}/server.log`);
+    return (await gql.request<{ __typename: string }>('{ __typename }')).__typename;
+  });
+
+  return {
+    graphqlUrl,
+    grpcAddress,
+    gql,
+    tmp,
+    restoreRoot,
+    async startAgent(options) {
+      const dir = path.join(tmp, 'agents', options.name);
+      await mkdir(dir, { recursive: true });
+      const configPath = path.join(dir, 'agent.json');
+      await writeFile(configPath, JSON.stringify({
+        name: options.name,
+        server: grpcAddress,
+        hostname: `${options.name}.test`,
+        stateDir: path.join(dir, 'state'),
+        allowedRestoreRoots: [restoreRoot],
+        progressIntervalMs: 100,
+        logLevel: 'debug',
+        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0 }],
+      }));
+      const agent = spawnLogged(`agent-${options.name}`, 'agent/dist/src/main.js', ['--config', configPath], {}, logDir);
+      children.push(agent);
+      await waitFor(`agent ${options.name} online`, async () => {
+        if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}; see ${logDir}`);
+        const r = await gql.request<{ agents: Array<{ name: string; online: boolean }> }>('{ agents { name online } }');
+        return r.agents.some((a) => a.name === options.name && a.online);
+      });
+      return agent;
+    },
+    async stop() {
+      for (const child of children.reverse()) await stopChild(child);
+      await db.drop().catch(() => {});
+      if (!process.env.FERRITE_KEEP_TEST_DIRS) await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}

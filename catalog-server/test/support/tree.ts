@@ -1,0 +1,74 @@
+// Builds the awkward source tree the end-to-end tests back up, and describes a tree (type, bytes,
+// mode, mtime, link target, per entry) so a restore can be compared with its source.
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+
+export const AWKWARD_NAMES = ['with space.txt', 'ünïcødé-文件.txt', `quote's "double".txt`, 'new\nline.txt', 'percent%_under[score]\\.txt'];
+
+export interface TreeOptions {
+  smallFiles: number;
+  bigFileBytes: number;
+}
+
+export async function buildSourceTree(root: string, opts: TreeOptions): Promise<void> {
+  await mkdir(path.join(root, 'nested/deeper/deepest'), { recursive: true });
+  await mkdir(path.join(root, 'empty-dir'), { recursive: true });
+  await mkdir(path.join(root, 'small'), { recursive: true });
+  for (let i = 0; i < opts.smallFiles; i++) {
+    await writeFile(path.join(root, 'small', `file-${String(i).padStart(4, '0')}.txt`), `small file ${i}\n${randomBytes(i % 4096).toString('hex')}`);
+  }
+  for (const name of AWKWARD_NAMES) await writeFile(path.join(root, 'nested', name), `content of ${name}\n`);
+  await writeFile(path.join(root, 'nested/deeper/deepest/leaf.bin'), randomBytes(3000));
+  await writeFile(path.join(root, 'empty.txt'), '');
+  await writeFile(path.join(root, 'nested/empty-too'), '');
+  await writeFile(path.join(root, 'script.sh'), '#!/bin/sh\necho hi\n');
+  await chmod(path.join(root, 'script.sh'), 0o750);
+  await writeFile(path.join(root, 'private.txt'), 'secret-ish');
+  await chmod(path.join(root, 'private.txt'), 0o600);
+  // A big file written in chunks (random, so nothing can compress or dedupe it).
+  const big = createWriteStream(path.join(root, 'nested/big file.bin'));
+  const chunk = 1024 * 1024;
+  for (let done = 0; done < opts.bigFileBytes; done += chunk) {
+    if (!big.write(randomBytes(Math.min(chunk, opts.bigFileBytes - done)))) await once(big, 'drain');
+  }
+  big.end();
+  await once(big, 'finish');
+  await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
+  await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
+  // Distinct, old mtimes so a restore that forgets them is caught.
+  const old = new Date('2021-03-04T05:06:07.890Z');
+  await utimes(path.join(root, 'nested/deeper/deepest/leaf.bin'), old, old);
+  await utimes(path.join(root, 'nested/deeper'), old, old);
+}
+
+export interface EntryDescription {
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  mtimeMs: number;
+  size: number;
+  sha256?: string;
+  target?: string;
+}
+
+export async function describeTree(root: string): Promise<Map<string, EntryDescription>> {
+  const out = new Map<string, EntryDescription>();
+  const visit = async (abs: string, rel: string) => {
+    const st = await lstat(abs);
+    const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), size: 0 };
+    if (st.isSymbolicLink()) out.set(rel, { ...base, type: 'symlink', target: await readlink(abs) });
+    else if (st.isFile()) out.set(rel, { ...base, type: 'file', size: st.size, sha256: createHash('sha256').update(await readFile(abs)).digest('hex') });
+    else if (st.isDirectory()) {
+      out.set(rel, { ...base, type: 'directory' });
+      for (const name of await readdir(abs)) await visit(path.join(abs, name), rel ? `${rel}/${name}` : name);
+    }
+  };
+  await visit(root, '');
+  return out;
+}
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// `npm start`: the whole of Ferrite on one machine. The catalog server (with its embedded
+// PostgreSQL) and one agent with an emulated library of 2 LTO-9 drives and 8 scratch tapes. State
+// lives in .ferrite/ (git-ignored), so stopping and starting again keeps the catalog and the tapes.
+// Ctrl-C stops the agent first (running jobs checkpoint and unmount), then the server.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const home = path.join(root, '.ferrite');
+const logs = path.join(home, 'logs');
+const graphqlPort = Number(process.env.FERRITE_GRAPHQL_PORT ?? 4000);
+const grpcPort = Number(process.env.FERRITE_GRPC_PORT ?? 50051);
+const graphqlUrl = `http://localhost:${graphqlPort}/graphql`;
+
+for (const built of ['catalog-server/dist/src/main.js', 'agent/dist/src/main.js']) {
+  if (!existsSync(path.join(root, built))) {
+    console.error(`${built} is missing: run \`npm ci\` (or \`npm run build\`) first`);
+    process.exit(1);
+  }
+}
+await mkdir(logs, { recursive: true });
+await mkdir(path.join(home, 'restores'), { recursive: true });
+
+const agentConfigPath = path.join(home, 'agent.json');
+if (!existsSync(agentConfigPath)) {
+  const barcodes = Array.from({ length: 8 }, (_, i) => `FER${String(i + 1).padStart(3, '0')}L9`);
+  const agentConfig = {
+    name: 'local-agent',
+    server: `127.0.0.1:${grpcPort}`,
+    hostname: os.hostname(),
+    stateDir: 'agent',
+    allowedRestoreRoots: [path.join(home, 'restores'), path.join(os.tmpdir(), 'ferrite-restores')],
+    libraries: [
+      // Emulated LTO-9 cartridges scaled down to 8 GiB so a laptop disk is enough; files take real space.
+      { backend: 'emulated', name: 'lib1', dir: 'library', slots: 10, drives: 2, generation: 9, capacityBytes: 8 * 1024 ** 3, barcodes, timeScale: 0 },
+    ],
+  };
+  await writeFile(agentConfigPath, JSON.stringify(agentConfig, null, 2) + '\n');
+}
+
+const children = [];
+function start(name, script, args, env) {
+  const logFile = path.join(logs, `${name}.log`);
+  const child = spawn(process.execPath, [path.join(root, script), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  import('node:fs').then(({ createWriteStream }) => {
+    const out = createWriteStream(logFile, { flags: 'a' });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+  });
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`\n${name} exited (${signal ?? code}); see ${path.relative(process.cwd(), logFile)}`);
+      shutdown(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+
+let shuttingDown = false;
+async function shutdown(code = 0) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log('\nstopping Ferrite...');
+  // Agent first, so its jobs can still report to the server while they wind down.
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(60_000)]);
+    console.log(`  ${name} stopped`);
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+console.log('starting the catalog server (embedded PostgreSQL in .ferrite/server/pg)...');
+start('server', 'catalog-server/dist/src/main.js', [], {
+  FERRITE_DATA_DIR: path.join(home, 'server'),
+  FERRITE_GRAPHQL_PORT: String(graphqlPort),
+  FERRITE_GRPC_PORT: String(grpcPort),
+});
+
+async function graphql(query) {
+  const res = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' }, body: JSON.stringify({ query }) });
+  return res.json();
+}
+
+const deadline = Date.now() + 120_000;
+for (;;) {
+  if (shuttingDown) await sleep(1e9);
+  try {
+    const r = await graphql('{ __typename }');
+    if (r.data) break;
+  } catch {}
+  if (Date.now() > deadline) {
+    console.error(`the server did not answer at ${graphqlUrl} within 2 minutes; see .ferrite/logs/server.log`);
+    await shutdown(1);
+  }
+  await sleep(300);
+}
+
+console.log('starting the agent "local-agent" with an emulated library (2 LTO-9 drives, 8 tapes)...');
+start('agent', 'agent/dist/src/main.js', ['--config', agentConfigPath], {});
+for (let i = 0; i < 100; i++) {
+  const r = await graphql('{ agents { name online } }').catch(() => null);
+  if (r?.data?.agents?.some((a) => a.name === 'local-agent' && a.online)) break;
+  await sleep(300);
+}
+
+const sample = path.join(root, 'proto');
+console.log(`
+Ferrite is running.
+
+  GraphQL (open in a browser):  ${graphqlUrl}
+  Agents dial gRPC at:          127.0.0.1:${grpcPort}
+  Logs:                         .ferrite/logs/server.log, .ferrite/logs/agent.log
+
+Paste these into the GraphQL IDE, one at a time:
+
+  query { tapes { edges { node { barcode state location { slot drive { name } } } } } }
+  mutation { formatTape(barcode: "FER001L9") { id status } }
+  mutation { startBackup(input: { agent: "local-agent", paths: ["${sample}"] }) { id status } }
+  query { jobs { edges { node { id kind status progress { filesDone filesTotal bytesDone } errorCode errorMessage } } } }
+  query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { tape partition startBlock } } } } }
+  mutation { startRestore(input: { agent: "local-agent", selection: { host: "local-agent", pathPrefix: "${sample}" }, targetDirectory: "${path.join(home, 'restores', 'proto')}", stripPrefix: "${sample}" }) { id status } }
+
+Press Ctrl-C to stop; starting again keeps the catalog and the tapes.
+`);
+await new Promise(() => {});
