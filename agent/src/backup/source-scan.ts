@@ -2,8 +2,11 @@
 // (sorted by name within each directory). Excludes: a pattern without '/' matches an entry's name at
 // any depth (`*.tmp`, `node_modules`); a pattern with '/' matches the whole absolute path (`/data/cache/**`).
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
+
+const STAT_BATCH = 64;
 
 export type EntryType = 'file' | 'directory' | 'symlink';
 
@@ -54,14 +57,12 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
   const out: SourceEntry[] = [];
   const seen = new Set<string>();
 
-  const visit = async (abs: string): Promise<void> => {
+  const visit = async (abs: string, known?: Stats | Error): Promise<void> => {
     if (seen.has(abs) || excluded(abs)) return;
     seen.add(abs);
-    let st;
-    try {
-      st = await lstat(abs, { bigint: false });
-    } catch (err) {
-      onIssue({ path: abs, reason: `vanished before it could be read (${(err as NodeJS.ErrnoException).code})` });
+    const st = known ?? (await lstat(abs).catch((err: Error) => err));
+    if (st instanceof Error) {
+      onIssue({ path: abs, reason: `vanished before it could be read (${(st as NodeJS.ErrnoException).code})` });
       return;
     }
     const base = { path: abs, size: 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '' };
@@ -79,6 +80,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
         return;
       }
       names.sort(Buffer.compare);
+      const children: string[] = [];
       for (const raw of names) {
         const name = raw.toString('utf8');
         // The catalog stores names as text: a name that is not valid UTF-8 would not come back
@@ -87,8 +89,16 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
           onIssue({ path: path.join(abs, raw.toString('latin1')), reason: 'name is not valid UTF-8; skipped' });
           continue;
         }
-        await visit(path.join(abs, name));
+        children.push(path.join(abs, name));
       }
+      // Stat a directory's entries concurrently (latency-bound), then descend in order.
+      const stats = new Map<string, Stats | Error>();
+      for (let i = 0; i < children.length; i += STAT_BATCH) {
+        const batch = children.slice(i, i + STAT_BATCH);
+        const results = await Promise.all(batch.map((c) => lstat(c).catch((err: Error) => err)));
+        batch.forEach((c, j) => stats.set(c, results[j]!));
+      }
+      for (const child of children) await visit(child, stats.get(child));
     } else {
       onIssue({ path: abs, reason: 'not a regular file, directory or symlink; skipped' });
     }

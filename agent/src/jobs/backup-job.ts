@@ -9,12 +9,15 @@ import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
+import { readAhead } from '../backup/read-ahead.js';
 import { bundleMemberName, bundlePath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
+/** Small files read concurrently ahead of the bundle writer. */
+const READ_AHEAD = 32;
 const EMPTY_SHA256 = createHash('sha256').digest();
 
 interface Progress {
@@ -143,16 +146,16 @@ async function writeSmallFiles(
     open = null;
   };
 
-  for (let i = 0; i < small.length; i++) {
-    const e = small[i]!;
+  let i = -1;
+  for await (const { item: e, result } of readAhead(small, READ_AHEAD, (f) => readFile(f.path))) {
+    i++;
     throwIfCancelled(ctx.signal);
-    let data: Buffer;
-    try {
-      data = await readFile(e.path);
-    } catch (err) {
-      await ctx.reporter.note('warn', `${e.path}: could not be read (${(err as NodeJS.ErrnoException).code}); skipped`);
+    if (result instanceof Error) {
+      await ctx.reporter.note('warn', `${e.path}: could not be read (${(result as NodeJS.ErrnoException).code ?? result.message}); skipped`);
+      if (i === small.length - 1) await close().then(() => checkpoint.flush());
       continue;
     }
+    const data = result;
     if (!open) {
       const path = bundlePath(ctx.jobId, ctx.attempt, ++bundleIndex);
       open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [] };
