@@ -113,8 +113,8 @@ for (;;) {
 console.log('starting the agent "local-agent" with an emulated library (2 LTO-9 drives, 8 tapes)...');
 start('agent', 'agent/dist/src/main.js', ['--config', agentConfigPath], {});
 for (let i = 0; i < 100; i++) {
-  const r = await graphql('{ agents { name online } }').catch(() => null);
-  if (r?.data?.agents?.some((a) => a.name === 'local-agent' && a.online)) break;
+  const r = await graphql('{ agent(name: "local-agent") { online } }').catch(() => null);
+  if (r?.data?.agent?.online) break;
   await sleep(300);
 }
 
@@ -128,11 +128,11 @@ Ferrite is running.
 
 Paste these into the GraphQL IDE, one at a time:
 
-  query { tapes { edges { node { barcode state location { slot drive { name } } } } } }
+  query { tapes { edges { node { barcode state usedBytes capacityBytes location { agent slot drive } } } } }
   mutation { formatTape(barcode: "FER001L9") { id status } }
   mutation { startBackup(input: { agent: "local-agent", paths: ["${sample}"] }) { id status } }
-  query { jobs { edges { node { id kind status progress { filesDone filesTotal bytesDone } errorCode errorMessage } } } }
-  query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { tape partition startBlock } } } } }
+  query { jobs { edges { node { id kind status progress { filesDone filesTotal bytesDone bytesTotal } errorCode errorMessage } } } }
+  query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { barcode partition startBlock } } } } }
   mutation { startRestore(input: { agent: "local-agent", selection: { host: "local-agent", pathPrefix: "${sample}" }, targetDirectory: "${path.join(home, 'restores', 'proto')}", stripPrefix: "${sample}" }) { id status } }
 
 Press Ctrl-C to stop; starting again keeps the catalog and the tapes.

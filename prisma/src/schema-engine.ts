@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
@@ -21,9 +22,24 @@ async function loadWasm(): Promise<void> {
   // The .wasm file is not in the package's exports map: locate it beside the entry point.
   const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm')), 'schema_engine_bg.wasm');
   const bytes = await readFile(wasmPath);
-  const { instance } = await wasmRuntime.instantiate(bytes, { './schema_engine_bg.js': bindings });
+  const { instance } = await wasmRuntime.instantiate(bytes, { './schema_engine_bg.js': withUnrefTimers(bindings) });
   (bindings as unknown as { __wbg_set_wasm(v: unknown): void }).__wbg_set_wasm(instance.exports);
   (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+}
+
+/** The engine arms timers of its own (idle connections) that would keep a finished process alive
+ *  for seconds; unref them so they never hold the event loop open. */
+function withUnrefTimers(imports: object): Record<string, unknown> {
+  const wrapped: Record<string, unknown> = { ...imports };
+  for (const [name, fn] of Object.entries(imports)) {
+    if (!name.includes('setTimeout') || typeof fn !== 'function') continue;
+    wrapped[name] = (...args: unknown[]) => {
+      const timer = (fn as (...a: unknown[]) => unknown)(...args) as { unref?: () => void } | undefined;
+      timer?.unref?.();
+      return timer;
+    };
+  }
+  return wrapped;
 }
 
 /** Runs `work` with a schema engine connected to `connectionString`, and disposes of it after. */
@@ -35,7 +51,10 @@ export async function withSchemaEngine<T>(
 ): Promise<T> {
   loaded ??= loadWasm();
   await loaded;
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString }));
+  // Our own pool, so it can be closed afterwards: a pool left open keeps the migration advisory
+  // lock's session alive and the process from exiting.
+  const pool = new pg.Pool({ connectionString, max: 2 });
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
   const engine = await (bindings as unknown as { SchemaEngine: typeof SchemaEngine }).SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },
     (message: string) => log(message),
@@ -45,5 +64,6 @@ export async function withSchemaEngine<T>(
     return await work(engine);
   } finally {
     (engine as unknown as { free?: () => void }).free?.();
+    await pool.end();
   }
 }

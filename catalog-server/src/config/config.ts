@@ -22,6 +22,20 @@ const schema = z.object({
 
 export type ServerConfig = z.infer<typeof schema>;
 
+/** The environment variable behind each setting, so an error names what the operator set. */
+const ENV_NAMES: Record<keyof ServerConfig, string> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'FERRITE_DATA_DIR',
+  embeddedPgPort: 'FERRITE_EMBEDDED_PG_PORT',
+  host: 'FERRITE_HOST',
+  graphqlPort: 'FERRITE_GRAPHQL_PORT',
+  grpcPort: 'FERRITE_GRPC_PORT',
+  heartbeatIntervalMs: 'FERRITE_HEARTBEAT_INTERVAL_MS',
+  heartbeatMissesBeforeOffline: 'FERRITE_HEARTBEAT_MISSES',
+  statementTimeoutMs: 'FERRITE_STATEMENT_TIMEOUT_MS',
+  logLevel: 'FERRITE_LOG_LEVEL',
+};
+
 export class ConfigError extends Error {}
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -38,7 +52,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`)
+      .join('; ');
     throw new ConfigError(`invalid server configuration: ${problems}`);
   }
   return parsed.data;

@@ -31,13 +31,19 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
   });
 
   it('shows the agent with its drives, library slots and tapes', async () => {
-    const r = await stack.gql.request<{ agents: Array<{ name: string; online: boolean; drives: Array<{ name: string }> }>; tapes: { edges: Array<{ node: { barcode: string; state: string } }> } }>(
-      '{ agents { name online drives { name } } tapes { edges { node { barcode state } } } }',
+    type Tape = { barcode: string; state: string; location: { agent: string | null; slot: number | null } };
+    const r = await stack.gql.request<{ agents: { edges: Array<{ node: { name: string; online: boolean; drives: Array<{ name: string; state: string }>; changers: Array<{ slotCount: number; slots: Array<{ slot: number; barcode: string | null }> }> } }> }; tapes: { edges: Array<{ node: Tape }> } }>(
+      '{ agents { edges { node { name online drives { name state } changers { slotCount slots { slot barcode } } } } } tapes { edges { node { barcode state location { agent slot } } } } }',
     );
-    const agent = r.agents.find((a) => a.name === AGENT);
+    const agent = r.agents.edges.map((e) => e.node).find((a) => a.name === AGENT);
     assert.ok(agent?.online);
-    assert.deepEqual(agent.drives.map((d) => d.name).sort(), ['drive0', 'drive1']);
-    assert.deepEqual(r.tapes.edges.map((e) => e.node.barcode).sort(), ['FER001L9', 'FER002L9', 'FER003L9']);
+    assert.deepEqual(agent.drives.map((d) => [d.name, d.state]).sort(), [['drive0', 'EMPTY'], ['drive1', 'EMPTY']]);
+    assert.equal(agent.changers[0]?.slotCount, 8);
+    assert.deepEqual(agent.changers[0]?.slots.filter((s) => s.barcode).map((s) => [s.slot, s.barcode]), [[1, 'FER001L9'], [2, 'FER002L9'], [3, 'FER003L9']]);
+    assert.deepEqual(
+      r.tapes.edges.map((e) => e.node).sort((a, b) => a.barcode.localeCompare(b.barcode)),
+      [1, 2, 3].map((i) => ({ barcode: `FER00${i}L9`, state: 'SCRATCH', location: { agent: AGENT, slot: i } })),
+    );
   });
 
   it('formats a tape, streaming progress over the jobUpdated subscription', async () => {
@@ -94,7 +100,7 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     const big = nested.find((f) => f.name === 'big file.bin')!;
     assert.equal(big.size, BIG);
     assert.equal(big.placements.length, 1);
-    assert.equal(big.placements[0]!.tape, 'FER001L9');
+    assert.equal(big.placements[0]!.barcode, 'FER001L9');
     assert.equal(big.placements[0]!.partition, 'b');
 
     // Every file the catalog holds carries the hash of the source bytes.
@@ -130,6 +136,11 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'NOPE01L9')), 'TAPE_NOT_FOUND');
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER001L9')), 'TAPE_NOT_EMPTY');
     assert.equal(await errorCodeOf(job(stack.gql, '00000000-0000-0000-0000-000000000000')), 'JOB_NOT_FOUND');
+    assert.equal(await errorCodeOf(stack.gql.request('{ tape(barcode: "NOPE01L9") { barcode } }')), 'TAPE_NOT_FOUND');
+    assert.equal(await errorCodeOf(stack.gql.request('{ agent(name: "nobody") { name } }')), 'AGENT_NOT_FOUND');
+    const finished = (await stack.gql.request<{ jobs: { edges: Array<{ node: { id: string; status: string } }> } }>('{ jobs(filter: { status: SUCCEEDED }) { edges { node { id status } } } }')).jobs.edges[0]!.node;
+    assert.equal(await errorCodeOf(stack.gql.request('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: finished.id })), 'JOB_ALREADY_FINISHED');
+    assert.equal((await job(stack.gql, finished.id)).status, 'SUCCEEDED');
     const restoreInput = (targetDirectory: string) => ({ agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory });
     assert.equal(await errorCodeOf(startRestore(stack.gql, restoreInput(`${stack.restoreRoot}/../escape`))), 'RESTORE_TARGET_INVALID');
     await mkdir('/tmp/ferrite-not-allowed', { recursive: true });

@@ -114,8 +114,8 @@ export async function startStack(label: string): Promise<Stack> {
       children.push(agent);
       await waitFor(`agent ${options.name} online`, async () => {
         if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}; see ${logDir}`);
-        const r = await gql.request<{ agents: Array<{ name: string; online: boolean }> }>('{ agents { name online } }');
-        return r.agents.some((a) => a.name === options.name && a.online);
+        const r = await gql.request<{ agent: { online: boolean } | null }>('query($n: String!) { agent(name: $n) { online } }', { n: options.name });
+        return r.agent?.online;
       });
       return agent;
     },

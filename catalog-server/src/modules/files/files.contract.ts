@@ -27,17 +27,23 @@ export interface RestoreSelection {
 }
 
 export interface ResolvedRestore {
+  /** Source host of every selected entry (a selection never spans hosts). */
   host: string;
-  /** Per tape, items ordered by (partition, startBlock, offset); tapes in the order to read them. */
+  /** Per tape, items ordered by (partition, startBlock, offset); tapes in the order to read them
+   *  (by barcode for now). A file spanning tapes appears once per segment, on each tape's list. */
   tapes: RestoreTape[];
-  /** Directories, symlinks and empty files. */
+  /** Directories (parents before children), then symlinks and empty files, by path. */
   metadataItems: RestoreItem[];
+  /** Regular files selected (empty ones included), each counted once however many segments. */
   fileCount: number;
+  /** Total size of those files in bytes. */
   byteCount: number;
 }
 
 export interface BackupRunsInput {
   jobId: string;
+  /** Name the catalog files this backup's entries under (`files(filter: {host})`). Ingest files
+   *  every record of the job under this host, whatever the agent is called. */
   host: string;
   /** Absolute source paths of the backup; one run per root. */
   roots: string[];

@@ -1,5 +1,7 @@
-// File index logic: bulk ingest of agent reports, search, restore selection, backup runs.
+// File index logic used by the rest of the server: bulk ingest of agent reports, restore selection,
+// and backup-run bookkeeping (delegated to RunsService). Search for operators is FileSearchService.
 import { Injectable } from '@nestjs/common';
+import { RunsService } from '../runs/runs.service.js';
 import type {
   BackupRunsInput,
   IngestBatchInput,
@@ -7,28 +9,128 @@ import type {
   ResolvedRestore,
   RestoreSelection,
 } from './files.contract.js';
+import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
+import { FilesRepository } from './files.repository.js';
+import { FilesErrorCode, filesError } from './files.errors.js';
+import { isBigintId, isUuid } from './ids.js';
+import { planIngest } from './ingest-plan.js';
+import { pathProblem, stripTrailingSlashes } from './paths.js';
+import { buildRestorePlan } from './restore-plan.js';
+
+const MAX_RESTORE_IDS = 100_000;
 
 @Injectable()
 export class FilesService {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly search: FileSearchRepository,
+    private readonly runs: RunsService,
+  ) {}
+
   /** Stores one batch of file records, idempotently per (jobId, attempt, batchSeq). Throws
-   *  FerriteError JOB_NOT_FOUND, JOB_NOT_OWNED (job assigned to another agent), TAPE_NOT_FOUND. */
-  async ingestBatch(_input: IngestBatchInput): Promise<IngestBatchResult> {
-    throw new Error('FilesService.ingestBatch: not implemented yet');
+   *  FerriteError JOB_NOT_FOUND, JOB_NOT_OWNED (job assigned to another agent), JOB_NOT_BACKUP,
+   *  TAPE_NOT_FOUND, INVALID_RECORD (the whole batch is refused, nothing is stored). */
+  async ingestBatch(input: IngestBatchInput): Promise<IngestBatchResult> {
+    const jobNotFound = () => filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(input.jobId)} does not exist`, { jobId: input.jobId });
+    if (!isUuid(input.jobId)) throw jobNotFound();
+    for (const [field, value] of [['attempt', input.attempt], ['batchSeq', input.batchSeq]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw filesError(FilesErrorCode.INVALID_ARGUMENT, `${field} must be a non-negative integer, got ${value}`);
+    }
+    const records = input.records ?? [];
+    return this.files.ingestBatch(
+      { jobId: input.jobId, attempt: input.attempt, batchSeq: input.batchSeq, manifestPath: input.manifestPath ?? '', fileCount: records.length },
+      (job) => {
+        if (!job) throw jobNotFound();
+        if (job.agentId !== input.agentId) {
+          throw filesError(FilesErrorCode.JOB_NOT_OWNED, `job ${input.jobId} is not assigned to agent ${input.agentId}; its file reports are refused`, {
+            jobId: input.jobId,
+            agentId: input.agentId,
+          });
+        }
+        if (job.kind !== 'BACKUP') {
+          throw filesError(FilesErrorCode.JOB_NOT_BACKUP, `job ${input.jobId} is a ${job.kind} job; only backup jobs report files`, { jobId: input.jobId });
+        }
+        const plan = planIngest(records, job.runs, input.jobId);
+        // createBackupRuns gives all runs of a job one host, so the first run's host is the job's.
+        return { hostId: job.runs[0]?.hostId ?? 0, plan };
+      },
+    );
   }
 
   /** Turns a selection into the per-tape, position-ordered restore plan. Throws FerriteError
    *  INVALID_SELECTION, RUN_NOT_FOUND, FILE_NOT_FOUND, NOTHING_TO_RESTORE. */
-  async resolveRestore(_selection: RestoreSelection): Promise<ResolvedRestore> {
-    throw new Error('FilesService.resolveRestore: not implemented yet');
+  async resolveRestore(selection: RestoreSelection): Promise<ResolvedRestore> {
+    const hasIds = selection.fileIds !== undefined && selection.fileIds !== null;
+    const hasRun = selection.runId !== undefined && selection.runId !== null;
+    const hasHost = selection.host !== undefined && selection.host !== null;
+    const hasPrefix = selection.pathPrefix !== undefined && selection.pathPrefix !== null;
+    if (Number(hasIds) + Number(hasRun) + Number(hasHost || hasPrefix) !== 1) {
+      throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to restore with exactly one of: fileIds, runId, or host together with pathPrefix');
+    }
+    if (hasIds) return this.restoreIds(selection.fileIds!);
+    if (hasRun) return this.restoreRun(selection.runId!);
+    if (!hasHost || !hasPrefix || !selection.host) {
+      throw filesError(FilesErrorCode.INVALID_SELECTION, 'host and pathPrefix select files together: give both');
+    }
+    return this.restorePrefix(selection.host, selection.pathPrefix!);
   }
 
-  /** Creates one Run per root for a backup job; returns run ids in the order of roots. */
-  async createBackupRuns(_input: BackupRunsInput): Promise<string[]> {
-    throw new Error('FilesService.createBackupRuns: not implemented yet');
+  /** Creates one Run per root for a backup job; returns run ids in the order of roots. A second
+   *  call for the same job (a retried attempt) returns the runs the first call made. */
+  async createBackupRuns(input: BackupRunsInput): Promise<string[]> {
+    return this.runs.createBackupRuns(input);
   }
 
   /** Marks the job's runs finished and updates their counts. */
-  async finishBackupRuns(_jobId: string): Promise<void> {
-    throw new Error('FilesService.finishBackupRuns: not implemented yet');
+  async finishBackupRuns(jobId: string): Promise<void> {
+    return this.runs.finishBackupRuns(jobId);
+  }
+
+  private async restoreIds(fileIds: string[]): Promise<ResolvedRestore> {
+    if (fileIds.length === 0) throw filesError(FilesErrorCode.INVALID_SELECTION, 'fileIds is empty: select at least one file');
+    if (fileIds.length > MAX_RESTORE_IDS) {
+      throw filesError(FilesErrorCode.INVALID_SELECTION, `at most ${MAX_RESTORE_IDS} file ids per restore; select a directory (host + pathPrefix) instead`);
+    }
+    const ids = [...new Set(fileIds)];
+    const malformed = ids.filter((id) => !isBigintId(id));
+    const rows = malformed.length ? [] : await this.search.versionsByIds(ids);
+    const found = new Set(rows.map((r) => r.id));
+    const missing = malformed.length ? malformed : ids.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw filesError(FilesErrorCode.FILE_NOT_FOUND, `no file version with id ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''}`, {
+        fileIds: missing,
+      });
+    }
+    const hosts = [...new Set(rows.map((r) => r.host))];
+    if (hosts.length > 1) {
+      throw filesError(FilesErrorCode.INVALID_SELECTION, `the selected files come from several hosts (${hosts.join(', ')}); restore one host at a time`);
+    }
+    // A deletion marker has nothing to bring back.
+    return this.plan(hosts[0], rows.filter((r) => !r.deleted), 'the selected file versions are all deletion markers');
+  }
+
+  private async restoreRun(runId: string): Promise<ResolvedRestore> {
+    const host = isUuid(runId) ? await this.search.runHost(runId) : undefined;
+    if (host === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    return this.plan(host, await this.search.versionsOfRun(runId), `run ${runId} archived no files`);
+  }
+
+  private async restorePrefix(host: string, pathPrefix: string): Promise<ResolvedRestore> {
+    const problem = pathProblem(pathPrefix);
+    if (problem) throw filesError(FilesErrorCode.INVALID_SELECTION, `pathPrefix ${JSON.stringify(pathPrefix)}: ${problem}`, { pathPrefix });
+    const prefix = stripTrailingSlashes(pathPrefix);
+    const hostId = await this.search.hostId(host);
+    if (hostId === undefined) {
+      throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, `host ${JSON.stringify(host)} has nothing in the catalog`, { host });
+    }
+    return this.plan(host, await this.search.latestUnder(hostId, prefix), `nothing archived at or under ${JSON.stringify(prefix)} on ${host}`);
+  }
+
+  private async plan(host: string, versions: FileVersionRow[], emptyMessage: string): Promise<ResolvedRestore> {
+    if (versions.length === 0) throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, emptyMessage);
+    const contentIds = [
+      ...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!)),
+    ];
+    return buildRestorePlan(host, versions, await this.search.placementsOf(contentIds));
   }
 }

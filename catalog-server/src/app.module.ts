@@ -1,0 +1,36 @@
+// The whole server as one Nest module tree, built from a validated config and a resolved database URL.
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { LoggingModule } from './common/logging.module.js';
+import { createLogger, type Logger } from './common/logger.js';
+import type { ServerConfig } from './config/config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { GraphQLPassThroughFilter } from './graphql/graphql-exception.filter.js';
+import { graphqlOptions } from './graphql/graphql.options.js';
+import { AgentGatewayModule } from './modules/agent-gateway/agent-gateway.module.js';
+import { AgentsModule } from './modules/agents/agents.module.js';
+import { FilesModule } from './modules/files/files.module.js';
+import { JobsModule } from './modules/jobs/jobs.module.js';
+import { TapesModule } from './modules/tapes/tapes.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ServerConfig, databaseUrl: string, logger: Logger = createLogger(config.logLevel)): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggingModule.forRoot(logger),
+        DatabaseModule.forRoot(config, databaseUrl),
+        GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions(logger)),
+        TapesModule,
+        AgentsModule,
+        FilesModule,
+        JobsModule,
+        AgentGatewayModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: GraphQLPassThroughFilter }],
+    };
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AgentsModule } from '../agents/agents.module.js';
+import { FilesModule } from '../files/files.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { AgentGrpcServer } from './agent-grpc.server.js';
+import { AgentRpcHandlers } from './agent-rpc.handlers.js';
+
+@Module({
+  imports: [AgentsModule, JobsModule, FilesModule],
+  providers: [AgentRpcHandlers, AgentGrpcServer],
+  exports: [AgentGrpcServer],
+})
+export class AgentGatewayModule {}

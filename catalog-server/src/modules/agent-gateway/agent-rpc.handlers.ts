@@ -1,0 +1,106 @@
+// The AgentService implementation: thin edges that check the caller and hand each call to one
+// service method. Errors leave through toGrpcError only.
+import { Inject, Injectable } from '@nestjs/common';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { AgentServiceServer, CommandsRequest, CommandsResponse } from '@ferrite/proto';
+import { isUuid } from '../../common/ids.js';
+import { LOGGER, type Logger } from '../../common/logger.js';
+import { AgentErrors } from '../agents/agents.errors.js';
+import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { FilesService } from '../files/files.service.js';
+import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
+import { DispatcherService } from '../jobs/dispatcher.service.js';
+import { JobEventsService } from '../jobs/job-events.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { toGrpcError } from './grpc-status.mapper.js';
+
+@Injectable()
+export class AgentRpcHandlers {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly sessions: AgentSessionsRegistry,
+    private readonly jobs: JobsService,
+    private readonly jobEvents: JobEventsService,
+    private readonly files: FilesService,
+    private readonly dispatcher: DispatcherService,
+    private readonly liveness: AgentLivenessService,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'agent-rpc' });
+  }
+
+  /** The object grpc-js serves. */
+  implementation(): AgentServiceServer {
+    return {
+      register: this.unary('Register', async (req) => {
+        const res = await this.agents.register(req);
+        this.dispatcher.kick();
+        return res;
+      }),
+      commands: (call) => void this.openCommands(call),
+      reportJobEvent: this.unary('ReportJobEvent', (req) => this.jobEvents.report(req)),
+      reportFiles: this.unary('ReportFiles', async (req) => {
+        if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
+        // Checked here too, so a batch for another agent's job is refused before any ingest work.
+        await this.jobs.assertOwnedBy(req.jobId, req.agentId);
+        return this.files.ingestBatch({
+          jobId: req.jobId,
+          attempt: req.attempt,
+          batchSeq: req.batchSeq,
+          agentId: req.agentId,
+          records: req.files,
+          manifestPath: req.manifestPath,
+        });
+      }),
+      heartbeat: this.unary('Heartbeat', async (req) => {
+        const sessionValid = await this.agents.heartbeat(req);
+        if (sessionValid) {
+          // A failed reconcile must not make a live agent look dead: log it, answer the beat.
+          await this.liveness.reconcile(req.agentId, req.runningJobIds).catch((err: unknown) => this.log.error({ err, agentId: req.agentId }, 'job reconcile failed'));
+        }
+        return { sessionValid };
+      }),
+    };
+  }
+
+  private async openCommands(call: ServerWritableStream<CommandsRequest, CommandsResponse>): Promise<void> {
+    const { agentId, sessionId } = call.request;
+    try {
+      if (!(await this.agents.isCurrentSession(agentId, sessionId))) throw AgentErrors.sessionInvalid(agentId);
+    } catch (err) {
+      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')));
+      return;
+    }
+    if (call.cancelled) return;
+    this.sessions.attach(agentId, sessionId, call);
+    let open = true;
+    const drop = () => {
+      if (!open) return;
+      open = false;
+      if (this.sessions.detach(agentId, call)) this.log.info({ agentId, sessionId }, 'command stream closed');
+    };
+    call.on('cancelled', drop);
+    call.on('close', drop);
+    call.on('error', drop);
+    call.on('finish', drop);
+    this.log.info({ agentId, sessionId }, 'command stream opened');
+    this.dispatcher.kick();
+  }
+
+  private unary<Req, Res>(name: string, handle: (req: Req) => Promise<Res>) {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      handle(call.request).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const grpcErr = toGrpcError(err, (e) => this.log.error({ err: e, rpc: name }, `${name} failed`));
+          if (grpcErr.code !== status.INTERNAL) this.log.warn({ rpc: name, details: grpcErr.details }, `${name} refused`);
+          callback(grpcErr, null);
+        },
+      );
+    };
+  }
+}

@@ -1,0 +1,239 @@
+// Reads of the file index: filtered search with keyset pagination, the versions of one path, the
+// placements of contents, and the rows a restore selection covers. Every filter becomes a bound
+// parameter; names and paths never reach the SQL text.
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service.js';
+import { toFerriteError } from './db-errors.js';
+import type { DbFileType } from './ingest-plan.js';
+import type { GlobMatcher } from './glob.js';
+import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
+
+/** A validated filter with names already resolved to ids. */
+export interface FileSearchQuery {
+  name?: GlobMatcher & { caseInsensitive: boolean };
+  hostId?: number;
+  pathPrefix?: string;
+  mtimeFrom?: Date;
+  mtimeTo?: Date;
+  archivedFrom?: Date;
+  archivedTo?: Date;
+  sizeMin?: number;
+  sizeMax?: number;
+  sha256Hex?: string;
+  tapeId?: string;
+  runId?: string;
+  type?: DbFileType;
+  includeDeleted: boolean;
+}
+
+export interface FileVersionRow {
+  id: string;
+  host: string;
+  dirPath: string;
+  name: string;
+  type: DbFileType;
+  size: number;
+  mtime: Date;
+  mode: number;
+  sha256: Buffer | null;
+  symlinkTarget: string | null;
+  runId: string;
+  jobId: string;
+  archivedAt: Date;
+  deleted: boolean;
+  contentId: string | null;
+}
+
+export interface PlacementRow {
+  contentId: string;
+  barcode: string;
+  partition: string;
+  startBlock: number;
+  containerPath: string;
+  offset: number;
+  length: number;
+  segment: number;
+  fileOffset: number;
+  copy: number;
+  jobId: string;
+}
+
+const VERSION_COLUMNS = `
+  fv.id::text AS id, h.name AS host, d.path AS dir_path, fv.name, fv.type::text AS type, fv.size::float8 AS size,
+  fv.mtime, fv.mode, c.sha256, fv.symlink_target, fv.run_id::text AS run_id, fv.job_id::text AS job_id,
+  fv.archived_at, fv.deleted, fv.content_id::text AS content_id`;
+
+const VERSION_FROM = `
+  FROM file_version fv
+  JOIN directory d ON d.id = fv.directory_id
+  JOIN host h ON h.id = d.host_id
+  LEFT JOIN content c ON c.id = fv.content_id`;
+
+interface RawVersion {
+  id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mode: number;
+  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string; archived_at: Date; deleted: boolean;
+  content_id: string | null;
+}
+
+function toVersion(r: RawVersion): FileVersionRow {
+  return {
+    id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mode: r.mode,
+    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id, archivedAt: r.archived_at,
+    deleted: r.deleted, contentId: r.content_id,
+  };
+}
+
+/** Collects bound parameters; `add` returns the placeholder. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** Entries at `prefix` or below it, by whole components. The entry `prefix` itself is filed under
+ *  its parent directory, hence the second branch. */
+function prefixCondition(prefix: string, hostId: number | undefined, p: Params): string {
+  if (prefix === ROOT) return 'TRUE';
+  const host = hostId === undefined ? '' : `host_id = ${p.add(hostId)} AND `;
+  const inside = `fv.directory_id IN (SELECT id FROM directory WHERE ${host}(path = ${p.add(prefix)} OR path LIKE ${p.add(`${escapeLike(prefix)}/%`)} ESCAPE '\\'))`;
+  const itself = `(fv.name = ${p.add(baseName(prefix))} AND fv.directory_id IN (SELECT id FROM directory WHERE ${host}path = ${p.add(parentPath(prefix))}))`;
+  return `(${inside} OR ${itself})`;
+}
+
+function whereClause(q: FileSearchQuery, p: Params): string {
+  const conds: string[] = [];
+  if (!q.includeDeleted) conds.push('NOT fv.deleted');
+  if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
+  if (q.pathPrefix !== undefined && q.pathPrefix !== ROOT) conds.push(prefixCondition(q.pathPrefix, q.hostId, p));
+  if (q.name) {
+    const op = q.name.kind === 'like' ? (q.name.caseInsensitive ? 'ILIKE' : 'LIKE') : q.name.caseInsensitive ? '~*' : '~';
+    conds.push(`fv.name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''}`);
+  }
+  if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
+  if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
+  if (q.archivedFrom) conds.push(`fv.archived_at >= ${p.add(q.archivedFrom)}`);
+  if (q.archivedTo) conds.push(`fv.archived_at < ${p.add(q.archivedTo)}`);
+  if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
+  if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
+  if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
+  if (q.tapeId) conds.push(`EXISTS (SELECT 1 FROM placement pl WHERE pl.content_id = fv.content_id AND pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
+  if (q.runId) conds.push(`fv.run_id = ${p.add(q.runId)}::uuid`);
+  if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
+  return conds.length ? conds.join(' AND ') : 'TRUE';
+}
+
+@Injectable()
+export class FileSearchRepository {
+  constructor(private readonly db: PrismaService) {}
+
+  private async query<T extends object>(action: string, sql: string, values: unknown[]): Promise<T[]> {
+    try {
+      return (await this.db.pool.query<T>(sql, values)).rows;
+    } catch (err) {
+      throw toFerriteError(err, action);
+    }
+  }
+
+  /** One page in archive order (ascending id), starting after `afterId`. */
+  async search(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+    const p = new Params();
+    let where = whereClause(q, p);
+    if (afterId !== undefined) where += ` AND fv.id > ${p.add(afterId)}::bigint`;
+    const rows = await this.query<RawVersion>(
+      'searching files',
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE ${where} ORDER BY fv.id LIMIT ${p.add(limit)}`,
+      p.values,
+    );
+    return rows.map(toVersion);
+  }
+
+  async count(q: FileSearchQuery): Promise<number> {
+    const p = new Params();
+    const rows = await this.query<{ n: number }>(
+      'counting files',
+      `SELECT count(*)::float8 AS n FROM file_version fv JOIN directory d ON d.id = fv.directory_id WHERE ${whereClause(q, p)}`,
+      p.values,
+    );
+    return rows[0].n;
+  }
+
+  /** Every version of one entry, newest first (deleted markers included). */
+  async versionsOf(hostId: number, path: string): Promise<FileVersionRow[]> {
+    const rows = await this.query<RawVersion>(
+      'listing file versions',
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM}
+        WHERE d.host_id = $1 AND d.path = $2 AND fv.name = $3
+        ORDER BY fv.archived_at DESC, fv.id DESC`,
+      [hostId, parentPath(path) ?? ROOT, baseName(path)],
+    );
+    return rows.map(toVersion);
+  }
+
+  async placementsOf(contentIds: string[]): Promise<PlacementRow[]> {
+    if (contentIds.length === 0) return [];
+    return this.query<PlacementRow>(
+      'reading placements',
+      `SELECT p.content_id::text AS "contentId", t.barcode, p.partition, p.start_block::float8 AS "startBlock",
+              p.container_path AS "containerPath", p."offset"::float8 AS "offset", p.length::float8 AS length, p.segment,
+              p.file_offset::float8 AS "fileOffset", p.copy, p.job_id::text AS "jobId"
+         FROM placement p JOIN tape t ON t.id = p.tape_id
+        WHERE p.content_id = ANY($1::bigint[])
+        ORDER BY p.content_id, p.copy, p.segment, t.barcode, p.start_block`,
+      [contentIds],
+    );
+  }
+
+  async hostId(name: string): Promise<number | undefined> {
+    const rows = await this.query<{ id: number }>('looking up a host', 'SELECT id FROM host WHERE name = $1', [name]);
+    return rows[0]?.id;
+  }
+
+  async tapeId(barcode: string): Promise<string | undefined> {
+    const rows = await this.query<{ id: string }>('looking up a tape', 'SELECT id::text AS id FROM tape WHERE barcode = $1', [barcode]);
+    return rows[0]?.id;
+  }
+
+  async runHost(runId: string): Promise<string | undefined> {
+    const rows = await this.query<{ host: string }>(
+      'looking up a run',
+      'SELECT h.name AS host FROM run r JOIN host h ON h.id = r.host_id WHERE r.id = $1::uuid',
+      [runId],
+    );
+    return rows[0]?.host;
+  }
+
+  /** The versions with these ids (any that do not exist are simply absent). */
+  async versionsByIds(ids: string[]): Promise<FileVersionRow[]> {
+    const rows = await this.query<RawVersion>(
+      'reading file versions',
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.id = ANY($1::bigint[]) ORDER BY fv.id`,
+      [ids],
+    );
+    return rows.map(toVersion);
+  }
+
+  async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
+    const rows = await this.query<RawVersion>(
+      'reading the versions of a run',
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_id = $1::uuid AND NOT fv.deleted ORDER BY fv.id`,
+      [runId],
+    );
+    return rows.map(toVersion);
+  }
+
+  /** The newest non-deleted version of every entry at or under `prefix` on one host. */
+  async latestUnder(hostId: number, prefix: string): Promise<FileVersionRow[]> {
+    const p = new Params();
+    const cond = prefixCondition(prefix, hostId, p);
+    const rows = await this.query<RawVersion>(
+      'selecting files to restore',
+      `SELECT DISTINCT ON (fv.directory_id, fv.name) ${VERSION_COLUMNS} ${VERSION_FROM}
+        WHERE d.host_id = ${p.add(hostId)} AND NOT fv.deleted AND ${cond}
+        ORDER BY fv.directory_id, fv.name, fv.archived_at DESC, fv.id DESC`,
+      p.values,
+    );
+    return rows.map(toVersion);
+  }
+}

@@ -1,0 +1,78 @@
+// A catalog entry as one backup run saw it, for GraphQL.
+import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { FileType } from '../graphql-enums.js';
+import type { FileVersionRow, PlacementRow } from '../file-search.repository.js';
+import { joinPath } from '../paths.js';
+import { PlacementModel, toPlacementModel } from './placement.model.js';
+
+@ObjectType('FileVersion', { description: 'One version of a file, directory or symlink, as one backup run archived it.' })
+export class FileVersionModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: 'Source host (the agent that backed it up).' })
+  host!: string;
+
+  @Field(() => String, { description: 'Full original absolute path on the host.' })
+  path!: string;
+
+  @Field(() => String, { description: 'Last path component ("" for the root directory).' })
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'Path of the parent directory; null for the root.' })
+  directory!: string | null;
+
+  @Field(() => FileType)
+  type!: FileType;
+
+  @Field(() => Float, { description: 'Size in bytes (Float: exact up to 2^53 bytes).' })
+  size!: number;
+
+  @Field(() => Date)
+  mtime!: Date;
+
+  @Field(() => Int, { description: 'POSIX mode bits as stat reports them.' })
+  mode!: number;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the content, lowercase hex; null for directories and symlinks.' })
+  sha256!: string | null;
+
+  @Field(() => String, { nullable: true })
+  symlinkTarget!: string | null;
+
+  @Field(() => ID)
+  runId!: string;
+
+  @Field(() => ID)
+  jobId!: string;
+
+  @Field(() => Date, { description: 'When the catalog recorded this version.' })
+  archivedAt!: Date;
+
+  @Field(() => Boolean, { description: 'True for a marker that records the entry was deleted on the host.' })
+  deleted!: boolean;
+
+  @Field(() => [PlacementModel], { description: 'Every tape position holding this content (all copies, all segments).' })
+  placements!: PlacementModel[];
+}
+
+export function toFileVersionModel(row: FileVersionRow, placements: readonly PlacementRow[]): FileVersionModel {
+  return {
+    id: row.id,
+    host: row.host,
+    path: joinPath(row.dirPath, row.name),
+    name: row.name,
+    directory: row.name === '' ? null : row.dirPath,
+    type: row.type,
+    size: row.size,
+    mtime: row.mtime,
+    mode: row.mode,
+    sha256: row.sha256 ? row.sha256.toString('hex') : null,
+    symlinkTarget: row.symlinkTarget,
+    runId: row.runId,
+    jobId: row.jobId,
+    archivedAt: row.archivedAt,
+    deleted: row.deleted,
+    placements: placements.map(toPlacementModel),
+  };
+}

@@ -1,0 +1,87 @@
+// What happens to jobs when agents go quiet. A periodic sweep marks agents offline after
+// `heartbeatMissesBeforeOffline` missed beats, closes their command streams and marks their active
+// jobs INTERRUPTED. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
+// agent does not list are requeued (never started) or INTERRUPTED (lost in an agent restart).
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
+import { LOGGER, type Logger } from '../../common/logger.js';
+import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { toJobModel } from './job.mapper.js';
+import { JobUpdatesPubSub } from './job-updates.pubsub.js';
+import { JobsRepository } from './jobs.repository.js';
+
+@Injectable()
+export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly jobs: JobsRepository,
+    private readonly sessions: AgentSessionsRegistry,
+    private readonly dispatcher: DispatcherService,
+    private readonly updates: JobUpdatesPubSub,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'liveness' });
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .then(() => undefined, (err: unknown) => this.log.error({ err }, 'offline sweep failed'))
+        .finally(() => (this.sweeping = null));
+    }, this.config.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Marks silent agents offline and interrupts their jobs; returns the agents marked. */
+  async sweep(now = new Date()): Promise<string[]> {
+    const silentFor = this.config.heartbeatIntervalMs * this.config.heartbeatMissesBeforeOffline;
+    // After a server restart every agent looks silent: give them one full window to reconnect
+    // before their jobs are declared lost.
+    if (now.getTime() - this.startedAt < silentFor) return [];
+    const offline = await this.agents.markStaleOffline(new Date(now.getTime() - silentFor));
+    for (const agent of offline) {
+      this.sessions.disconnect(agent.id);
+      const jobIds = await this.jobs.interruptJobsOfAgents([agent.id], `agent ${agent.name} stopped sending heartbeats`);
+      this.log.warn({ agent: agent.name, agentId: agent.id, interruptedJobs: jobIds }, 'agent went offline');
+      await this.publish(jobIds);
+    }
+    return offline.map((a) => a.name);
+  }
+
+  /** After a valid heartbeat: renew leases, and settle jobs the agent no longer knows of. */
+  async reconcile(agentId: string, runningJobIds: string[], now = new Date()): Promise<void> {
+    const interval = this.config.heartbeatIntervalMs;
+    const ids = runningJobIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    const changed = await this.jobs.reconcileAgentJobs(
+      agentId,
+      ids,
+      new Date(now.getTime() - 2 * interval),
+      new Date(now.getTime() + interval * this.config.heartbeatMissesBeforeOffline),
+    );
+    if (changed.length > 0) {
+      this.log.warn({ agentId, jobs: changed }, 'agent does not run jobs assigned to it; requeued or interrupted them');
+      await this.publish(changed);
+      this.dispatcher.kick();
+    }
+  }
+
+  private async publish(jobIds: string[]): Promise<void> {
+    for (const id of jobIds) {
+      const row = await this.jobs.findById(id);
+      if (row) await this.updates.publish(toJobModel(row));
+    }
+  }
+}

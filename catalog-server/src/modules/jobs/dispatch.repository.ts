@@ -1,0 +1,139 @@
+// Reads and writes for the dispatcher. A job is assigned once: its row is taken with
+// FOR UPDATE SKIP LOCKED (a second dispatcher skips it) and re-checked to still be QUEUED, and the
+// agent's row is locked while its drives are chosen, so two jobs never get the same drive.
+import { Injectable } from '@nestjs/common';
+import type { JobKind } from '@ferrite/db';
+import { PrismaService } from '../../database/prisma.service.js';
+import { dbOperation } from '../../database/database-errors.js';
+import type { DriveChoice, DriveForChoice } from './drive-choice.js';
+import { appendServerEvent } from './job-event-log.js';
+import { firstTapeOfJob } from './job-spec.js';
+import { jobInclude, type JobRow } from './jobs.repository.js';
+
+export interface QueuedJob {
+  id: string;
+  kind: JobKind;
+  agentId: string | null;
+  agentName: string | null;
+  agentOnline: boolean;
+  queueReason: string | null;
+}
+
+export interface AssignmentContext {
+  job: JobRow;
+  /** The tape the job needs first, if any. */
+  barcode: string | null;
+  agentName: string;
+  drives: DriveForChoice[];
+  /** Another active job of the agent on the same tape, if any. */
+  tapeHeldBy: string | null;
+}
+
+export type AssignOutcome =
+  | { outcome: 'skipped' }
+  | { outcome: 'waiting'; reason: string; changed: boolean }
+  | { outcome: 'assigned'; job: JobRow; driveName: string };
+
+@Injectable()
+export class DispatchRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Queued jobs, restores first (priority), then oldest first. Backups wait until their runs exist. */
+  listQueued(limit: number): Promise<QueuedJob[]> {
+    return dbOperation('list queued jobs', async () => {
+      const rows = await this.prisma.client.$queryRaw<
+        { id: string; kind: JobKind; agent_id: string | null; agent_name: string | null; online: boolean | null; queue_reason: string | null }[]
+      >`
+        SELECT j.id::text, j.kind::text AS kind, j.agent_id::text, a.name AS agent_name, a.online, j.queue_reason
+        FROM job j LEFT JOIN agent a ON a.id = j.agent_id
+        WHERE j.status = 'QUEUED' AND NOT (j.kind = 'BACKUP' AND NOT (j.spec ? 'runIds'))
+        ORDER BY j.priority DESC, j.created_at ASC, j.id ASC
+        LIMIT ${limit}`;
+      return rows.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        agentId: r.agent_id,
+        agentName: r.agent_name,
+        agentOnline: r.online ?? false,
+        queueReason: r.queue_reason,
+      }));
+    });
+  }
+
+  /** Records why a job waits; true when the reason changed. */
+  setQueueReason(jobId: string, reason: string): Promise<boolean> {
+    return dbOperation('set queue reason', async () => {
+      const n = await this.prisma.client.$executeRaw`
+        UPDATE job SET queue_reason = ${reason}, updated_at = now()
+        WHERE id = ${jobId}::uuid AND status = 'QUEUED' AND queue_reason IS DISTINCT FROM ${reason}`;
+      return n > 0;
+    });
+  }
+
+  /**
+   * Tries to assign one queued job. `choose` picks the drive from the locked state (pure logic);
+   * the job then becomes ASSIGNED with its drive and lease.
+   */
+  tryAssign(
+    jobId: string,
+    lease: { owner: string; expiresAt: Date },
+    choose: (ctx: AssignmentContext) => DriveChoice,
+  ): Promise<AssignOutcome> {
+    return dbOperation('assign job', () =>
+      this.prisma.client.$transaction(async (tx): Promise<AssignOutcome> => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id::text FROM job WHERE id = ${jobId}::uuid AND status = 'QUEUED' FOR UPDATE SKIP LOCKED`;
+        if (locked.length === 0) return { outcome: 'skipped' };
+        const job = (await tx.job.findUnique({ where: { id: jobId }, include: jobInclude }))!;
+        if (!job.agentId) return { outcome: 'skipped' };
+        const [agent] = await tx.$queryRaw<{ name: string }[]>`SELECT name FROM agent WHERE id = ${job.agentId}::uuid FOR UPDATE`;
+        if (!agent) return { outcome: 'skipped' };
+        const drives = await tx.$queryRaw<{ id: string; name: string; state: string; loaded_barcode: string | null; busy: boolean }[]>`
+          SELECT d.id::text, d.name, d.state::text AS state, t.barcode AS loaded_barcode,
+                 EXISTS (SELECT 1 FROM job j WHERE j.drive_id = d.id AND j.status IN ('ASSIGNED', 'RUNNING')) AS busy
+          FROM drive d LEFT JOIN tape t ON t.id = d.loaded_tape_id
+          WHERE d.agent_id = ${job.agentId}::uuid
+          ORDER BY d.name`;
+        const barcode = firstTapeOfJob(job.kind, job.spec);
+        // Format and backup specs name one tape; a restore spec lists its plan's tapes.
+        const holders = barcode
+          ? await tx.$queryRaw<{ id: string }[]>`
+              SELECT id::text FROM job
+              WHERE agent_id = ${job.agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING')
+                AND (spec->>'barcode' = ${barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${barcode}::text)))
+              LIMIT 1`
+          : [];
+        const choice = choose({
+          job,
+          barcode,
+          agentName: agent.name,
+          drives: drives.map((d) => ({ id: d.id, name: d.name, state: d.state, loadedBarcode: d.loaded_barcode, busy: d.busy })),
+          tapeHeldBy: holders[0]?.id ?? null,
+        });
+        if ('reason' in choice) {
+          const changed = job.queueReason !== choice.reason;
+          if (changed) await tx.job.update({ where: { id: jobId }, data: { queueReason: choice.reason } });
+          return { outcome: 'waiting', reason: choice.reason, changed };
+        }
+        await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}`);
+        const assigned = await tx.job.update({
+          where: { id: jobId },
+          data: { status: 'ASSIGNED', driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
+          include: jobInclude,
+        });
+        return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
+      }),
+    );
+  }
+
+  /** Puts an ASSIGNED job back in the queue (the command could not be delivered). */
+  requeue(jobId: string, reason: string): Promise<boolean> {
+    return dbOperation('requeue job', async () => {
+      const n = await this.prisma.client.$executeRaw`
+        UPDATE job SET status = 'QUEUED', drive_id = NULL, lease_owner = NULL, lease_expires_at = NULL,
+               queue_reason = ${reason}, updated_at = now()
+        WHERE id = ${jobId}::uuid AND status = 'ASSIGNED'`;
+      return n > 0;
+    });
+  }
+}

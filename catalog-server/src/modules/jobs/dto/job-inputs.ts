@@ -1,0 +1,57 @@
+import { Field, InputType } from '@nestjs/graphql';
+import { RestoreSelectionInput } from '../../files/dto/restore-selection.input.js';
+import { BackupLevelValue, JobKindValue, JobStatusValue } from '../models/job-enums.js';
+
+@InputType()
+export class JobFilterInput {
+  @Field(() => [JobStatusValue], { nullable: true, description: 'Any of these statuses (a single value works too).' })
+  status?: JobStatusValue[] | null;
+
+  @Field(() => [JobKindValue], { nullable: true })
+  kind?: JobKindValue[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Agent name.' })
+  agent?: string | null;
+}
+
+@InputType()
+export class StartBackupInput {
+  @Field({ description: 'Name of the agent whose files are backed up (and whose library takes the tape).' })
+  agent!: string;
+
+  @Field(() => [String], { description: 'Absolute paths on the agent\'s host.' })
+  paths!: string[];
+
+  @Field(() => [String], { nullable: true, defaultValue: [], description: 'Glob patterns of paths to leave out.' })
+  excludes?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Barcode of the tape to write; chosen from the agent\'s library when omitted.' })
+  tape?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pool the tape must belong to (or join, if scratch).' })
+  pool?: string | null;
+
+  @Field(() => BackupLevelValue, { nullable: true, defaultValue: BackupLevelValue.FULL })
+  level?: BackupLevelValue | null;
+
+  @Field(() => String, { nullable: true, description: 'Repeating a request with the same key returns the first job instead of a second.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class StartRestoreInput {
+  @Field(() => RestoreSelectionInput)
+  selection!: RestoreSelectionInput;
+
+  @Field({ description: 'Name of the agent that restores (its library must hold the tapes).' })
+  agent!: string;
+
+  @Field({ description: 'Absolute directory on the agent\'s host, under one of its allowed restore roots.' })
+  targetDirectory!: string;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Replace files that already exist.' })
+  overwrite?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Leading path removed from each restored path (default: none, the full original path is recreated under the target).' })
+  stripPrefix?: string | null;
+}

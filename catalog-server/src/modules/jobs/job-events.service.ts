@@ -1,0 +1,67 @@
+// Agent reports about jobs (ReportJobEvent): store idempotently, move the job along, tell
+// subscribers, free the drive for the next job, and close a backup's runs when it completes.
+import { Inject, Injectable } from '@nestjs/common';
+import type { ReportJobEventRequest } from '@ferrite/proto';
+import { isUuid } from '../../common/ids.js';
+import { LOGGER, type Logger } from '../../common/logger.js';
+import { AgentErrors } from '../agents/agents.errors.js';
+import { FilesService } from '../files/files.service.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { JobEventsRepository } from './job-events.repository.js';
+import { toJobModel } from './job.mapper.js';
+import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from './job-transitions.js';
+import { JobUpdatesPubSub } from './job-updates.pubsub.js';
+import { JobErrors } from './jobs.errors.js';
+import type { JobRow } from './jobs.repository.js';
+
+export interface ReportResult {
+  accepted: boolean;
+  cancelRequested: boolean;
+}
+
+@Injectable()
+export class JobEventsService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly events: JobEventsRepository,
+    private readonly files: FilesService,
+    private readonly dispatcher: DispatcherService,
+    private readonly updates: JobUpdatesPubSub,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'job-events' });
+  }
+
+  async report(ev: ReportJobEventRequest): Promise<ReportResult> {
+    if (!isUuid(ev.agentId)) throw AgentErrors.idNotFound(ev.agentId);
+    if (!isUuid(ev.jobId)) throw JobErrors.notFound(ev.jobId);
+    const now = new Date();
+    const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now));
+    if (result.outcome === 'not-found') throw JobErrors.notFound(ev.jobId);
+
+    const { job, decision } = result;
+    // Also on a re-sent COMPLETED: closing the runs may have failed the first time (the agent
+    // retries exactly because we answered with an error), and it is idempotent.
+    if (job.kind === 'BACKUP' && decision.type === 'COMPLETED' && job.status === 'SUCCEEDED') {
+      await this.files.finishBackupRuns(job.id);
+    }
+    if (result.outcome === 'duplicate') return { accepted: false, cancelRequested: cancelRequested(job) };
+
+    this.logEvent(job, decision);
+    await this.updates.publish(toJobModel(job));
+    if (decision.status && TERMINAL_STATUSES.includes(decision.status)) this.dispatcher.kick();
+    return { accepted: true, cancelRequested: cancelRequested(job) };
+  }
+
+  private logEvent(job: JobRow, d: EventDecision): void {
+    const fields = { job: job.id, kind: job.kind, event: d.type, status: job.status };
+    if (d.type === 'PROGRESS') this.log.debug(fields, 'job progress');
+    else if (d.type === 'FAILED') this.log.warn({ ...fields, errorCode: d.errorCode, message: d.message }, 'job failed');
+    else this.log.info({ ...fields, message: d.message }, 'job event');
+  }
+}
+
+function cancelRequested(job: JobRow): boolean {
+  return job.status === 'CANCELLED' || job.events.length > 0;
+}

@@ -1,0 +1,132 @@
+// What a job row keeps in its `spec` JSON (the validated request, everything the agent will need),
+// and the translation of that into the AssignJob command the agent receives. Pure functions.
+import { AssignJob, JobKind as ProtoJobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
+import type { JobKind } from '@ferrite/db';
+
+export const BACKUP_DEFAULTS = {
+  smallFileThreshold: 1024 * 1024,
+  bundleTargetBytes: 256 * 1024 * 1024,
+  checkpointBytes: 1024 * 1024 * 1024,
+  checkpointFiles: 5000,
+};
+
+export interface FormatJobSpec {
+  barcode: string;
+  force: boolean;
+  pool: string | null;
+}
+
+export interface BackupJobSpec {
+  barcode: string;
+  paths: string[];
+  excludes: string[];
+  level: 'FULL' | 'INCREMENTAL';
+  pool: string | null;
+  host: string;
+  /** Absent until the runs exist; the dispatcher does not assign a backup without them. */
+  runIds?: string[];
+  smallFileThreshold: number;
+  bundleTargetBytes: number;
+  checkpointBytes: number;
+  checkpointFiles: number;
+}
+
+export interface RestoreJobSpec {
+  targetDirectory: string;
+  stripPrefix: string;
+  overwrite: boolean;
+  host: string;
+  fileCount: number;
+  byteCount: number;
+  /** The resolved plan, as proto JSON (bytes in base64), in the order the agent reads the tapes. */
+  tapes: unknown[];
+  metadataItems: unknown[];
+}
+
+export interface AssignableJob {
+  id: string;
+  kind: JobKind;
+  attempt: number;
+  spec: unknown;
+}
+
+export function restorePlanToJson(tapes: RestoreTape[], metadataItems: RestoreItem[]): Pick<RestoreJobSpec, 'tapes' | 'metadataItems'> {
+  return { tapes: tapes.map((t) => RestoreTape.toJSON(t)), metadataItems: metadataItems.map((i) => RestoreItem.toJSON(i)) };
+}
+
+/** The barcodes a job works on, in order (one for format and backup, the plan's for restore). */
+export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
+  const s = (spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec & RestoreJobSpec>;
+  if (kind === 'RESTORE') return (s.tapes ?? []).map((t) => String((t as { barcode?: unknown }).barcode ?? ''));
+  return s.barcode ? [s.barcode] : [];
+}
+
+/** The tape a job needs first: the drive holding it is the one to run on. */
+export function firstTapeOfJob(kind: JobKind, spec: unknown): string | null {
+  return tapesOfJob(kind, spec)[0] || null;
+}
+
+/** The AssignJob command for a job on a drive. Throws on a spec the server itself never writes. */
+export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob {
+  const base = { jobId: job.id, attempt: job.attempt, driveName };
+  switch (job.kind) {
+    case 'FORMAT': {
+      const s = job.spec as FormatJobSpec;
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_FORMAT, format: { barcode: s.barcode, force: s.force, pool: s.pool ?? '' } });
+    }
+    case 'BACKUP': {
+      const s = job.spec as BackupJobSpec;
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_BACKUP,
+        backup: {
+          barcode: s.barcode,
+          paths: s.paths,
+          excludes: s.excludes,
+          smallFileThreshold: s.smallFileThreshold,
+          bundleTargetBytes: s.bundleTargetBytes,
+          checkpointBytes: s.checkpointBytes,
+          checkpointFiles: s.checkpointFiles,
+          runId: s.runIds?.[0] ?? '',
+        },
+      });
+    }
+    case 'RESTORE': {
+      const s = job.spec as RestoreJobSpec;
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_RESTORE,
+        restore: {
+          targetDirectory: s.targetDirectory,
+          stripPrefix: s.stripPrefix,
+          overwrite: s.overwrite,
+          tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)),
+          metadataItems: s.metadataItems.map((i) => RestoreItem.fromJSON(i)),
+        },
+      });
+    }
+    default:
+      throw new Error(`job ${job.id}: the server cannot dispatch ${job.kind} jobs yet`);
+  }
+}
+
+/** One line an operator can read in a job list. */
+export function summarizeJob(kind: JobKind, spec: unknown): string {
+  switch (kind) {
+    case 'FORMAT': {
+      const s = spec as FormatJobSpec;
+      return `format ${s.barcode}${s.pool ? ` for pool ${s.pool}` : ''}${s.force ? ' (forced)' : ''}`;
+    }
+    case 'BACKUP': {
+      const s = spec as BackupJobSpec;
+      return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${s.barcode}`;
+    }
+    case 'RESTORE': {
+      const s = spec as RestoreJobSpec;
+      const tapes = tapesOfJob(kind, spec);
+      return `restore ${s.fileCount} file(s) from ${s.host} (${tapes.length ? tapes.join(', ') : 'no tape needed'}) to ${s.targetDirectory}`;
+    }
+    default:
+      return kind.toLowerCase();
+  }
+}

@@ -1,0 +1,148 @@
+// How one agent report changes a job: the status machine, progress, errors, and what the report
+// says about the tape. Pure: JobEventsRepository runs `decideJobEvent` on the row it has locked and
+// writes the outcome in the same transaction.
+import { JobEventType, type ReportJobEventRequest } from '@ferrite/proto';
+import type { JobKind, JobStatus } from '@ferrite/db';
+import type { BackupJobSpec, FormatJobSpec } from './job-spec.js';
+import { JobErrors } from './jobs.errors.js';
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export interface ProgressSnapshot {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  currentFile: string;
+  currentTape: string;
+  /** Server time the snapshot arrived (agent clocks may be off). */
+  at: string;
+}
+
+export interface TapeUpdate {
+  barcode: string;
+  capacityBytes: number;
+  usedBytes: number;
+  volumeUuid: string | null;
+  formatted: boolean;
+  /** A format completed: the volume is new and empty (formattedAt now, SCRATCH, no placements). */
+  reformatted: boolean;
+  /** A backup wrote to it: SCRATCH becomes ACTIVE. */
+  written: boolean;
+  /** Pool to put the tape in (when it has none, or it was just formatted). */
+  pool: string | null;
+}
+
+export interface JobForEvent {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  attempt: number;
+  agentId: string | null;
+  startedAt: Date | null;
+  spec: unknown;
+}
+
+export interface EventDecision {
+  /** The event row: type name without the proto prefix. */
+  type: string;
+  level: string;
+  message: string;
+  data: Record<string, unknown> | null;
+  status?: JobStatus;
+  startedAt?: Date;
+  finishedAt?: Date;
+  progress?: ProgressSnapshot;
+  errorCode?: string;
+  errorMessage?: string;
+  tape?: TapeUpdate;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Throws FerriteError when the report must be refused (not the agent's job, an old attempt, ...). */
+export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now: Date): EventDecision {
+  if (job.agentId !== ev.agentId) throw JobErrors.notOwned(job.id, ev.agentId);
+  if (ev.attempt !== job.attempt) throw JobErrors.staleAttempt(job.id, ev.attempt, job.attempt);
+  if (!Number.isSafeInteger(ev.seq) || ev.seq < 1) throw JobErrors.invalidEvent(`seq must be 1 or more, got ${ev.seq}`, { seq: ev.seq });
+  const type = JobEventType[ev.type]?.replace(/^JOB_EVENT_TYPE_/, '');
+  if (!type || type === 'UNSPECIFIED' || type === 'UNRECOGNIZED') {
+    throw JobErrors.invalidEvent(`unknown job event type ${ev.type}`, { type: ev.type });
+  }
+
+  const d: EventDecision = {
+    type,
+    level: levelOf(type, ev.level),
+    message: ev.message,
+    data: ev.errorCode ? { errorCode: ev.errorCode } : null,
+  };
+  if (ev.progress) {
+    d.progress = { ...ev.progress, at: now.toISOString() };
+  }
+  if (ev.tape && ev.tape.barcode) d.tape = tapeUpdateOf(job, type, ev);
+
+  // Ended jobs stay ended; a queued job has no agent working on it. Their reports are only logged.
+  const live = job.status === 'ASSIGNED' || job.status === 'RUNNING' || job.status === 'INTERRUPTED';
+  if (!live) {
+    delete d.progress;
+    return d;
+  }
+  switch (type) {
+    case 'ACKNOWLEDGED':
+    case 'STARTED':
+    case 'PROGRESS':
+    case 'TAPE_CHANGED':
+      // INTERRUPTED -> RUNNING: the agent was alive after all (a partition, not a crash).
+      d.status = 'RUNNING';
+      if (!job.startedAt) d.startedAt = now;
+      break;
+    case 'COMPLETED':
+      d.status = 'SUCCEEDED';
+      d.finishedAt = now;
+      if (!job.startedAt) d.startedAt = now;
+      break;
+    case 'FAILED':
+      d.status = 'FAILED';
+      d.finishedAt = now;
+      d.errorCode = ev.errorCode || 'AGENT_ERROR';
+      d.errorMessage = ev.message || 'the agent reported a failure without a message';
+      break;
+    case 'CANCELLED':
+      d.status = 'CANCELLED';
+      d.finishedAt = now;
+      break;
+    default:
+      break; // LOG
+  }
+  return d;
+}
+
+function levelOf(type: string, level: string): string {
+  if (type === 'LOG') return ['info', 'warn', 'error'].includes(level) ? level : 'info';
+  if (type === 'FAILED') return 'error';
+  if (type === 'CANCELLED') return 'warn';
+  return 'info';
+}
+
+function tapeUpdateOf(job: JobForEvent, type: string, ev: ReportJobEventRequest): TapeUpdate {
+  const tape = ev.tape!;
+  const spec = (job.spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec>;
+  return {
+    barcode: tape.barcode,
+    capacityBytes: tape.capacityBytes,
+    usedBytes: tape.usedBytes,
+    volumeUuid: UUID.test(tape.volumeUuid) ? tape.volumeUuid.toLowerCase() : null,
+    formatted: tape.formatted,
+    reformatted: job.kind === 'FORMAT' && type === 'COMPLETED' && tape.formatted && spec.barcode === tape.barcode,
+    written: job.kind === 'BACKUP' && tape.formatted,
+    pool: job.kind === 'FORMAT' || job.kind === 'BACKUP' ? (spec.pool ?? null) : null,
+  };
+}
+
+/** Average rate since the job started, in bytes per second; null until there is a meaningful span. */
+export function averageRate(progress: Pick<ProgressSnapshot, 'bytesDone' | 'at'> | null, startedAt: Date | null): number | null {
+  if (!progress || !startedAt) return null;
+  const seconds = (Date.parse(progress.at) - startedAt.getTime()) / 1000;
+  return seconds >= 1 ? Math.round(progress.bytesDone / seconds) : null;
+}
+

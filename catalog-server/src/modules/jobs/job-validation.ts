@@ -1,0 +1,100 @@
+// Pure checks of what an operator asks for: backup source paths, restore targets, which tape a
+// backup goes to, whether a tape may be formatted without force. No I/O, so each rule is unit-tested.
+import { JobErrors } from './jobs.errors.js';
+
+/**
+ * What LTFS and the volume label take on a freshly formatted, empty volume. A formatted tape that
+ * reports more than this in use holds data (possibly written by something other than Ferrite).
+ */
+export const EMPTY_VOLUME_OVERHEAD_BYTES = 16 * 1024 * 1024;
+
+/** Absolute, no NUL, no `..` segment; trailing slashes dropped, duplicates removed, order kept. */
+export function normalizeSourcePaths(paths: string[]): string[] {
+  if (paths.length === 0) throw JobErrors.invalidPath('give at least one path to back up', '');
+  const out: string[] = [];
+  for (const p of paths) {
+    const path = checkAbsolute(p, 'backup path', JobErrors.invalidPath);
+    if (!out.includes(path)) out.push(path);
+  }
+  return out;
+}
+
+export function validateExcludes(excludes: string[]): string[] {
+  for (const e of excludes) if (e.length === 0 || e.includes('\0')) throw JobErrors.invalidExclude(e);
+  return excludes;
+}
+
+/**
+ * The restore target, normalized. It must be absolute, have no `..` segment (so the agent can
+ * never be pointed outside it), and lie under one of the agent's allowed restore roots.
+ */
+export function validateRestoreTarget(target: string, allowedRoots: string[], agentName: string): string {
+  const normalized = checkAbsolute(target, 'restore target', JobErrors.restoreTargetInvalid);
+  if (!allowedRoots.some((root) => isUnder(normalized, root))) {
+    throw JobErrors.restoreTargetNotAllowed(normalized, agentName, allowedRoots);
+  }
+  return normalized;
+}
+
+/** Whether `path` is `root` or below it, by whole segments (/data2 is not under /data). */
+export function isUnder(path: string, root: string): boolean {
+  const r = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  return r === '/' || path === r || path.startsWith(`${r}/`);
+}
+
+function checkAbsolute(p: string, what: string, error: (message: string, path: string) => Error): string {
+  if (p.includes('\0')) throw error(`${what} must not contain a NUL character`, p);
+  if (!p.startsWith('/')) throw error(`${what} ${JSON.stringify(p)} must be absolute (start with /)`, p);
+  if (p.split('/').includes('..')) throw error(`${what} ${JSON.stringify(p)} must not contain a '..' segment`, p);
+  // Collapse repeated slashes and `.` segments, drop a trailing slash.
+  const segments = p.split('/').filter((s) => s !== '' && s !== '.');
+  return `/${segments.join('/')}`;
+}
+
+export interface TapeCandidate {
+  barcode: string;
+  state: string;
+  capacityBytes: number;
+  usedBytes: number;
+  poolId: string | null;
+}
+
+/**
+ * The tape a backup writes to when the operator names none: the ACTIVE tape with the most free
+ * space (fill tapes before starting new ones), else a SCRATCH one. With a pool, only that pool's
+ * tapes, or scratch tapes in no pool yet (they join the pool when written).
+ */
+export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null): string | null {
+  const eligible = candidates.filter((t) =>
+    poolId === null ? true : t.poolId === poolId || (t.state === 'SCRATCH' && t.poolId === null),
+  );
+  const free = (t: TapeCandidate) => t.capacityBytes - t.usedBytes;
+  const active = eligible.filter((t) => t.state === 'ACTIVE' && free(t) > 0).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
+  if (active.length) return active[0]!.barcode;
+  const scratch = eligible
+    .filter((t) => t.state === 'SCRATCH')
+    // Prefer scratch tapes already in the pool, then by barcode so the choice is predictable.
+    .sort((a, b) => Number(b.poolId !== null) - Number(a.poolId !== null) || a.barcode.localeCompare(b.barcode));
+  return scratch[0]?.barcode ?? null;
+}
+
+export interface FormatCheck {
+  state: string;
+  formatted: boolean;
+  usedBytes: number;
+  hasPlacements: boolean;
+}
+
+/**
+ * Why formatting this tape without force would destroy data, or null when it holds none. A tape
+ * holds data when the catalog has placements on it, when it is past SCRATCH (something was written),
+ * or when it is formatted and its volume reports more in use than an empty volume.
+ */
+export function formatBlockReason(t: FormatCheck): string | null {
+  if (t.hasPlacements) return 'holds files recorded in the catalog';
+  if (t.state !== 'SCRATCH') return `is ${t.state}, not SCRATCH`;
+  if (t.formatted && t.usedBytes > EMPTY_VOLUME_OVERHEAD_BYTES) {
+    return `is formatted and has ${t.usedBytes} bytes in use`;
+  }
+  return null;
+}

@@ -1,0 +1,59 @@
+// Error codes of the jobs domain. Messages name the thing and say what to do next.
+import { FerriteError } from '../../common/errors.js';
+
+const err = (code: string, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);
+
+export const JobErrors = {
+  notFound: (id: string) => err('JOB_NOT_FOUND', `job ${JSON.stringify(id)} does not exist`, { jobId: id }),
+  notOwned: (jobId: string, agentId: string) =>
+    err('JOB_NOT_OWNED', `job ${jobId} is not assigned to agent ${agentId}`, { jobId, agentId }),
+  alreadyFinished: (id: string, status: string) =>
+    err('JOB_ALREADY_FINISHED', `job ${id} already ended (${status}); nothing to cancel`, { jobId: id, status }),
+  staleAttempt: (id: string, attempt: number, current: number) =>
+    err('STALE_ATTEMPT', `job ${id} is on attempt ${current}; reports for attempt ${attempt} are no longer taken`, { jobId: id, attempt, current }),
+  invalidEvent: (message: string, details: Record<string, unknown> = {}) => err('INVALID_EVENT', message, details),
+  idempotencyConflict: (key: string, kind: string) =>
+    err('IDEMPOTENCY_KEY_CONFLICT', `idempotency key ${JSON.stringify(key)} was already used for a ${kind} job`, { idempotencyKey: key, kind }),
+  invalidPath: (message: string, path: string) => err('INVALID_PATH', message, { path }),
+  invalidExclude: (pattern: string) =>
+    err('INVALID_EXCLUDE', `exclude pattern ${JSON.stringify(pattern)} must be a non-empty pattern without NUL characters`, { pattern }),
+  restoreTargetInvalid: (message: string, target: string) => err('RESTORE_TARGET_INVALID', message, { targetDirectory: target }),
+  restoreTargetNotAllowed: (target: string, agent: string, roots: string[]) =>
+    err(
+      'RESTORE_TARGET_NOT_ALLOWED',
+      roots.length
+        ? `${target} is not under a directory agent ${agent} accepts restores into (${roots.join(', ')})`
+        : `agent ${agent} accepts no restore targets: set its allowed restore roots`,
+      { targetDirectory: target, agent, allowedRestoreRoots: roots },
+    ),
+  tapeNotInLibrary: (barcodes: string[], agent: string | null) =>
+    err(
+      'TAPE_NOT_IN_LIBRARY',
+      agent
+        ? `${barcodes.length === 1 ? `tape ${barcodes[0]} is` : `tapes ${barcodes.join(', ')} are`} not in agent ${agent}'s library; load ${barcodes.length === 1 ? 'it' : 'them'} there first`
+        : `tape ${barcodes[0]} is on a shelf; load it into an agent's library first`,
+      { tapes: barcodes, agent },
+    ),
+  tapeWriteProtected: (barcode: string) =>
+    err('TAPE_WRITE_PROTECTED', `tape ${barcode} is write-protected; slide its write-protect tab off and re-inventory`, { barcode }),
+  tapeNotEmpty: (barcode: string, reason: string) =>
+    err('TAPE_NOT_EMPTY', `tape ${barcode} ${reason}; formatting erases it: pass force: true if that is what you want`, { barcode }),
+  tapeNotFormatted: (barcode: string) =>
+    err('TAPE_NOT_FORMATTED', `tape ${barcode} is not formatted; run formatTape first`, { barcode }),
+  tapeNotWritable: (barcode: string, state: string) =>
+    err('TAPE_NOT_WRITABLE', `tape ${barcode} is ${state} and takes no more data`, { barcode, state }),
+  tapePoolMismatch: (barcode: string, tapePool: string, pool: string) =>
+    err('TAPE_POOL_MISMATCH', `tape ${barcode} belongs to pool ${tapePool}, not ${pool}`, { barcode, tapePool, pool }),
+  tapeGenerationMismatch: (barcode: string, generation: number, pool: string, poolGeneration: number) =>
+    err('TAPE_POOL_MISMATCH', `tape ${barcode} is LTO-${generation} but pool ${pool} takes LTO-${poolGeneration}`, { barcode, pool }),
+  tapeBusy: (barcode: string, jobId: string) =>
+    err('TAPE_BUSY', `tape ${barcode} has an unfinished job (${jobId}); wait for it or cancel it`, { barcode, jobId }),
+  cleaningCartridge: (barcode: string) =>
+    err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
+  noTapeAvailable: (agent: string, pool: string | null) =>
+    err(
+      'NO_TAPE_AVAILABLE',
+      `agent ${agent} has no formatted, writable tape${pool ? ` for pool ${pool}` : ''} in its library; format one (formatTape) or load one`,
+      { agent, pool },
+    ),
+};

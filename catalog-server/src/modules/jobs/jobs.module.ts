@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { AgentsModule } from '../agents/agents.module.js';
+import { FilesModule } from '../files/files.module.js';
+import { TapesModule } from '../tapes/tapes.module.js';
+import { AgentLivenessService } from './agent-liveness.service.js';
+import { DispatchRepository } from './dispatch.repository.js';
+import { DispatcherService } from './dispatcher.service.js';
+import { JobEventsRepository } from './job-events.repository.js';
+import { JobEventsService } from './job-events.service.js';
+import { JobUpdatesPubSub } from './job-updates.pubsub.js';
+import { JobsRepository } from './jobs.repository.js';
+import { JobsResolver } from './jobs.resolver.js';
+import { JobsService } from './jobs.service.js';
+
+@Module({
+  imports: [AgentsModule, TapesModule, FilesModule],
+  providers: [
+    JobsRepository,
+    JobEventsRepository,
+    DispatchRepository,
+    JobsService,
+    JobEventsService,
+    DispatcherService,
+    AgentLivenessService,
+    JobUpdatesPubSub,
+    JobsResolver,
+  ],
+  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService],
+})
+export class JobsModule {}

@@ -1,0 +1,84 @@
+// GraphQL edge for jobs: queries, the job mutations, and the jobUpdated subscription.
+import { Args, ID, Int, Mutation, ObjectType, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Connection, PageArgs } from '../../common/pagination.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { AgentModel } from '../agents/models/agent.model.js';
+import { DriveModel } from '../agents/models/drive.model.js';
+import { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/job-inputs.js';
+import { JobUpdatesPubSub } from './job-updates.pubsub.js';
+import { JobsService } from './jobs.service.js';
+import { JobEventModel, JobModel } from './models/job.model.js';
+import { JobErrors } from './jobs.errors.js';
+
+@ObjectType()
+export class JobConnection extends Connection(JobModel, 'Job') {}
+
+@Resolver(() => JobModel)
+export class JobsResolver {
+  constructor(
+    private readonly jobsService: JobsService,
+    private readonly agents: AgentsService,
+    private readonly updates: JobUpdatesPubSub,
+  ) {}
+
+  @Query(() => JobConnection, { description: 'Jobs, newest first.' })
+  jobs(@Args('filter', { type: () => JobFilterInput, nullable: true }) filter: JobFilterInput | null, @Args() page: PageArgs) {
+    return this.jobsService.list(filter, page);
+  }
+
+  @Query(() => JobModel, { nullable: true, description: 'One job; an unknown id is a JOB_NOT_FOUND error.' })
+  async job(@Args('id', { type: () => ID }) id: string): Promise<JobModel> {
+    const job = await this.jobsService.findById(id);
+    if (!job) throw JobErrors.notFound(id);
+    return job;
+  }
+
+  @Mutation(() => JobModel, { description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode.' })
+  formatTape(
+    @Args('barcode') barcode: string,
+    @Args('force', { type: () => Boolean, nullable: true, defaultValue: false, description: 'Format even if the tape holds data (it is erased).' })
+    force: boolean,
+    @Args('pool', { type: () => String, nullable: true, description: 'Pool the tape joins once formatted.' }) pool: string | null,
+  ): Promise<JobModel> {
+    return this.jobsService.formatTape(barcode, force ?? false, pool);
+  }
+
+  @Mutation(() => JobModel)
+  startBackup(@Args('input') input: StartBackupInput): Promise<JobModel> {
+    return this.jobsService.startBackup(input);
+  }
+
+  @Mutation(() => JobModel)
+  startRestore(@Args('input') input: StartRestoreInput): Promise<JobModel> {
+    return this.jobsService.startRestore(input);
+  }
+
+  @Mutation(() => JobModel, { description: 'Queued jobs end at once; running ones when their agent has stopped them.' })
+  cancelJob(@Args('id', { type: () => ID }) id: string): Promise<JobModel> {
+    return this.jobsService.cancel(id);
+  }
+
+  @Subscription(() => JobModel, { description: 'The job after every change: status, progress, queue reason.' })
+  jobUpdated(@Args('id', { type: () => ID }) id: string) {
+    return this.updates.subscribe(id);
+  }
+
+  @ResolveField(() => AgentModel, { nullable: true })
+  agent(@Parent() job: JobModel): Promise<AgentModel | null> | null {
+    return job.agentId ? this.agents.findModelById(job.agentId) : null;
+  }
+
+  @ResolveField(() => DriveModel, { nullable: true })
+  drive(@Parent() job: JobModel): Promise<DriveModel | null> | null {
+    return job.driveId ? this.agents.findDriveModel(job.driveId) : null;
+  }
+
+  @ResolveField(() => [JobEventModel], { description: 'The job\'s log, oldest first (the latest `limit` lines).' })
+  events(
+    @Parent() job: JobModel,
+    @Args('includeProgress', { type: () => Boolean, nullable: true, defaultValue: false }) includeProgress: boolean,
+    @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number,
+  ): Promise<JobEventModel[]> {
+    return this.jobsService.events(job.id, includeProgress ?? false, limit ?? 1000);
+  }
+}

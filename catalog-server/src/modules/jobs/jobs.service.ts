@@ -1,0 +1,203 @@
+// What operators ask of jobs: format a tape, back up, restore, cancel; and the job queries.
+// Each request is validated completely before a row is written, so bad input changes nothing.
+import { Inject, Injectable } from '@nestjs/common';
+import { isUuid } from '../../common/ids.js';
+import { LOGGER, type Logger } from '../../common/logger.js';
+import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
+import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { FilesService } from '../files/files.service.js';
+import { PoolsService } from '../tapes/pools.service.js';
+import { isCleaningBarcode } from '../tapes/tape-generations.js';
+import { TapesService } from '../tapes/tapes.service.js';
+import type { TapeRow } from '../tapes/tapes.repository.js';
+import { DispatcherService } from './dispatcher.service.js';
+import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/job-inputs.js';
+import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
+import { toJobEventModel, toJobModel } from './job.mapper.js';
+import { JobUpdatesPubSub } from './job-updates.pubsub.js';
+import { chooseBackupTape, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import { JobErrors } from './jobs.errors.js';
+import { JobsRepository, type JobRow } from './jobs.repository.js';
+import type { JobEventModel, JobModel } from './models/job.model.js';
+
+/** Restores first (someone is waiting for their files), then formats (quick), then backups. */
+export const JOB_PRIORITY = { RESTORE: 100, FORMAT: 50, BACKUP: 10 } as const;
+
+const isJobCursor = (v: unknown): v is { t: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && isUuid((v as { id?: unknown }).id);
+
+@Injectable()
+export class JobsService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly agents: AgentsService,
+    private readonly tapes: TapesService,
+    private readonly pools: PoolsService,
+    private readonly files: FilesService,
+    private readonly dispatcher: DispatcherService,
+    private readonly sessions: AgentSessionsRegistry,
+    private readonly updates: JobUpdatesPubSub,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'jobs' });
+  }
+
+  async findById(id: string): Promise<JobModel | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.jobs.findById(id);
+    return row ? toJobModel(row) : null;
+  }
+
+  async list(filter: JobFilterInput | null | undefined, page: PageArgs): Promise<ConnectionShape<JobModel>> {
+    const size = pageSize(page.first);
+    const after = page.after ? decodeCursor(page.after, isJobCursor) : null;
+    const { rows, total } = await this.jobs.list(
+      { statuses: filter?.status ?? undefined, kinds: filter?.kind ?? undefined, agentName: filter?.agent ?? undefined },
+      after ? { createdAt: new Date(after.t), id: after.id } : null,
+      size + 1,
+    );
+    const edges = rows.slice(0, size).map((r) => ({ node: toJobModel(r), cursor: encodeCursor({ t: r.createdAt.toISOString(), id: r.id }) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: total };
+  }
+
+  async events(jobId: string, includeProgress: boolean, limit: number): Promise<JobEventModel[]> {
+    const capped = Math.min(Math.max(1, limit), 10_000);
+    return (await this.jobs.events(jobId, includeProgress, capped)).map(toJobEventModel);
+  }
+
+  async formatTape(barcode: string, force: boolean, poolName: string | null | undefined): Promise<JobModel> {
+    const tape = await this.tapes.getByBarcode(barcode);
+    if (isCleaningBarcode(barcode)) throw JobErrors.cleaningCartridge(barcode);
+    const agentId = this.libraryAgentOf(tape);
+    if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
+    const pool = poolName ? await this.pools.getByName(poolName) : null;
+    if (pool?.generation && tape.generation && pool.generation !== tape.generation) {
+      throw JobErrors.tapeGenerationMismatch(barcode, tape.generation, pool.name, pool.generation);
+    }
+    const pending = await this.jobs.unfinishedJobOnTape(barcode);
+    if (pending) throw JobErrors.tapeBusy(barcode, pending);
+    if (!force) {
+      const reason = formatBlockReason({
+        state: tape.state,
+        formatted: tape.formattedAt !== null,
+        usedBytes: Number(tape.usedBytes),
+        hasPlacements: await this.tapes.hasPlacements(tape.id),
+      });
+      if (reason) throw JobErrors.tapeNotEmpty(barcode, reason);
+    }
+    const spec: FormatJobSpec = { barcode, force, pool: pool?.name ?? null };
+    const { job } = await this.jobs.create({ kind: 'FORMAT', agentId, priority: JOB_PRIORITY.FORMAT, spec });
+    return this.created(job);
+  }
+
+  async startBackup(input: StartBackupInput): Promise<JobModel> {
+    const key = input.idempotencyKey?.trim() || null;
+    if (key) {
+      const existing = await this.jobs.findByIdempotencyKey(key);
+      if (existing) {
+        if (existing.kind !== 'BACKUP') throw JobErrors.idempotencyConflict(key, existing.kind);
+        return toJobModel(existing);
+      }
+    }
+    const agent = await this.agents.getByName(input.agent);
+    const paths = normalizeSourcePaths(input.paths);
+    const excludes = validateExcludes(input.excludes ?? []);
+    const pool = input.pool ? await this.pools.getByName(input.pool) : null;
+    const barcode = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
+    const level = input.level ?? 'FULL';
+    const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, ...BACKUP_DEFAULTS };
+    const { job, created } = await this.jobs.create({ kind: 'BACKUP', agentId: agent.id, priority: JOB_PRIORITY.BACKUP, spec, idempotencyKey: key });
+    if (!created) return toJobModel(job);
+    try {
+      const runIds = await this.files.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
+      await this.jobs.updateSpec(job.id, { ...spec, runIds });
+    } catch (err) {
+      // Without its runs the backup cannot record files: take the job back rather than leave a husk.
+      await this.jobs.delete(job.id).catch((e: unknown) => this.log.error({ err: e, job: job.id }, 'could not remove a half-created backup job'));
+      throw err;
+    }
+    return this.created((await this.jobs.findById(job.id))!);
+  }
+
+  async startRestore(input: StartRestoreInput): Promise<JobModel> {
+    const agent = await this.agents.getByName(input.agent);
+    const target = validateRestoreTarget(input.targetDirectory, agent.allowedRestoreRoots, agent.name);
+    const plan = await this.files.resolveRestore(input.selection);
+    const barcodes = plan.tapes.map((t) => t.barcode);
+    const rows = await this.tapes.findByBarcodes(barcodes);
+    const here = new Set(rows.filter((t) => t.agentId === agent.id).map((t) => t.barcode));
+    const missing = barcodes.filter((b) => !here.has(b));
+    if (missing.length) throw JobErrors.tapeNotInLibrary(missing, agent.name);
+    const spec: RestoreJobSpec = {
+      targetDirectory: target,
+      stripPrefix: input.stripPrefix ?? '',
+      overwrite: input.overwrite ?? false,
+      host: plan.host,
+      fileCount: plan.fileCount,
+      byteCount: plan.byteCount,
+      ...restorePlanToJson(plan.tapes, plan.metadataItems),
+    };
+    const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
+    const { job } = await this.jobs.create({ kind: 'RESTORE', agentId: agent.id, priority: JOB_PRIORITY.RESTORE, spec, progress });
+    return this.created(job);
+  }
+
+  async cancel(id: string, agentReachable = true): Promise<JobModel> {
+    if (!isUuid(id)) throw JobErrors.notFound(id);
+    const result = await this.jobs.cancel(id, 'cancelled by an operator', (agentId) => agentReachable && this.sessions.isConnected(agentId));
+    if (result.outcome === 'not-found') throw JobErrors.notFound(id);
+    if (result.outcome === 'finished') throw JobErrors.alreadyFinished(id, result.job.status);
+    if (result.outcome === 'requested') {
+      const sent = this.sessions.send(result.job.agentId!, { cancelJob: { jobId: id, reason: 'cancelled by an operator' } });
+      // The stream closed between the check and the send: nobody can be told, so end it here.
+      if (!sent) return this.cancel(id, false);
+      this.log.info({ job: id }, 'cancel sent to the agent');
+    } else {
+      this.log.info({ job: id }, 'job cancelled');
+      this.dispatcher.kick();
+    }
+    const model = toJobModel(result.job);
+    await this.updates.publish(model);
+    return model;
+  }
+
+  /** Rejects a report for a job that does not exist or is not the agent's. */
+  async assertOwnedBy(jobId: string, agentId: string): Promise<void> {
+    const job = isUuid(jobId) ? await this.jobs.findById(jobId) : null;
+    if (!job) throw JobErrors.notFound(jobId);
+    if (job.agentId !== agentId) throw JobErrors.notOwned(jobId, agentId);
+  }
+
+  private created(job: JobRow): JobModel {
+    this.log.info({ job: job.id, kind: job.kind, agentId: job.agentId }, 'job created');
+    this.dispatcher.kick();
+    return toJobModel(job);
+  }
+
+  private libraryAgentOf(tape: TapeRow): string {
+    if (!tape.agentId) throw JobErrors.tapeNotInLibrary([tape.barcode], null);
+    return tape.agentId;
+  }
+
+  private async checkBackupTape(barcode: string, agentId: string, agentName: string, pool: { id: string; name: string } | null): Promise<string> {
+    const tape = await this.tapes.getByBarcode(barcode);
+    if (tape.agentId !== agentId) throw JobErrors.tapeNotInLibrary([barcode], agentName);
+    if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
+    if (!tape.formattedAt) throw JobErrors.tapeNotFormatted(barcode);
+    if (tape.state !== 'SCRATCH' && tape.state !== 'ACTIVE') throw JobErrors.tapeNotWritable(barcode, tape.state);
+    if (pool && tape.pool && tape.pool.id !== pool.id) throw JobErrors.tapePoolMismatch(barcode, tape.pool.name, pool.name);
+    return barcode;
+  }
+
+  private pickTape(candidates: TapeRow[], agentName: string, pool: { id: string; name: string } | null): string {
+    const barcode = chooseBackupTape(
+      candidates.map((t) => ({ barcode: t.barcode, state: t.state, capacityBytes: Number(t.capacityBytes), usedBytes: Number(t.usedBytes), poolId: t.poolId })),
+      pool?.id ?? null,
+    );
+    if (!barcode) throw JobErrors.noTapeAvailable(agentName, pool?.name ?? null);
+    return barcode;
+  }
+}

@@ -1,0 +1,135 @@
+// Backup runs: one per (job, source root). Runs are few per job, so plain Prisma calls do; the only
+// set-based statement is the count refresh when a job finishes.
+import { Injectable } from '@nestjs/common';
+import { Prisma, type RunLevel } from '@ferrite/db';
+import { PrismaService } from '../../database/prisma.service.js';
+import { toFerriteError } from '../files/db-errors.js';
+import { FilesErrorCode, filesError } from '../files/files.errors.js';
+
+export interface RunRow {
+  id: string;
+  host: string;
+  root: string;
+  level: RunLevel;
+  jobId: string | null;
+  added: number;
+  modified: number;
+  deleted: number;
+  unchanged: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+const runSelect = {
+  id: true,
+  root: true,
+  level: true,
+  jobId: true,
+  added: true,
+  modified: true,
+  deleted: true,
+  unchanged: true,
+  startedAt: true,
+  finishedAt: true,
+  host: { select: { name: true } },
+} satisfies Prisma.RunSelect;
+
+type SelectedRun = Prisma.RunGetPayload<{ select: typeof runSelect }>;
+
+function toRow(r: SelectedRun): RunRow {
+  return { ...r, host: r.host.name };
+}
+
+@Injectable()
+export class RunsRepository {
+  constructor(private readonly db: PrismaService) {}
+
+  /** Creates the runs of a backup job, reusing the ones a previous attempt of the same job made
+   *  (matched by root), so a retried job keeps filling the same runs. Returns ids in `roots` order. */
+  async createRuns(jobId: string, host: string, roots: string[], level: RunLevel): Promise<string[]> {
+    try {
+      return await this.db.client.$transaction(async (tx) => {
+        const job = await tx.job.findUnique({ where: { id: jobId }, select: { id: true } });
+        if (!job) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
+        const hostRow = await tx.host.upsert({ where: { name: host }, create: { name: host }, update: {}, select: { id: true } });
+        const existing = await tx.run.findMany({ where: { jobId }, select: { id: true, root: true, hostId: true } });
+        const other = existing.find((r) => r.hostId !== hostRow.id);
+        if (other) {
+          throw filesError(FilesErrorCode.INVALID_ARGUMENT, `job ${jobId} already has runs for another host; one backup job covers one host`, { jobId });
+        }
+        const byRoot = new Map(existing.map((r) => [r.root, r.id]));
+        const ids: string[] = [];
+        for (const root of roots) {
+          let id = byRoot.get(root);
+          if (!id) {
+            id = (await tx.run.create({ data: { hostId: hostRow.id, root, level, jobId }, select: { id: true } })).id;
+            byRoot.set(root, id);
+          }
+          ids.push(id);
+        }
+        return ids;
+      });
+    } catch (err) {
+      throw toFerriteError(err, 'creating backup runs');
+    }
+  }
+
+  /** Stamps the job's runs finished and recounts them from the file index (so a retried job that
+   *  re-reported files never double-counts). */
+  async finishRuns(jobId: string): Promise<number> {
+    try {
+      return await this.db.client.$executeRaw`
+        UPDATE run r
+           SET finished_at = now(),
+               added = (SELECT count(*)::int FROM file_version fv WHERE fv.run_id = r.id AND NOT fv.deleted)
+         WHERE r.job_id = ${jobId}::uuid`;
+    } catch (err) {
+      throw toFerriteError(err, 'finishing backup runs');
+    }
+  }
+
+  async findRun(id: string): Promise<RunRow | null> {
+    try {
+      const run = await this.db.client.run.findUnique({ where: { id }, select: runSelect });
+      return run ? toRow(run) : null;
+    } catch (err) {
+      throw toFerriteError(err, 'reading a run');
+    }
+  }
+
+  /** Newest first; keyset pagination on (startedAt, id). */
+  async listRuns(host: string | undefined, after: { startedAt: Date; id: string } | undefined, limit: number): Promise<RunRow[]> {
+    const where: Prisma.RunWhereInput = {};
+    if (host !== undefined) where.host = { name: host };
+    if (after) {
+      where.OR = [{ startedAt: { lt: after.startedAt } }, { startedAt: after.startedAt, id: { lt: after.id } }];
+    }
+    try {
+      const runs = await this.db.client.run.findMany({
+        where,
+        select: runSelect,
+        orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+      });
+      return runs.map(toRow);
+    } catch (err) {
+      throw toFerriteError(err, 'listing runs');
+    }
+  }
+
+  async countRuns(host: string | undefined): Promise<number> {
+    try {
+      return await this.db.client.run.count({ where: host === undefined ? {} : { host: { name: host } } });
+    } catch (err) {
+      throw toFerriteError(err, 'counting runs');
+    }
+  }
+
+  async hostExists(name: string): Promise<boolean> {
+    try {
+      return (await this.db.client.host.findUnique({ where: { name }, select: { id: true } })) !== null;
+    } catch (err) {
+      throw toFerriteError(err, 'looking up a host');
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// GraphQL edge of backup runs: `runs` and `run`.
+import { Args, ID, Query, Resolver } from '@nestjs/graphql';
+import { RunsArgs } from './dto/runs.args.js';
+import { RunConnection, RunModel } from './models/run.model.js';
+import { RunsService } from './runs.service.js';
+
+@Resolver(() => RunModel)
+export class RunsResolver {
+  constructor(private readonly runsService: RunsService) {}
+
+  @Query(() => RunConnection, { description: 'Backup runs, newest first.' })
+  runs(@Args() args: RunsArgs): Promise<RunConnection> {
+    return this.runsService.runs(args.host, args.first, args.after);
+  }
+
+  @Query(() => RunModel, { nullable: true, description: 'One run by id; null when there is none.' })
+  run(@Args('id', { type: () => ID }) id: string): Promise<RunModel | null> {
+    return this.runsService.run(id);
+  }
+}

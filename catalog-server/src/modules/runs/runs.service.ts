@@ -1,0 +1,60 @@
+// Backup runs: created when a backup job starts (one per source root), finished with their counts
+// when it ends, and listed for operators.
+import { Injectable } from '@nestjs/common';
+import { RunLevel } from '@ferrite/db';
+import { decodeCursor, encodeCursor, queryHash } from '../files/cursor.js';
+import { checkPageSize } from '../files/file-query.js';
+import type { BackupRunsInput } from '../files/files.contract.js';
+import { FilesErrorCode, filesError } from '../files/files.errors.js';
+import { isUuid } from '../files/ids.js';
+import { normalizePath } from '../files/paths.js';
+import { toRunModel, type RunConnection, type RunModel } from './models/run.model.js';
+import { RunsRepository } from './runs.repository.js';
+
+@Injectable()
+export class RunsService {
+  constructor(private readonly repo: RunsRepository) {}
+
+  async createBackupRuns(input: BackupRunsInput): Promise<string[]> {
+    if (!isUuid(input.jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(input.jobId)} does not exist`, { jobId: input.jobId });
+    if (!input.host) throw filesError(FilesErrorCode.INVALID_ARGUMENT, 'a backup run needs the host name');
+    if (!input.roots?.length) throw filesError(FilesErrorCode.INVALID_ARGUMENT, 'a backup needs at least one source path');
+    if (input.level !== RunLevel.FULL && input.level !== RunLevel.INCREMENTAL) {
+      throw filesError(FilesErrorCode.INVALID_ARGUMENT, `unknown backup level ${JSON.stringify(input.level)}`);
+    }
+    const roots = input.roots.map((r) => normalizePath(r, 'backup path'));
+    return this.repo.createRuns(input.jobId, input.host, roots, input.level);
+  }
+
+  async finishBackupRuns(jobId: string): Promise<void> {
+    if (!isUuid(jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
+    await this.repo.finishRuns(jobId);
+  }
+
+  async run(id: string): Promise<RunModel | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.repo.findRun(id);
+    return row ? toRunModel(row) : null;
+  }
+
+  async runs(host: string | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<RunConnection> {
+    const limit = checkPageSize(first);
+    const hash = queryHash({ runs: { host: host ?? null } });
+    let key: { startedAt: Date; id: string } | undefined;
+    if (after !== null && after !== undefined) {
+      const [startedAt, id] = decodeCursor(after, hash, 2);
+      const at = new Date(String(startedAt));
+      if (Number.isNaN(at.getTime()) || !isUuid(id)) throw filesError(FilesErrorCode.INVALID_CURSOR, 'the cursor is not one this server issued');
+      key = { startedAt: at, id };
+    }
+    if (host !== null && host !== undefined && !(await this.repo.hostExists(host))) {
+      throw filesError(FilesErrorCode.HOST_NOT_FOUND, `host ${JSON.stringify(host)} has nothing in the catalog`, { host });
+    }
+    const [rows, totalCount] = await Promise.all([this.repo.listRuns(host ?? undefined, key, limit + 1), this.repo.countRuns(host ?? undefined)]);
+    const edges = rows.slice(0, limit).map((row) => ({
+      cursor: encodeCursor([row.startedAt.toISOString(), row.id], hash),
+      node: toRunModel(row),
+    }));
+    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  }
+}

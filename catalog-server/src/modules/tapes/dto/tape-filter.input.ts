@@ -1,0 +1,14 @@
+import { Field, InputType } from '@nestjs/graphql';
+import { TapeStateValue } from '../models/tape-state.enum.js';
+
+@InputType()
+export class TapeFilterInput {
+  @Field(() => TapeStateValue, { nullable: true })
+  state?: TapeStateValue | null;
+
+  @Field(() => String, { nullable: true, description: 'Agent name: tapes in its library or drives.' })
+  agent?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pool name.' })
+  pool?: string | null;
+}

@@ -1,0 +1,44 @@
+// Catalog rows -> GraphQL models for tapes and pools.
+import type { PoolModel } from './models/pool.model.js';
+import type { TapeModel } from './models/tape.model.js';
+import { TapeStateValue } from './models/tape-state.enum.js';
+import type { PoolRow } from './pools.repository.js';
+import type { TapeRow } from './tapes.repository.js';
+
+export function toPoolModel(row: PoolRow): PoolModel {
+  return {
+    id: row.id,
+    name: row.name,
+    generation: row.generation,
+    copies: row.copies,
+    retentionDays: row.retentionDays,
+    createdAt: row.createdAt,
+  };
+}
+
+export function toTapeModel(row: TapeRow): TapeModel {
+  const capacity = Number(row.capacityBytes);
+  const used = Number(row.usedBytes);
+  return {
+    id: row.id,
+    barcode: row.barcode,
+    generation: row.generation,
+    capacityBytes: capacity,
+    usedBytes: used,
+    availableBytes: Math.max(0, capacity - used),
+    state: TapeStateValue[row.state],
+    pool: row.pool ? toPoolModel(row.pool) : null,
+    location: {
+      agent: row.agent?.name ?? null,
+      changer: row.changer?.name ?? null,
+      slot: row.slot,
+      drive: row.loadedIn?.name ?? null,
+      onShelf: row.agentId === null,
+    },
+    volumeUuid: row.volumeUuid,
+    formatted: row.formattedAt !== null,
+    formattedAt: row.formattedAt,
+    writeProtected: row.writeProtected,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,88 @@
+// The only code that reads and writes tape rows for the tapes domain (lookups, listing, hand
+// registration, candidates for a backup). Tape rows are also written by the agents module when an
+// agent reports its library, and by job events when an agent reports a tape's state.
+import { Injectable } from '@nestjs/common';
+import { Prisma, type TapeState } from '@ferrite/db';
+import { PrismaService } from '../../database/prisma.service.js';
+import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
+import { TapeErrors } from './tapes.errors.js';
+
+export const tapeInclude = {
+  pool: true,
+  agent: { select: { name: true } },
+  changer: { select: { name: true } },
+  loadedIn: { select: { name: true } },
+} as const satisfies Prisma.TapeInclude;
+
+export type TapeRow = Prisma.TapeGetPayload<{ include: typeof tapeInclude }>;
+
+export interface TapeListFilter {
+  state?: TapeState;
+  agentName?: string;
+  poolName?: string;
+}
+
+@Injectable()
+export class TapesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findByBarcode(barcode: string): Promise<TapeRow | null> {
+    return dbOperation('find tape', () => this.prisma.client.tape.findUnique({ where: { barcode }, include: tapeInclude }));
+  }
+
+  findById(id: string): Promise<TapeRow | null> {
+    return dbOperation('find tape', () => this.prisma.client.tape.findUnique({ where: { id }, include: tapeInclude }));
+  }
+
+  findByBarcodes(barcodes: string[]): Promise<TapeRow[]> {
+    return dbOperation('find tapes', () =>
+      this.prisma.client.tape.findMany({ where: { barcode: { in: barcodes } }, include: tapeInclude }),
+    );
+  }
+
+  async list(filter: TapeListFilter, skip: number, take: number): Promise<{ rows: TapeRow[]; total: number }> {
+    const where: Prisma.TapeWhereInput = {
+      ...(filter.state ? { state: filter.state } : {}),
+      ...(filter.agentName !== undefined ? { agent: { name: filter.agentName } } : {}),
+      ...(filter.poolName !== undefined ? { pool: { name: filter.poolName } } : {}),
+    };
+    return dbOperation('list tapes', async () => {
+      const [rows, total] = await this.prisma.client.$transaction([
+        this.prisma.client.tape.findMany({ where, include: tapeInclude, orderBy: { barcode: 'asc' }, skip, take }),
+        this.prisma.client.tape.count({ where }),
+      ]);
+      return { rows, total };
+    });
+  }
+
+  /** A cartridge on a shelf, known to no library yet. */
+  create(input: { barcode: string; generation: number; capacityBytes: number }): Promise<TapeRow> {
+    return dbOperation('register tape', async () => {
+      try {
+        return await this.prisma.client.tape.create({
+          data: { barcode: input.barcode, generation: input.generation, capacityBytes: BigInt(input.capacityBytes) },
+          include: tapeInclude,
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw TapeErrors.alreadyExists(input.barcode);
+        throw err;
+      }
+    });
+  }
+
+  /** Whether the catalog records any file data on the tape. */
+  async hasPlacements(tapeId: string): Promise<boolean> {
+    return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { id: true } })) !== null);
+  }
+
+  /** Formatted, writable tapes in an agent's library (slots or drives): what a backup may write to. */
+  listWritableInLibrary(agentId: string): Promise<TapeRow[]> {
+    return dbOperation('list writable tapes', () =>
+      this.prisma.client.tape.findMany({
+        where: { agentId, formattedAt: { not: null }, writeProtected: false, state: { in: ['SCRATCH', 'ACTIVE'] } },
+        include: tapeInclude,
+        orderBy: { barcode: 'asc' },
+      }),
+    );
+  }
+}

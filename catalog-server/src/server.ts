@@ -1,0 +1,133 @@
+// Starts the catalog server in-process: database (embedded PostgreSQL unless DATABASE_URL is set),
+// migrations, the Nest app with GraphQL over HTTP, and the agents' gRPC endpoint. main.ts calls
+// this; tests call it with port 0 and read the real addresses from the result.
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { applyMigrations, startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
+import { AppModule } from './app.module.js';
+import { createLogger, PinoNestLogger, type Logger } from './common/logger.js';
+import type { ServerConfig } from './config/config.js';
+import { GRAPHQL_PATH } from './graphql/graphql.options.js';
+import { AgentGrpcServer } from './modules/agent-gateway/agent-grpc.server.js';
+
+export interface RunningServer {
+  /** http://HOST:PORT/graphql with the real port (127.0.0.1 when bound to all interfaces). */
+  graphqlUrl: string;
+  /** HOST:PORT agents dial, with the real port. */
+  grpcAddress: string;
+  databaseUrl: string;
+  app: INestApplication;
+  /** Closes gRPC (ending command streams), then the Nest app, then the embedded PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export class StartupError extends Error {}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const log = logger.child({ component: 'server' });
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.error({ err }, 'cleanup failed'));
+    cleanups.length = 0;
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbedded(config, log);
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const applied = await applyMigrations(databaseUrl).catch((err: Error) => {
+      throw new StartupError(`cannot bring the catalog database (${redact(databaseUrl!)}) up to date: ${err.message}`);
+    });
+    log.info({ applied }, applied.length ? 'applied catalog migrations' : 'catalog schema is up to date');
+
+    const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl, logger), {
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    });
+    cleanups.push(() => app.close());
+    await app.listen(config.graphqlPort, config.host).catch((err: NodeJS.ErrnoException) => {
+      throw listenError('GraphQL (HTTP)', config.host, config.graphqlPort, 'FERRITE_GRAPHQL_PORT', err);
+    });
+    const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+
+    const grpc = app.get(AgentGrpcServer);
+    const grpcPort = await grpc.listen(config.host, config.grpcPort).catch((err: NodeJS.ErrnoException) => {
+      throw listenError('agents (gRPC)', config.host, config.grpcPort, 'FERRITE_GRPC_PORT', err);
+    });
+    cleanups.push(() => grpc.stop());
+
+    const reachable = isWildcard(config.host) ? '127.0.0.1' : config.host;
+    const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+    const graphqlUrl = `http://${hostPart}:${httpPort}${GRAPHQL_PATH}`;
+    const grpcAddress = `${hostPart}:${grpcPort}`;
+    log.info(
+      {
+        graphql: graphqlUrl,
+        graphqlIde: `http://localhost:${httpPort}${GRAPHQL_PATH}`,
+        grpc: grpcAddress,
+        listen: { host: config.host, graphqlPort: httpPort, grpcPort },
+        database: config.databaseUrl ? 'external' : 'embedded',
+      },
+      `ferrite catalog server ready: GraphQL http://localhost:${httpPort}${GRAPHQL_PATH}, agents gRPC ${config.host}:${grpcPort}`,
+    );
+
+    let stopping: Promise<void> | null = null;
+    return {
+      graphqlUrl,
+      grpcAddress,
+      databaseUrl,
+      app,
+      stop: () =>
+        (stopping ??= (async () => {
+          log.info('stopping');
+          await unwind();
+          log.info('stopped');
+        })()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+async function startEmbedded(config: ServerConfig, log: Logger): Promise<EmbeddedDatabase> {
+  const dataDir = path.join(config.dataDir, 'pg');
+  log.info({ dataDir, port: config.embeddedPgPort }, 'DATABASE_URL not set: starting embedded PostgreSQL');
+  try {
+    return await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+  } catch (err) {
+    throw new StartupError(
+      `cannot start the embedded PostgreSQL in ${dataDir} on port ${config.embeddedPgPort}` +
+        `${err instanceof Error ? `: ${err.message}` : ' (it exited during startup)'}. ` +
+        'Is another Ferrite server running? Set FERRITE_EMBEDDED_PG_PORT, FERRITE_DATA_DIR, or DATABASE_URL to use your own PostgreSQL.',
+    );
+  }
+}
+
+function listenError(what: string, host: string, port: number, envName: string, err: NodeJS.ErrnoException): StartupError {
+  const inUse = err.code === 'EADDRINUSE' || /address already in use|No address added/i.test(err.message);
+  return new StartupError(
+    inUse
+      ? `cannot listen for ${what} on ${host}:${port}: the port is in use. Stop what holds it or set ${envName}.`
+      : `cannot listen for ${what} on ${host}:${port}: ${err.message}`,
+  );
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

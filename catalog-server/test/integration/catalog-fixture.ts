@@ -1,0 +1,88 @@
+// Shared setup for the agents/jobs repository tests: a fresh migrated database, repositories wired
+// by hand, and builders for the agent inventory and job rows the tests start from.
+import { DriveBackend, DriveState, RegisterRequest, type DeepPartial } from '@ferrite/proto';
+import type { JobKind, JobStatus } from '@ferrite/db';
+import { loadServerConfig } from '../../src/config/config.js';
+import { PrismaService } from '../../src/database/prisma.service.js';
+import { AgentsRepository } from '../../src/modules/agents/agents.repository.js';
+import { parseRegistration } from '../../src/modules/agents/registration.js';
+import { DispatchRepository } from '../../src/modules/jobs/dispatch.repository.js';
+import { JobEventsRepository } from '../../src/modules/jobs/job-events.repository.js';
+import { JobsRepository } from '../../src/modules/jobs/jobs.repository.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+export interface CatalogFixture {
+  db: TestDatabase;
+  prisma: PrismaService;
+  agents: AgentsRepository;
+  jobs: JobsRepository;
+  events: JobEventsRepository;
+  dispatch: DispatchRepository;
+  /** Registers (or re-registers) an agent; returns its id. */
+  register(req: RegisterRequest, sessionId?: string): Promise<string>;
+  job(agentId: string, kind: JobKind, status: JobStatus, spec?: object): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createCatalogFixture(label: string): Promise<CatalogFixture> {
+  const db = await createTestDatabase(label);
+  const prisma = new PrismaService(db.url, loadServerConfig({}));
+  const agents = new AgentsRepository(prisma);
+  return {
+    db,
+    prisma,
+    agents,
+    jobs: new JobsRepository(prisma),
+    events: new JobEventsRepository(prisma),
+    dispatch: new DispatchRepository(prisma),
+    register: (req, sessionId = crypto.randomUUID()) => agents.register(parseRegistration(req), sessionId, new Date()),
+    async job(agentId, kind, status, spec = { barcode: 'FER001L9', force: false, pool: null }) {
+      const row = await prisma.client.job.create({ data: { kind, status, agentId, spec } });
+      return row.id;
+    },
+    async close() {
+      await prisma.onModuleDestroy();
+      await db.drop();
+    },
+  };
+}
+
+/** An agent with one changer of `slots` slots holding `barcodes` in order, and `drives` empty drives. */
+export function libraryRequest(
+  name: string,
+  barcodes: string[],
+  options: { drives?: number; slots?: number; loaded?: Record<string, string>; tapes?: DeepPartial<RegisterRequest>['tapes'] } = {},
+): RegisterRequest {
+  const drives = options.drives ?? 2;
+  const slots = options.slots ?? Math.max(barcodes.length, 4);
+  return RegisterRequest.fromPartial<DeepPartial<RegisterRequest>>({
+    agentName: name,
+    hostname: `${name}.example`,
+    version: 'test',
+    allowedRestoreRoots: ['/restore'],
+    changers: [
+      {
+        name: 'lib0',
+        serial: 'LIB0',
+        slotCount: slots,
+        slots: Array.from({ length: slots }, (_, i) => ({ slot: i + 1, barcode: barcodes[i] ?? '', importExport: i === slots - 1 })),
+      },
+    ],
+    drives: Array.from({ length: drives }, (_, i) => {
+      const loaded = options.loaded?.[`drive${i}`] ?? '';
+      return {
+        name: `drive${i}`,
+        serial: `SER${i}`,
+        vendor: 'EMU',
+        model: 'ULT3580-TD9',
+        generation: 9,
+        backend: DriveBackend.DRIVE_BACKEND_EMULATED,
+        state: loaded ? DriveState.DRIVE_STATE_LOADED : DriveState.DRIVE_STATE_EMPTY,
+        loadedBarcode: loaded,
+        changerName: 'lib0',
+        changerDriveIndex: i,
+      };
+    }),
+    tapes: options.tapes ?? [],
+  });
+}

@@ -1,0 +1,114 @@
+// Shared setup for the files integration tests: a fresh migrated database, the files services wired
+// by hand (no Nest container needed), and helpers that insert the agent/tape/job rows ingest needs
+// and build agent-style file records.
+import { createHash, randomUUID } from 'node:crypto';
+import { FileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { loadServerConfig } from '../../../src/config/config.js';
+import { PrismaService } from '../../../src/database/prisma.service.js';
+import { FileSearchRepository } from '../../../src/modules/files/file-search.repository.js';
+import { FileSearchService } from '../../../src/modules/files/file-search.service.js';
+import { FilesRepository } from '../../../src/modules/files/files.repository.js';
+import { FilesService } from '../../../src/modules/files/files.service.js';
+import { RunsRepository } from '../../../src/modules/runs/runs.repository.js';
+import { RunsService } from '../../../src/modules/runs/runs.service.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+
+export interface FilesFixture {
+  db: TestDatabase;
+  prisma: PrismaService;
+  files: FilesService;
+  search: FileSearchService;
+  runs: RunsService;
+  close(): Promise<void>;
+}
+
+export async function createFilesFixture(label: string): Promise<FilesFixture> {
+  const db = await createTestDatabase(label);
+  const prisma = new PrismaService(db.url, loadServerConfig({}));
+  const runs = new RunsService(new RunsRepository(prisma));
+  const searchRepo = new FileSearchRepository(prisma);
+  return {
+    db,
+    prisma,
+    runs,
+    files: new FilesService(new FilesRepository(prisma), searchRepo, runs),
+    search: new FileSearchService(searchRepo),
+    async close() {
+      await prisma.onModuleDestroy();
+      await db.drop();
+    },
+  };
+}
+
+export async function createAgent(f: FilesFixture, name: string): Promise<string> {
+  const agent = await f.prisma.client.agent.create({ data: { name, hostname: `${name}.local`, version: 'test', allowedRestoreRoots: ['/restore'] } });
+  return agent.id;
+}
+
+export async function createTape(f: FilesFixture, barcode: string): Promise<string> {
+  const tape = await f.prisma.client.tape.create({ data: { barcode, generation: 9, capacityBytes: 18_000_000_000_000n } });
+  return tape.id;
+}
+
+/** A backup job assigned to `agentId` with one run per root on host `host`. */
+export async function createBackupJob(f: FilesFixture, agentId: string, host: string, roots: string[]): Promise<{ jobId: string; runIds: string[] }> {
+  const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: roots } } });
+  const runIds = await f.files.createBackupRuns({ jobId: job.id, host, roots, level: 'FULL' });
+  return { jobId: job.id, runIds };
+}
+
+export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest();
+
+export function location(barcode: string, startBlock: number, over: Partial<TapeLocation> = {}): TapeLocation {
+  return { barcode, partition: 'b', startBlock, containerPath: `/ferrite/data/${randomUUID()}`, offset: 0, length: 0, segment: 0, fileOffset: 0, ...over };
+}
+
+/** A regular file whose content is its own path (so every file has a distinct sha256). */
+export function fileRecord(path: string, barcode: string, startBlock: number, over: Partial<FileRecord> = {}): FileRecord {
+  const size = over.size ?? Buffer.byteLength(path) + 1;
+  return {
+    path,
+    type: FileType.FILE_TYPE_FILE,
+    size,
+    mtimeMs: 1_700_000_000_000 + startBlock,
+    mode: 0o100644,
+    sha256: sha256(`content of ${path}`),
+    symlinkTarget: '',
+    locations: size > 0 ? [location(barcode, startBlock, { length: size })] : [],
+    ctimeMs: 1_700_000_000_500,
+    inode: 1000 + startBlock,
+    ...over,
+  };
+}
+
+export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRecord {
+  return { path, type: FileType.FILE_TYPE_DIRECTORY, size: 4096, mtimeMs: 1_690_000_000_000, mode: 0o40755, sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], ctimeMs: 0, inode: 0, ...over };
+}
+
+export function symlinkRecord(path: string, target: string): FileRecord {
+  return { path, type: FileType.FILE_TYPE_SYMLINK, size: target.length, mtimeMs: 1_690_000_000_000, mode: 0o120777, sha256: Buffer.alloc(0), symlinkTarget: target, locations: [], ctimeMs: 0, inode: 0 };
+}
+
+const TABLES = ['host', 'run', 'directory', 'file_version', 'content', 'placement', 'ingest_batch'] as const;
+
+/** Row counts of every table ingest writes. */
+export async function tableCounts(f: FilesFixture): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of TABLES) {
+    const { rows } = await f.prisma.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
+    out[t] = rows[0].n;
+  }
+  return out;
+}
+
+/** Pages through `files` with `first` per page and returns every path, in order. */
+export async function allPaths(f: FilesFixture, filter: Parameters<FileSearchService['files']>[0], first = 1000): Promise<string[]> {
+  const out: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await f.search.files(filter, first, after);
+    out.push(...page.edges.map((e) => e.node.path));
+    if (!page.pageInfo.hasNextPage) return out;
+    after = page.pageInfo.endCursor!;
+  }
+}

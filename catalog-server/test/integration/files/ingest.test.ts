@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FileRecord } from '@ferrite/proto';
+import { FerriteError } from '../../../src/common/errors.js';
+import {
+  createAgent,
+  createBackupJob,
+  createFilesFixture,
+  createTape,
+  dirRecord,
+  fileRecord,
+  location,
+  symlinkRecord,
+  tableCounts,
+  type FilesFixture,
+} from './files-fixture.js';
+
+const WEIRD_NAMES = [
+  'with space.txt',
+  'ünïcødé 日本語 😀.txt',
+  `quote's "double".txt`,
+  'new\nline.txt',
+  '100%.txt',
+  'under_score.txt',
+  'back\\slash.txt',
+  '[bracket].txt',
+  'tab\there.txt',
+  '-leading-dash',
+  ' leading space',
+];
+
+async function rejected(promise: Promise<unknown>): Promise<FerriteError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${err}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('FilesService.ingestBatch', () => {
+  let f: FilesFixture;
+  let agentId: string;
+  let otherAgentId: string;
+  let jobId: string;
+  const records: FileRecord[] = [];
+
+  before(async () => {
+    f = await createFilesFixture('files-ingest');
+    agentId = await createAgent(f, 'agent-a');
+    otherAgentId = await createAgent(f, 'agent-b');
+    await createTape(f, 'FER001L9');
+    ({ jobId } = await createBackupJob(f, agentId, 'agent-a', ['/data']));
+    records.push(
+      dirRecord('/data'),
+      dirRecord('/data/nested'),
+      dirRecord('/data/nested/deeper'),
+      dirRecord('/data/nested/deeper/empty dir'),
+      fileRecord('/data/nested/deeper/file.bin', 'FER001L9', 100),
+      fileRecord('/data/empty.txt', 'FER001L9', 0, { size: 0, sha256: Buffer.alloc(0), locations: [] }),
+      symlinkRecord('/data/link', 'nested/deeper/file.bin'),
+      ...WEIRD_NAMES.map((n, i) => fileRecord(`/data/weird/${n}`, 'FER001L9', 200 + i)),
+      fileRecord('/data/dir with spaces/ünï/%_\\[x]/leaf', 'FER001L9', 300),
+    );
+  });
+  after(() => f.close());
+
+  it('stores every record of a batch, with its directories, contents and placements', async () => {
+    const result = await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '/ferrite/manifests/x-1.jsonl' });
+    assert.deepEqual(result, { accepted: true, stored: records.length });
+
+    const { rows } = await f.prisma.pool.query<{ path: string; name: string; type: string; size: string; mtime: Date; mode: number; link: string | null }>(
+      `SELECT CASE WHEN fv.name = '' THEN d.path WHEN d.path = '/' THEN '/' || fv.name ELSE d.path || '/' || fv.name END AS path,
+              fv.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mode, fv.symlink_target AS link
+         FROM file_version fv JOIN directory d ON d.id = fv.directory_id`,
+    );
+    const byPath = new Map(rows.map((r) => [r.path, r]));
+    assert.equal(rows.length, records.length);
+    for (const r of records) {
+      const row = byPath.get(r.path);
+      assert.ok(row, `missing ${JSON.stringify(r.path)}`);
+      assert.equal(row.mtime.getTime(), r.mtimeMs, r.path);
+      assert.equal(Number(row.size), r.size);
+      assert.equal(row.mode, r.mode);
+    }
+    assert.equal(byPath.get('/data/link')!.type, 'SYMLINK');
+    assert.equal(byPath.get('/data/link')!.link, 'nested/deeper/file.bin');
+    assert.equal(byPath.get('/data/nested/deeper/empty dir')!.type, 'DIRECTORY');
+
+    // Every directory on every path exists once, linked to its parent; the root has no parent.
+    const dirs = await f.prisma.pool.query<{ path: string; name: string; parent: string | null }>(
+      `SELECT d.path, d.name, p.path AS parent FROM directory d LEFT JOIN directory p ON p.id = d.parent_id`,
+    );
+    const dirMap = new Map(dirs.rows.map((d) => [d.path, d]));
+    assert.deepEqual(dirMap.get('/'), { path: '/', name: '', parent: null });
+    for (const p of ['/data', '/data/nested/deeper/empty dir', '/data/weird', '/data/dir with spaces/ünï/%_\\[x]']) {
+      const d = dirMap.get(p);
+      assert.ok(d, `directory ${p}`);
+      assert.equal(d.parent, p.slice(0, p.lastIndexOf('/')) || '/');
+      assert.equal(d.name, p.slice(p.lastIndexOf('/') + 1));
+    }
+    assert.equal(dirs.rows.length, 9);
+
+    const counts = await tableCounts(f);
+    // Every regular file is a content (the empty one too); every non-empty file has one placement.
+    assert.equal(counts.content, WEIRD_NAMES.length + 3);
+    assert.equal(counts.placement, WEIRD_NAMES.length + 2);
+    assert.equal(counts.ingest_batch, 1);
+    const empty = await f.prisma.pool.query(`SELECT size FROM content WHERE encode(sha256, 'hex') = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'`);
+    assert.equal(empty.rows.length, 1);
+  });
+
+  it('adds no row when the same batch is sent again', async () => {
+    const before = await tableCounts(f);
+    const again = await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '/ferrite/manifests/x-1.jsonl' });
+    assert.deepEqual(again, { accepted: false, stored: 0 });
+    assert.deepEqual(await tableCounts(f), before);
+  });
+
+  it('refuses a batch for a job of another agent and stores nothing', async () => {
+    const before = await tableCounts(f);
+    const batch = { jobId, attempt: 1, batchSeq: 2, agentId: otherAgentId, records: [fileRecord('/data/intruder', 'FER001L9', 900)], manifestPath: '' };
+    const err = await rejected(f.files.ingestBatch(batch));
+    assert.equal(err.code, 'JOB_NOT_OWNED');
+    assert.deepEqual(await tableCounts(f), before);
+    // The key was not consumed: the owner can still send batch 2.
+    assert.equal((await f.files.ingestBatch({ ...batch, agentId })).accepted, true);
+  });
+
+  it('refuses unknown tapes, unknown jobs, non-backup jobs and bad records without storing anything', async () => {
+    const before = await tableCounts(f);
+    const unknownTape = await rejected(
+      f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 3, agentId, records: [fileRecord('/data/a', 'FER001L9', 1), fileRecord('/data/b', 'NOPE00L9', 2)], manifestPath: '' }),
+    );
+    assert.equal(unknownTape.code, 'TAPE_NOT_FOUND');
+    assert.match(unknownTape.message, /NOPE00L9/);
+    assert.equal((await rejected(f.files.ingestBatch({ jobId: randomUUID(), attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_FOUND');
+    assert.equal((await rejected(f.files.ingestBatch({ jobId: 'not-a-uuid', attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_FOUND');
+    const format = await f.prisma.client.job.create({ data: { kind: 'FORMAT', agentId, spec: {} } });
+    assert.equal((await rejected(f.files.ingestBatch({ jobId: format.id, attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_BACKUP');
+    const outside = await rejected(f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 3, agentId, records: [fileRecord('/etc/passwd', 'FER001L9', 1)], manifestPath: '' }));
+    assert.equal(outside.code, 'INVALID_RECORD');
+    assert.deepEqual(await tableCounts(f), before);
+  });
+
+  it('shares one content between files with the same bytes, across batches', async () => {
+    const same = fileRecord('/data/dup/one', 'FER001L9', 500);
+    const twin = { ...fileRecord('/data/dup/two', 'FER001L9', 501), sha256: same.sha256, size: same.size, locations: [location('FER001L9', 501, { length: same.size })] };
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 10, agentId, records: [same], manifestPath: '' });
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 11, agentId, records: [twin], manifestPath: '' });
+    const { rows } = await f.prisma.pool.query<{ n: number; contents: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT content_id)::int AS contents FROM file_version WHERE name IN ('one', 'two')`,
+    );
+    assert.deepEqual(rows[0], { n: 2, contents: 1 });
+    const placements = await f.prisma.pool.query(`SELECT 1 FROM placement p JOIN content c ON c.id = p.content_id WHERE c.sha256 = $1`, [same.sha256]);
+    assert.equal(placements.rows.length, 2);
+  });
+
+  it('lets a retried attempt re-report files without duplicating versions', async () => {
+    const rec = fileRecord('/data/retry/file', 'FER001L9', 600);
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 20, agentId, records: [rec], manifestPath: '' });
+    const rewritten = { ...rec, locations: [location('FER001L9', 700, { length: rec.size })] };
+    const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten], manifestPath: '' });
+    assert.deepEqual(second, { accepted: true, stored: 1 });
+    const { rows } = await f.prisma.pool.query(`SELECT 1 FROM file_version WHERE name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`);
+    assert.equal(rows.length, 1);
+  });
+
+  it('leaves no dangling reference in the bulk tables (they carry no foreign keys)', async () => {
+    const { rows } = await f.prisma.pool.query<{ problem: string; n: number }>(`
+      SELECT 'version without directory' AS problem, count(*)::int AS n FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM directory d WHERE d.id = fv.directory_id)
+      UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = fv.run_id)
+      UNION ALL SELECT 'file without content', count(*)::int FROM file_version fv WHERE fv.type = 'FILE' AND NOT EXISTS (SELECT 1 FROM content c WHERE c.id = fv.content_id)
+      UNION ALL SELECT 'non-file with content', count(*)::int FROM file_version fv WHERE fv.type <> 'FILE' AND fv.content_id IS NOT NULL
+      UNION ALL SELECT 'placement without content', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM content c WHERE c.id = p.content_id)
+      UNION ALL SELECT 'placement without tape', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM tape t WHERE t.id = p.tape_id)
+      UNION ALL SELECT 'directory without parent', count(*)::int FROM directory d WHERE d.path <> '/' AND d.parent_id IS NULL`);
+    assert.deepEqual(rows.filter((r) => r.n > 0), []);
+  });
+
+  it('fills the run counts when the job finishes', async () => {
+    await f.files.finishBackupRuns(jobId);
+    const run = await f.prisma.client.run.findFirstOrThrow({ where: { jobId } });
+    const versions = await f.prisma.client.fileVersion.count({ where: { runId: run.id } });
+    assert.equal(run.added, versions);
+    assert.ok(run.finishedAt);
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { FileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { FerriteError } from '../../../src/common/errors.js';
+import { EMPTY_SHA256_HEX, planIngest, runForPath } from '../../../src/modules/files/ingest-plan.js';
+
+const JOB = '00000000-0000-4000-8000-000000000001';
+const RUNS = [
+  { id: 'run-data', root: '/data' },
+  { id: 'run-photos', root: '/data/photos' },
+];
+const sha = (s: string) => createHash('sha256').update(s).digest();
+
+function loc(over: Partial<TapeLocation> = {}): TapeLocation {
+  return { barcode: 'FER001L9', partition: 'b', startBlock: 10, containerPath: '/ferrite/data/j/x', offset: 0, length: 5, segment: 0, fileOffset: 0, ...over };
+}
+
+function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
+  return {
+    path,
+    type: FileType.FILE_TYPE_FILE,
+    size: 5,
+    mtimeMs: 1_700_000_000_123,
+    mode: 0o100644,
+    sha256: sha(path),
+    symlinkTarget: '',
+    locations: [loc()],
+    ctimeMs: 0,
+    inode: 0,
+    ...over,
+  };
+}
+
+const dir = (path: string): FileRecord => rec(path, { type: FileType.FILE_TYPE_DIRECTORY, size: 4096, sha256: Buffer.alloc(0), locations: [], mode: 0o40755 });
+
+function rejection(records: FileRecord[]): FerriteError {
+  try {
+    planIngest(records, RUNS, JOB);
+  } catch (err) {
+    assert.ok(err instanceof FerriteError);
+    return err;
+  }
+  assert.fail('expected the batch to be rejected');
+}
+
+describe('runForPath', () => {
+  it('picks the longest component-wise root', () => {
+    assert.equal(runForPath('/data/photos/a.jpg', RUNS)?.id, 'run-photos');
+    assert.equal(runForPath('/data/photos', RUNS)?.id, 'run-photos');
+    assert.equal(runForPath('/data/photosets/a', RUNS)?.id, 'run-data');
+    assert.equal(runForPath('/database', RUNS), undefined);
+  });
+});
+
+describe('planIngest', () => {
+  it('derives every ancestor directory once, parents first', () => {
+    const plan = planIngest([rec('/data/photos/2024/a.jpg'), dir('/data/empty dir'), rec('/data/b.txt')], RUNS, JOB);
+    assert.deepEqual(plan.directories.paths, ['/', '/data', '/data/empty dir', '/data/photos', '/data/photos/2024']);
+    assert.deepEqual(plan.directories.parents, [null, '/', '/data', '/data', '/data/photos']);
+    assert.deepEqual(plan.directories.names, ['', 'data', 'empty dir', 'photos', '2024']);
+    assert.deepEqual(plan.versions.dirPaths, ['/data/photos/2024', '/data', '/data']);
+    assert.deepEqual(plan.versions.names, ['a.jpg', 'empty dir', 'b.txt']);
+    assert.deepEqual(plan.versions.runIds, ['run-photos', 'run-data', 'run-data']);
+  });
+
+  it('stores empty files as the empty content, with no placement', () => {
+    const plan = planIngest([rec('/data/empty', { size: 0, sha256: Buffer.alloc(0), locations: [] })], RUNS, JOB);
+    assert.deepEqual(plan.contents, { shas: [EMPTY_SHA256_HEX], raw: [Buffer.from(EMPTY_SHA256_HEX, 'hex')], sizes: [0] });
+    assert.equal(plan.placements.shas.length, 0);
+  });
+
+  it('de-duplicates contents, placements and repeated paths (last wins)', () => {
+    const same = sha('same');
+    const plan = planIngest(
+      [rec('/data/a', { sha256: same }), rec('/data/b', { sha256: same }), rec('/data/a', { sha256: same, mode: 0o100600 })],
+      RUNS,
+      JOB,
+    );
+    assert.equal(plan.contents.shas.length, 1);
+    assert.equal(plan.placements.shas.length, 1);
+    assert.deepEqual(plan.versions.names, ['a', 'b']);
+    assert.equal(plan.versions.modes[0], 0o100600);
+  });
+
+  it('keeps every segment of a file that spans tapes', () => {
+    const plan = planIngest(
+      [rec('/data/big', { size: 10, locations: [loc({ length: 6 }), loc({ barcode: 'FER002L9', segment: 1, fileOffset: 6, length: 4, startBlock: 0 })] })],
+      RUNS,
+      JOB,
+    );
+    assert.deepEqual(plan.placements.segments, [0, 1]);
+    assert.deepEqual(plan.barcodes, ['FER001L9', 'FER002L9']);
+  });
+
+  it('files the root entry under the root directory with an empty name', () => {
+    const plan = planIngest([dir('/')], [{ id: 'r', root: '/' }], JOB);
+    assert.deepEqual(plan.directories.paths, ['/']);
+    assert.deepEqual(plan.versions.dirPaths, ['/']);
+    assert.deepEqual(plan.versions.names, ['']);
+  });
+
+  it('turns zero ctime and inode into unknown', () => {
+    const plan = planIngest([rec('/data/a'), rec('/data/b', { ctimeMs: 5, inode: 77 })], RUNS, JOB);
+    assert.deepEqual(plan.versions.ctimesMs, [null, 5]);
+    assert.deepEqual(plan.versions.inodes, [null, 77]);
+  });
+
+  it('rejects the whole batch for one bad record, naming it', () => {
+    const cases: Array<[FileRecord, RegExp]> = [
+      [rec('relative/x'), /absolute/],
+      [rec('/data/a/../b'), /"\.\."/],
+      [rec('/elsewhere/x'), /outside every root/],
+      [rec('/data/x', { sha256: Buffer.alloc(3) }), /32-byte sha256/],
+      [rec('/data/x', { locations: [] }), /no location/],
+      [rec('/data/x', { locations: [loc({ barcode: '' })] }), /barcode/],
+      [rec('/data/x', { locations: [loc({ partition: 'bb' })] }), /partition/],
+      [rec('/data/x', { locations: [loc({ startBlock: -1 })] }), /startBlock/],
+      [rec('/data/x', { type: FileType.FILE_TYPE_UNSPECIFIED }), /unknown file type/],
+      [rec('/data/x', { size: -1 }), /size/],
+      [rec('/data/x', { mtimeMs: 1e300 }), /mtime_ms/],
+      [rec('/data/x', { type: FileType.FILE_TYPE_SYMLINK, sha256: Buffer.alloc(0), locations: [], symlinkTarget: '' }), /target/],
+      [rec('/data/x', { type: FileType.FILE_TYPE_DIRECTORY, locations: [] }), /carries no sha256/],
+    ];
+    for (const [bad, why] of cases) {
+      const err = rejection([rec('/data/ok'), bad]);
+      assert.equal(err.code, 'INVALID_RECORD', bad.path);
+      assert.match(err.message, why);
+      assert.match(err.message, /record 1 /);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FileType } from '@ferrite/proto';
+import type { FileVersionRow, PlacementRow } from '../../../src/modules/files/file-search.repository.js';
+import { buildRestorePlan, chooseCopy } from '../../../src/modules/files/restore-plan.js';
+
+const JOB = 'job-1';
+let nextId = 1;
+
+function version(dirPath: string, name: string, over: Partial<FileVersionRow> = {}): FileVersionRow {
+  const id = String(nextId++);
+  return {
+    id, host: 'h', dirPath, name, type: 'FILE', size: 100, mtime: new Date(1_700_000_000_000), mode: 0o100644,
+    sha256: Buffer.alloc(32, 1), symlinkTarget: null, runId: 'r', jobId: JOB, archivedAt: new Date(), deleted: false,
+    contentId: `c${id}`, ...over,
+  };
+}
+
+function placement(contentId: string, over: Partial<PlacementRow> = {}): PlacementRow {
+  return { contentId, barcode: 'T1', partition: 'b', startBlock: 0, containerPath: '/x', offset: 0, length: 100, segment: 0, fileOffset: 0, copy: 1, jobId: JOB, ...over };
+}
+
+describe('buildRestorePlan', () => {
+  it('orders each tape by partition, start block and offset, and tapes by barcode', () => {
+    const a = version('/d', 'a');
+    const b = version('/d', 'b');
+    const c = version('/d', 'c');
+    const d = version('/d', 'd');
+    const plan = buildRestorePlan('h', [a, b, c, d], [
+      placement(a.contentId!, { barcode: 'T2', startBlock: 50 }),
+      placement(b.contentId!, { startBlock: 900 }),
+      placement(c.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 4096 }),
+      placement(d.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 512 }),
+    ]);
+    assert.deepEqual(plan.tapes.map((t) => t.barcode), ['T1', 'T2']);
+    assert.deepEqual(plan.tapes[0].items.map((i) => i.path), ['/d/d', '/d/c', '/d/b']);
+    assert.equal(plan.tapes[0].items[0].location?.offset, 512);
+    assert.equal(plan.fileCount, 4);
+    assert.equal(plan.byteCount, 400);
+  });
+
+  it('puts directories (parents first), symlinks and empty files in metadataItems', () => {
+    const rows = [
+      version('/d/sub', '', { type: 'DIRECTORY', name: 'deeper', contentId: null, sha256: null }),
+      version('/d', 'sub', { type: 'DIRECTORY', contentId: null, sha256: null }),
+      version('/', 'd', { type: 'DIRECTORY', contentId: null, sha256: null }),
+      version('/d', 'link', { type: 'SYMLINK', contentId: null, sha256: null, symlinkTarget: 'sub' }),
+      version('/d', 'empty', { size: 0 }),
+    ];
+    const plan = buildRestorePlan('h', rows, []);
+    assert.deepEqual(plan.metadataItems.map((i) => i.path), ['/d', '/d/sub', '/d/sub/deeper', '/d/empty', '/d/link']);
+    assert.equal(plan.metadataItems[0].type, FileType.FILE_TYPE_DIRECTORY);
+    assert.equal(plan.metadataItems[4].symlinkTarget, 'sub');
+    assert.equal(plan.metadataItems[0].sha256.length, 0);
+    assert.ok(plan.metadataItems.every((i) => i.location === undefined));
+    assert.equal(plan.tapes.length, 0);
+    assert.equal(plan.fileCount, 1);
+  });
+
+  it('lists a file spanning tapes once per segment, each with its own location', () => {
+    const big = version('/d', 'big', { size: 150 });
+    const plan = buildRestorePlan('h', [big], [
+      placement(big.contentId!, { barcode: 'T1', startBlock: 400, length: 100 }),
+      placement(big.contentId!, { barcode: 'T2', startBlock: 0, length: 50, segment: 1, fileOffset: 100 }),
+    ]);
+    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items[0].location?.segment, t.items[0].location?.fileOffset]), [['T1', 0, 0], ['T2', 1, 100]]);
+    assert.equal(plan.byteCount, 150);
+  });
+
+  it('refuses a non-empty file the catalog has no tape copy of', () => {
+    assert.throws(() => buildRestorePlan('h', [version('/d', 'lost')], []), { code: 'CATALOG_ERROR' });
+  });
+});
+
+describe('chooseCopy', () => {
+  it('prefers a complete set, then the own job, then the lowest copy', () => {
+    const v = version('/d', 'f', { size: 100 });
+    const partial = placement(v.contentId!, { jobId: JOB, length: 40 });
+    const other = placement(v.contentId!, { jobId: 'job-0', barcode: 'T9' });
+    assert.equal(chooseCopy(v, [partial, other])[0].barcode, 'T9');
+    const own = placement(v.contentId!, { jobId: JOB, barcode: 'T5' });
+    assert.equal(chooseCopy(v, [other, own])[0].barcode, 'T5');
+    const copy2 = placement(v.contentId!, { jobId: JOB, barcode: 'T6', copy: 2 });
+    assert.equal(chooseCopy(v, [copy2, own])[0].barcode, 'T5');
+  });
+
+  it('keeps one placement per segment when an attempt wrote a segment twice', () => {
+    const v = version('/d', 'f', { size: 100 });
+    const chosen = chooseCopy(v, [placement(v.contentId!, { startBlock: 5 }), placement(v.contentId!, { startBlock: 9, containerPath: '/y' })]);
+    assert.equal(chosen.length, 1);
+  });
+});

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseDrive, type DriveForChoice } from '../../../src/modules/jobs/drive-choice.js';
+
+const drive = (name: string, over: Partial<DriveForChoice> = {}): DriveForChoice => ({
+  id: name,
+  name,
+  state: 'EMPTY',
+  loadedBarcode: null,
+  busy: false,
+  ...over,
+});
+
+const pick = (drives: DriveForChoice[], barcode: string | null) => {
+  const c = chooseDrive(drives, barcode, 'tape-01');
+  return 'drive' in c ? c.drive.name : c.reason;
+};
+
+test('prefers the drive that holds the tape, then an empty drive', () => {
+  const drives = [drive('d0', { state: 'LOADED', loadedBarcode: 'X' }), drive('d1', { state: 'LOADED', loadedBarcode: 'T' }), drive('d2')];
+  assert.equal(pick(drives, 'T'), 'd1');
+  assert.equal(pick(drives, 'Z'), 'd2');
+  assert.equal(pick(drives.slice(0, 2), 'Z'), 'd0');
+});
+
+test('waits, with a reason, when nothing is free', () => {
+  assert.equal(pick([], 'T'), 'agent tape-01 has no drives');
+  assert.equal(pick([drive('d0', { busy: true }), drive('d1', { busy: true })], 'T'), 'all 2 drives of tape-01 are busy');
+  assert.equal(pick([drive('d0', { busy: true })], null), 'the only drive of tape-01 is busy');
+  assert.equal(pick([drive('d0', { state: 'OFFLINE' }), drive('d1', { state: 'NEEDS_CLEANING' })], 'T'), 'all 2 drives of tape-01 are offline or need cleaning');
+});
+
+test('a tape in a busy drive waits for that drive instead of taking another', () => {
+  const drives = [drive('d0', { loadedBarcode: 'T', state: 'MOUNTED', busy: true }), drive('d1')];
+  assert.equal(pick(drives, 'T'), 'tape T is in drive d0, which is busy');
+  assert.equal(pick(drives, 'U'), 'd1');
+});

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FerriteError } from '../../../src/common/errors.js';
+import {
+  chooseBackupTape,
+  EMPTY_VOLUME_OVERHEAD_BYTES,
+  formatBlockReason,
+  isUnder,
+  normalizeSourcePaths,
+  validateRestoreTarget,
+  type TapeCandidate,
+} from '../../../src/modules/jobs/job-validation.js';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${String(err)}`);
+    return err.code;
+  }
+  assert.fail('expected an error');
+};
+
+test('restore target: normalized, under an allowed root', () => {
+  assert.equal(validateRestoreTarget('/restore/run1/', ['/restore'], 'a'), '/restore/run1');
+  assert.equal(validateRestoreTarget('/restore//x/./y', ['/restore/'], 'a'), '/restore/x/y');
+  assert.equal(validateRestoreTarget('/restore', ['/restore'], 'a'), '/restore');
+  assert.equal(validateRestoreTarget('/anything', ['/'], 'a'), '/anything');
+});
+
+test('restore target: relative, "..", NUL are RESTORE_TARGET_INVALID', () => {
+  assert.equal(code(() => validateRestoreTarget('restore/x', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
+  assert.equal(code(() => validateRestoreTarget('/restore/../etc', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
+  assert.equal(code(() => validateRestoreTarget('/restore/..', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
+  assert.equal(code(() => validateRestoreTarget('/restore/a\0b', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
+});
+
+test('restore target: outside the roots (by whole segments) is RESTORE_TARGET_NOT_ALLOWED', () => {
+  assert.equal(code(() => validateRestoreTarget('/restore2/x', ['/restore'], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
+  assert.equal(code(() => validateRestoreTarget('/etc', ['/restore', '/srv/in'], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
+  assert.equal(code(() => validateRestoreTarget('/restore', [], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
+  // A name that merely starts with '..' is fine.
+  assert.equal(validateRestoreTarget('/restore/..hidden', ['/restore'], 'a'), '/restore/..hidden');
+  assert.equal(isUnder('/data2', '/data'), false);
+  assert.equal(isUnder('/data/x', '/data/'), true);
+});
+
+test('backup paths: absolute, no NUL, no "..", deduplicated', () => {
+  assert.deepEqual(normalizeSourcePaths(['/data/', '/home/u', '/data']), ['/data', '/home/u']);
+  assert.deepEqual(normalizeSourcePaths(['/']), ['/']);
+  assert.deepEqual(normalizeSourcePaths(['/with space/ünï "q"']), ['/with space/ünï "q"']);
+  assert.equal(code(() => normalizeSourcePaths([])), 'INVALID_PATH');
+  assert.equal(code(() => normalizeSourcePaths(['data'])), 'INVALID_PATH');
+  assert.equal(code(() => normalizeSourcePaths(['/a/../b'])), 'INVALID_PATH');
+  assert.equal(code(() => normalizeSourcePaths(['/a\0'])), 'INVALID_PATH');
+});
+
+const tape = (barcode: string, state: string, used: number, poolId: string | null = null): TapeCandidate => ({
+  barcode,
+  state,
+  capacityBytes: 1000,
+  usedBytes: used,
+  poolId,
+});
+
+test('tape choice: the ACTIVE tape with most free space, then SCRATCH, else none', () => {
+  assert.equal(chooseBackupTape([tape('A', 'SCRATCH', 0), tape('B', 'ACTIVE', 900), tape('C', 'ACTIVE', 100)], null), 'C');
+  assert.equal(chooseBackupTape([tape('B', 'ACTIVE', 1000), tape('D', 'SCRATCH', 0), tape('A', 'SCRATCH', 0)], null), 'A');
+  assert.equal(chooseBackupTape([], null), null);
+});
+
+test('tape choice with a pool: its tapes, or scratch tapes in no pool', () => {
+  const tapes = [tape('A', 'ACTIVE', 0, 'other'), tape('B', 'SCRATCH', 0, 'other'), tape('C', 'SCRATCH', 0, null), tape('D', 'SCRATCH', 0, 'p')];
+  assert.equal(chooseBackupTape(tapes, 'p'), 'D');
+  assert.equal(chooseBackupTape(tapes.slice(0, 3), 'p'), 'C');
+  assert.equal(chooseBackupTape(tapes.slice(0, 2), 'p'), null);
+  assert.equal(chooseBackupTape([tape('E', 'ACTIVE', 10, 'p'), ...tapes], 'p'), 'E');
+});
+
+test('format without force: refused when the tape holds data', () => {
+  const empty = { state: 'SCRATCH', formatted: false, usedBytes: 0, hasPlacements: false };
+  assert.equal(formatBlockReason(empty), null);
+  assert.equal(formatBlockReason({ ...empty, formatted: true, usedBytes: EMPTY_VOLUME_OVERHEAD_BYTES }), null);
+  assert.match(formatBlockReason({ ...empty, formatted: true, usedBytes: EMPTY_VOLUME_OVERHEAD_BYTES + 1 })!, /in use/);
+  assert.match(formatBlockReason({ ...empty, state: 'ACTIVE' })!, /ACTIVE/);
+  assert.match(formatBlockReason({ ...empty, hasPlacements: true })!, /catalog/);
+});
