@@ -64,11 +64,13 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
         },
       );
     });
-    // The job may already be done before the subscription is up: polling is the fallback.
-    const done = await waitForJob(stack.gql, id);
-    await Promise.race([finished, new Promise((r) => setTimeout(r, 2000))]);
+    // The subscription starts with the job's current state, so it ends with the final one even if
+    // the job finished before the subscription was up.
+    await finished;
     await ws.dispose();
+    const done = await job(stack.gql, id);
     assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
+    assert.equal(seen.at(-1), 'SUCCEEDED', `statuses seen over the subscription: ${seen.join(', ')}`);
     const tape = await stack.gql.request<{ tape: { state: string; formattedAt: string | null; volumeUuid: string | null } }>(
       '{ tape(barcode: "FER001L9") { state formattedAt volumeUuid } }',
     );

@@ -10,6 +10,8 @@ import { JobsService } from './jobs.service.js';
 import { JobEventModel, JobModel } from './models/job.model.js';
 import { JobErrors } from './jobs.errors.js';
 
+const isFinished = (status: string) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
+
 @ObjectType()
 export class JobConnection extends Connection(JobModel, 'Job') {}
 
@@ -58,9 +60,28 @@ export class JobsResolver {
     return this.jobsService.cancel(id);
   }
 
-  @Subscription(() => JobModel, { description: 'The job after every change: status, progress, queue reason.' })
-  jobUpdated(@Args('id', { type: () => ID }) id: string) {
-    return this.updates.subscribe(id);
+  @Subscription(() => JobModel, {
+    description: 'The job as it is now, then after every change (status, progress, queue reason); completes once the job has finished.',
+  })
+  jobUpdated(@Args('id', { type: () => ID }) id: string): AsyncGenerator<{ jobUpdated: JobModel }> {
+    return this.followJob(id);
+  }
+
+  private async *followJob(id: string): AsyncGenerator<{ jobUpdated: JobModel }> {
+    // Listen before reading the current state, so no change can fall between the two.
+    const updates = this.updates.subscribe(id);
+    try {
+      const current = await this.jobsService.findById(id);
+      if (!current) throw JobErrors.notFound(id);
+      yield { jobUpdated: current };
+      if (isFinished(current.status)) return;
+      for await (const update of updates) {
+        yield update;
+        if (isFinished(update.jobUpdated.status)) return;
+      }
+    } finally {
+      await updates.return?.();
+    }
   }
 
   @ResolveField(() => AgentModel, { nullable: true })
