@@ -28,5 +28,6 @@ export async function runFormatJob(ctx: JobContext, spec: FormatSpec): Promise<s
   } finally {
     await volume.unmount();
   }
+  ctx.reporter.progress({ bytesDone: 0, bytesTotal: 0, filesDone: 1, filesTotal: 1, currentFile: '', currentTape: spec.barcode }, true);
   return `formatted ${spec.barcode} (volume ${volumeUuid})`;
 }
