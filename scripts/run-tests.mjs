@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file with Node's test runner, against one PostgreSQL for the whole run:
 // FERRITE_TEST_DATABASE_URL when set (any PostgreSQL you like), otherwise an embedded one in a temp
-// directory. Test files create their own databases on it. Usage: run-tests.mjs [unit|integration|e2e]...
+// directory. Test files create their own databases on it.
+// Usage: run-tests.mjs [unit|integration|e2e]... [--only SUBSTRING]   (e.g. --only agent-crash)
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packages = ['prisma', 'agent', 'catalog-server'];
-const layers = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1] : undefined;
+const layers = argv;
 
 async function findTests(dir) {
   const out = [];
@@ -32,7 +36,7 @@ const files = [];
 for (const pkg of packages) {
   for (const f of await findTests(path.join(root, pkg, 'dist', 'test'))) {
     const layer = path.relative(path.join(root, pkg, 'dist', 'test'), f).split(path.sep)[0];
-    if (layers.length === 0 || layers.includes(layer)) files.push(f);
+    if ((layers.length === 0 || layers.includes(layer)) && (!only || f.includes(only))) files.push(f);
   }
 }
 if (files.length === 0) {

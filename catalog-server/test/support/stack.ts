@@ -28,6 +28,10 @@ export interface Stack {
   tmp: string;
   restoreRoot: string;
   startAgent(options: AgentOptions): Promise<ChildProcess>;
+  /** Sends a signal to a running agent process (SIGKILL: a crash). */
+  killAgent(name: string, signal: NodeJS.Signals): void;
+  /** Waits until the server has marked the agent offline. */
+  waitForAgentOffline(name: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +77,7 @@ export async function startStack(label: string): Promise<Stack> {
   const graphqlUrl = `http://127.0.0.1:${graphqlPort}/graphql`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;
   const children: ChildProcess[] = [];
+  const agents = new Map<string, ChildProcess>();
 
   const server = spawnLogged('server', 'catalog-server/dist/src/main.js', [], {
     DATABASE_URL: db.url,
@@ -112,12 +117,24 @@ export async function startStack(label: string): Promise<Stack> {
       }));
       const agent = spawnLogged(`agent-${options.name}`, 'agent/dist/src/main.js', ['--config', configPath], {}, logDir);
       children.push(agent);
+      agents.set(options.name, agent);
       await waitFor(`agent ${options.name} online`, async () => {
         if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}; see ${logDir}`);
         const r = await gql.request<{ agent: { online: boolean } | null }>('query($n: String!) { agent(name: $n) { online } }', { n: options.name });
         return r.agent?.online;
       });
       return agent;
+    },
+    killAgent(name, signal) {
+      const agent = agents.get(name);
+      if (!agent) throw new Error(`no agent ${name} was started`);
+      agent.kill(signal);
+    },
+    async waitForAgentOffline(name, timeoutMs = 30_000) {
+      await waitFor(`agent ${name} offline`, async () => {
+        const r = await gql.request<{ agent: { online: boolean } }>('query($n: String!) { agent(name: $n) { online } }', { n: name });
+        return !r.agent.online;
+      }, timeoutMs);
     },
     async stop() {
       for (const child of children.reverse()) await stopChild(child);
