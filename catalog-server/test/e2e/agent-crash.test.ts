@@ -50,7 +50,7 @@ describe('agent killed mid-backup', { timeout: 600_000 }, () => {
     assert.equal(interrupted.status, 'INTERRUPTED', `status after the kill: ${interrupted.status}`);
 
     const confirmed = (await allFiles(stack.gql, { pathPrefix: source, host: AGENT, type: 'FILE' }));
-    assert.ok(confirmed.length >= 5000 && confirmed.length < FILES, `${confirmed.length} files confirmed before the kill`);
+    assert.ok(confirmed.length > 1000 && confirmed.length < FILES, `${confirmed.length} files confirmed before the kill`);
 
     // The agent comes back; the dirty tape is checked before it is written again.
     await stack.startAgent(agentOptions);
@@ -65,5 +65,8 @@ describe('agent killed mid-backup', { timeout: 600_000 }, () => {
 
     const again = await waitForJob(stack.gql, await startBackup(stack.gql, { agent: AGENT, paths: [path.join(source, 'dir0')], tape: 'CRA001L9' }));
     assert.equal(again.status, 'SUCCEEDED', `${again.errorCode}: ${again.errorMessage}`);
+    // The restore only read the dirty volume; the backup had to check it before writing.
+    const log = await stack.gql.request<{ job: { events: Array<{ message: string }> } }>('query($id: ID!) { job(id: $id) { events { message } } }', { id: again.id });
+    assert.ok(log.job.events.some((e) => /not unmounted cleanly/.test(e.message)), 'the dirty volume was checked before it was written');
   });
 });
