@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     const ferriteFiles = SMALL_FILES / seconds(t);
 
     const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
+    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work skews both sides)`);
     console.log(`write path, large file (${LARGE_MIB} MiB, SHA-256 + write to emulated tape)`);
     console.log(`  baseline cp:  ${cpRate.toFixed(0)} MB/s`);
     console.log(`  ferrite:      ${ferriteRate.toFixed(0)} MB/s  (${pct(ferriteRate, cpRate)} of cp; target >= 90%; LTO-9 needs >= 177 MB/s to keep streaming)`);
