@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { ltfsLibrarySchema, resolveLtfsPaths } from '../drives/ltfs/ltfs-config-schema.js';
 
 const emulatedLibrarySchema = z.object({
   backend: z.literal('emulated'),
@@ -29,7 +30,8 @@ export const agentConfigSchema = z.object({
   hostname: z.string().min(1),
   /** Restore targets must lie under one of these directories. */
   allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
-  libraries: z.array(emulatedLibrarySchema).default([]),
+  /** Emulated libraries and real ones (mtx changer + LTFS drives), told apart by `backend`. */
+  libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema])).default([]),
   /** Working directory for the agent's own state (mount points, temp files). */
   stateDir: z.string().min(1),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -39,6 +41,7 @@ export const agentConfigSchema = z.object({
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type EmulatedLibrarySettings = z.infer<typeof emulatedLibrarySchema>;
+export type { LtfsLibrarySettings } from '../drives/ltfs/ltfs-config-schema.js';
 
 export class AgentConfigError extends Error {}
 
@@ -76,6 +79,6 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
     ...config,
     stateDir: abs(config.stateDir),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
-    libraries: config.libraries.map((l) => ({ ...l, dir: abs(l.dir) })),
+    libraries: config.libraries.map((l) => (l.backend === 'ltfs' ? resolveLtfsPaths(l, base) : { ...l, dir: abs(l.dir) })),
   };
 }

@@ -2,6 +2,8 @@
 import type { TapeDrive, TapeLibrary } from './drive.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { openEmulatedLibrary } from './emulated/index.js';
+import { openLtfsLibrary } from './ltfs/index.js';
+import { createLogger, type Logger } from '../logger.js';
 
 export interface DriveEntry {
   drive: TapeDrive;
@@ -30,10 +32,16 @@ export class DriveSet {
   }
 }
 
-export async function openDriveSet(config: AgentConfig): Promise<DriveSet> {
+export async function openDriveSet(config: AgentConfig, log: Logger = createLogger(config.logLevel)): Promise<DriveSet> {
   const libraries: TapeLibrary[] = [];
   const entries: DriveEntry[] = [];
   for (const lib of config.libraries) {
+    if (lib.backend === 'ltfs') {
+      const { library, drives } = openLtfsLibrary(lib, log);
+      if (library) libraries.push(library);
+      for (const drive of drives) entries.push({ drive, library });
+      continue;
+    }
     const { library, drives } = await openEmulatedLibrary({
       name: lib.name,
       dir: lib.dir,

@@ -1,0 +1,346 @@
+// One real tape drive driven through the LTFS tools: mkltfs formats (and with --wipe unformats),
+// the ltfs FUSE daemon mounts (run in the foreground as our child, so its exit tells us when the
+// index is on tape), ltfsck checks, rolls back and deep-recovers. What is loaded comes from the
+// library (mtx) the drive sits in; LTFS itself only knows once a volume is mounted.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../logger.js';
+import {
+  TapeError,
+  type CartridgeInfo,
+  type CheckResult,
+  type DriveIdentity,
+  type FormatOptions,
+  type MountOptions,
+  type TapeDrive,
+  type TapeLibrary,
+} from '../drive.js';
+import { generationFromBarcode, isCleaningBarcode, ltoGeneration } from '../generations.js';
+import type { CommandRunner } from './command-runner.js';
+import { LTFS_EXIT, ltfsMessageIds, ltfsToolError } from './ltfs-errors.js';
+import { LtfsVolume, type LtfsVolumeContext } from './ltfs-volume.js';
+import { XATTR } from './ltfs-xattrs.js';
+import { pollUntil } from './mount-probe.js';
+
+export interface LtfsDriveSettings {
+  name: string;
+  /** Device LTFS opens (/dev/nst0 for the st driver, /dev/sg1 for the sg backend). */
+  device: string;
+  serial: string;
+  vendor: string;
+  model: string;
+  generation: number;
+  library: TapeLibrary | null;
+  libraryDriveIndex: number;
+  /** The volume is mounted on mountRoot/<drive name>. */
+  mountRoot: string;
+  /** LTFS work directory (index cache, logs); one per drive. */
+  workDirectory: string;
+  /** ltfs -o sync_type: 'unmount', 'close' or 'time@MINUTES'. Ferrite syncs at checkpoints itself. */
+  syncType: string;
+  /** ltfs -o eject: eject the cartridge after unmount (standalone drives). */
+  eject: boolean;
+  mountTimeoutMs: number;
+  formatTimeoutMs: number;
+  checkTimeoutMs: number;
+}
+
+export interface LtfsMountOptions extends MountOptions {
+  /** Mount an older index generation (ltfs -o rollback_mount=GEN); always read-only. */
+  rollbackGeneration?: number;
+}
+
+export interface LtfsCheckOptions {
+  /** Roll back to this index generation (ltfsck -g GEN -r). */
+  rollbackGeneration?: number;
+  /** Recover a cartridge whose end of data is missing (ltfsck --deep-recovery). */
+  deepRecovery?: boolean;
+  /** Keep unreferenced blocks in _ltfs_lostandfound (ltfsck --full-recovery). */
+  fullRecovery?: boolean;
+}
+
+export interface RollbackPoint {
+  generation: number;
+  time: string;
+  partition: number;
+  block: number;
+}
+
+interface KnownCartridge {
+  formatted: boolean;
+  volumeUuid: string | null;
+  capacityBytes: number | null;
+  usedBytes: number;
+  writeProtected: boolean;
+  dirty: boolean;
+}
+
+/** Messages LTFS prints when it mounts read-only on its own (write-protected, full, older medium). */
+const READ_ONLY_NOTICES: Record<string, string> = {
+  '14019I': 'write-protected',
+  '14071I': 'full (no space to write data)',
+  '14073I': 'full (index partition)',
+  '14074I': 'full (data partition)',
+  '14077I': 'mounted read-only by LTFS',
+  '14078I': 'read-only in this drive',
+};
+
+export class LtfsDrive implements TapeDrive {
+  readonly identity: DriveIdentity;
+  private volume: LtfsVolume | null = null;
+  private operation: string | null = null;
+  /** What this agent learnt about cartridges while they were mounted here (LTFS knows nothing unmounted). */
+  private readonly known = new Map<string, KnownCartridge>();
+
+  constructor(
+    private readonly settings: LtfsDriveSettings,
+    private readonly runner: CommandRunner,
+    private readonly volumeContext: LtfsVolumeContext,
+    private readonly log: Logger,
+  ) {
+    this.identity = {
+      name: settings.name,
+      serial: settings.serial,
+      vendor: settings.vendor,
+      model: settings.model,
+      generation: settings.generation,
+      backend: 'ltfs',
+      libraryName: settings.library?.name ?? null,
+      libraryDriveIndex: settings.libraryDriveIndex,
+    };
+  }
+
+  get mountedVolume(): LtfsVolume | null {
+    return this.volume?.isMounted ? this.volume : null;
+  }
+
+  get mountPoint(): string {
+    return join(this.settings.mountRoot, this.settings.name);
+  }
+
+  async loaded(): Promise<CartridgeInfo | null> {
+    const barcode = await this.loadedBarcode();
+    if (barcode === null) return null;
+    const known = this.known.get(barcode);
+    const generation = generationFromBarcode(barcode) ?? this.settings.generation;
+    let capacityBytes = known?.capacityBytes ?? null;
+    if (capacityBytes === null) {
+      try {
+        capacityBytes = ltoGeneration(generation).nativeCapacityBytes;
+      } catch {
+        capacityBytes = 0;
+      }
+    }
+    return {
+      barcode,
+      generation,
+      capacityBytes,
+      usedBytes: known?.usedBytes ?? 0,
+      writeProtected: known?.writeProtected ?? false,
+      formatted: known?.formatted ?? false,
+      volumeUuid: known?.volumeUuid ?? null,
+      dirty: known?.dirty ?? false,
+    };
+  }
+
+  async format(options: FormatOptions): Promise<{ volumeUuid: string }> {
+    return this.hold('format', async () => {
+      const barcode = (await this.requireDataCartridge('format')) ?? options.barcode;
+      const args = ['-d', this.settings.device, '-s', volumeSerial(options.barcode), '-n', options.barcode];
+      if (options.force) args.push('-f');
+      const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
+      if (result.exitCode !== LTFS_EXIT.NO_ERRORS) throw ltfsToolError(`formatting ${barcode} in ${this.identity.name}`, result);
+      const uuid = /LTFS15013I[^\n]*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(result.stdout + result.stderr)?.[1];
+      if (!uuid) throw new TapeError('MEDIUM_ERROR', `mkltfs formatted ${barcode} but reported no volume UUID (LTFS15013I)`);
+      this.known.set(barcode, { formatted: true, volumeUuid: uuid, capacityBytes: null, usedBytes: 0, writeProtected: false, dirty: false });
+      this.log.info({ drive: this.identity.name, barcode, volumeUuid: uuid }, 'ltfs volume formatted');
+      return { volumeUuid: uuid };
+    });
+  }
+
+  /** Returns the cartridge to an unpartitioned scratch medium (mkltfs --wipe). */
+  async unformat(options: { force: boolean }): Promise<void> {
+    await this.hold('unformat', async () => {
+      const barcode = await this.requireDataCartridge('unformat');
+      const args = ['-d', this.settings.device, '-w'];
+      if (options.force) args.push('-f');
+      const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
+      // mkltfs exits 1 (MKLTFS_UNFORMATTED) when the medium was unformatted.
+      if (result.exitCode !== LTFS_EXIT.TREAT_SUCCESS && result.exitCode !== LTFS_EXIT.NO_ERRORS) {
+        throw ltfsToolError(`unformatting the cartridge in ${this.identity.name}`, result);
+      }
+      if (barcode) this.known.set(barcode, { formatted: false, volumeUuid: null, capacityBytes: null, usedBytes: 0, writeProtected: false, dirty: false });
+    });
+  }
+
+  async mount(options: LtfsMountOptions = {}): Promise<LtfsVolume> {
+    return this.hold('mount', async () => {
+      const libraryBarcode = await this.requireDataCartridge('mount');
+      const root = this.mountPoint;
+      await mkdir(root, { recursive: true });
+      await mkdir(this.settings.workDirectory, { recursive: true });
+      if (await this.volumeContext.probe.isMounted(root)) {
+        throw new TapeError('ALREADY_MOUNTED', `${root} is already mounted (a volume left mounted by an earlier run?): unmount it first`);
+      }
+      const rollback = options.rollbackGeneration;
+      const readOnlyRequested = Boolean(options.readOnly) || rollback !== undefined;
+      const args = ['-f', '-o', `devname=${this.settings.device}`, '-o', `sync_type=${this.settings.syncType}`, '-o', `work_directory=${this.settings.workDirectory}`];
+      if (this.settings.eject) args.push('-o', 'eject');
+      if (readOnlyRequested) args.push('-o', 'ro');
+      if (rollback !== undefined) args.push('-o', `rollback_mount=${rollback}`);
+      args.push(root);
+
+      const daemon = this.runner.start('ltfs', args);
+      let outcome: Awaited<ReturnType<typeof pollUntil>>;
+      try {
+        outcome = await pollUntil(() => this.volumeContext.probe.isMounted(root), {
+          intervalMs: this.volumeContext.pollIntervalMs,
+          timeoutMs: this.settings.mountTimeoutMs,
+          stop: () => daemon.hasExited,
+        });
+      } catch (err) {
+        // Never leave an ltfs daemon behind that no volume object will ever unmount.
+        daemon.kill();
+        throw err;
+      }
+      if (outcome !== 'ok') {
+        if (outcome === 'timeout') daemon.kill();
+        const result = await daemon.exited;
+        const error = ltfsToolError(`mounting the cartridge in ${this.identity.name}`, { ...result, stderr: daemon.output(), stdout: '', timedOut: outcome === 'timeout' });
+        if (error.code === 'VOLUME_DIRTY' && libraryBarcode) this.remember(libraryBarcode, { dirty: true, formatted: true });
+        if (error.code === 'NOT_FORMATTED' && libraryBarcode) this.remember(libraryBarcode, { formatted: false });
+        throw error;
+      }
+      const notices = ltfsMessageIds(daemon.output()).filter((id) => id in READ_ONLY_NOTICES);
+      const readOnlyReason = readOnlyRequested ? (rollback !== undefined ? `a rollback mount of generation ${rollback}` : 'mounted read-only') : notices.length > 0 ? READ_ONLY_NOTICES[notices[0]!]! : null;
+      const barcode = libraryBarcode ?? (await this.volumeContext.xattrs.get(root, XATTR.volumeName).catch(() => null))?.trim() ?? this.identity.name;
+      const writeProtected = notices.includes('14019I');
+      const volume = new LtfsVolume(
+        this.volumeContext,
+        { barcode, root, readOnly: readOnlyReason !== null, readOnlyReason, daemon },
+        {
+          // Capacity is read at unmount, when it reflects what the job wrote (tapeStatusOf reports it).
+          // A read-only mount changes nothing worth re-reading.
+          beforeUnmount: (v) => (v.readOnly && this.known.get(barcode)?.capacityBytes != null ? Promise.resolve() : this.learn(v, writeProtected)),
+          unmounted: ({ clean }) => {
+            if (this.volume === volume) this.volume = null;
+            if (!clean) this.remember(barcode, { dirty: true });
+          },
+        },
+      );
+      this.volume = volume;
+      this.remember(barcode, { formatted: true, writeProtected });
+      this.log.info({ drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command }, 'ltfs volume mounted');
+      return volume;
+    });
+  }
+
+  async check(options: LtfsCheckOptions = {}): Promise<CheckResult> {
+    return this.hold('check', async () => {
+      const barcode = await this.requireDataCartridge('check');
+      const args: string[] = [];
+      if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
+      if (options.deepRecovery) args.push('--deep-recovery');
+      if (options.fullRecovery) args.push('--full-recovery');
+      args.push(this.settings.device);
+      const result = await this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
+      if (result.exitCode === LTFS_EXIT.USAGE_SYNTAX_ERROR) throw new Error(`ltfsck refused its arguments: ${result.command}`);
+      if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
+        throw ltfsToolError(`checking the cartridge in ${this.identity.name}`, result);
+      }
+      // ltfsck exits 1 after any successful check that wrote to the cartridge; it repaired
+      // something when LTFS restored consistency (11022I / 11026I) or a rollback/recovery ran.
+      const ids = ltfsMessageIds(result.stdout + result.stderr);
+      const repaired = ids.includes('11022I') || ids.includes('11026I') || options.rollbackGeneration !== undefined || Boolean(options.deepRecovery);
+      if (barcode) this.remember(barcode, { dirty: false, formatted: true });
+      // ltfsck does not name what it dropped; with --full-recovery it lands in _ltfs_lostandfound.
+      return { repaired, lostFiles: [] };
+    });
+  }
+
+  /** The index generations on the cartridge (ltfsck --list-rollback-points). */
+  async rollbackPoints(): Promise<RollbackPoint[]> {
+    return this.hold('list rollback points', async () => {
+      await this.requireDataCartridge('list rollback points of');
+      const result = await this.runner.run('ltfsck', ['-l', this.settings.device], { timeoutMs: this.settings.checkTimeoutMs });
+      if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
+        throw ltfsToolError(`listing rollback points in ${this.identity.name}`, result);
+      }
+      return parseRollbackPoints(result.stdout);
+    });
+  }
+
+  /** Barcode from the library (null when the drive is empty); undefined for a standalone drive. */
+  private async loadedBarcode(): Promise<string | null> {
+    const library = this.settings.library;
+    if (!library) return this.volume?.isMounted ? this.volume.barcode : null;
+    const status = await library.status();
+    const drive = status.drives.find((d) => d.driveIndex === this.settings.libraryDriveIndex);
+    if (!drive) throw new TapeError('UNKNOWN_DRIVE', `library ${library.name} has no drive ${this.settings.libraryDriveIndex}`);
+    return drive.barcode;
+  }
+
+  /** The loaded barcode, refusing an empty drive and cleaning cartridges; null when unknowable (no library). */
+  private async requireDataCartridge(action: string): Promise<string | null> {
+    if (!this.settings.library) return null;
+    const barcode = await this.loadedBarcode();
+    if (barcode === null) throw new TapeError('NO_TAPE', `cannot ${action}: ${this.identity.name} is empty`);
+    if (isCleaningBarcode(barcode)) throw new TapeError('CLEANING_CARTRIDGE', `cannot ${action}: ${barcode} in ${this.identity.name} is a cleaning cartridge`);
+    return barcode;
+  }
+
+  private async hold<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (this.operation) throw new TapeError('DRIVE_BUSY', `${this.identity.name} is busy: ${this.operation} in progress`);
+    if (this.mountedVolume) throw new TapeError('ALREADY_MOUNTED', `cannot ${operation}: volume ${this.mountedVolume.barcode} is mounted in ${this.identity.name}`);
+    this.operation = operation;
+    try {
+      return await fn();
+    } finally {
+      this.operation = null;
+    }
+  }
+
+  private remember(barcode: string, change: Partial<KnownCartridge>): void {
+    const current = this.known.get(barcode) ?? { formatted: false, volumeUuid: null, capacityBytes: null, usedBytes: 0, writeProtected: false, dirty: false };
+    this.known.set(barcode, { ...current, ...change });
+  }
+
+  private async learn(volume: LtfsVolume, writeProtected: boolean): Promise<void> {
+    try {
+      const known = this.known.get(volume.barcode);
+      const [uuid, capacity] = await Promise.all([
+        known?.volumeUuid ? Promise.resolve(known.volumeUuid) : this.volumeContext.xattrs.get(volume.root, XATTR.volumeUuid),
+        this.volumeContext.xattrs.capacity(volume.root),
+      ]);
+      this.remember(volume.barcode, {
+        formatted: true,
+        volumeUuid: uuid?.trim() || null,
+        capacityBytes: capacity.totalBytes,
+        usedBytes: Math.max(0, capacity.totalBytes - capacity.availableBytes),
+        writeProtected,
+      });
+    } catch (err) {
+      // Not worth failing an unmount over: the figures are refreshed at the next one.
+      this.log.warn({ drive: this.identity.name, err: (err as Error).message }, 'could not read LTFS volume attributes');
+    }
+  }
+}
+
+/** mkltfs takes a 6-character serial (LTFS15029E/15030E): the VOLSER part of the barcode. */
+export function volumeSerial(barcode: string): string {
+  const volser = barcode.trim().toUpperCase().slice(0, 6);
+  if (!/^[A-Z0-9]{6}$/.test(volser)) {
+    throw new TapeError('UNKNOWN_BARCODE', `barcode ${JSON.stringify(barcode)} does not start with a 6-character volume serial (A-Z, 0-9)`);
+  }
+  return volser;
+}
+
+/** Lines of `ltfsck -l`: "        12: 2026-11-23 10:15:02.123456789 UTC      (1, 4711)->(1, 4500)". */
+export function parseRollbackPoints(output: string): RollbackPoint[] {
+  const points: RollbackPoint[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^\s*(\d+):\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)\s+(\S+)\s+\((\d+),\s*(\d+)\)/.exec(line);
+    if (m) points.push({ generation: Number(m[1]), time: `${m[2]} ${m[3]}`, partition: Number(m[4]), block: Number(m[5]) });
+  }
+  return points;
+}
