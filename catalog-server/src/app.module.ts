@@ -13,6 +13,7 @@ import { AgentGatewayModule } from './modules/agent-gateway/agent-gateway.module
 import { AgentsModule } from './modules/agents/agents.module.js';
 import { FilesModule } from './modules/files/files.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
+import { SchedulesModule } from './modules/schedules/schedules.module.js';
 import { TapesModule } from './modules/tapes/tapes.module.js';
 
 @Module({})
@@ -28,6 +29,7 @@ export class AppModule {
         AgentsModule,
         FilesModule,
         JobsModule,
+        SchedulesModule,
         AgentGatewayModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GraphQLPassThroughFilter }],

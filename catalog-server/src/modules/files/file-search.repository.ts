@@ -59,12 +59,13 @@ export interface PlacementRow {
 }
 
 const VERSION_COLUMNS = `
-  fv.id::text AS id, h.name AS host, d.path AS dir_path, fv.name, fv.type::text AS type, fv.size::float8 AS size,
+  fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
   fv.mtime, fv.mode, c.sha256, fv.symlink_target, fv.run_id::text AS run_id, fv.job_id::text AS job_id,
   fv.archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
 const VERSION_FROM = `
   FROM file_version fv
+  JOIN file_name n ON n.id = fv.name_id
   JOIN directory d ON d.id = fv.directory_id
   JOIN host h ON h.id = d.host_id
   LEFT JOIN content c ON c.id = fv.content_id`;
@@ -98,7 +99,7 @@ function prefixCondition(prefix: string, hostId: number | undefined, p: Params):
   if (prefix === ROOT) return 'TRUE';
   const host = hostId === undefined ? '' : `host_id = ${p.add(hostId)} AND `;
   const inside = `fv.directory_id IN (SELECT id FROM directory WHERE ${host}(path = ${p.add(prefix)} OR path LIKE ${p.add(`${escapeLike(prefix)}/%`)} ESCAPE '\\'))`;
-  const itself = `(fv.name = ${p.add(baseName(prefix))} AND fv.directory_id IN (SELECT id FROM directory WHERE ${host}path = ${p.add(parentPath(prefix))}))`;
+  const itself = `(fv.name_id = (SELECT id FROM file_name WHERE name = ${p.add(baseName(prefix))}) AND fv.directory_id IN (SELECT id FROM directory WHERE ${host}path = ${p.add(parentPath(prefix))}))`;
   return `(${inside} OR ${itself})`;
 }
 
@@ -109,7 +110,8 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   if (q.pathPrefix !== undefined && q.pathPrefix !== ROOT) conds.push(prefixCondition(q.pathPrefix, q.hostId, p));
   if (q.name) {
     const op = q.name.kind === 'like' ? (q.name.caseInsensitive ? 'ILIKE' : 'LIKE') : q.name.caseInsensitive ? '~*' : '~';
-    conds.push(`fv.name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''}`);
+    // Matched against the distinct names (trigram index on file_name), then versions by name id.
+    conds.push(`fv.name_id IN (SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''})`);
   }
   if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
   if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
@@ -164,7 +166,7 @@ export class FileSearchRepository {
     const rows = await this.query<RawVersion>(
       'listing file versions',
       `SELECT ${VERSION_COLUMNS} ${VERSION_FROM}
-        WHERE d.host_id = $1 AND d.path = $2 AND fv.name = $3
+        WHERE d.host_id = $1 AND d.path = $2 AND fv.name_id = (SELECT id FROM file_name WHERE name = $3)
         ORDER BY fv.archived_at DESC, fv.id DESC`,
       [hostId, parentPath(path) ?? ROOT, baseName(path)],
     );
@@ -229,9 +231,9 @@ export class FileSearchRepository {
     const cond = prefixCondition(prefix, hostId, p);
     const rows = await this.query<RawVersion>(
       'selecting files to restore',
-      `SELECT DISTINCT ON (fv.directory_id, fv.name) ${VERSION_COLUMNS} ${VERSION_FROM}
+      `SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
         WHERE d.host_id = ${p.add(hostId)} AND NOT fv.deleted AND ${cond}
-        ORDER BY fv.directory_id, fv.name, fv.archived_at DESC, fv.id DESC`,
+        ORDER BY fv.directory_id, fv.name_id, fv.archived_at DESC, fv.id DESC`,
       p.values,
     );
     return rows.map(toVersion);

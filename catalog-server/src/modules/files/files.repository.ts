@@ -1,15 +1,16 @@
 // Bulk ingest of agent file reports: the only code that writes the file index. One batch is one
-// transaction of a fixed number of set-based statements (UNNEST of column arrays), whatever the batch
-// size: job lookup, idempotency ledger, tapes, directories, contents, placements, versions.
-// Payload is kept small on purpose (ids instead of paths and hashes, hashes as one binary buffer,
-// repeated values sent once): serializing and parsing the parameters is a measurable share of a batch.
+// transaction: the batch's rows are streamed with COPY into session-local staging tables (temporary,
+// so no WAL and no contention between concurrent batches, emptied at every commit), then merged by a
+// fixed number of set-based statements whatever the batch size: directories, names, contents,
+// placements, versions. Ids never travel back to Node: every join happens in the database.
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
+import pgCopy from 'pg-copy-streams';
 import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
-import { intArrayLiteral as ints, textArrayLiteral as texts } from './sql-arrays.js';
+import { copyHexBytea, copyInt, copyText } from './copy-text.js';
 
 export interface IngestBatchKey {
   jobId: string;
@@ -36,28 +37,29 @@ export interface IngestOutcome {
   stored: number;
 }
 
-/** Distinct values and, per input position, the 1-based index of its value among them. */
-function dictionary(values: readonly string[]): { values: string[]; index: number[] } {
-  const seen = new Map<string, number>();
-  const distinct: string[] = [];
-  const index = values.map((v) => {
-    let i = seen.get(v);
-    if (i === undefined) {
-      distinct.push(v);
-      i = distinct.length;
-      seen.set(v, i);
-    }
-    return i;
-  });
-  return { values: distinct, index };
-}
+// Session-local staging tables, created once per pooled connection. Temporary: never WAL-logged,
+// private to the batch's connection, emptied at every commit (ON COMMIT DELETE ROWS).
+const STAGING_TABLES = `
+  CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
+    dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
+    inode bigint, mode int NOT NULL, sha bytea, link text, run uuid NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
+    sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
+    off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL) ON COMMIT DELETE ROWS;`;
 
-/** The id a previous statement of this batch produced. With no foreign keys on the bulk tables, a
- *  missing one must fail the batch here rather than store a dangling or NULL reference. */
-function required(ids: Map<string, string>, key: string, what: string): string {
-  const id = ids.get(key);
-  if (id === undefined) throw filesError(FilesErrorCode.CATALOG_ERROR, `no ${what} id for ${JSON.stringify(key)} while storing the batch; it was rolled back, retry it`);
-  return id;
+/** Pooled connections that already have the staging tables. */
+const staged = new WeakSet<pg.PoolClient>();
+
+/** Streams COPY data (text format) into a table. */
+async function copyIn(c: pg.PoolClient, sql: string, data: string): Promise<void> {
+  if (data.length === 0) return;
+  const stream = c.query(pgCopy.from(sql));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    stream.end(data);
+  });
 }
 
 @Injectable()
@@ -81,10 +83,8 @@ export class FilesRepository {
       if (ledger.rowCount === 0) return { accepted: false, stored: 0 };
 
       const tapeIds = await this.tapeIds(c, plan.barcodes);
-      const dirIds = await this.ensureDirectories(c, hostId, plan.directories);
-      const contentIds = await this.upsertContents(c, plan.contents);
-      await this.insertPlacements(c, plan.placements, contentIds, tapeIds, key.jobId);
-      const stored = await this.insertVersions(c, plan.versions, dirIds, contentIds, key.jobId);
+      await this.stage(c, plan, tapeIds);
+      const stored = await this.merge(c, hostId, key.jobId);
       if (stored !== plan.versions.names.length) {
         throw filesError(FilesErrorCode.CATALOG_ERROR, `stored ${stored} of ${plan.versions.names.length} file versions; the batch was rolled back, retry it`);
       }
@@ -118,159 +118,99 @@ export class FilesRepository {
     return ids;
   }
 
-  /** Makes sure every directory of the batch exists and returns their ids by path. New ones are
-   *  linked to their parents afterwards: parents may be new in the same statement. */
-  private async ensureDirectories(c: pg.PoolClient, hostId: number, dirs: IngestPlan['directories']): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
-    if (dirs.paths.length === 0) return ids;
-    // `known` and `ins` read one snapshot, so together they cover each path once; a directory a
-    // concurrent batch committed meanwhile is skipped by ON CONFLICT and looked up below.
-    const { rows } = await c.query<{ ord: number; id: string | null; created: boolean }>(
-      `WITH u AS (SELECT t.name, t.path, t.ord FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(name, path, ord)),
-            known AS (SELECT d.id, d.path FROM directory d WHERE d.host_id = $1 AND d.path IN (SELECT path FROM u)),
-            ins AS (INSERT INTO directory (host_id, name, path)
-                    SELECT $1, u.name, u.path FROM u WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.path = u.path) ORDER BY u.ord
-                    ON CONFLICT (host_id, path) DO NOTHING
-                    RETURNING id, path)
-       SELECT u.ord::int AS ord, COALESCE(k.id, i.id)::text AS id, i.id IS NOT NULL AS created
-         FROM u LEFT JOIN known k ON k.path = u.path LEFT JOIN ins i ON i.path = u.path`,
-      [hostId, texts(dirs.names), texts(dirs.paths)],
-    );
-    const created: string[] = [];
-    const raced: string[] = [];
-    for (const r of rows) {
-      const path = dirs.paths[r.ord - 1];
-      if (r.id === null) raced.push(path);
-      else ids.set(path, r.id);
-      if (r.created) created.push(path);
-    }
-    if (raced.length > 0) {
-      const again = await c.query<{ id: string; path: string }>(`SELECT id::text AS id, path FROM directory WHERE host_id = $1 AND path = ANY($2::text[])`, [hostId, raced]);
-      for (const r of again.rows) ids.set(r.path, r.id);
-    }
-    const parentOf = new Map<string, string | null>();
-    dirs.paths.forEach((p, i) => parentOf.set(p, dirs.parents[i]));
-    const children: string[] = [];
-    const parents: string[] = [];
-    for (const path of created) {
-      const parent = parentOf.get(path);
-      if (parent) {
-        children.push(ids.get(path)!);
-        parents.push(ids.get(parent)!);
-      }
-    }
-    if (children.length > 0) {
-      await c.query(`UPDATE directory d SET parent_id = u.parent FROM unnest($1::bigint[], $2::bigint[]) AS u(id, parent) WHERE d.id = u.id`, [ints(children), ints(parents)]);
-    }
-    return ids;
-  }
+  /** Streams the batch into the staging tables. */
+  private async stage(c: pg.PoolClient, plan: IngestPlan, tapeIds: Map<string, string>): Promise<void> {
+    const d = plan.directories;
+    let dirs = '';
+    for (let i = 0; i < d.paths.length; i++) dirs += `${copyText(d.paths[i])}\t${copyText(d.names[i])}\t${copyText(d.parents[i])}\n`;
+    await copyIn(c, 'COPY ingest_stage_dir (path, name, parent) FROM STDIN', dirs);
 
-  /** Inserts the contents not known yet; returns the id of every content of the batch by hex sha. */
-  private async upsertContents(c: pg.PoolClient, contents: IngestPlan['contents']): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
-    if (contents.shas.length === 0) return ids;
-    // Hashes travel as one binary parameter (32 bytes each), cut apart by position.
-    const { rows } = await c.query<{ ord: number; id: string | null }>(
-      `WITH u AS (SELECT substring($1::bytea FROM ((t.ord - 1) * 32 + 1)::int FOR 32) AS sha, t.size, t.ord
-                    FROM unnest($2::bigint[]) WITH ORDINALITY AS t(size, ord)),
-            known AS (SELECT ct.id, ct.sha256 FROM content ct WHERE ct.sha256 IN (SELECT sha FROM u)),
-            ins AS (INSERT INTO content (sha256, size)
-                    SELECT u.sha, u.size FROM u WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.sha256 = u.sha) ORDER BY u.ord
-                    ON CONFLICT (sha256) DO NOTHING
-                    RETURNING id, sha256)
-       SELECT u.ord::int AS ord, COALESCE(k.id, i.id)::text AS id
-         FROM u LEFT JOIN known k ON k.sha256 = u.sha LEFT JOIN ins i ON i.sha256 = u.sha`,
-      [Buffer.concat(contents.raw), ints(contents.sizes)],
-    );
-    const raced: Buffer[] = [];
-    for (const r of rows) {
-      if (r.id === null) raced.push(contents.raw[r.ord - 1]);
-      else ids.set(contents.shas[r.ord - 1], r.id);
+    const v = plan.versions;
+    let versions = '';
+    for (let i = 0; i < v.names.length; i++) {
+      versions +=
+        `${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
+        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i])}\t${v.runIds[i]}\n`;
     }
-    if (raced.length > 0) {
-      const again = await c.query<{ id: string; sha: string }>(
-        `SELECT id::text AS id, encode(sha256, 'hex') AS sha FROM content
-          WHERE sha256 IN (SELECT substring($1::bytea FROM (i * 32 + 1) FOR 32) FROM generate_series(0, $2::int - 1) AS i)`,
-        [Buffer.concat(raced), raced.length],
-      );
-      for (const r of again.rows) ids.set(r.sha, r.id);
-    }
-    return ids;
-  }
+    await copyIn(c, 'COPY ingest_stage_version (dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run) FROM STDIN', versions);
 
-  private async insertPlacements(
-    c: pg.PoolClient,
-    p: IngestPlan['placements'],
-    contentIds: Map<string, string>,
-    tapeIds: Map<string, string>,
-    jobId: string,
-  ): Promise<void> {
+    const p = plan.placements;
     if (p.shas.length === 0) return;
-    const tapes = dictionary(p.barcodes.map((b) => tapeIds.get(b)!));
-    // Small files share their bundle: each container path is sent once.
-    const containers = dictionary(p.containerPaths);
+    let placements = '';
+    for (let i = 0; i < p.shas.length; i++) {
+      placements +=
+        `${copyHexBytea(p.shas[i])}\t${tapeIds.get(p.barcodes[i])!}\t${copyText(p.partitions[i])}\t${p.startBlocks[i]}\t${copyText(p.containerPaths[i])}\t` +
+        `${p.offsets[i]}\t${p.lengths[i]}\t${p.segments[i]}\t${p.fileOffsets[i]}\n`;
+    }
+    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off) FROM STDIN', placements);
+  }
+
+  /**
+   * Merges the staged batch into the index; returns the number of versions written. Each statement
+   * reads the rows the previous ones wrote (or a concurrent batch committed: ON CONFLICT waits for
+   * it, and the next statement's snapshot sees it). Inserts go in key order so concurrent batches
+   * take index locks in the same order and cannot deadlock.
+   */
+  private async merge(c: pg.PoolClient, hostId: number, jobId: string): Promise<number> {
+    // Directories: the missing ones, then parent links for those that lack one (new ones, and any
+    // a concurrent batch created but whose parent it could not see yet).
+    await c.query(
+      `INSERT INTO directory (host_id, name, path)
+       SELECT $1, s.name, s.path FROM ingest_stage_dir s
+        WHERE NOT EXISTS (SELECT 1 FROM directory d WHERE d.host_id = $1 AND d.path = s.path)
+        ORDER BY s.path
+       ON CONFLICT (host_id, path) DO NOTHING`,
+      [hostId],
+    );
+    await c.query(
+      `UPDATE directory d SET parent_id = p.id
+         FROM ingest_stage_dir s JOIN directory p ON p.host_id = $1 AND p.path = s.parent
+        WHERE d.host_id = $1 AND d.path = s.path AND d.parent_id IS NULL`,
+      [hostId],
+    );
+    await c.query(
+      `INSERT INTO file_name (name)
+       SELECT DISTINCT s.name FROM ingest_stage_version s
+        WHERE NOT EXISTS (SELECT 1 FROM file_name n WHERE n.name = s.name)
+        ORDER BY s.name
+       ON CONFLICT (name) DO NOTHING`,
+    );
+    // Contents and placements are facts about the tape: only ever added.
+    await c.query(
+      `INSERT INTO content (sha256, size)
+       SELECT DISTINCT ON (s.sha) s.sha, s.size FROM ingest_stage_version s
+        WHERE s.sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM content ct WHERE ct.sha256 = s.sha)
+        ORDER BY s.sha
+       ON CONFLICT (sha256) DO NOTHING`,
+    );
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
-       SELECT u.content_id, ($2::uuid[])[u.tape], u.part, u.start_block, cp.path, u.off, u.len, u.seg, u.file_off, 1, $10
-         FROM unnest($1::bigint[], $3::int[], $4::text[], $5::bigint[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $11::bigint[])
-              AS u(content_id, tape, part, start_block, container, off, len, seg, file_off)
-         JOIN unnest($12::text[]) WITH ORDINALITY AS cp(path, ord) ON cp.ord = u.container
-       ON CONFLICT (content_id, tape_id, segment, container_path, "offset") DO NOTHING`,
-      [
-        ints(p.shas.map((sha) => required(contentIds, sha, 'content'))),
-        texts(tapes.values),
-        ints(tapes.index),
-        texts(p.partitions),
-        ints(p.startBlocks),
-        ints(containers.index),
-        ints(p.offsets),
-        ints(p.lengths),
-        ints(p.segments),
-        jobId,
-        ints(p.fileOffsets),
-        texts(containers.values),
-      ],
+       SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, 1, $1
+         FROM ingest_stage_placement s JOIN content ct ON ct.sha256 = s.sha
+        ORDER BY ct.id, s.tape, s.seg, s.start_block, s.off
+       ON CONFLICT (content_id, tape_id, segment, start_block, "offset") DO NOTHING`,
+      [jobId],
     );
-  }
-
-  /** A later report of the same path in the same run (a retried attempt) replaces the earlier one. */
-  private async insertVersions(
-    c: pg.PoolClient,
-    v: IngestPlan['versions'],
-    dirIds: Map<string, string>,
-    contentIds: Map<string, string>,
-    jobId: string,
-  ): Promise<number> {
-    if (v.names.length === 0) return 0;
-    const runs = dictionary(v.runIds);
+    // A later report of the same path in the same run (a retried attempt) replaces the earlier one.
+    // With no foreign keys, a row whose directory, name or content is not found must not be stored
+    // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
     // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
     const result = await c.query(
-      `INSERT INTO file_version (directory_id, name, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_id, job_id)
-       SELECT u.dir, u.name, u.type::"FileType", u.size, to_timestamp(u.mtime_ms::float8 / 1000), to_timestamp(u.ctime_ms::float8 / 1000),
-              u.inode, u.mode, u.content_id, u.link, ($11::uuid[])[u.run], $12
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[],
-                     $9::bigint[], $10::text[], $13::int[])
-              AS u(dir, name, type, size, mtime_ms, ctime_ms, inode, mode, content_id, link, run)
-       ON CONFLICT (run_id, directory_id, name) DO UPDATE
+      `INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_id, job_id)
+       SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
+              s.inode, s.mode, ct.id, s.link, s.run, $2
+         FROM ingest_stage_version s
+         JOIN directory d ON d.host_id = $1 AND d.path = s.dir
+         JOIN file_name n ON n.name = s.name
+         LEFT JOIN content ct ON ct.sha256 = s.sha
+        WHERE (s.sha IS NULL) = (ct.id IS NULL)
+        ORDER BY d.id, n.id
+       ON CONFLICT (directory_id, name_id, run_id) DO UPDATE
           SET type = EXCLUDED.type, size = EXCLUDED.size, mtime = EXCLUDED.mtime, ctime = EXCLUDED.ctime,
               inode = EXCLUDED.inode, mode = EXCLUDED.mode, content_id = EXCLUDED.content_id,
               symlink_target = EXCLUDED.symlink_target, job_id = EXCLUDED.job_id, deleted = false, archived_at = now()`,
-      [
-        ints(v.dirPaths.map((d) => required(dirIds, d, 'directory'))),
-        texts(v.names),
-        texts(v.types),
-        ints(v.sizes),
-        ints(v.mtimesMs),
-        ints(v.ctimesMs),
-        ints(v.inodes),
-        ints(v.modes),
-        ints(v.shas.map((sha) => (sha === null ? null : required(contentIds, sha, 'content')))),
-        texts(v.symlinkTargets),
-        texts(runs.values),
-        jobId,
-        ints(runs.index),
-      ],
+      [hostId, jobId],
     );
     return result.rowCount ?? 0;
   }
@@ -284,6 +224,11 @@ export class FilesRepository {
     }
     let broken: Error | undefined;
     try {
+      if (!staged.has(client)) {
+        // Outside the transaction, so a rolled-back batch cannot take the tables with it.
+        await client.query(STAGING_TABLES);
+        staged.add(client);
+      }
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');

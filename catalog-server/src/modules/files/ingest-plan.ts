@@ -195,7 +195,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     }
     for (const loc of locations) {
       if (seen) {
-        if (seen.some((o) => o.barcode === loc.barcode && o.segment === loc.segment && o.containerPath === loc.containerPath && o.offset === loc.offset)) continue;
+        if (seen.some((o) => o.barcode === loc.barcode && o.segment === loc.segment && o.startBlock === loc.startBlock && o.offset === loc.offset)) continue;
         seen.push(loc);
       }
       barcodes.add(loc.barcode);

@@ -1,6 +1,7 @@
 // GraphQL edge for pools.
-import { Args, Int, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Connection, PageArgs } from '../../common/pagination.js';
+import { CreatePoolInput, UpdatePoolInput } from './dto/pool.input.js';
 import { PoolModel } from './models/pool.model.js';
 import { PoolsService } from './pools.service.js';
 
@@ -16,13 +17,18 @@ export class PoolsResolver {
     return this.poolsService.list(page);
   }
 
+  @ResolveField(() => String, { nullable: true, description: 'Name of the pool new tapes are drawn from.' })
+  scratchPool(@Parent() pool: PoolModel): Promise<string | null> {
+    return this.poolsService.nameOf(pool.scratchPoolId);
+  }
+
   @Mutation(() => PoolModel)
-  createPool(
-    @Args('name') name: string,
-    @Args('generation', { type: () => Int, nullable: true }) generation: number | null,
-    @Args('copies', { type: () => Int, nullable: true, defaultValue: 1 }) copies: number,
-    @Args('retentionDays', { type: () => Int, nullable: true }) retentionDays: number | null,
-  ): Promise<PoolModel> {
-    return this.poolsService.create({ name, generation, copies, retentionDays });
+  createPool(@Args('input') input: CreatePoolInput): Promise<PoolModel> {
+    return this.poolsService.create(input);
+  }
+
+  @Mutation(() => PoolModel, { description: 'Changes the given settings; POOL_NOT_FOUND, INVALID_POOL.' })
+  updatePool(@Args('name') name: string, @Args('input') input: UpdatePoolInput): Promise<PoolModel> {
+    return this.poolsService.update(name, input);
   }
 }

@@ -12,7 +12,11 @@ export function toPoolModel(row: PoolRow): PoolModel {
     generation: row.generation,
     copies: row.copies,
     retentionDays: row.retentionDays,
+    retentionRuns: row.retentionRuns,
+    dedup: row.dedup,
+    scratchPoolId: row.scratchPoolId,
     createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 

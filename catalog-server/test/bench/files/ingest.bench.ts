@@ -3,17 +3,18 @@
 // Run: node --expose-gc catalog-server/dist/test/bench/files/ingest.bench.js [batches=20] [batchSize=5000]
 // (with --expose-gc the garbage of generating each synthetic batch is collected before it is timed).
 // (FERRITE_TEST_DATABASE_URL must name a PostgreSQL server; scripts/run-tests.mjs does not run this.)
-import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { FileRecord } from '@ferrite/proto';
-import { createAgent, createBackupJob, createFilesFixture, createTape, dirRecord, fileRecord, location, type FilesFixture } from '../../integration/files/files-fixture.js';
+import { createAgent, createBackupJob, createFilesFixture, createTape, dirRecord, fileRecord, location } from '../../integration/files/files-fixture.js';
+import { loadAverage, postgresCpuSeconds, postmasterPid } from './cpu.js';
 
-const TARGET_PER_SECOND = 20_000;
+const TARGET_PER_SECOND = 100_000;
 const batches = Number(process.argv[2] ?? 20);
 const batchSize = Number(process.argv[3] ?? 5000);
 
 /** Camera-style trees: /data/photos/<year>/<month>/event <k>/IMG_nnnnnnn.JPG, 50 entries per
- *  directory; 4 KiB files packed 256 to a tar bundle, as the agent writes small files. */
+ *  directory; 4 KiB files packed 256 to a tar bundle, as the agent writes small files. Every name is
+ *  new (the worst case for the file_name trigram index; catalog.bench.ts has realistic names). */
 function batch(seq: number): FileRecord[] {
   const out: FileRecord[] = [];
   for (let i = 0; i < batchSize; i++) {
@@ -32,33 +33,6 @@ function batch(seq: number): FileRecord[] {
     out.push(fileRecord(`${dir}/IMG_${String(n).padStart(7, '0')}.JPG`, 'BENCH1L9', n, { size: 4096, locations: [loc] }));
   }
   return out;
-}
-
-/** CPU seconds used so far by the PostgreSQL server (postmaster and its children), read from Linux
- *  /proc; undefined when the server is not a local process we can see. */
-function postgresCpuSeconds(postmaster: number | undefined): number | undefined {
-  if (postmaster === undefined) return undefined;
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pid) !== postmaster && Number(fields[1]) !== postmaster) continue;
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100;
-}
-
-async function postmasterPid(f: FilesFixture): Promise<number | undefined> {
-  try {
-    const { rows } = await f.prisma.pool.query<{ data_directory: string }>('SHOW data_directory');
-    return Number(readFileSync(`${rows[0].data_directory}/postmaster.pid`, 'utf8').split('\n')[0]);
-  } catch {
-    return undefined;
-  }
 }
 
 const f = await createFilesFixture('files-bench');
@@ -99,7 +73,7 @@ try {
   // idle machine: a figure that other load on a shared machine does not distort.
   if (cpu !== undefined) console.log(
     `cpu: ${cpu.toFixed(2)} s of Node (${nodeCpuTotal.toFixed(2)} s) + PostgreSQL CPU = ${Math.round(total / cpu)} records per CPU-second ` +
-      `(load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+      `(load average ${loadAverage()})`,
   );
 } finally {
   await f.close();

@@ -89,7 +89,7 @@ export function symlinkRecord(path: string, target: string): FileRecord {
   return { path, type: FileType.FILE_TYPE_SYMLINK, size: target.length, mtimeMs: 1_690_000_000_000, mode: 0o120777, sha256: Buffer.alloc(0), symlinkTarget: target, locations: [], ctimeMs: 0, inode: 0 };
 }
 
-const TABLES = ['host', 'run', 'directory', 'file_version', 'content', 'placement', 'ingest_batch'] as const;
+const TABLES = ['host', 'run', 'directory', 'file_name', 'file_version', 'content', 'placement', 'ingest_batch'] as const;
 
 /** Row counts of every table ingest writes. */
 export async function tableCounts(f: FilesFixture): Promise<Record<string, number>> {

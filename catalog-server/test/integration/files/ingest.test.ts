@@ -26,6 +26,8 @@ const WEIRD_NAMES = [
   'back\\slash.txt',
   '[bracket].txt',
   'tab\there.txt',
+  'carriage\rreturn.txt',
+  '\\N',
   '-leading-dash',
   ' leading space',
 ];
@@ -72,9 +74,9 @@ describe('FilesService.ingestBatch', () => {
     assert.deepEqual(result, { accepted: true, stored: records.length });
 
     const { rows } = await f.prisma.pool.query<{ path: string; name: string; type: string; size: string; mtime: Date; mode: number; link: string | null }>(
-      `SELECT CASE WHEN fv.name = '' THEN d.path WHEN d.path = '/' THEN '/' || fv.name ELSE d.path || '/' || fv.name END AS path,
-              fv.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mode, fv.symlink_target AS link
-         FROM file_version fv JOIN directory d ON d.id = fv.directory_id`,
+      `SELECT CASE WHEN n.name = '' THEN d.path WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END AS path,
+              n.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mode, fv.symlink_target AS link
+         FROM file_version fv JOIN directory d ON d.id = fv.directory_id JOIN file_name n ON n.id = fv.name_id`,
     );
     const byPath = new Map(rows.map((r) => [r.path, r]));
     assert.equal(rows.length, records.length);
@@ -151,7 +153,7 @@ describe('FilesService.ingestBatch', () => {
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 10, agentId, records: [same], manifestPath: '' });
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 11, agentId, records: [twin], manifestPath: '' });
     const { rows } = await f.prisma.pool.query<{ n: number; contents: number }>(
-      `SELECT count(*)::int AS n, count(DISTINCT content_id)::int AS contents FROM file_version WHERE name IN ('one', 'two')`,
+      `SELECT count(*)::int AS n, count(DISTINCT content_id)::int AS contents FROM file_version fv JOIN file_name n ON n.id = fv.name_id WHERE n.name IN ('one', 'two')`,
     );
     assert.deepEqual(rows[0], { n: 2, contents: 1 });
     const placements = await f.prisma.pool.query(`SELECT 1 FROM placement p JOIN content c ON c.id = p.content_id WHERE c.sha256 = $1`, [same.sha256]);
@@ -164,13 +166,14 @@ describe('FilesService.ingestBatch', () => {
     const rewritten = { ...rec, locations: [location('FER001L9', 700, { length: rec.size })] };
     const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten], manifestPath: '' });
     assert.deepEqual(second, { accepted: true, stored: 1 });
-    const { rows } = await f.prisma.pool.query(`SELECT 1 FROM file_version WHERE name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`);
+    const { rows } = await f.prisma.pool.query(`SELECT 1 FROM file_version fv JOIN file_name n ON n.id = fv.name_id WHERE n.name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`);
     assert.equal(rows.length, 1);
   });
 
   it('leaves no dangling reference in the bulk tables (they carry no foreign keys)', async () => {
     const { rows } = await f.prisma.pool.query<{ problem: string; n: number }>(`
       SELECT 'version without directory' AS problem, count(*)::int AS n FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM directory d WHERE d.id = fv.directory_id)
+      UNION ALL SELECT 'version without name', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM file_name n WHERE n.id = fv.name_id)
       UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = fv.run_id)
       UNION ALL SELECT 'file without content', count(*)::int FROM file_version fv WHERE fv.type = 'FILE' AND NOT EXISTS (SELECT 1 FROM content c WHERE c.id = fv.content_id)
       UNION ALL SELECT 'non-file with content', count(*)::int FROM file_version fv WHERE fv.type <> 'FILE' AND fv.content_id IS NOT NULL

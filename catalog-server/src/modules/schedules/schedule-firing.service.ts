@@ -1,0 +1,116 @@
+// What happens when a schedule fires at instant T: claim (schedule, T) in the database so exactly one
+// replica goes on, start the backup with an idempotency key derived from (schedule, T) so even a
+// double start is one job, and record the job or the refusal (no tape, agent gone) on the firing
+// row instead of throwing into a timer.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { FerriteError } from '../../common/errors.js';
+import { LOGGER, type Logger } from '../../common/logger.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { BackupLevelValue } from '../jobs/models/job-enums.js';
+import { isFireInstant } from './cron-expression.js';
+import { CLOCK, type Clock } from './clock.js';
+import { SchedulesRepository, type ScheduleRow } from './schedules.repository.js';
+
+export type FireOutcome =
+  | { outcome: 'started'; jobId: string }
+  | { outcome: 'failed'; errorCode: string; errorMessage: string }
+  /** Another replica claimed it, the schedule is gone or paused, or T is not one of its instants. */
+  | { outcome: 'skipped'; reason: string };
+
+/** A claim this old with no outcome belongs to a server that died mid-way. */
+export const STALE_CLAIM_MS = 2 * 60_000;
+/** Later than this after its instant, a scheduled backup is not started any more. */
+export const MAX_LATE_START_MS = 60 * 60_000;
+
+export const scheduleIdempotencyKey = (scheduleId: string, fireTime: Date) => `schedule:${scheduleId}:${fireTime.toISOString()}`;
+
+@Injectable()
+export class ScheduleFiringService {
+  /** Names this process on the firing rows it claims (host, pid, and a nonce for restarts). */
+  readonly replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly schedules: SchedulesRepository,
+    private readonly jobs: JobsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'schedules', replica: this.replicaId });
+  }
+
+  async fire(scheduleId: string, fireTime: Date): Promise<FireOutcome> {
+    // Read the schedule now, not when the timer was set: a change made on another replica within
+    // the last reconcile period must win over this process's stale timer.
+    const schedule = await this.schedules.findById(scheduleId);
+    if (!schedule) return { outcome: 'skipped', reason: 'schedule deleted' };
+    if (!schedule.enabled) return { outcome: 'skipped', reason: 'schedule paused' };
+    if (!isFireInstant(schedule.cron, schedule.timeZone, fireTime)) return { outcome: 'skipped', reason: 'not an instant of the current cron expression' };
+
+    const firingId = await this.schedules.claimFiring(scheduleId, fireTime, this.replicaId, this.clock.now());
+    if (!firingId) return { outcome: 'skipped', reason: 'claimed by another replica' };
+    return this.run(firingId, schedule, fireTime);
+  }
+
+  /**
+   * Finishes firings whose claimer died between the claim and recording the outcome (crash, kill
+   * -9): after STALE_CLAIM_MS another replica takes them over. The idempotency key makes a backup
+   * that was in fact created count once. An instant older than MAX_LATE_START_MS is not started any
+   * more (a backup hours late would collide with the next one); it is recorded as abandoned.
+   */
+  async resumeStale(): Promise<number> {
+    const now = this.clock.now();
+    const stale = await this.schedules.reclaimStaleFirings(this.replicaId, new Date(now.getTime() - STALE_CLAIM_MS), now, 20);
+    for (const f of stale) {
+      const schedule = await this.schedules.findById(f.scheduleId);
+      if (!schedule) continue; // deleted: its firings went with it
+      if (now.getTime() - f.fireTime.getTime() > MAX_LATE_START_MS || !schedule.enabled) {
+        const why = schedule.enabled ? 'the server that claimed it stopped before starting the backup, which is now too late to start' : 'the schedule was paused before the backup started';
+        await this.record(f.id, schedule.id, f.fireTime, { outcome: 'failed', errorCode: 'FIRING_ABANDONED', errorMessage: why }, schedule.name);
+        continue;
+      }
+      this.log.info({ schedule: schedule.name, fireTime: f.fireTime.toISOString() }, 'taking over a firing whose server stopped mid-way');
+      await this.run(f.id, schedule, f.fireTime);
+    }
+    return stale.length;
+  }
+
+  private async run(firingId: string, schedule: ScheduleRow, fireTime: Date): Promise<FireOutcome> {
+    const log = this.log.child({ schedule: schedule.name, fireTime: fireTime.toISOString() });
+    let result: FireOutcome;
+    try {
+      const job = await this.jobs.startBackup({
+        agent: schedule.agent.name,
+        paths: schedule.paths,
+        excludes: schedule.excludes,
+        pool: schedule.pool?.name ?? null,
+        level: BackupLevelValue[schedule.level],
+        idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
+      });
+      result = { outcome: 'started', jobId: job.id };
+      log.info({ job: job.id }, 'schedule fired: backup job created');
+    } catch (err) {
+      const known = err instanceof FerriteError;
+      result = {
+        outcome: 'failed',
+        errorCode: known ? err.code : 'INTERNAL_ERROR',
+        errorMessage: known ? err.message : 'the backup could not be started; the server log has the details',
+      };
+      log.warn({ err, code: result.errorCode }, 'schedule fired but no backup job could be started');
+    }
+    await this.record(firingId, schedule.id, fireTime, result, schedule.name);
+    return result;
+  }
+
+  private async record(firingId: string, scheduleId: string, fireTime: Date, result: FireOutcome, name: string): Promise<void> {
+    if (result.outcome === 'skipped') return;
+    try {
+      await this.schedules.finishFiring(firingId, scheduleId, fireTime, result.outcome === 'started' ? { jobId: result.jobId } : result, this.clock.now());
+    } catch (err) {
+      // Left unfinished, the firing is taken over by resumeStale after STALE_CLAIM_MS.
+      this.log.error({ err, schedule: name, fireTime: fireTime.toISOString() }, 'could not record the outcome of a schedule firing');
+    }
+  }
+}

@@ -1,0 +1,192 @@
+// Catalog benchmark (issue 4): builds a synthetic catalog of N file versions (hosts, runs, tapes;
+// see catalog-shapes.ts) through FilesService.ingestBatch, then prints the ingest rate (wall and per
+// CPU-second of Node + PostgreSQL), bytes per file version on disk (tables and indexes), and
+// p50/p95/p99 of a fixed search mix through FileSearchService.files next to a naive baseline (ILIKE
+// over full paths) measured in the same run.
+//
+// Run: npm run bench:catalog -w @ferrite/catalog-server [-- <versions> [<concurrency>]]
+// It creates and drops its own database: on FERRITE_TEST_DATABASE_URL when set, otherwise on an
+// embedded PostgreSQL it starts in a temporary directory and removes afterwards.
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
+import type { FileFilterLike } from '../../../src/modules/files/file-query.js';
+import { createAgent, createBackupJob, createFilesFixture, createTape, type FilesFixture } from '../../integration/files/files-fixture.js';
+import { fakeSha256, FILES_PER_TAPE, HOSTS, records, RUNS_PER_HOST, tapeBarcode } from './catalog-shapes.js';
+import { loadAverage, postgresCpuSeconds, postmasterPid } from './cpu.js';
+
+const DEFAULT_VERSIONS = 2_000_000;
+const versions = Number(process.argv[2] ?? DEFAULT_VERSIONS);
+const concurrency = Number(process.argv[3] ?? 2);
+const BATCH = 5000;
+const REPEAT = 20;
+const BASELINE_REPEAT = 3;
+const INGEST_TARGET = 100_000;
+const P95_TARGET_MS = 150;
+
+if (!Number.isSafeInteger(versions) || versions < HOSTS.length * RUNS_PER_HOST * 1000) {
+  throw new Error(`versions must be a whole number >= ${HOSTS.length * RUNS_PER_HOST * 1000}`);
+}
+const filesPerHost = Math.floor(versions / (HOSTS.length * RUNS_PER_HOST));
+
+let embedded: EmbeddedDatabase | undefined;
+let tmp: string | undefined;
+if (!process.env.FERRITE_TEST_DATABASE_URL) {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-bench-pg-'));
+  await chmod(tmp, 0o755); // PostgreSQL runs as its own user when we are root
+  embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 57000 + Math.floor(Math.random() * 1000), database: 'ferrite_bench_admin' });
+  process.env.FERRITE_TEST_DATABASE_URL = embedded.url;
+  // Our own server, so tune it as a catalog that takes bulk ingest should be (see the files module
+  // README): with the default 1 GB, checkpoints come every few seconds of ingest and each one makes
+  // the next change of every index page write a full page image to the WAL.
+  const pg = await import('pg');
+  const admin = new pg.default.Client({ connectionString: embedded.url });
+  await admin.connect();
+  await admin.query(`ALTER SYSTEM SET max_wal_size = '8GB'`);
+  await admin.query('SELECT pg_reload_conf()');
+  await admin.end();
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)).padStart(7);
+
+async function ingest(f: FilesFixture): Promise<void> {
+  console.log(`catalog: ${HOSTS.length} hosts x ${RUNS_PER_HOST} full runs x ${filesPerHost} files = ${filesPerHost * HOSTS.length * RUNS_PER_HOST} versions, batches of ${BATCH}, ${concurrency} concurrent streams`);
+  const agents = await Promise.all(HOSTS.map((h) => createAgent(f, h)));
+  for (let h = 0; h < HOSTS.length; h++) {
+    for (let r = 0; r < RUNS_PER_HOST; r++) {
+      for (let i = 0; i < filesPerHost; i += FILES_PER_TAPE) await createTape(f, tapeBarcode(h, r, i));
+    }
+  }
+  // One task per (run, host), in run order: a later run re-reports what earlier ones wrote.
+  const tasks: Array<{ host: number; run: number }> = [];
+  for (let r = 0; r < RUNS_PER_HOST; r++) for (let h = 0; h < HOSTS.length; h++) tasks.push({ host: h, run: r });
+  const jobs: Array<{ host: number; run: number; jobId: string }> = [];
+  for (const t of tasks) jobs.push({ ...t, ...(await createBackupJob(f, agents[t.host], HOSTS[t.host], ['/'])) });
+
+  const postmaster = await postmasterPid(f);
+  const pg0 = postgresCpuSeconds(postmaster);
+  const node0 = process.cpuUsage();
+  const t0 = performance.now();
+  let done = 0;
+  let lastReport = t0;
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      let seq = 0;
+      for (let from = 0; from < filesPerHost; from += BATCH) {
+        const batch = records(job.host, job.run, from, Math.min(filesPerHost, from + BATCH), `h${job.host}`);
+        const r = await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: ++seq, agentId: agents[job.host], records: batch, manifestPath: '' });
+        if (!r.accepted || r.stored !== batch.length) throw new Error(`batch ${seq} of ${HOSTS[job.host]} run ${job.run} stored ${r.stored} of ${batch.length}`);
+        done += batch.length;
+        const now = performance.now();
+        if (now - lastReport > 15_000) {
+          lastReport = now;
+          console.log(`  ${done} versions, ${Math.round(done / ((now - t0) / 1000))}/s so far (load average ${loadAverage()})`);
+        }
+      }
+      await f.files.finishBackupRuns(job.jobId);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  const node = process.cpuUsage(node0);
+  const nodeCpu = (node.user + node.system) / 1e6;
+  const pg1 = postgresCpuSeconds(postmaster);
+  console.log(
+    `ingest: ${done} versions in ${seconds.toFixed(1)} s = ${Math.round(done / seconds)} records/s wall (target >= ${INGEST_TARGET}/s), ` +
+      `record generation included; load average ${loadAverage()}`,
+  );
+  if (pg0 !== undefined && pg1 !== undefined) {
+    const cpu = nodeCpu + (pg1 - pg0);
+    console.log(
+      `ingest cpu: Node ${nodeCpu.toFixed(1)} s (generation included) + PostgreSQL ${(pg1 - pg0).toFixed(1)} s = ${Math.round(done / cpu)} records per CPU-second, ` +
+        `${Math.round((2 * done) / cpu)}/s if both cores were ours`,
+    );
+  }
+}
+
+async function size(f: FilesFixture): Promise<void> {
+  // What autovacuum would have done by the time anyone searches: statistics and the visibility map.
+  await f.prisma.pool.query('VACUUM ANALYZE file_version, file_name, directory, content, placement');
+  const { rows } = await f.prisma.pool.query<{ t: string; rows: number; total: number; heap: number }>(
+    `SELECT t, (SELECT reltuples FROM pg_class WHERE relname = t)::float8 AS rows,
+            pg_total_relation_size(t::regclass)::float8 AS total, pg_relation_size(t::regclass)::float8 AS heap
+       FROM unnest(ARRAY['file_version', 'file_name', 'directory', 'content', 'placement']) AS t`,
+  );
+  const n = rows.find((r) => r.t === 'file_version')!.rows;
+  const sum = rows.reduce((s, r) => s + r.total, 0);
+  console.log(`size: ${(sum / 2 ** 30).toFixed(2)} GiB for ${n} file versions = ${Math.round(sum / n)} bytes per file version, indexes included (target <= 300)`);
+  for (const r of rows) {
+    console.log(`  ${r.t.padEnd(13)} ${String(r.rows).padStart(10)} rows  ${(r.total / 2 ** 20).toFixed(0).padStart(6)} MiB (${Math.round(r.heap / r.total * 100)}% heap) = ${Math.round(r.total / n)} B/version`);
+  }
+}
+
+async function search(f: FilesFixture): Promise<void> {
+  const some = await f.prisma.pool.query<{ path: string }>(`SELECT path FROM directory WHERE path LIKE '/home/%/Pictures/20__' ORDER BY id LIMIT 1`);
+  const prefix = some.rows[0]?.path ?? '/home';
+  const host = HOSTS[1];
+  const sha = fakeSha256(1, 12_345 % filesPerHost, 0).toString('hex');
+  const like = (s: string) => s.replace(/[\\%_]/g, '\\$&');
+  const mix: Array<{ label: string; filter: FileFilterLike; naive?: string }> = [
+    { label: "name *.mov (case-insensitive)", filter: { nameGlob: '*.mov', caseInsensitive: true }, naive: '%.mov' },
+    { label: 'name IMG_*', filter: { nameGlob: 'IMG_*' }, naive: '%/IMG\\_%' },
+    { label: 'name *2024*', filter: { nameGlob: '*2024*' }, naive: '%/%2024%' },
+    { label: 'name DSC0123*.ARW (mid)', filter: { nameGlob: 'DSC0123*.ARW' }, naive: '%/DSC0123%.ARW' },
+    { label: 'name *invoice*2019*', filter: { nameGlob: '*invoice*2019*' }, naive: '%/%invoice%2019%' },
+    { label: `path prefix ${prefix}`, filter: { pathPrefix: prefix }, naive: `${like(prefix)}/%` },
+    { label: `host ${host} + mtime in 2020-03`, filter: { host, modifiedAfter: new Date('2020-03-01Z'), modifiedBefore: new Date('2020-04-01Z') } },
+    { label: 'sha256', filter: { sha256: sha } },
+  ];
+  const all: number[] = [];
+  console.log(`search: first page of 50, ${REPEAT} runs each after one warm-up; statement timeout applies (QUERY_TIMEOUT)`);
+  console.log(`  ${'query'.padEnd(50)}   p50 ms   p95 ms   p99 ms  rows | naive ILIKE over full paths: p50 ms   p95 ms`);
+  for (const q of mix) {
+    const times: number[] = [];
+    let rows = 0;
+    for (let k = 0; k <= REPEAT; k++) {
+      const t = performance.now();
+      const page = await f.search.files(q.filter, 50, undefined);
+      if (k > 0) times.push(performance.now() - t);
+      rows = page.edges.length;
+    }
+    times.sort((a, b) => a - b);
+    all.push(...times);
+    let naive = '';
+    if (q.naive) {
+      const nt: number[] = [];
+      for (let k = 0; k < BASELINE_REPEAT; k++) {
+        const t = performance.now();
+        await f.prisma.pool.query(
+          `SELECT fv.id FROM file_version fv JOIN directory d ON d.id = fv.directory_id JOIN file_name n ON n.id = fv.name_id
+            WHERE NOT fv.deleted AND (CASE WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END) ILIKE $1 ORDER BY fv.id LIMIT 50`,
+          [q.naive],
+        );
+        nt.push(performance.now() - t);
+      }
+      nt.sort((a, b) => a - b);
+      naive = `${fmt(pct(nt, 50))}  ${fmt(pct(nt, 95))}`;
+    }
+    console.log(`  ${q.label.padEnd(50)} ${fmt(pct(times, 50))}  ${fmt(pct(times, 95))}  ${fmt(pct(times, 99))}  ${String(rows).padStart(4)} | ${naive || '  (no pattern: same query)'}`);
+  }
+  all.sort((a, b) => a - b);
+  console.log(`search, whole mix: p50 ${pct(all, 50).toFixed(1)} ms, p95 ${pct(all, 95).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms (target p95 <= ${P95_TARGET_MS} ms); load average ${loadAverage()}`);
+}
+
+try {
+  if (versions < 10_000_000) console.log(`(for the full-size run: npm run bench:catalog -w @ferrite/catalog-server -- 10000000)`);
+  const f = await createFilesFixture('catalog-bench');
+  try {
+    await ingest(f);
+    await size(f);
+    await search(f);
+  } finally {
+    await f.close();
+  }
+} finally {
+  if (embedded) await embedded.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}

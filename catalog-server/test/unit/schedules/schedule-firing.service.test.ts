@@ -1,0 +1,98 @@
+// Firing with in-memory collaborators: the claim decides who starts the backup, the job gets a key
+// derived from (schedule, instant), refusals are recorded instead of thrown.
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { FerriteError } from '../../../src/common/errors.js';
+import { ScheduleFiringService, scheduleIdempotencyKey } from '../../../src/modules/schedules/schedule-firing.service.js';
+import { SchedulesService } from '../../../src/modules/schedules/schedules.service.js';
+import { FakeClock, FakeSchedulesRepository, FakeTimers, fakeAgents, fakePools, silentLogger } from './fakes.js';
+
+class FakeJobs {
+  calls: Record<string, unknown>[] = [];
+  failWith: FerriteError | Error | null = null;
+  async startBackup(input: Record<string, unknown>) {
+    this.calls.push(input);
+    if (this.failWith) throw this.failWith;
+    return { id: `job-${this.calls.length}` };
+  }
+}
+
+describe('ScheduleFiringService', () => {
+  let repo: FakeSchedulesRepository;
+  let jobs: FakeJobs;
+  let clock: FakeClock;
+  let scheduleId: string;
+  const T = new Date('2026-03-29T01:00:00.000Z'); // 03:00 CEST: the shifted 02:30 of spring-forward night
+
+  beforeEach(async () => {
+    repo = new FakeSchedulesRepository();
+    jobs = new FakeJobs();
+    clock = new FakeClock(new Date('2026-03-29T01:00:00.010Z'));
+    const schedules = new SchedulesService(repo as never, fakeAgents as never, fakePools as never, new FakeTimers() as never, clock);
+    scheduleId = (await schedules.create({ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly' })).id;
+  });
+
+  const replica = () => new ScheduleFiringService(repo as never, jobs as never, clock, silentLogger as never);
+
+  it('starts one backup with the schedule\'s spec and a key made of (schedule, instant)', async () => {
+    const out = await replica().fire(scheduleId, T);
+    assert.deepEqual(out, { outcome: 'started', jobId: 'job-1' });
+    assert.deepEqual(jobs.calls, [
+      { agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly', level: 'FULL', idempotencyKey: `schedule:${scheduleId}:2026-03-29T01:00:00.000Z` },
+    ]);
+    assert.equal(scheduleIdempotencyKey(scheduleId, T), `schedule:${scheduleId}:2026-03-29T01:00:00.000Z`);
+    assert.equal(repo.firings[0]!.jobId, 'job-1');
+    assert.equal((await repo.findById(scheduleId))!.lastFiredAt?.toISOString(), T.toISOString());
+  });
+
+  it('lets only the replica that claims the instant go on', async () => {
+    const [a, b] = await Promise.all([replica().fire(scheduleId, T), replica().fire(scheduleId, T)]);
+    assert.deepEqual([a.outcome, b.outcome].sort(), ['skipped', 'started']);
+    assert.equal(jobs.calls.length, 1);
+  });
+
+  it('records why no job could start, and does not throw', async () => {
+    jobs.failWith = new FerriteError('NO_TAPE_AVAILABLE', 'no writable tape in the library of host-a');
+    const out = await replica().fire(scheduleId, T);
+    assert.deepEqual(out, { outcome: 'failed', errorCode: 'NO_TAPE_AVAILABLE', errorMessage: 'no writable tape in the library of host-a' });
+    assert.equal(repo.firings[0]!.errorCode, 'NO_TAPE_AVAILABLE');
+    jobs.failWith = new Error('connection reset');
+    const later = new Date('2026-03-30T00:30:00.000Z');
+    assert.equal((await replica().fire(scheduleId, later)).outcome, 'failed');
+    assert.equal(repo.firings[1]!.errorCode, 'INTERNAL_ERROR');
+  });
+
+  it('skips paused and deleted schedules and instants the expression does not have (a stale timer)', async () => {
+    const wrong = new Date('2026-03-29T01:30:00.000Z');
+    assert.deepEqual(await replica().fire(scheduleId, wrong), { outcome: 'skipped', reason: 'not an instant of the current cron expression' });
+    await repo.update('nightly', { enabled: false });
+    assert.equal((await replica().fire(scheduleId, T)).outcome, 'skipped');
+    await repo.delete('nightly');
+    assert.equal((await replica().fire(scheduleId, T)).outcome, 'skipped');
+    assert.equal(jobs.calls.length, 0);
+    assert.equal(repo.firings.length, 0, 'nothing claimed');
+  });
+
+  it('takes over a firing whose claimer died before recording an outcome, once', async () => {
+    // Replica X claimed T and died: the row has no outcome.
+    await repo.claimFiring(scheduleId, T, 'dead-replica', new Date('2026-03-29T01:00:00.020Z'));
+    clock.current = new Date('2026-03-29T01:01:00Z');
+    assert.equal(await replica().resumeStale(), 0, 'not stale yet');
+    clock.current = new Date('2026-03-29T01:03:00Z');
+    const survivor = replica();
+    assert.equal(await survivor.resumeStale(), 1);
+    assert.equal(jobs.calls.length, 1);
+    assert.equal(jobs.calls[0]!.idempotencyKey, `schedule:${scheduleId}:${T.toISOString()}`);
+    assert.equal(repo.firings[0]!.claimedBy, survivor.replicaId);
+    assert.equal(repo.firings[0]!.jobId, 'job-1');
+    assert.equal(await replica().resumeStale(), 0, 'finished: nothing left to take over');
+  });
+
+  it('does not start a backup hours late; records the firing as abandoned', async () => {
+    await repo.claimFiring(scheduleId, T, 'dead-replica', new Date('2026-03-29T01:00:00.020Z'));
+    clock.current = new Date('2026-03-29T04:00:00Z');
+    assert.equal(await replica().resumeStale(), 1);
+    assert.equal(jobs.calls.length, 0);
+    assert.equal(repo.firings[0]!.errorCode, 'FIRING_ABANDONED');
+  });
+});
