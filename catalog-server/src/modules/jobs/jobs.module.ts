@@ -25,6 +25,6 @@ import { JobsService } from './jobs.service.js';
     JobUpdatesPubSub,
     JobsResolver,
   ],
-  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService],
+  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository],
 })
 export class JobsModule {}

@@ -73,6 +73,7 @@ export class JobsService {
     if (isCleaningBarcode(barcode)) throw JobErrors.cleaningCartridge(barcode);
     const agentId = this.libraryAgentOf(tape);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
+    if (tape.worm && tape.formattedAt) throw JobErrors.tapeIsWorm(barcode);
     const pool = poolName ? await this.pools.getByName(poolName) : null;
     if (pool?.generation && tape.generation && pool.generation !== tape.generation) {
       throw JobErrors.tapeGenerationMismatch(barcode, tape.generation, pool.name, pool.generation);
