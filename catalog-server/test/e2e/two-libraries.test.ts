@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
-import { allFiles, errorCodeOf, formatTape, job, startBackup, waitForJob } from '../support/graphql-ops.js';
+import { allFiles, errorCodeOf, formatTape, job, startBackup, startRestore, waitForJob } from '../support/graphql-ops.js';
 
 const A = 'tape-a';
 const B = 'tape-b';
@@ -65,7 +65,7 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     await writeFile(path.join(source, 'a.txt'), 'first file on tape-b\n');
     await writeFile(path.join(source, 'sub', 'b.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
     await stack.startAgent({ name: A, barcodes: ['FER001L9', 'FER002L9', 'FER003L9', 'CLN001L1'] });
-    await stack.startAgent({ name: B, barcodes: ['FER101L9', 'FER102L9', 'FER103L9'] });
+    await stack.startAgent({ name: B, barcodes: ['FER101L9', 'FER102L9', 'FER103L9'], importExportSlots: 1 });
   });
 
   after(async () => {
@@ -117,6 +117,38 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     assert.equal(home.location.drive, null);
     assert.equal(home.location.slot, 5);
     assert.equal((await drive(B, 'drive0')).loadedTape, null);
+  });
+
+  it('exports a tape through the mail slot, sends it offsite, and a restore from it waits until it is back', async () => {
+    const slots = await stack.gql.request<{ agent: { changers: Array<{ slots: Array<{ slot: number; importExport: boolean }> }> } }>(
+      `{ agent(name: "${B}") { changers { slots { slot importExport } } } }`,
+    );
+    assert.deepEqual(slots.agent.changers[0]!.slots.filter((s) => s.importExport).map((s) => s.slot), [8]);
+    await succeeded(await mutate('moveTape', 'barcode: $b, toSlot: $s', { b: 'FER101L9', s: 8 }, '$b: String!, $s: Int!'));
+    // Someone takes it out of the mail slot; the next inventory puts it on the shelf.
+    await editLibrary(B, (s) => {
+      s.slots[7] = null;
+    });
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    assert.equal((await tape('FER101L9')).location.onShelf, true);
+    const off = await stack.gql.request<{ markOffsite: TapeView }>(`mutation { markOffsite(barcode: "FER101L9", location: "vault A") { ${TAPE_FIELDS} } }`);
+    assert.equal(off.markOffsite.state, 'OFFSITE');
+
+    const target = path.join(stack.restoreRoot, 'from-offsite');
+    const restoreId = await startRestore(stack.gql, { agent: B, selection: { host: B, pathPrefix: source }, targetDirectory: target, stripPrefix: source });
+    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', { id: restoreId });
+    assert.equal(waiting.job.status, 'QUEUED');
+    assert.match(waiting.job.queueReason, /insert tape FER101L9 into library tape-b-lib on host tape-b\.test/);
+
+    await editLibrary(B, (s) => {
+      s.slots[7] = 'FER101L9';
+    });
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    await succeeded(restoreId);
+    assert.deepEqual(await readFile(path.join(target, 'sub', 'b.bin')), Buffer.alloc(3 * 1024 * 1024, 7));
+    const back = await tape('FER101L9');
+    assert.deepEqual([back.state, back.location.offsite, back.location.agent], ['ACTIVE', false, B], 'back from offsite, holding files');
   });
 
   it('cleans a drive that raised CLEAN_NOW, and only when asked for', async () => {
@@ -220,7 +252,7 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'CLN001L1')), 'TAPE_IS_CLEANING_CARTRIDGE');
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER101L9')), 'TAPE_NOT_EMPTY');
     const move = (b: string, s: number) => mutate('moveTape', 'barcode: $b, toSlot: $s', { b, s }, '$b: String!, $s: Int!');
-    assert.equal(await errorCodeOf(move('FER102L9', 5)), 'SLOT_OCCUPIED');
+    assert.equal(await errorCodeOf(move('FER102L9', 3)), 'SLOT_OCCUPIED');
     assert.equal(await errorCodeOf(move('FER102L9', 99)), 'INVALID_SLOT');
     assert.equal(await errorCodeOf(move('NOPE01L9', 6)), 'TAPE_NOT_FOUND');
     assert.equal(await errorCodeOf(mutate('checkTape', 'barcode: $b', { b: 'CLN001L1' }, '$b: String!')), 'TAPE_IS_CLEANING_CARTRIDGE');

@@ -26,7 +26,7 @@ export class EmulatedLibrary implements TapeLibrary {
   async status(): Promise<LibraryStatus> {
     const state = await this.read();
     return {
-      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: false })),
+      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: i >= state.slots.length - this.ctx.importExportSlots })),
       drives: state.drives.map((d, i) => ({ driveIndex: i, barcode: d.barcode, sourceSlot: d.sourceSlot })),
     };
   }

@@ -61,3 +61,24 @@ describe('emulated TapeAlert flags, cleaning and WORM cartridges', () => {
     await rejectsWith(drives[0]!.check({ rollbackGeneration: 1 }), 'UNSUPPORTED');
   });
 });
+
+describe('emulated import/export slots', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  afterEach(async () => cleanup());
+
+  it('flags the last N slots as import/export, and cartridges move through them like any slot', async () => {
+    const { library } = await open(dir, { importExportSlots: 2 });
+    const status = await library.status();
+    assert.deepEqual(status.slots.filter((s) => s.importExport).map((s) => s.slot), [5, 6]);
+    await library.transfer(1, 6);
+    assert.equal((await library.status()).slots.find((s) => s.slot === 6)?.barcode, 'FER001L9');
+    await rejectsWith(library.transfer(2, 6), 'SLOT_OCCUPIED');
+  });
+
+  it('has none unless configured', async () => {
+    const { library } = await open(dir);
+    assert.equal((await library.status()).slots.some((s) => s.importExport), false);
+  });
+});

@@ -20,16 +20,23 @@ export class OperatorRequestsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Creates a QUEUED job and the request it waits for, atomically. */
-  createJobWithRequest(job: NewJob, request: NewOperatorRequest): Promise<{ job: JobRow; request: OperatorRequestRow }> {
+  async createJobWithRequest(job: NewJob, request: NewOperatorRequest): Promise<{ job: JobRow; request: OperatorRequestRow }> {
+    const { job: created, requests } = await this.createJobWithRequests(job, [request]);
+    return { job: created, request: requests[0]! };
+  }
+
+  /** Creates a QUEUED job and every request it waits for (one per missing tape), atomically. */
+  createJobWithRequests(job: NewJob, requests: NewOperatorRequest[]): Promise<{ job: JobRow; requests: OperatorRequestRow[] }> {
     return dbOperation('create job waiting for an operator', () =>
       this.prisma.client.$transaction(async (tx) => {
+        const reason = `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
         const created = await tx.job.create({
-          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, queueReason: `waiting for an operator: ${request.message}` },
+          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, queueReason: reason },
           include: jobInclude,
         });
-        const row = await tx.operatorRequest.create({ data: { ...request, jobId: created.id } });
-        const agent = await tx.agent.findUniqueOrThrow({ where: { id: request.agentId }, select: { name: true, hostname: true } });
-        return { job: created, request: { ...row, agentName: agent.name, hostname: agent.hostname } };
+        const rows = [];
+        for (const request of requests) rows.push(await tx.operatorRequest.create({ data: { ...request, jobId: created.id } }));
+        return { job: created, requests: await this.withAgents(rows, tx) };
       }),
     );
   }
@@ -47,9 +54,11 @@ export class OperatorRequestsRepository {
           WHERE r.status = 'OPEN' AND r.agent_id = ${agentId}::uuid AND t.barcode = r.barcode AND t.agent_id = r.agent_id
           RETURNING r.id::text AS id, r.job_id::text AS job_id`;
         if (done.length === 0) return [];
+        // A job waiting for several tapes goes back to the dispatcher once the last one is in.
         await tx.$executeRaw`
-          UPDATE job SET queue_reason = 'waiting for the dispatcher', updated_at = now()
-          WHERE id = ANY(${done.map((d) => d.job_id)}::uuid[]) AND status = 'QUEUED'`;
+          UPDATE job j SET queue_reason = 'waiting for the dispatcher', updated_at = now()
+          WHERE j.id = ANY(${done.map((d) => d.job_id)}::uuid[]) AND j.status = 'QUEUED'
+            AND NOT EXISTS (SELECT 1 FROM operator_request r WHERE r.job_id = j.id AND r.status = 'OPEN')`;
         return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
       }),
     );

@@ -51,6 +51,22 @@ export class OperatorRequestsService {
     return created.job;
   }
 
+  /** A job that needs several tapes no library holds (a restore): one request per tape. */
+  async createJobWaitingForTapes(
+    job: NewJob,
+    where: { barcodes: string[]; agentId: string; agentName: string; hostname: string; library: string | null },
+  ): Promise<JobRow> {
+    const created = await this.requests.createJobWithRequests(
+      job,
+      where.barcodes.map((barcode) => ({ barcode, agentId: where.agentId, changerName: where.library, message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname) })),
+    );
+    for (const row of created.requests) {
+      this.log.warn({ request: row.id, job: created.job.id, barcode: row.barcode, agent: where.agentName }, `operator request: ${row.message}`);
+      await this.updates.publish(toOperatorRequestModel(row));
+    }
+    return created.job;
+  }
+
   async satisfyFound(agentId: string): Promise<void> {
     for (const row of await this.requests.satisfyFound(agentId)) {
       this.log.info({ request: row.id, job: row.jobId, barcode: row.barcode }, 'operator request satisfied');

@@ -88,3 +88,19 @@ test('an inventory records drive and tape TapeAlerts, and brings an offsite tape
   assert.equal(back.offsiteLocation, null);
   assert.equal(back.agentId, agentId);
 });
+
+test('a job waiting for several tapes goes back to the dispatcher only when the last one is in', async () => {
+  const agentId = await f.register(libraryRequest('multi-agent', []));
+  const { job, requests: made } = await requests.createJobWithRequests(
+    { kind: 'RESTORE', agentId, priority: 100, spec: { tapes: [{ barcode: 'MUL001L9' }, { barcode: 'MUL002L9' }] } },
+    ['MUL001L9', 'MUL002L9'].map((barcode) => ({ barcode, agentId, changerName: 'lib0', message: `insert tape ${barcode}` })),
+  );
+  assert.equal(made.length, 2);
+  await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9'])));
+  assert.deepEqual((await requests.satisfyFound(agentId)).map((r) => r.barcode), ['MUL001L9']);
+  assert.ok(!(await queuedIds()).includes(job.id), 'still waiting for MUL002L9');
+  await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9', 'MUL002L9'])));
+  assert.deepEqual((await requests.satisfyFound(agentId)).map((r) => r.barcode), ['MUL002L9']);
+  assert.ok((await queuedIds()).includes(job.id));
+  assert.equal((await f.jobs.findById(job.id))!.queueReason, 'waiting for the dispatcher');
+});
