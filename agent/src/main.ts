@@ -11,7 +11,7 @@ import { ServerClient } from './session/server-client.js';
 async function main(): Promise<void> {
   const config = await loadAgentConfig();
   const log = createLogger(config.logLevel);
-  const drives = await openDriveSet(config);
+  const drives = await openDriveSet(config, log);
   const client = new ServerClient(config.server, log);
   let session: AgentSession | undefined;
   const runner = new JobRunner(client, drives, config, () => session?.agentId ?? '', log);

@@ -15,6 +15,8 @@ import { FilesModule } from './modules/files/files.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { SchedulesModule } from './modules/schedules/schedules.module.js';
 import { TapesModule } from './modules/tapes/tapes.module.js';
+import { OperatorRequestsModule } from './modules/operator-requests/operator-requests.module.js';
+import { TapeOperationsModule } from './modules/tape-operations/tape-operations.module.js';
 
 @Module({})
 export class AppModule {
@@ -30,6 +32,8 @@ export class AppModule {
         FilesModule,
         JobsModule,
         SchedulesModule,
+        OperatorRequestsModule,
+        TapeOperationsModule,
         AgentGatewayModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GraphQLPassThroughFilter }],

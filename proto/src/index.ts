@@ -1,3 +1,5 @@
-// The only code the agent and the catalog server share: the generated protocol types and gRPC stubs.
+// The only code the agent and the catalog server share: the generated protocol types and gRPC stubs,
+// and the LTO generations table both plan with.
 export * from './gen/ferrite/agent/v1/agent.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';
+export * from './lto-generations.js';

@@ -21,6 +21,8 @@ const emulatedLibrarySchema = z.object({
   barcodes: z.array(z.string().regex(/^[A-Z0-9]{6}L[0-9A-Z]$/, 'barcode must look like FER001L9')).default([]),
   /** 0 = no mechanical delays; 1 = real LTO timings. */
   timeScale: z.number().min(0).default(0),
+  /** The last N slots are import/export (mail) slots. */
+  importExportSlots: z.number().int().min(0).default(0),
 });
 
 export const agentConfigSchema = z.object({

@@ -52,6 +52,7 @@ export async function openDriveSet(config: AgentConfig, log: Logger = createLogg
       earlyWarningBytes: lib.earlyWarningBytes,
       barcodes: lib.barcodes,
       timeScale: lib.timeScale,
+      importExportSlots: lib.importExportSlots,
     });
     libraries.push(library);
     for (const drive of drives) entries.push({ drive, library });

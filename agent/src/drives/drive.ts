@@ -63,6 +63,13 @@ export interface CartridgeInfo {
   volumeUuid: string | null;
   /** The volume was not unmounted cleanly and must be checked before it is mounted read-write. */
   dirty: boolean;
+  /** A cleaning cartridge (CLN barcode): it can be loaded to clean a drive, never hold data. */
+  cleaning?: boolean;
+  /** Write Once Read Many media. */
+  worm?: boolean;
+  /** False when the backend only knows the barcode (e.g. an LTFS cartridge not mounted since it
+   *  was loaded): the catalog then keeps what it learnt before. Absent means true. */
+  detailsKnown?: boolean;
 }
 
 export interface FormatOptions {
@@ -86,7 +93,21 @@ export interface TapeDrive {
   mount(options?: MountOptions): Promise<MountedVolume>;
   /** Checks and repairs the loaded volume (ltfsck): recovers the last consistent index and clears
    *  the dirty state. Data written after the last index sync is not recovered. */
-  check(): Promise<CheckResult>;
+  check(options?: CheckOptions): Promise<CheckResult>;
+  /** Active TapeAlert flags of the drive by name (e.g. CLEAN_NOW); absent on backends that only
+   *  learn them while a volume is mounted. */
+  alerts?(): Promise<string[]>;
+  /** Runs a cleaning cycle with the cleaning cartridge that is loaded. Real drives clean by
+   *  themselves when a cleaning cartridge is loaded, so backends without it need no call. */
+  clean?(): Promise<void>;
+}
+
+/** TapeAlert flags that ask for a cleaning cartridge. */
+export const CLEANING_ALERTS: readonly string[] = ['CLEAN_NOW', 'CLEAN_PERIODIC'];
+
+export interface CheckOptions {
+  /** Roll the volume back to this index generation (ltfsck -g GEN -r). */
+  rollbackGeneration?: number;
 }
 
 export interface CheckResult {
@@ -155,7 +176,13 @@ export type TapeErrorCode =
   | 'MEDIUM_ERROR'
   | 'FILE_NOT_FOUND'
   /** A cleaning cartridge is loaded: it can be moved, but not formatted, mounted or checked. */
-  | 'CLEANING_CARTRIDGE';
+  | 'CLEANING_CARTRIDGE'
+  /** A data cartridge where a cleaning cartridge is needed. */
+  | 'NOT_CLEANING_CARTRIDGE'
+  /** WORM media: a written volume cannot be reformatted and files cannot be overwritten. */
+  | 'WORM_MEDIUM'
+  /** The backend cannot do what was asked (e.g. a rollback on the emulated drive). */
+  | 'UNSUPPORTED';
 
 /** Every backend failure carries one of these codes, so job handlers and the server can act on it. */
 export class TapeError extends Error {

@@ -1,7 +1,7 @@
 // Reports one job attempt's events and file batches to the server. Events are numbered per attempt
 // (the server's idempotency key); progress is throttled and never blocks the job; the final event
 // and every file batch are retried until the server has them.
-import { JobEventType, type JobProgress, type FileRecord, type TapeStatus } from '@ferrite/proto';
+import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type TapeStatus } from '@ferrite/proto';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import type { Logger } from '../logger.js';
 
@@ -27,7 +27,7 @@ export class JobReporter {
 
   async event(
     type: JobEventType,
-    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; level?: string } = {},
+    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; level?: string; inventory?: LibraryInventory } = {},
     policy = RETRY.report,
   ): Promise<void> {
     const res = await this.client.reportJobEvent(
@@ -43,6 +43,7 @@ export class JobReporter {
         errorCode: fields.errorCode ?? '',
         tape: fields.tape,
         level: fields.level ?? '',
+        inventory: fields.inventory,
       },
       policy,
     );

@@ -13,6 +13,10 @@ import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
 import { tapeStatusOf } from './tape-handling.js';
+import { runInventoryJob, runLoadJob, runMoveJob, runUnloadJob } from './library-jobs.js';
+import { runCheckJob, runCleanJob } from './maintenance-jobs.js';
+import { takeInventory } from '../session/inventory.js';
+import type { LibraryInventory } from '@ferrite/proto';
 
 interface RunningJob {
   jobId: string;
@@ -94,7 +98,7 @@ export class JobRunner {
       };
       await reporter.event(JobEventType.JOB_EVENT_TYPE_STARTED, { message: `started ${JobKind[cmd.kind]} on ${cmd.driveName}` });
       const summary = await this.dispatch(ctx, cmd);
-      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx) }, RETRY.final);
+      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log) }, RETRY.final);
       log.info({ summary }, 'job completed');
     } catch (err) {
       const cancelled = abort.signal.aborted || (err instanceof JobError && err.code === 'CANCELLED');
@@ -104,15 +108,46 @@ export class JobRunner {
       else log.warn({ code, message }, cancelled ? 'job cancelled' : 'job failed');
       const type = cancelled && !this.draining ? JobEventType.JOB_EVENT_TYPE_CANCELLED : JobEventType.JOB_EVENT_TYPE_FAILED;
       await reporter
-        .event(type, { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined }, this.draining ? RETRY.quick : RETRY.final)
+        .event(
+          type,
+          { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined, inventory: await this.inventoryAfter(cmd.jobId, log) },
+          this.draining ? RETRY.quick : RETRY.final,
+        )
         .catch((e: Error) => log.error({ err: e.message }, 'could not report the end of the job'));
     } finally {
       clearInterval(cancelWatch);
     }
   }
 
+  /** What the libraries hold now, sent with the job's last event (the job's own drive counts as free). */
+  private async inventoryAfter(jobId: string, log: Logger): Promise<LibraryInventory | undefined> {
+    const busy = new Set([...this.running.values()].filter((j) => j.jobId !== jobId).map((j) => j.driveName));
+    try {
+      return await takeInventory(this.drives, busy);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not take the inventory after the job');
+      return undefined;
+    }
+  }
+
   private dispatch(ctx: JobContext, cmd: AssignJob): Promise<string> {
+    const spec = <T>(value: T | undefined): T => {
+      if (!value) throw new JobError('INVALID_SPEC', `${JobKind[cmd.kind]} job without its spec`);
+      return value;
+    };
     switch (cmd.kind) {
+      case JobKind.JOB_KIND_INVENTORY:
+        return runInventoryJob(ctx, spec(cmd.inventory), this.drives.libraries);
+      case JobKind.JOB_KIND_LOAD:
+        return runLoadJob(ctx, spec(cmd.load));
+      case JobKind.JOB_KIND_UNLOAD:
+        return runUnloadJob(ctx, spec(cmd.unload));
+      case JobKind.JOB_KIND_MOVE:
+        return runMoveJob(ctx, spec(cmd.move), this.drives.libraries);
+      case JobKind.JOB_KIND_CHECK:
+        return runCheckJob(ctx, spec(cmd.check));
+      case JobKind.JOB_KIND_CLEAN:
+        return runCleanJob(ctx, spec(cmd.clean));
       case JobKind.JOB_KIND_FORMAT:
         if (!cmd.format) throw new JobError('INVALID_SPEC', 'format job without its spec');
         return runFormatJob(ctx, cmd.format);

@@ -19,6 +19,8 @@ export interface AgentOptions {
   drives?: number;
   barcodes: string[];
   capacityBytes?: number;
+  /** The last N slots of the emulated library are import/export slots. */
+  importExportSlots?: number;
 }
 
 export interface Stack {
@@ -113,7 +115,7 @@ export async function startStack(label: string): Promise<Stack> {
         allowedRestoreRoots: [restoreRoot],
         progressIntervalMs: 100,
         logLevel: 'debug',
-        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0 }],
+        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0, importExportSlots: options.importExportSlots ?? 0 }],
       }));
       const agent = spawnLogged(`agent-${options.name}`, 'agent/dist/src/main.js', ['--config', configPath], {}, logDir);
       children.push(agent);

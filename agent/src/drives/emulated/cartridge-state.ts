@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FilePosition } from '../drive.js';
-import { generationFromBarcode, isCleaningBarcode, LTO_GENERATIONS } from '../generations.js';
+import { generationFromBarcode, isCleaningBarcode, isWormBarcode, LTO_GENERATIONS } from '../generations.js';
 import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { assertValidBarcode } from './library-state.js';
 
@@ -20,6 +20,8 @@ export interface CartridgeState {
   /** Media generation (from the barcode suffix; the library's generation when it has none). */
   generation: number;
   cleaning: boolean;
+  /** Write Once Read Many media (WORM barcode suffix, e.g. LZ): formatted once, never erased. */
+  worm?: boolean;
   capacityBytes: number;
   writeProtected: boolean;
   formatted: boolean;
@@ -104,6 +106,7 @@ export class CartridgeStore {
       barcode,
       generation,
       cleaning,
+      worm: isWormBarcode(barcode),
       capacityBytes: cleaning ? 0 : (this.defaults.capacityBytes ?? native),
       writeProtected: false,
       formatted: false,

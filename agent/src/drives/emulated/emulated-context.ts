@@ -14,6 +14,8 @@ export interface EmulatedContext {
   store: CartridgeStore;
   driveGeneration: LtoGeneration;
   timing: DriveTiming;
+  /** How many of the last slots are import/export slots. */
+  importExportSlots: number;
   /** Size of the early-warning zone for a cartridge of this capacity. */
   earlyWarningBytes(capacityBytes: number): number;
 }

@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import {
   BLOCK_SIZE,
+  CLEANING_ALERTS,
   TapeError,
   type CartridgeInfo,
+  type CheckOptions,
   type CheckResult,
   type DriveIdentity,
   type FormatOptions,
@@ -17,7 +19,7 @@ import { canRead, canWrite } from '../generations.js';
 import type { CartridgeState, VolumeIndex } from './cartridge-state.js';
 import type { EmulatedContext } from './emulated-context.js';
 import { EmulatedVolume } from './emulated-volume.js';
-import { readLibraryState } from './library-state.js';
+import { readLibraryState, writeLibraryState } from './library-state.js';
 import { recoverToIndex, walkFiles } from './volume-recovery.js';
 
 export class EmulatedDrive implements TapeDrive {
@@ -81,7 +83,42 @@ export class EmulatedDrive implements TapeDrive {
       formatted: state.formatted,
       volumeUuid: state.volumeUuid,
       dirty: state.dirty,
+      cleaning: state.cleaning,
+      worm: state.worm ?? false,
     };
+  }
+
+  async alerts(): Promise<string[]> {
+    const library = await readLibraryState(this.ctx.dir);
+    return [...(library?.drives[this.index]?.alerts ?? [])];
+  }
+
+  /** Emulator only: raises TapeAlert flags on this drive, as a failing drive would. */
+  async injectAlerts(flags: string[]): Promise<void> {
+    await this.changeAlerts((current) => [...new Set([...current, ...flags])]);
+  }
+
+  /** A cleaning cycle: needs a cleaning cartridge in the drive, takes a load's time, clears the
+   *  cleaning alerts. */
+  async clean(): Promise<void> {
+    await this.hold('clean', async () => {
+      const barcode = await this.loadedBarcode();
+      if (barcode === null) throw new TapeError('NO_TAPE', `cannot clean: ${this.identity.name} holds no cleaning cartridge`);
+      const state = await this.ctx.mutex.run(() => this.ctx.store.read(barcode));
+      if (!state.cleaning) throw new TapeError('NOT_CLEANING_CARTRIDGE', `cannot clean ${this.identity.name} with ${barcode}: it is a data cartridge`);
+      await this.ctx.timing.load();
+      await this.changeAlerts((current) => current.filter((a) => !CLEANING_ALERTS.includes(a)));
+    });
+  }
+
+  private async changeAlerts(change: (current: string[]) => string[]): Promise<void> {
+    await this.ctx.mutex.run(async () => {
+      const library = await readLibraryState(this.ctx.dir);
+      const drive = library?.drives[this.index];
+      if (!library || !drive) throw new TapeError('UNKNOWN_DRIVE', `${this.identity.name} is not in library ${this.ctx.libraryName}`);
+      drive.alerts = change(drive.alerts ?? []);
+      await writeLibraryState(this.ctx.dir, library);
+    });
   }
 
   async format(options: FormatOptions): Promise<{ volumeUuid: string }> {
@@ -89,6 +126,9 @@ export class EmulatedDrive implements TapeDrive {
     return this.hold('format', async () => {
       const cartridge = await this.requireDataCartridge('format');
       this.assertWritable(cartridge, 'format');
+      if (cartridge.worm && cartridge.formatted) {
+        throw new TapeError('WORM_MEDIUM', `cannot format ${cartridge.barcode}: it is a WORM cartridge that already holds a volume`);
+      }
       const volumeDir = this.ctx.store.volumeDir(cartridge.barcode);
       if (!options.force) {
         const files = await walkFiles(volumeDir);
@@ -181,7 +221,10 @@ export class EmulatedDrive implements TapeDrive {
     });
   }
 
-  async check(): Promise<CheckResult> {
+  async check(options: CheckOptions = {}): Promise<CheckResult> {
+    if (options.rollbackGeneration !== undefined) {
+      throw new TapeError('UNSUPPORTED', 'the emulated drive keeps only the latest index: it cannot roll back to an older generation');
+    }
     this.assertNotMounted('check');
     return this.hold('check', async () => {
       const cartridge = await this.requireDataCartridge('check');

@@ -26,7 +26,7 @@ export class EmulatedLibrary implements TapeLibrary {
   async status(): Promise<LibraryStatus> {
     const state = await this.read();
     return {
-      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: false })),
+      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: i >= state.slots.length - this.ctx.importExportSlots })),
       drives: state.drives.map((d, i) => ({ driveIndex: i, barcode: d.barcode, sourceSlot: d.sourceSlot })),
     };
   }
@@ -45,7 +45,7 @@ export class EmulatedLibrary implements TapeLibrary {
           throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} already holds ${target.barcode}`);
         }
         state.slots[slot - 1] = null;
-        state.drives[driveIndex] = { barcode, sourceSlot: slot };
+        state.drives[driveIndex] = { ...target, barcode, sourceSlot: slot };
         return barcode;
       });
       // The first time a barcode reaches a drive, its cartridge state is created (blank).
@@ -66,7 +66,7 @@ export class EmulatedLibrary implements TapeLibrary {
       await this.change((state) => {
         const target = planUnload(state, driveIndex, slot);
         state.slots[target - 1] = state.drives[driveIndex]!.barcode;
-        state.drives[driveIndex] = { barcode: null, sourceSlot: null };
+        state.drives[driveIndex] = { ...state.drives[driveIndex], barcode: null, sourceSlot: null };
       });
     });
   }

@@ -8,6 +8,8 @@ import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
 export interface LibraryDriveState {
   barcode: string | null;
   sourceSlot: number | null;
+  /** Active TapeAlert flags of the drive (tests inject them; a cleaning cycle clears the cleaning ones). */
+  alerts?: string[];
 }
 
 export interface LibraryStateFile {

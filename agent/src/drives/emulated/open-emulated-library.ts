@@ -29,6 +29,8 @@ export interface EmulatedLibraryConfig {
   timeScale?: number;
   /** Prefix of the generated library serial (default 'EMU'); drive serials extend the library's. */
   serialPrefix?: string;
+  /** The last N slots are import/export (mail) slots, where an operator takes cartridges out and puts them in. */
+  importExportSlots?: number;
 }
 
 export interface OpenedEmulatedLibrary {
@@ -65,6 +67,7 @@ export async function openEmulatedLibrary(config: EmulatedLibraryConfig): Promis
     store,
     driveGeneration,
     timing: new DriveTiming(driveGeneration, config.timeScale ?? 0),
+    importExportSlots: Math.min(config.importExportSlots ?? 0, config.slots),
     earlyWarningBytes: (capacityBytes) =>
       config.earlyWarningBytes ?? Math.max(MIN_EARLY_WARNING_BLOCKS * BLOCK_SIZE, Math.floor(capacityBytes * 0.02)),
   };

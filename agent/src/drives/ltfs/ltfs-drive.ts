@@ -140,6 +140,8 @@ export class LtfsDrive implements TapeDrive {
       formatted: known?.formatted ?? false,
       volumeUuid: known?.volumeUuid ?? null,
       dirty: known?.dirty ?? false,
+      // Only a mount (or a format) reads the volume; until then only the barcode is known.
+      detailsKnown: known !== undefined,
     };
   }
 

@@ -26,6 +26,8 @@ describe('EmulatedDrive', () => {
       formatted: false,
       volumeUuid: null,
       dirty: false,
+      cleaning: false,
+      worm: false,
     });
   });
 

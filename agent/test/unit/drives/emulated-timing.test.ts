@@ -50,9 +50,10 @@ describe('emulated drive timing', () => {
     await writeAll(await volume.createWriteStream('filler'), pattern(9 * BLOCK_SIZE));
     await writeAll(await volume.createWriteStream('far'), pattern(100));
     const back = await elapsedMs(() => readAll(volume.createReadStream('near')));
-    const on = await elapsedMs(() => readAll(volume.createReadStream('filler')));
     assert.ok(back >= 200, `locating back 11 blocks took ${back} ms`);
-    assert.ok(on < 200, `reading on took ${on} ms`);
+    // Reading on costs no locate: proven without a clock by the locateSeconds test below (an upper
+    // bound on elapsed time here failed on a loaded CI machine).
+    assert.deepEqual(await readAll(volume.createReadStream('filler')), pattern(9 * BLOCK_SIZE));
     await volume.unmount();
   });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TapeError } from '../../../src/drives/drive.js';
 import { FakeHardware } from './ltfs-fixture.js';
 
-describe('ltfs backend: ltfsck check, rollback, deep recovery', { timeout: 30_000 }, () => {
+describe('ltfs backend: ltfsck check, rollback, deep recovery', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
     hw = await FakeHardware.create({ slots: ['FER001L9'], tapes: { FER001L9: { formatted: true, indexGeneration: 4 } } });

@@ -104,7 +104,7 @@ describe('ltfs backend: tool failures mapped to TapeError codes', { timeout: 60_
   });
 });
 
-describe('ltfs backend in a library: refusals before any tool runs', { timeout: 30_000 }, () => {
+describe('ltfs backend in a library: refusals before any tool runs', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
     hw = await FakeHardware.create({ slots: ['CLN001L1', null], tapes: {} });

@@ -16,7 +16,7 @@ async function writeFileTo(volume: { createWriteStream(p: string): Promise<NodeJ
   await pipeline(Readable.from([data]), (await volume.createWriteStream(rel)) as NodeJS.WritableStream);
 }
 
-describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 30_000 }, () => {
+describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
     hw = await FakeHardware.create({ slots: ['FER001L9', 'FER002L9', null], tapes: { FER001L9: {}, FER002L9: { formatted: true } } });

@@ -64,7 +64,7 @@ describe('mtx status parsing', () => {
   });
 });
 
-describe('mtx library over the fake changer', { timeout: 30_000 }, () => {
+describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
     hw = await FakeHardware.create({ slots: ['FER001L9', 'FER002L9', null, null, 'FER005L9'], importExport: 1, drives: 2, tapes: { FER001L9: { formatted: true } } });

@@ -29,6 +29,7 @@ export function toDriveModel(row: DriveRow): DriveModel {
     backend: DriveBackendValue[row.backend],
     state: DriveStateValue[row.state],
     changerDriveIndex: row.changerDriveIndex,
+    alerts: row.alerts ?? [],
     agentId: row.agentId,
     changerId: row.changerId,
     loadedTapeId: row.loadedTapeId,

@@ -15,6 +15,8 @@ export interface DriveStatusReport {
   name: string;
   state: DriveState;
   loadedBarcode: string | null;
+  /** Absent: keep the alerts the catalog has. */
+  alerts?: string[];
 }
 
 export interface ChangerTape {
@@ -48,23 +50,44 @@ export class AgentsRepository {
             create: { name: reg.agentName, ...agentFields },
             update: agentFields,
           });
-          const changerIds = await this.replaceChangers(tx, agent.id, reg);
-          // Loaded tapes are re-linked below; clearing first keeps drive.loaded_tape_id unique meanwhile.
-          await tx.drive.updateMany({ where: { agentId: agent.id }, data: { loadedTapeId: null } });
-          await this.upsertTapes(tx, agent.id, reg.tapes, changerIds);
-          // A tape this agent now holds cannot still be in another agent's drive.
-          await tx.$executeRaw`
-            UPDATE drive SET loaded_tape_id = NULL
-            WHERE agent_id <> ${agent.id}::uuid AND loaded_tape_id IN (SELECT id FROM tape WHERE agent_id = ${agent.id}::uuid)`;
-          await this.replaceDrives(tx, agent.id, reg, changerIds);
-          await tx.$executeRaw`
-            UPDATE tape SET agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
-            WHERE agent_id = ${agent.id}::uuid AND NOT (barcode = ANY(${reg.tapes.map((t) => t.barcode)}::text[]))`;
+          await this.replaceHardware(tx, agent.id, reg);
           return agent.id;
         },
         { timeout: 30_000, maxWait: 10_000 },
       ),
     );
+  }
+
+  /**
+   * Applies an inventory an agent sent with a job's last event: the same replacement as a
+   * registration, without touching the agent's session.
+   */
+  applyInventory(agentId: string, reg: Registration): Promise<void> {
+    return dbOperation('apply inventory', () =>
+      this.prisma.client.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM agent WHERE id = ${agentId}::uuid FOR UPDATE`;
+          await this.replaceHardware(tx, agentId, reg);
+        },
+        { timeout: 30_000, maxWait: 10_000 },
+      ),
+    );
+  }
+
+  /** Changers, drives and tape locations of one agent, replaced by what it reported. */
+  private async replaceHardware(tx: Tx, agentId: string, reg: Registration): Promise<void> {
+    const changerIds = await this.replaceChangers(tx, agentId, reg);
+    // Loaded tapes are re-linked below; clearing first keeps drive.loaded_tape_id unique meanwhile.
+    await tx.drive.updateMany({ where: { agentId }, data: { loadedTapeId: null } });
+    await this.upsertTapes(tx, agentId, reg.tapes, changerIds);
+    // A tape this agent now holds cannot still be in another agent's drive.
+    await tx.$executeRaw`
+      UPDATE drive SET loaded_tape_id = NULL
+      WHERE agent_id <> ${agentId}::uuid AND loaded_tape_id IN (SELECT id FROM tape WHERE agent_id = ${agentId}::uuid)`;
+    await this.replaceDrives(tx, agentId, reg, changerIds);
+    await tx.$executeRaw`
+      UPDATE tape SET agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
+      WHERE agent_id = ${agentId}::uuid AND NOT (barcode = ANY(${reg.tapes.map((t) => t.barcode)}::text[]))`;
   }
 
   private async replaceChangers(tx: Tx, agentId: string, reg: Registration): Promise<Map<string, string>> {
@@ -97,6 +120,7 @@ export class AgentsRepository {
         changerId: d.changerName ? (changerIds.get(d.changerName) ?? null) : null,
         changerDriveIndex: d.changerDriveIndex,
         loadedTapeId: d.loadedBarcode ? (tapeIds.get(d.loadedBarcode) ?? null) : null,
+        alerts: d.alerts,
       };
       await tx.drive.upsert({
         where: { agentId_name: { agentId, name: d.name } },
@@ -122,16 +146,20 @@ export class AgentsRepository {
     const changers = col((t) => (t.changerName ? (changerIds.get(t.changerName) ?? null) : null));
     const slots = col((t) => t.slot);
     const inDrive = col((t) => t.driveName !== null);
+    // Postgres arrays cannot be ragged: alerts travel as one comma-joined string per tape.
+    const alerts = col((t) => t.alerts.join(','));
+    const worm = col((t) => t.worm);
+    const cleaning = col((t) => t.cleaning);
     const rows = Prisma.sql`unnest(
         ${barcodes}::text[], ${generations}::int[], ${capacities}::bigint[], ${used}::bigint[],
         ${writeProtected}::boolean[], ${volumes}::uuid[], ${formatted}::boolean[], ${known}::boolean[],
-        ${changers}::uuid[], ${slots}::int[], ${inDrive}::boolean[])
-      AS r(barcode, generation, capacity, used, write_protected, volume_uuid, formatted, known, changer_id, slot, in_drive)`;
+        ${changers}::uuid[], ${slots}::int[], ${inDrive}::boolean[], ${alerts}::text[], ${worm}::boolean[], ${cleaning}::boolean[])
+      AS r(barcode, generation, capacity, used, write_protected, volume_uuid, formatted, known, changer_id, slot, in_drive, alerts, worm, cleaning)`;
     await tx.$executeRaw`
-      INSERT INTO tape (id, barcode, generation, capacity_bytes, used_bytes, write_protected, volume_uuid, formatted_at, agent_id, changer_id, slot)
+      INSERT INTO tape (id, barcode, generation, capacity_bytes, used_bytes, write_protected, volume_uuid, formatted_at, agent_id, changer_id, slot, worm, cleaning)
       SELECT gen_random_uuid(), r.barcode, r.generation, r.capacity, CASE WHEN r.known THEN r.used ELSE 0 END,
              r.write_protected, r.volume_uuid, CASE WHEN r.known AND r.formatted THEN now() END,
-             ${agentId}::uuid, r.changer_id, r.slot
+             ${agentId}::uuid, r.changer_id, r.slot, r.worm, r.cleaning
       FROM ${rows}
       ON CONFLICT (barcode) DO NOTHING`;
     // A tape in a drive keeps the slot it came from (its home slot) when it stays in the same changer.
@@ -146,6 +174,14 @@ export class AgentsRepository {
         volume_uuid = CASE WHEN r.known THEN r.volume_uuid ELSE t.volume_uuid END,
         formatted_at = CASE WHEN NOT r.known THEN t.formatted_at WHEN r.formatted THEN COALESCE(t.formatted_at, now()) END,
         write_protected = CASE WHEN r.known THEN r.write_protected ELSE t.write_protected END,
+        alerts = CASE WHEN r.known THEN COALESCE(string_to_array(NULLIF(r.alerts, ''), ','), ARRAY[]::text[]) ELSE t.alerts END,
+        worm = t.worm OR r.worm,
+        cleaning = t.cleaning OR r.cleaning,
+        -- An offsite tape that a library reports again is back: it holds data or it does not.
+        state = CASE WHEN t.state <> 'OFFSITE' THEN t.state
+                     WHEN EXISTS (SELECT 1 FROM placement p WHERE p.tape_id = t.id) THEN 'ACTIVE'::"TapeState"
+                     ELSE 'SCRATCH'::"TapeState" END,
+        offsite_location = CASE WHEN t.state = 'OFFSITE' THEN NULL ELSE t.offsite_location END,
         updated_at = now()
       FROM ${rows}
       WHERE t.barcode = r.barcode`;
@@ -176,7 +212,8 @@ export class AgentsRepository {
       if (!drive) continue; // a drive the agent has not registered: it re-registers when hardware changes
       const loadedNow = drive.loadedTape?.barcode ?? null;
       if (loadedNow === r.loadedBarcode) {
-        if (drive.state !== r.state) await tx.drive.update({ where: { id: drive.id }, data: { state: r.state } });
+        const alerts = r.alerts ?? drive.alerts;
+        if (drive.state !== r.state || drive.alerts.join(',') !== alerts.join(',')) await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, alerts } });
         continue;
       }
       const tape = r.loadedBarcode ? await tx.tape.findUnique({ where: { barcode: r.loadedBarcode }, select: { id: true } }) : null;
@@ -184,17 +221,21 @@ export class AgentsRepository {
         await tx.drive.updateMany({ where: { loadedTapeId: tape.id, id: { not: drive.id } }, data: { loadedTapeId: null } });
         await tx.tape.update({ where: { id: tape.id }, data: { agentId, changerId: drive.changerId } });
       }
-      await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, loadedTapeId: tape?.id ?? null } });
+      await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, loadedTapeId: tape?.id ?? null, alerts: r.alerts ?? drive.alerts } });
     }
   }
 
-  /** Marks agents offline whose last beat is older than `cutoff`; returns them. */
+  /** Marks agents (and their drives) offline whose last beat is older than `cutoff`; returns them. */
   markStaleOffline(cutoff: Date): Promise<{ id: string; name: string }[]> {
     return dbOperation('mark agents offline', () =>
+      // Its drives show OFFLINE until it registers again (no one can reach them meanwhile).
       this.prisma.client.$queryRaw<{ id: string; name: string }[]>`
-        UPDATE agent SET online = false
-        WHERE online AND (last_seen_at IS NULL OR last_seen_at < ${cutoff})
-        RETURNING id::text AS id, name`,
+        WITH gone AS (
+          UPDATE agent SET online = false
+          WHERE online AND (last_seen_at IS NULL OR last_seen_at < ${cutoff})
+          RETURNING id, name),
+        drives AS (UPDATE drive SET state = 'OFFLINE', updated_at = now() WHERE agent_id IN (SELECT id FROM gone))
+        SELECT id::text AS id, name FROM gone`,
     );
   }
 

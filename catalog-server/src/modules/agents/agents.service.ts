@@ -2,7 +2,7 @@
 // lookups the API and the job logic need.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { HeartbeatRequest, RegisterRequest } from '@ferrite/proto';
+import type { HeartbeatRequest, LibraryInventory, RegisterRequest } from '@ferrite/proto';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
@@ -14,7 +14,8 @@ import { ChangerLayoutCache } from './changer-layout.cache.js';
 import type { AgentModel } from './models/agent.model.js';
 import type { ChangerModel, SlotModel } from './models/changer.model.js';
 import type { DriveModel } from './models/drive.model.js';
-import { parseRegistration, protoDriveState } from './registration.js';
+import { cleanAlerts, parseRegistration, protoDriveState } from './registration.js';
+import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 
 export interface RegisterResult {
   agentId: string;
@@ -29,6 +30,7 @@ export class AgentsService {
   constructor(
     private readonly agents: AgentsRepository,
     private readonly layouts: ChangerLayoutCache,
+    private readonly requests: OperatorRequestsService,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -40,6 +42,7 @@ export class AgentsService {
     const sessionId = randomUUID();
     const agentId = await this.agents.register(reg, sessionId, new Date());
     this.layouts.replace(agentId, reg.changers);
+    await this.requests.satisfyFound(agentId);
     this.log.info(
       { agent: reg.agentName, agentId, sessionId, drives: reg.drives.length, changers: reg.changers.length, tapes: reg.tapes.length },
       'agent registered',
@@ -47,12 +50,39 @@ export class AgentsService {
     return { agentId, sessionId, heartbeatIntervalMs: this.config.heartbeatIntervalMs };
   }
 
+  /**
+   * What an agent's libraries hold after one of its jobs: the catalog follows every cartridge move,
+   * and operator requests for tapes that have now arrived are satisfied.
+   */
+  async applyInventory(agentId: string, inventory: LibraryInventory): Promise<void> {
+    const agent = await this.findById(agentId);
+    if (!agent) throw AgentErrors.idNotFound(agentId);
+    const reg = parseRegistration({
+      agentName: agent.name,
+      hostname: agent.hostname,
+      version: agent.version,
+      allowedRestoreRoots: agent.allowedRestoreRoots,
+      drives: inventory.drives,
+      changers: inventory.changers,
+      tapes: inventory.tapes,
+    });
+    await this.agents.applyInventory(agentId, reg);
+    this.layouts.replace(agentId, reg.changers);
+    await this.requests.satisfyFound(agentId);
+    this.log.debug({ agent: agent.name, tapes: reg.tapes.length }, 'inventory applied');
+  }
+
+  /** Names of the agent's changers (for operator requests that name none). */
+  async changerNamesOf(agentId: string): Promise<string[]> {
+    return (await this.agents.changersOf(agentId)).map((c) => c.name);
+  }
+
   /** False when the agent must register again (unknown agent, or an old session). */
   async heartbeat(req: HeartbeatRequest): Promise<boolean> {
     if (!isUuid(req.agentId) || !isUuid(req.sessionId)) return false;
     const drives = req.drives.map((d) => {
       const loadedBarcode = d.loadedBarcode.trim() || null;
-      return { name: d.name, state: protoDriveState(d.state, loadedBarcode !== null), loadedBarcode };
+      return { name: d.name, state: protoDriveState(d.state, loadedBarcode !== null), loadedBarcode, alerts: cleanAlerts(d.alerts ?? []) };
     });
     return this.agents.heartbeat(req.agentId, req.sessionId, drives, new Date());
   }

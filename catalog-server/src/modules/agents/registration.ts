@@ -3,7 +3,7 @@
 // the slots and the drives together). No I/O here, so every rule is unit-tested.
 import { DriveBackend as ProtoBackend, DriveState as ProtoDriveState, type DriveInfo, type RegisterRequest, type TapeInfo } from '@ferrite/proto';
 import type { DriveBackend, DriveState } from '@ferrite/db';
-import { generationFromBarcode, nativeCapacityBytes } from '../tapes/tape-generations.js';
+import { generationFromBarcode, isCleaningBarcode, nativeCapacityBytes } from '../tapes/tape-generations.js';
 import { AgentErrors } from './agents.errors.js';
 
 export interface DriveRegistration {
@@ -17,6 +17,8 @@ export interface DriveRegistration {
   changerName: string | null;
   changerDriveIndex: number | null;
   loadedBarcode: string | null;
+  /** Active TapeAlert flags (e.g. CLEAN_NOW). */
+  alerts: string[];
 }
 
 export interface SlotLayout {
@@ -45,6 +47,10 @@ export interface TapeSighting {
   formatted: boolean;
   /** False when only the barcode was seen (a slot never read): the catalog keeps what it knew. */
   detailsKnown: boolean;
+  /** TapeAlert flags seen while the tape was in a drive (only with detailsKnown). */
+  alerts: string[];
+  worm: boolean;
+  cleaning: boolean;
   changerName: string | null;
   slot: number | null;
   driveName: string | null;
@@ -121,6 +127,7 @@ function parseDrive(d: DriveInfo): DriveRegistration {
     changerName: d.changerName.trim() || null,
     changerDriveIndex: d.changerName.trim() ? d.changerDriveIndex : null,
     loadedBarcode,
+    alerts: cleanAlerts(d.alerts ?? []),
   };
 }
 
@@ -138,6 +145,11 @@ function parseRoot(root: string): string {
     throw AgentErrors.invalidRegistration(`allowed restore root ${JSON.stringify(root)} must be an absolute path without '..'`, { root });
   }
   return root.length > 1 ? root.replace(/\/+$/, '') : root;
+}
+
+/** Alert names are short upper-case words; anything else from an agent is dropped, not stored. */
+export function cleanAlerts(alerts: string[]): string[] {
+  return [...new Set(alerts.map((a) => a.trim().toUpperCase()).filter((a) => /^[A-Z0-9_]{1,40}$/.test(a)))].sort();
 }
 
 function assertUnique(names: string[], what: string): void {
@@ -163,6 +175,9 @@ function collectSightings(tapes: TapeInfo[], changers: ChangerRegistration[], dr
         volumeUuid: null,
         formatted: false,
         detailsKnown: false,
+        alerts: [],
+        worm: false,
+        cleaning: isCleaningBarcode(barcode),
         changerName: null,
         slot: null,
         driveName: null,
@@ -177,6 +192,8 @@ function collectSightings(tapes: TapeInfo[], changers: ChangerRegistration[], dr
     const s = sighting(barcode);
     const known = t.detailsKnown;
     if (t.generation > 0) s.generation = t.generation;
+    if (t.worm) s.worm = true;
+    if (t.cleaning) s.cleaning = true;
     if (t.capacityBytes > 0) s.capacityBytes = t.capacityBytes;
     else if (s.capacityBytes === 0) s.capacityBytes = nativeCapacityBytes(s.generation) ?? 0;
     if (known) {
@@ -185,6 +202,7 @@ function collectSightings(tapes: TapeInfo[], changers: ChangerRegistration[], dr
       s.usedBytes = t.usedBytes;
       s.formatted = t.formatted;
       s.volumeUuid = UUID.test(t.volumeUuid) ? t.volumeUuid.toLowerCase() : null;
+      s.alerts = cleanAlerts(t.alerts ?? []);
     }
   }
   for (const c of changers) {

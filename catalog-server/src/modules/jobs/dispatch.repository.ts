@@ -47,6 +47,8 @@ export class DispatchRepository {
         SELECT j.id::text, j.kind::text AS kind, j.agent_id::text, a.name AS agent_name, a.online, j.queue_reason
         FROM job j LEFT JOIN agent a ON a.id = j.agent_id
         WHERE j.status = 'QUEUED' AND NOT (j.kind = 'BACKUP' AND NOT (j.spec ? 'runIds'))
+          -- A job waiting for an operator to insert a tape is not dispatched until the request is satisfied.
+          AND NOT EXISTS (SELECT 1 FROM operator_request r WHERE r.job_id = j.id AND r.status = 'OPEN')
         ORDER BY j.priority DESC, j.created_at ASC, j.id ASC
         LIMIT ${limit}`;
       return rows.map((r) => ({

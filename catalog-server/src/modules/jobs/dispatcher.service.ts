@@ -9,6 +9,7 @@ import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { chooseDrive, type DriveChoice } from './drive-choice.js';
+import { choosePinnedDrive } from './pinned-drive.js';
 import { DispatchRepository, type AssignmentContext, type QueuedJob } from './dispatch.repository.js';
 import { buildAssignJob } from './job-spec.js';
 import { toJobModel } from './job.mapper.js';
@@ -21,7 +22,7 @@ const BATCH = 200;
 /** The drive for a job, or why it waits (tape in use by another job of the agent, drives busy...). */
 export function chooseDriveFor(ctx: AssignmentContext): DriveChoice {
   if (ctx.tapeHeldBy) return { reason: `tape ${ctx.barcode} is in use by job ${ctx.tapeHeldBy}` };
-  return chooseDrive(ctx.drives, ctx.barcode, ctx.agentName);
+  return choosePinnedDrive(ctx.job.kind, ctx.job.spec, ctx.drives, ctx.agentName) ?? chooseDrive(ctx.drives, ctx.barcode, ctx.agentName);
 }
 
 @Injectable()

@@ -1,10 +1,13 @@
 // Agent reports about jobs (ReportJobEvent): store idempotently, move the job along, tell
 // subscribers, free the drive for the next job, and close a backup's runs when it completes.
 import { Inject, Injectable } from '@nestjs/common';
-import type { ReportJobEventRequest } from '@ferrite/proto';
+import { JobEventType, type ReportJobEventRequest } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { TapesService } from '../tapes/tapes.service.js';
+import type { CheckJobSpec } from './job-spec.js';
 import { FilesService } from '../files/files.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
@@ -12,7 +15,7 @@ import { toJobModel } from './job.mapper.js';
 import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from './job-transitions.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobErrors } from './jobs.errors.js';
-import type { JobRow } from './jobs.repository.js';
+import { JobsRepository, type JobRow } from './jobs.repository.js';
 
 export interface ReportResult {
   accepted: boolean;
@@ -28,6 +31,9 @@ export class JobEventsService {
     private readonly files: FilesService,
     private readonly dispatcher: DispatcherService,
     private readonly updates: JobUpdatesPubSub,
+    private readonly agents: AgentsService,
+    private readonly tapes: TapesService,
+    private readonly jobs: JobsRepository,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'job-events' });
@@ -37,6 +43,8 @@ export class JobEventsService {
     if (!isUuid(ev.agentId)) throw AgentErrors.idNotFound(ev.agentId);
     if (!isUuid(ev.jobId)) throw JobErrors.notFound(ev.jobId);
     const now = new Date();
+    // Before the job's end becomes visible: whoever sees it finished also sees where the tapes are.
+    await this.applyTapeLayerEffects(ev);
     const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now));
     if (result.outcome === 'not-found') throw JobErrors.notFound(ev.jobId);
 
@@ -52,6 +60,26 @@ export class JobEventsService {
     await this.updates.publish(toJobModel(job));
     if (decision.status && TERMINAL_STATUSES.includes(decision.status)) this.dispatcher.kick();
     return { accepted: true, cancelRequested: cancelRequested(job) };
+  }
+
+  /**
+   * The library inventory an agent sends with a job's end, and a check job's result on its tape.
+   * Both are idempotent, so a re-sent event applies them again harmlessly; only the agent that
+   * runs the current attempt of an unfinished job is listened to.
+   */
+  private async applyTapeLayerEffects(ev: ReportJobEventRequest): Promise<void> {
+    const ending = ev.type === JobEventType.JOB_EVENT_TYPE_COMPLETED || ev.type === JobEventType.JOB_EVENT_TYPE_FAILED;
+    if (!ending && !ev.inventory) return;
+    const job = await this.jobs.findById(ev.jobId);
+    if (!job || job.agentId !== ev.agentId || job.attempt !== ev.attempt || TERMINAL_STATUSES.includes(job.status)) return;
+    if (ev.inventory) {
+      await this.agents.applyInventory(ev.agentId, ev.inventory).catch((err: Error) => this.log.warn({ err, job: job.id }, 'could not apply the inventory sent with a job event'));
+    }
+    if (job.kind === 'CHECK' && ending) {
+      const barcode = (job.spec as unknown as CheckJobSpec).barcode;
+      const result = ev.type === JobEventType.JOB_EVENT_TYPE_COMPLETED ? ev.message : `FAILED: ${ev.errorCode} ${ev.message}`.trim();
+      await this.tapes.recordCheck(barcode, new Date(), result);
+    }
   }
 
   private logEvent(job: JobRow, d: EventDecision): void {

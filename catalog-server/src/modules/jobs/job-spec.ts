@@ -43,6 +43,39 @@ export interface RestoreJobSpec {
   metadataItems: unknown[];
 }
 
+/** Tape-layer jobs. `driveName`, where present, pins the job to that drive of its agent. */
+export interface InventoryJobSpec {
+  library: string | null;
+}
+
+export interface LoadJobSpec {
+  barcode: string;
+  driveName: string | null;
+}
+
+export interface UnloadJobSpec {
+  barcode: string;
+  driveName: string;
+  toSlot: number | null;
+}
+
+export interface MoveJobSpec {
+  barcode: string;
+  fromSlot: number;
+  toSlot: number;
+}
+
+export interface CheckJobSpec {
+  barcode: string;
+  repair: boolean;
+  rollbackGeneration: number | null;
+}
+
+export interface CleanJobSpec {
+  driveName: string;
+  cleaningBarcode: string;
+}
+
 export interface AssignableJob {
   id: string;
   kind: JobKind;
@@ -58,7 +91,14 @@ export function restorePlanToJson(tapes: RestoreTape[], metadataItems: RestoreIt
 export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
   const s = (spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec & RestoreJobSpec>;
   if (kind === 'RESTORE') return (s.tapes ?? []).map((t) => String((t as { barcode?: unknown }).barcode ?? ''));
+  if (kind === 'CLEAN') return [(spec as CleanJobSpec).cleaningBarcode].filter(Boolean);
   return s.barcode ? [s.barcode] : [];
+}
+
+/** The drive a job must run on, when the operator (or the operation) names one. */
+export function pinnedDriveOfJob(kind: JobKind, spec: unknown): string | null {
+  if (kind !== 'LOAD' && kind !== 'UNLOAD' && kind !== 'CLEAN') return null;
+  return ((spec ?? {}) as { driveName?: string | null }).driveName ?? null;
 }
 
 /** The tape a job needs first: the drive holding it is the one to run on. */
@@ -105,6 +145,24 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
         },
       });
     }
+    case 'INVENTORY':
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_INVENTORY, inventory: { library: (job.spec as InventoryJobSpec).library ?? '' } });
+    case 'LOAD':
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_LOAD, load: { barcode: (job.spec as LoadJobSpec).barcode } });
+    case 'UNLOAD': {
+      const s = job.spec as UnloadJobSpec;
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_UNLOAD, unload: { barcode: s.barcode, toSlot: s.toSlot ?? 0 } });
+    }
+    case 'MOVE': {
+      const s = job.spec as MoveJobSpec;
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_MOVE, move: { barcode: s.barcode, toSlot: s.toSlot } });
+    }
+    case 'CHECK': {
+      const s = job.spec as CheckJobSpec;
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_CHECK, check: { barcode: s.barcode, repair: s.repair, rollbackGeneration: s.rollbackGeneration ?? 0 } });
+    }
+    case 'CLEAN':
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_CLEAN, clean: { cleaningBarcode: (job.spec as CleanJobSpec).cleaningBarcode } });
     default:
       throw new Error(`job ${job.id}: the server cannot dispatch ${job.kind} jobs yet`);
   }
@@ -125,6 +183,28 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
       const s = spec as RestoreJobSpec;
       const tapes = tapesOfJob(kind, spec);
       return `restore ${s.fileCount} file(s) from ${s.host} (${tapes.length ? tapes.join(', ') : 'no tape needed'}) to ${s.targetDirectory}`;
+    }
+    case 'INVENTORY':
+      return `inventory of ${(spec as InventoryJobSpec).library ?? 'every library'}`;
+    case 'LOAD': {
+      const s = spec as LoadJobSpec;
+      return `load ${s.barcode}${s.driveName ? ` into ${s.driveName}` : ''}`;
+    }
+    case 'UNLOAD': {
+      const s = spec as UnloadJobSpec;
+      return `unload ${s.barcode} from ${s.driveName}${s.toSlot ? ` to slot ${s.toSlot}` : ''}`;
+    }
+    case 'MOVE': {
+      const s = spec as MoveJobSpec;
+      return `move ${s.barcode} from slot ${s.fromSlot} to slot ${s.toSlot}`;
+    }
+    case 'CHECK': {
+      const s = spec as CheckJobSpec;
+      return `check ${s.barcode}${s.rollbackGeneration ? ` and roll back to index generation ${s.rollbackGeneration}` : s.repair ? ' and repair' : ''}`;
+    }
+    case 'CLEAN': {
+      const s = spec as CleanJobSpec;
+      return `clean ${s.driveName} with ${s.cleaningBarcode}`;
     }
     default:
       return kind.toLowerCase();

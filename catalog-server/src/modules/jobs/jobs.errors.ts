@@ -48,6 +48,8 @@ export const JobErrors = {
     err('TAPE_POOL_MISMATCH', `tape ${barcode} is LTO-${generation} but pool ${pool} takes LTO-${poolGeneration}`, { barcode, pool }),
   tapeBusy: (barcode: string, jobId: string) =>
     err('TAPE_BUSY', `tape ${barcode} has an unfinished job (${jobId}); wait for it or cancel it`, { barcode, jobId }),
+  tapeIsWorm: (barcode: string) =>
+    err('TAPE_IS_WORM', `tape ${barcode} is a WORM cartridge that already holds a volume; it can never be reformatted`, { barcode }),
   cleaningCartridge: (barcode: string) =>
     err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
   noTapeAvailable: (agent: string, pool: string | null) =>

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module.js';
 import { FilesModule } from '../files/files.module.js';
 import { TapesModule } from '../tapes/tapes.module.js';
+import { OperatorRequestsModule } from '../operator-requests/operator-requests.module.js';
 import { AgentLivenessService } from './agent-liveness.service.js';
 import { DispatchRepository } from './dispatch.repository.js';
 import { DispatcherService } from './dispatcher.service.js';
@@ -13,7 +14,7 @@ import { JobsResolver } from './jobs.resolver.js';
 import { JobsService } from './jobs.service.js';
 
 @Module({
-  imports: [AgentsModule, TapesModule, FilesModule],
+  imports: [AgentsModule, TapesModule, FilesModule, OperatorRequestsModule],
   providers: [
     JobsRepository,
     JobEventsRepository,
@@ -25,6 +26,6 @@ import { JobsService } from './jobs.service.js';
     JobUpdatesPubSub,
     JobsResolver,
   ],
-  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService],
+  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository],
 })
 export class JobsModule {}

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageAr
 import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
+import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 import { PoolsService } from '../tapes/pools.service.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
@@ -40,6 +41,7 @@ export class JobsService {
     private readonly dispatcher: DispatcherService,
     private readonly sessions: AgentSessionsRegistry,
     private readonly updates: JobUpdatesPubSub,
+    private readonly requests: OperatorRequestsService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'jobs' });
@@ -73,6 +75,7 @@ export class JobsService {
     if (isCleaningBarcode(barcode)) throw JobErrors.cleaningCartridge(barcode);
     const agentId = this.libraryAgentOf(tape);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
+    if (tape.worm && tape.formattedAt) throw JobErrors.tapeIsWorm(barcode);
     const pool = poolName ? await this.pools.getByName(poolName) : null;
     if (pool?.generation && tape.generation && pool.generation !== tape.generation) {
       throw JobErrors.tapeGenerationMismatch(barcode, tape.generation, pool.name, pool.generation);
@@ -130,7 +133,9 @@ export class JobsService {
     const rows = await this.tapes.findByBarcodes(barcodes);
     const here = new Set(rows.filter((t) => t.agentId === agent.id).map((t) => t.barcode));
     const missing = barcodes.filter((b) => !here.has(b));
-    if (missing.length) throw JobErrors.tapeNotInLibrary(missing, agent.name);
+    // A tape in another agent's library is refused; one in no library (shelf, offsite) is asked for.
+    const elsewhere = rows.filter((t) => missing.includes(t.barcode) && t.agentId !== null).map((t) => t.barcode);
+    if (elsewhere.length) throw JobErrors.tapeNotInLibrary(elsewhere, agent.name);
     const spec: RestoreJobSpec = {
       targetDirectory: target,
       stripPrefix: input.stripPrefix ?? '',
@@ -141,7 +146,13 @@ export class JobsService {
       ...restorePlanToJson(plan.tapes, plan.metadataItems),
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
-    const { job } = await this.jobs.create({ kind: 'RESTORE', agentId: agent.id, priority: JOB_PRIORITY.RESTORE, spec, progress });
+    const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority: JOB_PRIORITY.RESTORE, spec, progress };
+    if (missing.length) {
+      const libraries = (await this.agents.changersOf(agent.id)).map((c) => c.name);
+      const library = libraries.length === 1 ? libraries[0]! : null;
+      return this.created(await this.requests.createJobWaitingForTapes(newJob, { barcodes: missing, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library }));
+    }
+    const { job } = await this.jobs.create(newJob);
     return this.created(job);
   }
 

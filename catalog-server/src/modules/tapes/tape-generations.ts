@@ -1,43 +1,49 @@
 // LTO generations as the catalog needs them: native capacity (for tapes registered by hand, before
-// any agent has read them), barcode media suffixes, cleaning cartridges. The agent keeps its own,
-// richer table: the two share only the protocol.
+// any agent has read them), barcode media suffixes, cleaning and WORM cartridges, and which drive can
+// read or write which cartridge (for planning). Generations 5..10 come from the one table in
+// @ferrite/proto that the agent's backends use too; only older media and LTO-7 Type M are added here.
+import {
+  canRead as tableCanRead,
+  canWrite as tableCanWrite,
+  generationFromBarcode as tableGenerationFromBarcode,
+  isCleaningBarcode,
+  isWormBarcode,
+  LTO_GENERATIONS,
+} from '@ferrite/proto';
+
+export { isCleaningBarcode, isWormBarcode };
+
 const TB = 1e12;
 
-const CAPACITY: Record<number, number> = {
-  1: 0.1 * TB,
-  2: 0.2 * TB,
-  3: 0.4 * TB,
-  4: 0.8 * TB,
-  5: 1.5 * TB,
-  6: 2.5 * TB,
-  7: 6 * TB,
-  8: 12 * TB,
-  9: 18 * TB,
-  10: 30 * TB,
-};
-
-const SUFFIX_GENERATION: Record<string, number> = {
-  L1: 1, L2: 2, L3: 3, L4: 4, L5: 5, L6: 6, L7: 7, L8: 8, L9: 9, LA: 10,
-  // WORM media
-  LV: 5, LW: 6, LX: 7, LY: 8, LZ: 9,
-  // LTO-7 media initialised as Type M (LTO-8 drives only)
-  M8: 8,
-};
+/** Media older than the table: registered by hand from old archives, read by nothing Ferrite drives. */
+const LEGACY_CAPACITY: Record<number, number> = { 1: 0.1 * TB, 2: 0.2 * TB, 3: 0.4 * TB, 4: 0.8 * TB };
 
 export const MIN_TAPE_GENERATION = 1;
 export const MAX_TAPE_GENERATION = 10;
 
 export function nativeCapacityBytes(generation: number): number | null {
-  return CAPACITY[generation] ?? null;
+  return LTO_GENERATIONS.find((g) => g.generation === generation)?.nativeCapacityBytes ?? LEGACY_CAPACITY[generation] ?? null;
 }
 
-/** 'FER001L9' -> 9; null when the barcode carries no known media suffix. */
+/** 'FER001L9' -> 9 (LZ, the LTO-9 WORM suffix, too; M8 is LTO-7 media initialised as Type M for LTO-8 drives); null when unknown. */
 export function generationFromBarcode(barcode: string): number | null {
-  return SUFFIX_GENERATION[barcode.trim().toUpperCase().slice(-2)] ?? null;
+  const fromTable = tableGenerationFromBarcode(barcode);
+  if (fromTable !== null) return fromTable;
+  return barcode.trim().toUpperCase().slice(-2) === 'M8' ? 8 : null;
 }
 
-export function isCleaningBarcode(barcode: string): boolean {
-  return barcode.toUpperCase().startsWith('CLN');
+/** Whether a drive can read a cartridge; false for generations outside the table. */
+export function driveCanRead(driveGeneration: number, mediaGeneration: number): boolean {
+  return inTable(driveGeneration) && tableCanRead(driveGeneration, mediaGeneration);
+}
+
+/** Whether a drive can write (and format) a cartridge; false for generations outside the table. */
+export function driveCanWrite(driveGeneration: number, mediaGeneration: number): boolean {
+  return inTable(driveGeneration) && tableCanWrite(driveGeneration, mediaGeneration);
+}
+
+function inTable(generation: number): boolean {
+  return LTO_GENERATIONS.some((g) => g.generation === generation);
 }
 
 /** Barcode labels are upper-case letters and digits (VOLSER + media id), 2..16 of them. */

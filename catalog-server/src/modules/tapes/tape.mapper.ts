@@ -38,11 +38,18 @@ export function toTapeModel(row: TapeRow): TapeModel {
       slot: row.slot,
       drive: row.loadedIn?.name ?? null,
       onShelf: row.agentId === null,
+      offsite: row.state === 'OFFSITE',
+      offsiteLocation: row.offsiteLocation,
     },
     volumeUuid: row.volumeUuid,
     formatted: row.formattedAt !== null,
     formattedAt: row.formattedAt,
     writeProtected: row.writeProtected,
+    worm: row.worm,
+    cleaning: row.cleaning,
+    alerts: row.alerts ?? [],
+    lastCheckedAt: row.lastCheckedAt,
+    lastCheckResult: row.lastCheckResult,
     updatedAt: row.updatedAt,
   };
 }

@@ -56,17 +56,23 @@ export class TapesRepository {
   }
 
   /** A cartridge on a shelf, known to no library yet. */
-  create(input: { barcode: string; generation: number; capacityBytes: number }): Promise<TapeRow> {
+  create(input: { barcode: string; generation: number; capacityBytes: number; worm?: boolean; cleaning?: boolean }): Promise<TapeRow> {
     return dbOperation('register tape', async () => {
       try {
         return await this.prisma.client.tape.create({
-          data: { barcode: input.barcode, generation: input.generation, capacityBytes: BigInt(input.capacityBytes) },
+          data: { barcode: input.barcode, generation: input.generation, capacityBytes: BigInt(input.capacityBytes), worm: input.worm ?? false, cleaning: input.cleaning ?? false },
           include: tapeInclude,
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw TapeErrors.alreadyExists(input.barcode);
         throw err;
       }
+    });
+  }
+
+  recordCheck(barcode: string, at: Date, result: string): Promise<void> {
+    return dbOperation('record tape check', async () => {
+      await this.prisma.client.tape.updateMany({ where: { barcode }, data: { lastCheckedAt: at, lastCheckResult: result } });
     });
   }
 

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { offsetAfter, offsetConnection, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import type { TapeFilterInput } from './dto/tape-filter.input.js';
 import type { TapeModel } from './models/tape.model.js';
-import { generationFromBarcode, isValidBarcode, MAX_TAPE_GENERATION, MIN_TAPE_GENERATION, nativeCapacityBytes } from './tape-generations.js';
+import { generationFromBarcode, isCleaningBarcode, isValidBarcode, isWormBarcode, MAX_TAPE_GENERATION, MIN_TAPE_GENERATION, nativeCapacityBytes } from './tape-generations.js';
 import { toTapeModel } from './tape.mapper.js';
 import { TapeErrors } from './tapes.errors.js';
 import { TapesRepository, type TapeRow } from './tapes.repository.js';
@@ -50,6 +50,11 @@ export class TapesService {
     return offsetConnection(rows, size, offset, total, toTapeModel);
   }
 
+  /** The outcome of a check job (CONSISTENT / NEEDS_REPAIR / REPAIRED / ROLLED_BACK / FAILED: ...). */
+  recordCheck(barcode: string, at: Date, result: string): Promise<void> {
+    return this.tapes.recordCheck(barcode, at, result.slice(0, 500));
+  }
+
   /** A cartridge on a shelf that no library has reported yet. */
   async register(barcode: string, generation: number | null | undefined): Promise<TapeModel> {
     if (!isValidBarcode(barcode)) throw TapeErrors.invalidBarcode(barcode);
@@ -57,7 +62,8 @@ export class TapesService {
     if (gen === null || !Number.isInteger(gen) || gen < MIN_TAPE_GENERATION || gen > MAX_TAPE_GENERATION) {
       throw TapeErrors.invalidGeneration(gen ?? 0);
     }
-    const row = await this.tapes.create({ barcode, generation: gen, capacityBytes: nativeCapacityBytes(gen)! });
+    const cleaning = isCleaningBarcode(barcode);
+    const row = await this.tapes.create({ barcode, generation: gen, capacityBytes: cleaning ? 0 : nativeCapacityBytes(gen)!, worm: isWormBarcode(barcode), cleaning });
     return toTapeModel(row);
   }
 }

@@ -88,5 +88,9 @@ test('heartbeats: only the current session counts; stale agents go offline', asy
   const offline = await f.agents.markStaleOffline(new Date(later.getTime() + 1));
   assert.ok(offline.some((a) => a.id === id));
   assert.equal((await f.agents.findById(id))!.online, false);
+  const drivesAfter = await f.prisma.client.drive.findMany({ where: { agentId: id } });
+  assert.ok(drivesAfter.length > 0 && drivesAfter.every((d) => d.state === 'OFFLINE'), 'the drives of an offline agent are OFFLINE');
   assert.deepEqual(await f.agents.markStaleOffline(new Date(later.getTime() + 1)), [], 'already offline agents are not reported again');
+  await f.register(libraryRequest('beater', ['BEA001L9']), s2);
+  assert.ok((await f.prisma.client.drive.findMany({ where: { agentId: id } })).every((d) => d.state !== 'OFFLINE'), 'registering again brings them back');
 });

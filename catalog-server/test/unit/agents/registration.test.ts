@@ -62,3 +62,22 @@ test('bad registrations are refused with INVALID_REGISTRATION', () => {
   refuse({ allowedRestoreRoots: ['relative'] });
   refuse({ drives: [{ name: 'a', loadedBarcode: 'X' }, { name: 'b', loadedBarcode: 'X' }] });
 });
+
+test('TapeAlert flags, WORM and cleaning cartridges travel with the sightings; unread details keep no alerts', () => {
+  const reg = parseRegistration(
+    request({
+      drives: [{ name: 'drive0', backend: DriveBackend.DRIVE_BACKEND_EMULATED, state: DriveState.DRIVE_STATE_NEEDS_CLEANING, changerName: 'lib0', generation: 9, alerts: ['clean_now', 'CLEAN_NOW', 'bad flag!'] }],
+      changers: [{ name: 'lib0', serial: 'S', slotCount: 4, slots: [{ slot: 1, barcode: 'FER001LZ' }, { slot: 2, barcode: 'CLN001L1' }] }],
+      tapes: [
+        { barcode: 'FER001LZ', generation: 9, detailsKnown: true, worm: true, alerts: ['MEDIA'] },
+        { barcode: 'CLN001L1', detailsKnown: false, alerts: ['MEDIA'] },
+      ],
+    }),
+  );
+  assert.deepEqual(reg.drives[0]!.alerts, ['CLEAN_NOW'], 'normalized, deduplicated, junk dropped');
+  assert.equal(reg.drives[0]!.state, 'NEEDS_CLEANING');
+  const worm = reg.tapes.find((t) => t.barcode === 'FER001LZ')!;
+  assert.deepEqual([worm.worm, worm.alerts], [true, ['MEDIA']]);
+  const cln = reg.tapes.find((t) => t.barcode === 'CLN001L1')!;
+  assert.deepEqual([cln.cleaning, cln.alerts], [true, []]);
+});

@@ -27,6 +27,9 @@ export class DriveModel {
   @Field(() => DriveStateValue)
   state!: DriveStateValue;
 
+  @Field(() => [String], { description: 'Active TapeAlert flags the drive reported last (CLEAN_NOW: load a cleaning cartridge, see cleanDrive).' })
+  alerts!: string[];
+
   @Field(() => Int, { nullable: true, description: 'Index of the drive inside its changer.' })
   changerDriveIndex!: number | null;
 

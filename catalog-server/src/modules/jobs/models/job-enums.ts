@@ -8,6 +8,11 @@ export enum JobKindValue {
   VERIFY = 'VERIFY',
   INVENTORY = 'INVENTORY',
   REBUILD = 'REBUILD',
+  LOAD = 'LOAD',
+  UNLOAD = 'UNLOAD',
+  MOVE = 'MOVE',
+  CHECK = 'CHECK',
+  CLEAN = 'CLEAN',
 }
 
 export enum JobStatusValue {

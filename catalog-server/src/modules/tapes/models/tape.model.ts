@@ -20,6 +20,12 @@ export class TapeLocationModel {
 
   @Field({ description: 'True when no agent reports the tape.' })
   onShelf!: boolean;
+
+  @Field({ description: 'True when the tape is marked offsite (see offsiteLocation).' })
+  offsite!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Where an offsite tape is kept, as recorded by markOffsite.' })
+  offsiteLocation!: string | null;
 }
 
 // Byte counts are Float: exact up to 2^53 bytes (9 PB), far above any cartridge.
@@ -63,6 +69,21 @@ export class TapeModel {
 
   @Field()
   writeProtected!: boolean;
+
+  @Field({ description: 'Write Once Read Many media: never reformatted.' })
+  worm!: boolean;
+
+  @Field({ description: 'A cleaning cartridge (CLN barcode): cleans drives, holds no data.' })
+  cleaning!: boolean;
+
+  @Field(() => [String], { description: 'TapeAlert flags reported while the tape was last in a drive (e.g. MEDIA, CLEAN_NOW).' })
+  alerts!: string[];
+
+  @Field(() => Date, { nullable: true, description: 'When the volume was last checked (checkTape).' })
+  lastCheckedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Outcome of the last check: CONSISTENT, NEEDS_REPAIR, REPAIRED, ROLLED_BACK or FAILED, with details.' })
+  lastCheckResult!: string | null;
 
   @Field()
   updatedAt!: Date;

@@ -1,0 +1,99 @@
+// The only code that reads and writes operator requests. A request and the job that waits for it
+// are created in one transaction, so the dispatcher never sees the job without its request.
+import { Injectable } from '@nestjs/common';
+import type { OperatorRequest, OperatorRequestStatus } from '@ferrite/db';
+import { PrismaService } from '../../database/prisma.service.js';
+import { dbOperation } from '../../database/database-errors.js';
+import { jobInclude, type JobRow, type NewJob } from '../jobs/jobs.repository.js';
+
+export type OperatorRequestRow = OperatorRequest & { agentName: string; hostname: string };
+
+export interface NewOperatorRequest {
+  barcode: string;
+  agentId: string;
+  changerName: string | null;
+  message: string;
+}
+
+@Injectable()
+export class OperatorRequestsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Creates a QUEUED job and the request it waits for, atomically. */
+  async createJobWithRequest(job: NewJob, request: NewOperatorRequest): Promise<{ job: JobRow; request: OperatorRequestRow }> {
+    const { job: created, requests } = await this.createJobWithRequests(job, [request]);
+    return { job: created, request: requests[0]! };
+  }
+
+  /** Creates a QUEUED job and every request it waits for (one per missing tape), atomically. */
+  createJobWithRequests(job: NewJob, requests: NewOperatorRequest[]): Promise<{ job: JobRow; requests: OperatorRequestRow[] }> {
+    return dbOperation('create job waiting for an operator', () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const reason = `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
+        const created = await tx.job.create({
+          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, queueReason: reason },
+          include: jobInclude,
+        });
+        const rows = [];
+        for (const request of requests) rows.push(await tx.operatorRequest.create({ data: { ...request, jobId: created.id } }));
+        return { job: created, requests: await this.withAgents(rows, tx) };
+      }),
+    );
+  }
+
+  /**
+   * Marks OPEN requests of the agent SATISFIED when their tape now sits in that agent's library,
+   * and lets their jobs go back to the dispatcher. Returns the requests it satisfied.
+   */
+  satisfyFound(agentId: string): Promise<OperatorRequestRow[]> {
+    return dbOperation('satisfy operator requests', () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const done = await tx.$queryRaw<{ id: string; job_id: string }[]>`
+          UPDATE operator_request r SET status = 'SATISFIED', resolved_at = now()
+          FROM tape t
+          WHERE r.status = 'OPEN' AND r.agent_id = ${agentId}::uuid AND t.barcode = r.barcode AND t.agent_id = r.agent_id
+          RETURNING r.id::text AS id, r.job_id::text AS job_id`;
+        if (done.length === 0) return [];
+        // A job waiting for several tapes goes back to the dispatcher once the last one is in.
+        await tx.$executeRaw`
+          UPDATE job j SET queue_reason = 'waiting for the dispatcher', updated_at = now()
+          WHERE j.id = ANY(${done.map((d) => d.job_id)}::uuid[]) AND j.status = 'QUEUED'
+            AND NOT EXISTS (SELECT 1 FROM operator_request r WHERE r.job_id = j.id AND r.status = 'OPEN')`;
+        return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
+      }),
+    );
+  }
+
+  /** Requests whose job ended without them (cancelled, failed) are closed as CANCELLED. */
+  closeAbandoned(): Promise<OperatorRequestRow[]> {
+    return dbOperation('close abandoned operator requests', async () => {
+      const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
+        UPDATE operator_request r SET status = 'CANCELLED', resolved_at = now()
+        FROM job j
+        WHERE r.status = 'OPEN' AND j.id = r.job_id AND j.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+        RETURNING r.id::text AS id`;
+      if (rows.length === 0) return [];
+      return this.withAgents(await this.prisma.client.operatorRequest.findMany({ where: { id: { in: rows.map((r) => r.id) } } }));
+    });
+  }
+
+  list(status: OperatorRequestStatus | undefined, take: number): Promise<OperatorRequestRow[]> {
+    return dbOperation('list operator requests', async () =>
+      this.withAgents(
+        await this.prisma.client.operatorRequest.findMany({ where: status ? { status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take }),
+      ),
+    );
+  }
+
+  forJob(jobId: string): Promise<OperatorRequestRow[]> {
+    return dbOperation('list operator requests', async () =>
+      this.withAgents(await this.prisma.client.operatorRequest.findMany({ where: { jobId }, orderBy: { createdAt: 'asc' } })),
+    );
+  }
+
+  private async withAgents(rows: OperatorRequest[], client: Pick<PrismaService['client'], 'agent'> = this.prisma.client): Promise<OperatorRequestRow[]> {
+    const agents = await client.agent.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.agentId))] } }, select: { id: true, name: true, hostname: true } });
+    const byId = new Map(agents.map((a) => [a.id, a]));
+    return rows.map((r) => ({ ...r, agentName: byId.get(r.agentId)?.name ?? '', hostname: byId.get(r.agentId)?.hostname ?? '' }));
+  }
+}

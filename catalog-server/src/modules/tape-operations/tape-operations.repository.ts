@@ -1,0 +1,56 @@
+// Reads the tape operations need beyond the tapes and agents services (what keeps a drive busy,
+// which tape calls a slot home), and the two catalog-only state changes: retire and offsite.
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service.js';
+import { dbOperation } from '../../database/database-errors.js';
+
+@Injectable()
+export class TapeOperationsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** A job that holds the drive now (ASSIGNED/RUNNING on it) or is queued for it by name. */
+  activeJobOnDrive(driveId: string, agentId: string, driveName: string): Promise<string | null> {
+    return dbOperation('find jobs on drive', async () => {
+      const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM job
+        WHERE (drive_id = ${driveId}::uuid AND status IN ('ASSIGNED', 'RUNNING'))
+           OR (agent_id = ${agentId}::uuid AND status = 'QUEUED' AND spec->>'driveName' = ${driveName})
+        ORDER BY created_at LIMIT 1`;
+      return rows[0]?.id ?? null;
+    });
+  }
+
+  /** The tape whose home is this slot (sitting in it, or out in a drive), if any. */
+  tapeHomedAt(changerId: string, slot: number): Promise<{ barcode: string; inDrive: boolean } | null> {
+    return dbOperation('find tape in slot', async () => {
+      const row = await this.prisma.client.tape.findFirst({ where: { changerId, slot }, select: { barcode: true, loadedIn: { select: { id: true } } } });
+      return row ? { barcode: row.barcode, inDrive: row.loadedIn !== null } : null;
+    });
+  }
+
+  /** Cleaning cartridges sitting in the changer's slots. */
+  cleaningCartridgesIn(changerId: string): Promise<string[]> {
+    return dbOperation('find cleaning cartridges', async () => {
+      const rows = await this.prisma.client.tape.findMany({
+        where: { changerId, cleaning: true, slot: { not: null }, loadedIn: null },
+        select: { barcode: true },
+        orderBy: { barcode: 'asc' },
+      });
+      return rows.map((r) => r.barcode);
+    });
+  }
+
+  retire(tapeId: string): Promise<void> {
+    return dbOperation('retire tape', async () => {
+      await this.prisma.client.tape.update({ where: { id: tapeId }, data: { state: 'RETIRED' } });
+    });
+  }
+
+  /** Only a tape no library reports can go offsite (checked again here, in the same statement). */
+  markOffsite(tapeId: string, location: string | null): Promise<boolean> {
+    return dbOperation('mark tape offsite', async () => {
+      const n = await this.prisma.client.tape.updateMany({ where: { id: tapeId, agentId: null }, data: { state: 'OFFSITE', offsiteLocation: location } });
+      return n.count > 0;
+    });
+  }
+}
