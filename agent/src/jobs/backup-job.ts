@@ -3,13 +3,14 @@
 // Small files go first, then large ones, so only one object is ever open on the tape.
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { FileType, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { TapeError, type MountedVolume } from '../drives/drive.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readAhead } from '../backup/read-ahead.js';
+import { planRun } from '../backup/run-plan.js';
 import { bundleMemberName, bundlePath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
@@ -40,10 +41,14 @@ function baseRecord(e: SourceEntry): FileRecord {
     sha256: e.type === 'file' && e.size === 0 ? EMPTY_SHA256 : Buffer.alloc(0),
     symlinkTarget: e.symlinkTarget,
     locations: [],
+    deleted: false,
   };
 }
 
-export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<string> {
+/** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
+type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds'> & Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds'>>;
+
+export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promise<string> {
   const opts = {
     smallFileThreshold: spec.smallFileThreshold || DEFAULTS.smallFileThreshold,
     bundleTargetBytes: spec.bundleTargetBytes || DEFAULTS.bundleTargetBytes,
@@ -54,13 +59,25 @@ export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<s
   if (spec.paths.length === 0) throw new JobError('INVALID_SPEC', 'backup job without paths');
 
   // Everything that can be refused is checked before the tape is touched.
-  let entries: SourceEntry[];
+  let scanned: SourceEntry[];
   try {
-    entries = await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
+    scanned = await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
   } catch (err) {
     if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
     throw err;
   }
+  // Compared with each root's base run: what is unchanged is not written again (see run-plan.ts).
+  const runPlan = await planRun(scanned, spec.paths, {
+    level: spec.level || IncrementalLevel.INCREMENTAL_LEVEL_FULL,
+    compareContent: spec.compareContent ?? false,
+    baseSource: ctx.baseSource,
+    note: (line) => ctx.reporter.note('info', line),
+  });
+  const entries = runPlan.record;
+  const extraRecords: FileRecord[] = [
+    ...runPlan.byReference.map(({ entry, sha256 }) => ({ ...baseRecord(entry), sha256 })),
+    ...runPlan.deleted,
+  ];
   const files = entries.filter((e) => e.type === 'file' && e.size > 0);
   const small = files.filter((e) => e.size < opts.smallFileThreshold);
   const large = files.filter((e) => e.size >= opts.smallFileThreshold);
@@ -68,7 +85,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<s
     bytesDone: 0,
     bytesTotal: files.reduce((n, e) => n + e.size, 0),
     filesDone: 0,
-    filesTotal: entries.length,
+    filesTotal: entries.length + extraRecords.length,
     currentFile: '',
   };
   const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: spec.barcode }, force);
@@ -86,7 +103,12 @@ export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<s
   const checkpoint = new Checkpointer(volume, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
   let failure: unknown;
   try {
-    // Metadata-only entries (directories, symlinks, empty files) need no tape space.
+    // Metadata-only entries (directories, symlinks, empty files, files whose content is already on
+    // tape, deletion markers) need no tape space.
+    for (const r of extraRecords) {
+      checkpoint.add(r);
+      progress.filesDone++;
+    }
     for (const e of entries) {
       if (e.type === 'file' && e.size > 0) continue;
       checkpoint.add(baseRecord(e));
@@ -111,8 +133,11 @@ export async function runBackupJob(ctx: JobContext, spec: BackupSpec): Promise<s
     throw new JobError('TAPE_FULL', `tape ${spec.barcode} is full; ${checkpoint.reportedFiles} entries were saved and reported`);
   }
   if (failure) throw failure;
-  report(true);
-  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes) to ${spec.barcode}`;
+  await ctx.reporter.finalProgress({ ...progress, currentTape: spec.barcode });
+  const skipped = runPlan.unchanged ? `, ${runPlan.unchanged} unchanged` : '';
+  const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
+  const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
+  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}) to ${spec.barcode}`;
 }
 
 async function stopAtEarlyWarning(volume: MountedVolume, barcode: string, checkpoint: Checkpointer, remaining: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { TapeDrive, TapeLibrary } from '../drives/drive.js';
 import type { Logger } from '../logger.js';
 import type { JobReporter } from './job-reporter.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import type { BaseSource } from '../backup/base-source.js';
 
 export interface JobContext {
   jobId: string;
@@ -15,6 +16,8 @@ export interface JobContext {
   signal: AbortSignal;
   log: Logger;
   config: AgentConfig;
+  /** Reads a backup root's base run from the server; absent when the job runs without a server. */
+  baseSource?: BaseSource;
 }
 
 /** A job failure with a stable code, reported to the server as the FAILED event's error_code. */

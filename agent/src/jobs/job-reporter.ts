@@ -14,7 +14,8 @@ export interface JobIdentity {
 export class JobReporter {
   private seq = 0;
   private lastProgressAt = 0;
-  private progressInFlight = false;
+  /** The progress report being sent, if any. */
+  private inFlight: Promise<unknown> | undefined;
   /** Set when the server answered that the job was cancelled. */
   cancelRequested = false;
 
@@ -53,12 +54,19 @@ export class JobReporter {
   /** Sends progress at most every progressIntervalMs (or at once with force); never throws. */
   progress(progress: JobProgress, force = false): void {
     const now = Date.now();
-    if (this.progressInFlight || (!force && now - this.lastProgressAt < this.progressIntervalMs)) return;
+    if (this.inFlight || (!force && now - this.lastProgressAt < this.progressIntervalMs)) return;
     this.lastProgressAt = now;
-    this.progressInFlight = true;
-    this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick)
+    this.inFlight = this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick)
       .catch((err: Error) => this.log.warn({ err: err.message }, 'progress report lost'))
-      .finally(() => (this.progressInFlight = false));
+      .finally(() => (this.inFlight = undefined));
+  }
+
+  /** The last progress of a job: waits for a report in flight, then sends this one (so it is not
+   *  skipped, and arrives before the job's final event). Never throws. */
+  async finalProgress(progress: JobProgress): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    this.lastProgressAt = Date.now();
+    await this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick).catch((err: Error) => this.log.warn({ err: err.message }, 'progress report lost'));
   }
 
   /** A log line in the job's event log (visible to operators in GraphQL). Never throws. */

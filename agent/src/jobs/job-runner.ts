@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import { JobError, type JobContext } from './job-context.js';
 import { JobReporter } from './job-reporter.js';
+import { grpcBaseSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
@@ -95,6 +96,7 @@ export class JobRunner {
         signal: abort.signal,
         log,
         config: this.config,
+        baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
       };
       await reporter.event(JobEventType.JOB_EVENT_TYPE_STARTED, { message: `started ${JobKind[cmd.kind]} on ${cmd.driveName}` });
       const summary = await this.dispatch(ctx, cmd);

@@ -62,7 +62,7 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
   }
 
   await restoreMetadataItems(ctx, spec, target, targetReal, counters);
-  ctx.reporter.progress({ ...counters, currentFile: '', currentTape: '' }, true);
+  await ctx.reporter.finalProgress({ ...counters, currentFile: '', currentTape: '' });
   if (counters.failed.length) {
     throw new JobError('CHECKSUM_MISMATCH', `${counters.failed.length} file(s) failed verification and were not restored: ${counters.failed.slice(0, 5).join(', ')}`);
   }

@@ -3,13 +3,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import type { AgentServiceServer, CommandsRequest, CommandsResponse } from '@ferrite/proto';
+import type { AgentServiceServer, CommandsRequest, CommandsResponse, IncrementalBaseRequest, IncrementalBaseResponse } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
+import { IncrementalBaseService } from '../files/incremental-base.service.js';
 import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
 import { DispatcherService } from '../jobs/dispatcher.service.js';
 import { JobEventsService } from '../jobs/job-events.service.js';
@@ -28,6 +29,7 @@ export class AgentRpcHandlers {
     private readonly files: FilesService,
     private readonly dispatcher: DispatcherService,
     private readonly liveness: AgentLivenessService,
+    private readonly incrementalBase: IncrementalBaseService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -56,6 +58,7 @@ export class AgentRpcHandlers {
           manifestPath: req.manifestPath,
         });
       }),
+      incrementalBase: (call) => void this.streamIncrementalBase(call),
       heartbeat: this.unary('Heartbeat', async (req) => {
         const sessionValid = await this.agents.heartbeat(req);
         if (sessionValid) {
@@ -65,6 +68,22 @@ export class AgentRpcHandlers {
         return { sessionValid };
       }),
     };
+  }
+
+  /** Streams a backup run's base state, waiting for the client to drain between pages. */
+  private async streamIncrementalBase(call: ServerWritableStream<IncrementalBaseRequest, IncrementalBaseResponse>): Promise<void> {
+    const { agentId, jobId, root } = call.request;
+    try {
+      if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
+      await this.jobs.assertOwnedBy(jobId, agentId);
+      for await (const message of this.incrementalBase.stream(jobId, root)) {
+        if (call.cancelled) return;
+        if (!call.write(message)) await new Promise<void>((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    } catch (err) {
+      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'IncrementalBase' }, 'IncrementalBase failed')));
+    }
   }
 
   private async openCommands(call: ServerWritableStream<CommandsRequest, CommandsResponse>): Promise<void> {

@@ -17,6 +17,7 @@ export interface FileFilterLike {
   archivedBefore?: Date | null;
   sizeMin?: number | null;
   sizeMax?: number | null;
+  maxCopies?: number | null;
   sha256?: string | null;
   tape?: string | null;
   runId?: string | null;
@@ -34,6 +35,7 @@ export interface NormalizedFileFilter {
   archivedTo?: Date;
   sizeMin?: number;
   sizeMax?: number;
+  maxCopies?: number;
   sha256Hex?: string;
   tape?: string;
   runId?: string;
@@ -98,6 +100,10 @@ export function normalizeFileFilter(filter: FileFilterLike | null | undefined): 
   out.sizeMin = size(f.sizeMin, 'sizeMin');
   out.sizeMax = size(f.sizeMax, 'sizeMax');
   range(out.sizeMin, out.sizeMax, 'sizeMin/sizeMax');
+  if (f.maxCopies !== null && f.maxCopies !== undefined) {
+    if (!Number.isSafeInteger(f.maxCopies) || f.maxCopies < 0) badArgument(`maxCopies must be a whole number >= 0, got ${f.maxCopies}`, { field: 'maxCopies' });
+    out.maxCopies = f.maxCopies;
+  }
   if (f.sha256 !== null && f.sha256 !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(f.sha256)) badArgument('sha256 must be 64 hexadecimal digits', { sha256: f.sha256 });
     out.sha256Hex = f.sha256.toLowerCase();

@@ -7,6 +7,7 @@ import { toFerriteError } from './db-errors.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
+import { SqlParams as Params } from './run-state.js';
 
 /** A validated filter with names already resolved to ids. */
 export interface FileSearchQuery {
@@ -19,6 +20,7 @@ export interface FileSearchQuery {
   archivedTo?: Date;
   sizeMin?: number;
   sizeMax?: number;
+  maxCopies?: number;
   sha256Hex?: string;
   tapeId?: string;
   runId?: string;
@@ -58,25 +60,25 @@ export interface PlacementRow {
   jobId: string;
 }
 
-const VERSION_COLUMNS = `
+export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
   fv.mtime, fv.mode, c.sha256, fv.symlink_target, fv.run_id::text AS run_id, fv.job_id::text AS job_id,
   fv.archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
-const VERSION_FROM = `
+export const VERSION_FROM = `
   FROM file_version fv
   JOIN file_name n ON n.id = fv.name_id
   JOIN directory d ON d.id = fv.directory_id
   JOIN host h ON h.id = d.host_id
   LEFT JOIN content c ON c.id = fv.content_id`;
 
-interface RawVersion {
+export interface RawVersion {
   id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mode: number;
   sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string; archived_at: Date; deleted: boolean;
   content_id: string | null;
 }
 
-function toVersion(r: RawVersion): FileVersionRow {
+export function toVersion(r: RawVersion): FileVersionRow {
   return {
     id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mode: r.mode,
     sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id, archivedAt: r.archived_at,
@@ -84,18 +86,14 @@ function toVersion(r: RawVersion): FileVersionRow {
   };
 }
 
-/** Collects bound parameters; `add` returns the placeholder. */
-class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 /** Entries at `prefix` or below it, by whole components. The entry `prefix` itself is filed under
  *  its parent directory, hence the second branch. */
-function prefixCondition(prefix: string, hostId: number | undefined, p: Params): string {
+/** Distinct usable tapes holding the start of a version's content: its number of copies. */
+export const COPIES_OF_VERSION = `(SELECT count(DISTINCT pl.tape_id) FROM placement pl JOIN tape t ON t.id = pl.tape_id
+    WHERE pl.content_id = fv.content_id AND pl.segment = 0 AND t.state NOT IN ('SUSPECT', 'RETIRED'))`;
+
+export function prefixCondition(prefix: string, hostId: number | undefined, p: Params): string {
   if (prefix === ROOT) return 'TRUE';
   const host = hostId === undefined ? '' : `host_id = ${p.add(hostId)} AND `;
   const inside = `fv.directory_id IN (SELECT id FROM directory WHERE ${host}(path = ${p.add(prefix)} OR path LIKE ${p.add(`${escapeLike(prefix)}/%`)} ESCAPE '\\'))`;
@@ -121,6 +119,7 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
   if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
   if (q.tapeId) conds.push(`EXISTS (SELECT 1 FROM placement pl WHERE pl.content_id = fv.content_id AND pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
+  if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
   if (q.runId) conds.push(`fv.run_id = ${p.add(q.runId)}::uuid`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
@@ -225,15 +224,16 @@ export class FileSearchRepository {
     return rows.map(toVersion);
   }
 
-  /** The newest non-deleted version of every entry at or under `prefix` on one host. */
+  /** The newest version of every entry at or under `prefix` on one host, unless that newest
+   *  version is a deletion marker (a deleted file is not brought back). */
   async latestUnder(hostId: number, prefix: string): Promise<FileVersionRow[]> {
     const p = new Params();
     const cond = prefixCondition(prefix, hostId, p);
     const rows = await this.query<RawVersion>(
       'selecting files to restore',
-      `SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
-        WHERE d.host_id = ${p.add(hostId)} AND NOT fv.deleted AND ${cond}
-        ORDER BY fv.directory_id, fv.name_id, fv.archived_at DESC, fv.id DESC`,
+      `SELECT * FROM (SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
+        WHERE d.host_id = ${p.add(hostId)} AND ${cond}
+        ORDER BY fv.directory_id, fv.name_id, fv.archived_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
       p.values,
     );
     return rows.map(toVersion);

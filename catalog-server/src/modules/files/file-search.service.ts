@@ -9,10 +9,24 @@ import { isBigintId, isUuid } from './ids.js';
 import type { FileVersionConnection } from './models/file-version-connection.model.js';
 import { toFileVersionModel, type FileVersionModel } from './models/file-version.model.js';
 import { normalizePath } from './paths.js';
+import type { TapeLossImpactModel } from './models/tape-loss-impact.model.js';
+import { TapeLossRepository } from './tape-loss.repository.js';
 
 @Injectable()
 export class FileSearchService {
-  constructor(private readonly repo: FileSearchRepository) {}
+  constructor(
+    private readonly repo: FileSearchRepository,
+    private readonly tapeLoss: TapeLossRepository,
+  ) {}
+
+  /** What would be lost if the tape died (TAPE_NOT_FOUND for an unknown barcode). */
+  async tapeLossImpact(barcode: string, first: number | null | undefined): Promise<TapeLossImpactModel> {
+    const limit = checkPageSize(first);
+    const tapeId = await this.repo.tapeId(barcode);
+    if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+    const [totals, rows] = await Promise.all([this.tapeLoss.totals(tapeId), this.tapeLoss.versions(tapeId, limit)]);
+    return { barcode, ...totals, files: await this.withPlacements(rows) };
+  }
 
   async files(filter: FileFilterLike | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<FileVersionConnection> {
     const limit = checkPageSize(first);
@@ -71,6 +85,7 @@ export class FileSearchService {
       archivedTo: f.archivedTo,
       sizeMin: f.sizeMin,
       sizeMax: f.sizeMax,
+      maxCopies: f.maxCopies,
       sha256Hex: f.sha256Hex,
       type: f.type,
       includeDeleted: f.includeDeleted,

@@ -24,6 +24,8 @@ export interface RestoreSelection {
   runId?: string;
   host?: string;
   pathPrefix?: string;
+  /** With host + pathPrefix: a run id or an ISO instant; the state at that point is restored. */
+  asOf?: string;
 }
 
 export interface ResolvedRestore {

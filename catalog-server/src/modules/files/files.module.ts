@@ -7,10 +7,27 @@ import { FileSearchService } from './file-search.service.js';
 import { FilesRepository } from './files.repository.js';
 import { FileVersionConnectionResolver, FilesResolver } from './files.resolver.js';
 import { FilesService } from './files.service.js';
+import { IncrementalBaseRepository } from './incremental-base.repository.js';
+import { IncrementalBaseService } from './incremental-base.service.js';
+import { PointInTimeRepository } from './point-in-time.repository.js';
+import { PointInTimeService } from './point-in-time.service.js';
+import { TapeLossRepository } from './tape-loss.repository.js';
 
 @Module({
   imports: [RunsModule],
-  providers: [FilesRepository, FileSearchRepository, FilesService, FileSearchService, FilesResolver, FileVersionConnectionResolver],
-  exports: [FilesService],
+  providers: [
+    FilesRepository,
+    FileSearchRepository,
+    FilesService,
+    FileSearchService,
+    FilesResolver,
+    FileVersionConnectionResolver,
+    IncrementalBaseRepository,
+    IncrementalBaseService,
+    PointInTimeRepository,
+    PointInTimeService,
+    TapeLossRepository,
+  ],
+  exports: [FilesService, IncrementalBaseService],
 })
 export class FilesModule {}

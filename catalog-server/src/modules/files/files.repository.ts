@@ -43,7 +43,7 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
     dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
-    inode bigint, mode int NOT NULL, sha bytea, link text, run uuid NOT NULL) ON COMMIT DELETE ROWS;
+    inode bigint, mode int NOT NULL, sha bytea, link text, run uuid NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL) ON COMMIT DELETE ROWS;`;
@@ -84,6 +84,7 @@ export class FilesRepository {
 
       const tapeIds = await this.tapeIds(c, plan.barcodes);
       await this.stage(c, plan, tapeIds);
+      await this.checkReferences(c, plan.references);
       const stored = await this.merge(c, hostId, key.jobId);
       if (stored !== plan.versions.names.length) {
         throw filesError(FilesErrorCode.CATALOG_ERROR, `stored ${stored} of ${plan.versions.names.length} file versions; the batch was rolled back, retry it`);
@@ -118,6 +119,25 @@ export class FilesRepository {
     return ids;
   }
 
+  /** Files reported without a location of their own (unchanged, or deduplicated) must name a
+   *  content that is already on some tape; otherwise the batch is refused with INVALID_RECORD. */
+  private async checkReferences(c: pg.PoolClient, shas: string[]): Promise<void> {
+    if (shas.length === 0) return;
+    const { rows } = await c.query<{ sha: string }>(
+      `SELECT encode(s.sha, 'hex') AS sha FROM unnest($1::text[]) AS r(hex), LATERAL (SELECT decode(r.hex, 'hex') AS sha) s
+        WHERE NOT EXISTS (SELECT 1 FROM content ct JOIN placement p ON p.content_id = ct.id WHERE ct.sha256 = s.sha)
+        LIMIT 10`,
+      [shas],
+    );
+    if (rows.length > 0) {
+      throw filesError(
+        FilesErrorCode.INVALID_RECORD,
+        `the batch names files without a tape location whose content is on no tape (sha256 ${rows.map((r) => r.sha).join(', ')}); nothing from this batch was stored`,
+        { sha256: rows.map((r) => r.sha) },
+      );
+    }
+  }
+
   /** Streams the batch into the staging tables. */
   private async stage(c: pg.PoolClient, plan: IngestPlan, tapeIds: Map<string, string>): Promise<void> {
     const d = plan.directories;
@@ -130,9 +150,9 @@ export class FilesRepository {
     for (let i = 0; i < v.names.length; i++) {
       versions +=
         `${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
-        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i])}\t${v.runIds[i]}\n`;
+        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i])}\t${v.runIds[i]}\t${v.deleted[i] ? 't' : 'f'}\n`;
     }
-    await copyIn(c, 'COPY ingest_stage_version (dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run) FROM STDIN', versions);
+    await copyIn(c, 'COPY ingest_stage_version (dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run, del) FROM STDIN', versions);
 
     const p = plan.placements;
     if (p.shas.length === 0) return;
@@ -197,9 +217,9 @@ export class FilesRepository {
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
     // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
     const result = await c.query(
-      `INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_id, job_id)
+      `INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_id, job_id, deleted)
        SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
-              s.inode, s.mode, ct.id, s.link, s.run, $2
+              s.inode, s.mode, ct.id, s.link, s.run, $2, s.del
          FROM ingest_stage_version s
          JOIN directory d ON d.host_id = $1 AND d.path = s.dir
          JOIN file_name n ON n.name = s.name
@@ -209,7 +229,7 @@ export class FilesRepository {
        ON CONFLICT (directory_id, name_id, run_id) DO UPDATE
           SET type = EXCLUDED.type, size = EXCLUDED.size, mtime = EXCLUDED.mtime, ctime = EXCLUDED.ctime,
               inode = EXCLUDED.inode, mode = EXCLUDED.mode, content_id = EXCLUDED.content_id,
-              symlink_target = EXCLUDED.symlink_target, job_id = EXCLUDED.job_id, deleted = false, archived_at = now()`,
+              symlink_target = EXCLUDED.symlink_target, job_id = EXCLUDED.job_id, deleted = EXCLUDED.deleted, archived_at = now()`,
       [hostId, jobId],
     );
     return result.rowCount ?? 0;

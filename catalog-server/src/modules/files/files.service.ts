@@ -14,6 +14,7 @@ import { FilesRepository } from './files.repository.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { isBigintId, isUuid } from './ids.js';
 import { planIngest } from './ingest-plan.js';
+import { PointInTimeService } from './point-in-time.service.js';
 import { pathProblem, stripTrailingSlashes } from './paths.js';
 import { buildRestorePlan } from './restore-plan.js';
 
@@ -25,6 +26,7 @@ export class FilesService {
     private readonly files: FilesRepository,
     private readonly search: FileSearchRepository,
     private readonly runs: RunsService,
+    private readonly pointInTime: PointInTimeService,
   ) {}
 
   /** Stores one batch of file records, idempotently per (jobId, attempt, batchSeq). Throws
@@ -64,6 +66,9 @@ export class FilesService {
     const hasRun = selection.runId !== undefined && selection.runId !== null;
     const hasHost = selection.host !== undefined && selection.host !== null;
     const hasPrefix = selection.pathPrefix !== undefined && selection.pathPrefix !== null;
+    if (selection.asOf !== undefined && selection.asOf !== null && !(hasHost && hasPrefix)) {
+      throw filesError(FilesErrorCode.INVALID_SELECTION, 'asOf goes with host and pathPrefix: the state of a directory at a point in time');
+    }
     if (Number(hasIds) + Number(hasRun) + Number(hasHost || hasPrefix) !== 1) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to restore with exactly one of: fileIds, runId, or host together with pathPrefix');
     }
@@ -72,7 +77,7 @@ export class FilesService {
     if (!hasHost || !hasPrefix || !selection.host) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, 'host and pathPrefix select files together: give both');
     }
-    return this.restorePrefix(selection.host, selection.pathPrefix!);
+    return this.restorePrefix(selection.host, selection.pathPrefix!, selection.asOf ?? undefined);
   }
 
   /** Creates one Run per root for a backup job; returns run ids in the order of roots. A second
@@ -115,10 +120,14 @@ export class FilesService {
     return this.plan(host, await this.search.versionsOfRun(runId), `run ${runId} archived no files`);
   }
 
-  private async restorePrefix(host: string, pathPrefix: string): Promise<ResolvedRestore> {
+  private async restorePrefix(host: string, pathPrefix: string, asOf: string | undefined): Promise<ResolvedRestore> {
     const problem = pathProblem(pathPrefix);
     if (problem) throw filesError(FilesErrorCode.INVALID_SELECTION, `pathPrefix ${JSON.stringify(pathPrefix)}: ${problem}`, { pathPrefix });
     const prefix = stripTrailingSlashes(pathPrefix);
+    if (asOf !== undefined) {
+      const entries = await this.pointInTime.entriesUnder(host, prefix, asOf);
+      return this.plan(host, entries, `nothing was archived at or under ${JSON.stringify(prefix)} on ${host} as of ${asOf}`);
+    }
     const hostId = await this.search.hostId(host);
     if (hostId === undefined) {
       throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, `host ${JSON.stringify(host)} has nothing in the catalog`, { host });

@@ -33,7 +33,12 @@ export interface IngestPlan {
     shas: Array<string | null>;
     symlinkTargets: Array<string | null>;
     runIds: string[];
+    /** Deletion markers: the entry was in the base run and is gone. */
+    deleted: boolean[];
   };
+  /** Contents that non-empty files refer to without a location of their own (unchanged files and
+   *  dedup): the repository checks that each is already on tape. Sorted, distinct. */
+  references: string[];
   /** Distinct contents sorted by sha256; `raw` holds the same hashes as 32-byte buffers. */
   contents: { shas: string[]; raw: Buffer[]; sizes: number[] };
   placements: {
@@ -101,6 +106,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   // Locations already planned per content, consulted only when a content repeats in the batch.
   const locationsBySha = new Map<string, TapeLocation[]>();
   const barcodes = new Set<string>();
+  const references = new Set<string>();
   let lastDir: string | null = null;
 
   const addWithAncestors = (dir: string | null) => {
@@ -126,7 +132,10 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     const locations = record.locations ?? NO_LOCATIONS;
     let sha: string | null = null;
     let raw: Buffer = EMPTY_BYTES;
-    if (type === 'FILE') {
+    const deleted = record.deleted === true;
+    if (deleted) {
+      if (shaBytes.length !== 0 || locations.length !== 0) reject(index, record, 'a deletion marker carries no sha256 and no location');
+    } else if (type === 'FILE') {
       if (shaBytes.length === 32) {
         raw = asBuffer(shaBytes);
         sha = raw.toString('hex');
@@ -134,7 +143,8 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
         raw = EMPTY_SHA256;
         sha = EMPTY_SHA256_HEX;
       } else reject(index, record, `a file needs a 32-byte sha256, got ${shaBytes.length} bytes`);
-      if (record.size > 0 && locations.length === 0) reject(index, record, 'a non-empty file has no location on tape');
+      // A non-empty file without a location of its own refers to a content already on tape.
+      if (record.size > 0 && locations.length === 0) references.add(sha!);
       for (let i = 0; i < locations.length; i++) {
         const bad = locationProblem(locations[i]);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
@@ -170,14 +180,15 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     v.dirPaths[row] = dir;
     v.names[row] = path === ROOT ? '' : path.slice(slash + 1);
     v.types[row] = type;
-    v.sizes[row] = record.size;
+    v.sizes[row] = deleted ? 0 : record.size;
     v.mtimesMs[row] = record.mtimeMs;
     v.ctimesMs[row] = record.ctimeMs ? record.ctimeMs : null;
     v.inodes[row] = record.inode ? record.inode : null;
     v.modes[row] = record.mode;
     v.shas[row] = sha;
-    v.symlinkTargets[row] = type === 'SYMLINK' ? record.symlinkTarget : null;
+    v.symlinkTargets[row] = type === 'SYMLINK' && !deleted ? record.symlinkTarget : null;
     v.runIds[row] = run.id;
+    v.deleted[row] = deleted;
     if (sha === null) continue;
 
     // Contents and placements are facts about the tape: kept even when a later record of the
@@ -224,6 +235,9 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     plan.contents.sizes.push(contents.sizes[i]);
   }
   plan.barcodes = [...barcodes].sort();
+  // A content the batch itself places needs no earlier copy.
+  const placed = new Set(p.shas);
+  plan.references = [...references].filter((sha) => !placed.has(sha)).sort();
   return plan;
 }
 
@@ -234,7 +248,8 @@ const NO_LOCATIONS: TapeLocation[] = [];
 function emptyPlan(): IngestPlan {
   return {
     directories: { paths: [], names: [], parents: [] },
-    versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [] },
+    versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
+    references: [],
     contents: { shas: [], raw: [], sizes: [] },
     placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [] },
     barcodes: [],

@@ -1,6 +1,6 @@
 // What a job row keeps in its `spec` JSON (the validated request, everything the agent will need),
 // and the translation of that into the AssignJob command the agent receives. Pure functions.
-import { AssignJob, JobKind as ProtoJobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
+import { AssignJob, IncrementalLevel, JobKind as ProtoJobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
 import type { JobKind } from '@ferrite/db';
 
 export const BACKUP_DEFAULTS = {
@@ -25,6 +25,8 @@ export interface BackupJobSpec {
   host: string;
   /** Absent until the runs exist; the dispatcher does not assign a backup without them. */
   runIds?: string[];
+  /** Hash files whose metadata changed to find unchanged content (absent in older specs = false). */
+  compareContent?: boolean;
   smallFileThreshold: number;
   bundleTargetBytes: number;
   checkpointBytes: number;
@@ -128,6 +130,9 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
           checkpointBytes: s.checkpointBytes,
           checkpointFiles: s.checkpointFiles,
           runId: s.runIds?.[0] ?? '',
+          runIds: s.runIds ?? [],
+          level: s.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL,
+          compareContent: s.compareContent ?? false,
         },
       });
     }

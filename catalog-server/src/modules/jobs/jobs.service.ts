@@ -111,7 +111,7 @@ export class JobsService {
     const pool = input.pool ? await this.pools.getByName(input.pool) : null;
     const barcode = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
     const level = input.level ?? 'FULL';
-    const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, ...BACKUP_DEFAULTS };
+    const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
     const { job, created } = await this.jobs.create({ kind: 'BACKUP', agentId: agent.id, priority: JOB_PRIORITY.BACKUP, spec, idempotencyKey: key });
     if (!created) return toJobModel(job);
     try {

@@ -11,6 +11,7 @@ export interface RunRow {
   host: string;
   root: string;
   level: RunLevel;
+  baseRunId: string | null;
   jobId: string | null;
   added: number;
   modified: number;
@@ -24,6 +25,7 @@ const runSelect = {
   id: true,
   root: true,
   level: true,
+  baseRunId: true,
   jobId: true,
   added: true,
   modified: true,
@@ -74,17 +76,22 @@ export class RunsRepository {
     }
   }
 
-  /** Stamps the job's runs finished and recounts them from the file index (so a retried job that
-   *  re-reported files never double-counts). */
-  async finishRuns(jobId: string): Promise<number> {
+  /** Ids of a job's runs. */
+  async runIdsOfJob(jobId: string): Promise<string[]> {
     try {
-      return await this.db.client.$executeRaw`
-        UPDATE run r
-           SET finished_at = now(),
-               added = (SELECT count(*)::int FROM file_version fv WHERE fv.run_id = r.id AND NOT fv.deleted)
-         WHERE r.job_id = ${jobId}::uuid`;
+      return (await this.db.client.run.findMany({ where: { jobId }, select: { id: true }, orderBy: { startedAt: 'asc' } })).map((r) => r.id);
     } catch (err) {
-      throw toFerriteError(err, 'finishing backup runs');
+      throw toFerriteError(err, 'reading the runs of a job');
+    }
+  }
+
+  /** Stamps a run finished with its counts (recounted from the file index each time, so a
+   *  retried job that re-reported files never double-counts). */
+  async finishRun(runId: string, counts: { added: number; modified: number; deleted: number; unchanged: number }): Promise<void> {
+    try {
+      await this.db.client.run.update({ where: { id: runId }, data: { ...counts, finishedAt: new Date() } });
+    } catch (err) {
+      throw toFerriteError(err, 'finishing a backup run');
     }
   }
 

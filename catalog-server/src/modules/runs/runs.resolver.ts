@@ -1,6 +1,7 @@
 // GraphQL edge of backup runs: `runs` and `run`.
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
-import { RunsArgs } from './dto/runs.args.js';
+import { RunChangesArgs, RunsArgs } from './dto/runs.args.js';
+import { RunChangeConnection } from './models/run-change.model.js';
 import { RunConnection, RunModel } from './models/run.model.js';
 import { RunsService } from './runs.service.js';
 
@@ -16,5 +17,10 @@ export class RunsResolver {
   @Query(() => RunModel, { nullable: true, description: 'One run by id; null when there is none.' })
   run(@Args('id', { type: () => ID }) id: string): Promise<RunModel | null> {
     return this.runsService.run(id);
+  }
+
+  @Query(() => RunChangeConnection, { description: 'What a run added, modified and deleted compared with its base run.' })
+  runChanges(@Args() args: RunChangesArgs): Promise<RunChangeConnection> {
+    return this.runsService.runChanges(args.runId, args.kinds, args.first, args.after);
   }
 }

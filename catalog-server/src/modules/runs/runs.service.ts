@@ -6,14 +6,22 @@ import { decodeCursor, encodeCursor, queryHash } from '../files/cursor.js';
 import { checkPageSize } from '../files/file-query.js';
 import type { BackupRunsInput } from '../files/files.contract.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
-import { isUuid } from '../files/ids.js';
-import { normalizePath } from '../files/paths.js';
+import { isBigintId, isUuid } from '../files/ids.js';
+import { toFileVersionModel } from '../files/models/file-version.model.js';
+import { joinPath, normalizePath } from '../files/paths.js';
+import { RunChangeConnection } from './models/run-change.model.js';
+import { RunChangesRepository, type ChangeKind, type RunBase } from './run-changes.repository.js';
 import { toRunModel, type RunConnection, type RunModel } from './models/run.model.js';
 import { RunsRepository } from './runs.repository.js';
 
+const DEFAULT_CHANGE_KINDS: ChangeKind[] = ['ADDED', 'DELETED', 'MODIFIED'];
+
 @Injectable()
 export class RunsService {
-  constructor(private readonly repo: RunsRepository) {}
+  constructor(
+    private readonly repo: RunsRepository,
+    private readonly changesRepo: RunChangesRepository,
+  ) {}
 
   async createBackupRuns(input: BackupRunsInput): Promise<string[]> {
     if (!isUuid(input.jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(input.jobId)} does not exist`, { jobId: input.jobId });
@@ -28,7 +36,36 @@ export class RunsService {
 
   async finishBackupRuns(jobId: string): Promise<void> {
     if (!isUuid(jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
-    await this.repo.finishRuns(jobId);
+    // Counted one run at a time: each is classified against its own base.
+    for (const runId of await this.repo.runIdsOfJob(jobId)) {
+      await this.repo.finishRun(runId, await this.changesRepo.countRun(runId));
+    }
+  }
+
+  /** The run of a job for one root, with its base chosen (see RunChangesRepository.resolveBase). */
+  async resolveBase(jobId: string, root: string): Promise<RunBase> {
+    if (!isUuid(jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
+    return this.changesRepo.resolveBase(jobId, normalizePath(root, 'backup path'));
+  }
+
+  /** What a run added, modified and deleted (or any kinds asked for), by version id. */
+  async runChanges(runId: string, kinds: readonly string[] | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<RunChangeConnection> {
+    const limit = checkPageSize(first);
+    if (!isUuid(runId) || !(await this.repo.findRun(runId))) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    const wanted = kinds?.length ? ([...new Set(kinds)].sort() as ChangeKind[]) : DEFAULT_CHANGE_KINDS;
+    const hash = queryHash({ runChanges: { runId, kinds: wanted } });
+    let afterId: string | undefined;
+    if (after !== null && after !== undefined) {
+      const [id] = decodeCursor(after, hash, 1);
+      if (!isBigintId(id)) throw filesError(FilesErrorCode.INVALID_CURSOR, 'the cursor is not one this server issued');
+      afterId = id;
+    }
+    const rows = await this.changesRepo.changes(runId, wanted, afterId, limit + 1);
+    const edges = rows.slice(0, limit).map((r) => ({
+      cursor: encodeCursor([r.version.id], hash),
+      node: { kind: r.kind, path: joinPath(r.version.dirPath, r.version.name), version: toFileVersionModel(r.version, []) },
+    }));
+    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
   async run(id: string): Promise<RunModel | null> {

@@ -9,6 +9,10 @@ import { FileSearchRepository } from '../../../src/modules/files/file-search.rep
 import { FileSearchService } from '../../../src/modules/files/file-search.service.js';
 import { FilesRepository } from '../../../src/modules/files/files.repository.js';
 import { FilesService } from '../../../src/modules/files/files.service.js';
+import { PointInTimeRepository } from '../../../src/modules/files/point-in-time.repository.js';
+import { PointInTimeService } from '../../../src/modules/files/point-in-time.service.js';
+import { TapeLossRepository } from '../../../src/modules/files/tape-loss.repository.js';
+import { RunChangesRepository } from '../../../src/modules/runs/run-changes.repository.js';
 import { RunsRepository } from '../../../src/modules/runs/runs.repository.js';
 import { RunsService } from '../../../src/modules/runs/runs.service.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -19,20 +23,23 @@ export interface FilesFixture {
   files: FilesService;
   search: FileSearchService;
   runs: RunsService;
+  pointInTime: PointInTimeService;
   close(): Promise<void>;
 }
 
 export async function createFilesFixture(label: string): Promise<FilesFixture> {
   const db = await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
-  const runs = new RunsService(new RunsRepository(prisma));
+  const runs = new RunsService(new RunsRepository(prisma), new RunChangesRepository(prisma));
   const searchRepo = new FileSearchRepository(prisma);
+  const pointInTime = new PointInTimeService(new PointInTimeRepository(prisma), searchRepo);
   return {
     db,
     prisma,
     runs,
-    files: new FilesService(new FilesRepository(prisma), searchRepo, runs),
-    search: new FileSearchService(searchRepo),
+    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime),
+    pointInTime,
+    search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     async close() {
       await prisma.onModuleDestroy();
       await db.drop();
@@ -77,16 +84,17 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     locations: size > 0 ? [location(barcode, startBlock, { length: size })] : [],
     ctimeMs: 1_700_000_000_500,
     inode: 1000 + startBlock,
+    deleted: false,
     ...over,
   };
 }
 
 export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRecord {
-  return { path, type: FileType.FILE_TYPE_DIRECTORY, size: 4096, mtimeMs: 1_690_000_000_000, mode: 0o40755, sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], ctimeMs: 0, inode: 0, ...over };
+  return { path, type: FileType.FILE_TYPE_DIRECTORY, size: 4096, mtimeMs: 1_690_000_000_000, mode: 0o40755, sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], ctimeMs: 0, inode: 0, deleted: false, ...over };
 }
 
 export function symlinkRecord(path: string, target: string): FileRecord {
-  return { path, type: FileType.FILE_TYPE_SYMLINK, size: target.length, mtimeMs: 1_690_000_000_000, mode: 0o120777, sha256: Buffer.alloc(0), symlinkTarget: target, locations: [], ctimeMs: 0, inode: 0 };
+  return { path, type: FileType.FILE_TYPE_SYMLINK, size: target.length, mtimeMs: 1_690_000_000_000, mode: 0o120777, sha256: Buffer.alloc(0), symlinkTarget: target, locations: [], ctimeMs: 0, inode: 0, deleted: false };
 }
 
 const TABLES = ['host', 'run', 'directory', 'file_name', 'file_version', 'content', 'placement', 'ingest_batch'] as const;

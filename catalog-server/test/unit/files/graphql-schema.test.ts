@@ -42,7 +42,7 @@ describe('files GraphQL schema', () => {
   it('gives the filter every condition, all optional', () => {
     assert.deepEqual(fieldsOf('FileFilter'), {
       nameGlob: 'String', caseInsensitive: 'Boolean', pathPrefix: 'String', host: 'String', modifiedAfter: 'DateTime',
-      modifiedBefore: 'DateTime', archivedAfter: 'DateTime', archivedBefore: 'DateTime', sizeMin: 'Float', sizeMax: 'Float',
+      modifiedBefore: 'DateTime', archivedAfter: 'DateTime', archivedBefore: 'DateTime', sizeMin: 'Float', sizeMax: 'Float', maxCopies: 'Int',
       sha256: 'String', tape: 'String', runId: 'ID', type: 'FileType', includeDeleted: 'Boolean',
     });
   });

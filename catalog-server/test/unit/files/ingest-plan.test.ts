@@ -28,6 +28,7 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     locations: [loc()],
     ctimeMs: 0,
     inode: 0,
+    deleted: false,
     ...over,
   };
 }
@@ -106,13 +107,26 @@ describe('planIngest', () => {
     assert.deepEqual(plan.versions.inodes, [null, 77]);
   });
 
+  it('lists contents referred to without a location, except those the batch places itself', () => {
+    const plan = planIngest([rec('/data/a', { locations: [] }), rec('/data/b', { sha256: sha('/data/c'), locations: [] }), rec('/data/c')], RUNS, JOB);
+    assert.deepEqual(plan.references, [sha('/data/a').toString('hex')]);
+    assert.equal(plan.placements.shas.length, 1);
+  });
+
+  it('plans deletion markers without content, size or link', () => {
+    const plan = planIngest([rec('/data/gone', { deleted: true, sha256: Buffer.alloc(0), locations: [], size: 9 })], RUNS, JOB);
+    assert.deepEqual(plan.versions.deleted, [true]);
+    assert.deepEqual(plan.versions.shas, [null]);
+    assert.deepEqual(plan.versions.sizes, [0]);
+  });
+
   it('rejects the whole batch for one bad record, naming it', () => {
     const cases: Array<[FileRecord, RegExp]> = [
       [rec('relative/x'), /absolute/],
       [rec('/data/a/../b'), /"\.\."/],
       [rec('/elsewhere/x'), /outside every root/],
       [rec('/data/x', { sha256: Buffer.alloc(3) }), /32-byte sha256/],
-      [rec('/data/x', { locations: [] }), /no location/],
+      [rec('/data/x', { deleted: true }), /deletion marker carries no sha256/],
       [rec('/data/x', { locations: [loc({ barcode: '' })] }), /barcode/],
       [rec('/data/x', { locations: [loc({ partition: 'bb' })] }), /partition/],
       [rec('/data/x', { locations: [loc({ startBlock: -1 })] }), /startBlock/],

@@ -1,5 +1,5 @@
 // The `files` query filter. All conditions combine with AND; every one is optional.
-import { Field, Float, ID, InputType } from '@nestjs/graphql';
+import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
 import { FileType } from '../graphql-enums.js';
 import type { FileFilterLike } from '../file-query.js';
 
@@ -37,6 +37,9 @@ export class FileFilterInput implements FileFilterLike {
 
   @Field(() => Float, { nullable: true, description: 'Size <= this many bytes.' })
   sizeMax?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Only non-empty files whose content lies on at most this many distinct usable tapes (not SUSPECT or RETIRED): `maxCopies: 1` = "fewer than 2 copies".' })
+  maxCopies?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Content SHA-256 as 64 hex digits.' })
   sha256?: string | null;

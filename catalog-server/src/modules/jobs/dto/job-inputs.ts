@@ -34,6 +34,9 @@ export class StartBackupInput {
   @Field(() => BackupLevelValue, { nullable: true, defaultValue: BackupLevelValue.FULL })
   level?: BackupLevelValue | null;
 
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Incremental runs: also hash files whose time changed but size did not, and skip writing those whose content is unchanged.' })
+  compareContent?: boolean | null;
+
   @Field(() => String, { nullable: true, description: 'Repeating a request with the same key returns the first job instead of a second.' })
   idempotencyKey?: string | null;
 }

@@ -18,19 +18,22 @@ export class RunModel {
   @Field(() => RunLevel)
   level!: RunLevel;
 
+  @Field(() => ID, { nullable: true, description: 'The run this one was compared with (latest successful run of the same host and root); null when it had none.' })
+  baseRunId!: string | null;
+
   @Field(() => ID, { nullable: true, description: 'The backup job that made the run.' })
   jobId!: string | null;
 
-  @Field(() => Int, { description: 'Entries archived by this run (counted when the run finishes).' })
+  @Field(() => Int, { description: 'Entries not in the base run (all entries when there is no base); counted when the run finishes.' })
   added!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Entries whose content, size, type or link target differ from the base.' })
   modified!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Entries of the base that are gone (deletion markers).' })
   deleted!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Entries of the base with the same content (not written again by an incremental).' })
   unchanged!: number;
 
   @Field(() => Date)

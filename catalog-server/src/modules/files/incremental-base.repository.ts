@@ -1,0 +1,82 @@
+// Reads the base state of an incremental run for the agent: the live entries under one root of a
+// base run's chain, in (directory path, name) byte order, through a server-side cursor so a base of
+// millions of entries streams in fixed-size pages (the database sorts once, spilling to disk if it
+// must; neither it nor Node ever holds the whole base in memory).
+import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { PrismaService } from '../../database/prisma.service.js';
+import { toFerriteError } from './db-errors.js';
+import { prefixCondition } from './file-search.repository.js';
+import type { DbFileType } from './ingest-plan.js';
+import { chainCte, SqlParams, stateSubquery } from './run-state.js';
+
+export interface BaseEntryRow {
+  dir: string;
+  name: string;
+  type: DbFileType;
+  size: number;
+  mtime_ms: number;
+  ctime_ms: number | null;
+  inode: number | null;
+  mode: number;
+  sha256: Buffer | null;
+  symlink_target: string | null;
+  sufficient: boolean;
+}
+
+/** One sort of the whole base may take longer than an interactive query may. */
+const BASE_STATEMENT_TIMEOUT = '15min';
+
+@Injectable()
+export class IncrementalBaseRepository {
+  constructor(private readonly db: PrismaService) {}
+
+  /**
+   * Pages of the base state. `dedupPoolId`: when set (the backup's pool has dedup on), each file
+   * says whether its content already has `copies` copies on distinct tapes of that pool.
+   */
+  async *baseEntries(baseRunId: string, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
+    const p = new SqlParams();
+    const cte = chainCte({ runId: baseRunId }, p);
+    const under = prefixCondition(root, hostId, p);
+    const sufficient = dedup
+      ? `(s.content_id IS NOT NULL AND (SELECT count(DISTINCT pl.tape_id) FROM placement pl JOIN tape t ON t.id = pl.tape_id
+            WHERE pl.content_id = s.content_id AND pl.segment = 0 AND t.pool_id = ${p.add(dedup.poolId)}::uuid
+              AND t.state NOT IN ('SUSPECT', 'RETIRED')) >= ${p.add(dedup.copies)})`
+      : 'false';
+    const sql = `${cte}
+      SELECT d.path AS dir, n.name, s.type::text AS type, s.size::float8 AS size,
+             (extract(epoch FROM s.mtime) * 1000)::float8 AS mtime_ms, (extract(epoch FROM s.ctime) * 1000)::float8 AS ctime_ms,
+             s.inode::float8 AS inode, s.mode, ct.sha256, s.symlink_target, ${sufficient} AS sufficient
+        FROM ${stateSubquery(under)} s
+        JOIN directory d ON d.id = s.directory_id
+        JOIN file_name n ON n.id = s.name_id
+        LEFT JOIN content ct ON ct.id = s.content_id
+       WHERE NOT s.deleted
+       ORDER BY d.path COLLATE "C", n.name COLLATE "C"`;
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.pool.connect();
+    } catch (err) {
+      throw toFerriteError(err, 'reading the base run');
+    }
+    let broken: Error | undefined;
+    let open = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      open = true;
+      await client.query(`SET LOCAL statement_timeout = '${BASE_STATEMENT_TIMEOUT}'`);
+      await client.query(`DECLARE base_entries NO SCROLL CURSOR FOR ${sql}`, p.values);
+      for (;;) {
+        const { rows } = await client.query<BaseEntryRow>(`FETCH ${Math.max(1, Math.floor(pageSize))} FROM base_entries`);
+        if (rows.length === 0) break;
+        yield rows;
+      }
+    } catch (err) {
+      throw toFerriteError(err, 'reading the base run');
+    } finally {
+      if (open) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Serves a backup run's base state to the agent (the IncrementalBase RPC): chooses the run's base
+// (RunsService), then streams the base's live entries under the run's root in (directory, name)
+// byte order, a page per message. The agent merge-joins this with its own scan sorted the same way.
+import { Injectable } from '@nestjs/common';
+import { FileType, IncrementalLevel, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
+import { RunsService } from '../runs/runs.service.js';
+import { IncrementalBaseRepository, type BaseEntryRow } from './incremental-base.repository.js';
+import { joinPath } from './paths.js';
+
+/** Entries per message: ~150 bytes each, so a message stays well under 1 MiB. */
+const PAGE_SIZE = 2000;
+
+const TYPES = { FILE: FileType.FILE_TYPE_FILE, DIRECTORY: FileType.FILE_TYPE_DIRECTORY, SYMLINK: FileType.FILE_TYPE_SYMLINK } as const;
+
+function toEntry(r: BaseEntryRow): IncrementalBaseEntry {
+  return {
+    path: joinPath(r.dir, r.name),
+    type: TYPES[r.type],
+    size: r.size,
+    mtimeMs: Math.round(r.mtime_ms),
+    ctimeMs: r.ctime_ms === null ? 0 : Math.round(r.ctime_ms),
+    inode: r.inode ?? 0,
+    mode: r.mode,
+    sha256: r.sha256 ?? Buffer.alloc(0),
+    symlinkTarget: r.symlink_target ?? '',
+    contentSufficient: r.sufficient,
+  };
+}
+
+@Injectable()
+export class IncrementalBaseService {
+  constructor(
+    private readonly runs: RunsService,
+    private readonly repo: IncrementalBaseRepository,
+  ) {}
+
+  /** The messages of one IncrementalBase stream. The caller has checked that the job is the agent's. */
+  async *stream(jobId: string, root: string): AsyncGenerator<IncrementalBaseResponse> {
+    const base = await this.runs.resolveBase(jobId, root);
+    const level = base.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL;
+    let note = '';
+    if (base.requestedLevel === 'INCREMENTAL' && base.level === 'FULL') {
+      note = `no earlier successful backup of ${base.root}: this INCREMENTAL runs as a FULL backup`;
+    } else if (base.baseRunId) {
+      note = `${base.level} backup of ${base.root} compared with run ${base.baseRunId}${base.dedup ? ' (pool dedup on)' : ''}`;
+    }
+    const head: IncrementalBaseResponse = { baseRunId: base.baseRunId ?? '', level, note, entries: [] };
+    if (!base.baseRunId) {
+      yield head;
+      return;
+    }
+    let first = true;
+    for await (const page of this.repo.baseEntries(base.baseRunId, base.hostId, base.root, base.dedup, PAGE_SIZE)) {
+      yield { ...(first ? head : { baseRunId: base.baseRunId, level, note: '' }), entries: page.map(toEntry) };
+      first = false;
+    }
+    if (first) yield head;
+  }
+}

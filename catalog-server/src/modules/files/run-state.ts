@@ -1,0 +1,56 @@
+// SQL building blocks for "the state at a point in time". An incremental run stores only what
+// changed since its base run (new and changed entries, deletion markers); a FULL run stores every
+// entry. So the state a run saw is its chain: the run, its base, the base's base, ... down to and
+// including the first FULL run, where for every entry the version nearest the head of the chain
+// wins, and an entry whose winning version is a deletion marker is absent.
+//
+// Both builders produce a CTE named `chain(id, head_at, depth)`: head_at orders several chains (one
+// per source root, newest head first), depth orders the runs within one chain (0 = the head).
+
+/** Collects bound parameters; `add` returns the placeholder. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** What a point in time is: one run (its own chain), or an instant on one host (for each source
+ *  root, the chain of the newest run that had finished successfully by then). */
+export type AsOf = { runId: string } | { hostId: number; at: Date };
+
+// A run's chain ends at a FULL run; the depth bound only guards against a corrupt base cycle.
+const CHAIN_STEP = `
+  UNION ALL
+  SELECT r.id, r.level, r.base_run_id, c.head_at, c.depth + 1
+    FROM run r JOIN chain c ON r.id = c.base_run_id
+   WHERE c.level <> 'FULL' AND c.depth < 10000`;
+
+/** `WITH RECURSIVE chain AS (...)` for a point in time (no trailing comma). */
+export function chainCte(asOf: AsOf, p: SqlParams): string {
+  if ('runId' in asOf) {
+    return `WITH RECURSIVE chain(id, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, r.level, r.base_run_id, COALESCE(r.finished_at, now()), 0 FROM run r WHERE r.id = ${p.add(asOf.runId)}::uuid
+      ${CHAIN_STEP})`;
+  }
+  return `WITH RECURSIVE heads AS (
+      SELECT DISTINCT ON (r.root) r.id, r.finished_at FROM run r
+       WHERE r.host_id = ${p.add(asOf.hostId)} AND r.finished_at IS NOT NULL AND r.finished_at <= ${p.add(asOf.at)}
+       ORDER BY r.root, r.finished_at DESC, r.id DESC),
+    chain(id, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, r.level, r.base_run_id, h.finished_at, 0 FROM run r JOIN heads h ON h.id = r.id
+      ${CHAIN_STEP})`;
+}
+
+/**
+ * The winning version of every entry that `versionFilter` (a condition on `fv`) admits, over the
+ * runs of `chain`: `SELECT <columns> FROM (...) state` where state has every file_version column
+ * (deletion markers included: the caller drops them, or counts them).
+ */
+export function stateSubquery(versionFilter: string): string {
+  return `(SELECT DISTINCT ON (fv.directory_id, fv.name_id) fv.*
+             FROM chain c JOIN file_version fv ON fv.run_id = c.id
+            WHERE ${versionFilter}
+            ORDER BY fv.directory_id, fv.name_id, c.head_at DESC, c.depth ASC)`;
+}

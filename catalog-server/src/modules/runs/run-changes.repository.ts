@@ -1,0 +1,166 @@
+// What a run changed compared with its base: the base run is chosen (once per run) when the agent
+// asks for it, and each of the run's versions is classified against the base state with one
+// indexed lookup per version (the (directory, name, run) key), so the cost follows the size of the
+// run, not of the base. Counts are stored on the run when its job succeeds.
+import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { PrismaService } from '../../database/prisma.service.js';
+import { toFerriteError } from '../files/db-errors.js';
+import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
+import { FilesErrorCode, filesError } from '../files/files.errors.js';
+import { chainCte, SqlParams, stateSubquery } from '../files/run-state.js';
+
+export type ChangeKind = 'ADDED' | 'MODIFIED' | 'DELETED' | 'UNCHANGED';
+
+export interface RunBase {
+  runId: string;
+  hostId: number;
+  root: string;
+  /** Requested level, and the level the run really has (INCREMENTAL without a base runs FULL). */
+  requestedLevel: 'FULL' | 'INCREMENTAL';
+  level: 'FULL' | 'INCREMENTAL';
+  baseRunId: string | null;
+  /** The backup's pool when it has dedup on. */
+  dedup: { poolId: string; copies: number } | null;
+}
+
+export interface RunCounts {
+  added: number;
+  modified: number;
+  deleted: number;
+  unchanged: number;
+}
+
+/** The base's winning version of the entry `fv` names, if any (`b`), for a chain CTE over the base. */
+const BASE_OF_VERSION = `LEFT JOIN LATERAL (
+    SELECT b.deleted, b.type, b.size, b.content_id, b.symlink_target FROM chain c JOIN file_version b ON b.run_id = c.id
+     WHERE b.directory_id = fv.directory_id AND b.name_id = fv.name_id
+     ORDER BY c.depth LIMIT 1) b ON true`;
+
+/** Change kind of `fv` against `b`. Metadata-only changes (mtime, mode) count as UNCHANGED: the
+ *  content is the same (the version is still recorded, so a restore brings the new times back). */
+const KIND = `CASE
+    WHEN fv.deleted THEN 'DELETED'
+    WHEN b.type IS NULL OR b.deleted THEN 'ADDED'
+    WHEN b.type = fv.type AND b.size = fv.size AND b.content_id IS NOT DISTINCT FROM fv.content_id
+         AND b.symlink_target IS NOT DISTINCT FROM fv.symlink_target THEN 'UNCHANGED'
+    ELSE 'MODIFIED' END`;
+
+@Injectable()
+export class RunChangesRepository {
+  constructor(private readonly db: PrismaService) {}
+
+  /**
+   * The run of `jobId` for `root`, with its base chosen: the latest successful run of the same host
+   * and root. Chosen once (a retried attempt compares with the same base); an INCREMENTAL with no
+   * base becomes FULL. RUN_NOT_FOUND when the job has no run for that root.
+   */
+  async resolveBase(jobId: string, root: string): Promise<RunBase> {
+    return this.inTransaction('choosing the base run', async (c) => {
+      const { rows } = await c.query<{ id: string; host_id: number; level: 'FULL' | 'INCREMENTAL'; base_run_id: string | null; pool: string | null; requested: string | null }>(
+        `SELECT r.id::text AS id, r.host_id, r.level::text AS level, r.base_run_id::text AS base_run_id, j.spec->>'pool' AS pool,
+                j.spec->>'level' AS requested
+           FROM run r JOIN job j ON j.id = r.job_id WHERE r.job_id = $1::uuid AND r.root = $2 FOR UPDATE OF r`,
+        [jobId, root],
+      );
+      const run = rows[0];
+      if (!run) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `job ${jobId} has no run for ${JSON.stringify(root)}`, { jobId, root });
+      let baseRunId = run.base_run_id;
+      let level = run.level;
+      if (baseRunId === null) {
+        const base = await c.query<{ id: string }>(
+          `SELECT id::text AS id FROM run WHERE host_id = $1 AND root = $2 AND finished_at IS NOT NULL AND id <> $3::uuid
+            ORDER BY finished_at DESC, id DESC LIMIT 1`,
+          [run.host_id, root, run.id],
+        );
+        baseRunId = base.rows[0]?.id ?? null;
+        if (baseRunId === null) level = 'FULL';
+        await c.query(`UPDATE run SET base_run_id = $2::uuid, level = $3::"RunLevel" WHERE id = $1::uuid`, [run.id, baseRunId, level]);
+      }
+      let dedup: RunBase['dedup'] = null;
+      if (run.pool) {
+        const pool = await c.query<{ id: string; copies: number; dedup: boolean }>('SELECT id::text AS id, copies, dedup FROM pool WHERE name = $1', [run.pool]);
+        const p = pool.rows[0];
+        if (p?.dedup) dedup = { poolId: p.id, copies: p.copies };
+      }
+      const requestedLevel = run.requested === 'INCREMENTAL' ? 'INCREMENTAL' : 'FULL';
+      return { runId: run.id, hostId: run.host_id, root, requestedLevel, level, baseRunId, dedup };
+    });
+  }
+
+  /** Counts of one run against its base (all added when it has none). */
+  async countRun(runId: string): Promise<RunCounts> {
+    return this.inTransaction('counting a run', async (c) => {
+      const run = await this.runInfo(c, runId);
+      if (!run.baseRunId) {
+        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM file_version WHERE run_id = $1::uuid AND NOT deleted', [runId]);
+        return { added: rows[0].n, modified: 0, deleted: 0, unchanged: 0 };
+      }
+      const p = new SqlParams();
+      const cte = chainCte({ runId: run.baseRunId }, p);
+      const runParam = p.add(runId);
+      const under = prefixCondition(run.root, run.hostId, p);
+      const { rows } = await c.query<{ added: number; modified: number; deleted: number; base_live: number }>(
+        `${cte},
+         classified AS (SELECT ${KIND} AS kind FROM file_version fv ${BASE_OF_VERSION}
+                         WHERE fv.run_id = ${runParam}::uuid AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
+         SELECT count(*) FILTER (WHERE kind = 'ADDED')::int AS added, count(*) FILTER (WHERE kind = 'MODIFIED')::int AS modified,
+                count(*) FILTER (WHERE kind = 'DELETED')::int AS deleted,
+                (SELECT count(*)::int FROM ${stateSubquery(under)} s WHERE NOT s.deleted) AS base_live
+           FROM classified`,
+        p.values,
+      );
+      const r = rows[0];
+      return { added: r.added, modified: r.modified, deleted: r.deleted, unchanged: Math.max(0, r.base_live - r.modified - r.deleted) };
+    });
+  }
+
+  /** One page of a run's versions with their change kind, by version id. */
+  async changes(runId: string, kinds: ChangeKind[], afterId: string | undefined, limit: number): Promise<Array<{ kind: ChangeKind; version: FileVersionRow }>> {
+    return this.inTransaction('listing the changes of a run', async (c) => {
+      const run = await this.runInfo(c, runId);
+      const p = new SqlParams();
+      // Without a base the chain is empty: every version is ADDED (or a stray deletion marker).
+      const cte = chainCte({ runId: run.baseRunId ?? '00000000-0000-0000-0000-000000000000' }, p);
+      const conds = [`fv.run_id = ${p.add(runId)}::uuid`];
+      if (afterId !== undefined) conds.push(`fv.id > ${p.add(afterId)}::bigint`);
+      const { rows } = await c.query<RawVersion & { kind: ChangeKind }>(
+        `${cte}
+         SELECT * FROM (SELECT ${VERSION_COLUMNS}, ${KIND} AS kind ${VERSION_FROM} ${BASE_OF_VERSION} WHERE ${conds.join(' AND ')}) x
+          WHERE x.kind = ANY(${p.add(kinds)}::text[]) ORDER BY x.id::bigint LIMIT ${p.add(limit)}`,
+        p.values,
+      );
+      return rows.map((r) => ({ kind: r.kind, version: toVersion(r) }));
+    });
+  }
+
+  private async runInfo(c: pg.PoolClient, runId: string): Promise<{ baseRunId: string | null; root: string; hostId: number }> {
+    const { rows } = await c.query<{ base_run_id: string | null; root: string; host_id: number }>(
+      'SELECT base_run_id::text AS base_run_id, root, host_id FROM run WHERE id = $1::uuid',
+      [runId],
+    );
+    if (!rows[0]) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    return { baseRunId: rows[0].base_run_id, root: rows[0].root, hostId: rows[0].host_id };
+  }
+
+  private async inTransaction<T>(action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.pool.connect();
+    } catch (err) {
+      throw toFerriteError(err, action);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw toFerriteError(err, action);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
