@@ -4,11 +4,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ReportJobEventRequest } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
+import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { FilesService } from '../files/files.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
-import { toJobModel } from './job.mapper.js';
 import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from './job-transitions.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobErrors } from './jobs.errors.js';
@@ -28,6 +28,7 @@ export class JobEventsService {
     private readonly files: FilesService,
     private readonly dispatcher: DispatcherService,
     private readonly updates: JobUpdatesPubSub,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'job-events' });
@@ -37,7 +38,9 @@ export class JobEventsService {
     if (!isUuid(ev.agentId)) throw AgentErrors.idNotFound(ev.agentId);
     if (!isUuid(ev.jobId)) throw JobErrors.notFound(ev.jobId);
     const now = new Date();
-    const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now));
+    // Every report of a running job is also proof of life: it extends the job's lease.
+    const leaseUntil = new Date(now.getTime() + this.config.heartbeatIntervalMs * this.config.heartbeatMissesBeforeOffline);
+    const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now), leaseUntil);
     if (result.outcome === 'not-found') throw JobErrors.notFound(ev.jobId);
 
     const { job, decision } = result;
@@ -49,7 +52,7 @@ export class JobEventsService {
     if (result.outcome === 'duplicate') return { accepted: false, cancelRequested: cancelRequested(job) };
 
     this.logEvent(job, decision);
-    await this.updates.publish(toJobModel(job));
+    await this.updates.publish(job);
     if (decision.status && TERMINAL_STATUSES.includes(decision.status)) this.dispatcher.kick();
     return { accepted: true, cancelRequested: cancelRequested(job) };
   }

@@ -50,6 +50,10 @@ export const JobErrors = {
     err('TAPE_BUSY', `tape ${barcode} has an unfinished job (${jobId}); wait for it or cancel it`, { barcode, jobId }),
   cleaningCartridge: (barcode: string) =>
     err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
+  invalidPriority: (priority: number) =>
+    err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
+  notQueued: (id: string, status: string) =>
+    err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
   noTapeAvailable: (agent: string, pool: string | null) =>
     err(
       'NO_TAPE_AVAILABLE',
