@@ -11,6 +11,7 @@ import { GraphQLPassThroughFilter } from './graphql/graphql-exception.filter.js'
 import { graphqlOptions } from './graphql/graphql.options.js';
 import { AgentGatewayModule } from './modules/agent-gateway/agent-gateway.module.js';
 import { AgentsModule } from './modules/agents/agents.module.js';
+import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { FilesModule } from './modules/files/files.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { SchedulesModule } from './modules/schedules/schedules.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
       imports: [
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot(config, databaseUrl),
+        ClusterModule,
         GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions(logger)),
         TapesModule,
         AgentsModule,

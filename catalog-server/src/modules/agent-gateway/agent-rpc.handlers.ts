@@ -7,10 +7,10 @@ import type { AgentServiceServer, CommandsRequest, CommandsResponse, Incremental
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
-import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
 import { IncrementalBaseService } from '../files/incremental-base.service.js';
+import { CommandRouter } from '../jobs/command-router.js';
 import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
 import { DispatcherService } from '../jobs/dispatcher.service.js';
 import { JobEventsService } from '../jobs/job-events.service.js';
@@ -23,7 +23,7 @@ export class AgentRpcHandlers {
 
   constructor(
     private readonly agents: AgentsService,
-    private readonly sessions: AgentSessionsRegistry,
+    private readonly router: CommandRouter,
     private readonly jobs: JobsService,
     private readonly jobEvents: JobEventsService,
     private readonly files: FilesService,
@@ -95,13 +95,23 @@ export class AgentRpcHandlers {
       return;
     }
     if (call.cancelled) return;
-    this.sessions.attach(agentId, sessionId, call);
+    try {
+      await this.router.streamOpened(agentId, sessionId, call);
+    } catch (err) {
+      this.router.streamClosed(agentId, sessionId, call).catch(() => {});
+      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')));
+      return;
+    }
     let open = true;
     const drop = () => {
       if (!open) return;
       open = false;
-      if (this.sessions.detach(agentId, call)) this.log.info({ agentId, sessionId }, 'command stream closed');
+      this.router.streamClosed(agentId, sessionId, call).then(
+        (current) => current && this.log.info({ agentId, sessionId }, 'command stream closed'),
+        (err: unknown) => this.log.warn({ err, agentId }, 'could not record that a command stream closed'),
+      );
     };
+    if (call.cancelled) return drop();
     call.on('cancelled', drop);
     call.on('close', drop);
     call.on('error', drop);

@@ -1,6 +1,7 @@
 // What happens to jobs when agents go quiet. A periodic sweep marks agents offline after
 // `heartbeatMissesBeforeOffline` missed beats, closes their command streams and marks their active
-// jobs INTERRUPTED. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
+// jobs INTERRUPTED; it also interrupts any job whose lease (renewed by heartbeats that list the job
+// and by the job's own reports) has run out, releasing its drive and tape. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
 // agent does not list are requeued (never started) or INTERRUPTED (lost in an agent restart).
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
@@ -8,7 +9,6 @@ import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { DispatcherService } from './dispatcher.service.js';
-import { toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobsRepository } from './jobs.repository.js';
 
@@ -58,6 +58,12 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
       this.log.warn({ agent: agent.name, agentId: agent.id, interruptedJobs: jobIds }, 'agent went offline');
       await this.publish(jobIds);
     }
+    const expired = await this.jobs.interruptExpiredLeases(now);
+    if (expired.length > 0) {
+      this.log.warn({ jobs: expired }, 'job leases expired; jobs interrupted and their drives released');
+      await this.publish(expired);
+      this.dispatcher.kick();
+    }
     return offline.map((a) => a.name);
   }
 
@@ -68,7 +74,9 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
     const changed = await this.jobs.reconcileAgentJobs(
       agentId,
       ids,
-      new Date(now.getTime() - 2 * interval),
+      // A whole lease window, not a beat or two: a command routed through another replica, on a
+      // busy machine, can take longer than one beat to reach the agent.
+      new Date(now.getTime() - interval * Math.max(2, this.config.heartbeatMissesBeforeOffline)),
       new Date(now.getTime() + interval * this.config.heartbeatMissesBeforeOffline),
     );
     if (changed.length > 0) {
@@ -79,9 +87,6 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
   }
 
   private async publish(jobIds: string[]): Promise<void> {
-    for (const id of jobIds) {
-      const row = await this.jobs.findById(id);
-      if (row) await this.updates.publish(toJobModel(row));
-    }
+    for (const id of jobIds) await this.updates.publish({ id });
   }
 }

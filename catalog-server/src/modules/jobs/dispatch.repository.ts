@@ -16,6 +16,8 @@ export interface QueuedJob {
   agentId: string | null;
   agentName: string | null;
   agentOnline: boolean;
+  /** Some replica holds a Commands stream of the agent's current session. */
+  streamOpen: boolean;
   queueReason: string | null;
 }
 
@@ -42,9 +44,10 @@ export class DispatchRepository {
   listQueued(limit: number): Promise<QueuedJob[]> {
     return dbOperation('list queued jobs', async () => {
       const rows = await this.prisma.client.$queryRaw<
-        { id: string; kind: JobKind; agent_id: string | null; agent_name: string | null; online: boolean | null; queue_reason: string | null }[]
+        { id: string; kind: JobKind; agent_id: string | null; agent_name: string | null; online: boolean | null; stream_open: boolean; queue_reason: string | null }[]
       >`
-        SELECT j.id::text, j.kind::text AS kind, j.agent_id::text, a.name AS agent_name, a.online, j.queue_reason
+        SELECT j.id::text, j.kind::text AS kind, j.agent_id::text, a.name AS agent_name, a.online, j.queue_reason,
+               EXISTS (SELECT 1 FROM agent_command_stream s WHERE s.agent_id = j.agent_id AND s.session_id = a.session_id) AS stream_open
         FROM job j LEFT JOIN agent a ON a.id = j.agent_id
         WHERE j.status = 'QUEUED' AND NOT (j.kind = 'BACKUP' AND NOT (j.spec ? 'runIds'))
           -- A job waiting for an operator to insert a tape is not dispatched until the request is satisfied.
@@ -57,6 +60,7 @@ export class DispatchRepository {
         agentId: r.agent_id,
         agentName: r.agent_name,
         agentOnline: r.online ?? false,
+        streamOpen: r.stream_open,
         queueReason: r.queue_reason,
       }));
     });
@@ -126,6 +130,10 @@ export class DispatchRepository {
         return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
       }),
     );
+  }
+
+  driveName(driveId: string): Promise<string | null> {
+    return dbOperation('find drive', async () => (await this.prisma.client.drive.findUnique({ where: { id: driveId }, select: { name: true } }))?.name ?? null);
   }
 
   /** Puts an ASSIGNED job back in the queue (the command could not be delivered). */

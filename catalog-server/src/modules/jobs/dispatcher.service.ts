@@ -1,18 +1,16 @@
-// Hands queued jobs to agents: for each queued job (restores first, then oldest first) whose agent
-// holds a command stream here, pick a free drive, mark the job ASSIGNED and push AssignJob. A job
-// that cannot run yet stays QUEUED with a reason an operator can read. Runs when a job is created
-// or ends, when an agent connects, and every second; overlapping triggers coalesce into one pass.
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+// Hands queued jobs to agents: for each queued job (highest priority first, so restores before
+// backups, then oldest first) whose agent holds a command stream on any replica, pick a free drive,
+// mark the job ASSIGNED with a lease and send AssignJob (through the command router, which reaches
+// the replica holding the stream). A job that cannot run yet stays QUEUED with a reason an operator
+// can read. Every replica runs this; row locks make each job assigned once. Runs when a job is
+// created or ends, when an agent connects, and every second; overlapping triggers coalesce.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
-import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
+import { CommandRouter } from './command-router.js';
 import { chooseDrive, type DriveChoice } from './drive-choice.js';
 import { choosePinnedDrive } from './pinned-drive.js';
 import { DispatchRepository, type AssignmentContext, type QueuedJob } from './dispatch.repository.js';
-import { buildAssignJob } from './job-spec.js';
-import { toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobsRepository } from './jobs.repository.js';
 
@@ -28,8 +26,6 @@ export function chooseDriveFor(ctx: AssignmentContext): DriveChoice {
 @Injectable()
 export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log: Logger;
-  /** Lease owner written on assigned jobs: which server process handed them out. */
-  readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -38,7 +34,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly dispatch: DispatchRepository,
     private readonly jobs: JobsRepository,
-    private readonly sessions: AgentSessionsRegistry,
+    private readonly router: CommandRouter,
     private readonly updates: JobUpdatesPubSub,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
@@ -93,14 +89,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async dispatchJob(job: QueuedJob): Promise<boolean> {
     if (!job.agentId) return false;
-    if (!this.sessions.isConnected(job.agentId)) {
+    if (!job.streamOpen || !job.agentOnline) {
       const reason = job.agentOnline
-        ? `agent ${job.agentName} is online but has no command stream to this server`
+        ? `agent ${job.agentName} is online but has no command stream open`
         : `agent ${job.agentName} is offline`;
       if (job.queueReason !== reason && (await this.dispatch.setQueueReason(job.id, reason))) await this.publish(job.id);
       return false;
     }
-    const lease = { owner: this.instanceId, expiresAt: new Date(Date.now() + this.leaseMs()) };
+    const lease = { owner: this.router.replicaId, expiresAt: new Date(Date.now() + this.leaseMs()) };
     const result = await this.dispatch.tryAssign(job.id, lease, chooseDriveFor);
     if (result.outcome === 'waiting') {
       if (result.changed) await this.publish(job.id);
@@ -108,21 +104,22 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
     if (result.outcome === 'skipped') return false;
 
-    let command;
+    let sent: boolean;
     try {
-      command = buildAssignJob(result.job, result.driveName);
+      sent = await this.router.assign(job.agentId, result.job, result.driveName);
     } catch (err) {
-      this.log.error({ err, job: job.id }, 'cannot build the command for a job');
+      this.log.error({ err, job: job.id }, 'cannot send the command for a job');
       await this.dispatch.requeue(job.id, `the server cannot dispatch this job: ${(err as Error).message}`);
+      await this.publish(job.id);
       return false;
     }
-    if (!this.sessions.send(job.agentId, { assignJob: command })) {
+    if (!sent) {
       await this.dispatch.requeue(job.id, `agent ${job.agentName}'s command stream closed; will retry`);
       await this.publish(job.id);
       return false;
     }
     this.log.info({ job: job.id, kind: job.kind, agent: job.agentName, drive: result.driveName }, 'job assigned');
-    await this.updates.publish(toJobModel(result.job));
+    await this.updates.publish(result.job);
     return true;
   }
 
@@ -131,7 +128,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async publish(jobId: string): Promise<void> {
-    const row = await this.jobs.findById(jobId);
-    if (row) await this.updates.publish(toJobModel(row));
+    await this.updates.publish({ id: jobId });
   }
 }

@@ -21,9 +21,10 @@ export class JobEventsRepository {
 
   /**
    * `decide` runs on the locked row and may throw a FerriteError to refuse the report (the
-   * transaction then rolls back and nothing is stored).
+   * transaction then rolls back and nothing is stored). A report that keeps the job running extends
+   * its lease to `leaseUntil`.
    */
-  recordAgentEvent(ev: ReportJobEventRequest, decide: (job: JobForEvent) => EventDecision): Promise<RecordOutcome> {
+  recordAgentEvent(ev: ReportJobEventRequest, decide: (job: JobForEvent) => EventDecision, leaseUntil?: Date): Promise<RecordOutcome> {
     return dbOperation('record job event', () =>
       this.prisma.client.$transaction(async (tx): Promise<RecordOutcome> => {
         if (!(await lockJob(tx, ev.jobId))) return { outcome: 'not-found' };
@@ -45,6 +46,7 @@ export class JobEventsRepository {
           data.leaseOwner = null;
           data.leaseExpiresAt = null;
         }
+        if (decision.status === 'RUNNING' && leaseUntil) data.leaseExpiresAt = leaseUntil;
         if (decision.progress) data.progress = { ...decision.progress };
         if (decision.errorCode !== undefined) data.errorCode = decision.errorCode;
         if (decision.errorMessage !== undefined) data.errorMessage = decision.errorMessage;

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JobEventType, type ReportJobEventRequest } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
+import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
@@ -11,7 +12,6 @@ import type { CheckJobSpec } from './job-spec.js';
 import { FilesService } from '../files/files.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
-import { toJobModel } from './job.mapper.js';
 import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from './job-transitions.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobErrors } from './jobs.errors.js';
@@ -34,6 +34,7 @@ export class JobEventsService {
     private readonly agents: AgentsService,
     private readonly tapes: TapesService,
     private readonly jobs: JobsRepository,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'job-events' });
@@ -45,7 +46,9 @@ export class JobEventsService {
     const now = new Date();
     // Before the job's end becomes visible: whoever sees it finished also sees where the tapes are.
     await this.applyTapeLayerEffects(ev);
-    const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now));
+    // Every report of a running job is also proof of life: it extends the job's lease.
+    const leaseUntil = new Date(now.getTime() + this.config.heartbeatIntervalMs * this.config.heartbeatMissesBeforeOffline);
+    const result = await this.events.recordAgentEvent(ev, (job) => decideJobEvent(job, ev, now), leaseUntil);
     if (result.outcome === 'not-found') throw JobErrors.notFound(ev.jobId);
 
     const { job, decision } = result;
@@ -57,7 +60,7 @@ export class JobEventsService {
     if (result.outcome === 'duplicate') return { accepted: false, cancelRequested: cancelRequested(job) };
 
     this.logEvent(job, decision);
-    await this.updates.publish(toJobModel(job));
+    await this.updates.publish(job);
     if (decision.status && TERMINAL_STATUSES.includes(decision.status)) this.dispatcher.kick();
     return { accepted: true, cancelRequested: cancelRequested(job) };
   }

@@ -1,4 +1,5 @@
 // Catalog rows -> GraphQL models for jobs and their log.
+import { etaSeconds, percentDone } from './job-progress.js';
 import { summarizeJob, tapesOfJob } from './job-spec.js';
 import { averageRate, type ProgressSnapshot } from './job-transitions.js';
 import type { JobEventRow, JobRow } from './jobs.repository.js';
@@ -31,14 +32,20 @@ export function toJobModel(row: JobRow): JobModel {
 
 function toProgressModel(p: ProgressSnapshot | null, startedAt: Date | null): JobProgressModel | null {
   if (!p || typeof p !== 'object') return null;
-  return {
+  const figures = {
     bytesDone: Number(p.bytesDone ?? 0),
     bytesTotal: Number(p.bytesTotal ?? 0),
     filesDone: Number(p.filesDone ?? 0),
     filesTotal: Number(p.filesTotal ?? 0),
+  };
+  const rate = averageRate(p, startedAt);
+  return {
+    ...figures,
     currentFile: p.currentFile || null,
     currentTape: p.currentTape || null,
-    ratePerSecond: averageRate(p, startedAt),
+    ratePerSecond: rate,
+    percentDone: percentDone(figures),
+    etaSeconds: etaSeconds(figures, rate),
     updatedAt: new Date(p.at),
   };
 }

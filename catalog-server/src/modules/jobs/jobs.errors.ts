@@ -52,6 +52,10 @@ export const JobErrors = {
     err('TAPE_IS_WORM', `tape ${barcode} is a WORM cartridge that already holds a volume; it can never be reformatted`, { barcode }),
   cleaningCartridge: (barcode: string) =>
     err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
+  invalidPriority: (priority: number) =>
+    err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
+  notQueued: (id: string, status: string) =>
+    err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
   noTapeAvailable: (agent: string, pool: string | null) =>
     err(
       'NO_TAPE_AVAILABLE',

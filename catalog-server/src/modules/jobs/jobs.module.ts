@@ -4,8 +4,11 @@ import { FilesModule } from '../files/files.module.js';
 import { TapesModule } from '../tapes/tapes.module.js';
 import { OperatorRequestsModule } from '../operator-requests/operator-requests.module.js';
 import { AgentLivenessService } from './agent-liveness.service.js';
+import { CommandRouter } from './command-router.js';
+import { CommandStreamsRepository } from './command-streams.repository.js';
 import { DispatchRepository } from './dispatch.repository.js';
 import { DispatcherService } from './dispatcher.service.js';
+import { JobLogController } from './job-log.controller.js';
 import { JobEventsRepository } from './job-events.repository.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
@@ -15,10 +18,13 @@ import { JobsService } from './jobs.service.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, OperatorRequestsModule],
+  controllers: [JobLogController],
   providers: [
     JobsRepository,
     JobEventsRepository,
     DispatchRepository,
+    CommandStreamsRepository,
+    CommandRouter,
     JobsService,
     JobEventsService,
     DispatcherService,
@@ -26,6 +32,6 @@ import { JobsService } from './jobs.service.js';
     JobUpdatesPubSub,
     JobsResolver,
   ],
-  exports: [JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository],
+  exports: [CommandRouter, JobUpdatesPubSub, JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository],
 })
 export class JobsModule {}

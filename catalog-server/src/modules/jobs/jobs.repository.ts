@@ -89,6 +89,14 @@ export class JobsRepository {
     });
   }
 
+  /** Sets the priority of a QUEUED job; returns the row as it is after (unchanged when not queued). */
+  setPriority(id: string, priority: number): Promise<JobRow | null> {
+    return dbOperation('set job priority', async () => {
+      await this.prisma.client.job.updateMany({ where: { id, status: 'QUEUED' }, data: { priority } });
+      return this.prisma.client.job.findUnique({ where: { id }, include: jobInclude });
+    });
+  }
+
   /** The first unfinished job (other than `exceptId`) whose spec names this tape. */
   async unfinishedJobOnTape(barcode: string, exceptId?: string): Promise<string | null> {
     return dbOperation('find jobs on tape', async () => {
@@ -133,6 +141,13 @@ export class JobsRepository {
     });
   }
 
+  /** Events in arrival order after the given event id (keyset pages for the log export). */
+  eventsAfter(jobId: string, afterId: bigint, limit: number): Promise<JobEventRow[]> {
+    return dbOperation('read job log', () =>
+      this.prisma.client.jobEvent.findMany({ where: { jobId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take: limit }),
+    );
+  }
+
   /**
    * Cancels what can be cancelled at once (a queued job; an active one whose agent cannot be
    * told), and records a cancel request for an agent that can. Finished jobs are left untouched.
@@ -172,6 +187,23 @@ export class JobsRepository {
           SELECT id::text FROM job WHERE agent_id = ANY(${agentIds}::uuid[]) AND status IN ('ASSIGNED', 'RUNNING')
           ORDER BY id FOR UPDATE`;
         for (const { id } of rows) await this.endActiveJob(tx, id, message);
+        return rows.map((r) => r.id);
+      }),
+    );
+  }
+
+  /**
+   * Jobs whose lease ran out (no heartbeat listed them and no report came for a whole lease) become
+   * INTERRUPTED, which frees their drive and tape for other jobs. Any replica may run this; a job
+   * another replica is already settling is skipped.
+   */
+  interruptExpiredLeases(now: Date): Promise<string[]> {
+    return dbOperation('interrupt expired leases', () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id::text FROM job WHERE status IN ('ASSIGNED', 'RUNNING') AND lease_expires_at < ${now}
+          ORDER BY id FOR UPDATE SKIP LOCKED`;
+        for (const { id } of rows) await this.endActiveJob(tx, id, 'its lease expired: the agent stopped reporting on it');
         return rows.map((r) => r.id);
       }),
     );

@@ -60,6 +60,11 @@ export class JobsResolver {
     return this.jobsService.cancel(id);
   }
 
+  @Mutation(() => JobModel, { description: 'Moves a QUEUED job up or down the queue (0-1000, higher runs first).' })
+  setJobPriority(@Args('id', { type: () => ID }) id: string, @Args('priority', { type: () => Int }) priority: number): Promise<JobModel> {
+    return this.jobsService.setPriority(id, priority);
+  }
+
   @Subscription(() => JobModel, {
     description: 'The job as it is now, then after every change (status, progress, queue reason); completes once the job has finished.',
   })
@@ -92,6 +97,13 @@ export class JobsResolver {
   @ResolveField(() => DriveModel, { nullable: true })
   drive(@Parent() job: JobModel): Promise<DriveModel | null> | null {
     return job.driveId ? this.agents.findDriveModel(job.driveId) : null;
+  }
+
+  @ResolveField(() => String, {
+    description: 'The whole log (every attempt, progress included) as JSON lines; large logs are better fetched from GET /jobs/{id}/log.jsonl.',
+  })
+  logJsonl(@Parent() job: JobModel): Promise<string> {
+    return this.jobsService.logJsonl(job.id);
   }
 
   @ResolveField(() => [JobEventModel], { description: 'The job\'s log, oldest first (the latest `limit` lines).' })

@@ -4,7 +4,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
-import { AgentSessionsRegistry } from '../agents/agent-sessions.registry.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
 import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
@@ -12,6 +11,9 @@ import { PoolsService } from '../tapes/pools.service.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import type { TapeRow } from '../tapes/tapes.repository.js';
+import { CommandRouter } from './command-router.js';
+import { jobLogLines } from './job-log-export.js';
+import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
 import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/job-inputs.js';
 import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
@@ -22,8 +24,6 @@ import { JobErrors } from './jobs.errors.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
 
-/** Restores first (someone is waiting for their files), then formats (quick), then backups. */
-export const JOB_PRIORITY = { RESTORE: 100, FORMAT: 50, BACKUP: 10 } as const;
 
 const isJobCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && isUuid((v as { id?: unknown }).id);
@@ -39,7 +39,7 @@ export class JobsService {
     private readonly pools: PoolsService,
     private readonly files: FilesService,
     private readonly dispatcher: DispatcherService,
-    private readonly sessions: AgentSessionsRegistry,
+    private readonly router: CommandRouter,
     private readonly updates: JobUpdatesPubSub,
     private readonly requests: OperatorRequestsService,
     @Inject(LOGGER) logger: Logger,
@@ -68,6 +68,12 @@ export class JobsService {
   async events(jobId: string, includeProgress: boolean, limit: number): Promise<JobEventModel[]> {
     const capped = Math.min(Math.max(1, limit), 10_000);
     return (await this.jobs.events(jobId, includeProgress, capped)).map(toJobEventModel);
+  }
+
+  async logJsonl(jobId: string): Promise<string> {
+    const lines: string[] = [];
+    for await (const line of jobLogLines(this.jobs, jobId)) lines.push(line);
+    return lines.join('');
   }
 
   async formatTape(barcode: string, force: boolean, poolName: string | null | undefined): Promise<JobModel> {
@@ -105,6 +111,7 @@ export class JobsService {
         return toJobModel(existing);
       }
     }
+    const priority = resolvePriority(input.priority, JOB_PRIORITY.BACKUP);
     const agent = await this.agents.getByName(input.agent);
     const paths = normalizeSourcePaths(input.paths);
     const excludes = validateExcludes(input.excludes ?? []);
@@ -112,7 +119,7 @@ export class JobsService {
     const barcode = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
     const level = input.level ?? 'FULL';
     const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
-    const { job, created } = await this.jobs.create({ kind: 'BACKUP', agentId: agent.id, priority: JOB_PRIORITY.BACKUP, spec, idempotencyKey: key });
+    const { job, created } = await this.jobs.create({ kind: 'BACKUP', agentId: agent.id, priority, spec, idempotencyKey: key });
     if (!created) return toJobModel(job);
     try {
       const runIds = await this.files.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
@@ -126,6 +133,7 @@ export class JobsService {
   }
 
   async startRestore(input: StartRestoreInput): Promise<JobModel> {
+    const priority = resolvePriority(input.priority, JOB_PRIORITY.RESTORE);
     const agent = await this.agents.getByName(input.agent);
     const target = validateRestoreTarget(input.targetDirectory, agent.allowedRestoreRoots, agent.name);
     const plan = await this.files.resolveRestore(input.selection);
@@ -146,7 +154,7 @@ export class JobsService {
       ...restorePlanToJson(plan.tapes, plan.metadataItems),
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
-    const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority: JOB_PRIORITY.RESTORE, spec, progress };
+    const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority, spec, progress };
     if (missing.length) {
       const libraries = (await this.agents.changersOf(agent.id)).map((c) => c.name);
       const library = libraries.length === 1 ? libraries[0]! : null;
@@ -158,11 +166,15 @@ export class JobsService {
 
   async cancel(id: string, agentReachable = true): Promise<JobModel> {
     if (!isUuid(id)) throw JobErrors.notFound(id);
-    const result = await this.jobs.cancel(id, 'cancelled by an operator', (agentId) => agentReachable && this.sessions.isConnected(agentId));
+    const before = await this.jobs.findById(id);
+    if (!before) throw JobErrors.notFound(id);
+    // Asked before the row is locked: reachability is a database read of its own.
+    const reachable = agentReachable && before.agentId !== null && (await this.router.isReachable(before.agentId));
+    const result = await this.jobs.cancel(id, 'cancelled by an operator', () => reachable);
     if (result.outcome === 'not-found') throw JobErrors.notFound(id);
     if (result.outcome === 'finished') throw JobErrors.alreadyFinished(id, result.job.status);
     if (result.outcome === 'requested') {
-      const sent = this.sessions.send(result.job.agentId!, { cancelJob: { jobId: id, reason: 'cancelled by an operator' } });
+      const sent = await this.router.cancel(result.job.agentId!, id, 'cancelled by an operator');
       // The stream closed between the check and the send: nobody can be told, so end it here.
       if (!sent) return this.cancel(id, false);
       this.log.info({ job: id }, 'cancel sent to the agent');
@@ -173,6 +185,19 @@ export class JobsService {
     const model = toJobModel(result.job);
     await this.updates.publish(model);
     return model;
+  }
+
+  /** Moves a queued job up or down the queue. */
+  async setPriority(id: string, priority: number): Promise<JobModel> {
+    if (!isUuid(id)) throw JobErrors.notFound(id);
+    const value = resolvePriority(priority, 0);
+    const result = await this.jobs.setPriority(id, value);
+    if (!result) throw JobErrors.notFound(id);
+    if (result.status !== 'QUEUED') throw JobErrors.notQueued(id, result.status);
+    this.log.info({ job: id, priority: value }, 'job priority changed');
+    await this.updates.publish(result);
+    this.dispatcher.kick();
+    return toJobModel(result);
   }
 
   /** Rejects a report for a job that does not exist or is not the agent's. */

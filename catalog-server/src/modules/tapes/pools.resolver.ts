@@ -3,6 +3,8 @@ import { Args, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } fro
 import { Connection, PageArgs } from '../../common/pagination.js';
 import { CreatePoolInput, UpdatePoolInput } from './dto/pool.input.js';
 import { PoolModel } from './models/pool.model.js';
+import { RecycledTapeModel } from './models/recycled-tape.model.js';
+import { PoolRetentionService } from './pool-retention.service.js';
 import { PoolsService } from './pools.service.js';
 
 @ObjectType()
@@ -10,7 +12,10 @@ export class PoolConnection extends Connection(PoolModel, 'Pool') {}
 
 @Resolver(() => PoolModel)
 export class PoolsResolver {
-  constructor(private readonly poolsService: PoolsService) {}
+  constructor(
+    private readonly poolsService: PoolsService,
+    private readonly retention: PoolRetentionService,
+  ) {}
 
   @Query(() => PoolConnection)
   pools(@Args() page: PageArgs) {
@@ -30,5 +35,10 @@ export class PoolsResolver {
   @Mutation(() => PoolModel, { description: 'Changes the given settings; POOL_NOT_FOUND, INVALID_POOL.' })
   updatePool(@Args('name') name: string, @Args('input') input: UpdatePoolInput): Promise<PoolModel> {
     return this.poolsService.update(name, input);
+  }
+
+  @Mutation(() => [RecycledTapeModel], { description: 'Runs a retention pass now (it also runs every 15 minutes): tapes whose contents have all expired return to scratch.' })
+  applyRetention(): Promise<RecycledTapeModel[]> {
+    return this.retention.apply();
   }
 }

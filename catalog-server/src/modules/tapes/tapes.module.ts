@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PoolRetentionRepository } from './pool-retention.repository.js';
+import { PoolRetentionService } from './pool-retention.service.js';
 import { PoolsRepository } from './pools.repository.js';
 import { PoolsResolver } from './pools.resolver.js';
 import { PoolsService } from './pools.service.js';
@@ -7,7 +9,7 @@ import { TapesResolver } from './tapes.resolver.js';
 import { TapesService } from './tapes.service.js';
 
 @Module({
-  providers: [TapesRepository, TapesService, TapesResolver, PoolsRepository, PoolsService, PoolsResolver],
+  providers: [TapesRepository, TapesService, TapesResolver, PoolsRepository, PoolsService, PoolsResolver, PoolRetentionRepository, PoolRetentionService],
   exports: [TapesService, PoolsService],
 })
 export class TapesModule {}

@@ -1,20 +1,44 @@
+// Dispatch on real PostgreSQL: one assignment per job under concurrency, one job per drive, and
+// several replicas (each with its own cluster bus, command router and dispatcher) on one database.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandsResponse } from '@ferrite/proto';
 import { pino } from 'pino';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { AgentSessionsRegistry } from '../../../src/modules/agents/agent-sessions.registry.js';
+import { ClusterBus } from '../../../src/modules/cluster/cluster-bus.js';
+import { CommandRouter } from '../../../src/modules/jobs/command-router.js';
+import { CommandStreamsRepository } from '../../../src/modules/jobs/command-streams.repository.js';
 import { chooseDriveFor, DispatcherService } from '../../../src/modules/jobs/dispatcher.service.js';
 import { JobUpdatesPubSub } from '../../../src/modules/jobs/job-updates.pubsub.js';
 import { createCatalogFixture, libraryRequest, type CatalogFixture } from '../catalog-fixture.js';
 
 let f: CatalogFixture;
+const buses: ClusterBus[] = [];
 before(async () => {
   f = await createCatalogFixture('dispatch');
 });
 after(async () => {
+  for (const bus of buses) await bus.onModuleDestroy();
   await f.close();
 });
+
+const logger = pino({ level: 'silent' });
+
+/** One server replica's dispatch side, wired by hand on the shared database. */
+async function replica(): Promise<{ dispatcher: DispatcherService; router: CommandRouter; sessions: AgentSessionsRegistry }> {
+  const bus = new ClusterBus(f.db.url, logger);
+  await bus.onModuleInit();
+  buses.push(bus);
+  const sessions = new AgentSessionsRegistry();
+  const router = new CommandRouter(sessions, new CommandStreamsRepository(f.prisma), f.jobs, f.dispatch, bus, logger);
+  router.onModuleInit();
+  const updates = new JobUpdatesPubSub(bus, f.jobs);
+  updates.onModuleInit();
+  return { dispatcher: new DispatcherService(f.dispatch, f.jobs, router, updates, loadServerConfig({}), logger), router, sessions };
+}
 
 const lease = () => ({ owner: 'test', expiresAt: new Date(Date.now() + 60_000) });
 
@@ -43,32 +67,57 @@ test('two jobs racing for the only drive: one runs, the other waits with a reaso
   assert.equal(row.queueReason, 'the only drive of d-race is busy');
 });
 
-test('two dispatchers (two server replicas) dispatching at once send each job once', async () => {
-  const agent = await f.register(libraryRequest('d-replicas', ['DSP004L9', 'DSP005L9', 'DSP006L9'], { drives: 3 }));
-  const jobs = await Promise.all(['DSP004L9', 'DSP005L9', 'DSP006L9'].map((barcode) => f.job(agent, 'FORMAT', 'QUEUED', { barcode, force: true, pool: null })));
+test('three replicas dispatching at once: each job assigned once and delivered to the replica holding the stream', async () => {
+  const session = randomUUID();
+  const agent = await f.register(libraryRequest('d-replicas', ['DSP004L9', 'DSP005L9', 'DSP006L9', 'DSP008L9'], { drives: 3 }), session);
+  const jobs = await Promise.all(['DSP004L9', 'DSP005L9', 'DSP006L9', 'DSP008L9'].map((barcode) => f.job(agent, 'FORMAT', 'QUEUED', { barcode, force: true, pool: null })));
+  const replicas = [await replica(), await replica(), await replica()];
+  // The agent's stream is on the first replica only; the others must route through NOTIFY.
   const sent: CommandsResponse[] = [];
-  const config = loadServerConfig({});
-  const logger = pino({ level: 'silent' });
-  const dispatchers = [0, 1, 2].map(() => {
-    const sessions = new AgentSessionsRegistry();
-    sessions.attach(agent, 's', { write: (m) => (sent.push(m), true), end: () => {} });
-    return new DispatcherService(f.dispatch, f.jobs, sessions, new JobUpdatesPubSub(), config, logger);
-  });
-  await Promise.all(dispatchers.flatMap((d) => [d.dispatchOnce(), d.dispatchOnce()]));
+  await replicas[0]!.router.streamOpened(agent, session, { write: (m) => (sent.push(m), true), end: () => {} });
+  await Promise.all(replicas.flatMap((r) => [r.dispatcher.dispatchOnce(), r.dispatcher.dispatchOnce()]));
   // Leftovers skipped by a lock in one pass are picked up by the next.
-  await Promise.all(dispatchers.map((d) => d.dispatchOnce()));
+  await Promise.all(replicas.map((r) => r.dispatcher.dispatchOnce()));
+  const rows = await f.prisma.client.job.findMany({ where: { id: { in: jobs } } });
+  const assigned = rows.filter((j) => j.status === 'ASSIGNED');
+  assert.equal(assigned.length, 3, 'three drives, three jobs assigned');
+  assert.equal(new Set(assigned.map((j) => j.driveId)).size, 3, 'each job on its own drive');
+  const waiting = rows.find((j) => j.status === 'QUEUED')!;
+  assert.equal(waiting.queueReason, 'all 3 drives of d-replicas are busy');
+  for (let i = 0; i < 100 && sent.length < 3; i++) await sleep(50);
+  await sleep(200); // a duplicate would arrive in this window
   const assignedIds = sent.map((m) => m.assignJob!.jobId).sort();
-  assert.deepEqual(assignedIds, [...jobs].sort());
-  const drives = (await f.prisma.client.job.findMany({ where: { id: { in: jobs } } })).map((j) => j.driveId);
-  assert.equal(new Set(drives).size, 3, 'each job on its own drive');
+  assert.deepEqual(assignedIds, assigned.map((j) => j.id).sort(), 'each assigned job pushed exactly once');
+  const owners = new Set(assigned.map((j) => j.leaseOwner));
+  assert.ok([...owners].every((o) => o && o.length > 0), 'every assignment carries a lease owner');
+  assert.ok(assigned.every((j) => j.leaseExpiresAt && j.leaseExpiresAt.getTime() > Date.now()), 'leases expire in the future');
+});
+
+test('a cancel on one replica reaches the agent whose stream is on another', async () => {
+  const session = randomUUID();
+  const agent = await f.register(libraryRequest('d-cancel', ['DSP009L9']), session);
+  const [holder, other] = [await replica(), await replica()];
+  const sent: CommandsResponse[] = [];
+  await holder.router.streamOpened(agent, session, { write: (m) => (sent.push(m), true), end: () => {} });
+  const job = await f.job(agent, 'FORMAT', 'RUNNING', { barcode: 'DSP009L9', force: true, pool: null });
+  assert.equal(await other.router.isReachable(agent), true);
+  assert.equal(await other.router.cancel(agent, job, 'test'), true);
+  for (let i = 0; i < 100 && sent.length < 1; i++) await sleep(50);
+  assert.deepEqual(sent.map((m) => m.cancelJob?.jobId), [job]);
+  // Once the stream closes, no replica claims the agent is reachable.
+  await holder.router.streamClosed(agent, session, { write: () => true, end: () => {} }).catch(() => {});
+  holder.sessions.disconnect(agent);
+  await f.prisma.client.$executeRaw`DELETE FROM agent_command_stream WHERE agent_id = ${agent}::uuid`;
+  assert.equal(await other.router.isReachable(agent), false);
+  assert.equal(await other.router.cancel(agent, job, 'test'), false);
 });
 
 test('a job whose agent has no stream waits with a reason', async () => {
   const agent = await f.register(libraryRequest('d-offline', ['DSP007L9']));
   await f.prisma.client.agent.update({ where: { id: agent }, data: { online: false } });
   const job = await f.job(agent, 'FORMAT', 'QUEUED', { barcode: 'DSP007L9', force: false, pool: null });
-  const d = new DispatcherService(f.dispatch, f.jobs, new AgentSessionsRegistry(), new JobUpdatesPubSub(), loadServerConfig({}), pino({ level: 'silent' }));
-  await d.dispatchOnce();
+  const { dispatcher } = await replica();
+  await dispatcher.dispatchOnce();
   const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id: job } });
   assert.equal(row.status, 'QUEUED');
   assert.equal(row.queueReason, 'agent d-offline is offline');

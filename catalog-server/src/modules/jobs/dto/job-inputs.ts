@@ -1,4 +1,4 @@
-import { Field, InputType } from '@nestjs/graphql';
+import { Field, InputType, Int } from '@nestjs/graphql';
 import { RestoreSelectionInput } from '../../files/dto/restore-selection.input.js';
 import { BackupLevelValue, JobKindValue, JobStatusValue } from '../models/job-enums.js';
 
@@ -39,6 +39,9 @@ export class StartBackupInput {
 
   @Field(() => String, { nullable: true, description: 'Repeating a request with the same key returns the first job instead of a second.' })
   idempotencyKey?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Queue priority 0-1000, higher first (default 10; restores default to 100).' })
+  priority?: number | null;
 }
 
 @InputType()
@@ -57,4 +60,7 @@ export class StartRestoreInput {
 
   @Field(() => String, { nullable: true, description: 'Leading path removed from each restored path (default: none, the full original path is recreated under the target).' })
   stripPrefix?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Queue priority 0-1000, higher first (default 100: restores go ahead of backups).' })
+  priority?: number | null;
 }

@@ -24,6 +24,12 @@ export class JobProgressModel {
   @Field(() => Float, { nullable: true, description: 'Average bytes per second since the job started.' })
   ratePerSecond!: number | null;
 
+  @Field(() => Float, { nullable: true, description: 'Percent done (by bytes when the total is known, else by files).' })
+  percentDone!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Estimated seconds left at the average rate; null until there is a rate and a byte total.' })
+  etaSeconds!: number | null;
+
   @Field({ description: 'When the server received this snapshot.' })
   updatedAt!: Date;
 }
