@@ -8,6 +8,9 @@
 //     INCREMENTAL records nothing; FULL records it again, and writes the bytes again unless the
 //     server says the pool already holds enough copies of that content (dedup: recorded by
 //     reference, no bytes written);
+//   - a new file with the inode, size and mtime of a file gone from the base (a rename or move
+//     within the root): recorded by reference to the base's content, not written again, in an
+//     INCREMENTAL (in a FULL only when the pool's dedup says the content has enough copies);
 //   - anything else: changed, written; with compareContent a regular file of the same size is hashed
 //     first, and when its content equals the base's it is recorded by reference (new times, no bytes).
 import { FileType, IncrementalLevel, type FileRecord, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
@@ -71,10 +74,28 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
   };
 }
 
+/** New files that are a gone file under another name (same inode, size and mtime) are recorded by
+ *  reference; the rest of `added` is recorded the usual way, in scan order. */
+function matchRenames(added: SourceEntry[], gone: IncrementalBaseEntry[], out: BaseDiff): void {
+  const byIdentity = new Map(gone.map((b) => [`${b.inode}:${b.size}:${b.mtimeMs}`, b]));
+  for (const e of added) {
+    const b = e.type === 'file' && e.size > 0 ? byIdentity.get(`${e.inode}:${e.size}:${Math.round(e.mtimeMs)}`) : undefined;
+    const allowed = b && (out.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL || b.contentSufficient);
+    if (b && allowed) {
+      out.byReference.push({ entry: e, sha256: Buffer.from(b.sha256) });
+      byIdentity.delete(`${b.inode}:${b.size}:${b.mtimeMs}`);
+    } else out.record.push(e);
+  }
+}
+
 /** `scan`: one root's entries, sorted with sortForDiff. `base`: the IncrementalBase stream. */
 export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIterable<IncrementalBaseResponse>, opts: BaseDiffOptions): Promise<BaseDiff> {
   const out: BaseDiff = { record: [], byReference: [], deleted: [], unchanged: 0, baseRunId: '', level: opts.level, note: '' };
   const keys = scan.map((e) => orderKey(e.path));
+  // New entries and the files gone from the base: both as few as the changes, so renames are
+  // matched in memory after the pass.
+  const added: SourceEntry[] = [];
+  const gone: IncrementalBaseEntry[] = [];
   let i = 0;
   let first = true;
   const decide = async (e: SourceEntry, b: IncrementalBaseEntry) => {
@@ -107,7 +128,7 @@ export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIter
         const cmp = Buffer.compare(keys[i], bk);
         if (cmp > 0) break;
         // Scan entries before this base entry are new.
-        if (cmp < 0) out.record.push(scan[i]);
+        if (cmp < 0) added.push(scan[i]);
         else {
           await decide(scan[i], b);
           matched = true;
@@ -115,10 +136,14 @@ export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIter
         i++;
         if (matched) break;
       }
-      if (!matched) out.deleted.push(deletionMarker(b));
+      if (!matched) {
+        out.deleted.push(deletionMarker(b));
+        if (b.type === FileType.FILE_TYPE_FILE && b.inode !== 0 && b.size > 0 && b.sha256.length === 32) gone.push(b);
+      }
     }
   }
   // Whatever is left of the scan is new.
-  for (; i < scan.length; i++) out.record.push(scan[i]);
+  for (; i < scan.length; i++) added.push(scan[i]);
+  matchRenames(added, gone, out);
   return out;
 }

@@ -46,7 +46,11 @@ describe('agent killed mid-backup', { timeout: 600_000 }, () => {
     assert.equal(running.status, 'RUNNING', 'the backup is still running when the agent is killed');
     stack.killAgent(AGENT, 'SIGKILL');
     await stack.waitForAgentOffline(AGENT);
-    const interrupted = await job(stack.gql, backupId);
+    // The sweep marks the agent offline, then interrupts its jobs in a second step: wait for both.
+    const interrupted = await waitFor('the job to leave RUNNING', async () => {
+      const j = await job(stack.gql, backupId);
+      return j.status === 'RUNNING' ? undefined : j;
+    }, 15_000).catch(() => job(stack.gql, backupId));
     assert.equal(interrupted.status, 'INTERRUPTED', `status after the kill: ${interrupted.status}`);
 
     const confirmed = (await allFiles(stack.gql, { pathPrefix: source, host: AGENT, type: 'FILE' }));

@@ -9,7 +9,9 @@ import type { SourceEntry } from '../../../src/backup/source-scan.js';
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
 function file(path: string, over: Partial<SourceEntry> = {}): SourceEntry {
-  return { path, type: 'file', size: 10, mtimeMs: 1_700_000_000_000.4, ctimeMs: 1_700_000_000_000, mode: 0o644, inode: 7, symlinkTarget: '', ...over };
+  // Each path its own inode, as on a real file system.
+  const inode = [...path].reduce((n, c) => n * 31 + c.charCodeAt(0), 7) % 1_000_000_007;
+  return { path, type: 'file', size: 10, mtimeMs: 1_700_000_000_000.4, ctimeMs: 1_700_000_000_000, mode: 0o644, inode, symlinkTarget: '', ...over };
 }
 
 function baseOf(e: SourceEntry, over: Partial<IncrementalBaseEntry> = {}): IncrementalBaseEntry {
@@ -61,7 +63,7 @@ describe('diffWithBase', () => {
     const scan = sortForDiff([dir, same, { ...changed, size: 11 }, touched, file('/d/new'), { ...touched, path: '/d/touched2', mtimeMs: 1 }]);
     const base = [dir, same, changed, gone, { ...touched, mtimeMs: touched.mtimeMs - 1000 }].map((e) => baseOf(e));
     const d = await diffWithBase(scan, stream(base), opts());
-    assert.deepEqual(d.record.map((e) => e.path), ['/d/changed', '/d/new', '/d/touched', '/d/touched2']);
+    assert.deepEqual(d.record.map((e) => e.path).sort(), ['/d/changed', '/d/new', '/d/touched', '/d/touched2']);
     assert.deepEqual(d.deleted.map((r) => [r.path, r.deleted]), [['/d/gone', true]]);
     assert.equal(d.unchanged, 2);
     assert.equal(d.baseRunId, 'base-run');
@@ -79,7 +81,7 @@ describe('diffWithBase', () => {
   });
 
   it('treats a new inode or ctime as a change (a file replaced in place)', async () => {
-    const d = await diffWithBase([{ ...same, inode: 99 }, { ...changed, ctimeMs: changed.ctimeMs + 1 }], stream([baseOf(same), baseOf(changed)]), opts());
+    const d = await diffWithBase(sortForDiff([{ ...same, inode: 99 }, { ...changed, ctimeMs: changed.ctimeMs + 1 }]), stream([baseOf(same), baseOf(changed)]), opts());
     assert.deepEqual(d.record.map((e) => e.path).sort(), ['/d/changed', '/d/same']);
   });
 
@@ -89,6 +91,19 @@ describe('diffWithBase', () => {
     assert.deepEqual(d.record.map((e) => e.path), ['/d/changed']);
     assert.deepEqual(d.byReference.map((r) => r.entry.path), ['/d/same']);
     assert.equal(d.unchanged, 0);
+  });
+
+  it('records a renamed file (same inode, size, mtime) by reference in an INCREMENTAL, not in a plain FULL', async () => {
+    const moved = { ...gone, path: '/d/moved-here' };
+    const d = await diffWithBase(sortForDiff([dir, moved]), stream([baseOf(dir), baseOf(gone)]), opts());
+    assert.deepEqual(d.record, []);
+    assert.deepEqual(d.byReference.map((r) => [r.entry.path, r.sha256.equals(sha('/d/gone'))]), [['/d/moved-here', true]]);
+    assert.deepEqual(d.deleted.map((r) => r.path), ['/d/gone']);
+    const other = await diffWithBase([{ ...moved, inode: moved.inode + 1 }], stream([baseOf(gone)]), opts());
+    assert.deepEqual(other.record.map((e) => e.path), ['/d/moved-here'], 'another inode is another file');
+    const full = IncrementalLevel.INCREMENTAL_LEVEL_FULL;
+    const plainFull = await diffWithBase([moved], stream([baseOf(gone)], full), opts({ level: full }));
+    assert.deepEqual(plainFull.record.map((e) => e.path), ['/d/moved-here']);
   });
 
   it('with no base, everything is new', async () => {
