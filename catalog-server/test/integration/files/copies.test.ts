@@ -3,18 +3,7 @@
 // (maxCopies), and "what would be lost if tape X died" (tapeLossImpact).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FerriteError } from '../../../src/common/errors.js';
-import { allPaths, createAgent, createBackupJob, createFilesFixture, createTape, fileRecord, location, sha256, tableCounts, type FilesFixture } from './files-fixture.js';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
-}
+import { allPaths, createAgent, createBackupJob, createFilesFixture, createTape, fileRecord, location, sha256, tableCounts, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
 
 describe('copies and dedup', () => {
   let f: FilesFixture;

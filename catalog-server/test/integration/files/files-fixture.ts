@@ -1,8 +1,10 @@
 // Shared setup for the files integration tests: a fresh migrated database, the files services wired
 // by hand (no Nest container needed), and helpers that insert the agent/tape/job rows ingest needs
 // and build agent-style file records.
+import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { FileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { FerriteError } from '../../../src/common/errors.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { PrismaService } from '../../../src/database/prisma.service.js';
 import { FileSearchRepository } from '../../../src/modules/files/file-search.repository.js';
@@ -119,4 +121,15 @@ export async function allPaths(f: FilesFixture, filter: Parameters<FileSearchSer
     if (!page.pageInfo.hasNextPage) return out;
     after = page.pageInfo.endCursor!;
   }
+}
+
+/** The FerriteError code a call fails with, or 'no error' when it succeeds. */
+export async function errorCodeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof FerriteError, String(err));
+    return err.code;
+  }
+  return 'no error';
 }

@@ -5,22 +5,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { IncrementalLevel, type FileRecord, type IncrementalBaseResponse } from '@ferrite/proto';
-import { FerriteError } from '../../../src/common/errors.js';
 import { IncrementalBaseRepository } from '../../../src/modules/files/incremental-base.repository.js';
 import { IncrementalBaseService } from '../../../src/modules/files/incremental-base.service.js';
-import { createAgent, createFilesFixture, createTape, dirRecord, fileRecord, sha256, tableCounts, type FilesFixture } from './files-fixture.js';
+import { createAgent, createFilesFixture, createTape, dirRecord, fileRecord, sha256, tableCounts, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
 
 const TAPE = 'INC001L9';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
-}
 
 async function collect(stream: AsyncIterable<IncrementalBaseResponse>): Promise<IncrementalBaseResponse[]> {
   const out: IncrementalBaseResponse[] = [];

@@ -6,21 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FileRecord } from '@ferrite/proto';
-import { FerriteError } from '../../../src/common/errors.js';
-import { createAgent, createFilesFixture, createTape, dirRecord, fileRecord, sha256, type FilesFixture } from './files-fixture.js';
+import { createAgent, createFilesFixture, createTape, dirRecord, fileRecord, sha256, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
 
 const TAPE = 'PIT001L9';
 const HOST = 'host-p';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
-}
 
 describe('point in time', () => {
   let f: FilesFixture;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FileType } from '@ferrite/proto';
-import { FerriteError } from '../../../src/common/errors.js';
 import type { RestoreSelection } from '../../../src/modules/files/files.contract.js';
 import {
   createAgent,
@@ -13,17 +12,8 @@ import {
   location,
   symlinkRecord,
   type FilesFixture,
+  errorCodeOf as code,
 } from './files-fixture.js';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
-}
 
 describe('FilesService.resolveRestore', () => {
   let f: FilesFixture;

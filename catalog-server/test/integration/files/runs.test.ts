@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { FerriteError } from '../../../src/common/errors.js';
-import { createAgent, createFilesFixture, createTape, fileRecord, type FilesFixture } from './files-fixture.js';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
-}
+import { createAgent, createFilesFixture, createTape, fileRecord, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
 
 describe('backup runs', () => {
   let f: FilesFixture;

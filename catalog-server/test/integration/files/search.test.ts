@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FileRecord } from '@ferrite/proto';
-import { FerriteError } from '../../../src/common/errors.js';
 import type { FileFilterLike } from '../../../src/modules/files/file-query.js';
 import {
   allPaths,
@@ -14,6 +13,7 @@ import {
   sha256,
   symlinkRecord,
   type FilesFixture,
+  errorCodeOf as code,
 } from './files-fixture.js';
 
 const DAY = 86_400_000;
@@ -43,16 +43,6 @@ const CAM_FILES: Array<[string, number]> = [
 
 function byName(paths: string[]): string[] {
   return [...paths].sort();
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  return 'no error';
 }
 
 describe('FileSearchService.files', () => {
