@@ -1,7 +1,7 @@
 // What happens to jobs when agents go quiet. A periodic sweep marks agents offline after
 // `heartbeatMissesBeforeOffline` missed beats, closes their command streams and marks their active
-// jobs INTERRUPTED; it also interrupts any job whose lease (renewed by heartbeats that list the job
-// and by the job's own reports) has run out, releasing its drive and tape. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
+// jobs INTERRUPTED; as a backstop it also interrupts any job of an offline agent whose lease
+// (renewed by heartbeats that list the job and by the job's own reports) has run out. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
 // agent does not list are requeued (never started) or INTERRUPTED (lost in an agent restart).
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';

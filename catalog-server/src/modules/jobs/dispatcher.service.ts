@@ -80,14 +80,21 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   async dispatchOnce(): Promise<number> {
     const queued = await this.dispatch.listQueued(BATCH);
     let assigned = 0;
+    // Agents for which another replica holds a higher-priority job right now: giving this pass's
+    // lower-priority jobs their drives could take the drive that job is about to get.
+    const yielded = new Set<string>();
     for (const job of queued) {
       if (this.stopped) break;
-      if (await this.dispatchJob(job)) assigned++;
+      if (job.agentId && yielded.has(job.agentId)) continue;
+      const outcome = await this.dispatchJob(job);
+      if (outcome === true) assigned++;
+      else if (outcome === 'locked' && job.agentId) yielded.add(job.agentId);
     }
     return assigned;
   }
 
-  private async dispatchJob(job: QueuedJob): Promise<boolean> {
+  /** true: assigned; 'locked': another replica is assigning it; false: not now. */
+  private async dispatchJob(job: QueuedJob): Promise<boolean | 'locked'> {
     if (!job.agentId) return false;
     if (!job.streamOpen || !job.agentOnline) {
       const reason = job.agentOnline
@@ -102,7 +109,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       if (result.changed) await this.publish(job.id);
       return false;
     }
-    if (result.outcome === 'skipped') return false;
+    if (result.outcome === 'skipped') return 'locked';
 
     let sent: boolean;
     try {

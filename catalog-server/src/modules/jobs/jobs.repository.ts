@@ -193,17 +193,20 @@ export class JobsRepository {
   }
 
   /**
-   * Jobs whose lease ran out (no heartbeat listed them and no report came for a whole lease) become
-   * INTERRUPTED, which frees their drive and tape for other jobs. Any replica may run this; a job
-   * another replica is already settling is skipped.
+   * The backstop for jobs nobody settles: an ASSIGNED/RUNNING job whose lease ran out while its agent
+   * is offline (e.g. a replica died between marking the agent offline and interrupting its jobs)
+   * becomes INTERRUPTED, which frees its drive and tape. Jobs of online agents are left to the
+   * heartbeat reconcile, which knows what the agent really runs: a slow beat on a loaded machine
+   * must not kill a healthy job. Any replica may run this; rows being settled elsewhere are skipped.
    */
   interruptExpiredLeases(now: Date): Promise<string[]> {
     return dbOperation('interrupt expired leases', () =>
       this.prisma.client.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id::text FROM job WHERE status IN ('ASSIGNED', 'RUNNING') AND lease_expires_at < ${now}
-          ORDER BY id FOR UPDATE SKIP LOCKED`;
-        for (const { id } of rows) await this.endActiveJob(tx, id, 'its lease expired: the agent stopped reporting on it');
+          SELECT j.id::text FROM job j LEFT JOIN agent a ON a.id = j.agent_id
+          WHERE j.status IN ('ASSIGNED', 'RUNNING') AND j.lease_expires_at < ${now} AND NOT COALESCE(a.online, false)
+          ORDER BY j.id FOR UPDATE OF j SKIP LOCKED`;
+        for (const { id } of rows) await this.endActiveJob(tx, id, 'its lease expired while its agent was offline');
         return rows.map((r) => r.id);
       }),
     );

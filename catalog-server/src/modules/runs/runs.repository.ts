@@ -53,7 +53,11 @@ export class RunsRepository {
       return await this.db.client.$transaction(async (tx) => {
         const job = await tx.job.findUnique({ where: { id: jobId }, select: { id: true } });
         if (!job) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
-        const hostRow = await tx.host.upsert({ where: { name: host }, create: { name: host }, update: {}, select: { id: true } });
+        // ON CONFLICT, not Prisma's upsert (a find then a create): concurrent first backups of one
+        // host would otherwise race on host_name_key.
+        const [hostRow] = await tx.$queryRaw<{ id: number }[]>`
+          INSERT INTO host (name) VALUES (${host}) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`;
+        if (!hostRow) throw new Error(`could not record host ${host}`);
         const existing = await tx.run.findMany({ where: { jobId }, select: { id: true, root: true, hostId: true } });
         const other = existing.find((r) => r.hostId !== hostRow.id);
         if (other) {
