@@ -3,7 +3,7 @@
 // parameter; names and paths never reach the SQL text.
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { queryRows } from './sql-runner.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
@@ -129,12 +129,8 @@ function whereClause(q: FileSearchQuery, p: Params): string {
 export class FileSearchRepository {
   constructor(private readonly db: PrismaService) {}
 
-  private async query<T extends object>(action: string, sql: string, values: unknown[]): Promise<T[]> {
-    try {
-      return (await this.db.pool.query<T>(sql, values)).rows;
-    } catch (err) {
-      throw toFerriteError(err, action);
-    }
+  private query<T extends object>(action: string, sql: string, values: unknown[]): Promise<T[]> {
+    return queryRows<T>(this.db.pool, action, sql, values);
   }
 
   /** One page in archive order (ascending id), starting after `afterId`. */

@@ -2,7 +2,7 @@
 // and every entry at or under a path (for a restore "as of").
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { queryRows } from './sql-runner.js';
 import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from './file-search.repository.js';
 import { chainCte, SqlParams, stateSubquery, type AsOf } from './run-state.js';
 
@@ -15,12 +15,8 @@ function fromState(filter: string): string {
 export class PointInTimeRepository {
   constructor(private readonly db: PrismaService) {}
 
-  private async query<T extends object>(action: string, sql: string, values: unknown[]): Promise<T[]> {
-    try {
-      return (await this.db.pool.query<T>(sql, values)).rows;
-    } catch (err) {
-      throw toFerriteError(err, action);
-    }
+  private query<T extends object>(action: string, sql: string, values: unknown[]): Promise<T[]> {
+    return queryRows<T>(this.db.pool, action, sql, values);
   }
 
   /** Host id of a run, or undefined when there is no such run. */

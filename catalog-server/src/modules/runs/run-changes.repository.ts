@@ -5,7 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from '../files/db-errors.js';
+import { inTransaction } from '../files/sql-runner.js';
 import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
 import { chainCte, SqlParams, stateSubquery } from '../files/run-state.js';
@@ -143,24 +143,7 @@ export class RunChangesRepository {
     return { baseRunId: rows[0].base_run_id, root: rows[0].root, hostId: rows[0].host_id };
   }
 
-  private async inTransaction<T>(action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.db.pool.connect();
-    } catch (err) {
-      throw toFerriteError(err, action);
-    }
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw toFerriteError(err, action);
-    } finally {
-      client.release(broken);
-    }
+  private inTransaction<T>(action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.db.pool, action, work);
   }
 }

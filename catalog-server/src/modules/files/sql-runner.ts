@@ -1,0 +1,37 @@
+// Raw SQL for the repositories that need more than Prisma offers (set-based merges, cursors, COPY):
+// run a statement or a transaction on the pg pool, with every database error turned into a
+// FerriteError naming the action, so nothing database-shaped leaves a repository.
+import type pg from 'pg';
+import { toFerriteError } from './db-errors.js';
+
+/** The rows of one statement. */
+export async function queryRows<T extends object>(pool: pg.Pool, action: string, sql: string, values: unknown[]): Promise<T[]> {
+  try {
+    return (await pool.query<T>(sql, values)).rows;
+  } catch (err) {
+    throw toFerriteError(err, action);
+  }
+}
+
+/** Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on any error.
+ *  A connection whose ROLLBACK failed is destroyed rather than returned to the pool. */
+export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw toFerriteError(err, action);
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw toFerriteError(err, action);
+  } finally {
+    client.release(broken);
+  }
+}
