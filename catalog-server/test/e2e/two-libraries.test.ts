@@ -1,8 +1,9 @@
 // Two agents, each with its own emulated library, managed through one GraphQL endpoint the way an
 // operator would: one view of every drive and tape, inventory, move, load, format, a backup to a
-// tape in the second agent's library, unload, cleaning a drive that asks for it, an operator
-// request that a job waits on until an inventory finds the tape, retire/offsite, and bad input that
-// changes nothing. Real server and agent processes, real PostgreSQL, gRPC on loopback.
+// tape in the second agent's library, unload, cleaning a drive that asks for it, operator requests
+// that jobs (load, restore, format, backup) wait on until an inventory finds the tape,
+// retire/offsite, and bad input that changes nothing. Real server and agent processes, real
+// PostgreSQL, gRPC on loopback.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -94,6 +95,9 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
 
     await succeeded(await mutate('moveTape', 'barcode: $b, toSlot: $s', { b: 'FER101L9', s: 5 }, '$b: String!, $s: Int!'));
     assert.deepEqual((await tape('FER101L9')).location.slot, 5);
+    // The move ran in one of tape-b's drives, which heartbeats report BUSY until the beat after the
+    // job; a load refuses a BUSY drive, so wait for that beat (it can lag on a loaded machine).
+    await waitFor('the drives of tape-b to be idle', async () => (await drives()).every((d) => d.agent.name !== B || d.state !== 'BUSY'), 30_000);
 
     await succeeded(await mutate('loadTape', 'barcode: $b, drive: $d', { b: 'FER101L9', d: 'drive0' }, '$b: String!, $d: String'));
     const loaded = await tape('FER101L9');
@@ -149,6 +153,55 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     assert.deepEqual(await readFile(path.join(target, 'sub', 'b.bin')), Buffer.alloc(3 * 1024 * 1024, 7));
     const back = await tape('FER101L9');
     assert.deepEqual([back.state, back.location.offsite, back.location.agent], ['ACTIVE', false, B], 'back from offsite, holding files');
+  });
+
+  it('a format and a backup naming a shelf tape wait for it, and go on once an inventory finds it', async () => {
+    const queued = async (id: string) =>
+      (await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
+    /** Someone pulls FER102L9 out of slot 2 of tape-b (or pushes it back in); an inventory notices. */
+    const pull = () => editLibrary(B, (s) => void (s.slots[1] = null));
+    const pushBack = () => editLibrary(B, (s) => void (s.slots[1] = 'FER102L9'));
+
+    await pull();
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    assert.equal((await tape('FER102L9')).location.onShelf, true);
+
+    // No agent named: the request goes to the library that held the tape last.
+    const formatId = await formatTape(stack.gql, 'FER102L9');
+    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = await queued(formatId);
+    assert.equal(waiting.status, 'QUEUED');
+    assert.match(waiting.queueReason, /waiting for an operator: insert tape FER102L9 into library tape-b-lib on host tape-b\.test/);
+    await pushBack();
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    await succeeded(formatId);
+    assert.equal((await tape('FER102L9')).formatted, true);
+    // The format leaves it in a drive: home to slot 2 first, or nobody could pull it out.
+    const unload = () => mutate('unloadTape', 'barcode: $b', { b: 'FER102L9' }, '$b: String');
+    await succeeded(await unload());
+
+    // Formatted, then out again: a backup naming it waits in its source agent's library.
+    const fresh = path.join(stack.tmp, 'b-data-2');
+    await mkdir(fresh, { recursive: true });
+    await writeFile(path.join(fresh, 'c.txt'), 'written to a tape that was on the shelf\n');
+    // Still in tape-b's library, it cannot take a backup of tape-a (no cross-agent data path).
+    assert.equal(await errorCodeOf(startBackup(stack.gql, { agent: A, paths: [fresh], tape: 'FER102L9' })), 'TAPE_NOT_IN_LIBRARY');
+    await pull();
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    assert.equal((await tape('FER102L9')).location.onShelf, true);
+    const backupId = await startBackup(stack.gql, { agent: B, paths: [fresh], tape: 'FER102L9' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const backupWaiting = await queued(backupId);
+    assert.equal(backupWaiting.status, 'QUEUED');
+    assert.match(backupWaiting.queueReason, /insert tape FER102L9 into library tape-b-lib on host tape-b\.test/);
+    await pushBack();
+    await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
+    await succeeded(backupId);
+    const files = await allFiles(stack.gql, { host: B, pathPrefix: fresh });
+    assert.deepEqual(files.find((f) => f.name === 'c.txt')?.placements.map((p) => p.barcode), ['FER102L9']);
+    await succeeded(await unload());
+    const open = await stack.gql.request<{ operatorRequests: unknown[] }>('{ operatorRequests(status: OPEN) { id } }');
+    assert.equal(open.operatorRequests.length, 0);
   });
 
   it('cleans a drive that raised CLEAN_NOW, and only when asked for', async () => {
@@ -251,6 +304,9 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     assert.equal(await errorCodeOf(load('FER010L9')), 'TAPE_NOT_IN_LIBRARY');
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'CLN001L1')), 'TAPE_IS_CLEANING_CARTRIDGE');
     assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER101L9')), 'TAPE_NOT_EMPTY');
+    // FER010L9 never was in a library: nobody knows where to ask for it.
+    assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER010L9', true)), 'TAPE_AGENT_UNKNOWN');
+    assert.equal(await errorCodeOf(formatTape(stack.gql, 'FER003L9', true)), 'TAPE_RETIRED');
     const move = (b: string, s: number) => mutate('moveTape', 'barcode: $b, toSlot: $s', { b, s }, '$b: String!, $s: Int!');
     assert.equal(await errorCodeOf(move('FER102L9', 3)), 'SLOT_OCCUPIED');
     assert.equal(await errorCodeOf(move('FER102L9', 99)), 'INVALID_SLOT');

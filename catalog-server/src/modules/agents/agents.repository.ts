@@ -85,8 +85,9 @@ export class AgentsRepository {
       UPDATE drive SET loaded_tape_id = NULL
       WHERE agent_id <> ${agentId}::uuid AND loaded_tape_id IN (SELECT id FROM tape WHERE agent_id = ${agentId}::uuid)`;
     await this.replaceDrives(tx, agentId, reg, changerIds);
+    // A tape that left keeps the agent it left, so a job for it later knows whom to ask for it.
     await tx.$executeRaw`
-      UPDATE tape SET agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
+      UPDATE tape SET last_agent_id = agent_id, agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
       WHERE agent_id = ${agentId}::uuid AND NOT (barcode = ANY(${reg.tapes.map((t) => t.barcode)}::text[]))`;
   }
 

@@ -98,3 +98,18 @@ export function formatBlockReason(t: FormatCheck): string | null {
   }
   return null;
 }
+
+/**
+ * The agent a format goes to. A tape in a library is formatted there (naming another agent is a
+ * mistake). A tape in no library waits for an operator to insert it: into the named agent's library,
+ * else into the one that held it last; with neither, nobody knows where it should go.
+ */
+export function formatAgentId(barcode: string, holder: string | null, named: { id: string; name: string } | null, lastHolder: string | null): string {
+  if (holder) {
+    if (named && named.id !== holder) throw JobErrors.tapeNotInLibrary([barcode], named.name);
+    return holder;
+  }
+  const id = named?.id ?? lastHolder;
+  if (!id) throw JobErrors.tapeAgentUnknown(barcode);
+  return id;
+}

@@ -34,6 +34,13 @@ export const JobErrors = {
         : `tape ${barcodes[0]} is on a shelf; load it into an agent's library first`,
       { tapes: barcodes, agent },
     ),
+  tapeAgentUnknown: (barcode: string) =>
+    err(
+      'TAPE_AGENT_UNKNOWN',
+      `tape ${barcode} is in no library and no agent has held it; pass agent: the agent whose library it should be inserted into`,
+      { barcode },
+    ),
+  tapeRetired: (barcode: string) => err('TAPE_RETIRED', `tape ${barcode} is retired and takes no more data`, { barcode }),
   tapeWriteProtected: (barcode: string) =>
     err('TAPE_WRITE_PROTECTED', `tape ${barcode} is write-protected; slide its write-protect tab off and re-inventory`, { barcode }),
   tapeNotEmpty: (barcode: string, reason: string) =>

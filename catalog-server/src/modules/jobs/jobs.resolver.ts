@@ -35,14 +35,20 @@ export class JobsResolver {
     return job;
   }
 
-  @Mutation(() => JobModel, { description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode.' })
+  @Mutation(() => JobModel, { description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode. A tape in no library waits for an operator request.' })
   formatTape(
     @Args('barcode') barcode: string,
     @Args('force', { type: () => Boolean, nullable: true, defaultValue: false, description: 'Format even if the tape holds data (it is erased).' })
     force: boolean,
     @Args('pool', { type: () => String, nullable: true, description: 'Pool the tape joins once formatted.' }) pool: string | null,
+    @Args('agent', {
+      type: () => String,
+      nullable: true,
+      description: 'For a tape in no library: the agent whose library it should be inserted into (default: the one that held it last).',
+    })
+    agent: string | null,
   ): Promise<JobModel> {
-    return this.jobsService.formatTape(barcode, force ?? false, pool);
+    return this.jobsService.formatTape(barcode, force ?? false, pool, agent);
   }
 
   @Mutation(() => JobModel)

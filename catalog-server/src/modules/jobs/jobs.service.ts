@@ -6,7 +6,8 @@ import { LOGGER, type Logger } from '../../common/logger.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
-import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
+import type { AgentRow } from '../agents/agents.repository.js';
+import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 import { PoolsService } from '../tapes/pools.service.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
@@ -19,9 +20,9 @@ import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/
 import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { chooseBackupTape, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import { chooseBackupTape, formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
 import { JobErrors } from './jobs.errors.js';
-import { JobsRepository, type JobRow } from './jobs.repository.js';
+import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
 
 
@@ -76,10 +77,12 @@ export class JobsService {
     return lines.join('');
   }
 
-  async formatTape(barcode: string, force: boolean, poolName: string | null | undefined): Promise<JobModel> {
+  async formatTape(barcode: string, force: boolean, poolName: string | null | undefined, agentName?: string | null): Promise<JobModel> {
     const tape = await this.tapes.getByBarcode(barcode);
-    if (isCleaningBarcode(barcode)) throw JobErrors.cleaningCartridge(barcode);
-    const agentId = this.libraryAgentOf(tape);
+    if (tape.cleaning || isCleaningBarcode(barcode)) throw JobErrors.cleaningCartridge(barcode);
+    if (tape.state === 'RETIRED') throw JobErrors.tapeRetired(barcode);
+    const named = agentName ? await this.agents.getByName(agentName) : null;
+    const agentId = formatAgentId(barcode, tape.agentId, named, tape.lastAgentId);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
     if (tape.worm && tape.formattedAt) throw JobErrors.tapeIsWorm(barcode);
     const pool = poolName ? await this.pools.getByName(poolName) : null;
@@ -98,7 +101,14 @@ export class JobsService {
       if (reason) throw JobErrors.tapeNotEmpty(barcode, reason);
     }
     const spec: FormatJobSpec = { barcode, force, pool: pool?.name ?? null };
-    const { job } = await this.jobs.create({ kind: 'FORMAT', agentId, priority: JOB_PRIORITY.FORMAT, spec });
+    const newJob = { kind: 'FORMAT' as const, agentId, priority: JOB_PRIORITY.FORMAT, spec };
+    if (!tape.agentId) {
+      // The last holder may have been removed since (its id then names no agent).
+      const agent = named ?? (await this.agents.findById(agentId));
+      if (!agent) throw JobErrors.tapeAgentUnknown(barcode);
+      return this.created(await this.waitForTapes(newJob, [barcode], agent));
+    }
+    const { job } = await this.jobs.create(newJob);
     return this.created(job);
   }
 
@@ -116,17 +126,24 @@ export class JobsService {
     const paths = normalizeSourcePaths(input.paths);
     const excludes = validateExcludes(input.excludes ?? []);
     const pool = input.pool ? await this.pools.getByName(input.pool) : null;
-    const barcode = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
+    const named = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : null;
+    const barcode = named?.barcode ?? this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
     const level = input.level ?? 'FULL';
     const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
-    const { job, created } = await this.jobs.create({ kind: 'BACKUP', agentId: agent.id, priority, spec, idempotencyKey: key });
+    const newJob = { kind: 'BACKUP' as const, agentId: agent.id, priority, spec, idempotencyKey: key };
+    // A named tape in no library is asked for in the source agent's library; the job waits for it.
+    const onShelf = named !== null && named.agentId === null;
+    const { job, created } = onShelf ? { job: await this.waitForTapes(newJob, [barcode], agent), created: true } : await this.jobs.create(newJob);
     if (!created) return toJobModel(job);
     try {
       const runIds = await this.files.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
       await this.jobs.updateSpec(job.id, { ...spec, runIds });
     } catch (err) {
       // Without its runs the backup cannot record files: take the job back rather than leave a husk.
-      await this.jobs.delete(job.id).catch((e: unknown) => this.log.error({ err: e, job: job.id }, 'could not remove a half-created backup job'));
+      await this.requests
+        .discardForJob(job.id)
+        .then(() => this.jobs.delete(job.id))
+        .catch((e: unknown) => this.log.error({ err: e, job: job.id }, 'could not remove a half-created backup job'));
       throw err;
     }
     return this.created((await this.jobs.findById(job.id))!);
@@ -155,11 +172,7 @@ export class JobsService {
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
     const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority, spec, progress };
-    if (missing.length) {
-      const libraries = (await this.agents.changersOf(agent.id)).map((c) => c.name);
-      const library = libraries.length === 1 ? libraries[0]! : null;
-      return this.created(await this.requests.createJobWaitingForTapes(newJob, { barcodes: missing, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library }));
-    }
+    if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
     const { job } = await this.jobs.create(newJob);
     return this.created(job);
   }
@@ -213,19 +226,21 @@ export class JobsService {
     return toJobModel(job);
   }
 
-  private libraryAgentOf(tape: TapeRow): string {
-    if (!tape.agentId) throw JobErrors.tapeNotInLibrary([tape.barcode], null);
-    return tape.agentId;
+  /** The job, QUEUED behind one operator request per tape: insert it into the agent's library. */
+  private async waitForTapes(job: NewJob, barcodes: string[], agent: AgentRow): Promise<JobRow> {
+    const library = libraryToAskFor(null, await this.agents.changerNamesOf(agent.id));
+    return this.requests.createJobWaitingForTapes(job, { barcodes, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library });
   }
 
-  private async checkBackupTape(barcode: string, agentId: string, agentName: string, pool: { id: string; name: string } | null): Promise<string> {
+  /** The tape a backup names, if it may take the backup now or once inserted (it is in no library). */
+  private async checkBackupTape(barcode: string, agentId: string, agentName: string, pool: { id: string; name: string } | null): Promise<TapeRow> {
     const tape = await this.tapes.getByBarcode(barcode);
-    if (tape.agentId !== agentId) throw JobErrors.tapeNotInLibrary([barcode], agentName);
+    if (tape.agentId !== null && tape.agentId !== agentId) throw JobErrors.tapeNotInLibrary([barcode], agentName);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
     if (!tape.formattedAt) throw JobErrors.tapeNotFormatted(barcode);
     if (tape.state !== 'SCRATCH' && tape.state !== 'ACTIVE') throw JobErrors.tapeNotWritable(barcode, tape.state);
     if (pool && tape.pool && tape.pool.id !== pool.id) throw JobErrors.tapePoolMismatch(barcode, tape.pool.name, pool.name);
-    return barcode;
+    return tape;
   }
 
   private pickTape(candidates: TapeRow[], agentName: string, pool: { id: string; name: string } | null): string {

@@ -31,7 +31,7 @@ export class OperatorRequestsRepository {
       this.prisma.client.$transaction(async (tx) => {
         const reason = `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
         const created = await tx.job.create({
-          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, queueReason: reason },
+          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, idempotencyKey: job.idempotencyKey ?? null, queueReason: reason },
           include: jobInclude,
         });
         const rows = [];
@@ -62,6 +62,12 @@ export class OperatorRequestsRepository {
         return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
       }),
     );
+  }
+
+  deleteForJob(jobId: string): Promise<void> {
+    return dbOperation('delete operator requests', async () => {
+      await this.prisma.client.operatorRequest.deleteMany({ where: { jobId } });
+    });
   }
 
   /** Requests whose job ended without them (cancelled, failed) are closed as CANCELLED. */

@@ -13,6 +13,12 @@ export function insertTapeMessage(barcode: string, library: string | null, agent
   return `insert tape ${barcode} into ${library ? `library ${library}` : 'the library'} on host ${hostname}${hostname !== agentName ? ` (agent ${agentName})` : ''}`;
 }
 
+/** The library a request names: the one the operator chose, else the agent's only one, else none ("the library"). */
+export function libraryToAskFor(named: string | null | undefined, libraries: string[]): string | null {
+  if (named) return named;
+  return libraries.length === 1 ? libraries[0]! : null;
+}
+
 export function toOperatorRequestModel(row: OperatorRequestRow): OperatorRequestModel {
   return {
     id: row.id,
@@ -65,6 +71,11 @@ export class OperatorRequestsService {
       await this.updates.publish(toOperatorRequestModel(row));
     }
     return created.job;
+  }
+
+  /** A job whose creation failed after its requests were written (a backup without its runs): they go with it. */
+  async discardForJob(jobId: string): Promise<void> {
+    await this.requests.deleteForJob(jobId);
   }
 
   async satisfyFound(agentId: string): Promise<void> {

@@ -13,7 +13,7 @@ import { toJobModel } from '../jobs/job.mapper.js';
 import { JobErrors } from '../jobs/jobs.errors.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
 import type { JobModel } from '../jobs/models/job.model.js';
-import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
+import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 import type { TapeModel } from '../tapes/models/tape.model.js';
 import { toTapeModel } from '../tapes/tape.mapper.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
@@ -228,10 +228,9 @@ export class TapeOperationsService {
   /** The job, or, when the tape is in no library, the job plus a request to insert it. */
   private async createOrRequest(kind: JobKind, agent: AgentRow, tape: TapeRow, spec: object, library: string | null): Promise<JobModel> {
     if (tape.agentId) return this.create(kind, agent.id, spec);
-    const libraries = await this.agents.changerNamesOf(agent.id);
     const job = await this.requests.createJobWaitingForTape(
       { kind, agentId: agent.id, priority: TAPE_OP_PRIORITY[kind] ?? 50, spec },
-      { barcode: tape.barcode, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library: library ?? (libraries.length === 1 ? libraries[0]! : null) },
+      { barcode: tape.barcode, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library: libraryToAskFor(library, await this.agents.changerNamesOf(agent.id)) },
     );
     return this.created(job);
   }

@@ -206,11 +206,14 @@ test('bad operator input gets a stable code and changes nothing', async () => {
   const jobsBefore = (await gql.request<{ jobs: any }>(`{ jobs { totalCount } }`)).jobs.totalCount;
   assert.equal(await errorCode(format('NOPE01L9')), 'TAPE_NOT_FOUND');
   await gql.request(`mutation { registerTape(barcode: "SHELF1L9") { barcode location { onShelf } } }`);
-  assert.equal(await errorCode(format('SHELF1L9')), 'TAPE_NOT_IN_LIBRARY');
+  // On the shelf and never in a library: nobody knows whose library it should go into.
+  assert.equal(await errorCode(format('SHELF1L9')), 'TAPE_AGENT_UNKNOWN');
+  assert.equal(await errorCode(format('SHELF1L9', ', agent: "nobody"')), 'AGENT_NOT_FOUND');
   const backup = (input: string) => gql.request(`mutation { startBackup(input: { ${input} }) { id } }`);
   assert.equal(await errorCode(backup(`agent: "nobody", paths: ["/data"]`)), 'AGENT_NOT_FOUND');
   assert.equal(await errorCode(backup(`agent: "fake-01", paths: ["relative/path"]`)), 'INVALID_PATH');
-  assert.equal(await errorCode(backup(`agent: "fake-01", paths: ["/data"], tape: "SHELF1L9"`)), 'TAPE_NOT_IN_LIBRARY');
+  // A shelf tape may be asked for, but only if it could take the backup once inserted.
+  assert.equal(await errorCode(backup(`agent: "fake-01", paths: ["/data"], tape: "SHELF1L9"`)), 'TAPE_NOT_FORMATTED');
   assert.equal(await errorCode(backup(`agent: "fake-01", paths: ["/data"], tape: "${BARCODES[3]}"`)), 'TAPE_NOT_FORMATTED');
   const restore = (target: string) =>
     gql.request(`mutation { startRestore(input: { selection: { runId: "${crypto.randomUUID()}" }, agent: "fake-01", targetDirectory: "${target}" }) { id } }`);
@@ -219,6 +222,19 @@ test('bad operator input gets a stable code and changes nothing', async () => {
   assert.equal(await errorCode(gql.request(`mutation { cancelJob(id: "not-a-job") { id } }`)), 'JOB_NOT_FOUND');
   assert.equal(await errorCode(gql.request(`{ jobs(after: "garbage") { totalCount } }`)), 'INVALID_CURSOR');
   assert.equal((await gql.request<{ jobs: any }>(`{ jobs { totalCount } }`)).jobs.totalCount, jobsBefore);
+});
+
+test('a format of a shelf tape naming an agent waits for an operator to insert it there', async () => {
+  const j = await format('SHELF1L9', ', agent: "fake-01"');
+  assert.equal(j.status, 'QUEUED');
+  const waiting = await job(j.id);
+  assert.match(waiting.queueReason, /^waiting for an operator: insert tape SHELF1L9 into library lib0 on host /);
+  const open = await gql.request<{ operatorRequests: Array<{ barcode: string; agent: string; jobId: string }> }>('{ operatorRequests(status: OPEN) { barcode agent jobId } }');
+  assert.deepEqual(open.operatorRequests.map((r) => [r.barcode, r.agent, r.jobId]), [['SHELF1L9', 'fake-01', j.id]]);
+  // It does not reach the agent; cancelling it closes the request.
+  await gql.request(`mutation { cancelJob(id: "${j.id}") { id } }`);
+  const left = await gql.request<{ operatorRequests: unknown[] }>('{ operatorRequests(status: OPEN) { id } }');
+  assert.equal(left.operatorRequests.length, 0);
 });
 
 test('heartbeats: an old session is told to re-register; a silent agent goes offline and its job is INTERRUPTED', async () => {

@@ -104,3 +104,12 @@ test('a job waiting for several tapes goes back to the dispatcher only when the 
   assert.ok((await queuedIds()).includes(job.id));
   assert.equal((await f.jobs.findById(job.id))!.queueReason, 'waiting for the dispatcher');
 });
+
+test('a tape an inventory no longer shows goes to the shelf and remembers the agent that held it', async () => {
+  const agentId = await f.register(libraryRequest('last-agent', ['LST001L9', 'LST002L9']));
+  await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('last-agent', ['LST001L9'])));
+  const gone = await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'LST002L9' } });
+  assert.deepEqual([gone.agentId, gone.changerId, gone.slot, gone.lastAgentId], [null, null, null, agentId]);
+  const kept = await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'LST001L9' } });
+  assert.equal(kept.agentId, agentId);
+});

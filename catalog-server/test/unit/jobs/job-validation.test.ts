@@ -4,6 +4,7 @@ import { FerriteError } from '../../../src/common/errors.js';
 import {
   chooseBackupTape,
   EMPTY_VOLUME_OVERHEAD_BYTES,
+  formatAgentId,
   formatBlockReason,
   isUnder,
   normalizeSourcePaths,
@@ -84,4 +85,15 @@ test('format without force: refused when the tape holds data', () => {
   assert.match(formatBlockReason({ ...empty, formatted: true, usedBytes: EMPTY_VOLUME_OVERHEAD_BYTES + 1 })!, /in use/);
   assert.match(formatBlockReason({ ...empty, state: 'ACTIVE' })!, /ACTIVE/);
   assert.match(formatBlockReason({ ...empty, hasPlacements: true })!, /catalog/);
+});
+
+test('format agent: the library that holds the tape, else the named agent, else the last holder', () => {
+  const b = { id: 'agent-b', name: 'b' };
+  assert.equal(formatAgentId('T1', 'agent-a', null, 'agent-c'), 'agent-a');
+  assert.equal(formatAgentId('T1', 'agent-a', { id: 'agent-a', name: 'a' }, null), 'agent-a');
+  assert.equal(code(() => formatAgentId('T1', 'agent-a', b, null)), 'TAPE_NOT_IN_LIBRARY');
+  // In no library: the operator's choice wins over where it was last.
+  assert.equal(formatAgentId('T1', null, b, 'agent-c'), 'agent-b');
+  assert.equal(formatAgentId('T1', null, null, 'agent-c'), 'agent-c');
+  assert.equal(code(() => formatAgentId('T1', null, null, null)), 'TAPE_AGENT_UNKNOWN');
 });

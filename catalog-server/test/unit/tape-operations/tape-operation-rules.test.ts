@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDriveProblem, moveSlotProblem, needsCleaning, pickLoadDrive, type DriveView, type SlotView } from '../../../src/modules/tape-operations/tape-operation-rules.js';
-import { insertTapeMessage } from '../../../src/modules/operator-requests/operator-requests.service.js';
+import { insertTapeMessage, libraryToAskFor } from '../../../src/modules/operator-requests/operator-requests.service.js';
 
 const drive = (over: Partial<DriveView> = {}): DriveView => ({ name: 'drive0', generation: 9, state: 'EMPTY', changerId: 'lib1', loadedBarcode: null, busyJob: null, alerts: [], ...over });
 const codeOf = (e: { code: string } | null) => e?.code ?? null;
@@ -59,4 +59,11 @@ test('a drive asks for cleaning by its state or a cleaning TapeAlert', () => {
 test('the operator request says which tape goes where', () => {
   assert.equal(insertTapeMessage('FER004L9', 'lib1', 'tape-02', 'tape-02'), 'insert tape FER004L9 into library lib1 on host tape-02');
   assert.equal(insertTapeMessage('FER004L9', null, 'a1', 'host.example'), 'insert tape FER004L9 into the library on host host.example (agent a1)');
+});
+
+test('the request names the library the operator chose, else the agent\'s only one, else none', () => {
+  assert.equal(libraryToAskFor('lib2', ['lib1', 'lib2']), 'lib2');
+  assert.equal(libraryToAskFor(null, ['lib1']), 'lib1');
+  assert.equal(libraryToAskFor(undefined, ['lib1', 'lib2']), null);
+  assert.equal(libraryToAskFor(null, []), null);
 });

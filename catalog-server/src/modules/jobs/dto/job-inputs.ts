@@ -25,7 +25,7 @@ export class StartBackupInput {
   @Field(() => [String], { nullable: true, defaultValue: [], description: 'Glob patterns of paths to leave out.' })
   excludes?: string[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Barcode of the tape to write; chosen from the agent\'s library when omitted.' })
+  @Field(() => String, { nullable: true, description: 'Barcode of the tape to write; chosen from the agent\'s library when omitted. A tape in no library is asked for (operator request) and the job waits.' })
   tape?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Pool the tape must belong to (or join, if scratch).' })
