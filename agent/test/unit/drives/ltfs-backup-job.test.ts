@@ -18,7 +18,7 @@ import { FakeHardware } from './ltfs-fixture.js';
 
 const log = createLogger('silent');
 
-describe('job handlers on the ltfs backend', { timeout: 60_000 }, () => {
+describe('job handlers on the ltfs backend', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   let source: string;
   let server: RecordingServer;

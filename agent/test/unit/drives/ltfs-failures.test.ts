@@ -12,7 +12,7 @@ const is = (code: TapeErrorCode, message?: RegExp) => (e: TapeError) => {
   return true;
 };
 
-describe('ltfs backend: tool failures mapped to TapeError codes', { timeout: 60_000 }, () => {
+describe('ltfs backend: tool failures mapped to TapeError codes', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
     hw = await FakeHardware.create({ slots: [null], standalone: true, tapes: { FER001L9: { formatted: true }, FER002L9: {} } });

@@ -28,8 +28,9 @@ before(async () => {
     FERRITE_HOST: '127.0.0.1',
     FERRITE_GRAPHQL_PORT: '0',
     FERRITE_GRPC_PORT: '0',
-    // Short beats so the offline path runs within the test; the fake agent beats every 100 ms.
-    FERRITE_HEARTBEAT_INTERVAL_MS: '400',
+    // Short beats so the offline path runs within the test (5 s of silence = offline), but not so
+    // short that a loaded CI machine stalls the fake agent past the window; it beats every 200 ms.
+    FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
     FERRITE_HEARTBEAT_MISSES: '5',
   });
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
@@ -37,7 +38,7 @@ before(async () => {
   agent = new FakeAgent(server.grpcAddress);
   await agent.register(libraryRequest('fake-01', BARCODES, { drives: 2 }));
   await agent.openCommands();
-  agent.startBeating(100);
+  agent.startBeating(200);
 });
 
 after(async () => {
@@ -246,12 +247,12 @@ test('heartbeats: an old session is told to re-register; a silent agent goes off
   const cmd = await agent.nextCommand();
   assert.equal(cmd.assignJob?.jobId, j.id);
   await agent.event(j.id, JobEventType.JOB_EVENT_TYPE_STARTED);
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, 2500)); // more than two beat intervals
   assert.equal((await job(j.id)).status, 'RUNNING', 'a beating agent keeps its job');
 
   const ended = agent.streamEnded();
   agent.stopBeating();
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   let state: any;
   do {
     await new Promise((r) => setTimeout(r, 200));
