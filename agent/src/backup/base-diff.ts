@@ -11,6 +11,9 @@
 //   - a new file with the inode, size and mtime of a file gone from the base (a rename or move
 //     within the root): recorded by reference to the base's content, not written again, in an
 //     INCREMENTAL (in a FULL only when the pool's dedup says the content has enough copies);
+//   - in both, and the base entry is `confirmed` (a resumed job: an earlier attempt already wrote it
+//     into this job's own run) with the same metadata: skipped, neither recorded nor written again;
+//     changed since, it is compared with that confirmed version like any base entry;
 //   - anything else: changed, written; with compareContent a regular file of the same size is hashed
 //     first, and when its content equals the base's it is recorded by reference (new times, no bytes).
 import { FileType, IncrementalLevel, type FileRecord, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
@@ -31,6 +34,8 @@ export interface BaseDiff {
   /** Deletion markers. */
   deleted: FileRecord[];
   unchanged: number;
+  /** Entries an earlier attempt of this job confirmed, unchanged since: skipped. */
+  confirmed: number;
   /** From the first message: the base run compared with, the level really run, a log line. */
   baseRunId: string;
   level: IncrementalLevel;
@@ -90,7 +95,7 @@ function matchRenames(added: SourceEntry[], gone: IncrementalBaseEntry[], out: B
 
 /** `scan`: one root's entries, sorted with sortForDiff. `base`: the IncrementalBase stream. */
 export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIterable<IncrementalBaseResponse>, opts: BaseDiffOptions): Promise<BaseDiff> {
-  const out: BaseDiff = { record: [], byReference: [], deleted: [], unchanged: 0, baseRunId: '', level: opts.level, note: '' };
+  const out: BaseDiff = { record: [], byReference: [], deleted: [], unchanged: 0, confirmed: 0, baseRunId: '', level: opts.level, note: '' };
   const keys = scan.map((e) => orderKey(e.path));
   // New entries and the files gone from the base: both as few as the changes, so renames are
   // matched in memory after the pass.
@@ -100,7 +105,9 @@ export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIter
   let first = true;
   const decide = async (e: SourceEntry, b: IncrementalBaseEntry) => {
     if (sameMetadata(e, b)) {
-      if (out.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL) out.unchanged++;
+      // Already in this job's run: recording it again would only repeat what is confirmed.
+      if (b.confirmed) out.confirmed++;
+      else if (out.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL) out.unchanged++;
       else if (e.type === 'file' && e.size > 0 && b.contentSufficient && b.sha256.length === 32) out.byReference.push({ entry: e, sha256: Buffer.from(b.sha256) });
       else out.record.push(e);
       return;

@@ -17,6 +17,8 @@ export interface RunPlan {
   /** Deletion markers. */
   deleted: FileRecord[];
   unchanged: number;
+  /** Entries an earlier attempt of this job confirmed (a resumed job): skipped. */
+  confirmed: number;
 }
 
 /** SHA-256 of a file, or null when it cannot be read (it is then written as changed). */
@@ -39,7 +41,7 @@ export async function planRun(
   roots: string[],
   options: { level: IncrementalLevel; compareContent: boolean; baseSource?: BaseSource; note: (line: string) => Promise<void> },
 ): Promise<RunPlan> {
-  if (!options.baseSource) return { record: entries, byReference: [], deleted: [], unchanged: 0 };
+  if (!options.baseSource) return { record: entries, byReference: [], deleted: [], unchanged: 0, confirmed: 0 };
   // Each entry belongs to the longest root it lies under (the server files it the same way).
   const byRoot = new Map<string, SourceEntry[]>(roots.map((r) => [r, []]));
   for (const e of entries) {
@@ -47,7 +49,7 @@ export async function planRun(
     for (const r of roots) if (isUnderOrEqual(e.path, r) && (best === undefined || r.length > best.length)) best = r;
     if (best !== undefined) byRoot.get(best)!.push(e);
   }
-  const plan: RunPlan = { record: [], byReference: [], deleted: [], unchanged: 0 };
+  const plan: RunPlan = { record: [], byReference: [], deleted: [], unchanged: 0, confirmed: 0 };
   for (const [root, list] of byRoot) {
     const diff = await diffWithBase(sortForDiff(list), options.baseSource(root), { level: options.level, compareContent: options.compareContent, hashFile });
     if (diff.note) await options.note(diff.note);
@@ -55,6 +57,7 @@ export async function planRun(
     plan.byReference.push(...diff.byReference);
     plan.deleted.push(...diff.deleted);
     plan.unchanged += diff.unchanged;
+    plan.confirmed += diff.confirmed;
   }
   return plan;
 }

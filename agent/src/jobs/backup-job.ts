@@ -137,7 +137,8 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const skipped = runPlan.unchanged ? `, ${runPlan.unchanged} unchanged` : '';
   const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
   const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
-  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}) to ${spec.barcode}`;
+  const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
+  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${spec.barcode}`;
 }
 
 async function stopAtEarlyWarning(volume: MountedVolume, barcode: string, checkpoint: Checkpointer, remaining: number): Promise<void> {

@@ -46,7 +46,7 @@ export interface FileNode {
   type: string;
   size: number;
   sha256: string | null;
-  placements: Array<{ barcode: string; partition: string; startBlock: number }>;
+  placements: Array<{ barcode: string; partition: string; startBlock: number; containerPath: string }>;
 }
 
 export async function allFiles(gql: GraphQLClient, filter: Record<string, unknown>): Promise<FileNode[]> {
@@ -55,7 +55,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size sha256 placements { barcode partition startBlock } } }
+         edges { node { id path name type size sha256 placements { barcode partition startBlock containerPath } } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );

@@ -26,6 +26,7 @@ function baseOf(e: SourceEntry, over: Partial<IncrementalBaseEntry> = {}): Incre
     sha256: e.type === 'file' ? sha(e.path) : Buffer.alloc(0),
     symlinkTarget: e.symlinkTarget,
     contentSufficient: false,
+    confirmed: false,
     ...over,
   };
 }
@@ -104,6 +105,33 @@ describe('diffWithBase', () => {
     const full = IncrementalLevel.INCREMENTAL_LEVEL_FULL;
     const plainFull = await diffWithBase([moved], stream([baseOf(gone)], full), opts({ level: full }));
     assert.deepEqual(plainFull.record.map((e) => e.path), ['/d/moved-here']);
+  });
+
+  it('a resumed FULL skips what an earlier attempt confirmed and still compares the rest with the base', async () => {
+    const full = IncrementalLevel.INCREMENTAL_LEVEL_FULL;
+    const later = file('/d/later');
+    const base = [
+      baseOf(dir, { confirmed: true }),
+      baseOf(same, { confirmed: true }),
+      baseOf(changed, { confirmed: true }),
+      baseOf(later, { contentSufficient: true }),
+      baseOf(gone, { confirmed: true }),
+    ];
+    const scan = sortForDiff([dir, same, { ...changed, size: 11 }, later, file('/d/new')]);
+    const d = await diffWithBase(scan, stream(base, full), opts({ level: full }));
+    assert.equal(d.confirmed, 2, 'the directory and the unchanged file are not recorded again');
+    // Changed since it was confirmed: written again (the ingest replaces it in the same run).
+    assert.deepEqual(d.record.map((e) => e.path), ['/d/changed', '/d/new']);
+    assert.deepEqual(d.byReference.map((r) => r.entry.path), ['/d/later'], 'not confirmed yet: the FULL rules apply');
+    assert.deepEqual(d.deleted.map((r) => r.path), ['/d/gone'], 'confirmed, then deleted: marked deleted');
+    assert.equal(d.unchanged, 0);
+  });
+
+  it('a resumed INCREMENTAL counts confirmed entries apart from the unchanged ones', async () => {
+    const d = await diffWithBase(sortForDiff([same, changed]), stream([baseOf(same, { confirmed: true }), baseOf(changed)]), opts());
+    assert.equal(d.confirmed, 1);
+    assert.equal(d.unchanged, 1);
+    assert.deepEqual(d.record, []);
   });
 
   it('with no base, everything is new', async () => {

@@ -8,7 +8,7 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { prefixCondition } from './file-search.repository.js';
 import type { DbFileType } from './ingest-plan.js';
-import { chainCte, SqlParams, stateSubquery } from './run-state.js';
+import { chainCte, resumeChainCte, SqlParams, stateSubquery } from './run-state.js';
 
 export interface BaseEntryRow {
   dir: string;
@@ -22,7 +22,13 @@ export interface BaseEntryRow {
   sha256: Buffer | null;
   symlink_target: string | null;
   sufficient: boolean;
+  /** The version is the job's own run's: confirmed by an earlier attempt. */
+  confirmed: boolean;
 }
+
+/** Where the base comes from: a finished base run, or (a resumed attempt) the job's own run over
+ *  its base, so the entries earlier attempts confirmed are streamed too, flagged. */
+export type BaseChain = { baseRunId: string } | { ownRunId: string };
 
 /** One sort of the whole base may take longer than an interactive query may. */
 const BASE_STATEMENT_TIMEOUT = '15min';
@@ -35,9 +41,20 @@ export class IncrementalBaseRepository {
    * Pages of the base state. `dedupPoolId`: when set (the backup's pool has dedup on), each file
    * says whether its content already has `copies` copies on distinct tapes of that pool.
    */
-  async *baseEntries(baseRunId: string, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
+  /** How many entries (deletion markers included) a run already holds. */
+  async countRunEntries(runId: string): Promise<number> {
+    try {
+      const rows = await this.db.client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM file_version WHERE run_id = ${runId}::uuid`;
+      return rows[0]?.n ?? 0;
+    } catch (err) {
+      throw toFerriteError(err, 'reading the run of a resumed job');
+    }
+  }
+
+  async *baseEntries(from: BaseChain, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
     const p = new SqlParams();
-    const cte = chainCte({ runId: baseRunId }, p);
+    const cte = 'ownRunId' in from ? resumeChainCte(from.ownRunId, p) : chainCte({ runId: from.baseRunId }, p);
+    const confirmed = 'ownRunId' in from ? `s.run_id = ${p.add(from.ownRunId)}::uuid` : 'false';
     const under = prefixCondition(root, hostId, p);
     const sufficient = dedup
       ? `(s.content_id IS NOT NULL AND (SELECT count(DISTINCT pl.tape_id) FROM placement pl JOIN tape t ON t.id = pl.tape_id
@@ -47,7 +64,7 @@ export class IncrementalBaseRepository {
     const sql = `${cte}
       SELECT d.path AS dir, n.name, s.type::text AS type, s.size::float8 AS size,
              (extract(epoch FROM s.mtime) * 1000)::float8 AS mtime_ms, (extract(epoch FROM s.ctime) * 1000)::float8 AS ctime_ms,
-             s.inode::float8 AS inode, s.mode, ct.sha256, s.symlink_target, ${sufficient} AS sufficient
+             s.inode::float8 AS inode, s.mode, ct.sha256, s.symlink_target, ${sufficient} AS sufficient, ${confirmed} AS confirmed
         FROM ${stateSubquery(under)} s
         JOIN directory d ON d.id = s.directory_id
         JOIN file_name n ON n.id = s.name_id

@@ -1,6 +1,8 @@
 // Serves a backup run's base state to the agent (the IncrementalBase RPC): chooses the run's base
 // (RunsService), then streams the base's live entries under the run's root in (directory, name)
 // byte order, a page per message. The agent merge-joins this with its own scan sorted the same way.
+// For a resumed job the stream also carries the entries the job's run already holds (confirmed by an
+// earlier attempt, flagged `confirmed`): one merge pass then skips those and diffs the rest.
 import { Injectable } from '@nestjs/common';
 import { FileType, IncrementalLevel, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
 import { RunsService } from '../runs/runs.service.js';
@@ -24,6 +26,7 @@ function toEntry(r: BaseEntryRow): IncrementalBaseEntry {
     sha256: r.sha256 ?? Buffer.alloc(0),
     symlinkTarget: r.symlink_target ?? '',
     contentSufficient: r.sufficient,
+    confirmed: r.confirmed,
   };
 }
 
@@ -44,14 +47,19 @@ export class IncrementalBaseService {
     } else if (base.baseRunId) {
       note = `${base.level} backup of ${base.root} compared with run ${base.baseRunId}${base.dedup ? ' (pool dedup on)' : ''}`;
     }
+    // A resumed attempt: the run already holds what earlier attempts confirmed. Those entries are
+    // streamed with the base (flagged), so the agent skips them and compares the rest as usual.
+    const held = await this.repo.countRunEntries(base.runId);
+    if (held > 0) note = [note, `resuming: ${held} entries of ${base.root} were confirmed by an earlier attempt`].filter(Boolean).join('; ');
     const head: IncrementalBaseResponse = { baseRunId: base.baseRunId ?? '', level, note, entries: [] };
-    if (!base.baseRunId) {
+    if (!base.baseRunId && held === 0) {
       yield head;
       return;
     }
+    const from = held > 0 ? { ownRunId: base.runId } : { baseRunId: base.baseRunId! };
     let first = true;
-    for await (const page of this.repo.baseEntries(base.baseRunId, base.hostId, base.root, base.dedup, PAGE_SIZE)) {
-      yield { ...(first ? head : { baseRunId: base.baseRunId, level, note: '' }), entries: page.map(toEntry) };
+    for await (const page of this.repo.baseEntries(from, base.hostId, base.root, base.dedup, PAGE_SIZE)) {
+      yield { ...(first ? head : { baseRunId: base.baseRunId ?? '', level, note: '' }), entries: page.map(toEntry) };
       first = false;
     }
     if (first) yield head;

@@ -44,6 +44,18 @@ export function chainCte(asOf: AsOf, p: SqlParams): string {
 }
 
 /**
+ * `WITH RECURSIVE chain AS (...)` for a run that is still being written by a resumed job: the run's
+ * own (confirmed) versions at depth 0 over its base's chain. The head is entered as INCREMENTAL even
+ * when the run is FULL, so the chain goes on to the base: a FULL run's versions alone would hide the
+ * base, which the entries not confirmed yet must still be compared with.
+ */
+export function resumeChainCte(runId: string, p: SqlParams): string {
+  return `WITH RECURSIVE chain(id, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, 'INCREMENTAL'::"RunLevel", r.base_run_id, now(), 0 FROM run r WHERE r.id = ${p.add(runId)}::uuid
+      ${CHAIN_STEP})`;
+}
+
+/**
  * The winning version of every entry that `versionFilter` (a condition on `fv`) admits, over the
  * runs of `chain`: `SELECT <columns> FROM (...) state` where state has every file_version column
  * (deletion markers included: the caller drops them, or counts them).

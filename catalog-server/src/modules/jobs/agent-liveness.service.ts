@@ -2,7 +2,8 @@
 // `heartbeatMissesBeforeOffline` missed beats, closes their command streams and marks their active
 // jobs INTERRUPTED; as a backstop it also interrupts any job of an offline agent whose lease
 // (renewed by heartbeats that list the job and by the job's own reports) has run out. Each heartbeat also reconciles: jobs the catalog thinks the agent runs but the
-// agent does not list are requeued (never started) or INTERRUPTED (lost in an agent restart).
+// agent does not list are requeued (never started) or INTERRUPTED (lost in an agent restart), and
+// the agent's INTERRUPTED backups are queued again as their next attempt, to resume (job-resume.ts).
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
@@ -82,6 +83,14 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
     if (changed.length > 0) {
       this.log.warn({ agentId, jobs: changed }, 'agent does not run jobs assigned to it; requeued or interrupted them');
       await this.publish(changed);
+      this.dispatcher.kick();
+    }
+    // A beat proves the agent is back: its interrupted backups resume (on this beat or, for one just
+    // interrupted above, on the next).
+    const resumed = await this.jobs.resumeInterruptedBackups(agentId, ids);
+    if (resumed.length > 0) {
+      this.log.info({ agentId, jobs: resumed }, 'agent is back; interrupted backups queued again to resume');
+      await this.publish(resumed);
       this.dispatcher.kick();
     }
   }

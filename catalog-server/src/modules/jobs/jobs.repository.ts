@@ -7,6 +7,7 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
 import { appendServerEvent, CANCEL_REQUESTED, lockJob } from './job-event-log.js';
 import { TERMINAL_STATUSES } from './job-transitions.js';
+import { canResume, giveUpMessage, resumeMessage, type LastCheckpoint } from './job-resume.js';
 
 export const jobInclude = {
   // Only tells whether an operator asked to cancel while an agent runs the job.
@@ -252,6 +253,44 @@ export class JobsRepository {
     );
   }
 
+  /**
+   * The agent is back (a valid heartbeat that does not list them): its INTERRUPTED backups are
+   * queued again as their next attempt, which resumes from the last confirmed checkpoint. Jobs the
+   * agent still runs (a partition, not a crash) are left to its own reports. A job past its last
+   * attempt gets one log line and stays INTERRUPTED (errorCode ATTEMPTS_EXHAUSTED). Returns the ids
+   * of the jobs queued again.
+   */
+  resumeInterruptedBackups(agentId: string, runningJobIds: string[]): Promise<string[]> {
+    return dbOperation('resume interrupted backups', () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ id: string; attempt: number }[]>`
+          SELECT id::text, attempt FROM job
+          WHERE agent_id = ${agentId}::uuid AND kind = 'BACKUP' AND status = 'INTERRUPTED'
+            AND COALESCE(error_code, '') <> 'ATTEMPTS_EXHAUSTED' AND NOT (id = ANY(${runningJobIds}::uuid[]))
+          ORDER BY created_at FOR UPDATE SKIP LOCKED`;
+        const resumed: string[] = [];
+        for (const job of rows) {
+          if (!canResume(job.attempt)) {
+            await appendServerEvent(tx, job.id, job.attempt, 'NOT_RESUMED', giveUpMessage(job.attempt), 'warn');
+            await tx.job.update({ where: { id: job.id }, data: { errorCode: 'ATTEMPTS_EXHAUSTED', errorMessage: giveUpMessage(job.attempt) } });
+            continue;
+          }
+          const next = job.attempt + 1;
+          await appendServerEvent(tx, job.id, next, 'RESUMED', resumeMessage(next, await lastCheckpoint(tx, job.id)));
+          await tx.job.update({
+            where: { id: job.id },
+            data: {
+              status: 'QUEUED', attempt: next, driveId: null, leaseOwner: null, leaseExpiresAt: null, finishedAt: null,
+              errorCode: null, errorMessage: null, queueReason: `resuming as attempt ${next}`,
+            },
+          });
+          resumed.push(job.id);
+        }
+        return resumed;
+      }),
+    );
+  }
+
   private async endActiveJob(tx: Prisma.TransactionClient, id: string, message: string): Promise<void> {
     const job = (await tx.job.findUnique({ where: { id }, include: jobInclude }))!;
     const cancelPending = job.events.length > 0;
@@ -269,4 +308,13 @@ export class JobsRepository {
       },
     });
   }
+}
+
+/** The newest batch the catalog ingested for a job (its last confirmed checkpoint), if any. */
+async function lastCheckpoint(tx: Prisma.TransactionClient, jobId: string): Promise<LastCheckpoint | null> {
+  const rows = await tx.$queryRaw<{ attempt: number; batch_seq: number; manifest: string; total: number }[]>`
+    SELECT attempt, batch_seq::int AS batch_seq, manifest, (SUM(file_count) OVER ())::int AS total
+      FROM ingest_batch WHERE job_id = ${jobId}::uuid ORDER BY attempt DESC, batch_seq DESC LIMIT 1`;
+  const r = rows[0];
+  return r ? { attempt: r.attempt, batchSeq: r.batch_seq, manifest: r.manifest, confirmedEntries: r.total } : null;
 }

@@ -82,3 +82,34 @@ test('liveness: lost jobs are requeued (never started) or interrupted; reported 
   assert.equal((await snapshot(alive)).job.status, 'INTERRUPTED');
   assert.equal((await snapshot(alive)).job.errorCode, 'AGENT_LOST');
 });
+
+test('the agent is back: its interrupted backups are queued again as the next attempt, from the last checkpoint', async () => {
+  const agent = await f.register(libraryRequest('back-agent', []));
+  const backup = await f.job(agent, 'BACKUP', 'INTERRUPTED', { barcode: 'JOB001L9', paths: ['/src'] });
+  const fresh = await f.job(agent, 'BACKUP', 'INTERRUPTED', { barcode: 'JOB001L9', paths: ['/src'] });
+  const stillRunning = await f.job(agent, 'BACKUP', 'INTERRUPTED', { barcode: 'JOB001L9', paths: ['/src'] });
+  const restore = await f.job(agent, 'RESTORE', 'INTERRUPTED');
+  const worn = await f.job(agent, 'BACKUP', 'INTERRUPTED', { barcode: 'JOB001L9', paths: ['/src'] });
+  await f.prisma.client.job.update({ where: { id: worn }, data: { attempt: 5 } });
+  await f.prisma.client.ingestBatch.createMany({ data: [
+    { jobId: backup, attempt: 1, batchSeq: 1n, fileCount: 5000, manifest: `ferrite/manifests/${backup}-000001.jsonl` },
+    { jobId: backup, attempt: 1, batchSeq: 2n, fileCount: 1200, manifest: `ferrite/manifests/${backup}-000002.jsonl` },
+  ] });
+
+  const resumed = await f.jobs.resumeInterruptedBackups(agent, [stillRunning]);
+  assert.deepEqual(resumed.sort(), [backup, fresh].sort(), 'only backups the agent does not run, with attempts left');
+  const b = (await snapshot(backup)).job;
+  assert.deepEqual([b.status, b.attempt, b.errorCode, b.driveId, b.leaseExpiresAt], ['QUEUED', 2, null, null, null]);
+  const line = await f.prisma.client.jobEvent.findFirstOrThrow({ where: { jobId: backup, type: 'RESUMED' } });
+  assert.equal(line.attempt, 2);
+  assert.match(line.message, new RegExp(`resuming from checkpoint 2 of attempt 1 \\(ferrite/manifests/${backup}-000002.jsonl\\); 6200 confirmed entries`));
+  assert.match((await f.prisma.client.jobEvent.findFirstOrThrow({ where: { jobId: fresh, type: 'RESUMED' } })).message, /starts from the beginning/);
+  for (const id of [stillRunning, restore]) assert.equal((await snapshot(id)).job.status, 'INTERRUPTED');
+  const w = (await snapshot(worn)).job;
+  assert.deepEqual([w.status, w.attempt, w.errorCode], ['INTERRUPTED', 5, 'ATTEMPTS_EXHAUSTED']);
+
+  // Settled: a second beat changes nothing (no second NOT_RESUMED line either).
+  const before = await snapshot(worn);
+  assert.deepEqual(await f.jobs.resumeInterruptedBackups(agent, [stillRunning]), []);
+  assert.deepEqual(await snapshot(worn), before);
+});
