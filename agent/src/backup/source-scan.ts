@@ -2,11 +2,12 @@
 // (sorted by name within each directory). Excludes: a pattern without '/' matches an entry's name at
 // any depth (`*.tmp`, `node_modules`); a pattern with '/' matches the whole absolute path (`/data/cache/**`).
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
+import { FsBatchWorker, type StatResult } from './fs-batch.js';
 
-const STAT_BATCH = 64;
+/** Entries of one directory stat'ed per worker round trip (see fs-batch.ts). */
+const STAT_BATCH = 512;
 
 export type EntryType = 'file' | 'directory' | 'symlink';
 
@@ -56,21 +57,22 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
   const excluded = compileExcludes(excludes);
   const out: SourceEntry[] = [];
   const seen = new Set<string>();
+  const worker = new FsBatchWorker();
 
-  const visit = async (abs: string, known?: Stats | Error): Promise<void> => {
+  const visit = async (abs: string, known?: StatResult): Promise<void> => {
     if (seen.has(abs) || excluded(abs)) return;
     seen.add(abs);
-    const st = known ?? (await lstat(abs).catch((err: Error) => err));
-    if (st instanceof Error) {
-      onIssue({ path: abs, reason: `vanished before it could be read (${(st as NodeJS.ErrnoException).code})` });
+    const st = known ?? (await worker.lstat([abs]))[0]!;
+    if (!st.ok) {
+      onIssue({ path: abs, reason: `vanished before it could be read (${st.code})` });
       return;
     }
     const base = { path: abs, size: 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '' };
-    if (st.isSymbolicLink()) {
+    if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
-    } else if (st.isFile()) {
+    } else if (st.kind === 'file') {
       out.push({ ...base, type: 'file', size: st.size });
-    } else if (st.isDirectory()) {
+    } else if (st.kind === 'directory') {
       out.push({ ...base, type: 'directory' });
       let names: Buffer[];
       try {
@@ -91,11 +93,11 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
         }
         children.push(path.join(abs, name));
       }
-      // Stat a directory's entries concurrently (latency-bound), then descend in order.
-      const stats = new Map<string, Stats | Error>();
+      // Stat a directory's entries in batches (latency-bound), then descend in order.
+      const stats = new Map<string, StatResult>();
       for (let i = 0; i < children.length; i += STAT_BATCH) {
         const batch = children.slice(i, i + STAT_BATCH);
-        const results = await Promise.all(batch.map((c) => lstat(c).catch((err: Error) => err)));
+        const results = await worker.lstat(batch);
         batch.forEach((c, j) => stats.set(c, results[j]!));
       }
       for (const child of children) await visit(child, stats.get(child));
@@ -104,6 +106,10 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
     }
   };
 
-  for (const root of roots) await visit(path.resolve(root));
+  try {
+    for (const root of roots) await visit(path.resolve(root));
+  } finally {
+    await worker.close();
+  }
   return out;
 }

@@ -1,7 +1,6 @@
 // BACKUP: scan the sources, pack small files into tar bundles and stream large files whole, hashing
 // every byte once on its way to tape; checkpoint (manifest + index sync + report) as the job goes.
 // Small files go first, then large ones, so only one object is ever open on the tape.
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { TapeError, type MountedVolume } from '../drives/drive.js';
@@ -9,7 +8,7 @@ import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
-import { readAhead } from '../backup/read-ahead.js';
+import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun } from '../backup/run-plan.js';
 import { bundleMemberName, bundlePath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
@@ -17,8 +16,6 @@ import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
-/** Small files read concurrently ahead of the bundle writer. */
-const READ_AHEAD = 32;
 const EMPTY_SHA256 = createHash('sha256').digest();
 
 interface Progress {
@@ -173,7 +170,7 @@ async function writeSmallFiles(
   };
 
   let i = -1;
-  for await (const { item: e, result } of readAhead(small, READ_AHEAD, (f) => readFile(f.path))) {
+  for await (const { item: e, result } of readSmallFiles(small)) {
     i++;
     throwIfCancelled(ctx.signal);
     if (result instanceof Error) {
