@@ -2,12 +2,13 @@
 // FOR UPDATE SKIP LOCKED (a second dispatcher skips it) and re-checked to still be QUEUED, and the
 // agent's row is locked while its drives are chosen, so two jobs never get the same drive.
 import { Injectable } from '@nestjs/common';
-import type { JobKind } from '@ferrite/db';
+import { Prisma, type JobKind } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
+import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
 import type { DriveChoice, DriveForChoice } from './drive-choice.js';
-import { appendServerEvent } from './job-event-log.js';
-import { firstTapeOfJob } from './job-spec.js';
+import { appendServerEvent, RELEASE_CHOSEN_TAPE, type Tx } from './job-event-log.js';
+import { firstTapeOfJob, tapeToChooseAtDispatch, type BackupJobSpec } from './job-spec.js';
 import { jobInclude, type JobRow } from './jobs.repository.js';
 
 export interface QueuedJob {
@@ -100,9 +101,17 @@ export class DispatchRepository {
           FROM drive d LEFT JOIN tape t ON t.id = d.loaded_tape_id
           WHERE d.agent_id = ${job.agentId}::uuid
           ORDER BY d.name`;
-        const barcode = firstTapeOfJob(job.kind, job.spec);
+        // A backup that named no tape gets one now, under the agent lock: a tape leased to another
+        // unfinished job is never offered, so two queued backups never take the same tape.
+        let chosenTape: string | null = null;
+        if (tapeToChooseAtDispatch(job.kind, job.spec)) {
+          const tapes = await pickBackupTape(tx, job.id, job.agentId, agent.name, (job.spec as unknown as BackupJobSpec).pool);
+          if ('reason' in tapes) return waiting(tx, job, tapes.reason);
+          chosenTape = tapes.barcodes[0]!;
+        }
+        const barcode = chosenTape ?? firstTapeOfJob(job.kind, job.spec);
         // Format and backup specs name one tape; a restore spec lists its plan's tapes.
-        const holders = barcode
+        const holders = barcode && !chosenTape
           ? await tx.$queryRaw<{ id: string }[]>`
               SELECT id::text FROM job
               WHERE agent_id = ${job.agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING')
@@ -116,15 +125,17 @@ export class DispatchRepository {
           drives: drives.map((d) => ({ id: d.id, name: d.name, state: d.state, loadedBarcode: d.loaded_barcode, busy: d.busy })),
           tapeHeldBy: holders[0]?.id ?? null,
         });
-        if ('reason' in choice) {
-          const changed = job.queueReason !== choice.reason;
-          if (changed) await tx.job.update({ where: { id: jobId }, data: { queueReason: choice.reason } });
-          return { outcome: 'waiting', reason: choice.reason, changed };
+        if ('reason' in choice) return waiting(tx, job, choice.reason);
+        let spec = job.spec as Prisma.InputJsonValue;
+        if (chosenTape) {
+          spec = { ...(job.spec as object), barcode: chosenTape };
+          await drawIntoPool(tx, chosenTape, (job.spec as unknown as BackupJobSpec).pool);
+          await appendServerEvent(tx, jobId, job.attempt, 'TAPE_CHOSEN', `tape ${chosenTape} chosen for this backup`);
         }
         await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}`);
         const assigned = await tx.job.update({
           where: { id: jobId },
-          data: { status: 'ASSIGNED', driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
+          data: { status: 'ASSIGNED', spec, driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
           include: jobInclude,
         });
         return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
@@ -141,9 +152,50 @@ export class DispatchRepository {
     return dbOperation('requeue job', async () => {
       const n = await this.prisma.client.$executeRaw`
         UPDATE job SET status = 'QUEUED', drive_id = NULL, lease_owner = NULL, lease_expires_at = NULL,
-               queue_reason = ${reason}, updated_at = now()
+               spec = ${RELEASE_CHOSEN_TAPE}, queue_reason = ${reason}, updated_at = now()
         WHERE id = ${jobId}::uuid AND status = 'ASSIGNED'`;
       return n > 0;
     });
   }
+}
+
+async function waiting(tx: Tx, job: JobRow, reason: string): Promise<AssignOutcome> {
+  const changed = job.queueReason !== reason;
+  if (changed) await tx.job.update({ where: { id: job.id }, data: { queueReason: reason } });
+  return { outcome: 'waiting', reason, changed };
+}
+
+/** The writable tapes of the agent's library, each with the unfinished job it is leased to. */
+async function pickBackupTape(tx: Tx, jobId: string, agentId: string, agentName: string, poolName: string | null) {
+  const [pool] = poolName
+    ? await tx.$queryRaw<{ id: string; name: string; scratch_pool_id: string | null }[]>`
+        SELECT id::text, name, scratch_pool_id::text FROM pool WHERE name = ${poolName}`
+    : [];
+  // The pool was deleted after the job was queued: wait with a reason rather than write elsewhere.
+  if (poolName && !pool) return { reason: `pool ${poolName} no longer exists; cancel this backup` };
+  const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
+    SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
+           (SELECT j.id::text FROM job j
+             WHERE j.id <> ${jobId}::uuid
+               AND (j.status IN ('QUEUED', 'ASSIGNED', 'RUNNING')
+                    -- an interrupted backup resumes on its tape; one past its last attempt never will
+                    OR (j.status = 'INTERRUPTED' AND j.kind = 'BACKUP' AND COALESCE(j.error_code, '') <> 'ATTEMPTS_EXHAUSTED'))
+               AND (j.spec->>'barcode' = t.barcode OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', t.barcode)))
+             LIMIT 1) AS held_by
+    FROM tape t
+    WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
+      AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
+    ORDER BY t.barcode`;
+  const tapes: WritableTape[] = rows.map((r) => ({
+    barcode: r.barcode, state: r.state, capacityBytes: Number(r.capacity), usedBytes: Number(r.used), poolId: r.pool_id, heldBy: r.held_by,
+  }));
+  return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratch_pool_id } : null, copies: 1 });
+}
+
+/** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
+async function drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
+  if (!poolName) return;
+  await tx.$executeRaw`
+    UPDATE tape SET pool_id = p.id, updated_at = now() FROM pool p
+    WHERE p.name = ${poolName} AND tape.barcode = ${barcode} AND tape.state = 'SCRATCH' AND tape.pool_id IS DISTINCT FROM p.id`;
 }

@@ -17,7 +17,10 @@ export interface FormatJobSpec {
 }
 
 export interface BackupJobSpec {
-  barcode: string;
+  /** The tape written; absent until dispatch when the operator named none (tapeChosenAtDispatch). */
+  barcode?: string;
+  /** The dispatcher chooses the tape (and gives it back if the job is queued again unstarted). */
+  tapeChosenAtDispatch?: boolean;
   paths: string[];
   excludes: string[];
   level: 'FULL' | 'INCREMENTAL';
@@ -97,6 +100,12 @@ export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
   return s.barcode ? [s.barcode] : [];
 }
 
+/** A backup still waiting for the dispatcher to choose its tape. */
+export function tapeToChooseAtDispatch(kind: JobKind, spec: unknown): boolean {
+  const s = (spec ?? {}) as Partial<BackupJobSpec>;
+  return kind === 'BACKUP' && !s.barcode;
+}
+
 /** The drive a job must run on, when the operator (or the operation) names one. */
 export function pinnedDriveOfJob(kind: JobKind, spec: unknown): string | null {
   if (kind !== 'LOAD' && kind !== 'UNLOAD' && kind !== 'CLEAN') return null;
@@ -118,6 +127,8 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
     }
     case 'BACKUP': {
       const s = job.spec as BackupJobSpec;
+      // The dispatcher sets the tape in the same transaction that assigns the job.
+      if (!s.barcode) throw new Error(`job ${job.id}: a backup cannot be sent before its tape is chosen`);
       return AssignJob.fromPartial({
         ...base,
         kind: ProtoJobKind.JOB_KIND_BACKUP,
@@ -182,7 +193,8 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
     }
     case 'BACKUP': {
       const s = spec as BackupJobSpec;
-      return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${s.barcode}`;
+      const to = s.barcode ?? `a tape${s.pool ? ` of pool ${s.pool}` : ''} chosen when it runs`;
+      return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${to}`;
     }
     case 'RESTORE': {
       const s = spec as RestoreJobSpec;

@@ -62,12 +62,11 @@ export interface TapeCandidate {
 /**
  * The tape a backup writes to when the operator names none: the ACTIVE tape with the most free
  * space (fill tapes before starting new ones), else a SCRATCH one. With a pool, only that pool's
- * tapes, or scratch tapes in no pool yet (they join the pool when written).
+ * tapes, scratch tapes in no pool yet, or scratch tapes of the scratch pool the pool draws from
+ * (they join the pool when the backup takes them).
  */
-export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null): string | null {
-  const eligible = candidates.filter((t) =>
-    poolId === null ? true : t.poolId === poolId || (t.state === 'SCRATCH' && t.poolId === null),
-  );
+export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null, scratchPoolId: string | null = null): string | null {
+  const eligible = candidates.filter((t) => isEligibleForPool(t, poolId, scratchPoolId));
   const free = (t: TapeCandidate) => t.capacityBytes - t.usedBytes;
   const active = eligible.filter((t) => t.state === 'ACTIVE' && free(t) > 0).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
   if (active.length) return active[0]!.barcode;
@@ -76,6 +75,12 @@ export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | n
     // Prefer scratch tapes already in the pool, then by barcode so the choice is predictable.
     .sort((a, b) => Number(b.poolId !== null) - Number(a.poolId !== null) || a.barcode.localeCompare(b.barcode));
   return scratch[0]?.barcode ?? null;
+}
+
+/** Whether a backup to the pool (null: no pool) may write this tape. */
+export function isEligibleForPool(t: TapeCandidate, poolId: string | null, scratchPoolId: string | null): boolean {
+  if (poolId === null || t.poolId === poolId) return true;
+  return t.state === 'SCRATCH' && (t.poolId === null || (scratchPoolId !== null && t.poolId === scratchPoolId));
 }
 
 export interface FormatCheck {

@@ -63,10 +63,4 @@ export const JobErrors = {
     err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
   notQueued: (id: string, status: string) =>
     err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
-  noTapeAvailable: (agent: string, pool: string | null) =>
-    err(
-      'NO_TAPE_AVAILABLE',
-      `agent ${agent} has no formatted, writable tape${pool ? ` for pool ${pool}` : ''} in its library; format one (formatTape) or load one`,
-      { agent, pool },
-    ),
 };

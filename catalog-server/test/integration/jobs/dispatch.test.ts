@@ -122,3 +122,54 @@ test('a job whose agent has no stream waits with a reason', async () => {
   assert.equal(row.status, 'QUEUED');
   assert.equal(row.queueReason, 'agent d-offline is offline');
 });
+
+/** A backup that names no tape, as startBackup writes it: the dispatcher chooses the tape. */
+const backupSpec = (pool: string | null) => ({ tapeChosenAtDispatch: true, paths: ['/data'], excludes: [], level: 'FULL', pool, host: 'h', runIds: [], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
+
+test('a backup with no tape waits with the reason; two queued backups and one new tape: only one takes it', async () => {
+  const agent = await f.register(libraryRequest('d-pick', ['DSP101L9', 'DSP102L9'], { drives: 2 }));
+  await f.prisma.client.pool.create({ data: { name: 'pick' } });
+  const [a, b] = [await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('pick')), await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('pick'))];
+  const first = await f.dispatch.tryAssign(a, lease(), chooseDriveFor);
+  assert.deepEqual(first, { outcome: 'waiting', reason: 'no scratch tape in pool pick on agent d-pick', changed: true });
+  assert.equal((await f.prisma.client.job.findUniqueOrThrow({ where: { id: a } })).queueReason, 'no scratch tape in pool pick on agent d-pick');
+
+  // One tape is formatted (in no pool yet): both backups race for it.
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP101L9' }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  const results = await Promise.all([f.dispatch.tryAssign(a, lease(), chooseDriveFor), f.dispatch.tryAssign(b, lease(), chooseDriveFor)]);
+  assert.deepEqual(results.map((r) => r.outcome).sort(), ['assigned', 'waiting']);
+  const [winner, loser] = results[0]!.outcome === 'assigned' ? [a, b] : [b, a];
+  const won = await f.prisma.client.job.findUniqueOrThrow({ where: { id: winner } });
+  assert.equal(won.status, 'ASSIGNED');
+  assert.equal((won.spec as { barcode?: string }).barcode, 'DSP101L9');
+  const lost = await f.prisma.client.job.findUniqueOrThrow({ where: { id: loser } });
+  assert.equal(lost.status, 'QUEUED');
+  assert.equal((lost.spec as { barcode?: string }).barcode, undefined);
+  assert.equal(lost.queueReason, 'no scratch tape in pool pick on agent d-pick (1 more is in use by other jobs)');
+  // Taking a scratch tape in no pool draws it into the backup's pool.
+  const tape = await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'DSP101L9' }, include: { pool: true } });
+  assert.equal(tape.pool?.name, 'pick');
+  assert.equal(await f.prisma.client.jobEvent.count({ where: { jobId: winner, type: 'TAPE_CHOSEN' } }), 1);
+
+  // Queued again before it started (the command never arrived): the tape goes back, the loser may take it.
+  assert.equal(await f.dispatch.requeue(winner, 'test'), true);
+  assert.equal(((await f.prisma.client.job.findUniqueOrThrow({ where: { id: winner } })).spec as { barcode?: string }).barcode, undefined);
+  assert.equal((await f.dispatch.tryAssign(loser, lease(), chooseDriveFor)).outcome, 'assigned');
+});
+
+test('a backup takes a tape from its pool\'s scratch pool, never one of another pool or one a queued format names', async () => {
+  const agent = await f.register(libraryRequest('d-scratch', ['DSP201L9', 'DSP202L9', 'DSP203L9'], { drives: 1 }));
+  const scratch = await f.prisma.client.pool.create({ data: { name: 'scratch-s' } });
+  const other = await f.prisma.client.pool.create({ data: { name: 'other-s' } });
+  await f.prisma.client.pool.create({ data: { name: 'weekly-s', scratchPoolId: scratch.id } });
+  await f.prisma.client.tape.updateMany({ where: { barcode: { in: ['DSP201L9', 'DSP202L9', 'DSP203L9'] } }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP201L9' }, data: { poolId: other.id } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP202L9' }, data: { poolId: scratch.id } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP203L9' }, data: { poolId: scratch.id } });
+  await f.job(agent, 'FORMAT', 'QUEUED', { barcode: 'DSP202L9', force: true, pool: 'scratch-s' });
+  const job = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('weekly-s'));
+  assert.equal((await f.dispatch.tryAssign(job, lease(), chooseDriveFor)).outcome, 'assigned');
+  const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id: job } });
+  assert.equal((row.spec as { barcode?: string }).barcode, 'DSP203L9');
+  assert.equal((await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'DSP203L9' }, include: { pool: true } })).pool?.name, 'weekly-s');
+});

@@ -175,15 +175,26 @@ describe('firing', () => {
     await mutate('deleteSchedule', 'race');
   });
 
-  it('records a refusal (no tape) on the firing instead of failing', async () => {
+  it('starts the backup queued when there is no tape yet, and notes it on the firing', async () => {
     const s = await create({ name: 'no-tape', cron: '0 1 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'] });
     const t = new Date('2026-05-01T01:00:00.000Z');
     const out = await a.app.get(ScheduleFiringService).fire(s.id, t);
-    assert.equal(out.outcome, 'failed');
-    const after = await get('no-tape');
-    assert.equal(after.firings[0].errorCode, 'NO_TAPE_AVAILABLE');
-    assert.equal(after.firings[0].jobId, null);
-    assert.equal(after.lastFiredAt, t.toISOString());
+    assert.equal(out.outcome, 'started');
+    const [firing] = (await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; note: string | null }[] } }>(
+      `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode note } } }`,
+    )).schedule.firings;
+    assert.ok(firing!.jobId);
+    assert.equal(firing!.errorCode, null);
+    assert.equal(firing!.note, 'queued: no writable tape on agent bare-host');
+    const { job } = await gql.request<{ job: { status: string; queueReason: string } }>(`query($id: ID!) { job(id: $id) { status queueReason } }`, { id: firing!.jobId });
+    // The job waits; its reason is kept current by the dispatcher (this test agent has no command
+    // stream, which the dispatcher reports first).
+    assert.equal(job.status, 'QUEUED');
+    assert.ok(job.queueReason);
+    assert.equal((await get('no-tape')).lastFiredAt, t.toISOString());
+    // The operator can drop the waiting backup.
+    const cancelled = await gql.request<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: firing!.jobId });
+    assert.equal(cancelled.cancelJob.status, 'CANCELLED');
     await mutate('deleteSchedule', 'no-tape');
   });
 
