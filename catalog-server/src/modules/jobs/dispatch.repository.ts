@@ -6,9 +6,9 @@ import { Prisma, type JobKind } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
 import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
-import type { DriveChoice, DriveForChoice } from './drive-choice.js';
+import { chooseCopyDrives, type DriveChoice, type DriveForChoice } from './drive-choice.js';
 import { appendServerEvent, RELEASE_CHOSEN_TAPE, type Tx } from './job-event-log.js';
-import { firstTapeOfJob, tapeToChooseAtDispatch, type BackupJobSpec } from './job-spec.js';
+import { firstTapeOfJob, tapeToChooseAtDispatch, type BackupCopyTape, type BackupJobSpec } from './job-spec.js';
 import { jobInclude, type JobRow } from './jobs.repository.js';
 
 export interface QueuedJob {
@@ -95,19 +95,35 @@ export class DispatchRepository {
         if (!job.agentId) return { outcome: 'skipped' };
         const [agent] = await tx.$queryRaw<{ name: string }[]>`SELECT name FROM agent WHERE id = ${job.agentId}::uuid FOR UPDATE`;
         if (!agent) return { outcome: 'skipped' };
-        const drives = await tx.$queryRaw<{ id: string; name: string; state: string; loaded_barcode: string | null; busy: boolean }[]>`
-          SELECT d.id::text, d.name, d.state::text AS state, t.barcode AS loaded_barcode,
-                 EXISTS (SELECT 1 FROM job j WHERE j.drive_id = d.id AND j.status IN ('ASSIGNED', 'RUNNING')) AS busy
+        const drives = await tx.$queryRaw<{ id: string; name: string; state: string; generation: number; loaded_barcode: string | null; busy: boolean }[]>`
+          SELECT d.id::text, d.name, d.state::text AS state, d.generation, t.barcode AS loaded_barcode,
+                 EXISTS (SELECT 1 FROM job j WHERE j.status IN ('ASSIGNED', 'RUNNING')
+                          -- a backup writing copies holds its copies' drives too (spec.tapes[].driveId)
+                          AND (j.drive_id = d.id OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('driveId', d.id::text)))) AS busy
           FROM drive d LEFT JOIN tape t ON t.id = d.loaded_tape_id
           WHERE d.agent_id = ${job.agentId}::uuid
           ORDER BY d.name`;
-        // A backup that named no tape gets one now, under the agent lock: a tape leased to another
-        // unfinished job is never offered, so two queued backups never take the same tape.
+        // A backup that named no tape gets one now (one per copy of its pool), under the agent lock:
+        // a tape leased to another unfinished job is never offered, so two queued backups never
+        // take the same tape.
+        const backupSpec = job.kind === 'BACKUP' ? (job.spec as unknown as BackupJobSpec) : null;
+        const pool = backupSpec?.pool ? await poolPolicy(tx, backupSpec.pool) : null;
+        // The pool was deleted after the job was queued: wait with a reason rather than write elsewhere.
+        if (backupSpec?.pool && !pool) return waiting(tx, job, `pool ${backupSpec.pool} no longer exists; cancel this backup`);
         let chosenTape: string | null = null;
+        let chosenCopies = false;
+        let copyBarcodes = (backupSpec?.tapes ?? []).filter((t) => t.copy > 1).map((t) => t.barcode);
         if (tapeToChooseAtDispatch(job.kind, job.spec)) {
-          const tapes = await pickBackupTape(tx, job.id, job.agentId, agent.name, (job.spec as unknown as BackupJobSpec).pool);
+          const tapes = await pickBackupTapes(tx, job.id, job.agentId, agent.name, pool);
           if ('reason' in tapes) return waiting(tx, job, tapes.reason);
-          chosenTape = tapes.barcodes[0]!;
+          [chosenTape] = tapes.barcodes as [string];
+          copyBarcodes = tapes.barcodes.slice(1);
+        } else if (backupSpec?.barcode && pool && pool.copies > 1 && !backupSpec.tapes) {
+          // The operator named copy 1's tape; the further copies' tapes are chosen like any.
+          const more = await pickBackupTapes(tx, job.id, job.agentId, agent.name, pool, pool.copies - 1, [backupSpec.barcode]);
+          if ('reason' in more) return waiting(tx, job, more.reason);
+          copyBarcodes = more.barcodes;
+          chosenCopies = true;
         }
         const barcode = chosenTape ?? firstTapeOfJob(job.kind, job.spec);
         // Format and backup specs name one tape; a restore spec lists its plan's tapes.
@@ -118,21 +134,34 @@ export class DispatchRepository {
                 AND (spec->>'barcode' = ${barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${barcode}::text)))
               LIMIT 1`
           : [];
+        const forChoice = drives.map((d) => ({ id: d.id, name: d.name, state: d.state, generation: d.generation, loadedBarcode: d.loaded_barcode, busy: d.busy }));
         const choice = choose({
           job,
           barcode,
           agentName: agent.name,
-          drives: drives.map((d) => ({ id: d.id, name: d.name, state: d.state, loadedBarcode: d.loaded_barcode, busy: d.busy })),
+          drives: forChoice,
           tapeHeldBy: holders[0]?.id ?? null,
         });
         if ('reason' in choice) return waiting(tx, job, choice.reason);
+        // The further copies get their drives at every assignment (a resumed attempt too).
+        const copyDrives = chooseCopyDrives(forChoice, choice.drive, copyBarcodes, agent.name, pool?.generation ?? null);
+        if ('reason' in copyDrives) return waiting(tx, job, copyDrives.reason);
         let spec = job.spec as Prisma.InputJsonValue;
-        if (chosenTape) {
-          spec = { ...(job.spec as object), barcode: chosenTape };
-          await drawIntoPool(tx, chosenTape, (job.spec as unknown as BackupJobSpec).pool);
-          await appendServerEvent(tx, jobId, job.attempt, 'TAPE_CHOSEN', `tape ${chosenTape} chosen for this backup`);
+        if (chosenTape || copyBarcodes.length > 0) {
+          const first = chosenTape ?? backupSpec!.barcode!;
+          const tapes: BackupCopyTape[] = [
+            { copy: 1, barcode: first, driveName: choice.drive.name, driveId: choice.drive.id },
+            ...copyBarcodes.map((barcode, i) => ({ copy: i + 2, barcode, driveName: copyDrives.drives[i]!.name, driveId: copyDrives.drives[i]!.id })),
+          ];
+          spec = { ...(job.spec as object), barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } as unknown as Prisma.InputJsonValue;
+          if (chosenTape || chosenCopies) {
+            for (const t of tapes) await drawIntoPool(tx, t.barcode, backupSpec!.pool);
+            const which = tapes.length > 1 ? `tapes ${tapes.map((t) => `${t.barcode} (copy ${t.copy})`).join(', ')}` : `tape ${first}`;
+            await appendServerEvent(tx, jobId, job.attempt, 'TAPE_CHOSEN', `${which} chosen for this backup`);
+          }
         }
-        await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}`);
+        const copyNote = copyDrives.drives.length ? `; copies on ${copyDrives.drives.map((d) => d.name).join(', ')}` : '';
+        await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}${copyNote}`);
         const assigned = await tx.job.update({
           where: { id: jobId },
           data: { status: 'ASSIGNED', spec, driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
@@ -165,14 +194,22 @@ async function waiting(tx: Tx, job: JobRow, reason: string): Promise<AssignOutco
   return { outcome: 'waiting', reason, changed };
 }
 
-/** The writable tapes of the agent's library, each with the unfinished job it is leased to. */
-async function pickBackupTape(tx: Tx, jobId: string, agentId: string, agentName: string, poolName: string | null) {
-  const [pool] = poolName
-    ? await tx.$queryRaw<{ id: string; name: string; scratch_pool_id: string | null }[]>`
-        SELECT id::text, name, scratch_pool_id::text FROM pool WHERE name = ${poolName}`
-    : [];
-  // The pool was deleted after the job was queued: wait with a reason rather than write elsewhere.
-  if (poolName && !pool) return { reason: `pool ${poolName} no longer exists; cancel this backup` };
+interface PoolPolicyRow {
+  id: string;
+  name: string;
+  scratchPoolId: string | null;
+  copies: number;
+  generation: number | null;
+}
+
+async function poolPolicy(tx: Tx, name: string): Promise<PoolPolicyRow | null> {
+  const [row] = await tx.$queryRaw<PoolPolicyRow[]>`
+    SELECT id::text, name, scratch_pool_id::text AS "scratchPoolId", copies, generation FROM pool WHERE name = ${name}`;
+  return row ?? null;
+}
+
+/** One tape per copy from the agent's writable tapes, leaving out those leased to unfinished jobs. */
+async function pickBackupTapes(tx: Tx, jobId: string, agentId: string, agentName: string, pool: PoolPolicyRow | null, copies = pool?.copies ?? 1, exclude: string[] = []) {
   const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
     SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
            (SELECT j.id::text FROM job j
@@ -186,10 +223,10 @@ async function pickBackupTape(tx: Tx, jobId: string, agentId: string, agentName:
     WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
       AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
     ORDER BY t.barcode`;
-  const tapes: WritableTape[] = rows.map((r) => ({
+  const tapes: WritableTape[] = rows.filter((r) => !exclude.includes(r.barcode)).map((r) => ({
     barcode: r.barcode, state: r.state, capacityBytes: Number(r.capacity), usedBytes: Number(r.used), poolId: r.pool_id, heldBy: r.held_by,
   }));
-  return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratch_pool_id } : null, copies: 1 });
+  return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies });
 }
 
 /** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */

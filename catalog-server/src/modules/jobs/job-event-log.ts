@@ -30,7 +30,10 @@ export async function appendServerEvent(
 export const CANCEL_REQUESTED = 'CANCEL_REQUESTED';
 
 /**
- * SQL for a job's spec with the tape the dispatcher chose taken back (it never started on it), so
- * the next dispatch chooses again from what is free then. A tape the operator named stays.
+ * SQL for a job's spec with the tapes the dispatcher chose for a backup taken back (it never started
+ * on them), so the next dispatch chooses again from what is free then: copy 1's tape when the
+ * dispatcher chose it (one the operator named stays), and the further copies' tapes always. A
+ * resumed attempt keeps its tapes: they hold what the earlier attempt confirmed.
  */
-export const RELEASE_CHOSEN_TAPE = Prisma.sql`CASE WHEN spec->>'tapeChosenAtDispatch' = 'true' THEN spec - 'barcode' ELSE spec END`;
+export const RELEASE_CHOSEN_TAPE = Prisma.sql`CASE WHEN kind = 'BACKUP' AND attempt = 1
+  THEN (CASE WHEN spec->>'tapeChosenAtDispatch' = 'true' THEN spec - 'barcode' ELSE spec END) - 'tapes' ELSE spec END`;

@@ -252,11 +252,11 @@ export class JobsService {
    * the job's first queue reason; null when there is one. Leases are the dispatcher's business: it
    * re-checks on every pass and keeps the reason current.
    */
-  private async noTapeYet(agent: AgentRow, pool: { id: string; name: string; scratchPoolId: string | null } | null): Promise<string | null> {
+  private async noTapeYet(agent: AgentRow, pool: { id: string; name: string; scratchPoolId: string | null; copies: number } | null): Promise<string | null> {
     const tapes = (await this.tapes.listWritableInLibrary(agent.id)).map((t) => ({
       barcode: t.barcode, state: t.state, capacityBytes: Number(t.capacityBytes), usedBytes: Number(t.usedBytes), poolId: t.poolId, heldBy: null,
     }));
-    const choice = chooseBackupTapes(tapes, { agentName: agent.name, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies: 1 });
+    const choice = chooseBackupTapes(tapes, { agentName: agent.name, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies: pool?.copies ?? 1 });
     return 'reason' in choice ? choice.reason : null;
   }
 }
