@@ -62,6 +62,11 @@ export function chooseCopyDrives(
   let free = drives.filter((d) => d.id !== first.id && !d.busy && !UNUSABLE.has(d.state) && writes(d));
   const chosen: DriveForChoice[] = [];
   for (const barcode of copyBarcodes) {
+    // A copy's tape sitting in a drive that cannot take it now cannot be loaded elsewhere either.
+    const holder = drives.find((d) => d.loadedBarcode === barcode && d.id !== first.id);
+    if (holder && (holder.busy || UNUSABLE.has(holder.state))) {
+      return { reason: `tape ${barcode} is in drive ${holder.name}, which is ${holder.busy ? 'busy' : holder.state}` };
+    }
     // Never a drive holding another copy's tape: that copy would have to unload it again.
     const pick = free.find((d) => d.loadedBarcode === barcode) ?? free.find((d) => d.loadedBarcode === null) ?? free.find((d) => !copyBarcodes.includes(d.loadedBarcode ?? ''));
     if (!pick) {

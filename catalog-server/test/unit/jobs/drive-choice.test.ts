@@ -46,4 +46,5 @@ test('copy drives: one more free drive per copy, never the first, never one hold
   assert.deepEqual(names(chooseCopyDrives([first, drive('d1', { busy: true }), drive('d2', { state: 'NEEDS_CLEANING' })], first, ['C2'], 'h', null)), 'needs 2 free drives on agent h (one per copy), 1 free');
   assert.deepEqual(names(chooseCopyDrives([first, drive('d1', { generation: 10 }), drive('d2', { generation: 9 })], first, ['C2'], 'h', 9)), ['d2'], 'an LTO-10 drive cannot write LTO-9');
   assert.deepEqual(names(chooseCopyDrives([first], first, [], 'h', 9)), []);
+  assert.deepEqual(names(chooseCopyDrives([first, drive('d1', { loadedBarcode: 'C2', busy: true }), drive('d2')], first, ['C2'], 'h', 9)), 'tape C2 is in drive d1, which is busy');
 });
