@@ -198,6 +198,17 @@ describe('firing', () => {
     await mutate('deleteSchedule', 'no-tape');
   });
 
+  it('records a refusal when the agent can never write the pool\'s copies (one drive, two copies)', async () => {
+    const s = await create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' });
+    const before = (await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n;
+    const out = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-02T02:00:00.000Z'));
+    assert.equal(out.outcome, 'failed');
+    assert.equal(out.outcome === 'failed' && out.errorCode, 'POOL_COPIES_UNSATISFIABLE');
+    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /pool sched-pool writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/);
+    assert.equal((await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n, before, 'no job was created');
+    await mutate('deleteSchedule', 'one-drive');
+  });
+
   it('lets another replica finish a firing whose claimer died mid-way', async () => {
     const s = await create({ name: 'orphaned', cron: '*/5 * * * *', timeZone: 'UTC', agent: 'sched-host', paths: ['/srv/orphan'] });
     // A replica claimed this instant three minutes ago and died before starting the backup.
