@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +17,7 @@ import { JobReporter } from '../../src/jobs/job-reporter.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
 import { runRestoreJob } from '../../src/jobs/restore-job.js';
-import type { JobContext } from '../../src/jobs/job-context.js';
+import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
 import { RecordingServer } from './recording-server.js';
@@ -128,3 +130,58 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
     }
   });
 });
+
+describe('a backup writing two copies when one tape fills up', { timeout: 120_000 }, () => {
+  let tmp: string;
+
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  it('stops at the early warning of copy 2 with TAPE_FULL, and what it reported is on both tapes', async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-agent-copies-full-'));
+    const source = path.join(tmp, 'src');
+    await mkdir(source, { recursive: true });
+    const hashes = new Map<string, string>();
+    for (let i = 0; i < 8; i++) {
+      const body = randomBytes(2 * 1024 * 1024);
+      await writeFile(path.join(source, `large${i}.bin`), body);
+      hashes.set(path.join(source, `large${i}.bin`), createHash('sha256').update(body).digest('hex'));
+    }
+    const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 2, generation: 9, capacityBytes: 64 * 1024 * 1024, barcodes: ['FUL001L9', 'FUL002L9'] });
+    const server = new RecordingServer();
+    const config = { name: 'agent-f', hostname: 'agent-f', allowedRestoreRoots: [tmp], progressIntervalMs: 10 } as AgentConfig;
+    const ctx = (jobId: string, drive: number, copies?: JobContext['copies']): JobContext => ({
+      jobId, attempt: 1, agentName: 'agent-f', drive: drives[drive]!, library, log, config, copies,
+      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
+      signal: new AbortController().signal,
+    });
+    await runFormatJob(ctx('fmt-1', 0), { barcode: 'FUL001L9', force: false, pool: '' });
+    await runFormatJob(ctx('fmt-2', 1), { barcode: 'FUL002L9', force: false, pool: '' });
+    // Copy 2's tape already holds other data: 7.5 MiB are left before its early-warning zone (the last 2 MiB).
+    const second = await drives[1]!.mount({ readOnly: false });
+    const space = await second.space();
+    await pipeline(Readable.from([Buffer.alloc(space.availableBytes - 9.5 * 1024 * 1024)]), await second.createWriteStream('filler.bin'));
+    await second.unmount();
+
+    const spec = { barcode: 'FUL001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 256 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 100, runId: '' };
+    const failure = await runBackupJob(ctx('job-full', 0, [{ copy: 2, barcode: 'FUL002L9', drive: drives[1]!, library }]), spec).then(() => null, (err: unknown) => err);
+    assert.ok(failure instanceof JobError, String(failure));
+    assert.equal(failure.code, 'TAPE_FULL');
+    assert.match(failure.message, /tape FUL002L9 reached its early-warning zone with \d+ file\(s\) left to write/);
+
+    const reported = server.files().filter((r) => r.type === FileType.FILE_TYPE_FILE);
+    assert.ok(reported.length > 0 && reported.length < hashes.size, `${reported.length} of ${hashes.size} files confirmed before the stop`);
+    const volumes = [await drives[0]!.mount({ readOnly: true }), await drives[1]!.mount({ readOnly: true })];
+    try {
+      for (const r of reported) {
+        assert.deepEqual(r.locations.map((l) => l.barcode), ['FUL001L9', 'FUL002L9']);
+        for (const [i, l] of r.locations.entries()) {
+          const bytes = await readAll(volumes[i]!, l.containerPath, l.offset, l.length);
+          assert.equal(createHash('sha256').update(bytes).digest('hex'), hashes.get(r.path), `${r.path} on ${l.barcode}`);
+        }
+      }
+    } finally {
+      for (const v of volumes) await v.unmount();
+    }
+  });
+});
+
