@@ -1,5 +1,6 @@
 // Pure checks of what an operator asks for: backup source paths, restore targets, which tape a
 // backup goes to, whether a tape may be formatted without force. No I/O, so each rule is unit-tested.
+import { writableDriveCount } from '../tapes/pool-policy.js';
 import { JobErrors } from './jobs.errors.js';
 
 /**
@@ -117,4 +118,14 @@ export function formatAgentId(barcode: string, holder: string | null, named: { i
   const id = named?.id ?? lastHolder;
   if (!id) throw JobErrors.tapeAgentUnknown(barcode);
   return id;
+}
+
+/**
+ * A pool's copies are written at once by the backup's own agent, one drive each: a backup (or a
+ * schedule) from an agent with fewer drives able to write the pool's generation could never run.
+ */
+export function checkAgentWritesCopies(agentName: string, pool: { name: string; copies: number; generation: number | null }, drives: { generation: number }[]): void {
+  if (pool.copies <= 1) return;
+  const writable = writableDriveCount(pool.generation, drives.map((d) => ({ generation: d.generation, count: 1 })));
+  if (writable < pool.copies) throw JobErrors.copiesUnsatisfiable(agentName, pool.name, pool.copies, pool.generation, writable);
 }

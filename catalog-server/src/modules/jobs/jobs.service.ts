@@ -9,7 +9,6 @@ import { FilesService } from '../files/files.service.js';
 import type { AgentRow } from '../agents/agents.repository.js';
 import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 import { PoolsService } from '../tapes/pools.service.js';
-import { writableDriveCount } from '../tapes/pool-policy.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import type { TapeRow } from '../tapes/tapes.repository.js';
@@ -22,7 +21,7 @@ import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/
 import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
 import { JobErrors } from './jobs.errors.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
@@ -128,12 +127,8 @@ export class JobsService {
     const paths = normalizeSourcePaths(input.paths);
     const excludes = validateExcludes(input.excludes ?? []);
     const pool = input.pool ? await this.pools.getByName(input.pool) : null;
-    if (pool && pool.copies > 1) {
-      // The copies are written at once by this agent's drives: a backup that could never get enough
-      // of them is refused rather than left queued for ever.
-      const drives = writableDriveCount(pool.generation, (await this.agents.drivesOf(agent.id)).map((d) => ({ generation: d.generation, count: 1 })));
-      if (drives < pool.copies) throw JobErrors.copiesUnsatisfiable(agent.name, pool.name, pool.copies, pool.generation, drives);
-    }
+    // Refused rather than left queued for ever when this agent can never write the pool's copies.
+    if (pool && pool.copies > 1) checkAgentWritesCopies(agent.name, pool, await this.agents.drivesOf(agent.id));
     const named = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : null;
     const level = input.level ?? 'FULL';
     // With no tape named, the dispatcher chooses one when the job can run (and leases it then), so a

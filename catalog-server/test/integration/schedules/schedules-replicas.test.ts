@@ -198,14 +198,19 @@ describe('firing', () => {
     await mutate('deleteSchedule', 'no-tape');
   });
 
-  it('records a refusal when the agent can never write the pool\'s copies (one drive, two copies)', async () => {
-    const s = await create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' });
+  it('refuses a schedule whose agent can never write the pool\'s copies, and records the refusal if the pool changes later', async () => {
+    assert.equal(await errorCode(create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' })), 'POOL_COPIES_UNSATISFIABLE');
+    assert.equal(await errorCode(get('one-drive')), 'SCHEDULE_NOT_FOUND');
+    // Valid when created (one copy); the pool asks for two copies afterwards.
+    const s = await create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-scratch' });
+    await gql.request('mutation { updatePool(name: "sched-scratch", input: { copies: 2 }) { copies } }');
     const before = (await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n;
     const out = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-02T02:00:00.000Z'));
     assert.equal(out.outcome, 'failed');
     assert.equal(out.outcome === 'failed' && out.errorCode, 'POOL_COPIES_UNSATISFIABLE');
-    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /pool sched-pool writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/);
+    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /pool sched-scratch writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/);
     assert.equal((await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n, before, 'no job was created');
+    await gql.request('mutation { updatePool(name: "sched-scratch", input: { copies: 1 }) { copies } }');
     await mutate('deleteSchedule', 'one-drive');
   });
 
