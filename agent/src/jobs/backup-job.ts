@@ -4,8 +4,8 @@
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
-import { TapeError, type MountedVolume, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
+import { FileType, IncrementalLevel, type BackupSpec, type FileRecord } from '@ferrite/proto';
+import { TapeError, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
 import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
