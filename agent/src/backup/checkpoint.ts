@@ -47,7 +47,8 @@ export class Checkpointer {
   reportedFiles = 0;
 
   constructor(
-    private readonly volume: MountedVolume,
+    /** Where manifests go: the tape, or every copy of it (copy-volumes.ts). */
+    private readonly volume: Pick<MountedVolume, 'createWriteStream' | 'sync'>,
     private readonly reporter: JobReporter,
     private readonly job: { jobId: string; attempt: number; host: string },
     readonly limits: CheckpointLimits,

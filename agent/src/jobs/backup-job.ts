@@ -1,9 +1,11 @@
 // BACKUP: scan the sources, pack small files into tar bundles and stream large files whole, hashing
 // every byte once on its way to tape; checkpoint (manifest + index sync + report) as the job goes.
-// Small files go first, then large ones, so only one object is ever open on the tape.
+// Small files go first, then large ones, so only one object is ever open on the tape. For a pool
+// with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
-import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
-import { TapeError, type MountedVolume } from '../drives/drive.js';
+import { FileType, IncrementalLevel, type BackupSpec, type FileRecord } from '@ferrite/proto';
+import { TapeError, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
+import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
@@ -43,7 +45,7 @@ function baseRecord(e: SourceEntry): FileRecord {
 }
 
 /** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
-type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds'> & Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds'>>;
+type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> & Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
 
 export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promise<string> {
   const opts = {
@@ -88,16 +90,9 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: spec.barcode }, force);
   report(true);
 
-  await ensureLoaded(ctx, spec.barcode);
-  const volume = await mountChecked(ctx, false);
-  const label = await readLabel(volume).catch(() => null);
-  if (!label || label.barcode !== spec.barcode) {
-    await volume.unmount();
-    throw new JobError('LABEL_MISMATCH', label ? `tape in drive is labelled ${label.barcode}, expected ${spec.barcode}` : `tape ${spec.barcode} has no Ferrite label: format it first`);
-  }
-
+  const volumes = await mountCopies(ctx, spec.barcode);
   const job = { jobId: ctx.jobId, attempt: ctx.attempt, host: ctx.agentName };
-  const checkpoint = new Checkpointer(volume, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
+  const checkpoint = new Checkpointer(volumes, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
   let failure: unknown;
   try {
     // Metadata-only entries (directories, symlinks, empty files, files whose content is already on
@@ -111,12 +106,12 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
       checkpoint.add(baseRecord(e));
       progress.filesDone++;
     }
-    await writeSmallFiles(ctx, volume, spec.barcode, small, opts, checkpoint, progress, report);
+    await writeSmallFiles(ctx, volumes, small, opts, checkpoint, progress, report);
     for (const e of large) {
       throwIfCancelled(ctx.signal);
-      await writeLargeFile(ctx, volume, spec.barcode, e, checkpoint, progress, report);
+      await writeLargeFile(ctx, volumes, e, checkpoint, progress, report);
       if (checkpoint.due) await checkpoint.flush();
-      await stopAtEarlyWarning(volume, spec.barcode, checkpoint, large.length - large.indexOf(e) - 1);
+      await stopAtEarlyWarning(volumes, checkpoint, large.length - large.indexOf(e) - 1);
     }
     await checkpoint.flush();
   } catch (err) {
@@ -124,10 +119,11 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     // What was completely written before the failure is still confirmed and reported.
     await checkpoint.flush().catch((e: Error) => ctx.log.error({ err: e.message }, 'final checkpoint failed'));
   } finally {
-    await volume.unmount();
+    await volumes.unmount();
   }
   if (failure instanceof TapeError && failure.code === 'END_OF_MEDIUM') {
-    throw new JobError('TAPE_FULL', `tape ${spec.barcode} is full; ${checkpoint.reportedFiles} entries were saved and reported`);
+    const which = volumes.copies.length > 1 ? `a tape of ${volumes.barcodes.join(', ')}` : `tape ${spec.barcode}`;
+    throw new JobError('TAPE_FULL', `${which} is full; ${checkpoint.reportedFiles} entries were saved on every copy and reported`);
   }
   if (failure) throw failure;
   await ctx.reporter.finalProgress({ ...progress, currentTape: spec.barcode });
@@ -135,20 +131,52 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
   const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
   const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
-  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${spec.barcode}`;
+  const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
+  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}`;
 }
 
-async function stopAtEarlyWarning(volume: MountedVolume, barcode: string, checkpoint: Checkpointer, remaining: number): Promise<void> {
-  if (remaining === 0 || !(await volume.space()).earlyWarning) return;
+/**
+ * Loads and mounts copy 1 in the job's drive and each further copy in its own drive, one after the
+ * other (they may share a robot), and checks every label; on any failure the ones already mounted
+ * are unmounted again.
+ */
+async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolumes> {
+  const wanted: Array<{ copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }> = [
+    { copy: 1, barcode, drive: ctx.drive, library: ctx.library },
+    ...(ctx.copies ?? []),
+  ];
+  const mounted: CopyVolume[] = [];
+  try {
+    for (const w of wanted) {
+      await ensureLoaded(ctx, w.barcode, w.drive, w.library);
+      const volume = await mountChecked(ctx, false, w.drive);
+      mounted.push({ copy: w.copy, barcode: w.barcode, volume });
+      const label = await readLabel(volume).catch(() => null);
+      if (!label || label.barcode !== w.barcode) {
+        throw new JobError('LABEL_MISMATCH', label ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}` : `tape ${w.barcode} has no Ferrite label: format it first`);
+      }
+    }
+  } catch (err) {
+    await Promise.allSettled(mounted.map((m) => m.volume.unmount()));
+    throw err;
+  }
+  if (mounted.length > 1) await ctx.reporter.note('info', `writing ${mounted.length} copies at once: ${wanted.map((w) => `copy ${w.copy} on ${w.barcode} in ${w.drive.identity.name}`).join(', ')}`);
+  return new CopyVolumes(mounted);
+}
+
+async function stopAtEarlyWarning(volumes: CopyVolumes, checkpoint: Checkpointer, remaining: number): Promise<void> {
+  if (remaining === 0) return;
+  const barcode = await volumes.earlyWarning();
+  if (!barcode) return;
+  // What is written so far is on every copy: confirm it before stopping.
   await checkpoint.flush();
-  // Spanning onto a next tape comes with tape pools; until then the job stops cleanly here.
+  // Spanning onto a next tape is not built; the job stops cleanly here.
   throw new JobError('TAPE_FULL', `tape ${barcode} reached its early-warning zone with ${remaining} file(s) left to write`);
 }
 
 async function writeSmallFiles(
   ctx: JobContext,
-  volume: MountedVolume,
-  barcode: string,
+  volume: CopyVolumes,
   small: SourceEntry[],
   opts: { bundleTargetBytes: number },
   checkpoint: Checkpointer,
@@ -161,10 +189,9 @@ async function writeSmallFiles(
   const close = async () => {
     if (!open) return;
     await open.writer.finish();
-    const pos = await volume.position(open.path);
+    const copies = await volume.positions(open.path);
     for (const m of open.members) {
-      const location: TapeLocation = { barcode, partition: pos.partition, startBlock: pos.startBlock, containerPath: open.path, offset: m.offset, length: m.length, segment: 0, fileOffset: 0 };
-      checkpoint.add({ ...m.record, locations: [location] });
+      checkpoint.add({ ...m.record, locations: copies.map((at) => at(m.offset, m.length)) });
     }
     open = null;
   };
@@ -194,15 +221,14 @@ async function writeSmallFiles(
     if (last || open.writer.bytesWritten >= opts.bundleTargetBytes || checkpoint.pendingCount + open.members.length >= checkpoint.limits.files) {
       await close();
       if (checkpoint.due || last) await checkpoint.flush();
-      await stopAtEarlyWarning(volume, barcode, checkpoint, small.length - i - 1);
+      await stopAtEarlyWarning(volume, checkpoint, small.length - i - 1);
     }
   }
 }
 
 async function writeLargeFile(
   ctx: JobContext,
-  volume: MountedVolume,
-  barcode: string,
+  volume: CopyVolumes,
   e: SourceEntry,
   checkpoint: Checkpointer,
   progress: Progress,
@@ -226,12 +252,11 @@ async function writeLargeFile(
     throw err;
   }
   if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
-  const pos = await volume.position(dest);
   checkpoint.add({
     ...baseRecord(e),
     size: result.bytes,
     sha256: result.sha256,
-    locations: [{ barcode, partition: pos.partition, startBlock: pos.startBlock, containerPath: dest, offset: 0, length: result.bytes, segment: 0, fileOffset: 0 }],
+    locations: await volume.locations(dest, 0, result.bytes),
   });
   progress.filesDone++;
 }

@@ -18,6 +18,8 @@ export interface JobContext {
   config: AgentConfig;
   /** Reads a backup root's base run from the server; absent when the job runs without a server. */
   baseSource?: BaseSource;
+  /** A backup's further copies (copy 2..N of its pool), each in its own drive of this agent. */
+  copies?: Array<{ copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }>;
 }
 
 /** A job failure with a stable code, reported to the server as the FAILED event's error_code. */

@@ -28,7 +28,7 @@ export class JobReporter {
 
   async event(
     type: JobEventType,
-    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; level?: string; inventory?: LibraryInventory } = {},
+    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; copyTapes?: TapeStatus[]; level?: string; inventory?: LibraryInventory } = {},
     policy = RETRY.report,
   ): Promise<void> {
     const res = await this.client.reportJobEvent(
@@ -43,6 +43,7 @@ export class JobReporter {
         progress: fields.progress,
         errorCode: fields.errorCode ?? '',
         tape: fields.tape,
+        copyTapes: fields.copyTapes ?? [],
         level: fields.level ?? '',
         inventory: fields.inventory,
       },

@@ -13,7 +13,7 @@ import { grpcBaseSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
-import { tapeStatusOf } from './tape-handling.js';
+import { copyTapeStatusesOf, tapeStatusOf } from './tape-handling.js';
 import { runInventoryJob, runLoadJob, runMoveJob, runUnloadJob } from './library-jobs.js';
 import { runCheckJob, runCleanJob } from './maintenance-jobs.js';
 import { takeInventory } from '../session/inventory.js';
@@ -23,6 +23,8 @@ interface RunningJob {
   jobId: string;
   attempt: number;
   driveName: string;
+  /** Every drive the job holds: its own and, for a backup writing copies, the copies' drives. */
+  driveNames: string[];
   abort: AbortController;
   reason?: string;
   done: Promise<void>;
@@ -45,7 +47,7 @@ export class JobRunner {
   }
 
   busyDriveNames(): Set<string> {
-    return new Set([...this.running.values()].map((j) => j.driveName));
+    return new Set([...this.running.values()].flatMap((j) => j.driveNames));
   }
 
   assign(cmd: AssignJob): void {
@@ -53,7 +55,8 @@ export class JobRunner {
     if (existing && existing.attempt === cmd.attempt) return; // a re-sent assignment of a job we run
     const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log.child({ job: cmd.jobId }));
     const abort = new AbortController();
-    const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveName: cmd.driveName, abort, done: Promise.resolve() };
+    const driveNames = [cmd.driveName, ...(cmd.backup?.copies ?? []).map((c) => c.driveName)];
+    const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveName: cmd.driveName, driveNames, abort, done: Promise.resolve() };
     this.running.set(cmd.jobId, job);
     job.done = this.execute(cmd, reporter, abort).finally(() => this.running.delete(cmd.jobId));
   }
@@ -78,14 +81,19 @@ export class JobRunner {
   private async execute(cmd: AssignJob, reporter: JobReporter, abort: AbortController): Promise<void> {
     const log = this.log.child({ job: cmd.jobId, attempt: cmd.attempt, drive: cmd.driveName });
     const entry = this.drives.get(cmd.driveName);
-    const otherOnDrive = [...this.running.values()].find((j) => j.driveName === cmd.driveName && j.jobId !== cmd.jobId);
+    const copyDrives = (cmd.backup?.copies ?? []).map((c) => ({ ...c, entry: this.drives.get(c.driveName) }));
+    const mine = [cmd.driveName, ...copyDrives.map((c) => c.driveName)];
+    const otherOnDrive = [...this.running.values()].find((j) => j.jobId !== cmd.jobId && j.driveNames.some((d) => mine.includes(d)));
     let ctx: JobContext | undefined;
     const cancelWatch = setInterval(() => reporter.cancelRequested && abort.abort(), 500);
     try {
       await reporter.event(JobEventType.JOB_EVENT_TYPE_ACKNOWLEDGED, { message: `accepted on ${cmd.driveName}` });
       if (this.draining) throw new JobError('AGENT_DRAINING', 'agent is shutting down and takes no new jobs');
       if (!entry) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${cmd.driveName}`);
-      if (otherOnDrive) throw new JobError('DRIVE_BUSY', `drive ${cmd.driveName} is running job ${otherOnDrive.jobId}`);
+      const unknownCopyDrive = copyDrives.find((c) => !c.entry);
+      if (unknownCopyDrive) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${unknownCopyDrive.driveName} (for copy ${unknownCopyDrive.copy})`);
+      if (new Set(mine).size !== mine.length) throw new JobError('INVALID_SPEC', `a backup's copies must be written by different drives, got ${mine.join(', ')}`);
+      if (otherOnDrive) throw new JobError('DRIVE_BUSY', `drive ${otherOnDrive.driveNames.find((d) => mine.includes(d))} is running job ${otherOnDrive.jobId}`);
       ctx = {
         jobId: cmd.jobId,
         attempt: cmd.attempt,
@@ -97,10 +105,11 @@ export class JobRunner {
         log,
         config: this.config,
         baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
+        copies: copyDrives.map((c) => ({ copy: c.copy, barcode: c.barcode, drive: c.entry!.drive, library: c.entry!.library })),
       };
       await reporter.event(JobEventType.JOB_EVENT_TYPE_STARTED, { message: `started ${JobKind[cmd.kind]} on ${cmd.driveName}` });
       const summary = await this.dispatch(ctx, cmd);
-      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log) }, RETRY.final);
+      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx), copyTapes: await copyTapeStatusesOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log) }, RETRY.final);
       log.info({ summary }, 'job completed');
     } catch (err) {
       const cancelled = abort.signal.aborted || (err instanceof JobError && err.code === 'CANCELLED');
@@ -112,7 +121,7 @@ export class JobRunner {
       await reporter
         .event(
           type,
-          { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined, inventory: await this.inventoryAfter(cmd.jobId, log) },
+          { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined, copyTapes: ctx ? await copyTapeStatusesOf(ctx) : [], inventory: await this.inventoryAfter(cmd.jobId, log) },
           this.draining ? RETRY.quick : RETRY.final,
         )
         .catch((e: Error) => log.error({ err: e.message }, 'could not report the end of the job'));
@@ -123,7 +132,7 @@ export class JobRunner {
 
   /** What the libraries hold now, sent with the job's last event (the job's own drive counts as free). */
   private async inventoryAfter(jobId: string, log: Logger): Promise<LibraryInventory | undefined> {
-    const busy = new Set([...this.running.values()].filter((j) => j.jobId !== jobId).map((j) => j.driveName));
+    const busy = new Set([...this.running.values()].filter((j) => j.jobId !== jobId).flatMap((j) => j.driveNames));
     try {
       return await takeInventory(this.drives, busy);
     } catch (err) {

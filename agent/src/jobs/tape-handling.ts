@@ -2,19 +2,19 @@
 // if it is already loaded, else send the loaded one home and fetch the wanted one from its slot;
 // check a volume that was left dirty before mounting it.
 import { JobEventType } from '@ferrite/proto';
-import { TapeError, type MountedVolume } from '../drives/drive.js';
+import { TapeError, type MountedVolume, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
 import { JobError, type JobContext } from './job-context.js';
 
-export async function ensureLoaded(ctx: JobContext, barcode: string): Promise<void> {
-  const current = await ctx.drive.loaded();
+/** Gets `barcode` into `drive` (the job's own drive unless a backup's further copy names another). */
+export async function ensureLoaded(ctx: JobContext, barcode: string, drive: TapeDrive = ctx.drive, library: TapeLibrary | null = ctx.library): Promise<void> {
+  const current = await drive.loaded();
   if (current?.barcode === barcode) return;
-  const library = ctx.library;
   if (!library) {
-    throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${ctx.drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
+    throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
   }
-  const driveIndex = ctx.drive.identity.libraryDriveIndex;
+  const driveIndex = drive.identity.libraryDriveIndex;
   if (current) {
-    await ctx.reporter.note('info', `unloading ${current.barcode} from ${ctx.drive.identity.name}`);
+    await ctx.reporter.note('info', `unloading ${current.barcode} from ${drive.identity.name}`);
     await library.unload(driveIndex);
   }
   const status = await library.status();
@@ -28,28 +28,36 @@ export async function ensureLoaded(ctx: JobContext, barcode: string): Promise<vo
         : `tape ${barcode} is not in library ${library.name}`,
     );
   }
-  await ctx.reporter.note('info', `loading ${barcode} from slot ${slot.slot} into ${ctx.drive.identity.name}`);
+  await ctx.reporter.note('info', `loading ${barcode} from slot ${slot.slot} into ${drive.identity.name}`);
   await library.load(slot.slot, driveIndex);
   await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_TAPE_CHANGED, { message: `loaded ${barcode}` });
 }
 
-export async function mountChecked(ctx: JobContext, readOnly: boolean): Promise<MountedVolume> {
+export async function mountChecked(ctx: JobContext, readOnly: boolean, drive: TapeDrive = ctx.drive): Promise<MountedVolume> {
   try {
-    return await ctx.drive.mount({ readOnly });
+    return await drive.mount({ readOnly });
   } catch (err) {
     if (!(err instanceof TapeError) || err.code !== 'VOLUME_DIRTY') throw err;
-    await ctx.reporter.note('warn', 'volume was not unmounted cleanly: checking it before use');
-    const result = await ctx.drive.check();
+    await ctx.reporter.note('warn', `volume in ${drive.identity.name} was not unmounted cleanly: checking it before use`);
+    const result = await drive.check();
     if (result.lostFiles.length > 0) {
       await ctx.reporter.note('warn', `check dropped ${result.lostFiles.length} file(s) written after the last index sync (never reported to the catalog)`);
     }
-    return ctx.drive.mount({ readOnly });
+    return drive.mount({ readOnly });
   }
 }
 
+type TapeStatusFields = { barcode: string; capacityBytes: number; usedBytes: number; volumeUuid: string; formatted: boolean };
+
+/** The tapes of a backup's further copies, for the job's last event (like tapeStatusOf for copy 1). */
+export async function copyTapeStatusesOf(ctx: JobContext): Promise<TapeStatusFields[]> {
+  const all = await Promise.all((ctx.copies ?? []).map((c) => tapeStatusOf(ctx, c.drive)));
+  return all.filter((t): t is TapeStatusFields => t !== undefined);
+}
+
 /** Tape status to send with COMPLETED/FAILED so the catalog's used/capacity stay true. */
-export async function tapeStatusOf(ctx: JobContext): Promise<{ barcode: string; capacityBytes: number; usedBytes: number; volumeUuid: string; formatted: boolean } | undefined> {
-  const info = await ctx.drive.loaded().catch(() => null);
+export async function tapeStatusOf(ctx: JobContext, drive: TapeDrive = ctx.drive): Promise<TapeStatusFields | undefined> {
+  const info = await drive.loaded().catch(() => null);
   if (!info) return undefined;
   return {
     barcode: info.barcode,

@@ -11,6 +11,7 @@ import { IncrementalBaseRepository } from './incremental-base.repository.js';
 import { IncrementalBaseService } from './incremental-base.service.js';
 import { PointInTimeRepository } from './point-in-time.repository.js';
 import { PointInTimeService } from './point-in-time.service.js';
+import { TapeAvailabilityRepository } from './tape-availability.repository.js';
 import { TapeLossRepository } from './tape-loss.repository.js';
 
 @Module({
@@ -27,6 +28,7 @@ import { TapeLossRepository } from './tape-loss.repository.js';
     PointInTimeRepository,
     PointInTimeService,
     TapeLossRepository,
+    TapeAvailabilityRepository,
   ],
   exports: [FilesService, IncrementalBaseService],
 })

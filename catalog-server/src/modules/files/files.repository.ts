@@ -46,7 +46,7 @@ const STAGING_TABLES = `
     inode bigint, mode int NOT NULL, sha bytea, link text, run uuid NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
-    off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL) ON COMMIT DELETE ROWS;`;
+    off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL) ON COMMIT DELETE ROWS;`;
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -160,9 +160,9 @@ export class FilesRepository {
     for (let i = 0; i < p.shas.length; i++) {
       placements +=
         `${copyHexBytea(p.shas[i])}\t${tapeIds.get(p.barcodes[i])!}\t${copyText(p.partitions[i])}\t${p.startBlocks[i]}\t${copyText(p.containerPaths[i])}\t` +
-        `${p.offsets[i]}\t${p.lengths[i]}\t${p.segments[i]}\t${p.fileOffsets[i]}\n`;
+        `${p.offsets[i]}\t${p.lengths[i]}\t${p.segments[i]}\t${p.fileOffsets[i]}\t${p.copies[i]}\n`;
     }
-    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off) FROM STDIN', placements);
+    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off, copy) FROM STDIN', placements);
   }
 
   /**
@@ -205,7 +205,7 @@ export class FilesRepository {
     );
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
-       SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, 1, $1
+       SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1
          FROM ingest_stage_placement s JOIN content ct ON ct.sha256 = s.sha
         ORDER BY ct.id, s.tape, s.seg, s.start_block, s.off
        ON CONFLICT (content_id, tape_id, segment, start_block, "offset") DO NOTHING`,

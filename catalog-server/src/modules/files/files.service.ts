@@ -17,6 +17,7 @@ import { planIngest } from './ingest-plan.js';
 import { PointInTimeService } from './point-in-time.service.js';
 import { pathProblem, stripTrailingSlashes } from './paths.js';
 import { buildRestorePlan } from './restore-plan.js';
+import { TapeAvailabilityRepository } from './tape-availability.repository.js';
 
 const MAX_RESTORE_IDS = 100_000;
 
@@ -27,6 +28,7 @@ export class FilesService {
     private readonly search: FileSearchRepository,
     private readonly runs: RunsService,
     private readonly pointInTime: PointInTimeService,
+    private readonly tapeAvailability: TapeAvailabilityRepository,
   ) {}
 
   /** Stores one batch of file records, idempotently per (jobId, attempt, batchSeq). Throws
@@ -140,6 +142,9 @@ export class FilesService {
     const contentIds = [
       ...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!)),
     ];
-    return buildRestorePlan(host, versions, await this.search.placementsOf(contentIds));
+    const placements = await this.search.placementsOf(contentIds);
+    // A file with several copies is read from the one whose tape can be read now (copy 1 first).
+    const ranks = await this.tapeAvailability.ranks([...new Set(placements.map((p) => p.barcode))]);
+    return buildRestorePlan(host, versions, placements, (barcode) => ranks.get(barcode) ?? 2);
   }
 }

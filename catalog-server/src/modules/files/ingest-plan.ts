@@ -51,6 +51,8 @@ export interface IngestPlan {
     lengths: number[];
     segments: number[];
     fileOffsets: number[];
+    /** Which copy of the pool (1..3); 1 when the agent sent none. */
+    copies: number[];
   };
   /** Distinct tape barcodes the placements name. */
   barcodes: string[];
@@ -219,6 +221,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       p.lengths.push(loc.length);
       p.segments.push(loc.segment);
       p.fileOffsets.push(loc.fileOffset);
+      p.copies.push(loc.copy || 1);
     }
   }
 
@@ -251,7 +254,7 @@ function emptyPlan(): IngestPlan {
     versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
     references: [],
     contents: { shas: [], raw: [], sizes: [] },
-    placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [] },
+    placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [], copies: [] },
     barcodes: [],
   };
 }

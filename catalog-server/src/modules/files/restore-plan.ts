@@ -17,6 +17,8 @@ const DB_TO_PROTO: Record<DbFileType, ProtoFileType> = {
 
 interface CopyCandidate {
   segments: PlacementRow[];
+  /** The worst readability of its tapes (0 now, 1 to be inserted, 2 retired/suspect). */
+  availability: number;
   covered: number;
   complete: boolean;
   own: boolean;
@@ -25,7 +27,7 @@ interface CopyCandidate {
 }
 
 /** One placement per segment of one (job, copy) group, and whether they cover the whole file. */
-function candidate(group: PlacementRow[], version: FileVersionRow): CopyCandidate {
+function candidate(group: PlacementRow[], version: FileVersionRow, tapeRank: (barcode: string) => number): CopyCandidate {
   const bySegment = new Map<number, PlacementRow>();
   for (const p of group) if (!bySegment.has(p.segment)) bySegment.set(p.segment, p);
   const segments = [...bySegment.values()].sort((a, b) => a.fileOffset - b.fileOffset || a.segment - b.segment);
@@ -37,6 +39,7 @@ function candidate(group: PlacementRow[], version: FileVersionRow): CopyCandidat
   }
   return {
     segments,
+    availability: Math.max(...segments.map((s) => tapeRank(s.barcode))),
     covered,
     complete: contiguous && covered === version.size,
     own: group[0].jobId === version.jobId,
@@ -45,9 +48,11 @@ function candidate(group: PlacementRow[], version: FileVersionRow): CopyCandidat
   };
 }
 
-/** Picks the placements to read a file from: a complete set first, then the one its own backup job
- *  wrote, then the lowest copy number; ties broken by job id so plans are deterministic. */
-export function chooseCopy(version: FileVersionRow, placements: PlacementRow[]): PlacementRow[] {
+/** Picks the placements to read a file from, one copy only (a file is never read twice): a complete
+ *  set first, then the one whose tapes can be read now (a copy on a retired, suspect or offsite tape
+ *  only when no other will do), then the one its own backup job wrote, then the lowest copy number;
+ *  ties broken by job id so plans are deterministic. */
+export function chooseCopy(version: FileVersionRow, placements: PlacementRow[], tapeRank: (barcode: string) => number = () => 0): PlacementRow[] {
   const groups = new Map<string, PlacementRow[]>();
   for (const p of placements) {
     const key = `${p.jobId}\u0000${p.copy}`;
@@ -56,10 +61,11 @@ export function chooseCopy(version: FileVersionRow, placements: PlacementRow[]):
     else groups.set(key, [p]);
   }
   const ranked = [...groups.values()]
-    .map((g) => candidate(g, version))
+    .map((g) => candidate(g, version, tapeRank))
     .sort(
       (a, b) =>
         Number(b.complete) - Number(a.complete) ||
+        a.availability - b.availability ||
         Number(b.own) - Number(a.own) ||
         a.copy - b.copy ||
         b.covered - a.covered ||
@@ -72,7 +78,7 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function buildRestorePlan(host: string, versions: FileVersionRow[], placements: PlacementRow[]): ResolvedRestore {
+export function buildRestorePlan(host: string, versions: FileVersionRow[], placements: PlacementRow[], tapeRank: (barcode: string) => number = () => 0): ResolvedRestore {
   const byContent = new Map<string, PlacementRow[]>();
   for (const p of placements) {
     const list = byContent.get(p.contentId);
@@ -105,7 +111,7 @@ export function buildRestorePlan(host: string, versions: FileVersionRow[], place
       (v.type === 'DIRECTORY' ? directories : others).push(item);
       continue;
     }
-    const segments = v.contentId ? chooseCopy(v, byContent.get(v.contentId) ?? []) : [];
+    const segments = v.contentId ? chooseCopy(v, byContent.get(v.contentId) ?? [], tapeRank) : [];
     if (segments.length === 0) {
       throw filesError(FilesErrorCode.CATALOG_ERROR, `the catalog has no copy on tape of ${JSON.stringify(item.path)} (version ${v.id}); it cannot be restored`, {
         fileId: v.id,
@@ -125,6 +131,7 @@ export function buildRestorePlan(host: string, versions: FileVersionRow[], place
           length: s.length,
           segment: s.segment,
           fileOffset: s.fileOffset,
+          copy: s.copy,
         },
       });
     }

@@ -2,12 +2,13 @@
 // FOR UPDATE SKIP LOCKED (a second dispatcher skips it) and re-checked to still be QUEUED, and the
 // agent's row is locked while its drives are chosen, so two jobs never get the same drive.
 import { Injectable } from '@nestjs/common';
-import type { JobKind } from '@ferrite/db';
+import { Prisma, type JobKind } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
-import type { DriveChoice, DriveForChoice } from './drive-choice.js';
-import { appendServerEvent } from './job-event-log.js';
-import { firstTapeOfJob } from './job-spec.js';
+import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
+import { chooseCopyDrives, type DriveChoice, type DriveForChoice } from './drive-choice.js';
+import { appendServerEvent, RELEASE_CHOSEN_TAPE, type Tx } from './job-event-log.js';
+import { firstTapeOfJob, tapeToChooseAtDispatch, type BackupCopyTape, type BackupJobSpec } from './job-spec.js';
 import { jobInclude, type JobRow } from './jobs.repository.js';
 
 export interface QueuedJob {
@@ -94,37 +95,76 @@ export class DispatchRepository {
         if (!job.agentId) return { outcome: 'skipped' };
         const [agent] = await tx.$queryRaw<{ name: string }[]>`SELECT name FROM agent WHERE id = ${job.agentId}::uuid FOR UPDATE`;
         if (!agent) return { outcome: 'skipped' };
-        const drives = await tx.$queryRaw<{ id: string; name: string; state: string; loaded_barcode: string | null; busy: boolean }[]>`
-          SELECT d.id::text, d.name, d.state::text AS state, t.barcode AS loaded_barcode,
-                 EXISTS (SELECT 1 FROM job j WHERE j.drive_id = d.id AND j.status IN ('ASSIGNED', 'RUNNING')) AS busy
+        const drives = await tx.$queryRaw<{ id: string; name: string; state: string; generation: number; loaded_barcode: string | null; busy: boolean }[]>`
+          SELECT d.id::text, d.name, d.state::text AS state, d.generation, t.barcode AS loaded_barcode,
+                 EXISTS (SELECT 1 FROM job j WHERE j.status IN ('ASSIGNED', 'RUNNING')
+                          -- a backup writing copies holds its copies' drives too (spec.tapes[].driveId)
+                          AND (j.drive_id = d.id OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('driveId', d.id::text)))) AS busy
           FROM drive d LEFT JOIN tape t ON t.id = d.loaded_tape_id
           WHERE d.agent_id = ${job.agentId}::uuid
           ORDER BY d.name`;
-        const barcode = firstTapeOfJob(job.kind, job.spec);
+        // A backup that named no tape gets one now (one per copy of its pool), under the agent lock:
+        // a tape leased to another unfinished job is never offered, so two queued backups never
+        // take the same tape.
+        const backupSpec = job.kind === 'BACKUP' ? (job.spec as unknown as BackupJobSpec) : null;
+        const pool = backupSpec?.pool ? await poolPolicy(tx, backupSpec.pool) : null;
+        // The pool was deleted after the job was queued: wait with a reason rather than write elsewhere.
+        if (backupSpec?.pool && !pool) return waiting(tx, job, `pool ${backupSpec.pool} no longer exists; cancel this backup`);
+        let chosenTape: string | null = null;
+        let chosenCopies = false;
+        let copyBarcodes = (backupSpec?.tapes ?? []).filter((t) => t.copy > 1).map((t) => t.barcode);
+        if (tapeToChooseAtDispatch(job.kind, job.spec)) {
+          const tapes = await pickBackupTapes(tx, job.id, job.agentId, agent.name, pool);
+          if ('reason' in tapes) return waiting(tx, job, tapes.reason);
+          [chosenTape] = tapes.barcodes as [string];
+          copyBarcodes = tapes.barcodes.slice(1);
+        } else if (backupSpec?.barcode && pool && pool.copies > 1 && !backupSpec.tapes) {
+          // The operator named copy 1's tape; the further copies' tapes are chosen like any.
+          const more = await pickBackupTapes(tx, job.id, job.agentId, agent.name, pool, pool.copies - 1, [backupSpec.barcode]);
+          if ('reason' in more) return waiting(tx, job, more.reason);
+          copyBarcodes = more.barcodes;
+          chosenCopies = true;
+        }
+        const barcode = chosenTape ?? firstTapeOfJob(job.kind, job.spec);
         // Format and backup specs name one tape; a restore spec lists its plan's tapes.
-        const holders = barcode
+        const holders = barcode && !chosenTape
           ? await tx.$queryRaw<{ id: string }[]>`
               SELECT id::text FROM job
               WHERE agent_id = ${job.agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING')
                 AND (spec->>'barcode' = ${barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${barcode}::text)))
               LIMIT 1`
           : [];
+        const forChoice = drives.map((d) => ({ id: d.id, name: d.name, state: d.state, generation: d.generation, loadedBarcode: d.loaded_barcode, busy: d.busy }));
         const choice = choose({
           job,
           barcode,
           agentName: agent.name,
-          drives: drives.map((d) => ({ id: d.id, name: d.name, state: d.state, loadedBarcode: d.loaded_barcode, busy: d.busy })),
+          drives: forChoice,
           tapeHeldBy: holders[0]?.id ?? null,
         });
-        if ('reason' in choice) {
-          const changed = job.queueReason !== choice.reason;
-          if (changed) await tx.job.update({ where: { id: jobId }, data: { queueReason: choice.reason } });
-          return { outcome: 'waiting', reason: choice.reason, changed };
+        if ('reason' in choice) return waiting(tx, job, choice.reason);
+        // The further copies get their drives at every assignment (a resumed attempt too).
+        const copyDrives = chooseCopyDrives(forChoice, choice.drive, copyBarcodes, agent.name, pool?.generation ?? null);
+        if ('reason' in copyDrives) return waiting(tx, job, copyDrives.reason);
+        let spec = job.spec as Prisma.InputJsonValue;
+        if (chosenTape || copyBarcodes.length > 0) {
+          const first = chosenTape ?? backupSpec!.barcode!;
+          const tapes: BackupCopyTape[] = [
+            { copy: 1, barcode: first, driveName: choice.drive.name, driveId: choice.drive.id },
+            ...copyBarcodes.map((barcode, i) => ({ copy: i + 2, barcode, driveName: copyDrives.drives[i]!.name, driveId: copyDrives.drives[i]!.id })),
+          ];
+          spec = { ...(job.spec as object), barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } as unknown as Prisma.InputJsonValue;
+          if (chosenTape || chosenCopies) {
+            for (const t of tapes) await drawIntoPool(tx, t.barcode, backupSpec!.pool);
+            const which = tapes.length > 1 ? `tapes ${tapes.map((t) => `${t.barcode} (copy ${t.copy})`).join(', ')}` : `tape ${first}`;
+            await appendServerEvent(tx, jobId, job.attempt, 'TAPE_CHOSEN', `${which} chosen for this backup`);
+          }
         }
-        await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}`);
+        const copyNote = copyDrives.drives.length ? `; copies on ${copyDrives.drives.map((d) => d.name).join(', ')}` : '';
+        await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}${copyNote}`);
         const assigned = await tx.job.update({
           where: { id: jobId },
-          data: { status: 'ASSIGNED', driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
+          data: { status: 'ASSIGNED', spec, driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
           include: jobInclude,
         });
         return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
@@ -141,9 +181,58 @@ export class DispatchRepository {
     return dbOperation('requeue job', async () => {
       const n = await this.prisma.client.$executeRaw`
         UPDATE job SET status = 'QUEUED', drive_id = NULL, lease_owner = NULL, lease_expires_at = NULL,
-               queue_reason = ${reason}, updated_at = now()
+               spec = ${RELEASE_CHOSEN_TAPE}, queue_reason = ${reason}, updated_at = now()
         WHERE id = ${jobId}::uuid AND status = 'ASSIGNED'`;
       return n > 0;
     });
   }
+}
+
+async function waiting(tx: Tx, job: JobRow, reason: string): Promise<AssignOutcome> {
+  const changed = job.queueReason !== reason;
+  if (changed) await tx.job.update({ where: { id: job.id }, data: { queueReason: reason } });
+  return { outcome: 'waiting', reason, changed };
+}
+
+interface PoolPolicyRow {
+  id: string;
+  name: string;
+  scratchPoolId: string | null;
+  copies: number;
+  generation: number | null;
+}
+
+async function poolPolicy(tx: Tx, name: string): Promise<PoolPolicyRow | null> {
+  const [row] = await tx.$queryRaw<PoolPolicyRow[]>`
+    SELECT id::text, name, scratch_pool_id::text AS "scratchPoolId", copies, generation FROM pool WHERE name = ${name}`;
+  return row ?? null;
+}
+
+/** One tape per copy from the agent's writable tapes, leaving out those leased to unfinished jobs. */
+async function pickBackupTapes(tx: Tx, jobId: string, agentId: string, agentName: string, pool: PoolPolicyRow | null, copies = pool?.copies ?? 1, exclude: string[] = []) {
+  const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
+    SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
+           (SELECT j.id::text FROM job j
+             WHERE j.id <> ${jobId}::uuid
+               AND (j.status IN ('QUEUED', 'ASSIGNED', 'RUNNING')
+                    -- an interrupted backup resumes on its tape; one past its last attempt never will
+                    OR (j.status = 'INTERRUPTED' AND j.kind = 'BACKUP' AND COALESCE(j.error_code, '') <> 'ATTEMPTS_EXHAUSTED'))
+               AND (j.spec->>'barcode' = t.barcode OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', t.barcode)))
+             LIMIT 1) AS held_by
+    FROM tape t
+    WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
+      AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
+    ORDER BY t.barcode`;
+  const tapes: WritableTape[] = rows.filter((r) => !exclude.includes(r.barcode)).map((r) => ({
+    barcode: r.barcode, state: r.state, capacityBytes: Number(r.capacity), usedBytes: Number(r.used), poolId: r.pool_id, heldBy: r.held_by,
+  }));
+  return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies });
+}
+
+/** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
+async function drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
+  if (!poolName) return;
+  await tx.$executeRaw`
+    UPDATE tape SET pool_id = p.id, updated_at = now() FROM pool p
+    WHERE p.name = ${poolName} AND tape.barcode = ${barcode} AND tape.state = 'SCRATCH' AND tape.pool_id IS DISTINCT FROM p.id`;
 }

@@ -1,5 +1,5 @@
-// Helpers the job repositories share inside their transactions: locking a job row, and writing a
-// server-side line into the job's event log. Server lines take negative seq numbers, so they never
+// Helpers the job repositories share inside their transactions: locking a job row, writing a
+// server-side line into the job's event log, and giving back a tape the dispatcher chose. Server lines take negative seq numbers, so they never
 // collide with the agent's (1, 2, 3, ... per attempt) on the (job, attempt, seq) key.
 import { Prisma } from '@ferrite/db';
 
@@ -28,3 +28,12 @@ export async function appendServerEvent(
 
 /** The server-side event type that records an operator's cancel of a job an agent is running. */
 export const CANCEL_REQUESTED = 'CANCEL_REQUESTED';
+
+/**
+ * SQL for a job's spec with the tapes the dispatcher chose for a backup taken back (it never started
+ * on them), so the next dispatch chooses again from what is free then: copy 1's tape when the
+ * dispatcher chose it (one the operator named stays), and the further copies' tapes always. A
+ * resumed attempt keeps its tapes: they hold what the earlier attempt confirmed.
+ */
+export const RELEASE_CHOSEN_TAPE = Prisma.sql`CASE WHEN kind = 'BACKUP' AND attempt = 1
+  THEN (CASE WHEN spec->>'tapeChosenAtDispatch' = 'true' THEN spec - 'barcode' ELSE spec END) - 'tapes' ELSE spec END`;

@@ -58,6 +58,7 @@ export class JobEventsRepository {
           ? await tx.job.update({ where: { id: job.id }, data, include: jobInclude })
           : job;
         if (decision.tape) await this.applyTapeUpdate(tx, decision.tape);
+        for (const t of decision.copyTapes ?? []) await this.applyTapeUpdate(tx, t);
         return { outcome: 'recorded', job: updated, decision };
       }),
     );

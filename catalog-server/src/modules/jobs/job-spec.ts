@@ -17,7 +17,15 @@ export interface FormatJobSpec {
 }
 
 export interface BackupJobSpec {
-  barcode: string;
+  /** The tape written; absent until dispatch when the operator named none (tapeChosenAtDispatch). */
+  barcode?: string;
+  /** The dispatcher chooses the tape (and gives it back if the job is queued again unstarted). */
+  tapeChosenAtDispatch?: boolean;
+  /**
+   * For a pool with copies > 1: every copy's tape and drive (copy 1 = `barcode` on the job's drive),
+   * set at assignment. Kept under `tapes` so every "which job holds this tape" check sees them.
+   */
+  tapes?: BackupCopyTape[];
   paths: string[];
   excludes: string[];
   level: 'FULL' | 'INCREMENTAL';
@@ -31,6 +39,13 @@ export interface BackupJobSpec {
   bundleTargetBytes: number;
   checkpointBytes: number;
   checkpointFiles: number;
+}
+
+export interface BackupCopyTape {
+  copy: number;
+  barcode: string;
+  driveName: string;
+  driveId: string;
 }
 
 export interface RestoreJobSpec {
@@ -94,7 +109,14 @@ export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
   const s = (spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec & RestoreJobSpec>;
   if (kind === 'RESTORE') return (s.tapes ?? []).map((t) => String((t as { barcode?: unknown }).barcode ?? ''));
   if (kind === 'CLEAN') return [(spec as CleanJobSpec).cleaningBarcode].filter(Boolean);
+  if (kind === 'BACKUP' && s.tapes?.length) return (s.tapes as BackupCopyTape[]).map((t) => t.barcode);
   return s.barcode ? [s.barcode] : [];
+}
+
+/** A backup still waiting for the dispatcher to choose its tape. */
+export function tapeToChooseAtDispatch(kind: JobKind, spec: unknown): boolean {
+  const s = (spec ?? {}) as Partial<BackupJobSpec>;
+  return kind === 'BACKUP' && !s.barcode;
 }
 
 /** The drive a job must run on, when the operator (or the operation) names one. */
@@ -118,6 +140,8 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
     }
     case 'BACKUP': {
       const s = job.spec as BackupJobSpec;
+      // The dispatcher sets the tape in the same transaction that assigns the job.
+      if (!s.barcode) throw new Error(`job ${job.id}: a backup cannot be sent before its tape is chosen`);
       return AssignJob.fromPartial({
         ...base,
         kind: ProtoJobKind.JOB_KIND_BACKUP,
@@ -133,6 +157,7 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
           runIds: s.runIds ?? [],
           level: s.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL,
           compareContent: s.compareContent ?? false,
+          copies: (s.tapes ?? []).filter((t) => t.copy > 1).map((t) => ({ copy: t.copy, barcode: t.barcode, driveName: t.driveName })),
         },
       });
     }
@@ -182,7 +207,8 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
     }
     case 'BACKUP': {
       const s = spec as BackupJobSpec;
-      return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${s.barcode}`;
+      const to = s.tapes && s.tapes.length > 1 ? s.tapes.map((t) => t.barcode).join(' + ') : (s.barcode ?? `a tape${s.pool ? ` of pool ${s.pool}` : ''} chosen when it runs`);
+      return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${to}`;
     }
     case 'RESTORE': {
       const s = spec as RestoreJobSpec;

@@ -1,7 +1,7 @@
 // How one agent report changes a job: the status machine, progress, errors, and what the report
 // says about the tape. Pure: JobEventsRepository runs `decideJobEvent` on the row it has locked and
 // writes the outcome in the same transaction.
-import { JobEventType, type ReportJobEventRequest } from '@ferrite/proto';
+import { JobEventType, type ReportJobEventRequest, type TapeStatus } from '@ferrite/proto';
 import type { JobKind, JobStatus } from '@ferrite/db';
 import type { BackupJobSpec, FormatJobSpec } from './job-spec.js';
 import { JobErrors } from './jobs.errors.js';
@@ -56,6 +56,8 @@ export interface EventDecision {
   errorCode?: string;
   errorMessage?: string;
   tape?: TapeUpdate;
+  /** The tapes of a backup's further copies (copy 2..N). */
+  copyTapes?: TapeUpdate[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,7 +81,11 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
   if (ev.progress) {
     d.progress = { ...ev.progress, at: now.toISOString() };
   }
-  if (ev.tape && ev.tape.barcode) d.tape = tapeUpdateOf(job, type, ev);
+  if (ev.tape && ev.tape.barcode) d.tape = tapeUpdateOf(job, type, ev.tape);
+  // Only tapes the job's spec gave it as copies: an agent cannot update any tape it likes.
+  const copyTapes = new Set(job.kind === 'BACKUP' ? ((job.spec as Partial<BackupJobSpec> | null)?.tapes ?? []).filter((t) => t.copy > 1).map((t) => t.barcode) : []);
+  const copies = (ev.copyTapes ?? []).filter((t) => copyTapes.has(t.barcode));
+  if (copies.length) d.copyTapes = copies.map((t) => tapeUpdateOf(job, type, t));
 
   // Ended jobs stay ended; a queued job has no agent working on it. Their reports are only logged.
   const live = job.status === 'ASSIGNED' || job.status === 'RUNNING' || job.status === 'INTERRUPTED';
@@ -124,8 +130,7 @@ function levelOf(type: string, level: string): string {
   return 'info';
 }
 
-function tapeUpdateOf(job: JobForEvent, type: string, ev: ReportJobEventRequest): TapeUpdate {
-  const tape = ev.tape!;
+function tapeUpdateOf(job: JobForEvent, type: string, tape: TapeStatus): TapeUpdate {
   const spec = (job.spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec>;
   return {
     barcode: tape.barcode,

@@ -1,5 +1,6 @@
 // Pure checks of what an operator asks for: backup source paths, restore targets, which tape a
 // backup goes to, whether a tape may be formatted without force. No I/O, so each rule is unit-tested.
+import { writableDriveCount } from '../tapes/pool-policy.js';
 import { JobErrors } from './jobs.errors.js';
 
 /**
@@ -62,12 +63,11 @@ export interface TapeCandidate {
 /**
  * The tape a backup writes to when the operator names none: the ACTIVE tape with the most free
  * space (fill tapes before starting new ones), else a SCRATCH one. With a pool, only that pool's
- * tapes, or scratch tapes in no pool yet (they join the pool when written).
+ * tapes, scratch tapes in no pool yet, or scratch tapes of the scratch pool the pool draws from
+ * (they join the pool when the backup takes them).
  */
-export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null): string | null {
-  const eligible = candidates.filter((t) =>
-    poolId === null ? true : t.poolId === poolId || (t.state === 'SCRATCH' && t.poolId === null),
-  );
+export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null, scratchPoolId: string | null = null): string | null {
+  const eligible = candidates.filter((t) => isEligibleForPool(t, poolId, scratchPoolId));
   const free = (t: TapeCandidate) => t.capacityBytes - t.usedBytes;
   const active = eligible.filter((t) => t.state === 'ACTIVE' && free(t) > 0).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
   if (active.length) return active[0]!.barcode;
@@ -76,6 +76,12 @@ export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | n
     // Prefer scratch tapes already in the pool, then by barcode so the choice is predictable.
     .sort((a, b) => Number(b.poolId !== null) - Number(a.poolId !== null) || a.barcode.localeCompare(b.barcode));
   return scratch[0]?.barcode ?? null;
+}
+
+/** Whether a backup to the pool (null: no pool) may write this tape. */
+export function isEligibleForPool(t: TapeCandidate, poolId: string | null, scratchPoolId: string | null): boolean {
+  if (poolId === null || t.poolId === poolId) return true;
+  return t.state === 'SCRATCH' && (t.poolId === null || (scratchPoolId !== null && t.poolId === scratchPoolId));
 }
 
 export interface FormatCheck {
@@ -112,4 +118,14 @@ export function formatAgentId(barcode: string, holder: string | null, named: { i
   const id = named?.id ?? lastHolder;
   if (!id) throw JobErrors.tapeAgentUnknown(barcode);
   return id;
+}
+
+/**
+ * A pool's copies are written at once by the backup's own agent, one drive each: a backup (or a
+ * schedule) from an agent with fewer drives able to write the pool's generation could never run.
+ */
+export function checkAgentWritesCopies(agentName: string, pool: { name: string; copies: number; generation: number | null }, drives: { generation: number }[]): void {
+  if (pool.copies <= 1) return;
+  const writable = writableDriveCount(pool.generation, drives.map((d) => ({ generation: d.generation, count: 1 })));
+  if (writable < pool.copies) throw JobErrors.copiesUnsatisfiable(agentName, pool.name, pool.copies, pool.generation, writable);
 }

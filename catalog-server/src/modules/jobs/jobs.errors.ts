@@ -63,10 +63,10 @@ export const JobErrors = {
     err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
   notQueued: (id: string, status: string) =>
     err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
-  noTapeAvailable: (agent: string, pool: string | null) =>
+  copiesUnsatisfiable: (agent: string, pool: string, copies: number, generation: number | null, drives: number) =>
     err(
-      'NO_TAPE_AVAILABLE',
-      `agent ${agent} has no formatted, writable tape${pool ? ` for pool ${pool}` : ''} in its library; format one (formatTape) or load one`,
-      { agent, pool },
+      'POOL_COPIES_UNSATISFIABLE',
+      `pool ${pool} writes ${copies} copies at once, one per drive, but agent ${agent} has only ${drives} drive(s) that can write ${generation ? `LTO-${generation}` : 'its'} tapes; back up from an agent with more drives or lower the pool's copies`,
+      { agent, pool, copies, drives },
     ),
 };

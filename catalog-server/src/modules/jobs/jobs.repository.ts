@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type JobKind, type JobStatus } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
-import { appendServerEvent, CANCEL_REQUESTED, lockJob } from './job-event-log.js';
+import { appendServerEvent, CANCEL_REQUESTED, lockJob, RELEASE_CHOSEN_TAPE } from './job-event-log.js';
 import { TERMINAL_STATUSES } from './job-transitions.js';
 import { canResume, giveUpMessage, resumeMessage, type LastCheckpoint } from './job-resume.js';
 
@@ -24,6 +24,8 @@ export interface NewJob {
   spec: object;
   progress?: object;
   idempotencyKey?: string | null;
+  /** Why it waits, when that is known at creation (e.g. no tape for a backup yet). */
+  queueReason?: string | null;
 }
 
 export interface JobListFilter {
@@ -54,7 +56,7 @@ export class JobsRepository {
             spec: input.spec,
             progress: input.progress,
             idempotencyKey: input.idempotencyKey ?? null,
-            queueReason: 'waiting for the dispatcher',
+            queueReason: input.queueReason ?? 'waiting for the dispatcher',
           },
           include: jobInclude,
         });
@@ -244,6 +246,7 @@ export class JobsRepository {
               where: { id: job.id },
               data: { status: 'QUEUED', driveId: null, leaseOwner: null, leaseExpiresAt: null, queueReason: 'queued again: the agent did not take it' },
             });
+            await tx.$executeRaw`UPDATE job SET spec = ${RELEASE_CHOSEN_TAPE} WHERE id = ${job.id}::uuid`;
           } else {
             await this.endActiveJob(tx, job.id, 'the agent no longer runs this job (it restarted?)');
           }

@@ -12,6 +12,7 @@ import { PoolsService } from '../tapes/pools.service.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import type { TapeRow } from '../tapes/tapes.repository.js';
+import { chooseBackupTapes } from './backup-tape-choice.js';
 import { CommandRouter } from './command-router.js';
 import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
@@ -20,7 +21,7 @@ import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/
 import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { chooseBackupTape, formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
 import { JobErrors } from './jobs.errors.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
@@ -126,14 +127,19 @@ export class JobsService {
     const paths = normalizeSourcePaths(input.paths);
     const excludes = validateExcludes(input.excludes ?? []);
     const pool = input.pool ? await this.pools.getByName(input.pool) : null;
+    // Refused rather than left queued for ever when this agent can never write the pool's copies.
+    if (pool && pool.copies > 1) checkAgentWritesCopies(agent.name, pool, await this.agents.drivesOf(agent.id));
     const named = input.tape ? await this.checkBackupTape(input.tape, agent.id, agent.name, pool) : null;
-    const barcode = named?.barcode ?? this.pickTape(await this.tapes.listWritableInLibrary(agent.id), agent.name, pool);
     const level = input.level ?? 'FULL';
-    const spec: BackupJobSpec = { barcode, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
-    const newJob = { kind: 'BACKUP' as const, agentId: agent.id, priority, spec, idempotencyKey: key };
+    // With no tape named, the dispatcher chooses one when the job can run (and leases it then), so a
+    // backup with no writable tape yet waits QUEUED with the reason instead of being refused.
+    const tapeSpec = named ? { barcode: named.barcode } : { tapeChosenAtDispatch: true };
+    const spec: BackupJobSpec = { ...tapeSpec, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
+    const queueReason = named ? null : await this.noTapeYet(agent, pool);
+    const newJob = { kind: 'BACKUP' as const, agentId: agent.id, priority, spec, idempotencyKey: key, queueReason };
     // A named tape in no library is asked for in the source agent's library; the job waits for it.
     const onShelf = named !== null && named.agentId === null;
-    const { job, created } = onShelf ? { job: await this.waitForTapes(newJob, [barcode], agent), created: true } : await this.jobs.create(newJob);
+    const { job, created } = onShelf ? { job: await this.waitForTapes(newJob, [named.barcode], agent), created: true } : await this.jobs.create(newJob);
     if (!created) return toJobModel(job);
     try {
       const runIds = await this.files.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
@@ -243,12 +249,16 @@ export class JobsService {
     return tape;
   }
 
-  private pickTape(candidates: TapeRow[], agentName: string, pool: { id: string; name: string } | null): string {
-    const barcode = chooseBackupTape(
-      candidates.map((t) => ({ barcode: t.barcode, state: t.state, capacityBytes: Number(t.capacityBytes), usedBytes: Number(t.usedBytes), poolId: t.poolId })),
-      pool?.id ?? null,
-    );
-    if (!barcode) throw JobErrors.noTapeAvailable(agentName, pool?.name ?? null);
-    return barcode;
+  /**
+   * Why a backup without a named tape cannot start now (no eligible tape in the library at all), for
+   * the job's first queue reason; null when there is one. Leases are the dispatcher's business: it
+   * re-checks on every pass and keeps the reason current.
+   */
+  private async noTapeYet(agent: AgentRow, pool: { id: string; name: string; scratchPoolId: string | null; copies: number } | null): Promise<string | null> {
+    const tapes = (await this.tapes.listWritableInLibrary(agent.id)).map((t) => ({
+      barcode: t.barcode, state: t.state, capacityBytes: Number(t.capacityBytes), usedBytes: Number(t.usedBytes), poolId: t.poolId, heldBy: null,
+    }));
+    const choice = chooseBackupTapes(tapes, { agentName: agent.name, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies: pool?.copies ?? 1 });
+    return 'reason' in choice ? choice.reason : null;
   }
 }

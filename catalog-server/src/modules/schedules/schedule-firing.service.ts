@@ -1,7 +1,7 @@
 // What happens when a schedule fires at instant T: claim (schedule, T) in the database so exactly one
 // replica goes on, start the backup with an idempotency key derived from (schedule, T) so even a
-// double start is one job, and record the job or the refusal (no tape, agent gone) on the firing
-// row instead of throwing into a timer.
+// double start is one job, and record the job (with a note when it waits, e.g. for a tape) or the
+// refusal (agent gone, bad input) on the firing row instead of throwing into a timer.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
@@ -14,7 +14,8 @@ import { CLOCK, type Clock } from './clock.js';
 import { SchedulesRepository, type ScheduleRow } from './schedules.repository.js';
 
 export type FireOutcome =
-  | { outcome: 'started'; jobId: string }
+  /** `note` says what became of the job right away, e.g. that it waits queued for a tape. */
+  | { outcome: 'started'; jobId: string; note: string | null }
   | { outcome: 'failed'; errorCode: string; errorMessage: string }
   /** Another replica claimed it, the schedule is gone or paused, or T is not one of its instants. */
   | { outcome: 'skipped'; reason: string };
@@ -89,8 +90,10 @@ export class ScheduleFiringService {
         level: BackupLevelValue[schedule.level],
         idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
       });
-      result = { outcome: 'started', jobId: job.id };
-      log.info({ job: job.id }, 'schedule fired: backup job created');
+      // A backup with no tape yet is created QUEUED and waits; the firing says so rather than fail.
+      const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== 'waiting for the dispatcher' ? `queued: ${job.queueReason}` : null;
+      result = { outcome: 'started', jobId: job.id, note };
+      log.info({ job: job.id, note }, 'schedule fired: backup job created');
     } catch (err) {
       const known = err instanceof FerriteError;
       result = {
@@ -107,7 +110,7 @@ export class ScheduleFiringService {
   private async record(firingId: string, scheduleId: string, fireTime: Date, result: FireOutcome, name: string): Promise<void> {
     if (result.outcome === 'skipped') return;
     try {
-      await this.schedules.finishFiring(firingId, scheduleId, fireTime, result.outcome === 'started' ? { jobId: result.jobId } : result, this.clock.now());
+      await this.schedules.finishFiring(firingId, scheduleId, fireTime, result.outcome === 'started' ? { jobId: result.jobId, note: result.note } : result, this.clock.now());
     } catch (err) {
       // Left unfinished, the firing is taken over by resumeStale after STALE_CLAIM_MS.
       this.log.error({ err, schedule: name, fireTime: fireTime.toISOString() }, 'could not record the outcome of a schedule firing');

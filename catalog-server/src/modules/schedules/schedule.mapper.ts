@@ -27,6 +27,7 @@ export function toScheduleFiringModel(row: ScheduleFiringRow): ScheduleFiringMod
     jobId: row.jobId,
     errorCode: row.errorCode,
     errorMessage: row.errorMessage,
+    note: row.note,
     claimedBy: row.claimedBy,
     finishedAt: row.finishedAt,
   };

@@ -19,6 +19,7 @@ export interface ScheduleFiringRow {
   jobId: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  note: string | null;
   finishedAt: Date | null;
 }
 
@@ -101,12 +102,12 @@ export class SchedulesRepository {
   }
 
   /** Records the outcome of a claimed firing and, with it, the schedule's lastFiredAt. */
-  finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string } | { errorCode: string; errorMessage: string }, at: Date): Promise<void> {
+  finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string }, at: Date): Promise<void> {
     return dbOperation('record schedule firing', async () => {
       await this.prisma.client.$transaction([
         this.prisma.client.scheduleFiring.update({
           where: { id: firingId },
-          data: 'jobId' in outcome ? { jobId: outcome.jobId, finishedAt: at } : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, finishedAt: at },
+          data: 'jobId' in outcome ? { jobId: outcome.jobId, note: outcome.note, finishedAt: at } : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, finishedAt: at },
         }),
         // Only forward (a late record of an older instant must not move it back), and in plain SQL
         // so updatedAt keeps meaning "the operator changed the schedule".

@@ -4,7 +4,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { offsetAfter, offsetConnection, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
-import { normalizeSourcePaths, validateExcludes } from '../jobs/job-validation.js';
+import { checkAgentWritesCopies, normalizeSourcePaths, validateExcludes } from '../jobs/job-validation.js';
 import { BackupLevelValue } from '../jobs/models/job-enums.js';
 import { PoolsService } from '../tapes/pools.service.js';
 import { canonicalTimeZone, nextFireTimes, normalizeCron } from './cron-expression.js';
@@ -130,6 +130,8 @@ export class SchedulesService {
     const excludes = validateExcludes(s.excludes);
     const agent = await this.agents.getByName(s.agent);
     const pool = s.pool ? await this.pools.getByName(s.pool) : null;
+    // A schedule whose backups could never run (too few drives for the pool's copies) is refused now.
+    if (pool && pool.copies > 1) checkAgentWritesCopies(agent.name, pool, await this.agents.drivesOf(agent.id));
     return { cron, timeZone, agentId: agent.id, paths, excludes, poolId: pool?.id ?? null, level: s.level, enabled: s.enabled };
   }
 }

@@ -13,7 +13,10 @@ export class TapeOperationsRepository {
     return dbOperation('find jobs on drive', async () => {
       const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM job
-        WHERE (drive_id = ${driveId}::uuid AND status IN ('ASSIGNED', 'RUNNING'))
+        WHERE ((drive_id = ${driveId}::uuid
+                -- a backup writing copies also holds its copies' drives
+                OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('driveId', ${driveId}::text)))
+               AND status IN ('ASSIGNED', 'RUNNING'))
            OR (agent_id = ${agentId}::uuid AND status = 'QUEUED' AND spec->>'driveName' = ${driveName})
         ORDER BY created_at LIMIT 1`;
       return rows[0]?.id ?? null;

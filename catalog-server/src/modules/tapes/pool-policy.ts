@@ -1,5 +1,5 @@
 // Pure checks of a pool's policy, so each rule is unit-tested without a database: ranges, which
-// drives can write a pool's tapes (for "copies"), and the scratch-pool chain.
+// drives can write a pool's tapes (for "copies": enough of them on one agent), and the scratch-pool chain.
 import { MAX_TAPE_GENERATION, MIN_TAPE_GENERATION } from './tape-generations.js';
 import { TapeErrors } from './tapes.errors.js';
 
@@ -43,18 +43,26 @@ export function checkPoolPolicy(p: PoolPolicy): void {
 }
 
 /**
- * Each copy goes to a different tape, written at the same time, so a pool needs at least `copies`
- * drives that can write its generation. One copy is always allowed: a pool may be set up before any
- * agent has registered.
+ * Each copy goes to a different tape, written at the same time by one backup on one agent (copy
+ * while writing: the agent tees every object to all copies), so a pool needs at least `copies`
+ * drives that can write its generation on one agent. One copy is always allowed: a pool may be set
+ * up before any agent has registered.
  */
-export function checkCopiesSatisfiable(pool: string, generation: number | null, copies: number, drives: { generation: number; count: number }[]): void {
+export function checkCopiesSatisfiable(pool: string, generation: number | null, copies: number, drives: { agent: string; generation: number; count: number }[]): void {
   if (copies <= 1) return;
-  const available = writableDriveCount(generation, drives);
-  if (available < copies) {
+  const perAgent = new Map<string, { generation: number; count: number }[]>();
+  for (const d of drives) perAgent.set(d.agent, [...(perAgent.get(d.agent) ?? []), d]);
+  let best = { agent: null as string | null, count: 0 };
+  for (const [agent, ds] of perAgent) {
+    const count = writableDriveCount(generation, ds);
+    if (count > best.count || (count === best.count && best.agent !== null && agent < best.agent)) best = { agent, count };
+  }
+  if (best.count < copies) {
     const what = generation === null ? 'drives' : `drives that can write LTO-${generation} tapes`;
+    const most = best.agent === null ? 'no agent has any' : `agent ${best.agent} has the most, ${best.count}`;
     throw TapeErrors.invalidPool(
-      `pool ${JSON.stringify(pool)} asks for ${copies} copies but the catalog knows only ${available} ${what} across all agents; lower copies or add drives`,
-      { pool, copies, generation, drives: available },
+      `pool ${JSON.stringify(pool)} asks for ${copies} copies, written at once by one agent, but ${most} ${what}; lower copies or add drives to one agent`,
+      { pool, copies, generation, drives: best.count, agent: best.agent },
     );
   }
 }

@@ -73,11 +73,13 @@ export class PoolsRepository {
   }
 
   /** Drives of every agent, counted by LTO generation. */
-  driveCountsByGeneration(): Promise<{ generation: number; count: number }[]> {
-    return dbOperation('count drives', async () => {
-      const groups = await this.prisma.client.drive.groupBy({ by: ['generation'], _count: { _all: true } });
-      return groups.map((g) => ({ generation: g.generation, count: g._count._all }));
-    });
+  /** Drives per (agent, generation): copies are written by the drives of one agent. */
+  driveCountsByAgent(): Promise<{ agent: string; generation: number; count: number }[]> {
+    return dbOperation('count drives', () =>
+      this.prisma.client.$queryRaw<{ agent: string; generation: number; count: number }[]>`
+        SELECT a.name AS agent, d.generation, count(*)::int AS count
+        FROM drive d JOIN agent a ON a.id = d.agent_id GROUP BY a.name, d.generation`,
+    );
   }
 
   /** Tapes in the pool whose generation is not `generation`. */

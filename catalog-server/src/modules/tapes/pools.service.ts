@@ -83,7 +83,7 @@ export class PoolsService {
       checkScratchPool({ id, name, generation: p.generation }, scratch, chain);
       scratchPoolId = scratch.id;
     }
-    checkCopiesSatisfiable(name, p.generation, p.copies, await this.pools.driveCountsByGeneration());
+    checkCopiesSatisfiable(name, p.generation, p.copies, await this.pools.driveCountsByAgent());
     return { generation: p.generation, copies: p.copies, retentionDays: p.retentionDays, retentionRuns: p.retentionRuns, scratchPoolId, dedup: p.dedup };
   }
 }

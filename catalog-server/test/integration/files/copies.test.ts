@@ -61,4 +61,31 @@ describe('copies and dedup', () => {
     assert.deepEqual(versions[0].placements.map((p) => p.barcode), ['CPY001L9'], 'the version shows where its content lies');
     assert.equal((await f.search.tapeLossImpact('CPY001L9', 50)).fileVersions, 3);
   });
+
+  it('stores a backup\'s inline copies with their copy numbers, counts them, and restores from copy 2 when copy 1\'s tape is retired', async () => {
+    for (const b of ['INL001L9', 'INL002L9']) await createTape(f, b);
+    const { jobId } = await createBackupJob(f, agentId, 'host-c', ['/inline']);
+    const both = (path: string, block: number) => {
+      const r = fileRecord(path, 'INL001L9', block);
+      r.locations = [location('INL001L9', block, { length: r.size, copy: 1 }), location('INL002L9', block + 7, { length: r.size, copy: 2 })];
+      return r;
+    };
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records: [both('/inline/a', 10), both('/inline/b', 11)], manifestPath: '' });
+    const { rows } = await f.prisma.pool.query<{ barcode: string; copy: number }>(
+      `SELECT t.barcode, p.copy FROM placement p JOIN tape t ON t.id = p.tape_id WHERE p.job_id = $1 ORDER BY p.copy, t.barcode`, [jobId]);
+    assert.deepEqual(rows.map((r) => [r.copy, r.barcode]), [[1, 'INL001L9'], [1, 'INL001L9'], [2, 'INL002L9'], [2, 'INL002L9']]);
+    assert.ok(!(await allPaths(f, { maxCopies: 1 })).some((p) => p.startsWith('/inline/')), 'two usable copies: not at risk');
+    assert.deepEqual((await allPaths(f, { maxCopies: 2 })).filter((p) => p.startsWith('/inline/')), ['/inline/a', '/inline/b']);
+
+    // Read from copy 1 while it can be read; one copy only, never both.
+    const plan = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
+    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length]), [['INL001L9', 2]]);
+    assert.deepEqual(plan.tapes[0]!.items.map((i) => i.location!.copy), [1, 1]);
+    // Copy 1's tape is retired: the same restore reads copy 2.
+    await f.prisma.client.tape.update({ where: { barcode: 'INL001L9' }, data: { state: 'RETIRED' } });
+    const fallback = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
+    assert.deepEqual(fallback.tapes.map((t) => [t.barcode, t.items.length]), [['INL002L9', 2]]);
+    assert.deepEqual(fallback.tapes[0]!.items.map((i) => [i.location!.copy, i.location!.startBlock]), [[2, 17], [2, 18]]);
+    assert.deepEqual(await allPaths(f, { maxCopies: 1 }).then((ps) => ps.filter((p) => p.startsWith('/inline/'))), ['/inline/a', '/inline/b'], 'one usable copy left');
+  });
 });

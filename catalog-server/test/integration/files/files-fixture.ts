@@ -13,6 +13,7 @@ import { FilesRepository } from '../../../src/modules/files/files.repository.js'
 import { FilesService } from '../../../src/modules/files/files.service.js';
 import { PointInTimeRepository } from '../../../src/modules/files/point-in-time.repository.js';
 import { PointInTimeService } from '../../../src/modules/files/point-in-time.service.js';
+import { TapeAvailabilityRepository } from '../../../src/modules/files/tape-availability.repository.js';
 import { TapeLossRepository } from '../../../src/modules/files/tape-loss.repository.js';
 import { RunChangesRepository } from '../../../src/modules/runs/run-changes.repository.js';
 import { RunsRepository } from '../../../src/modules/runs/runs.repository.js';
@@ -39,7 +40,7 @@ export async function createFilesFixture(label: string): Promise<FilesFixture> {
     db,
     prisma,
     runs,
-    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime),
+    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime, new TapeAvailabilityRepository(prisma)),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     async close() {

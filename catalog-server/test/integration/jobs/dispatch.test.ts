@@ -122,3 +122,90 @@ test('a job whose agent has no stream waits with a reason', async () => {
   assert.equal(row.status, 'QUEUED');
   assert.equal(row.queueReason, 'agent d-offline is offline');
 });
+
+/** A backup that names no tape, as startBackup writes it: the dispatcher chooses the tape. */
+const backupSpec = (pool: string | null) => ({ tapeChosenAtDispatch: true, paths: ['/data'], excludes: [], level: 'FULL', pool, host: 'h', runIds: [], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
+
+test('a backup with no tape waits with the reason; two queued backups and one new tape: only one takes it', async () => {
+  const agent = await f.register(libraryRequest('d-pick', ['DSP101L9', 'DSP102L9'], { drives: 2 }));
+  await f.prisma.client.pool.create({ data: { name: 'pick' } });
+  const [a, b] = [await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('pick')), await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('pick'))];
+  const first = await f.dispatch.tryAssign(a, lease(), chooseDriveFor);
+  assert.deepEqual(first, { outcome: 'waiting', reason: 'no scratch tape in pool pick on agent d-pick', changed: true });
+  assert.equal((await f.prisma.client.job.findUniqueOrThrow({ where: { id: a } })).queueReason, 'no scratch tape in pool pick on agent d-pick');
+
+  // One tape is formatted (in no pool yet): both backups race for it.
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP101L9' }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  const results = await Promise.all([f.dispatch.tryAssign(a, lease(), chooseDriveFor), f.dispatch.tryAssign(b, lease(), chooseDriveFor)]);
+  assert.deepEqual(results.map((r) => r.outcome).sort(), ['assigned', 'waiting']);
+  const [winner, loser] = results[0]!.outcome === 'assigned' ? [a, b] : [b, a];
+  const won = await f.prisma.client.job.findUniqueOrThrow({ where: { id: winner } });
+  assert.equal(won.status, 'ASSIGNED');
+  assert.equal((won.spec as { barcode?: string }).barcode, 'DSP101L9');
+  const lost = await f.prisma.client.job.findUniqueOrThrow({ where: { id: loser } });
+  assert.equal(lost.status, 'QUEUED');
+  assert.equal((lost.spec as { barcode?: string }).barcode, undefined);
+  assert.equal(lost.queueReason, 'no scratch tape in pool pick on agent d-pick (1 more is in use by other jobs)');
+  // Taking a scratch tape in no pool draws it into the backup's pool.
+  const tape = await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'DSP101L9' }, include: { pool: true } });
+  assert.equal(tape.pool?.name, 'pick');
+  assert.equal(await f.prisma.client.jobEvent.count({ where: { jobId: winner, type: 'TAPE_CHOSEN' } }), 1);
+
+  // Queued again before it started (the command never arrived): the tape goes back, the loser may take it.
+  assert.equal(await f.dispatch.requeue(winner, 'test'), true);
+  assert.equal(((await f.prisma.client.job.findUniqueOrThrow({ where: { id: winner } })).spec as { barcode?: string }).barcode, undefined);
+  assert.equal((await f.dispatch.tryAssign(loser, lease(), chooseDriveFor)).outcome, 'assigned');
+});
+
+test('a backup takes a tape from its pool\'s scratch pool, never one of another pool or one a queued format names', async () => {
+  const agent = await f.register(libraryRequest('d-scratch', ['DSP201L9', 'DSP202L9', 'DSP203L9'], { drives: 1 }));
+  const scratch = await f.prisma.client.pool.create({ data: { name: 'scratch-s' } });
+  const other = await f.prisma.client.pool.create({ data: { name: 'other-s' } });
+  await f.prisma.client.pool.create({ data: { name: 'weekly-s', scratchPoolId: scratch.id } });
+  await f.prisma.client.tape.updateMany({ where: { barcode: { in: ['DSP201L9', 'DSP202L9', 'DSP203L9'] } }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP201L9' }, data: { poolId: other.id } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP202L9' }, data: { poolId: scratch.id } });
+  await f.prisma.client.tape.update({ where: { barcode: 'DSP203L9' }, data: { poolId: scratch.id } });
+  await f.job(agent, 'FORMAT', 'QUEUED', { barcode: 'DSP202L9', force: true, pool: 'scratch-s' });
+  const job = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('weekly-s'));
+  assert.equal((await f.dispatch.tryAssign(job, lease(), chooseDriveFor)).outcome, 'assigned');
+  const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id: job } });
+  assert.equal((row.spec as { barcode?: string }).barcode, 'DSP203L9');
+  assert.equal((await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'DSP203L9' }, include: { pool: true } })).pool?.name, 'weekly-s');
+});
+
+test('a backup to a pool with copies 2 leases two tapes and two drives; what it holds no other job gets', async () => {
+  const agent = await f.register(libraryRequest('d-copies', ['DSP301L9', 'DSP302L9', 'DSP303L9'], { drives: 3 }));
+  await f.prisma.client.pool.create({ data: { name: 'twice', copies: 2, generation: 9 } });
+  await f.prisma.client.tape.updateMany({ where: { barcode: { in: ['DSP301L9', 'DSP302L9', 'DSP303L9'] } }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  const a = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('twice'));
+  const b = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('twice'));
+  const ra = await f.dispatch.tryAssign(a, lease(), chooseDriveFor);
+  assert.equal(ra.outcome, 'assigned');
+  const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id: a } });
+  const spec = row.spec as { barcode: string; tapes: { copy: number; barcode: string; driveName: string; driveId: string }[] };
+  assert.deepEqual(spec.tapes.map((t) => [t.copy, t.barcode]), [[1, 'DSP301L9'], [2, 'DSP302L9']]);
+  assert.equal(spec.barcode, 'DSP301L9');
+  assert.notEqual(spec.tapes[0]!.driveName, spec.tapes[1]!.driveName);
+  assert.equal(spec.tapes[0]!.driveId, row.driveId);
+  // One tape and one drive are left: the second backup needs two of each.
+  const rb = await f.dispatch.tryAssign(b, lease(), chooseDriveFor);
+  assert.deepEqual(rb, { outcome: 'waiting', reason: 'needs 2 tapes in pool twice on agent d-copies (one per copy), 1 available (2 more are in use by other jobs)', changed: true });
+  // The copy drive counts as busy: a format queued now gets the third drive, not the copy's.
+  const fmt = await f.job(agent, 'FORMAT', 'QUEUED', { barcode: 'DSP303L9', force: true, pool: null });
+  const rf = await f.dispatch.tryAssign(fmt, lease(), chooseDriveFor);
+  assert.equal(rf.outcome, 'assigned');
+  assert.ok(rf.outcome === 'assigned' && !spec.tapes.some((t) => t.driveName === rf.driveName), 'the format did not take a drive of the backup');
+  // With every drive taken, a copies backup that has its tapes waits for drives.
+  await f.prisma.client.job.update({ where: { id: fmt }, data: { status: 'SUCCEEDED' } });
+  await f.prisma.client.job.update({ where: { id: a }, data: { status: 'SUCCEEDED' } });
+  const c = await f.job(agent, 'FORMAT', 'ASSIGNED', { barcode: 'X', force: true, pool: null });
+  const d = await f.job(agent, 'FORMAT', 'ASSIGNED', { barcode: 'Y', force: true, pool: null });
+  const drives = await f.prisma.client.drive.findMany({ where: { agentId: agent }, orderBy: { name: 'asc' } });
+  await f.prisma.client.job.update({ where: { id: c }, data: { driveId: drives[0]!.id } });
+  await f.prisma.client.job.update({ where: { id: d }, data: { driveId: drives[1]!.id } });
+  const rb2 = await f.dispatch.tryAssign(b, lease(), chooseDriveFor);
+  assert.equal(rb2.outcome, 'waiting');
+  assert.equal(rb2.outcome === 'waiting' && rb2.reason, 'needs 2 free LTO-9 drives on agent d-copies (one per copy), 1 free');
+  assert.equal(((await f.prisma.client.job.findUniqueOrThrow({ where: { id: b } })).spec as { barcode?: string }).barcode, undefined, 'no tape is leased while it waits');
+});

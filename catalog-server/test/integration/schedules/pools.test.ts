@@ -1,5 +1,6 @@
-// Pools on real PostgreSQL: the new policy fields, copies checked against the drives registered
-// across all agents, the scratch-pool chain, and bad input changing nothing.
+// Pools on real PostgreSQL: the new policy fields, copies checked against the drives registered on
+// one agent (copies are written at once by one agent), the scratch-pool chain, and bad input
+// changing nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FerriteError } from '../../../src/common/errors.js';
@@ -13,7 +14,7 @@ let pools: PoolsService;
 before(async () => {
   f = await createCatalogFixture('pools');
   pools = new PoolsService(new PoolsRepository(f.prisma));
-  // Two LTO-9 drives on one agent, one on another: three drives can write LTO-9 (and LTO-8) tapes.
+  // Two LTO-9 drives on one agent, one on another: at most two copies can be written at once.
   await f.register(libraryRequest('pool-a', ['POL001L9'], { drives: 2 }));
   await f.register(libraryRequest('pool-b', ['POL002L9'], { drives: 1 }));
 });
@@ -34,8 +35,8 @@ describe('pools', () => {
   it('creates pools with the full policy and a scratch pool', async () => {
     const scratch = await pools.create({ name: 'scratch9', generation: 9 });
     assert.deepEqual({ copies: scratch.copies, dedup: scratch.dedup, retentionRuns: scratch.retentionRuns, scratchPoolId: scratch.scratchPoolId }, { copies: 1, dedup: false, retentionRuns: null, scratchPoolId: null });
-    const p = await pools.create({ name: 'weekly', generation: 9, copies: 3, retentionDays: 35, retentionRuns: 4, scratchPool: 'scratch9', dedup: true });
-    assert.equal(p.copies, 3);
+    const p = await pools.create({ name: 'weekly', generation: 9, copies: 2, retentionDays: 35, retentionRuns: 4, scratchPool: 'scratch9', dedup: true });
+    assert.equal(p.copies, 2);
     assert.equal(p.retentionDays, 35);
     assert.equal(p.retentionRuns, 4);
     assert.equal(p.dedup, true);
@@ -48,7 +49,9 @@ describe('pools', () => {
     const before = (await pools.list({ first: 100 })).totalCount;
     assert.equal(await codeOf(pools.create({ name: 'too-many', copies: 4 })), 'INVALID_POOL');
     assert.equal(await codeOf(pools.create({ name: 'too-few', copies: 0 })), 'INVALID_POOL');
-    // Only three drives can write LTO-9 across all agents; none can write LTO-10.
+    // Three drives write LTO-9, but no agent has three (copies are written at once by one agent);
+    // none can write LTO-10.
+    assert.equal(await codeOf(pools.create({ name: 'three', generation: 9, copies: 3 })), 'INVALID_POOL');
     assert.equal(await codeOf(pools.create({ name: 'lto10', generation: 10, copies: 2 })), 'INVALID_POOL');
     assert.equal(await codeOf(pools.create({ name: 'lto7', generation: 7, copies: 2 })), 'INVALID_POOL');
     assert.equal(await codeOf(pools.create({ name: 'weekly' })), 'POOL_ALREADY_EXISTS');
@@ -59,8 +62,9 @@ describe('pools', () => {
   });
 
   it('updates only what is given and refuses a circle of scratch pools', async () => {
-    const p = await pools.update('weekly', { copies: 2, retentionDays: null });
-    assert.equal(p.copies, 2);
+    const p = await pools.update('weekly', { copies: 1, retentionDays: null });
+    assert.equal(p.copies, 1);
+    assert.equal(await codeOf(pools.update('weekly', { copies: 3 })), 'INVALID_POOL');
     assert.equal(p.retentionDays, null);
     assert.equal(p.retentionRuns, 4, 'not given: unchanged');
     assert.equal(await pools.nameOf(p.scratchPoolId), 'scratch9');
@@ -69,7 +73,7 @@ describe('pools', () => {
     assert.equal(await codeOf(pools.update('weekly', { copies: 4 })), 'INVALID_POOL');
     assert.equal(await codeOf(pools.update('ghost', { copies: 1 })), 'POOL_NOT_FOUND');
     assert.equal((await pools.getByName('scratch9')).scratchPoolId, null);
-    assert.equal((await pools.getByName('weekly')).copies, 2);
+    assert.equal((await pools.getByName('weekly')).copies, 1);
     const cleared = await pools.update('weekly', { scratchPool: null });
     assert.equal(cleared.scratchPoolId, null);
   });

@@ -175,16 +175,43 @@ describe('firing', () => {
     await mutate('deleteSchedule', 'race');
   });
 
-  it('records a refusal (no tape) on the firing instead of failing', async () => {
+  it('starts the backup queued when there is no tape yet, and notes it on the firing', async () => {
     const s = await create({ name: 'no-tape', cron: '0 1 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'] });
     const t = new Date('2026-05-01T01:00:00.000Z');
     const out = await a.app.get(ScheduleFiringService).fire(s.id, t);
-    assert.equal(out.outcome, 'failed');
-    const after = await get('no-tape');
-    assert.equal(after.firings[0].errorCode, 'NO_TAPE_AVAILABLE');
-    assert.equal(after.firings[0].jobId, null);
-    assert.equal(after.lastFiredAt, t.toISOString());
+    assert.equal(out.outcome, 'started');
+    const [firing] = (await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; note: string | null }[] } }>(
+      `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode note } } }`,
+    )).schedule.firings;
+    assert.ok(firing!.jobId);
+    assert.equal(firing!.errorCode, null);
+    assert.equal(firing!.note, 'queued: no writable tape on agent bare-host');
+    const { job } = await gql.request<{ job: { status: string; queueReason: string } }>(`query($id: ID!) { job(id: $id) { status queueReason } }`, { id: firing!.jobId });
+    // The job waits; its reason is kept current by the dispatcher (this test agent has no command
+    // stream, which the dispatcher reports first).
+    assert.equal(job.status, 'QUEUED');
+    assert.ok(job.queueReason);
+    assert.equal((await get('no-tape')).lastFiredAt, t.toISOString());
+    // The operator can drop the waiting backup.
+    const cancelled = await gql.request<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: firing!.jobId });
+    assert.equal(cancelled.cancelJob.status, 'CANCELLED');
     await mutate('deleteSchedule', 'no-tape');
+  });
+
+  it('refuses a schedule whose agent can never write the pool\'s copies, and records the refusal if the pool changes later', async () => {
+    assert.equal(await errorCode(create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' })), 'POOL_COPIES_UNSATISFIABLE');
+    assert.equal(await errorCode(get('one-drive')), 'SCHEDULE_NOT_FOUND');
+    // Valid when created (one copy); the pool asks for two copies afterwards.
+    const s = await create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-scratch' });
+    await gql.request('mutation { updatePool(name: "sched-scratch", input: { copies: 2 }) { copies } }');
+    const before = (await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n;
+    const out = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-02T02:00:00.000Z'));
+    assert.equal(out.outcome, 'failed');
+    assert.equal(out.outcome === 'failed' && out.errorCode, 'POOL_COPIES_UNSATISFIABLE');
+    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /pool sched-scratch writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/);
+    assert.equal((await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n, before, 'no job was created');
+    await gql.request('mutation { updatePool(name: "sched-scratch", input: { copies: 1 }) { copies } }');
+    await mutate('deleteSchedule', 'one-drive');
   });
 
   it('lets another replica finish a firing whose claimer died mid-way', async () => {

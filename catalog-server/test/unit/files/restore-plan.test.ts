@@ -84,6 +84,20 @@ describe('chooseCopy', () => {
     assert.equal(chooseCopy(v, [copy2, own])[0].barcode, 'T5');
   });
 
+  it('reads copy 2 when copy 1 is on a tape that cannot be read now, and never both', () => {
+    const v = version('/d', 'f', { size: 100 });
+    const one = placement(v.contentId!, { jobId: JOB, barcode: 'C1', copy: 1 });
+    const two = placement(v.contentId!, { jobId: JOB, barcode: 'C2', copy: 2 });
+    const rank = (ranks: Record<string, number>) => (b: string) => ranks[b] ?? 0;
+    assert.deepEqual(chooseCopy(v, [two, one], rank({})).map((p) => p.barcode), ['C1']);
+    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2 })).map((p) => p.barcode), ['C2'], 'copy 1 retired');
+    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 1 })).map((p) => p.barcode), ['C2'], 'copy 1 offsite');
+    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2, C2: 1 })).map((p) => p.barcode), ['C2'], 'offsite beats retired');
+    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2, C2: 2 })).map((p) => p.barcode), ['C1'], 'nothing better: still copy 1');
+    const plan = buildRestorePlan('h', [v], [one, two], rank({ C1: 2 }));
+    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length, t.items[0]!.location!.copy]), [['C2', 1, 2]]);
+  });
+
   it('keeps one placement per segment when an attempt wrote a segment twice', () => {
     const v = version('/d', 'f', { size: 100 });
     const chosen = chooseCopy(v, [placement(v.contentId!, { startBlock: 5 }), placement(v.contentId!, { startBlock: 9, containerPath: '/y' })]);

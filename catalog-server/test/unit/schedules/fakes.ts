@@ -50,7 +50,7 @@ export class FakeSchedulesRepository {
   async claimFiring(scheduleId: string, fireTime: Date, replica: string, now: Date) {
     if (this.firings.some((f) => f.scheduleId === scheduleId && f.fireTime.getTime() === fireTime.getTime())) return null;
     const id = crypto.randomUUID();
-    this.firings.push({ id, scheduleId, fireTime, claimedBy: replica, claimedAt: now, jobId: null, errorCode: null, errorMessage: null, finishedAt: null });
+    this.firings.push({ id, scheduleId, fireTime, claimedBy: replica, claimedAt: now, jobId: null, errorCode: null, errorMessage: null, note: null, finishedAt: null });
     return id;
   }
   async reclaimStaleFirings(replica: string, staleBefore: Date, now: Date, limit: number) {
@@ -58,7 +58,7 @@ export class FakeSchedulesRepository {
     for (const f of stale) Object.assign(f, { claimedBy: replica, claimedAt: now });
     return stale.map((f) => ({ id: f.id, scheduleId: f.scheduleId, fireTime: f.fireTime }));
   }
-  async finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string } | { errorCode: string; errorMessage: string }, at: Date) {
+  async finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string }, at: Date) {
     const f = this.firings.find((x) => x.id === firingId)!;
     Object.assign(f, outcome, { finishedAt: at });
     const row = [...this.rows.values()].find((r) => r.id === scheduleId);

@@ -38,11 +38,13 @@ describe('pool policy', () => {
     assert.equal(writableDriveCount(null, drives), 3);
   });
 
-  it('refuses more copies than the drives can ever write at once, but always allows one', () => {
-    const drives = [{ generation: 9, count: 2 }];
+  it('refuses more copies than the drives of one agent can ever write at once, but always allows one', () => {
+    const drives = [{ agent: 'a', generation: 9, count: 2 }, { agent: 'b', generation: 9, count: 1 }, { agent: 'b', generation: 8, count: 1 }];
     assert.equal(code(() => checkCopiesSatisfiable('p', 9, 2, drives)), null);
-    assert.equal(code(() => checkCopiesSatisfiable('p', 9, 3, drives)), 'INVALID_POOL');
+    assert.equal(code(() => checkCopiesSatisfiable('p', 9, 3, drives)), 'INVALID_POOL', 'three LTO-9 drives, but not on one agent');
+    assert.equal(code(() => checkCopiesSatisfiable('p', 8, 2, drives)), null, 'agent b: an LTO-9 and an LTO-8 drive both write LTO-8');
     assert.equal(code(() => checkCopiesSatisfiable('p', 10, 2, drives)), 'INVALID_POOL');
+    assert.throws(() => checkCopiesSatisfiable('p', 9, 3, drives), /asks for 3 copies, written at once by one agent, but agent a has the most, 2 drives that can write LTO-9 tapes/);
     assert.equal(code(() => checkCopiesSatisfiable('p', 9, 1, [])), null, 'a pool may exist before any agent registers');
   });
 

@@ -10,10 +10,12 @@ import { FakeClock, FakeSchedulesRepository, FakeTimers, fakeAgents, fakePools, 
 class FakeJobs {
   calls: Record<string, unknown>[] = [];
   failWith: FerriteError | Error | null = null;
+  /** What the created job looks like: QUEUED with a reason when it has to wait (e.g. for a tape). */
+  created: { status: string; queueReason: string | null } = { status: 'QUEUED', queueReason: 'waiting for the dispatcher' };
   async startBackup(input: Record<string, unknown>) {
     this.calls.push(input);
     if (this.failWith) throw this.failWith;
-    return { id: `job-${this.calls.length}` };
+    return { id: `job-${this.calls.length}`, ...this.created };
   }
 }
 
@@ -36,7 +38,7 @@ describe('ScheduleFiringService', () => {
 
   it('starts one backup with the schedule\'s spec and a key made of (schedule, instant)', async () => {
     const out = await replica().fire(scheduleId, T);
-    assert.deepEqual(out, { outcome: 'started', jobId: 'job-1' });
+    assert.deepEqual(out, { outcome: 'started', jobId: 'job-1', note: null });
     assert.deepEqual(jobs.calls, [
       { agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly', level: 'FULL', idempotencyKey: `schedule:${scheduleId}:2026-03-29T01:00:00.000Z` },
     ]);
@@ -51,11 +53,20 @@ describe('ScheduleFiringService', () => {
     assert.equal(jobs.calls.length, 1);
   });
 
-  it('records why no job could start, and does not throw', async () => {
-    jobs.failWith = new FerriteError('NO_TAPE_AVAILABLE', 'no writable tape in the library of host-a');
+  it('notes on the firing that the backup it started waits for a tape', async () => {
+    jobs.created = { status: 'QUEUED', queueReason: 'no scratch tape in pool weekly on agent host-a' };
     const out = await replica().fire(scheduleId, T);
-    assert.deepEqual(out, { outcome: 'failed', errorCode: 'NO_TAPE_AVAILABLE', errorMessage: 'no writable tape in the library of host-a' });
-    assert.equal(repo.firings[0]!.errorCode, 'NO_TAPE_AVAILABLE');
+    assert.deepEqual(out, { outcome: 'started', jobId: 'job-1', note: 'queued: no scratch tape in pool weekly on agent host-a' });
+    assert.equal(repo.firings[0]!.jobId, 'job-1');
+    assert.equal(repo.firings[0]!.note, 'queued: no scratch tape in pool weekly on agent host-a');
+    assert.equal(repo.firings[0]!.errorCode, null);
+  });
+
+  it('records why no job could start, and does not throw', async () => {
+    jobs.failWith = new FerriteError('AGENT_NOT_FOUND', 'no agent named host-a');
+    const out = await replica().fire(scheduleId, T);
+    assert.deepEqual(out, { outcome: 'failed', errorCode: 'AGENT_NOT_FOUND', errorMessage: 'no agent named host-a' });
+    assert.equal(repo.firings[0]!.errorCode, 'AGENT_NOT_FOUND');
     jobs.failWith = new Error('connection reset');
     const later = new Date('2026-03-30T00:30:00.000Z');
     assert.equal((await replica().fire(scheduleId, later)).outcome, 'failed');

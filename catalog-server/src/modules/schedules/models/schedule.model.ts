@@ -9,11 +9,17 @@ export class ScheduleFiringModel {
   @Field(() => ID, { nullable: true, description: 'The backup job it started; null when it could not start one (see errorCode).' })
   jobId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why no job was started, e.g. NO_TAPE_AVAILABLE or AGENT_NOT_FOUND.' })
+  @Field(() => String, { nullable: true, description: 'Why no job was started, e.g. AGENT_NOT_FOUND or TAPE_NOT_WRITABLE.' })
   errorCode!: string | null;
 
   @Field(() => String, { nullable: true })
   errorMessage!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'What became of the started job at firing time, e.g. "queued: no scratch tape in pool weekly on agent host-a" (the job waits for a tape).',
+  })
+  note!: string | null;
 
   @Field({ description: 'Which server process fired it.' })
   claimedBy!: string;

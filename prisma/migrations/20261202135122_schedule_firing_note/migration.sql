@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "schedule_firing" ADD COLUMN     "note" TEXT;
