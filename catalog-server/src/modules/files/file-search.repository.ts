@@ -62,26 +62,27 @@ export interface PlacementRow {
 
 export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
-  fv.mtime, fv.mode, c.sha256, fv.symlink_target, fv.run_id::text AS run_id, fv.job_id::text AS job_id,
-  fv.archived_at, fv.deleted, fv.content_id::text AS content_id`;
+  fv.mtime, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
+  r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
 export const VERSION_FROM = `
   FROM file_version fv
   JOIN file_name n ON n.id = fv.name_id
   JOIN directory d ON d.id = fv.directory_id
   JOIN host h ON h.id = d.host_id
+  JOIN run r ON r.num = fv.run_num
   LEFT JOIN content c ON c.id = fv.content_id`;
 
 export interface RawVersion {
   id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mode: number;
-  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string; archived_at: Date; deleted: boolean;
+  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string | null; archived_at: Date; deleted: boolean;
   content_id: string | null;
 }
 
 export function toVersion(r: RawVersion): FileVersionRow {
   return {
     id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mode: r.mode,
-    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id, archivedAt: r.archived_at,
+    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id ?? '', archivedAt: r.archived_at,
     deleted: r.deleted, contentId: r.content_id,
   };
 }
@@ -113,14 +114,17 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   }
   if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
   if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
-  if (q.archivedFrom) conds.push(`fv.archived_at >= ${p.add(q.archivedFrom)}`);
-  if (q.archivedTo) conds.push(`fv.archived_at < ${p.add(q.archivedTo)}`);
+  // A version is archived when its run is (run.started_at): the runs in range, then their versions.
+  if (q.archivedFrom || q.archivedTo) {
+    const range = [q.archivedFrom ? `started_at >= ${p.add(q.archivedFrom)}` : '', q.archivedTo ? `started_at < ${p.add(q.archivedTo)}` : ''];
+    conds.push(`fv.run_num IN (SELECT num FROM run WHERE ${range.filter(Boolean).join(' AND ')})`);
+  }
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
   if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
   if (q.tapeId) conds.push(`EXISTS (SELECT 1 FROM placement pl WHERE pl.content_id = fv.content_id AND pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
-  if (q.runId) conds.push(`fv.run_id = ${p.add(q.runId)}::uuid`);
+  if (q.runId) conds.push(`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(q.runId)}::uuid)`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
 }
@@ -162,7 +166,7 @@ export class FileSearchRepository {
       'listing file versions',
       `SELECT ${VERSION_COLUMNS} ${VERSION_FROM}
         WHERE d.host_id = $1 AND d.path = $2 AND fv.name_id = (SELECT id FROM file_name WHERE name = $3)
-        ORDER BY fv.archived_at DESC, fv.id DESC`,
+        ORDER BY r.started_at DESC, fv.id DESC`,
       [hostId, parentPath(path) ?? ROOT, baseName(path)],
     );
     return rows.map(toVersion);
@@ -214,7 +218,7 @@ export class FileSearchRepository {
   async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
     const rows = await this.query<RawVersion>(
       'reading the versions of a run',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_id = $1::uuid AND NOT fv.deleted ORDER BY fv.id`,
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = (SELECT num FROM run WHERE id = $1::uuid) AND NOT fv.deleted ORDER BY fv.id`,
       [runId],
     );
     return rows.map(toVersion);
@@ -229,7 +233,7 @@ export class FileSearchRepository {
       'selecting files to restore',
       `SELECT * FROM (SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
         WHERE d.host_id = ${p.add(hostId)} AND ${cond}
-        ORDER BY fv.directory_id, fv.name_id, fv.archived_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
+        ORDER BY fv.directory_id, fv.name_id, r.started_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
       p.values,
     );
     return rows.map(toVersion);

@@ -92,6 +92,7 @@ async function ingest(f: FilesFixture): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  { const { PROF } = await import('../../../src/modules/files/files.repository.js'); console.log('PROF ms', JSON.stringify(Object.fromEntries(Object.entries(PROF).map(([k, v]) => [k, Math.round(v)])))); }
   const seconds = (performance.now() - t0) / 1000;
   const node = process.cpuUsage(node0);
   const nodeCpu = (node.user + node.system) / 1e6;

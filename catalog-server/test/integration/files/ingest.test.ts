@@ -174,7 +174,7 @@ describe('FilesService.ingestBatch', () => {
     const { rows } = await f.prisma.pool.query<{ problem: string; n: number }>(`
       SELECT 'version without directory' AS problem, count(*)::int AS n FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM directory d WHERE d.id = fv.directory_id)
       UNION ALL SELECT 'version without name', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM file_name n WHERE n.id = fv.name_id)
-      UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = fv.run_id)
+      UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.num = fv.run_num)
       UNION ALL SELECT 'file without content', count(*)::int FROM file_version fv WHERE fv.type = 'FILE' AND NOT EXISTS (SELECT 1 FROM content c WHERE c.id = fv.content_id)
       UNION ALL SELECT 'non-file with content', count(*)::int FROM file_version fv WHERE fv.type <> 'FILE' AND fv.content_id IS NOT NULL
       UNION ALL SELECT 'placement without content', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM content c WHERE c.id = p.content_id)
@@ -186,7 +186,7 @@ describe('FilesService.ingestBatch', () => {
   it('fills the run counts when the job finishes', async () => {
     await f.files.finishBackupRuns(jobId);
     const run = await f.prisma.client.run.findFirstOrThrow({ where: { jobId } });
-    const versions = await f.prisma.client.fileVersion.count({ where: { runId: run.id } });
+    const versions = await f.prisma.client.fileVersion.count({ where: { runNum: run.num } });
     assert.equal(run.added, versions);
     assert.ok(run.finishedAt);
   });
