@@ -102,6 +102,9 @@ export function prefixCondition(prefix: string, hostId: number | undefined, p: P
   return `(${inside} OR ${itself})`;
 }
 
+/** The indexed expression of file_version_mtime_day_idx (migration *_narrow_file_index). */
+const MTIME_DAY = `(fv.mtime AT TIME ZONE 'UTC')::date`;
+
 function whereClause(q: FileSearchQuery, p: Params): string {
   const conds: string[] = [];
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
@@ -114,6 +117,10 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   }
   if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
   if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
+  // The same range by UTC day, the key of file_version_mtime_day_idx (a superset: the exact
+  // bounds above still apply), so a narrow range need not scan the catalog.
+  if (q.mtimeFrom) conds.push(`${MTIME_DAY} >= (${p.add(q.mtimeFrom)}::timestamptz AT TIME ZONE 'UTC')::date`);
+  if (q.mtimeTo) conds.push(`${MTIME_DAY} <= (${p.add(q.mtimeTo)}::timestamptz AT TIME ZONE 'UTC')::date`);
   // A version is archived when its run is (run.started_at): the runs in range, then their versions.
   if (q.archivedFrom || q.archivedTo) {
     const range = [q.archivedFrom ? `started_at >= ${p.add(q.archivedFrom)}` : '', q.archivedTo ? `started_at < ${p.add(q.archivedTo)}` : ''];

@@ -6,7 +6,6 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
-import { performance } from 'node:perf_hooks';
 import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -50,6 +49,8 @@ const STAGING_TABLES = `
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL) ON COMMIT DELETE ROWS;`;
 
+const UNIQUE_VIOLATION = '23505';
+
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
 
@@ -64,20 +65,6 @@ async function copyIn(c: pg.PoolClient, sql: string, data: string): Promise<void
   });
 }
 
-// TEMP profiling
-export const PROF: Record<string, number> = {};
-let batchNo = 0;
-export function nextBatch() { batchNo++; }
-function timed(c: pg.PoolClient, label: string): pg.PoolClient {
-  return { query: async (...a: any[]) => {
-    if (batchNo === Number(process.env.EXPLAIN_BATCH ?? -1)) {
-      await c.query('SAVEPOINT ex');
-      const r = await c.query('EXPLAIN (ANALYZE, BUFFERS) ' + a[0], a[1]);
-      console.log('=== ' + label + '\n' + r.rows.map((x: any) => x['QUERY PLAN']).join('\n'));
-      await c.query('ROLLBACK TO SAVEPOINT ex');
-    }
-    const t = performance.now(); try { return await (c.query as any).apply(c, a); } finally { PROF[label] = (PROF[label] ?? 0) + performance.now() - t; } } } as any;
-}
 @Injectable()
 export class FilesRepository {
   constructor(private readonly db: PrismaService) {}
@@ -100,10 +87,9 @@ export class FilesRepository {
       );
       if (ledger.rowCount === 0) return { accepted: false, stored: 0 };
 
-      nextBatch();
       const tapeIds = await this.tapeIds(c, plan.barcodes);
-      { const t = performance.now(); await this.stage(c, plan, tapeIds, runNums); PROF.stage = (PROF.stage ?? 0) + performance.now() - t; }
-      { const t = performance.now(); await this.checkReferences(c, plan.references); PROF.refs = (PROF.refs ?? 0) + performance.now() - t; }
+      await this.stage(c, plan, tapeIds, runNums);
+      await this.checkReferences(c, plan.references);
       const stored = await this.merge(c, hostId, key.jobId);
       if (stored !== plan.versions.names.length) {
         throw filesError(FilesErrorCode.CATALOG_ERROR, `stored ${stored} of ${plan.versions.names.length} file versions; the batch was rolled back, retry it`);
@@ -190,14 +176,13 @@ export class FilesRepository {
    * it, and the next statement's snapshot sees it). Inserts go in key order so concurrent batches
    * take index locks in the same order and cannot deadlock.
    */
-  private async merge(c0: pg.PoolClient, hostId: number, jobId: string): Promise<number> {
+  private async merge(c: pg.PoolClient, hostId: number, jobId: string): Promise<number> {
     // Every statement below joins a few thousand staged rows to tables of millions. The staging
     // tables have no statistics, and the planner's choice was a hash join that reads the whole big
     // table (content, file_name) on every batch: measured at 600k versions, 230k content rows
     // scanned per batch of 5,000, a cost that grows with the catalog. Index probes cost
     // O(batch x log catalog); nested loops force them, for this transaction only.
-    await c0.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
-    let c = timed(c0, 'dir-insert');
+    await c.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     // Directories: the missing ones, then parent links for those that lack one (new ones, and any
     // a concurrent batch created but whose parent it could not see yet).
     await c.query(
@@ -208,14 +193,12 @@ export class FilesRepository {
        ON CONFLICT (host_id, path) DO NOTHING`,
       [hostId],
     );
-    c = timed(c0, 'dir-parent');
     await c.query(
       `UPDATE directory d SET parent_id = p.id
          FROM ingest_stage_dir s JOIN directory p ON p.host_id = $1 AND p.path = s.parent
         WHERE d.host_id = $1 AND d.path = s.path AND d.parent_id IS NULL`,
       [hostId],
     );
-    c = timed(c0, 'names');
     await c.query(
       `INSERT INTO file_name (name)
        SELECT DISTINCT s.name FROM ingest_stage_version s
@@ -224,7 +207,6 @@ export class FilesRepository {
        ON CONFLICT (name) DO NOTHING`,
     );
     // Contents and placements are facts about the tape: only ever added.
-    c = timed(c0, 'contents');
     await c.query(
       `INSERT INTO content (sha256, size)
        SELECT DISTINCT ON (s.sha) s.sha, s.size FROM ingest_stage_version s
@@ -232,7 +214,6 @@ export class FilesRepository {
         ORDER BY s.sha
        ON CONFLICT (sha256) DO NOTHING`,
     );
-    c = timed(c0, 'placements');
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
        SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, 1, $1
@@ -246,17 +227,31 @@ export class FilesRepository {
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
     // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
-    c = timed(c0, 'versions');
+    const select = `
+      SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
+             s.inode, s.mode, ct.id, s.link, s.run, s.del
+        FROM ingest_stage_version s
+        JOIN directory d ON d.host_id = $1 AND d.path = s.dir
+        JOIN file_name n ON n.name = s.name
+        LEFT JOIN content ct ON ct.sha256 = s.sha
+       WHERE (s.sha IS NULL) = (ct.id IS NULL)
+       ORDER BY d.id, n.id`;
+    const insert = 'INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_num, deleted)';
+    // Almost every batch only adds versions: a plain INSERT skips ON CONFLICT's extra probe of the
+    // unique index per row. When a version of the same entry and run exists (a retried attempt, or
+    // a path reported again in a later batch), the unique index refuses the statement, and it is
+    // redone from the savepoint with ON CONFLICT, which replaces the earlier version.
+    await c.query('SAVEPOINT versions');
+    try {
+      const result = await c.query(`${insert} ${select}`, [hostId]);
+      await c.query('RELEASE SAVEPOINT versions');
+      return result.rowCount ?? 0;
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await c.query('ROLLBACK TO SAVEPOINT versions');
+    }
     const result = await c.query(
-      `INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_num, deleted)
-       SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
-              s.inode, s.mode, ct.id, s.link, s.run, s.del
-         FROM ingest_stage_version s
-         JOIN directory d ON d.host_id = $1 AND d.path = s.dir
-         JOIN file_name n ON n.name = s.name
-         LEFT JOIN content ct ON ct.sha256 = s.sha
-        WHERE (s.sha IS NULL) = (ct.id IS NULL)
-        ORDER BY d.id, n.id
+      `${insert} ${select}
        ON CONFLICT (directory_id, name_id, run_num) DO UPDATE
           SET type = EXCLUDED.type, size = EXCLUDED.size, mtime = EXCLUDED.mtime, ctime = EXCLUDED.ctime,
               inode = EXCLUDED.inode, mode = EXCLUDED.mode, content_id = EXCLUDED.content_id,
@@ -282,7 +277,7 @@ export class FilesRepository {
       }
       await client.query('BEGIN');
       const result = await work(client);
-      { const t = performance.now(); await client.query('COMMIT'); PROF.commit = (PROF.commit ?? 0) + performance.now() - t; }
+      await client.query('COMMIT');
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => {

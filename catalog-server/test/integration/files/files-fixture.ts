@@ -29,8 +29,9 @@ export interface FilesFixture {
   close(): Promise<void>;
 }
 
-export async function createFilesFixture(label: string): Promise<FilesFixture> {
-  const db = await createTestDatabase(label);
+/** A fresh database, or (`existingUrl`, for the catalog benchmark) one that is kept afterwards. */
+export async function createFilesFixture(label: string, existingUrl?: string): Promise<FilesFixture> {
+  const db: TestDatabase = existingUrl ? { url: existingUrl, drop: async () => {} } : await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
   const runs = new RunsService(new RunsRepository(prisma), new RunChangesRepository(prisma));
   const searchRepo = new FileSearchRepository(prisma);
