@@ -129,7 +129,9 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
   if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
-  if (q.tapeId) conds.push(`EXISTS (SELECT 1 FROM placement pl WHERE pl.content_id = fv.content_id AND pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
+  // IN, not a correlated EXISTS: the planner may then start from the tape's placements (tape
+  // index, then versions by content) instead of probing placements for every version in id order.
+  if (q.tapeId) conds.push(`fv.content_id IN (SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
   if (q.runId) conds.push(`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(q.runId)}::uuid)`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
