@@ -104,8 +104,14 @@ export function prefixCondition(prefix: string, hostId: number | undefined, p: P
 
 /** The indexed expression of file_version_mtime_day_idx (migration *_narrow_file_index). */
 const MTIME_DAY = `(fv.mtime AT TIME ZONE 'UTC')::date`;
+const DAY_MS = 86_400_000;
+const atMidnightUtc = (d: Date) => d.getTime() % DAY_MS === 0;
 
-function whereClause(q: FileSearchQuery, p: Params): string {
+/** How a condition on the tape is written: `scan` tests each row against a hashed set (a walk in
+ *  archive order), `gather` lets the planner start from the tape's contents (versions by content). */
+type Strategy = 'scan' | 'gather';
+
+function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan'): string {
   const conds: string[] = [];
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
   if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
@@ -115,12 +121,19 @@ function whereClause(q: FileSearchQuery, p: Params): string {
     // Matched against the distinct names (trigram index on file_name), then versions by name id.
     conds.push(`fv.name_id IN (SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''})`);
   }
-  if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
-  if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
-  // The same range by UTC day, the key of file_version_mtime_day_idx (a superset: the exact
-  // bounds above still apply), so a narrow range need not scan the catalog.
-  if (q.mtimeFrom) conds.push(`${MTIME_DAY} >= (${p.add(q.mtimeFrom)}::timestamptz AT TIME ZONE 'UTC')::date`);
-  if (q.mtimeTo) conds.push(`${MTIME_DAY} <= (${p.add(q.mtimeTo)}::timestamptz AT TIME ZONE 'UTC')::date`);
+  // By UTC day, the key of file_version_mtime_day_idx, so a narrow range need not scan the
+  // catalog. A bound at midnight UTC (what a date picker sends) is exact as a day; any other bound
+  // is a day range plus the exact comparison (both kept would make the planner count the same
+  // condition twice and underestimate the rows tenfold).
+  const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
+  if (q.mtimeFrom) {
+    conds.push(`${MTIME_DAY} >= ${day(q.mtimeFrom)}`);
+    if (!atMidnightUtc(q.mtimeFrom)) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
+  }
+  if (q.mtimeTo) {
+    if (atMidnightUtc(q.mtimeTo)) conds.push(`${MTIME_DAY} < ${day(q.mtimeTo)}`);
+    else conds.push(`${MTIME_DAY} <= ${day(q.mtimeTo)}`, `fv.mtime < ${p.add(q.mtimeTo)}`);
+  }
   // A version is archived when its run is (run.started_at): the runs in range, then their versions.
   if (q.archivedFrom || q.archivedTo) {
     const range = [q.archivedFrom ? `started_at >= ${p.add(q.archivedFrom)}` : '', q.archivedTo ? `started_at < ${p.add(q.archivedTo)}` : ''];
@@ -129,9 +142,12 @@ function whereClause(q: FileSearchQuery, p: Params): string {
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
   if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
-  // IN, not a correlated EXISTS: the planner may then start from the tape's placements (tape
-  // index, then versions by content) instead of probing placements for every version in id order.
-  if (q.tapeId) conds.push(`fv.content_id IN (SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
+  if (q.tapeId) {
+    const onTape = `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid`;
+    // An array the planner cannot size makes it fetch the versions of those contents and sort them;
+    // IN (hashed) is the cheap per-row test for a walk in archive order.
+    conds.push(strategy === 'gather' ? `fv.content_id = ANY(ARRAY(${onTape}))` : `fv.content_id IN (${onTape})`);
+  }
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
   if (q.runId) conds.push(`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(q.runId)}::uuid)`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
@@ -146,10 +162,44 @@ export class FileSearchRepository {
     return queryRows<T>(this.db.pool, action, sql, values);
   }
 
+  /**
+   * Versions, in archive order, looked at before the planner is asked. "The first N matches by id"
+   * has two good plans: walk the ids and test each row (fast when matches are dense), or gather
+   * every match through an index and sort (fast when they are few). The planner chooses by
+   * estimates that are often far off here: names repeat very unevenly, matches cluster in id order
+   * (one run, one tape), host and mtime correlate. So the walk is tried first on a bounded window,
+   * which costs milliseconds and is exact when it finds a full page; only a sparse filter goes on
+   * to the planner's choice, with the window's matches already in hand.
+   */
+  scanWindow = 50_000;
+
   /** One page in archive order (ascending id), starting after `afterId`. */
   async search(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+    // One content: its versions are a handful, found through content_id without a walk.
+    if (q.sha256Hex) return this.gather(q, afterId, limit);
     const p = new Params();
-    let where = whereClause(q, p);
+    const after = afterId !== undefined ? `WHERE fv.id > ${p.add(afterId)}::bigint` : '';
+    // The window and where it ends come from one snapshot, so the second step starts exactly
+    // where the first one stopped looking.
+    const first = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
+      'searching files',
+      `WITH w AS (SELECT * FROM file_version fv ${after} ORDER BY fv.id LIMIT ${p.add(this.scanWindow)}),
+            m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
+            page AS (SELECT ${VERSION_COLUMNS} ${VERSION_FROM.replace('FROM file_version fv', 'FROM w fv')}
+                      WHERE ${whereClause(q, p, 'scan')} ORDER BY fv.id LIMIT ${p.add(limit)})
+       SELECT m.window_end, m.window_rows, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
+      p.values,
+    );
+    const found = first.filter((r) => r.id !== null).map(toVersion);
+    const { window_end: windowEnd, window_rows: windowRows } = first[0];
+    if (found.length >= limit || windowRows < this.scanWindow || windowEnd === null) return found;
+    return [...found, ...(await this.gather(q, windowEnd, limit - found.length))];
+  }
+
+  /** The page as the planner sees fit (after the window, for a sparse filter). */
+  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+    const p = new Params();
+    let where = whereClause(q, p, 'gather');
     if (afterId !== undefined) where += ` AND fv.id > ${p.add(afterId)}::bigint`;
     const rows = await this.query<RawVersion>(
       'searching files',

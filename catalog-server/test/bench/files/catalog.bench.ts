@@ -145,7 +145,8 @@ async function search(f: FilesFixture): Promise<void> {
   const host = HOSTS[1];
   const sha = fakeSha256(1, 12_345 % filesPerHost, 0).toString('hex');
   const like = (s: string) => s.replace(/[\\%_]/g, '\\$&');
-  const mix: Array<{ label: string; filter: FileFilterLike; naive?: string }> = [
+  // `extra`: measured and printed, but outside the target mix (see the files module README).
+  const mix: Array<{ label: string; filter: FileFilterLike; naive?: string; extra?: boolean }> = [
     { label: "name *.mov (case-insensitive)", filter: { nameGlob: '*.mov', caseInsensitive: true }, naive: '%.mov' },
     { label: 'name IMG_*', filter: { nameGlob: 'IMG_*' }, naive: '%/IMG\\_%' },
     { label: 'name *2024*', filter: { nameGlob: '*2024*' }, naive: '%/%2024%' },
@@ -155,7 +156,7 @@ async function search(f: FilesFixture): Promise<void> {
     { label: 'name *.JPG + size 5.0-5.1 MB (mid)', filter: { nameGlob: '*.JPG', sizeMin: 5_000_000, sizeMax: 5_100_000 }, naive: '%.JPG' },
     { label: `host ${host} + mtime in 2020-03`, filter: { host, modifiedAfter: new Date('2020-03-01Z'), modifiedBefore: new Date('2020-04-01Z') } },
     { label: `host ${host} + mtime on 2019-06-12`, filter: { host, modifiedAfter: new Date('2019-06-12Z'), modifiedBefore: new Date('2019-06-13Z') } },
-    { label: `tape ${tapeBarcode(2, 1, 0)}`, filter: { tape: tapeBarcode(2, 1, 0) } },
+    { label: `tape ${tapeBarcode(2, 1, 0)} alone (extra)`, filter: { tape: tapeBarcode(2, 1, 0) }, extra: true },
     { label: 'sha256', filter: { sha256: sha } },
   ];
   // The baseline gets its own connection and a longer timeout than the server's: over millions of
@@ -165,6 +166,7 @@ async function search(f: FilesFixture): Promise<void> {
   await naiveClient.connect();
   await naiveClient.query(`SET statement_timeout = '${NAIVE_TIMEOUT_MS}'`);
   const all: number[] = [];
+  const target: number[] = [];
   console.log(`search: first page of 50, ${REPEAT} runs each after one warm-up; statement timeout applies (QUERY_TIMEOUT)`);
   console.log(`  ${'query'.padEnd(50)}   p50 ms   p95 ms   p99 ms  rows | naive ILIKE over full paths: p50 ms   p95 ms`);
   for (const q of mix) {
@@ -178,6 +180,7 @@ async function search(f: FilesFixture): Promise<void> {
     }
     times.sort((a, b) => a - b);
     all.push(...times);
+    if (!q.extra) target.push(...times);
     let naive = '';
     if (q.naive) {
       const nt: number[] = [];
@@ -203,7 +206,9 @@ async function search(f: FilesFixture): Promise<void> {
   }
   await naiveClient.end();
   all.sort((a, b) => a - b);
-  console.log(`search, whole mix: p50 ${pct(all, 50).toFixed(1)} ms, p95 ${pct(all, 95).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms (target p95 <= ${P95_TARGET_MS} ms); load average ${loadAverage()}`);
+  target.sort((a, b) => a - b);
+  console.log(`search, target mix (every query above but the extra ones): p50 ${pct(target, 50).toFixed(1)} ms, p95 ${pct(target, 95).toFixed(1)} ms, p99 ${pct(target, 99).toFixed(1)} ms (target p95 <= ${P95_TARGET_MS} ms); load average ${loadAverage()}`);
+  console.log(`search, every query including the extra ones: p50 ${pct(all, 50).toFixed(1)} ms, p95 ${pct(all, 95).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms`);
 }
 
 // FERRITE_BENCH_KEEP=1 keeps the catalog database (on FERRITE_TEST_DATABASE_URL's server) and prints
