@@ -24,6 +24,8 @@ export interface FilesFixture {
   prisma: PrismaService;
   files: FilesService;
   search: FileSearchService;
+  /** The repository behind `search` (tests shrink its scan window). */
+  searchRepo: FileSearchRepository;
   runs: RunsService;
   pointInTime: PointInTimeService;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
     files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
+    searchRepo,
     async close() {
       await prisma.onModuleDestroy();
       await db.drop();
