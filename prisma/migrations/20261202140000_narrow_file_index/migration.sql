@@ -3,6 +3,8 @@
 -- rather than altered: ALTER TABLE ... DROP COLUMN only hides a column (every row keeps its bytes,
 -- and new rows still carry it in their null bitmap), and column order, which decides alignment
 -- padding, can only be chosen by creating the table. Existing rows are carried over with their ids.
+-- On a large catalog this rewrites both tables and rebuilds their indexes at the first start of the
+-- new server (minutes per tens of millions of versions), during which the catalog is locked.
 --
 -- file_version:
 --   * run_id (uuid, 16 bytes) becomes run_num (int, 4 bytes): run.num is a new int surrogate.
