@@ -43,3 +43,20 @@ export async function applyMigrations(connectionString: string, log: (line: stri
   );
   return result.appliedMigrationNames;
 }
+
+/** The SQL that creates schema.prisma on an empty database, as the engine derives it from the models
+ *  (no migration involved): what the migrations must add up to. The connection is only the engine's
+ *  own need; nothing is written to it. */
+export async function schemaAsSql(connectionString: string): Promise<string> {
+  const datamodel = await readFile(schemaPath, 'utf8');
+  const result = await withSchemaEngine(connectionString, datamodel, (engine) =>
+    engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: datamodel }] },
+      script: true,
+      exitCode: null,
+      filters: { externalTables: [], externalEnums: [] },
+    }),
+  );
+  return result.stdout ?? '';
+}

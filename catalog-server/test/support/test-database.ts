@@ -9,7 +9,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+/** A fresh database with every migration applied (`migrate: false`: left empty). */
+export async function createTestDatabase(label: string, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.FERRITE_TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('FERRITE_TEST_DATABASE_URL is not set: run the tests with `npm test`');
   const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
@@ -22,7 +23,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  await applyMigrations(url.toString());
+  if (options.migrate !== false) await applyMigrations(url.toString());
   return {
     url: url.toString(),
     async drop() {

@@ -62,26 +62,27 @@ export interface PlacementRow {
 
 export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
-  fv.mtime, fv.mode, c.sha256, fv.symlink_target, fv.run_id::text AS run_id, fv.job_id::text AS job_id,
-  fv.archived_at, fv.deleted, fv.content_id::text AS content_id`;
+  fv.mtime, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
+  r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
 export const VERSION_FROM = `
   FROM file_version fv
   JOIN file_name n ON n.id = fv.name_id
   JOIN directory d ON d.id = fv.directory_id
   JOIN host h ON h.id = d.host_id
+  JOIN run r ON r.num = fv.run_num
   LEFT JOIN content c ON c.id = fv.content_id`;
 
 export interface RawVersion {
   id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mode: number;
-  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string; archived_at: Date; deleted: boolean;
+  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string | null; archived_at: Date; deleted: boolean;
   content_id: string | null;
 }
 
 export function toVersion(r: RawVersion): FileVersionRow {
   return {
     id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mode: r.mode,
-    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id, archivedAt: r.archived_at,
+    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id ?? '', archivedAt: r.archived_at,
     deleted: r.deleted, contentId: r.content_id,
   };
 }
@@ -101,7 +102,16 @@ export function prefixCondition(prefix: string, hostId: number | undefined, p: P
   return `(${inside} OR ${itself})`;
 }
 
-function whereClause(q: FileSearchQuery, p: Params): string {
+/** The indexed expression of file_version_mtime_day_idx (migration *_narrow_file_index). */
+const MTIME_DAY = `(fv.mtime AT TIME ZONE 'UTC')::date`;
+const DAY_MS = 86_400_000;
+const atMidnightUtc = (d: Date) => d.getTime() % DAY_MS === 0;
+
+/** How a condition on the tape is written: `scan` tests each row against a hashed set (a walk in
+ *  archive order), `gather` lets the planner start from the tape's contents (versions by content). */
+type Strategy = 'scan' | 'gather';
+
+function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan'): string {
   const conds: string[] = [];
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
   if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
@@ -111,16 +121,35 @@ function whereClause(q: FileSearchQuery, p: Params): string {
     // Matched against the distinct names (trigram index on file_name), then versions by name id.
     conds.push(`fv.name_id IN (SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''})`);
   }
-  if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
-  if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
-  if (q.archivedFrom) conds.push(`fv.archived_at >= ${p.add(q.archivedFrom)}`);
-  if (q.archivedTo) conds.push(`fv.archived_at < ${p.add(q.archivedTo)}`);
+  // By UTC day, the key of file_version_mtime_day_idx, so a narrow range need not scan the
+  // catalog. A bound at midnight UTC (what a date picker sends) is exact as a day; any other bound
+  // is a day range plus the exact comparison (both kept would make the planner count the same
+  // condition twice and underestimate the rows tenfold).
+  const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
+  if (q.mtimeFrom) {
+    conds.push(`${MTIME_DAY} >= ${day(q.mtimeFrom)}`);
+    if (!atMidnightUtc(q.mtimeFrom)) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
+  }
+  if (q.mtimeTo) {
+    if (atMidnightUtc(q.mtimeTo)) conds.push(`${MTIME_DAY} < ${day(q.mtimeTo)}`);
+    else conds.push(`${MTIME_DAY} <= ${day(q.mtimeTo)}`, `fv.mtime < ${p.add(q.mtimeTo)}`);
+  }
+  // A version is archived when its run is (run.started_at): the runs in range, then their versions.
+  if (q.archivedFrom || q.archivedTo) {
+    const range = [q.archivedFrom ? `started_at >= ${p.add(q.archivedFrom)}` : '', q.archivedTo ? `started_at < ${p.add(q.archivedTo)}` : ''];
+    conds.push(`fv.run_num IN (SELECT num FROM run WHERE ${range.filter(Boolean).join(' AND ')})`);
+  }
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
   if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
-  if (q.tapeId) conds.push(`EXISTS (SELECT 1 FROM placement pl WHERE pl.content_id = fv.content_id AND pl.tape_id = ${p.add(q.tapeId)}::uuid)`);
+  if (q.tapeId) {
+    const onTape = `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid`;
+    // An array the planner cannot size makes it fetch the versions of those contents and sort them;
+    // IN (hashed) is the cheap per-row test for a walk in archive order.
+    conds.push(strategy === 'gather' ? `fv.content_id = ANY(ARRAY(${onTape}))` : `fv.content_id IN (${onTape})`);
+  }
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
-  if (q.runId) conds.push(`fv.run_id = ${p.add(q.runId)}::uuid`);
+  if (q.runId) conds.push(`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(q.runId)}::uuid)`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
 }
@@ -133,10 +162,45 @@ export class FileSearchRepository {
     return queryRows<T>(this.db.pool, action, sql, values);
   }
 
+  /**
+   * Versions, in archive order, looked at before the planner is asked. "The first N matches by id"
+   * has two good plans: walk the ids and test each row (fast when matches are dense), or gather
+   * every match through an index and sort (fast when they are few). The planner chooses by
+   * estimates that are often far off here: names repeat very unevenly, matches cluster in id order
+   * (one run, one tape), host and mtime correlate. So the walk is tried first on a bounded window,
+   * which costs milliseconds and is exact when it finds a full page; only a sparse filter goes on
+   * to the planner's choice, with the window's matches already in hand. 20,000 rows (~2.3 MB) stay
+   * within the default work_mem of 4 MB; 50,000 spilled the window to a temporary file per search.
+   */
+  scanWindow = 20_000;
+
   /** One page in archive order (ascending id), starting after `afterId`. */
   async search(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+    // One content: its versions are a handful, found through content_id without a walk.
+    if (q.sha256Hex) return this.gather(q, afterId, limit);
     const p = new Params();
-    let where = whereClause(q, p);
+    const after = afterId !== undefined ? `WHERE fv.id > ${p.add(afterId)}::bigint` : '';
+    // The window and where it ends come from one snapshot, so the second step starts exactly
+    // where the first one stopped looking.
+    const first = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
+      'searching files',
+      `WITH w AS (SELECT * FROM file_version fv ${after} ORDER BY fv.id LIMIT ${p.add(this.scanWindow)}),
+            m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
+            page AS (SELECT ${VERSION_COLUMNS} ${VERSION_FROM.replace('FROM file_version fv', 'FROM w fv')}
+                      WHERE ${whereClause(q, p, 'scan')} ORDER BY fv.id LIMIT ${p.add(limit)})
+       SELECT m.window_end, m.window_rows, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
+      p.values,
+    );
+    const found = first.filter((r) => r.id !== null).map(toVersion);
+    const { window_end: windowEnd, window_rows: windowRows } = first[0];
+    if (found.length >= limit || windowRows < this.scanWindow || windowEnd === null) return found;
+    return [...found, ...(await this.gather(q, windowEnd, limit - found.length))];
+  }
+
+  /** The page as the planner sees fit (after the window, for a sparse filter). */
+  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+    const p = new Params();
+    let where = whereClause(q, p, 'gather');
     if (afterId !== undefined) where += ` AND fv.id > ${p.add(afterId)}::bigint`;
     const rows = await this.query<RawVersion>(
       'searching files',
@@ -162,7 +226,7 @@ export class FileSearchRepository {
       'listing file versions',
       `SELECT ${VERSION_COLUMNS} ${VERSION_FROM}
         WHERE d.host_id = $1 AND d.path = $2 AND fv.name_id = (SELECT id FROM file_name WHERE name = $3)
-        ORDER BY fv.archived_at DESC, fv.id DESC`,
+        ORDER BY r.started_at DESC, fv.id DESC`,
       [hostId, parentPath(path) ?? ROOT, baseName(path)],
     );
     return rows.map(toVersion);
@@ -214,7 +278,7 @@ export class FileSearchRepository {
   async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
     const rows = await this.query<RawVersion>(
       'reading the versions of a run',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_id = $1::uuid AND NOT fv.deleted ORDER BY fv.id`,
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = (SELECT num FROM run WHERE id = $1::uuid) AND NOT fv.deleted ORDER BY fv.id`,
       [runId],
     );
     return rows.map(toVersion);
@@ -229,7 +293,7 @@ export class FileSearchRepository {
       'selecting files to restore',
       `SELECT * FROM (SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
         WHERE d.host_id = ${p.add(hostId)} AND ${cond}
-        ORDER BY fv.directory_id, fv.name_id, fv.archived_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
+        ORDER BY fv.directory_id, fv.name_id, r.started_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
       p.values,
     );
     return rows.map(toVersion);

@@ -24,7 +24,8 @@ export interface IngestBatchKey {
 export interface IngestJobContext {
   kind: string;
   agentId: string | null;
-  runs: Array<RunRoot & { hostId: number }>;
+  /** `num`: the run's int surrogate, what file versions store. */
+  runs: Array<RunRoot & { hostId: number; num: number }>;
 }
 
 export interface PreparedIngest {
@@ -43,10 +44,12 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
     dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
-    inode bigint, mode int NOT NULL, sha bytea, link text, run uuid NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
+    inode bigint, mode int NOT NULL, sha bytea, link text NOT NULL, run int NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL) ON COMMIT DELETE ROWS;`;
+
+const UNIQUE_VIOLATION = '23505';
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -73,7 +76,9 @@ export class FilesRepository {
    */
   async ingestBatch(key: IngestBatchKey, prepare: (job: IngestJobContext | null) => PreparedIngest): Promise<IngestOutcome> {
     return this.inTransaction('storing a file batch', async (c) => {
-      const { hostId, plan } = prepare(await this.loadJobContext(c, key.jobId));
+      const job = await this.loadJobContext(c, key.jobId);
+      const { hostId, plan } = prepare(job);
+      const runNums = new Map(job!.runs.map((r) => [r.id, r.num]));
 
       const ledger = await c.query(
         `INSERT INTO ingest_batch (job_id, attempt, batch_seq, file_count, manifest)
@@ -83,7 +88,7 @@ export class FilesRepository {
       if (ledger.rowCount === 0) return { accepted: false, stored: 0 };
 
       const tapeIds = await this.tapeIds(c, plan.barcodes);
-      await this.stage(c, plan, tapeIds);
+      await this.stage(c, plan, tapeIds, runNums);
       await this.checkReferences(c, plan.references);
       const stored = await this.merge(c, hostId, key.jobId);
       if (stored !== plan.versions.names.length) {
@@ -94,9 +99,9 @@ export class FilesRepository {
   }
 
   private async loadJobContext(c: pg.PoolClient, jobId: string): Promise<IngestJobContext | null> {
-    const { rows } = await c.query<{ kind: string; agent_id: string | null; runs: Array<{ id: string; root: string; hostId: number }> }>(
+    const { rows } = await c.query<{ kind: string; agent_id: string | null; runs: Array<{ id: string; root: string; hostId: number; num: number }> }>(
       `SELECT j.kind::text AS kind, j.agent_id::text AS agent_id,
-              COALESCE((SELECT json_agg(json_build_object('id', r.id, 'root', r.root, 'hostId', r.host_id) ORDER BY r.started_at, r.id)
+              COALESCE((SELECT json_agg(json_build_object('id', r.id, 'root', r.root, 'hostId', r.host_id, 'num', r.num) ORDER BY r.started_at, r.id)
                         FROM run r WHERE r.job_id = j.id), '[]'::json) AS runs
          FROM job j WHERE j.id = $1`,
       [jobId],
@@ -139,7 +144,7 @@ export class FilesRepository {
   }
 
   /** Streams the batch into the staging tables. */
-  private async stage(c: pg.PoolClient, plan: IngestPlan, tapeIds: Map<string, string>): Promise<void> {
+  private async stage(c: pg.PoolClient, plan: IngestPlan, tapeIds: Map<string, string>, runNums: Map<string, number>): Promise<void> {
     const d = plan.directories;
     let dirs = '';
     for (let i = 0; i < d.paths.length; i++) dirs += `${copyText(d.paths[i])}\t${copyText(d.names[i])}\t${copyText(d.parents[i])}\n`;
@@ -150,7 +155,7 @@ export class FilesRepository {
     for (let i = 0; i < v.names.length; i++) {
       versions +=
         `${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
-        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i])}\t${v.runIds[i]}\t${v.deleted[i] ? 't' : 'f'}\n`;
+        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i] ?? '')}\t${runNums.get(v.runIds[i])!}\t${v.deleted[i] ? 't' : 'f'}\n`;
     }
     await copyIn(c, 'COPY ingest_stage_version (dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run, del) FROM STDIN', versions);
 
@@ -172,6 +177,12 @@ export class FilesRepository {
    * take index locks in the same order and cannot deadlock.
    */
   private async merge(c: pg.PoolClient, hostId: number, jobId: string): Promise<number> {
+    // Every statement below joins a few thousand staged rows to tables of millions. The staging
+    // tables have no statistics, and the planner's choice was a hash join that reads the whole big
+    // table (content, file_name) on every batch: measured at 600k versions, 230k content rows
+    // scanned per batch of 5,000, a cost that grows with the catalog. Index probes cost
+    // O(batch x log catalog); nested loops force them, for this transaction only.
+    await c.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     // Directories: the missing ones, then parent links for those that lack one (new ones, and any
     // a concurrent batch created but whose parent it could not see yet).
     await c.query(
@@ -207,8 +218,8 @@ export class FilesRepository {
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
        SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1
          FROM ingest_stage_placement s JOIN content ct ON ct.sha256 = s.sha
-        ORDER BY ct.id, s.tape, s.seg, s.start_block, s.off
-       ON CONFLICT (content_id, tape_id, segment, start_block, "offset") DO NOTHING`,
+        ORDER BY ct.id, s.tape, s.start_block, s.off
+       ON CONFLICT (content_id, tape_id, start_block, "offset") DO NOTHING`,
       [jobId],
     );
     // A later report of the same path in the same run (a retried attempt) replaces the earlier one.
@@ -216,21 +227,36 @@ export class FilesRepository {
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
     // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
+    const select = `
+      SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
+             s.inode, s.mode, ct.id, s.link, s.run, s.del
+        FROM ingest_stage_version s
+        JOIN directory d ON d.host_id = $1 AND d.path = s.dir
+        JOIN file_name n ON n.name = s.name
+        LEFT JOIN content ct ON ct.sha256 = s.sha
+       WHERE (s.sha IS NULL) = (ct.id IS NULL)
+       ORDER BY d.id, n.id`;
+    const insert = 'INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_num, deleted)';
+    // Almost every batch only adds versions: a plain INSERT skips ON CONFLICT's extra probe of the
+    // unique index per row. When a version of the same entry and run exists (a retried attempt, or
+    // a path reported again in a later batch), the unique index refuses the statement, and it is
+    // redone from the savepoint with ON CONFLICT, which replaces the earlier version.
+    await c.query('SAVEPOINT versions');
+    try {
+      const result = await c.query(`${insert} ${select}`, [hostId]);
+      await c.query('RELEASE SAVEPOINT versions');
+      return result.rowCount ?? 0;
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await c.query('ROLLBACK TO SAVEPOINT versions');
+    }
     const result = await c.query(
-      `INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_id, job_id, deleted)
-       SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
-              s.inode, s.mode, ct.id, s.link, s.run, $2, s.del
-         FROM ingest_stage_version s
-         JOIN directory d ON d.host_id = $1 AND d.path = s.dir
-         JOIN file_name n ON n.name = s.name
-         LEFT JOIN content ct ON ct.sha256 = s.sha
-        WHERE (s.sha IS NULL) = (ct.id IS NULL)
-        ORDER BY d.id, n.id
-       ON CONFLICT (directory_id, name_id, run_id) DO UPDATE
+      `${insert} ${select}
+       ON CONFLICT (directory_id, name_id, run_num) DO UPDATE
           SET type = EXCLUDED.type, size = EXCLUDED.size, mtime = EXCLUDED.mtime, ctime = EXCLUDED.ctime,
               inode = EXCLUDED.inode, mode = EXCLUDED.mode, content_id = EXCLUDED.content_id,
-              symlink_target = EXCLUDED.symlink_target, job_id = EXCLUDED.job_id, deleted = EXCLUDED.deleted, archived_at = now()`,
-      [hostId, jobId],
+              symlink_target = EXCLUDED.symlink_target, deleted = EXCLUDED.deleted`,
+      [hostId],
     );
     return result.rowCount ?? 0;
   }

@@ -44,7 +44,7 @@ export class IncrementalBaseRepository {
   /** How many entries (deletion markers included) a run already holds. */
   async countRunEntries(runId: string): Promise<number> {
     try {
-      const rows = await this.db.client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM file_version WHERE run_id = ${runId}::uuid`;
+      const rows = await this.db.client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = ${runId}::uuid)`;
       return rows[0]?.n ?? 0;
     } catch (err) {
       throw toFerriteError(err, 'reading the run of a resumed job');
@@ -54,7 +54,7 @@ export class IncrementalBaseRepository {
   async *baseEntries(from: BaseChain, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
     const p = new SqlParams();
     const cte = 'ownRunId' in from ? resumeChainCte(from.ownRunId, p) : chainCte({ runId: from.baseRunId }, p);
-    const confirmed = 'ownRunId' in from ? `s.run_id = ${p.add(from.ownRunId)}::uuid` : 'false';
+    const confirmed = 'ownRunId' in from ? `s.run_num = (SELECT num FROM run WHERE id = ${p.add(from.ownRunId)}::uuid)` : 'false';
     const under = prefixCondition(root, hostId, p);
     const sufficient = dedup
       ? `(s.content_id IS NOT NULL AND (SELECT count(DISTINCT pl.tape_id) FROM placement pl JOIN tape t ON t.id = pl.tape_id
@@ -64,7 +64,7 @@ export class IncrementalBaseRepository {
     const sql = `${cte}
       SELECT d.path AS dir, n.name, s.type::text AS type, s.size::float8 AS size,
              (extract(epoch FROM s.mtime) * 1000)::float8 AS mtime_ms, (extract(epoch FROM s.ctime) * 1000)::float8 AS ctime_ms,
-             s.inode::float8 AS inode, s.mode, ct.sha256, s.symlink_target, ${sufficient} AS sufficient, ${confirmed} AS confirmed
+             s.inode::float8 AS inode, s.mode, ct.sha256, NULLIF(s.symlink_target, '') AS symlink_target, ${sufficient} AS sufficient, ${confirmed} AS confirmed
         FROM ${stateSubquery(under)} s
         JOIN directory d ON d.id = s.directory_id
         JOIN file_name n ON n.id = s.name_id

@@ -4,8 +4,9 @@
 // including the first FULL run, where for every entry the version nearest the head of the chain
 // wins, and an entry whose winning version is a deletion marker is absent.
 //
-// Both builders produce a CTE named `chain(id, head_at, depth)`: head_at orders several chains (one
-// per source root, newest head first), depth orders the runs within one chain (0 = the head).
+// Both builders produce a CTE named `chain(id, num, ...)`: `num` is the run surrogate file versions
+// store, head_at orders several chains (one per source root, newest head first), depth orders the
+// runs within one chain (0 = the head).
 
 /** Collects bound parameters; `add` returns the placeholder. */
 export class SqlParams {
@@ -23,23 +24,23 @@ export type AsOf = { runId: string } | { hostId: number; at: Date };
 // A run's chain ends at a FULL run; the depth bound only guards against a corrupt base cycle.
 const CHAIN_STEP = `
   UNION ALL
-  SELECT r.id, r.level, r.base_run_id, c.head_at, c.depth + 1
+  SELECT r.id, r.num, r.level, r.base_run_id, c.head_at, c.depth + 1
     FROM run r JOIN chain c ON r.id = c.base_run_id
    WHERE c.level <> 'FULL' AND c.depth < 10000`;
 
 /** `WITH RECURSIVE chain AS (...)` for a point in time (no trailing comma). */
 export function chainCte(asOf: AsOf, p: SqlParams): string {
   if ('runId' in asOf) {
-    return `WITH RECURSIVE chain(id, level, base_run_id, head_at, depth) AS (
-      SELECT r.id, r.level, r.base_run_id, COALESCE(r.finished_at, now()), 0 FROM run r WHERE r.id = ${p.add(asOf.runId)}::uuid
+    return `WITH RECURSIVE chain(id, num, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, r.num, r.level, r.base_run_id, COALESCE(r.finished_at, now()), 0 FROM run r WHERE r.id = ${p.add(asOf.runId)}::uuid
       ${CHAIN_STEP})`;
   }
   return `WITH RECURSIVE heads AS (
       SELECT DISTINCT ON (r.root) r.id, r.finished_at FROM run r
        WHERE r.host_id = ${p.add(asOf.hostId)} AND r.finished_at IS NOT NULL AND r.finished_at <= ${p.add(asOf.at)}
        ORDER BY r.root, r.finished_at DESC, r.id DESC),
-    chain(id, level, base_run_id, head_at, depth) AS (
-      SELECT r.id, r.level, r.base_run_id, h.finished_at, 0 FROM run r JOIN heads h ON h.id = r.id
+    chain(id, num, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, r.num, r.level, r.base_run_id, h.finished_at, 0 FROM run r JOIN heads h ON h.id = r.id
       ${CHAIN_STEP})`;
 }
 
@@ -50,8 +51,8 @@ export function chainCte(asOf: AsOf, p: SqlParams): string {
  * base, which the entries not confirmed yet must still be compared with.
  */
 export function resumeChainCte(runId: string, p: SqlParams): string {
-  return `WITH RECURSIVE chain(id, level, base_run_id, head_at, depth) AS (
-      SELECT r.id, 'INCREMENTAL'::"RunLevel", r.base_run_id, now(), 0 FROM run r WHERE r.id = ${p.add(runId)}::uuid
+  return `WITH RECURSIVE chain(id, num, level, base_run_id, head_at, depth) AS (
+      SELECT r.id, r.num, 'INCREMENTAL'::"RunLevel", r.base_run_id, now(), 0 FROM run r WHERE r.id = ${p.add(runId)}::uuid
       ${CHAIN_STEP})`;
 }
 
@@ -62,7 +63,7 @@ export function resumeChainCte(runId: string, p: SqlParams): string {
  */
 export function stateSubquery(versionFilter: string): string {
   return `(SELECT DISTINCT ON (fv.directory_id, fv.name_id) fv.*
-             FROM chain c JOIN file_version fv ON fv.run_id = c.id
+             FROM chain c JOIN file_version fv ON fv.run_num = c.num
             WHERE ${versionFilter}
             ORDER BY fv.directory_id, fv.name_id, c.head_at DESC, c.depth ASC)`;
 }

@@ -33,7 +33,7 @@ export interface RunCounts {
 
 /** The base's winning version of the entry `fv` names, if any (`b`), for a chain CTE over the base. */
 const BASE_OF_VERSION = `LEFT JOIN LATERAL (
-    SELECT b.deleted, b.type, b.size, b.content_id, b.symlink_target FROM chain c JOIN file_version b ON b.run_id = c.id
+    SELECT b.deleted, b.type, b.size, b.content_id, b.symlink_target FROM chain c JOIN file_version b ON b.run_num = c.num
      WHERE b.directory_id = fv.directory_id AND b.name_id = fv.name_id
      ORDER BY c.depth LIMIT 1) b ON true`;
 
@@ -93,7 +93,7 @@ export class RunChangesRepository {
     return this.inTransaction('counting a run', async (c) => {
       const run = await this.runInfo(c, runId);
       if (!run.baseRunId) {
-        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM file_version WHERE run_id = $1::uuid AND NOT deleted', [runId]);
+        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = $1::uuid) AND NOT deleted', [runId]);
         return { added: rows[0].n, modified: 0, deleted: 0, unchanged: 0 };
       }
       const p = new SqlParams();
@@ -103,7 +103,7 @@ export class RunChangesRepository {
       const { rows } = await c.query<{ added: number; modified: number; deleted: number; base_live: number }>(
         `${cte},
          classified AS (SELECT ${KIND} AS kind FROM file_version fv ${BASE_OF_VERSION}
-                         WHERE fv.run_id = ${runParam}::uuid AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
+                         WHERE fv.run_num = (SELECT num FROM run WHERE id = ${runParam}::uuid) AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
          SELECT count(*) FILTER (WHERE kind = 'ADDED')::int AS added, count(*) FILTER (WHERE kind = 'MODIFIED')::int AS modified,
                 count(*) FILTER (WHERE kind = 'DELETED')::int AS deleted,
                 (SELECT count(*)::int FROM ${stateSubquery(under)} s WHERE NOT s.deleted) AS base_live
@@ -122,7 +122,7 @@ export class RunChangesRepository {
       const p = new SqlParams();
       // Without a base the chain is empty: every version is ADDED (or a stray deletion marker).
       const cte = chainCte({ runId: run.baseRunId ?? '00000000-0000-0000-0000-000000000000' }, p);
-      const conds = [`fv.run_id = ${p.add(runId)}::uuid`];
+      const conds = [`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(runId)}::uuid)`];
       if (afterId !== undefined) conds.push(`fv.id > ${p.add(afterId)}::bigint`);
       const { rows } = await c.query<RawVersion & { kind: ChangeKind }>(
         `${cte}

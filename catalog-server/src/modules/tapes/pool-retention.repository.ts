@@ -67,9 +67,10 @@ export class PoolRetentionRepository {
             SELECT id FROM ranked WHERE ${tape.runs}::int IS NOT NULL AND newest <= ${tape.runs}::int
           ),
           here AS (SELECT DISTINCT content_id FROM placement WHERE tape_id = ${tapeId}::uuid)
-          SELECT fv.run_id::text FROM here
+          SELECT rr.id::text AS run_id FROM here
           JOIN file_version fv ON fv.content_id = here.content_id
-          JOIN retained ON retained.id = fv.run_id
+          JOIN run rr ON rr.num = fv.run_num
+          JOIN retained ON retained.id = rr.id
           WHERE NOT EXISTS (
             SELECT 1 FROM placement o JOIN tape ot ON ot.id = o.tape_id
             WHERE o.content_id = here.content_id AND o.tape_id <> ${tapeId}::uuid AND ot.state NOT IN ('SCRATCH', 'RETIRED')

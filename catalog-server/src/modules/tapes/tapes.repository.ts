@@ -78,7 +78,7 @@ export class TapesRepository {
 
   /** Whether the catalog records any file data on the tape. */
   async hasPlacements(tapeId: string): Promise<boolean> {
-    return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { id: true } })) !== null);
+    return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null);
   }
 
   /** Formatted, writable tapes in an agent's library (slots or drives): what a backup may write to. */

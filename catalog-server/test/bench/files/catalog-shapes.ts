@@ -1,7 +1,8 @@
 // Synthetic catalog for the catalog benchmark: deterministic (the same size gives the same catalog),
 // cheap to generate (no hashing), with the shapes a real site has: camera folders whose counters
 // wrap (IMG_1234.JPG, DSC05567.ARW repeat across folders), deep source trees with the same directory
-// and file names everywhere, videos, documents, and a few huge flat directories. Every host is backed
+// and file names everywhere, videos, documents, and a few huge flat directories. A path occurs once
+// per host (a run reports each path once), however large the catalog. Every host is backed
 // up by several full runs; between runs about one file in ten changes content, the rest is reported
 // again with the placement written the first time (dedup: the bytes are not written again).
 import { FileType, type FileRecord } from '@ferrite/proto';
@@ -75,14 +76,15 @@ export function entry(host: number, i: number): Entry {
     return { dir, name, size: 100 + (mix(i, 5) % 60_000), mtimeMs };
   }
   if (kind < 75) {
-    const dir = `/data/video/${year}/${pick(EVENTS, hb >>> 16)} ${block % 50}`;
+    const dir = `/data/video/${year}/${pick(EVENTS, hb >>> 16)} ${block}`;
     const style = (hb >>> 18) % 3;
     const name = style === 0 ? `MVI_${pad(counter, 4)}.MOV` : style === 1 ? `C${pad(counter, 4)}.MP4` : `clip_${year}_${pad(counter, 4)}.mov`;
     return { dir, name, size: 200_000_000 + (mix(i, 9) % 2_000_000_000), mtimeMs };
   }
   if (kind < 95) {
     const topic = pick(DOC_TOPICS, hb >>> 16);
-    const dir = `/home/${user}/Documents/${topic}/${year}`;
+    // One folder per block: names repeat across folders (report-2015-042.pdf), never within one.
+    const dir = `/home/${user}/Documents/${topic}/${year}/${pad(block, 5)}`;
     const style = mix(i, 11) % 4;
     const name =
       style === 0 ? `report-${year}-${pad(j, 3)}.pdf` : style === 1 ? `invoice_${year}_${pad(counter, 4)}.pdf` : style === 2 ? `Scan ${pad(counter, 4)}.pdf` : `notes-${j}.txt`;

@@ -25,13 +25,16 @@ export interface FilesFixture {
   prisma: PrismaService;
   files: FilesService;
   search: FileSearchService;
+  /** The repository behind `search` (tests shrink its scan window). */
+  searchRepo: FileSearchRepository;
   runs: RunsService;
   pointInTime: PointInTimeService;
   close(): Promise<void>;
 }
 
-export async function createFilesFixture(label: string): Promise<FilesFixture> {
-  const db = await createTestDatabase(label);
+/** A fresh database, or (`existingUrl`, for the catalog benchmark) one that is kept afterwards. */
+export async function createFilesFixture(label: string, existingUrl?: string): Promise<FilesFixture> {
+  const db: TestDatabase = existingUrl ? { url: existingUrl, drop: async () => {} } : await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
   const runs = new RunsService(new RunsRepository(prisma), new RunChangesRepository(prisma));
   const searchRepo = new FileSearchRepository(prisma);
@@ -43,6 +46,7 @@ export async function createFilesFixture(label: string): Promise<FilesFixture> {
     files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime, new TapeAvailabilityRepository(prisma)),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
+    searchRepo,
     async close() {
       await prisma.onModuleDestroy();
       await db.drop();

@@ -163,18 +163,22 @@ describe('FilesService.ingestBatch', () => {
   it('lets a retried attempt re-report files without duplicating versions', async () => {
     const rec = fileRecord('/data/retry/file', 'FER001L9', 600);
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 20, agentId, records: [rec], manifestPath: '' });
-    const rewritten = { ...rec, locations: [location('FER001L9', 700, { length: rec.size })] };
-    const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten], manifestPath: '' });
-    assert.deepEqual(second, { accepted: true, stored: 1 });
-    const { rows } = await f.prisma.pool.query(`SELECT 1 FROM file_version fv JOIN file_name n ON n.id = fv.name_id WHERE n.name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`);
-    assert.equal(rows.length, 1);
+    // The later attempt saw the file with a new mtime: its report replaces the earlier version
+    // (the plain insert meets the unique index and the batch is redone with ON CONFLICT).
+    const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, locations: [location('FER001L9', 700, { length: rec.size })] };
+    const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten, fileRecord('/data/retry/new', 'FER001L9', 601)], manifestPath: '' });
+    assert.deepEqual(second, { accepted: true, stored: 2 });
+    const { rows } = await f.prisma.pool.query<{ mtime: Date }>(
+      `SELECT fv.mtime FROM file_version fv JOIN file_name n ON n.id = fv.name_id WHERE n.name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`,
+    );
+    assert.deepEqual(rows.map((r) => r.mtime.getTime()), [rewritten.mtimeMs]);
   });
 
   it('leaves no dangling reference in the bulk tables (they carry no foreign keys)', async () => {
     const { rows } = await f.prisma.pool.query<{ problem: string; n: number }>(`
       SELECT 'version without directory' AS problem, count(*)::int AS n FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM directory d WHERE d.id = fv.directory_id)
       UNION ALL SELECT 'version without name', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM file_name n WHERE n.id = fv.name_id)
-      UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.id = fv.run_id)
+      UNION ALL SELECT 'version without run', count(*)::int FROM file_version fv WHERE NOT EXISTS (SELECT 1 FROM run r WHERE r.num = fv.run_num)
       UNION ALL SELECT 'file without content', count(*)::int FROM file_version fv WHERE fv.type = 'FILE' AND NOT EXISTS (SELECT 1 FROM content c WHERE c.id = fv.content_id)
       UNION ALL SELECT 'non-file with content', count(*)::int FROM file_version fv WHERE fv.type <> 'FILE' AND fv.content_id IS NOT NULL
       UNION ALL SELECT 'placement without content', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM content c WHERE c.id = p.content_id)
@@ -186,7 +190,7 @@ describe('FilesService.ingestBatch', () => {
   it('fills the run counts when the job finishes', async () => {
     await f.files.finishBackupRuns(jobId);
     const run = await f.prisma.client.run.findFirstOrThrow({ where: { jobId } });
-    const versions = await f.prisma.client.fileVersion.count({ where: { runId: run.id } });
+    const versions = await f.prisma.client.fileVersion.count({ where: { runNum: run.num } });
     assert.equal(run.added, versions);
     assert.ok(run.finishedAt);
   });

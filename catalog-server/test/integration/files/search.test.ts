@@ -129,6 +129,28 @@ describe('FileSearchService.files', () => {
     assert.deepEqual(await search({ archivedBefore: new Date(Date.now() - 3_600_000) }), []);
   });
 
+  it('finds the same pages when the archive-order window is smaller than the catalog', async () => {
+    // Every filter once with the window covering the whole catalog, then with a window of two rows
+    // (the rest of the page comes from the planner's plan after it), in pages of one and of three.
+    const filters: FileFilterLike[] = [
+      {}, { nameGlob: '*.mov', caseInsensitive: true }, { host: 'cam', pathPrefix: '/data/a' }, { tape: 'CAM002L9' },
+      { host: 'cam', type: 'FILE', modifiedAfter: new Date(T0 + DAY), modifiedBefore: new Date(T0 + 4 * DAY) },
+      { modifiedAfter: new Date(T0 + DAY + 1), modifiedBefore: new Date(T0 + 4 * DAY - 1) }, { sizeMin: 2000, sizeMax: 3000 },
+      { sha256: bigSha.toString('hex') }, { runId: camRun },
+    ];
+    const expected = await Promise.all(filters.map((q) => allPaths(f, q)));
+    assert.ok(expected.filter((paths) => paths.length > 2).length >= 5, 'most filters must match more rows than the window holds');
+    const window = f.searchRepo.scanWindow;
+    try {
+      f.searchRepo.scanWindow = 2;
+      for (const first of [1, 3]) {
+        for (let i = 0; i < filters.length; i++) assert.deepEqual(await allPaths(f, filters[i], first), expected[i], JSON.stringify(filters[i]));
+      }
+    } finally {
+      f.searchRepo.scanWindow = window;
+    }
+  });
+
   it('returns the whole node: host, path parts, sizes, hashes and placements', async () => {
     const page = await f.search.files({ nameGlob: 'IMG_9999.JPG' }, 10, undefined);
     const node = page.edges[0].node;

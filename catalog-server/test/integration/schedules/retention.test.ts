@@ -46,8 +46,8 @@ async function backup(barcode: string, pool: string, root: string, at: Date, con
       ON CONFLICT (sha256) DO UPDATE SET size = content.size RETURNING id`;
     const id = Number(row!.id);
     await f.prisma.client.$executeRaw`
-      INSERT INTO file_version (directory_id, name_id, type, size, mtime, mode, content_id, run_id, job_id)
-      VALUES (1, ${id}, 'FILE', 1, now(), 420, ${id}, ${run!.id}::uuid, ${job}::uuid)`;
+      INSERT INTO file_version (directory_id, name_id, type, size, mtime, mode, content_id, run_num)
+      VALUES (1, ${id}, 'FILE', 1, now(), 420, ${id}, (SELECT num FROM run WHERE id = ${run!.id}::uuid))`;
     await f.prisma.client.$executeRaw`
       INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, job_id)
       SELECT ${id}, id, 'b', ${id}, 'x', 0, 1, ${job}::uuid FROM tape WHERE barcode = ${barcode}

@@ -26,10 +26,10 @@ export class FileFilterInput implements FileFilterLike {
   @Field(() => Date, { nullable: true, description: 'mtime < this.' })
   modifiedBefore?: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'Archived at or after this.' })
+  @Field(() => Date, { nullable: true, description: 'Archived by a run started at or after this.' })
   archivedAfter?: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'Archived before this.' })
+  @Field(() => Date, { nullable: true, description: 'Archived by a run started before this.' })
   archivedBefore?: Date | null;
 
   @Field(() => Float, { nullable: true, description: 'Size >= this many bytes.' })

@@ -46,7 +46,7 @@ export class FileVersionModel {
   @Field(() => ID)
   jobId!: string;
 
-  @Field(() => Date, { description: 'When the catalog recorded this version.' })
+  @Field(() => Date, { description: 'When the backup run that archived this version started (all versions of a run share it).' })
   archivedAt!: Date;
 
   @Field(() => Boolean, { description: 'True for a marker that records the entry was deleted on the host.' })
