@@ -19,12 +19,17 @@ export class JobReporter {
   /** Set when the server answered that the job was cancelled. */
   cancelRequested = false;
 
+  private readonly log: Logger;
+
   constructor(
     private readonly client: ServerClient,
     private readonly job: JobIdentity,
     private readonly progressIntervalMs: number,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    // Every line the reporter writes names its job and attempt (once: callers pass a plain logger).
+    this.log = log.child({ job: job.jobId, attempt: job.attempt });
+  }
 
   async event(
     type: JobEventType,
@@ -72,7 +77,7 @@ export class JobReporter {
 
   /** A log line in the job's event log (visible to operators in GraphQL). Never throws. */
   async note(level: 'info' | 'warn' | 'error', message: string): Promise<void> {
-    this.log[level]({ job: this.job.jobId }, message);
+    this.log[level](message);
     await this.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level }, RETRY.quick).catch((err: Error) =>
       this.log.warn({ err: err.message }, 'log line lost'),
     );
@@ -87,6 +92,6 @@ export class JobReporter {
       files,
       manifestPath,
     });
-    this.log.debug({ job: this.job.jobId, batchSeq, files: files.length, accepted: res.accepted }, 'file batch reported');
+    this.log.debug({ batchSeq, files: files.length, accepted: res.accepted }, 'file batch reported');
   }
 }

@@ -53,7 +53,7 @@ export class JobRunner {
   assign(cmd: AssignJob): void {
     const existing = this.running.get(cmd.jobId);
     if (existing && existing.attempt === cmd.attempt) return; // a re-sent assignment of a job we run
-    const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log.child({ job: cmd.jobId }));
+    const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log);
     const abort = new AbortController();
     const driveNames = [cmd.driveName, ...(cmd.backup?.copies ?? []).map((c) => c.driveName)];
     const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveName: cmd.driveName, driveNames, abort, done: Promise.resolve() };
