@@ -13,14 +13,13 @@ import path from 'node:path';
 import { FileType, type FileRecord, type RestoreItem } from '@ferrite/proto';
 import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
 import type { MountedVolume, TapeDrive, TapeLibrary } from '../../src/drives/drive.js';
-import { JobReporter } from '../../src/jobs/job-reporter.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
 import { runRestoreJob } from '../../src/jobs/restore-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
-import { RecordingServer } from './recording-server.js';
+import { RecordingServer, recordingJobContext } from './recording-server.js';
 
 const log = createLogger('silent');
 
@@ -57,18 +56,7 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
     ({ library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 2, generation: 9, capacityBytes: 256 * 1024 * 1024, barcodes: ['CPY001L9', 'CPY002L9'] }));
     server = new RecordingServer();
     const config = { name: 'agent-c', hostname: 'agent-c', allowedRestoreRoots: [path.join(tmp, 'restores')], progressIntervalMs: 10 } as AgentConfig;
-    ctx = (jobId, drive, copies) => ({
-      jobId,
-      attempt: 1,
-      agentName: 'agent-c',
-      drive: drives[drive]!,
-      library,
-      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
-      signal: new AbortController().signal,
-      log,
-      config,
-      copies,
-    });
+    ctx = (jobId, drive, copies) => recordingJobContext(server, { jobId, drive: drives[drive]!, library, config, log, copies });
     await runFormatJob(ctx('fmt-1', 0), { barcode: 'CPY001L9', force: false, pool: 'twice' });
     await runFormatJob(ctx('fmt-2', 1), { barcode: 'CPY002L9', force: false, pool: 'twice' });
   });
@@ -149,11 +137,8 @@ describe('a backup writing two copies when one tape fills up', { timeout: 120_00
     const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 2, generation: 9, capacityBytes: 64 * 1024 * 1024, barcodes: ['FUL001L9', 'FUL002L9'] });
     const server = new RecordingServer();
     const config = { name: 'agent-f', hostname: 'agent-f', allowedRestoreRoots: [tmp], progressIntervalMs: 10 } as AgentConfig;
-    const ctx = (jobId: string, drive: number, copies?: JobContext['copies']): JobContext => ({
-      jobId, attempt: 1, agentName: 'agent-f', drive: drives[drive]!, library, log, config, copies,
-      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
-      signal: new AbortController().signal,
-    });
+    const ctx = (jobId: string, drive: number, copies?: JobContext['copies']): JobContext =>
+      recordingJobContext(server, { jobId, drive: drives[drive]!, library, config, log, copies });
     await runFormatJob(ctx('fmt-1', 0), { barcode: 'FUL001L9', force: false, pool: '' });
     await runFormatJob(ctx('fmt-2', 1), { barcode: 'FUL002L9', force: false, pool: '' });
     // Copy 2's tape already holds other data: 7.5 MiB are left before its early-warning zone (the last 2 MiB).

@@ -10,14 +10,13 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { FileType, type RestoreItem, type FileRecord } from '@ferrite/proto';
 import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
-import { JobReporter } from '../../src/jobs/job-reporter.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
 import { runRestoreJob } from '../../src/jobs/restore-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
-import { RecordingServer } from './recording-server.js';
+import { RecordingServer, recordingJobContext } from './recording-server.js';
 
 const log = createLogger('silent');
 
@@ -72,17 +71,7 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 1, generation: 9, capacityBytes: 256 * 1024 * 1024, barcodes: ['TST001L9'] });
     server = new RecordingServer();
     const config = { name: 'agent-x', hostname: 'agent-x', allowedRestoreRoots: [path.join(tmp, 'restores')], progressIntervalMs: 10 } as AgentConfig;
-    ctx = (jobId) => ({
-      jobId,
-      attempt: 1,
-      agentName: 'agent-x',
-      drive: drives[0]!,
-      library,
-      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
-      signal: new AbortController().signal,
-      log,
-      config,
-    });
+    ctx = (jobId) => recordingJobContext(server, { jobId, drive: drives[0]!, library, config, log });
     await runFormatJob(ctx('job-format'), { barcode: 'TST001L9', force: false, pool: '' });
   });
 

@@ -2,6 +2,11 @@
 // drive job handlers directly (the real gRPC path is covered by the end-to-end tests).
 import type { FileRecord, ReportFilesRequest, ReportJobEventRequest } from '@ferrite/proto';
 import type { ServerClient } from '../../src/session/server-client.js';
+import type { AgentConfig } from '../../src/config/agent-config.js';
+import type { TapeDrive, TapeLibrary } from '../../src/drives/drive.js';
+import { JobReporter } from '../../src/jobs/job-reporter.js';
+import type { JobContext } from '../../src/jobs/job-context.js';
+import type { Logger } from '../../src/logger.js';
 
 export class RecordingServer {
   events: ReportJobEventRequest[] = [];
@@ -23,4 +28,19 @@ export class RecordingServer {
   files(): FileRecord[] {
     return this.batches.flatMap((b) => b.files);
   }
+}
+
+/** A job context for attempt 1 of `jobId` whose reports land in `server`. */
+export function recordingJobContext(
+  server: RecordingServer,
+  parts: { jobId: string; drive: TapeDrive; library: TapeLibrary | null; config: AgentConfig; log: Logger; copies?: JobContext['copies'] },
+): JobContext {
+  const { jobId } = parts;
+  return {
+    ...parts,
+    attempt: 1,
+    agentName: parts.config.name,
+    reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, parts.log),
+    signal: new AbortController().signal,
+  };
 }

@@ -11,9 +11,8 @@ import type { AgentConfig } from '../../../src/config/agent-config.js';
 import { runBackupJob } from '../../../src/jobs/backup-job.js';
 import { runFormatJob } from '../../../src/jobs/format-job.js';
 import type { JobContext } from '../../../src/jobs/job-context.js';
-import { JobReporter } from '../../../src/jobs/job-reporter.js';
 import { createLogger } from '../../../src/logger.js';
-import { RecordingServer } from '../../integration/recording-server.js';
+import { RecordingServer, recordingJobContext } from '../../integration/recording-server.js';
 import { FakeHardware } from './ltfs-fixture.js';
 
 const log = createLogger('silent');
@@ -32,17 +31,7 @@ describe('job handlers on the ltfs backend', { timeout: 120_000 }, () => {
     await writeFile(path.join(source, 'big.bin'), randomBytes(1024 * 1024 + 3));
     server = new RecordingServer();
     const config = { name: 'agent-l', hostname: 'agent-l', allowedRestoreRoots: [source], progressIntervalMs: 10 } as AgentConfig;
-    ctx = (jobId) => ({
-      jobId,
-      attempt: 1,
-      agentName: 'agent-l',
-      drive: hw.drive,
-      library: hw.library,
-      reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
-      signal: new AbortController().signal,
-      log,
-      config,
-    });
+    ctx = (jobId) => recordingJobContext(server, { jobId, drive: hw.drive, library: hw.library, config, log });
   });
 
   after(async () => {

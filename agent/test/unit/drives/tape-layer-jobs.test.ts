@@ -7,11 +7,10 @@ import path from 'node:path';
 import type { AgentConfig } from '../../../src/config/agent-config.js';
 import type { EmulatedDrive, EmulatedLibrary } from '../../../src/drives/emulated/index.js';
 import { JobError, type JobContext } from '../../../src/jobs/job-context.js';
-import { JobReporter } from '../../../src/jobs/job-reporter.js';
 import { runInventoryJob, runLoadJob, runMoveJob, runUnloadJob } from '../../../src/jobs/library-jobs.js';
 import { runCheckJob, runCleanJob } from '../../../src/jobs/maintenance-jobs.js';
 import { createLogger } from '../../../src/logger.js';
-import { RecordingServer } from '../../integration/recording-server.js';
+import { RecordingServer, recordingJobContext } from '../../integration/recording-server.js';
 import { open, tempDir } from './emulated-fixture.js';
 
 const log = createLogger('silent');
@@ -30,17 +29,8 @@ describe('tape-layer job handlers on an emulated library', () => {
   let library: EmulatedLibrary;
   let drives: EmulatedDrive[];
   let server: RecordingServer;
-  const ctx = (driveIndex: number, jobId = 'job-1'): JobContext => ({
-    jobId,
-    attempt: 1,
-    agentName: 'agent-t',
-    drive: drives[driveIndex]!,
-    library,
-    reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, log),
-    signal: new AbortController().signal,
-    log,
-    config: { name: 'agent-t', hostname: 'agent-t', progressIntervalMs: 10 } as AgentConfig,
-  });
+  const ctx = (driveIndex: number, jobId = 'job-1'): JobContext =>
+    recordingJobContext(server, { jobId, drive: drives[driveIndex]!, library, log, config: { name: 'agent-t', hostname: 'agent-t', progressIntervalMs: 10 } as AgentConfig });
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
