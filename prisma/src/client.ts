@@ -14,5 +14,8 @@ export function createPrismaClient(connectionString: string, options: ClientOpti
     max: options.max ?? 10,
     options: options.statementTimeoutMs ? `-c statement_timeout=${options.statementTimeoutMs}` : undefined,
   });
-  return new PrismaClient({ adapter });
+  // Prisma's defaults (2 s to get a connection, 5 s for the whole transaction) abort correct work on
+  // a busy server: a dispatch or registration transaction that waited for the pool or for a row lock
+  // would fail and be retried from scratch. Statements are still capped by statement_timeout.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
 }
