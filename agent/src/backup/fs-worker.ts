@@ -4,9 +4,9 @@
 // four per small file), which on a busy 2-core machine caps a backup at a few thousand files/s.
 import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import type { FsRequest, FsResponse, StatResult, ReadResult } from './fs-batch.js';
+import type { FsRequest, FsResponse, StatKind, StatResult, ReadResult } from './fs-batch.js';
 
-function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): 'file' | 'directory' | 'symlink' | 'other' {
+function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): StatKind {
   return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
 }
 

@@ -4,7 +4,7 @@
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
 import { FileType, IncrementalLevel, type BackupSpec, type FileRecord } from '@ferrite/proto';
-import { TapeError, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
+import { TapeError } from '../drives/drive.js';
 import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer } from '../backup/checkpoint.js';
@@ -141,7 +141,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
  * are unmounted again.
  */
 async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolumes> {
-  const wanted: Array<{ copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }> = [
+  const wanted: NonNullable<JobContext['copies']> = [
     { copy: 1, barcode, drive: ctx.drive, library: ctx.library },
     ...(ctx.copies ?? []),
   ];

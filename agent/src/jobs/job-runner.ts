@@ -22,7 +22,6 @@ import type { LibraryInventory } from '@ferrite/proto';
 interface RunningJob {
   jobId: string;
   attempt: number;
-  driveName: string;
   /** Every drive the job holds: its own and, for a backup writing copies, the copies' drives. */
   driveNames: string[];
   abort: AbortController;
@@ -56,9 +55,9 @@ export class JobRunner {
     const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log);
     const abort = new AbortController();
     const driveNames = [cmd.driveName, ...(cmd.backup?.copies ?? []).map((c) => c.driveName)];
-    const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveName: cmd.driveName, driveNames, abort, done: Promise.resolve() };
+    const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveNames, abort, done: Promise.resolve() };
     this.running.set(cmd.jobId, job);
-    job.done = this.execute(cmd, reporter, abort).finally(() => this.running.delete(cmd.jobId));
+    job.done = this.execute(cmd, driveNames, reporter, abort).finally(() => this.running.delete(cmd.jobId));
   }
 
   cancel(jobId: string, reason: string): void {
@@ -78,11 +77,11 @@ export class JobRunner {
     await Promise.allSettled([...this.running.values()].map((j) => j.done));
   }
 
-  private async execute(cmd: AssignJob, reporter: JobReporter, abort: AbortController): Promise<void> {
+  /** `mine`: the job's drive first, then its copies' drives (as in RunningJob.driveNames). */
+  private async execute(cmd: AssignJob, mine: string[], reporter: JobReporter, abort: AbortController): Promise<void> {
     const log = this.log.child({ job: cmd.jobId, attempt: cmd.attempt, drive: cmd.driveName });
     const entry = this.drives.get(cmd.driveName);
     const copyDrives = (cmd.backup?.copies ?? []).map((c) => ({ ...c, entry: this.drives.get(c.driveName) }));
-    const mine = [cmd.driveName, ...copyDrives.map((c) => c.driveName)];
     const otherOnDrive = [...this.running.values()].find((j) => j.jobId !== cmd.jobId && j.driveNames.some((d) => mine.includes(d)));
     let ctx: JobContext | undefined;
     const cancelWatch = setInterval(() => reporter.cancelRequested && abort.abort(), 500);

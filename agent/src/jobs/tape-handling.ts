@@ -1,7 +1,7 @@
 // Getting the right cartridge into the job's drive and mounted, the way an operator would: reuse it
 // if it is already loaded, else send the loaded one home and fetch the wanted one from its slot;
 // check a volume that was left dirty before mounting it.
-import { JobEventType } from '@ferrite/proto';
+import { JobEventType, type TapeStatus } from '@ferrite/proto';
 import { TapeError, type MountedVolume, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
 import { JobError, type JobContext } from './job-context.js';
 
@@ -47,16 +47,14 @@ export async function mountChecked(ctx: JobContext, readOnly: boolean, drive: Ta
   }
 }
 
-type TapeStatusFields = { barcode: string; capacityBytes: number; usedBytes: number; volumeUuid: string; formatted: boolean };
-
 /** The tapes of a backup's further copies, for the job's last event (like tapeStatusOf for copy 1). */
-export async function copyTapeStatusesOf(ctx: JobContext): Promise<TapeStatusFields[]> {
+export async function copyTapeStatusesOf(ctx: JobContext): Promise<TapeStatus[]> {
   const all = await Promise.all((ctx.copies ?? []).map((c) => tapeStatusOf(ctx, c.drive)));
-  return all.filter((t): t is TapeStatusFields => t !== undefined);
+  return all.filter((t): t is TapeStatus => t !== undefined);
 }
 
 /** Tape status to send with COMPLETED/FAILED so the catalog's used/capacity stay true. */
-export async function tapeStatusOf(ctx: JobContext, drive: TapeDrive = ctx.drive): Promise<TapeStatusFields | undefined> {
+export async function tapeStatusOf(ctx: JobContext, drive: TapeDrive = ctx.drive): Promise<TapeStatus | undefined> {
   const info = await drive.loaded().catch(() => null);
   if (!info) return undefined;
   return {
