@@ -7,7 +7,7 @@ import { queryRows } from './sql-runner.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
-import { SqlParams as Params } from './run-state.js';
+import { runNumOf, SqlParams as Params } from './run-state.js';
 
 /** A validated filter with names already resolved to ids. */
 export interface FileSearchQuery {
@@ -149,7 +149,7 @@ function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan')
     conds.push(strategy === 'gather' ? `fv.content_id = ANY(ARRAY(${onTape}))` : `fv.content_id IN (${onTape})`);
   }
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
-  if (q.runId) conds.push(`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(q.runId)}::uuid)`);
+  if (q.runId) conds.push(`fv.run_num = ${runNumOf(p.add(q.runId))}`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
 }
@@ -278,7 +278,7 @@ export class FileSearchRepository {
   async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
     const rows = await this.query<RawVersion>(
       'reading the versions of a run',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = (SELECT num FROM run WHERE id = $1::uuid) AND NOT fv.deleted ORDER BY fv.id`,
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted ORDER BY fv.id`,
       [runId],
     );
     return rows.map(toVersion);

@@ -6,6 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
+import { isUniqueViolation } from '../../database/database-errors.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -48,8 +49,6 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL) ON COMMIT DELETE ROWS;`;
-
-const UNIQUE_VIOLATION = '23505';
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -247,7 +246,7 @@ export class FilesRepository {
       await c.query('RELEASE SAVEPOINT versions');
       return result.rowCount ?? 0;
     } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      if (!isUniqueViolation(err)) throw err;
       await c.query('ROLLBACK TO SAVEPOINT versions');
     }
     const result = await c.query(

@@ -8,7 +8,7 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { prefixCondition } from './file-search.repository.js';
 import type { DbFileType } from './ingest-plan.js';
-import { chainCte, resumeChainCte, SqlParams, stateSubquery } from './run-state.js';
+import { chainCte, resumeChainCte, runNumOf, SqlParams, stateSubquery } from './run-state.js';
 
 export interface BaseEntryRow {
   dir: string;
@@ -54,7 +54,7 @@ export class IncrementalBaseRepository {
   async *baseEntries(from: BaseChain, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
     const p = new SqlParams();
     const cte = 'ownRunId' in from ? resumeChainCte(from.ownRunId, p) : chainCte({ runId: from.baseRunId }, p);
-    const confirmed = 'ownRunId' in from ? `s.run_num = (SELECT num FROM run WHERE id = ${p.add(from.ownRunId)}::uuid)` : 'false';
+    const confirmed = 'ownRunId' in from ? `s.run_num = ${runNumOf(p.add(from.ownRunId))}` : 'false';
     const under = prefixCondition(root, hostId, p);
     const sufficient = dedup
       ? `(s.content_id IS NOT NULL AND (SELECT count(DISTINCT pl.tape_id) FROM placement pl JOIN tape t ON t.id = pl.tape_id

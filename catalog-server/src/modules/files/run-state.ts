@@ -28,6 +28,11 @@ const CHAIN_STEP = `
     FROM run r JOIN chain c ON r.id = c.base_run_id
    WHERE c.level <> 'FULL' AND c.depth < 10000`;
 
+/** The int surrogate file versions store for the run whose uuid is bound at `placeholder`. */
+export function runNumOf(placeholder: string): string {
+  return `(SELECT num FROM run WHERE id = ${placeholder}::uuid)`;
+}
+
 /** `WITH RECURSIVE chain AS (...)` for a point in time (no trailing comma). */
 export function chainCte(asOf: AsOf, p: SqlParams): string {
   if ('runId' in asOf) {

@@ -17,6 +17,9 @@ export const jobInclude = {
 export type JobRow = Prisma.JobGetPayload<{ include: typeof jobInclude }>;
 export type JobEventRow = Prisma.JobEventGetPayload<object>;
 
+/** The queue reason of a new job nothing holds up yet (the dispatcher takes it on its next pass). */
+export const WAITING_FOR_DISPATCHER = 'waiting for the dispatcher';
+
 export interface NewJob {
   kind: JobKind;
   agentId: string;
@@ -56,7 +59,7 @@ export class JobsRepository {
             spec: input.spec,
             progress: input.progress,
             idempotencyKey: input.idempotencyKey ?? null,
-            queueReason: input.queueReason ?? 'waiting for the dispatcher',
+            queueReason: input.queueReason ?? WAITING_FOR_DISPATCHER,
           },
           include: jobInclude,
         });

@@ -8,7 +8,7 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { inTransaction } from '../files/sql-runner.js';
 import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
-import { chainCte, SqlParams, stateSubquery } from '../files/run-state.js';
+import { chainCte, runNumOf, SqlParams, stateSubquery } from '../files/run-state.js';
 
 export type ChangeKind = 'ADDED' | 'MODIFIED' | 'DELETED' | 'UNCHANGED';
 
@@ -93,7 +93,7 @@ export class RunChangesRepository {
     return this.inTransaction('counting a run', async (c) => {
       const run = await this.runInfo(c, runId);
       if (!run.baseRunId) {
-        const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = $1::uuid) AND NOT deleted', [runId]);
+        const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM file_version WHERE run_num = ${runNumOf('$1')} AND NOT deleted`, [runId]);
         return { added: rows[0].n, modified: 0, deleted: 0, unchanged: 0 };
       }
       const p = new SqlParams();
@@ -103,7 +103,7 @@ export class RunChangesRepository {
       const { rows } = await c.query<{ added: number; modified: number; deleted: number; base_live: number }>(
         `${cte},
          classified AS (SELECT ${KIND} AS kind FROM file_version fv ${BASE_OF_VERSION}
-                         WHERE fv.run_num = (SELECT num FROM run WHERE id = ${runParam}::uuid) AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
+                         WHERE fv.run_num = ${runNumOf(runParam)} AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
          SELECT count(*) FILTER (WHERE kind = 'ADDED')::int AS added, count(*) FILTER (WHERE kind = 'MODIFIED')::int AS modified,
                 count(*) FILTER (WHERE kind = 'DELETED')::int AS deleted,
                 (SELECT count(*)::int FROM ${stateSubquery(under)} s WHERE NOT s.deleted) AS base_live
@@ -122,7 +122,7 @@ export class RunChangesRepository {
       const p = new SqlParams();
       // Without a base the chain is empty: every version is ADDED (or a stray deletion marker).
       const cte = chainCte({ runId: run.baseRunId ?? '00000000-0000-0000-0000-000000000000' }, p);
-      const conds = [`fv.run_num = (SELECT num FROM run WHERE id = ${p.add(runId)}::uuid)`];
+      const conds = [`fv.run_num = ${runNumOf(p.add(runId))}`];
       if (afterId !== undefined) conds.push(`fv.id > ${p.add(afterId)}::bigint`);
       const { rows } = await c.query<RawVersion & { kind: ChangeKind }>(
         `${cte}

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { FerriteError } from '../../common/errors.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
+import { WAITING_FOR_DISPATCHER } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { BackupLevelValue } from '../jobs/models/job-enums.js';
 import { isFireInstant } from './cron-expression.js';
@@ -91,7 +92,7 @@ export class ScheduleFiringService {
         idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
       });
       // A backup with no tape yet is created QUEUED and waits; the firing says so rather than fail.
-      const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== 'waiting for the dispatcher' ? `queued: ${job.queueReason}` : null;
+      const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== WAITING_FOR_DISPATCHER ? `queued: ${job.queueReason}` : null;
       result = { outcome: 'started', jobId: job.id, note };
       log.info({ job: job.id, note }, 'schedule fired: backup job created');
     } catch (err) {

@@ -72,7 +72,6 @@ export class PoolsRepository {
     });
   }
 
-  /** Drives of every agent, counted by LTO generation. */
   /** Drives per (agent, generation): copies are written by the drives of one agent. */
   driveCountsByAgent(): Promise<{ agent: string; generation: number; count: number }[]> {
     return dbOperation('count drives', () =>
