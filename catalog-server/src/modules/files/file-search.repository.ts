@@ -7,7 +7,7 @@ import { queryRows } from './sql-runner.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
-import { runNumOf, SqlParams as Params } from './run-state.js';
+import { runNumOf, SqlParams as Params, VERSION_ROW_COLUMNS } from './run-state.js';
 
 /** A validated filter with names already resolved to ids. */
 export interface FileSearchQuery {
@@ -102,37 +102,35 @@ export function prefixCondition(prefix: string, hostId: number | undefined, p: P
   return `(${inside} OR ${itself})`;
 }
 
-/** The indexed expression of file_version_mtime_day_idx (migration *_narrow_file_index). */
-const MTIME_DAY = `(fv.mtime AT TIME ZONE 'UTC')::date`;
+/** A modified range of at most this many days also selects blocks through their mtime days (GIN);
+ *  a wider or open range is tested per version only. */
+const MAX_INDEXED_DAYS = 400;
 const DAY_MS = 86_400_000;
-const atMidnightUtc = (d: Date) => d.getTime() % DAY_MS === 0;
 
-/** How a condition on the tape is written: `scan` tests each row against a hashed set (a walk in
- *  archive order), `gather` lets the planner start from the tape's contents (versions by content). */
+/** How conditions are written: `scan` tests each version of a bounded window in archive order (no
+ *  block_* columns there), `gather` also states them on the block arrays, so the planner can start
+ *  from the GIN indexes of version_block (names, contents, mtime days). */
 type Strategy = 'scan' | 'gather';
 
 function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan'): string {
   const conds: string[] = [];
+  const gather = strategy === 'gather';
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
   if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
   if (q.pathPrefix !== undefined && q.pathPrefix !== ROOT) conds.push(prefixCondition(q.pathPrefix, q.hostId, p));
   if (q.name) {
     const op = q.name.kind === 'like' ? (q.name.caseInsensitive ? 'ILIKE' : 'LIKE') : q.name.caseInsensitive ? '~*' : '~';
     // Matched against the distinct names (trigram index on file_name), then versions by name id.
-    conds.push(`fv.name_id IN (SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''})`);
+    const names = `SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''}`;
+    if (gather) conds.push(`fv.block_name_ids && ARRAY(${names})`);
+    conds.push(`fv.name_id IN (${names})`);
   }
-  // By UTC day, the key of file_version_mtime_day_idx, so a narrow range need not scan the
-  // catalog. A bound at midnight UTC (what a date picker sends) is exact as a day; any other bound
-  // is a day range plus the exact comparison (both kept would make the planner count the same
-  // condition twice and underestimate the rows tenfold).
-  const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
-  if (q.mtimeFrom) {
-    conds.push(`${MTIME_DAY} >= ${day(q.mtimeFrom)}`);
-    if (!atMidnightUtc(q.mtimeFrom)) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
-  }
-  if (q.mtimeTo) {
-    if (atMidnightUtc(q.mtimeTo)) conds.push(`${MTIME_DAY} < ${day(q.mtimeTo)}`);
-    else conds.push(`${MTIME_DAY} <= ${day(q.mtimeTo)}`, `fv.mtime < ${p.add(q.mtimeTo)}`);
+  if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
+  if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
+  if (gather && q.mtimeFrom && q.mtimeTo && q.mtimeTo.getTime() - q.mtimeFrom.getTime() <= MAX_INDEXED_DAYS * DAY_MS) {
+    // The UTC days the range touches; a block with none of them has no version in the range.
+    const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
+    conds.push(`fv.block_mtime_days && ARRAY(SELECT generate_series(${day(q.mtimeFrom)}, ${day(new Date(q.mtimeTo.getTime() - 1))}, interval '1 day')::date)`);
   }
   // A version is archived when its run is (run.started_at): the runs in range, then their versions.
   if (q.archivedFrom || q.archivedTo) {
@@ -141,17 +139,28 @@ function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan')
   }
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
-  if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
+  if (q.sha256Hex) {
+    const content = `(SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`;
+    if (gather) conds.push(`fv.block_content_ids @> ARRAY[${content}]`);
+    conds.push(`fv.content_id = ${content}`);
+  }
   if (q.tapeId) {
     const onTape = `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid`;
-    // An array the planner cannot size makes it fetch the versions of those contents and sort them;
-    // IN (hashed) is the cheap per-row test for a walk in archive order.
-    conds.push(strategy === 'gather' ? `fv.content_id = ANY(ARRAY(${onTape}))` : `fv.content_id IN (${onTape})`);
+    // IN (hashed) is the cheap per-row test for a walk in archive order; gathering starts from the
+    // blocks that hold any of the tape's contents.
+    if (gather) conds.push(`fv.block_content_ids && ARRAY(${onTape})`);
+    conds.push(`fv.content_id IN (${onTape})`);
   }
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
   if (q.runId) conds.push(`fv.run_num = ${runNumOf(p.add(q.runId))}`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
+}
+
+/** Versions after the one with id `afterId` (bound at `placeholder`): the block condition lets the
+ *  scan start at the cursor's block (a version id is block id * 65536 + position). */
+function afterCondition(placeholder: string): string {
+  return `fv.block_id >= (${placeholder}::bigint >> 16) AND fv.id > ${placeholder}::bigint`;
 }
 
 @Injectable()
@@ -179,12 +188,12 @@ export class FileSearchRepository {
     // One content: its versions are a handful, found through content_id without a walk.
     if (q.sha256Hex) return this.gather(q, afterId, limit);
     const p = new Params();
-    const after = afterId !== undefined ? `WHERE fv.id > ${p.add(afterId)}::bigint` : '';
+    const after = afterId !== undefined ? `WHERE ${afterCondition(p.add(afterId))}` : '';
     // The window and where it ends come from one snapshot, so the second step starts exactly
     // where the first one stopped looking.
     const first = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
       'searching files',
-      `WITH w AS (SELECT * FROM file_version fv ${after} ORDER BY fv.id LIMIT ${p.add(this.scanWindow)}),
+      `WITH w AS (SELECT ${VERSION_ROW_COLUMNS} FROM file_version fv ${after} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(this.scanWindow)}),
             m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
             page AS (SELECT ${VERSION_COLUMNS} ${VERSION_FROM.replace('FROM file_version fv', 'FROM w fv')}
                       WHERE ${whereClause(q, p, 'scan')} ORDER BY fv.id LIMIT ${p.add(limit)})
@@ -201,7 +210,7 @@ export class FileSearchRepository {
   private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
     const p = new Params();
     let where = whereClause(q, p, 'gather');
-    if (afterId !== undefined) where += ` AND fv.id > ${p.add(afterId)}::bigint`;
+    if (afterId !== undefined) where += ` AND ${afterCondition(p.add(afterId))}`;
     const rows = await this.query<RawVersion>(
       'searching files',
       `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE ${where} ORDER BY fv.id LIMIT ${p.add(limit)}`,
@@ -214,7 +223,7 @@ export class FileSearchRepository {
     const p = new Params();
     const rows = await this.query<{ n: number }>(
       'counting files',
-      `SELECT count(*)::float8 AS n FROM file_version fv JOIN directory d ON d.id = fv.directory_id WHERE ${whereClause(q, p)}`,
+      `SELECT count(*)::float8 AS n FROM file_version fv JOIN directory d ON d.id = fv.directory_id WHERE ${whereClause(q, p, 'gather')}`,
       p.values,
     );
     return rows[0].n;
@@ -269,7 +278,8 @@ export class FileSearchRepository {
   async versionsByIds(ids: string[]): Promise<FileVersionRow[]> {
     const rows = await this.query<RawVersion>(
       'reading file versions',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.id = ANY($1::bigint[]) ORDER BY fv.id`,
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM}
+        WHERE fv.block_id = ANY(ARRAY(SELECT DISTINCT i >> 16 FROM unnest($1::bigint[]) i)) AND fv.id = ANY($1::bigint[]) ORDER BY fv.id`,
       [ids],
     );
     return rows.map(toVersion);

@@ -6,7 +6,6 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
-import { isUniqueViolation } from '../../database/database-errors.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -44,11 +43,20 @@ export interface IngestOutcome {
 const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
-    dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
+    seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
     inode bigint, mode int NOT NULL, sha bytea, link text NOT NULL, run int NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_resolved (
+    seq int NOT NULL, dir_id bigint NOT NULL, name_id bigint NOT NULL, content_id bigint, type "FileType" NOT NULL, size bigint NOT NULL,
+    mtime timestamptz(3) NOT NULL, ctime timestamptz(3), inode bigint, mode int NOT NULL, link text, run int NOT NULL, del boolean NOT NULL)
+    ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL) ON COMMIT DELETE ROWS;`;
+
+/** Most versions one block holds (one run, one directory). */
+const BLOCK_SIZE = 1000;
+/** First key of the advisory locks that serialize the batches of one run (second key: run num). */
+const RUN_LOCK_SPACE = 0x46525631;
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -153,10 +161,10 @@ export class FilesRepository {
     let versions = '';
     for (let i = 0; i < v.names.length; i++) {
       versions +=
-        `${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
+        `${i}\t${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
         `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i] ?? '')}\t${runNums.get(v.runIds[i])!}\t${v.deleted[i] ? 't' : 'f'}\n`;
     }
-    await copyIn(c, 'COPY ingest_stage_version (dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run, del) FROM STDIN', versions);
+    await copyIn(c, 'COPY ingest_stage_version (seq, dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run, del) FROM STDIN', versions);
 
     const p = plan.placements;
     if (p.shas.length === 0) return;
@@ -221,43 +229,84 @@ export class FilesRepository {
        ON CONFLICT (content_id, tape_id, start_block, "offset") DO NOTHING`,
       [jobId],
     );
-    // A later report of the same path in the same run (a retried attempt) replaces the earlier one.
+    return this.mergeVersions(c, hostId);
+  }
+
+  /**
+   * Versions go into blocks (see migration *_version_blocks): the batch's versions of one run in
+   * one directory become one new block (or several of at most BLOCK_SIZE), after any of them that
+   * the run already holds (a retried attempt, or a path reported again in a later batch) have
+   * replaced the earlier version in its block, keeping that version's id.
+   */
+  private async mergeVersions(c: pg.PoolClient, hostId: number): Promise<number> {
     // With no foreign keys, a row whose directory, name or content is not found must not be stored
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
     // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
-    const select = `
-      SELECT d.id, n.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
-             s.inode, s.mode, ct.id, s.link, s.run, s.del
-        FROM ingest_stage_version s
-        JOIN directory d ON d.host_id = $1 AND d.path = s.dir
-        JOIN file_name n ON n.name = s.name
-        LEFT JOIN content ct ON ct.sha256 = s.sha
-       WHERE (s.sha IS NULL) = (ct.id IS NULL)
-       ORDER BY d.id, n.id`;
-    const insert = 'INSERT INTO file_version (directory_id, name_id, type, size, mtime, ctime, inode, mode, content_id, symlink_target, run_num, deleted)';
-    // Almost every batch only adds versions: a plain INSERT skips ON CONFLICT's extra probe of the
-    // unique index per row. When a version of the same entry and run exists (a retried attempt, or
-    // a path reported again in a later batch), the unique index refuses the statement, and it is
-    // redone from the savepoint with ON CONFLICT, which replaces the earlier version.
-    await c.query('SAVEPOINT versions');
-    try {
-      const result = await c.query(`${insert} ${select}`, [hostId]);
-      await c.query('RELEASE SAVEPOINT versions');
-      return result.rowCount ?? 0;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      await c.query('ROLLBACK TO SAVEPOINT versions');
-    }
-    const result = await c.query(
-      `${insert} ${select}
-       ON CONFLICT (directory_id, name_id, run_num) DO UPDATE
-          SET type = EXCLUDED.type, size = EXCLUDED.size, mtime = EXCLUDED.mtime, ctime = EXCLUDED.ctime,
-              inode = EXCLUDED.inode, mode = EXCLUDED.mode, content_id = EXCLUDED.content_id,
-              symlink_target = EXCLUDED.symlink_target, deleted = EXCLUDED.deleted`,
+    const resolved = await c.query(
+      `INSERT INTO ingest_resolved
+       SELECT s.seq, d.id, n.id, ct.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
+              s.inode, s.mode, NULLIF(s.link, ''), s.run, s.del
+         FROM ingest_stage_version s
+         JOIN directory d ON d.host_id = $1 AND d.path = s.dir
+         JOIN file_name n ON n.name = s.name
+         LEFT JOIN content ct ON ct.sha256 = s.sha
+        WHERE (s.sha IS NULL) = (ct.id IS NULL)`,
       [hostId],
     );
-    return result.rowCount ?? 0;
+    // Batches of one run are serialized from here to commit, so "does the run already hold this
+    // entry" cannot race with a concurrent batch of the same run adding it.
+    await c.query('SELECT pg_advisory_xact_lock($1::int, r.run) FROM (SELECT DISTINCT run FROM ingest_resolved ORDER BY run) r', [RUN_LOCK_SPACE]);
+    await this.replaceExistingVersions(c);
+    await c.query(
+      `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
+       SELECT dir_id, run, array_agg(name_id ORDER BY seq), array_agg(content_id ORDER BY seq), array_agg(size ORDER BY seq),
+              array_agg(mtime ORDER BY seq), array_agg(ctime ORDER BY seq), array_agg(inode ORDER BY seq), array_agg(mode ORDER BY seq),
+              array_agg(type ORDER BY seq), array_agg(del ORDER BY seq), array_agg(link ORDER BY seq),
+              array_agg(DISTINCT (mtime AT TIME ZONE 'UTC')::date)
+         FROM (SELECT r.*, (row_number() OVER (PARTITION BY r.run, r.dir_id ORDER BY r.seq) - 1) / ${BLOCK_SIZE} AS chunk FROM ingest_resolved r) x
+        GROUP BY run, dir_id, chunk
+        ORDER BY min(seq)`,
+    );
+    return resolved.rowCount ?? 0;
+  }
+
+  /** Versions of the batch that their run already holds replace the earlier version in place (same
+   *  id, same block) and are taken out of the batch's new blocks. Almost every batch has none: one
+   *  probe per (run, directory) of the batch finds out. */
+  private async replaceExistingVersions(c: pg.PoolClient): Promise<void> {
+    const { rows } = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT DISTINCT run, dir_id FROM ingest_resolved) k
+        WHERE EXISTS (SELECT 1 FROM version_block b WHERE b.directory_id = k.dir_id AND b.run_num = k.run)`,
+    );
+    if (rows[0].n === 0) return;
+    await c.query(
+      `WITH hit AS (
+         SELECT fv.block_id, fv.ord, x.seq FROM ingest_resolved x
+           JOIN file_version fv ON fv.directory_id = x.dir_id AND fv.run_num = x.run AND fv.name_id = x.name_id),
+       rebuilt AS (
+         SELECT fv.block_id,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.content_id ELSE x.content_id END ORDER BY fv.ord) AS content_ids,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.size ELSE x.size END ORDER BY fv.ord) AS sizes,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END ORDER BY fv.ord) AS mtimes,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.ctime ELSE x.ctime END ORDER BY fv.ord) AS ctimes,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.inode ELSE x.inode END ORDER BY fv.ord) AS inodes,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.mode ELSE x.mode END ORDER BY fv.ord) AS modes,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.type ELSE x.type END ORDER BY fv.ord) AS types,
+                array_agg(CASE WHEN x.seq IS NULL THEN fv.deleted ELSE x.del END ORDER BY fv.ord) AS deleted,
+                array_agg(CASE WHEN x.seq IS NULL THEN NULLIF(fv.symlink_target, '') ELSE x.link END ORDER BY fv.ord) AS links,
+                array_agg(DISTINCT (CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END AT TIME ZONE 'UTC')::date) AS days
+           FROM file_version fv
+           LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
+           LEFT JOIN ingest_resolved x ON x.seq = h.seq
+          WHERE fv.block_id IN (SELECT block_id FROM hit)
+          GROUP BY fv.block_id),
+       updated AS (
+         UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
+                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = r.days
+           FROM rebuilt r WHERE b.id = r.block_id)
+       DELETE FROM ingest_resolved x USING hit h WHERE x.seq = h.seq`,
+    );
   }
 
   private async inTransaction<T>(action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {

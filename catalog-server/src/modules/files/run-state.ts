@@ -28,6 +28,11 @@ const CHAIN_STEP = `
     FROM run r JOIN chain c ON r.id = c.base_run_id
    WHERE c.level <> 'FULL' AND c.depth < 10000`;
 
+/** Every per-version column of the file_version view (migration *_version_blocks), without the
+ *  block_* arrays, which are the same for every version of a block and costly to carry per row. */
+export const VERSION_ROW_COLUMNS =
+  'fv.id, fv.block_id, fv.ord, fv.directory_id, fv.name_id, fv.content_id, fv.size, fv.mtime, fv.ctime, fv.inode, fv.run_num, fv.mode, fv.type, fv.deleted, fv.symlink_target';
+
 /** The int surrogate file versions store for the run whose uuid is bound at `placeholder`. */
 export function runNumOf(placeholder: string): string {
   return `(SELECT num FROM run WHERE id = ${placeholder}::uuid)`;
@@ -64,10 +69,10 @@ export function resumeChainCte(runId: string, p: SqlParams): string {
 /**
  * The winning version of every entry that `versionFilter` (a condition on `fv`) admits, over the
  * runs of `chain`: `SELECT <columns> FROM (...) state` where state has every file_version column
- * (deletion markers included: the caller drops them, or counts them).
+ * but the block arrays (deletion markers included: the caller drops them, or counts them).
  */
 export function stateSubquery(versionFilter: string): string {
-  return `(SELECT DISTINCT ON (fv.directory_id, fv.name_id) fv.*
+  return `(SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_ROW_COLUMNS}
              FROM chain c JOIN file_version fv ON fv.run_num = c.num
             WHERE ${versionFilter}
             ORDER BY fv.directory_id, fv.name_id, c.head_at DESC, c.depth ASC)`;

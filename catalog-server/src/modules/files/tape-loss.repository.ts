@@ -29,7 +29,8 @@ export class TapeLossRepository {
         `WITH ${LOST}
          SELECT (SELECT count(*)::int FROM lost) AS contents,
                 (SELECT COALESCE(sum(c.size), 0)::float8 FROM lost JOIN content c ON c.id = lost.content_id) AS bytes,
-                (SELECT count(*)::int FROM file_version fv WHERE fv.content_id IN (SELECT content_id FROM lost) AND NOT fv.deleted) AS "fileVersions"`,
+                (SELECT count(*)::int FROM file_version fv
+                  WHERE fv.block_content_ids && ARRAY(SELECT content_id FROM lost) AND fv.content_id IN (SELECT content_id FROM lost) AND NOT fv.deleted) AS "fileVersions"`,
         [tapeId],
       );
       return rows[0];

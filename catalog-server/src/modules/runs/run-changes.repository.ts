@@ -1,7 +1,7 @@
 // What a run changed compared with its base: the base run is chosen (once per run) when the agent
-// asks for it, and each of the run's versions is classified against the base state with one
-// indexed lookup per version (the (directory, name, run) key), so the cost follows the size of the
-// run, not of the base. Counts are stored on the run when its job succeeds.
+// asks for it, and each of the run's versions is classified against the base state of the
+// directories the run wrote in (their blocks in the base's chain), so the cost follows the size of
+// the run, not of the base. Counts are stored on the run when its job succeeds.
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
@@ -31,11 +31,12 @@ export interface RunCounts {
   unchanged: number;
 }
 
-/** The base's winning version of the entry `fv` names, if any (`b`), for a chain CTE over the base. */
-const BASE_OF_VERSION = `LEFT JOIN LATERAL (
-    SELECT b.deleted, b.type, b.size, b.content_id, b.symlink_target FROM chain c JOIN file_version b ON b.run_num = c.num
-     WHERE b.directory_id = fv.directory_id AND b.name_id = fv.name_id
-     ORDER BY c.depth LIMIT 1) b ON true`;
+/** `b`: the base's winning version (over a chain CTE of the base) of the entry `fv` names, if any.
+ *  The base state is taken of the directories the run wrote in only, and joined in one go. */
+function baseOfVersion(runParam: string): string {
+  const dirsOfRun = `fv.directory_id IN (SELECT directory_id FROM version_block WHERE run_num = ${runNumOf(runParam)})`;
+  return `LEFT JOIN ${stateSubquery(dirsOfRun)} b ON b.directory_id = fv.directory_id AND b.name_id = fv.name_id`;
+}
 
 /** Change kind of `fv` against `b`. Metadata-only changes (mtime, mode) count as UNCHANGED: the
  *  content is the same (the version is still recorded, so a restore brings the new times back). */
@@ -102,7 +103,7 @@ export class RunChangesRepository {
       const under = prefixCondition(run.root, run.hostId, p);
       const { rows } = await c.query<{ added: number; modified: number; deleted: number; base_live: number }>(
         `${cte},
-         classified AS (SELECT ${KIND} AS kind FROM file_version fv ${BASE_OF_VERSION}
+         classified AS (SELECT ${KIND} AS kind FROM file_version fv ${baseOfVersion(runParam)}
                          WHERE fv.run_num = ${runNumOf(runParam)} AND (NOT fv.deleted OR (b.type IS NOT NULL AND NOT b.deleted)))
          SELECT count(*) FILTER (WHERE kind = 'ADDED')::int AS added, count(*) FILTER (WHERE kind = 'MODIFIED')::int AS modified,
                 count(*) FILTER (WHERE kind = 'DELETED')::int AS deleted,
@@ -122,11 +123,15 @@ export class RunChangesRepository {
       const p = new SqlParams();
       // Without a base the chain is empty: every version is ADDED (or a stray deletion marker).
       const cte = chainCte({ runId: run.baseRunId ?? '00000000-0000-0000-0000-000000000000' }, p);
-      const conds = [`fv.run_num = ${runNumOf(p.add(runId))}`];
-      if (afterId !== undefined) conds.push(`fv.id > ${p.add(afterId)}::bigint`);
+      const runParam = p.add(runId);
+      const conds = [`fv.run_num = ${runNumOf(runParam)}`];
+      if (afterId !== undefined) {
+        const after = p.add(afterId);
+        conds.push(`fv.block_id >= (${after}::bigint >> 16) AND fv.id > ${after}::bigint`);
+      }
       const { rows } = await c.query<RawVersion & { kind: ChangeKind }>(
         `${cte}
-         SELECT * FROM (SELECT ${VERSION_COLUMNS}, ${KIND} AS kind ${VERSION_FROM} ${BASE_OF_VERSION} WHERE ${conds.join(' AND ')}) x
+         SELECT * FROM (SELECT ${VERSION_COLUMNS}, ${KIND} AS kind ${VERSION_FROM} ${baseOfVersion(runParam)} WHERE ${conds.join(' AND ')}) x
           WHERE x.kind = ANY(${p.add(kinds)}::text[]) ORDER BY x.id::bigint LIMIT ${p.add(limit)}`,
         p.values,
       );

@@ -69,6 +69,8 @@ export class PoolRetentionRepository {
           here AS (SELECT DISTINCT content_id FROM placement WHERE tape_id = ${tapeId}::uuid)
           SELECT rr.id::text AS run_id FROM here
           JOIN file_version fv ON fv.content_id = here.content_id
+            -- the blocks holding any of them (GIN), before their versions are unnested
+            AND fv.block_content_ids && ARRAY(SELECT content_id FROM here)
           JOIN run rr ON rr.num = fv.run_num
           JOIN retained ON retained.id = rr.id
           WHERE NOT EXISTS (

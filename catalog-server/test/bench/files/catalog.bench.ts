@@ -115,26 +115,28 @@ async function ingest(f: FilesFixture): Promise<void> {
 
 async function size(f: FilesFixture): Promise<void> {
   // What autovacuum would have done by the time anyone searches: statistics and the visibility map.
-  await f.prisma.pool.query('VACUUM ANALYZE file_version, file_name, directory, content, placement');
+  await f.prisma.pool.query('VACUUM ANALYZE version_block, file_name, directory, content, placement');
   const { rows } = await f.prisma.pool.query<{ t: string; rows: number; total: number; heap: number }>(
     `SELECT t, (SELECT reltuples FROM pg_class WHERE relname = t)::float8 AS rows,
             pg_total_relation_size(t::regclass)::float8 AS total, pg_relation_size(t::regclass)::float8 AS heap
-       FROM unnest(ARRAY['file_version', 'file_name', 'directory', 'content', 'placement']) AS t`,
+       FROM unnest(ARRAY['version_block', 'file_name', 'directory', 'content', 'placement']) AS t`,
   );
-  const n = rows.find((r) => r.t === 'file_version')!.rows;
+  // Versions are packed into blocks (one run, one directory): count the versions, not the rows.
+  const versions = await f.prisma.pool.query<{ n: number }>('SELECT sum(cardinality(name_ids))::float8 AS n FROM version_block');
+  const n = versions.rows[0].n;
   const sum = rows.reduce((s, r) => s + r.total, 0);
   // Counted honestly: every table of the file index with all its indexes (and TOAST, free space),
   // divided by the number of file versions; contents and placements are shared by many versions.
   console.log(
     `size: ${(sum / 2 ** 30).toFixed(2)} GiB for ${n} file versions = ${Math.round(sum / n)} bytes per file version ` +
-      `(file_version + file_name + directory + content + placement, tables and all their indexes, / file versions; target <= 300)`,
+      `(version_block + file_name + directory + content + placement, tables, TOAST and all their indexes, / file versions; target <= 300)`,
   );
   for (const r of rows) {
     console.log(`  ${r.t.padEnd(13)} ${String(r.rows).padStart(10)} rows  ${(r.total / 2 ** 20).toFixed(0).padStart(6)} MiB = ${Math.round(r.total / n).toString().padStart(3)} B/version (heap ${Math.round(r.heap / n)})`);
   }
   const idx = await f.prisma.pool.query<{ name: string; bytes: number }>(
     `SELECT i.relname AS name, pg_relation_size(i.oid)::float8 AS bytes FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-      JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN ('file_version', 'file_name', 'directory', 'content', 'placement') ORDER BY 2 DESC`,
+      JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN ('version_block', 'file_name', 'directory', 'content', 'placement') ORDER BY 2 DESC`,
   );
   console.log(`  indexes: ${idx.rows.map((r) => `${r.name} ${Math.round(r.bytes / n)}`).join(', ')} (B/version)`);
 }
@@ -190,7 +192,8 @@ async function search(f: FilesFixture): Promise<void> {
         try {
           await naiveClient.query(
             `SELECT fv.id FROM file_version fv JOIN directory d ON d.id = fv.directory_id JOIN file_name n ON n.id = fv.name_id
-              WHERE NOT fv.deleted AND (CASE WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END) ILIKE $1 ORDER BY fv.id LIMIT 50`,
+              WHERE NOT fv.deleted AND (CASE WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END) ILIKE $1
+              ORDER BY fv.block_id, fv.ord LIMIT 50`,
             [q.naive],
           );
           nt.push(performance.now() - t);
