@@ -109,20 +109,40 @@ const DAY_MS = 86_400_000;
 
 /** How conditions are written: `scan` tests each version of a bounded window in archive order (no
  *  block_* columns there), `gather` also states them on the block arrays, so the planner can start
- *  from the GIN indexes of version_block (names, contents, mtime days). */
+ *  from the GIN indexes of version_block (names, contents, mtime days). A name glob or tape with
+ *  more than MAX_BLOCK_KEYS names or contents is not stated on the blocks (`manyNames`,
+ *  `manyContents`): one GIN lookup per key (~25 us) would cost more than walking on. */
 type Strategy = 'scan' | 'gather';
+interface BlockKeys {
+  manyNames: boolean;
+  manyContents: boolean;
+}
+export const MAX_BLOCK_KEYS = 1000;
 
-function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan'): string {
+/** The ids of the names a glob matches (trigram index on file_name). */
+function nameIds(name: NonNullable<FileSearchQuery['name']>, p: Params): string {
+  const op = name.kind === 'like' ? (name.caseInsensitive ? 'ILIKE' : 'LIKE') : name.caseInsensitive ? '~*' : '~';
+  return `SELECT id FROM file_name WHERE name ${op} ${p.add(name.pattern)}${name.kind === 'like' ? ` ESCAPE '\\'` : ''}`;
+}
+
+const tapeContents = (tapeId: string, p: Params) => `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(tapeId)}::uuid`;
+
+/** How many names and tape contents the filter has, each counted up to MAX_BLOCK_KEYS + 1. */
+function keyCounts(q: FileSearchQuery, p: Params): string {
+  const capped = (sql: string) => `(SELECT count(*)::int FROM (${sql} LIMIT ${MAX_BLOCK_KEYS + 1}) k)`;
+  return `${q.name ? capped(nameIds(q.name, p)) : '0'} AS name_keys, ${q.tapeId ? capped(tapeContents(q.tapeId, p)) : '0'} AS tape_keys`;
+}
+
+function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan', keys: BlockKeys = { manyNames: false, manyContents: false }): string {
   const conds: string[] = [];
   const gather = strategy === 'gather';
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
   if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
   if (q.pathPrefix !== undefined && q.pathPrefix !== ROOT) conds.push(prefixCondition(q.pathPrefix, q.hostId, p));
   if (q.name) {
-    const op = q.name.kind === 'like' ? (q.name.caseInsensitive ? 'ILIKE' : 'LIKE') : q.name.caseInsensitive ? '~*' : '~';
     // Matched against the distinct names (trigram index on file_name), then versions by name id.
-    const names = `SELECT id FROM file_name WHERE name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''}`;
-    if (gather) conds.push(`fv.block_name_ids && ARRAY(${names})`);
+    const names = nameIds(q.name, p);
+    if (gather && !keys.manyNames) conds.push(`fv.block_name_ids && ARRAY(${names})`);
     conds.push(`fv.name_id IN (${names})`);
   }
   if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
@@ -145,10 +165,10 @@ function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan')
     conds.push(`fv.content_id = ${content}`);
   }
   if (q.tapeId) {
-    const onTape = `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(q.tapeId)}::uuid`;
+    const onTape = tapeContents(q.tapeId, p);
     // IN (hashed) is the cheap per-row test for a walk in archive order; gathering starts from the
     // blocks that hold any of the tape's contents.
-    if (gather) conds.push(`fv.block_content_ids && ARRAY(${onTape})`);
+    if (gather && !keys.manyContents) conds.push(`fv.block_content_ids && ARRAY(${onTape})`);
     conds.push(`fv.content_id IN (${onTape})`);
   }
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
@@ -178,8 +198,10 @@ export class FileSearchRepository {
    * estimates that are often far off here: names repeat very unevenly, matches cluster in id order
    * (one run, one tape), host and mtime correlate. So the walk is tried first on a bounded window,
    * which costs milliseconds and is exact when it finds a full page; only a sparse filter goes on
-   * to the planner's choice, with the window's matches already in hand. 20,000 rows (~2.3 MB) stay
-   * within the default work_mem of 4 MB; 50,000 spilled the window to a temporary file per search.
+   * to the planner's choice (block indexes: GIN on names, contents, mtime days), with the window's
+   * matches already in hand. Each version of the window is unnested from its block (~1.4 us each):
+   * 20,000 keep the walk near 30 ms, and fill a page for mid-density names (`*2024*`, `*.JPG` with
+   * a narrow size range) that would cost hundreds of GIN lookups to gather.
    */
   scanWindow = 20_000;
 
@@ -191,29 +213,31 @@ export class FileSearchRepository {
     const after = afterId !== undefined ? `WHERE ${afterCondition(p.add(afterId))}` : '';
     // The window and where it ends come from one snapshot, so the second step starts exactly
     // where the first one stopped looking.
-    const first = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
+    const first = await this.query<RawVersion & { window_end: string | null; window_rows: number; name_keys: number; tape_keys: number }>(
       'searching files',
       `WITH w AS (SELECT ${VERSION_ROW_COLUMNS} FROM file_version fv ${after} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(this.scanWindow)}),
             m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
             page AS (SELECT ${VERSION_COLUMNS} ${VERSION_FROM.replace('FROM file_version fv', 'FROM w fv')}
                       WHERE ${whereClause(q, p, 'scan')} ORDER BY fv.id LIMIT ${p.add(limit)})
-       SELECT m.window_end, m.window_rows, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
+       SELECT m.window_end, m.window_rows, ${keyCounts(q, p)}, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
       p.values,
     );
     const found = first.filter((r) => r.id !== null).map(toVersion);
-    const { window_end: windowEnd, window_rows: windowRows } = first[0];
+    const { window_end: windowEnd, window_rows: windowRows, name_keys: nameKeys, tape_keys: tapeKeys } = first[0];
     if (found.length >= limit || windowRows < this.scanWindow || windowEnd === null) return found;
-    return [...found, ...(await this.gather(q, windowEnd, limit - found.length))];
+    const keys = { manyNames: nameKeys > MAX_BLOCK_KEYS, manyContents: tapeKeys > MAX_BLOCK_KEYS };
+    return [...found, ...(await this.gather(q, windowEnd, limit - found.length, keys))];
   }
 
   /** The page as the planner sees fit (after the window, for a sparse filter). */
-  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
+  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number, keys?: BlockKeys): Promise<FileVersionRow[]> {
     const p = new Params();
-    let where = whereClause(q, p, 'gather');
+    let where = whereClause(q, p, 'gather', keys);
     if (afterId !== undefined) where += ` AND ${afterCondition(p.add(afterId))}`;
+    // By block and position (the same order as id), so walking the blocks in order is a plan too.
     const rows = await this.query<RawVersion>(
       'searching files',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE ${where} ORDER BY fv.id LIMIT ${p.add(limit)}`,
+      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE ${where} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(limit)}`,
       p.values,
     );
     return rows.map(toVersion);

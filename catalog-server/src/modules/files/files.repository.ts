@@ -45,6 +45,9 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
     seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
     inode bigint, mode int NOT NULL, sha bytea, link text NOT NULL, run int NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_dir_id (path text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_name_id (name text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_content_id (sha bytea NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_resolved (
     seq int NOT NULL, dir_id bigint NOT NULL, name_id bigint NOT NULL, content_id bigint, type "FileType" NOT NULL, size bigint NOT NULL,
     mtime timestamptz(3) NOT NULL, ctime timestamptz(3), inode bigint, mode int NOT NULL, link text, run int NOT NULL, del boolean NOT NULL)
@@ -221,15 +224,28 @@ export class FilesRepository {
         ORDER BY s.sha
        ON CONFLICT (sha256) DO NOTHING`,
     );
+    // The batch's ids, looked up once per distinct directory, name and content (not per record):
+    // from here on the batch is joined with these small maps only.
+    await c.query(
+      `INSERT INTO ingest_dir_id SELECT d.path, d.id FROM ingest_stage_dir s JOIN directory d ON d.host_id = $1 AND d.path = s.path`,
+      [hostId],
+    );
+    await c.query(`INSERT INTO ingest_name_id SELECT n.name, n.id FROM (SELECT DISTINCT name FROM ingest_stage_version) s JOIN file_name n ON n.name = s.name`);
+    await c.query(
+      `INSERT INTO ingest_content_id SELECT ct.sha256, ct.id FROM (SELECT DISTINCT sha FROM ingest_stage_version WHERE sha IS NOT NULL) s
+         JOIN content ct ON ct.sha256 = s.sha`,
+    );
+    // Batch-sized tables joined with each other: hash joins again.
+    await c.query('SET LOCAL enable_hashjoin = on');
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
        SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1
-         FROM ingest_stage_placement s JOIN content ct ON ct.sha256 = s.sha
+         FROM ingest_stage_placement s JOIN ingest_content_id ct ON ct.sha = s.sha
         ORDER BY ct.id, s.tape, s.start_block, s.off
        ON CONFLICT (content_id, tape_id, start_block, "offset") DO NOTHING`,
       [jobId],
     );
-    return this.mergeVersions(c, hostId);
+    return this.mergeVersions(c);
   }
 
   /**
@@ -238,7 +254,7 @@ export class FilesRepository {
    * the run already holds (a retried attempt, or a path reported again in a later batch) have
    * replaced the earlier version in its block, keeping that version's id.
    */
-  private async mergeVersions(c: pg.PoolClient, hostId: number): Promise<number> {
+  private async mergeVersions(c: pg.PoolClient): Promise<number> {
     // With no foreign keys, a row whose directory, name or content is not found must not be stored
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
@@ -248,65 +264,68 @@ export class FilesRepository {
        SELECT s.seq, d.id, n.id, ct.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
               s.inode, s.mode, NULLIF(s.link, ''), s.run, s.del
          FROM ingest_stage_version s
-         JOIN directory d ON d.host_id = $1 AND d.path = s.dir
-         JOIN file_name n ON n.name = s.name
-         LEFT JOIN content ct ON ct.sha256 = s.sha
+         JOIN ingest_dir_id d ON d.path = s.dir
+         JOIN ingest_name_id n ON n.name = s.name
+         LEFT JOIN ingest_content_id ct ON ct.sha = s.sha
         WHERE (s.sha IS NULL) = (ct.id IS NULL)`,
-      [hostId],
     );
     // Batches of one run are serialized from here to commit, so "does the run already hold this
     // entry" cannot race with a concurrent batch of the same run adding it.
     await c.query('SELECT pg_advisory_xact_lock($1::int, r.run) FROM (SELECT DISTINCT run FROM ingest_resolved ORDER BY run) r', [RUN_LOCK_SPACE]);
     await this.replaceExistingVersions(c);
+    // Every array is ordered by seq, so PostgreSQL sorts the batch once (presorted aggregates); the
+    // block's distinct mtime days come from its mtimes afterwards rather than from a second sort.
     await c.query(
       `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
-       SELECT dir_id, run, array_agg(name_id ORDER BY seq), array_agg(content_id ORDER BY seq), array_agg(size ORDER BY seq),
-              array_agg(mtime ORDER BY seq), array_agg(ctime ORDER BY seq), array_agg(inode ORDER BY seq), array_agg(mode ORDER BY seq),
-              array_agg(type ORDER BY seq), array_agg(del ORDER BY seq), array_agg(link ORDER BY seq),
-              array_agg(DISTINCT (mtime AT TIME ZONE 'UTC')::date)
-         FROM (SELECT r.*, (row_number() OVER (PARTITION BY r.run, r.dir_id ORDER BY r.seq) - 1) / ${BLOCK_SIZE} AS chunk FROM ingest_resolved r) x
-        GROUP BY run, dir_id, chunk
-        ORDER BY min(seq)`,
+       SELECT g.dir_id, g.run, g.name_ids, g.content_ids, g.sizes, g.mtimes, g.ctimes, g.inodes, g.modes, g.types, g.deleted, g.links,
+              ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(g.mtimes) m)
+         FROM (SELECT dir_id, run, min(seq) AS first, array_agg(name_id ORDER BY seq) AS name_ids, array_agg(content_id ORDER BY seq) AS content_ids,
+                      array_agg(size ORDER BY seq) AS sizes, array_agg(mtime ORDER BY seq) AS mtimes, array_agg(ctime ORDER BY seq) AS ctimes,
+                      array_agg(inode ORDER BY seq) AS inodes, array_agg(mode ORDER BY seq) AS modes, array_agg(type ORDER BY seq) AS types,
+                      array_agg(del ORDER BY seq) AS deleted, array_agg(link ORDER BY seq) AS links
+                 FROM (SELECT r.*, (row_number() OVER (PARTITION BY r.run, r.dir_id ORDER BY r.seq) - 1) / ${BLOCK_SIZE} AS chunk FROM ingest_resolved r) x
+                GROUP BY run, dir_id, chunk) g
+        ORDER BY g.first`,
     );
     return resolved.rowCount ?? 0;
   }
 
   /** Versions of the batch that their run already holds replace the earlier version in place (same
-   *  id, same block) and are taken out of the batch's new blocks. Almost every batch has none: one
-   *  probe per (run, directory) of the batch finds out. */
+   *  id, same block) and are taken out of the batch's new blocks. Almost every batch has none; a
+   *  batch that continues a directory of its run reads that directory's blocks once to find out. */
   private async replaceExistingVersions(c: pg.PoolClient): Promise<void> {
-    const { rows } = await c.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT DISTINCT run, dir_id FROM ingest_resolved) k
-        WHERE EXISTS (SELECT 1 FROM version_block b WHERE b.directory_id = k.dir_id AND b.run_num = k.run)`,
+    // Hash joins are on here (see merge()): the two sides of each join are batch-sized.
+    const { rows: hits } = await c.query<{ block_id: string; ord: number; seq: number }>(
+      `WITH existing AS MATERIALIZED (
+         SELECT fv.block_id, fv.ord, fv.directory_id, fv.run_num, fv.name_id
+           FROM (SELECT DISTINCT run, dir_id FROM ingest_resolved) k,
+                LATERAL (SELECT * FROM file_version v WHERE v.directory_id = k.dir_id AND v.run_num = k.run) fv)
+       SELECT e.block_id::text AS block_id, e.ord, x.seq FROM existing e
+         JOIN ingest_resolved x ON x.dir_id = e.directory_id AND x.run = e.run_num AND x.name_id = e.name_id`,
     );
-    if (rows[0].n === 0) return;
-    await c.query(
-      `WITH hit AS (
-         SELECT fv.block_id, fv.ord, x.seq FROM ingest_resolved x
-           JOIN file_version fv ON fv.directory_id = x.dir_id AND fv.run_num = x.run AND fv.name_id = x.name_id),
-       rebuilt AS (
-         SELECT fv.block_id,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.content_id ELSE x.content_id END ORDER BY fv.ord) AS content_ids,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.size ELSE x.size END ORDER BY fv.ord) AS sizes,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END ORDER BY fv.ord) AS mtimes,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.ctime ELSE x.ctime END ORDER BY fv.ord) AS ctimes,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.inode ELSE x.inode END ORDER BY fv.ord) AS inodes,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.mode ELSE x.mode END ORDER BY fv.ord) AS modes,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.type ELSE x.type END ORDER BY fv.ord) AS types,
-                array_agg(CASE WHEN x.seq IS NULL THEN fv.deleted ELSE x.del END ORDER BY fv.ord) AS deleted,
-                array_agg(CASE WHEN x.seq IS NULL THEN NULLIF(fv.symlink_target, '') ELSE x.link END ORDER BY fv.ord) AS links,
-                array_agg(DISTINCT (CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END AT TIME ZONE 'UTC')::date) AS days
-           FROM file_version fv
-           LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
-           LEFT JOIN ingest_resolved x ON x.seq = h.seq
-          WHERE fv.block_id IN (SELECT block_id FROM hit)
-          GROUP BY fv.block_id),
-       updated AS (
+    if (hits.length > 0) {
+      const blocks = [...new Set(hits.map((h) => h.block_id))];
+      const pick = (column: string, replacement: string) => `array_agg(CASE WHEN x.seq IS NULL THEN ${column} ELSE ${replacement} END ORDER BY fv.ord)`;
+      await c.query(
+        `WITH hit AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]) AS h(block_id, ord, seq)),
+         rebuilt AS (
+           SELECT fv.block_id, ${pick('fv.content_id', 'x.content_id')} AS content_ids, ${pick('fv.size', 'x.size')} AS sizes,
+                  ${pick('fv.mtime', 'x.mtime')} AS mtimes, ${pick('fv.ctime', 'x.ctime')} AS ctimes, ${pick('fv.inode', 'x.inode')} AS inodes,
+                  ${pick('fv.mode', 'x.mode')} AS modes, ${pick('fv.type', 'x.type')} AS types, ${pick('fv.deleted', 'x.del')} AS deleted,
+                  ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links,
+                  array_agg(DISTINCT (CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END AT TIME ZONE 'UTC')::date) AS days
+             FROM file_version fv
+             LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
+             LEFT JOIN ingest_resolved x ON x.seq = h.seq
+            WHERE fv.block_id = ANY($4::bigint[])
+            GROUP BY fv.block_id)
          UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
                 modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = r.days
-           FROM rebuilt r WHERE b.id = r.block_id)
-       DELETE FROM ingest_resolved x USING hit h WHERE x.seq = h.seq`,
-    );
+           FROM rebuilt r WHERE b.id = r.block_id`,
+        [hits.map((h) => h.block_id), hits.map((h) => h.ord), hits.map((h) => h.seq), blocks],
+      );
+      await c.query('DELETE FROM ingest_resolved WHERE seq = ANY($1::int[])', [hits.map((h) => h.seq)]);
+    }
   }
 
   private async inTransaction<T>(action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
