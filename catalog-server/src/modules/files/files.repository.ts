@@ -59,7 +59,7 @@ const STAGING_TABLES = `
 /** Most versions one block holds (one run, one directory). */
 const BLOCK_SIZE = 1000;
 /** First key of the advisory locks that serialize the batches of one run (second key: run num). */
-const RUN_LOCK_SPACE = 0x46525631;
+export const RUN_LOCK_SPACE = 0x46525631;
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FileRecord } from '@ferrite/proto';
 import { FerriteError } from '../../../src/common/errors.js';
+import { RUN_LOCK_SPACE } from '../../../src/modules/files/files.repository.js';
 import {
   createAgent,
   createBackupJob,
@@ -162,16 +163,59 @@ describe('FilesService.ingestBatch', () => {
 
   it('lets a retried attempt re-report files without duplicating versions', async () => {
     const rec = fileRecord('/data/retry/file', 'FER001L9', 600);
-    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 20, agentId, records: [rec], manifestPath: '' });
-    // The later attempt saw the file with a new mtime: its report replaces the earlier version
-    // (the plain insert meets the unique index and the batch is redone with ON CONFLICT).
+    const neighbour = fileRecord('/data/retry/neighbour', 'FER001L9', 602);
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 20, agentId, records: [rec, neighbour], manifestPath: '' });
+    const versionsIn = async () =>
+      (
+        await f.prisma.pool.query<{ id: string; name: string; mtime: Date; block_id: string }>(
+          `SELECT fv.id::text AS id, n.name, fv.mtime, fv.block_id::text AS block_id FROM file_version fv JOIN file_name n ON n.id = fv.name_id
+            WHERE fv.directory_id = (SELECT id FROM directory WHERE path = '/data/retry') ORDER BY fv.id`,
+        )
+      ).rows;
+    const before = await versionsIn();
+    // The later attempt saw the file with a new mtime: its report replaces the earlier version in
+    // its block (same id); the neighbour in that block is untouched, a new file gets a new block.
     const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, locations: [location('FER001L9', 700, { length: rec.size })] };
     const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten, fileRecord('/data/retry/new', 'FER001L9', 601)], manifestPath: '' });
     assert.deepEqual(second, { accepted: true, stored: 2 });
-    const { rows } = await f.prisma.pool.query<{ mtime: Date }>(
-      `SELECT fv.mtime FROM file_version fv JOIN file_name n ON n.id = fv.name_id WHERE n.name = 'file' AND directory_id = (SELECT id FROM directory WHERE path = '/data/retry')`,
+    const after = await versionsIn();
+    assert.deepEqual(
+      after.map((v) => [v.name, v.mtime.getTime()]),
+      [['file', rewritten.mtimeMs], ['neighbour', neighbour.mtimeMs], ['new', after[2].mtime.getTime()]],
     );
-    assert.deepEqual(rows.map((r) => r.mtime.getTime()), [rewritten.mtimeMs]);
+    assert.deepEqual(after.slice(0, 2).map((v) => v.id), before.map((v) => v.id));
+    assert.notEqual(after[2].block_id, after[0].block_id);
+  });
+
+  it('keeps one version per entry when batches of one run race to add it', async () => {
+    // A batch of the run is in progress on another connection (it holds the run's lock) and adds
+    // /data/race/same; a second batch with the same entry arrives meanwhile. It must wait for the
+    // first and then replace that version, not add a second one.
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 29, agentId, records: [fileRecord('/data/race/other', 'FER001L9', 799), fileRecord('/data/same', 'FER001L9', 798)], manifestPath: '' });
+    const first = await f.prisma.pool.connect();
+    let ingest: Promise<unknown> | undefined;
+    try {
+      await first.query('BEGIN');
+      const { rows } = await first.query<{ num: number }>('SELECT num FROM run WHERE job_id = $1::uuid ORDER BY started_at LIMIT 1', [jobId]);
+      await first.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', [RUN_LOCK_SPACE, rows[0].num]);
+      await first.query(
+        `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
+         SELECT d.id, $1, ARRAY[n.id], '{NULL}', '{0}', ARRAY[now()], '{NULL}', '{NULL}', '{448}', '{DIRECTORY}', '{f}', '{NULL}', ARRAY[current_date]
+           FROM directory d, file_name n WHERE d.path = '/data/race' AND n.name = 'same'`,
+        [rows[0].num],
+      );
+      ingest = f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 30, agentId, records: [fileRecord('/data/race/same', 'FER001L9', 830)], manifestPath: '' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await first.query('COMMIT');
+    } finally {
+      first.release();
+    }
+    assert.deepEqual(await ingest, { accepted: true, stored: 1 });
+    const { rows } = await f.prisma.pool.query<{ type: string }>(
+      `SELECT fv.type::text AS type FROM file_version fv WHERE fv.directory_id = (SELECT id FROM directory WHERE path = '/data/race')
+          AND fv.name_id = (SELECT id FROM file_name WHERE name = 'same')`,
+    );
+    assert.deepEqual(rows.map((r) => r.type), ['FILE']);
   });
 
   it('leaves no dangling reference in the bulk tables (they carry no foreign keys)', async () => {
