@@ -209,21 +209,6 @@ export class FilesRepository {
         WHERE d.host_id = $1 AND d.path = s.path AND d.parent_id IS NULL`,
       [hostId],
     );
-    await c.query(
-      `INSERT INTO file_name (name)
-       SELECT DISTINCT s.name FROM ingest_stage_version s
-        WHERE NOT EXISTS (SELECT 1 FROM file_name n WHERE n.name = s.name)
-        ORDER BY s.name
-       ON CONFLICT (name) DO NOTHING`,
-    );
-    // Contents and placements are facts about the tape: only ever added.
-    await c.query(
-      `INSERT INTO content (sha256, size)
-       SELECT DISTINCT ON (s.sha) s.sha, s.size FROM ingest_stage_version s
-        WHERE s.sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM content ct WHERE ct.sha256 = s.sha)
-        ORDER BY s.sha
-       ON CONFLICT (sha256) DO NOTHING`,
-    );
     // The batch's ids, looked up once per distinct directory, name and content (not per record):
     // from here on the batch is joined with these small maps only.
     await c.query(
@@ -235,8 +220,43 @@ export class FilesRepository {
       `INSERT INTO ingest_content_id SELECT ct.sha256, ct.id FROM (SELECT DISTINCT sha FROM ingest_stage_version WHERE sha IS NOT NULL) s
          JOIN content ct ON ct.sha256 = s.sha`,
     );
-    // Batch-sized tables joined with each other: hash joins again.
+    // Batch-sized tables joined with each other: hash joins again. A lookup in a big table from
+    // here on is written as a LATERAL subquery, which is always an index probe.
     await c.query('SET LOCAL enable_hashjoin = on');
+    // Names and contents the catalog does not have yet; the ids come back with RETURNING, so each
+    // distinct key costs one probe before and, if new, one insert. Contents and placements are
+    // facts about the tape: only ever added.
+    await c.query(
+      `WITH added AS (
+         INSERT INTO file_name (name)
+         SELECT DISTINCT s.name FROM ingest_stage_version s WHERE NOT EXISTS (SELECT 1 FROM ingest_name_id m WHERE m.name = s.name)
+          ORDER BY s.name
+         ON CONFLICT (name) DO NOTHING RETURNING name, id)
+       INSERT INTO ingest_name_id SELECT name, id FROM added`,
+    );
+    await c.query(
+      `WITH added AS (
+         INSERT INTO content (sha256, size)
+         SELECT DISTINCT ON (s.sha) s.sha, s.size FROM ingest_stage_version s
+          WHERE s.sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ingest_content_id m WHERE m.sha = s.sha)
+          ORDER BY s.sha
+         ON CONFLICT (sha256) DO NOTHING RETURNING sha256, id)
+       INSERT INTO ingest_content_id SELECT sha256, id FROM added`,
+    );
+    // A name or content that a concurrent batch committed after the lookups above was skipped by
+    // ON CONFLICT and is still missing from the map: looked up now (none, almost always).
+    await c.query(
+      `INSERT INTO ingest_name_id
+       SELECT s.name, n.id FROM (SELECT DISTINCT name FROM ingest_stage_version) s
+        CROSS JOIN LATERAL (SELECT id FROM file_name n WHERE n.name = s.name) n
+        WHERE NOT EXISTS (SELECT 1 FROM ingest_name_id m WHERE m.name = s.name)`,
+    );
+    await c.query(
+      `INSERT INTO ingest_content_id
+       SELECT s.sha, ct.id FROM (SELECT DISTINCT sha FROM ingest_stage_version WHERE sha IS NOT NULL) s
+        CROSS JOIN LATERAL (SELECT id FROM content ct WHERE ct.sha256 = s.sha) ct
+        WHERE NOT EXISTS (SELECT 1 FROM ingest_content_id m WHERE m.sha = s.sha)`,
+    );
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
        SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1
@@ -297,9 +317,10 @@ export class FilesRepository {
     // Hash joins are on here (see merge()): the two sides of each join are batch-sized.
     const { rows: hits } = await c.query<{ block_id: string; ord: number; seq: number }>(
       `WITH existing AS MATERIALIZED (
-         SELECT fv.block_id, fv.ord, fv.directory_id, fv.run_num, fv.name_id
+         SELECT b.id AS block_id, (e.ord - 1)::int AS ord, b.directory_id, b.run_num, e.name_id
            FROM (SELECT DISTINCT run, dir_id FROM ingest_resolved) k,
-                LATERAL (SELECT * FROM file_version v WHERE v.directory_id = k.dir_id AND v.run_num = k.run) fv)
+                LATERAL (SELECT id, directory_id, run_num, name_ids FROM version_block v WHERE v.directory_id = k.dir_id AND v.run_num = k.run) b,
+                LATERAL unnest(b.name_ids) WITH ORDINALITY AS e(name_id, ord))
        SELECT e.block_id::text AS block_id, e.ord, x.seq FROM existing e
          JOIN ingest_resolved x ON x.dir_id = e.directory_id AND x.run = e.run_num AND x.name_id = e.name_id`,
     );

@@ -114,15 +114,29 @@ async function ingest(f: FilesFixture): Promise<void> {
 }
 
 async function size(f: FilesFixture): Promise<void> {
+  // Its own connection without the server's statement timeout: VACUUM also merges the GIN pending
+  // lists ingest left behind, which takes longer than any search may.
+  const pg = await import('pg');
+  const db = new pg.default.Client({ connectionString: f.db.url });
+  await db.connect();
+  try {
+    await db.query('SET statement_timeout = 0');
+    await measureSize(db);
+  } finally {
+    await db.end();
+  }
+}
+
+async function measureSize(db: { query: FilesFixture['prisma']['pool']['query'] }): Promise<void> {
   // What autovacuum would have done by the time anyone searches: statistics and the visibility map.
-  await f.prisma.pool.query('VACUUM ANALYZE version_block, file_name, directory, content, placement');
-  const { rows } = await f.prisma.pool.query<{ t: string; rows: number; total: number; heap: number }>(
+  await db.query('VACUUM ANALYZE version_block, file_name, directory, content, placement');
+  const { rows } = await db.query<{ t: string; rows: number; total: number; heap: number }>(
     `SELECT t, (SELECT reltuples FROM pg_class WHERE relname = t)::float8 AS rows,
             pg_total_relation_size(t::regclass)::float8 AS total, pg_relation_size(t::regclass)::float8 AS heap
        FROM unnest(ARRAY['version_block', 'file_name', 'directory', 'content', 'placement']) AS t`,
   );
   // Versions are packed into blocks (one run, one directory): count the versions, not the rows.
-  const versions = await f.prisma.pool.query<{ n: number }>('SELECT sum(cardinality(name_ids))::float8 AS n FROM version_block');
+  const versions = await db.query<{ n: number }>('SELECT sum(cardinality(name_ids))::float8 AS n FROM version_block');
   const n = versions.rows[0].n;
   const sum = rows.reduce((s, r) => s + r.total, 0);
   // Counted honestly: every table of the file index with all its indexes (and TOAST, free space),
@@ -134,7 +148,7 @@ async function size(f: FilesFixture): Promise<void> {
   for (const r of rows) {
     console.log(`  ${r.t.padEnd(13)} ${String(r.rows).padStart(10)} rows  ${(r.total / 2 ** 20).toFixed(0).padStart(6)} MiB = ${Math.round(r.total / n).toString().padStart(3)} B/version (heap ${Math.round(r.heap / n)})`);
   }
-  const idx = await f.prisma.pool.query<{ name: string; bytes: number }>(
+  const idx = await db.query<{ name: string; bytes: number }>(
     `SELECT i.relname AS name, pg_relation_size(i.oid)::float8 AS bytes FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
       JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN ('version_block', 'file_name', 'directory', 'content', 'placement') ORDER BY 2 DESC`,
   );

@@ -100,6 +100,21 @@ describe('FileSearchService.files', () => {
     assert.deepEqual(await search({ nameGlob: '[n]ew*' }), ['/data/lit/new\nline']);
   });
 
+  it('matches globs the same when a glob matches too many names to ask the block index', async () => {
+    const globs = ['100%*', 'a_b', '\\[x].txt', '[[]x].txt', 'back\\\\slash', 'back[\\\\]slash', '[a]?b', '[a].b', 'new?line', 'IMG[_X]000[13].JPG'];
+    const withIndex = await Promise.all(globs.map((nameGlob) => allPaths(f, { nameGlob })));
+    const ci = await allPaths(f, { nameGlob: 'img_000?.jpg', caseInsensitive: true });
+    assert.ok(withIndex.every((paths) => paths.length > 0));
+    const maxKeys = f.searchRepo.maxBlockKeys;
+    try {
+      f.searchRepo.maxBlockKeys = 0;
+      for (let i = 0; i < globs.length; i++) assert.deepEqual(await allPaths(f, { nameGlob: globs[i] }), withIndex[i], globs[i]);
+      assert.deepEqual(await allPaths(f, { nameGlob: 'img_000?.jpg', caseInsensitive: true }), ci);
+    } finally {
+      f.searchRepo.maxBlockKeys = maxKeys;
+    }
+  });
+
   it('matches path prefixes by whole components, the prefix itself included', async () => {
     assert.deepEqual(await search({ host: 'cam', pathPrefix: '/data/a' }), [
       '/data/a', '/data/a/IMG_0001.JPG', '/data/a/IMG_0002.jpg', '/data/a/IMGX0003.JPG', '/data/a/Trip.MOV', '/data/a/holiday 2024.mov',
@@ -141,13 +156,19 @@ describe('FileSearchService.files', () => {
     const expected = await Promise.all(filters.map((q) => allPaths(f, q)));
     assert.ok(expected.filter((paths) => paths.length > 2).length >= 5, 'most filters must match more rows than the window holds');
     const window = f.searchRepo.scanWindow;
+    const maxKeys = f.searchRepo.maxBlockKeys;
     try {
       f.searchRepo.scanWindow = 2;
       for (const first of [1, 3]) {
         for (let i = 0; i < filters.length; i++) assert.deepEqual(await allPaths(f, filters[i], first), expected[i], JSON.stringify(filters[i]));
       }
+      // As if every glob matched, and every tape held, more names and contents than the block
+      // indexes are asked for: names are tested version by version, tapes walked in order.
+      f.searchRepo.maxBlockKeys = 0;
+      for (let i = 0; i < filters.length; i++) assert.deepEqual(await allPaths(f, filters[i], 3), expected[i], `many keys: ${JSON.stringify(filters[i])}`);
     } finally {
       f.searchRepo.scanWindow = window;
+      f.searchRepo.maxBlockKeys = maxKeys;
     }
   });
 
