@@ -186,6 +186,12 @@ function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan',
   return conds.length ? conds.join(' AND ') : 'TRUE';
 }
 
+/** A modified range of at most NARROW_MTIME_DAYS days. */
+const NARROW_MTIME_DAYS = 31;
+function narrowMtimeRange(q: FileSearchQuery): boolean {
+  return q.mtimeFrom !== undefined && q.mtimeTo !== undefined && q.mtimeTo.getTime() - q.mtimeFrom.getTime() <= NARROW_MTIME_DAYS * DAY_MS;
+}
+
 /** Versions after the one with id `afterId` (bound at `placeholder`): the block condition lets the
  *  scan start at the cursor's block (a version id is block id * 65536 + position). */
 function afterCondition(placeholder: string): string {
@@ -216,8 +222,10 @@ export class FileSearchRepository {
 
   /** One page in archive order (ascending id), starting after `afterId`. */
   async search(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
-    // One content: its versions are a handful, found through content_id without a walk.
-    if (q.sha256Hex) return this.gather(q, afterId, limit);
+    // One content: its versions are a handful, found through its blocks without a walk. A modified
+    // range of a month or less is sparse in archive order (files modified in one month are spread
+    // over every run since) and its blocks are found by their mtime days: no walk either.
+    if (q.sha256Hex || narrowMtimeRange(q)) return this.gather(q, afterId, limit, await this.blockKeys(q));
     const p = new Params();
     const after = afterId !== undefined ? `WHERE ${afterCondition(p.add(afterId))}` : '';
     // The window and where it ends come from one snapshot, so the second step starts exactly
