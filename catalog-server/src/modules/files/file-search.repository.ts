@@ -211,14 +211,17 @@ export class FileSearchRepository {
    * has two good plans: walk the ids and test each row (fast when matches are dense), or gather
    * every match through an index and sort (fast when they are few). The planner chooses by
    * estimates that are often far off here: names repeat very unevenly, matches cluster in id order
-   * (one run, one tape), host and mtime correlate. So the walk is tried first on a bounded window,
-   * which costs milliseconds and is exact when it finds a full page; only a sparse filter goes on
-   * to the planner's choice (block indexes: GIN on names, contents, mtime days), with the window's
-   * matches already in hand. Each version of the window is unnested from its block (~1.4 us each):
-   * 20,000 keep the walk near 30 ms, and fill a page for mid-density names (`*2024*`, `*.JPG` with
-   * a narrow size range) that would cost hundreds of GIN lookups to gather.
+   * (one run, one tape), host and mtime correlate. So the walk is tried first on bounded windows,
+   * which cost milliseconds and are exact when they find a full page; only a sparse filter goes on
+   * to the planner's choice (block indexes: GIN on names, contents, mtime days), with the windows'
+   * matches already in hand. Each version of a window is unnested from its block (~1.4 us each).
+   * The first, small window tests each version's name directly (a primary-key probe each): a
+   * dense glob (`*.mov`) fills its page there without collecting the tens of thousands of names it
+   * matches. The second fills a page for mid-density names (`*2024*`, `*.JPG` with a narrow size
+   * range) that would cost hundreds of GIN lookups to gather; it collects the matching names
+   * unless there are more than maxBlockKeys.
    */
-  scanWindow = 20_000;
+  scanWindows = [2_000, 20_000];
 
   /** One page in archive order (ascending id), starting after `afterId`. */
   async search(q: FileSearchQuery, afterId: string | undefined, limit: number): Promise<FileVersionRow[]> {
@@ -226,25 +229,37 @@ export class FileSearchRepository {
     // range of a month or less is sparse in archive order (files modified in one month are spread
     // over every run since) and its blocks are found by their mtime days: no walk either.
     if (q.sha256Hex || narrowMtimeRange(q)) return this.gather(q, afterId, limit, await this.blockKeys(q));
+    const found: FileVersionRow[] = [];
+    let cursor = afterId;
+    let keys: BlockKeys = { manyNames: true, manyContents: false };
+    for (const [i, size] of this.scanWindows.entries()) {
+      if (i === 1) keys = await this.blockKeys(q);
+      const w = await this.window(q, cursor, limit - found.length, size, keys);
+      found.push(...w.rows);
+      if (found.length >= limit || w.end === null || w.seen < size) return found;
+      cursor = w.end;
+    }
+    if (this.scanWindows.length < 2) keys = await this.blockKeys(q);
+    return [...found, ...(await this.gather(q, cursor, limit - found.length, keys))];
+  }
+
+  /** The matches among the next `size` versions after `afterId`, and the last version looked at.
+   *  The window and where it ends come from one snapshot, so the next step starts exactly where
+   *  this one stopped looking. */
+  private async window(q: FileSearchQuery, afterId: string | undefined, limit: number, size: number, keys: BlockKeys) {
     const p = new Params();
     const after = afterId !== undefined ? `WHERE ${afterCondition(p.add(afterId))}` : '';
-    // The window and where it ends come from one snapshot, so the second step starts exactly
-    // where the first one stopped looking.
-    const keys = await this.blockKeys(q);
     const from = VERSION_FROM.replace('FROM file_version fv', 'FROM w fv');
-    const first = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
+    const rows = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
       'searching files',
-      `WITH w AS (SELECT ${VERSION_ROW_COLUMNS} FROM file_version fv ${after} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(this.scanWindow)}),
+      `WITH w AS (SELECT ${VERSION_ROW_COLUMNS} FROM file_version fv ${after} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(size)}),
             m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
             page AS (SELECT ${VERSION_COLUMNS} ${keys.manyNames ? from.replace('JOIN file_name n ON n.id = fv.name_id', NAME_PER_ROW) : from}
                       WHERE ${whereClause(q, p, 'scan', keys)} ORDER BY fv.id LIMIT ${p.add(limit)})
        SELECT m.window_end, m.window_rows, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
       p.values,
     );
-    const found = first.filter((r) => r.id !== null).map(toVersion);
-    const { window_end: windowEnd, window_rows: windowRows } = first[0];
-    if (found.length >= limit || windowRows < this.scanWindow || windowEnd === null) return found;
-    return [...found, ...(await this.gather(q, windowEnd, limit - found.length, keys))];
+    return { rows: rows.filter((r) => r.id !== null).map(toVersion), end: rows[0].window_end, seen: rows[0].window_rows };
   }
 
   /** Most names or tape contents a gather looks up in the block GIN indexes (see BlockKeys). */

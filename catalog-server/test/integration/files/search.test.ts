@@ -145,8 +145,9 @@ describe('FileSearchService.files', () => {
   });
 
   it('finds the same pages when the archive-order window is smaller than the catalog', async () => {
-    // Every filter once with the window covering the whole catalog, then with a window of two rows
-    // (the rest of the page comes from the planner's plan after it), in pages of one and of three.
+    // Every filter once with the windows covering the whole catalog, then with windows of one and
+    // two rows (the rest of the page comes from the planner's plan after them), in pages of one
+    // and of three.
     const filters: FileFilterLike[] = [
       {}, { nameGlob: '*.mov', caseInsensitive: true }, { host: 'cam', pathPrefix: '/data/a' }, { tape: 'CAM002L9' },
       { host: 'cam', type: 'FILE', modifiedAfter: new Date(T0 + DAY), modifiedBefore: new Date(T0 + 4 * DAY) },
@@ -155,10 +156,10 @@ describe('FileSearchService.files', () => {
     ];
     const expected = await Promise.all(filters.map((q) => allPaths(f, q)));
     assert.ok(expected.filter((paths) => paths.length > 2).length >= 5, 'most filters must match more rows than the window holds');
-    const window = f.searchRepo.scanWindow;
+    const windows = f.searchRepo.scanWindows;
     const maxKeys = f.searchRepo.maxBlockKeys;
     try {
-      f.searchRepo.scanWindow = 2;
+      f.searchRepo.scanWindows = [1, 2];
       for (const first of [1, 3]) {
         for (let i = 0; i < filters.length; i++) assert.deepEqual(await allPaths(f, filters[i], first), expected[i], JSON.stringify(filters[i]));
       }
@@ -167,7 +168,7 @@ describe('FileSearchService.files', () => {
       f.searchRepo.maxBlockKeys = 0;
       for (let i = 0; i < filters.length; i++) assert.deepEqual(await allPaths(f, filters[i], 3), expected[i], `many keys: ${JSON.stringify(filters[i])}`);
     } finally {
-      f.searchRepo.scanWindow = window;
+      f.searchRepo.scanWindows = windows;
       f.searchRepo.maxBlockKeys = maxKeys;
     }
   });
