@@ -107,22 +107,23 @@ export function prefixCondition(prefix: string, hostId: number | undefined, p: P
 const MAX_INDEXED_DAYS = 400;
 const DAY_MS = 86_400_000;
 
-/** How conditions are written: `scan` tests each version of a bounded window in archive order (no
- *  block_* columns there), `gather` also states them on the block arrays, so the planner can start
- *  from the GIN indexes of version_block (names, contents, mtime days). A name glob or tape with
- *  more than `FileSearchRepository.maxBlockKeys` names or contents is not stated on the blocks
- *  (`manyNames`, `manyContents`): one GIN lookup per key (~25 us) would cost more than walking on. */
-type Strategy = 'scan' | 'gather';
+/** Whether a glob matches, or a tape holds, more than `FileSearchRepository.maxBlockKeys` names or
+ *  contents. Those are not looked up in the block GIN indexes (one lookup per key, ~25 us, would
+ *  cost more than walking on), and such a glob is tested on each version's name (NAME_PER_ROW). */
 interface BlockKeys {
   manyNames: boolean;
   manyContents: boolean;
 }
+const FEW_KEYS: BlockKeys = { manyNames: false, manyContents: false };
+
+/** `column` matched against the glob, LIKE or regex as it was translated. */
+function nameMatch(name: NonNullable<FileSearchQuery['name']>, column: string, p: Params): string {
+  const op = name.kind === 'like' ? (name.caseInsensitive ? 'ILIKE' : 'LIKE') : name.caseInsensitive ? '~*' : '~';
+  return `${column} ${op} ${p.add(name.pattern)}${name.kind === 'like' ? ` ESCAPE '\\'` : ''}`;
+}
 
 /** The ids of the names a glob matches (trigram index on file_name). */
-function nameIds(name: NonNullable<FileSearchQuery['name']>, p: Params): string {
-  const op = name.kind === 'like' ? (name.caseInsensitive ? 'ILIKE' : 'LIKE') : name.caseInsensitive ? '~*' : '~';
-  return `SELECT id FROM file_name WHERE name ${op} ${p.add(name.pattern)}${name.kind === 'like' ? ` ESCAPE '\\'` : ''}`;
-}
+const nameIds = (name: NonNullable<FileSearchQuery['name']>, p: Params) => `SELECT id FROM file_name WHERE ${nameMatch(name, 'name', p)}`;
 
 const tapeContents = (tapeId: string, p: Params) => `SELECT pl.content_id FROM placement pl WHERE pl.tape_id = ${p.add(tapeId)}::uuid`;
 
@@ -132,35 +133,28 @@ function keyCounts(q: FileSearchQuery, p: Params, cap: number): string {
   return `SELECT ${q.name ? capped(nameIds(q.name, p)) : '0'} AS name_keys, ${q.tapeId ? capped(tapeContents(q.tapeId, p)) : '0'} AS tape_keys`;
 }
 
-/** The window's join to file_name when a glob matches many names: one primary-key probe per
- *  version of the window and the pattern tested on its name (OFFSET 0 keeps the planner from
- *  turning it back into a join that first collects every matching name: 87,000 names, 170 ms,
- *  for `*.mov` at 10 million versions). */
+/** The join to file_name when a glob matches many names: one primary-key probe per version and the
+ *  pattern tested on its name (OFFSET 0 keeps the planner from turning it back into a join that
+ *  first collects every matching name: 87,000 names, 170 ms, for `*.mov` at 10 million versions). */
 const NAME_PER_ROW = 'CROSS JOIN LATERAL (SELECT name FROM file_name WHERE id = fv.name_id OFFSET 0) n';
 
-function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan', keys: BlockKeys = { manyNames: false, manyContents: false }): string {
+/** VERSION_FROM over `source` (the view, or a window of it), with NAME_PER_ROW for many names. */
+function versionFrom(keys: BlockKeys, source = 'file_version'): string {
+  const from = VERSION_FROM.replace('FROM file_version fv', `FROM ${source} fv`);
+  return keys.manyNames ? from.replace('JOIN file_name n ON n.id = fv.name_id', NAME_PER_ROW) : from;
+}
+
+/** The filter as conditions on each version (`fv`, its directory `d`, its name `n`). */
+function whereClause(q: FileSearchQuery, p: Params, keys: BlockKeys = FEW_KEYS): string {
   const conds: string[] = [];
-  const gather = strategy === 'gather';
   if (!q.includeDeleted) conds.push('NOT fv.deleted');
   if (q.hostId !== undefined) conds.push(`d.host_id = ${p.add(q.hostId)}`);
   if (q.pathPrefix !== undefined && q.pathPrefix !== ROOT) conds.push(prefixCondition(q.pathPrefix, q.hostId, p));
-  if (q.name && keys.manyNames) {
-    // Each version's name is joined (NAME_PER_ROW) and the pattern tested on it.
-    const op = q.name.kind === 'like' ? (q.name.caseInsensitive ? 'ILIKE' : 'LIKE') : q.name.caseInsensitive ? '~*' : '~';
-    conds.push(`n.name ${op} ${p.add(q.name.pattern)}${q.name.kind === 'like' ? ` ESCAPE '\\'` : ''}`);
-  } else if (q.name) {
-    // Matched against the distinct names (trigram index on file_name), then versions by name id.
-    const names = nameIds(q.name, p);
-    if (gather && !keys.manyNames) conds.push(`fv.block_name_ids && ARRAY(${names})`);
-    conds.push(`fv.name_id IN (${names})`);
-  }
+  // Many names: tested on each version's name (NAME_PER_ROW). Few: matched against the distinct
+  // names (trigram index on file_name), then versions by name id.
+  if (q.name) conds.push(keys.manyNames ? nameMatch(q.name, 'n.name', p) : `fv.name_id IN (${nameIds(q.name, p)})`);
   if (q.mtimeFrom) conds.push(`fv.mtime >= ${p.add(q.mtimeFrom)}`);
   if (q.mtimeTo) conds.push(`fv.mtime < ${p.add(q.mtimeTo)}`);
-  if (gather && q.mtimeFrom && q.mtimeTo && q.mtimeTo.getTime() - q.mtimeFrom.getTime() <= MAX_INDEXED_DAYS * DAY_MS) {
-    // The UTC days the range touches; a block with none of them has no version in the range.
-    const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
-    conds.push(`fv.block_mtime_days && ARRAY(SELECT generate_series(${day(q.mtimeFrom)}, ${day(new Date(q.mtimeTo.getTime() - 1))}, interval '1 day')::date)`);
-  }
   // A version is archived when its run is (run.started_at): the runs in range, then their versions.
   if (q.archivedFrom || q.archivedTo) {
     const range = [q.archivedFrom ? `started_at >= ${p.add(q.archivedFrom)}` : '', q.archivedTo ? `started_at < ${p.add(q.archivedTo)}` : ''];
@@ -168,22 +162,30 @@ function whereClause(q: FileSearchQuery, p: Params, strategy: Strategy = 'scan',
   }
   if (q.sizeMin !== undefined) conds.push(`fv.size >= ${p.add(q.sizeMin)}`);
   if (q.sizeMax !== undefined) conds.push(`fv.size <= ${p.add(q.sizeMax)}`);
-  if (q.sha256Hex) {
-    const content = `(SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`;
-    if (gather) conds.push(`fv.block_content_ids @> ARRAY[${content}]`);
-    conds.push(`fv.content_id = ${content}`);
-  }
-  if (q.tapeId) {
-    const onTape = tapeContents(q.tapeId, p);
-    // IN (hashed) is the cheap per-row test for a walk in archive order; gathering starts from the
-    // blocks that hold any of the tape's contents.
-    if (gather && !keys.manyContents) conds.push(`fv.block_content_ids && ARRAY(${onTape})`);
-    conds.push(`fv.content_id IN (${onTape})`);
-  }
+  if (q.sha256Hex) conds.push(`fv.content_id = (SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))`);
+  // IN (hashed) is the cheap per-row test for a walk in archive order.
+  if (q.tapeId) conds.push(`fv.content_id IN (${tapeContents(q.tapeId, p)})`);
   if (q.maxCopies !== undefined) conds.push(`fv.type = 'FILE' AND fv.size > 0 AND ${COPIES_OF_VERSION} <= ${p.add(q.maxCopies)}`);
   if (q.runId) conds.push(`fv.run_num = ${runNumOf(p.add(q.runId))}`);
   if (q.type) conds.push(`fv.type = ${p.add(q.type)}::"FileType"`);
   return conds.length ? conds.join(' AND ') : 'TRUE';
+}
+
+/** The conditions of the filter that the block arrays can state too (`block_*` columns of the
+ *  view), so that a gather can start from the GIN indexes of version_block: names, contents (a
+ *  SHA-256 or a tape) and, for a range of at most MAX_INDEXED_DAYS, mtime days. Each is implied by
+ *  the per-version conditions of whereClause and only narrows the blocks looked at. */
+function blockConditions(q: FileSearchQuery, p: Params, keys: BlockKeys): string[] {
+  const conds: string[] = [];
+  if (q.name && !keys.manyNames) conds.push(`fv.block_name_ids && ARRAY(${nameIds(q.name, p)})`);
+  if (q.mtimeFrom && q.mtimeTo && q.mtimeTo.getTime() - q.mtimeFrom.getTime() <= MAX_INDEXED_DAYS * DAY_MS) {
+    // The UTC days the range touches; a block with none of them has no version in the range.
+    const day = (d: Date) => `(${p.add(d)}::timestamptz AT TIME ZONE 'UTC')::date`;
+    conds.push(`fv.block_mtime_days && ARRAY(SELECT generate_series(${day(q.mtimeFrom)}, ${day(new Date(q.mtimeTo.getTime() - 1))}, interval '1 day')::date)`);
+  }
+  if (q.sha256Hex) conds.push(`fv.block_content_ids @> ARRAY[(SELECT id FROM content WHERE sha256 = decode(${p.add(q.sha256Hex)}, 'hex'))]`);
+  if (q.tapeId && !keys.manyContents) conds.push(`fv.block_content_ids && ARRAY(${tapeContents(q.tapeId, p)})`);
+  return conds;
 }
 
 /** A modified range of at most NARROW_MTIME_DAYS days. */
@@ -194,7 +196,7 @@ function narrowMtimeRange(q: FileSearchQuery): boolean {
 
 /** Versions after the one with id `afterId` (bound at `placeholder`): the block condition lets the
  *  scan start at the cursor's block (a version id is block id * 65536 + position). */
-function afterCondition(placeholder: string): string {
+export function afterCondition(placeholder: string): string {
   return `fv.block_id >= (${placeholder}::bigint >> 16) AND fv.id > ${placeholder}::bigint`;
 }
 
@@ -231,16 +233,16 @@ export class FileSearchRepository {
     if (q.sha256Hex || narrowMtimeRange(q)) return this.gather(q, afterId, limit, await this.blockKeys(q));
     const found: FileVersionRow[] = [];
     let cursor = afterId;
-    let keys: BlockKeys = { manyNames: true, manyContents: false };
+    // The first window tests names per version; later steps need the counts.
+    let counted: BlockKeys | undefined;
     for (const [i, size] of this.scanWindows.entries()) {
-      if (i === 1) keys = await this.blockKeys(q);
+      const keys = i === 0 ? { ...FEW_KEYS, manyNames: true } : (counted ??= await this.blockKeys(q));
       const w = await this.window(q, cursor, limit - found.length, size, keys);
       found.push(...w.rows);
       if (found.length >= limit || w.end === null || w.seen < size) return found;
       cursor = w.end;
     }
-    if (this.scanWindows.length < 2) keys = await this.blockKeys(q);
-    return [...found, ...(await this.gather(q, cursor, limit - found.length, keys))];
+    return [...found, ...(await this.gather(q, cursor, limit - found.length, counted ?? (await this.blockKeys(q))))];
   }
 
   /** The matches among the next `size` versions after `afterId`, and the last version looked at.
@@ -249,13 +251,12 @@ export class FileSearchRepository {
   private async window(q: FileSearchQuery, afterId: string | undefined, limit: number, size: number, keys: BlockKeys) {
     const p = new Params();
     const after = afterId !== undefined ? `WHERE ${afterCondition(p.add(afterId))}` : '';
-    const from = VERSION_FROM.replace('FROM file_version fv', 'FROM w fv');
     const rows = await this.query<RawVersion & { window_end: string | null; window_rows: number }>(
       'searching files',
       `WITH w AS (SELECT ${VERSION_ROW_COLUMNS} FROM file_version fv ${after} ORDER BY fv.block_id, fv.ord LIMIT ${p.add(size)}),
             m AS (SELECT max(id)::text AS window_end, count(*)::int AS window_rows FROM w),
-            page AS (SELECT ${VERSION_COLUMNS} ${keys.manyNames ? from.replace('JOIN file_name n ON n.id = fv.name_id', NAME_PER_ROW) : from}
-                      WHERE ${whereClause(q, p, 'scan', keys)} ORDER BY fv.id LIMIT ${p.add(limit)})
+            page AS (SELECT ${VERSION_COLUMNS} ${versionFrom(keys, 'w')}
+                      WHERE ${whereClause(q, p, keys)} ORDER BY fv.id LIMIT ${p.add(limit)})
        SELECT m.window_end, m.window_rows, page.* FROM m LEFT JOIN page ON true ORDER BY page.id::bigint`,
       p.values,
     );
@@ -274,20 +275,20 @@ export class FileSearchRepository {
   }
 
   /** The page as the planner sees fit (after the window, for a sparse filter). */
-  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number, keys?: BlockKeys): Promise<FileVersionRow[]> {
+  private async gather(q: FileSearchQuery, afterId: string | undefined, limit: number, keys: BlockKeys): Promise<FileVersionRow[]> {
     const p = new Params();
-    let where = whereClause(q, p, 'gather', keys);
-    if (afterId !== undefined) where += ` AND ${afterCondition(p.add(afterId))}`;
+    const blocks = blockConditions(q, p, keys);
+    const conds = [whereClause(q, p, keys), ...blocks];
+    if (afterId !== undefined) conds.push(afterCondition(p.add(afterId)));
     // With a condition on the block arrays, the GIN indexes find the blocks and the matches are
     // sorted: ordered by id (an expression no index has), so the planner cannot prefer walking the
     // blocks in order, which its estimates for array conditions (a fixed fraction of the blocks)
     // make look cheap and which read every block of a 10-million-version catalog for one SHA-256.
     // Without one, ordering by block and position lets it walk.
-    const order = where.includes('fv.block_') ? 'fv.id' : 'fv.block_id, fv.ord';
-    const from = keys?.manyNames ? VERSION_FROM.replace('JOIN file_name n ON n.id = fv.name_id', NAME_PER_ROW) : VERSION_FROM;
+    const order = blocks.length > 0 ? 'fv.id' : 'fv.block_id, fv.ord';
     const rows = await this.query<RawVersion>(
       'searching files',
-      `SELECT ${VERSION_COLUMNS} ${from} WHERE ${where} ORDER BY ${order} LIMIT ${p.add(limit)}`,
+      `SELECT ${VERSION_COLUMNS} ${versionFrom(keys)} WHERE ${conds.join(' AND ')} ORDER BY ${order} LIMIT ${p.add(limit)}`,
       p.values,
     );
     return rows.map(toVersion);
@@ -297,7 +298,7 @@ export class FileSearchRepository {
     const p = new Params();
     const rows = await this.query<{ n: number }>(
       'counting files',
-      `SELECT count(*)::float8 AS n FROM file_version fv JOIN directory d ON d.id = fv.directory_id WHERE ${whereClause(q, p, 'gather')}`,
+      `SELECT count(*)::float8 AS n FROM file_version fv JOIN directory d ON d.id = fv.directory_id WHERE ${[whereClause(q, p), ...blockConditions(q, p, FEW_KEYS)].join(' AND ')}`,
       p.values,
     );
     return rows[0].n;

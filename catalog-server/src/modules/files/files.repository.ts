@@ -61,6 +61,10 @@ const BLOCK_SIZE = 1000;
 /** First key of the advisory locks that serialize the batches of one run (second key: run num). */
 export const RUN_LOCK_SPACE = 0x46525631;
 
+/** A block's `mtime_days` from its `mtimes` array: the distinct UTC days (what a modified range's
+ *  GIN condition in the search looks for). */
+const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(${mtimes}) m)`;
+
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
 
@@ -298,7 +302,7 @@ export class FilesRepository {
     await c.query(
       `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
        SELECT g.dir_id, g.run, g.name_ids, g.content_ids, g.sizes, g.mtimes, g.ctimes, g.inodes, g.modes, g.types, g.deleted, g.links,
-              ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(g.mtimes) m)
+              ${mtimeDaysOf('g.mtimes')}
          FROM (SELECT dir_id, run, min(seq) AS first, array_agg(name_id ORDER BY seq) AS name_ids, array_agg(content_id ORDER BY seq) AS content_ids,
                       array_agg(size ORDER BY seq) AS sizes, array_agg(mtime ORDER BY seq) AS mtimes, array_agg(ctime ORDER BY seq) AS ctimes,
                       array_agg(inode ORDER BY seq) AS inodes, array_agg(mode ORDER BY seq) AS modes, array_agg(type ORDER BY seq) AS types,
@@ -333,15 +337,14 @@ export class FilesRepository {
            SELECT fv.block_id, ${pick('fv.content_id', 'x.content_id')} AS content_ids, ${pick('fv.size', 'x.size')} AS sizes,
                   ${pick('fv.mtime', 'x.mtime')} AS mtimes, ${pick('fv.ctime', 'x.ctime')} AS ctimes, ${pick('fv.inode', 'x.inode')} AS inodes,
                   ${pick('fv.mode', 'x.mode')} AS modes, ${pick('fv.type', 'x.type')} AS types, ${pick('fv.deleted', 'x.del')} AS deleted,
-                  ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links,
-                  array_agg(DISTINCT (CASE WHEN x.seq IS NULL THEN fv.mtime ELSE x.mtime END AT TIME ZONE 'UTC')::date) AS days
+                  ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links
              FROM file_version fv
              LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
              LEFT JOIN ingest_resolved x ON x.seq = h.seq
             WHERE fv.block_id = ANY($4::bigint[])
             GROUP BY fv.block_id)
          UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
-                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = r.days
+                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = ${mtimeDaysOf('r.mtimes')}
            FROM rebuilt r WHERE b.id = r.block_id`,
         [hits.map((h) => h.block_id), hits.map((h) => h.ord), hits.map((h) => h.seq), blocks],
       );

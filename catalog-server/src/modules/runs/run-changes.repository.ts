@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
 import { inTransaction } from '../files/sql-runner.js';
-import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
+import { afterCondition, prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
 import { chainCte, runNumOf, SqlParams, stateSubquery } from '../files/run-state.js';
 
@@ -125,10 +125,7 @@ export class RunChangesRepository {
       const cte = chainCte({ runId: run.baseRunId ?? '00000000-0000-0000-0000-000000000000' }, p);
       const runParam = p.add(runId);
       const conds = [`fv.run_num = ${runNumOf(runParam)}`];
-      if (afterId !== undefined) {
-        const after = p.add(afterId);
-        conds.push(`fv.block_id >= (${after}::bigint >> 16) AND fv.id > ${after}::bigint`);
-      }
+      if (afterId !== undefined) conds.push(afterCondition(p.add(afterId)));
       const { rows } = await c.query<RawVersion & { kind: ChangeKind }>(
         `${cte}
          SELECT * FROM (SELECT ${VERSION_COLUMNS}, ${KIND} AS kind ${VERSION_FROM} ${baseOfVersion(runParam)} WHERE ${conds.join(' AND ')}) x
