@@ -2,5 +2,5 @@
 export * from './generated/client.js';
 export { createPrismaClient, type ClientOptions } from './client.js';
 export { applyMigrations, loadMigrationList, schemaAsSql } from './migrate.js';
-export { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedOptions } from './embedded.js';
+export { sharedBuffersMb, startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedOptions } from './embedded.js';
 export { migrationsDir, schemaPath } from './paths.js';

@@ -1,5 +1,5 @@
 // Bulk ingest of agent file reports: the only code that writes the file index. One batch is one
-// transaction: the batch's rows are streamed with COPY into session-local staging tables (temporary,
+// transaction: the batch's rows are streamed with binary COPY into session-local staging tables (temporary,
 // so no WAL and no contention between concurrent batches, emptied at every commit), then merged by a
 // fixed number of set-based statements whatever the batch size: directories, names, contents,
 // placements, versions. Ids never travel back to Node: every join happens in the database.
@@ -10,7 +10,7 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
-import { copyHexBytea, copyInt, copyText } from './copy-text.js';
+import { CopyBinaryWriter, uuidBytes } from './copy-binary.js';
 
 export interface IngestBatchKey {
   jobId: string;
@@ -43,11 +43,11 @@ export interface IngestOutcome {
 const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
-    seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type text NOT NULL, size bigint NOT NULL, mtime_ms bigint NOT NULL, ctime_ms bigint,
-    inode bigint, mode int NOT NULL, sha bytea, link text NOT NULL, run int NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
+    seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type "FileType" NOT NULL, size bigint NOT NULL, mtime timestamptz NOT NULL,
+    ctime timestamptz, inode bigint, mode int NOT NULL, sha bytea, link text, run int NOT NULL, del boolean NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_dir_id (path text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
-  CREATE TEMP TABLE IF NOT EXISTS ingest_name_id (name text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
-  CREATE TEMP TABLE IF NOT EXISTS ingest_content_id (sha bytea NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_name_id (name text NOT NULL, id bigint) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS ingest_content_id (sha bytea NOT NULL, size bigint NOT NULL, id bigint) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_resolved (
     seq int NOT NULL, dir_id bigint NOT NULL, name_id bigint NOT NULL, content_id bigint, type "FileType" NOT NULL, size bigint NOT NULL,
     mtime timestamptz(3) NOT NULL, ctime timestamptz(3), inode bigint, mode int NOT NULL, link text, run int NOT NULL, del boolean NOT NULL)
@@ -68,10 +68,9 @@ const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE '
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
 
-/** Streams COPY data (text format) into a table. */
-async function copyIn(c: pg.PoolClient, sql: string, data: string): Promise<void> {
-  if (data.length === 0) return;
-  const stream = c.query(pgCopy.from(sql));
+/** Streams COPY data (binary format) into a table. */
+async function copyIn(c: pg.PoolClient, sql: string, data: Buffer): Promise<void> {
+  const stream = c.query(pgCopy.from(`${sql} FROM STDIN (FORMAT binary)`));
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
     stream.on('finish', resolve);
@@ -160,28 +159,54 @@ export class FilesRepository {
   /** Streams the batch into the staging tables. */
   private async stage(c: pg.PoolClient, plan: IngestPlan, tapeIds: Map<string, string>, runNums: Map<string, number>): Promise<void> {
     const d = plan.directories;
-    let dirs = '';
-    for (let i = 0; i < d.paths.length; i++) dirs += `${copyText(d.paths[i])}\t${copyText(d.names[i])}\t${copyText(d.parents[i])}\n`;
-    await copyIn(c, 'COPY ingest_stage_dir (path, name, parent) FROM STDIN', dirs);
+    if (d.paths.length > 0) {
+      const dirs = new CopyBinaryWriter(3);
+      for (let i = 0; i < d.paths.length; i++) dirs.row().text(d.paths[i]).text(d.names[i]).text(d.parents[i]);
+      await copyIn(c, 'COPY ingest_stage_dir (path, name, parent)', dirs.finish());
+    }
 
     const v = plan.versions;
-    let versions = '';
-    for (let i = 0; i < v.names.length; i++) {
-      versions +=
-        `${i}\t${copyText(v.dirPaths[i])}\t${copyText(v.names[i])}\t${v.types[i]}\t${v.sizes[i]}\t${v.mtimesMs[i]}\t${copyInt(v.ctimesMs[i])}\t` +
-        `${copyInt(v.inodes[i])}\t${v.modes[i]}\t${copyHexBytea(v.shas[i])}\t${copyText(v.symlinkTargets[i] ?? '')}\t${runNums.get(v.runIds[i])!}\t${v.deleted[i] ? 't' : 'f'}\n`;
+    if (v.names.length > 0) {
+      const versions = new CopyBinaryWriter(13, v.names.length * 160);
+      for (let i = 0; i < v.names.length; i++) {
+        versions
+          .row()
+          .int4(i)
+          .text(v.dirPaths[i])
+          .text(v.names[i])
+          .text(v.types[i])
+          .int8(v.sizes[i])
+          .timestampMs(v.mtimesMs[i])
+          .timestampMs(v.ctimesMs[i])
+          .int8(v.inodes[i])
+          .int4(v.modes[i])
+          .bytes(v.shas[i])
+          .text(v.symlinkTargets[i])
+          .int4(runNums.get(v.runIds[i])!)
+          .bool(v.deleted[i]);
+      }
+      await copyIn(c, 'COPY ingest_stage_version (seq, dir, name, type, size, mtime, ctime, inode, mode, sha, link, run, del)', versions.finish());
     }
-    await copyIn(c, 'COPY ingest_stage_version (seq, dir, name, type, size, mtime_ms, ctime_ms, inode, mode, sha, link, run, del) FROM STDIN', versions);
 
     const p = plan.placements;
     if (p.shas.length === 0) return;
-    let placements = '';
+    const tapes = new Map([...tapeIds].map(([barcode, id]) => [barcode, uuidBytes(id)]));
+    const placements = new CopyBinaryWriter(10, p.shas.length * 160);
     for (let i = 0; i < p.shas.length; i++) {
-      placements +=
-        `${copyHexBytea(p.shas[i])}\t${tapeIds.get(p.barcodes[i])!}\t${copyText(p.partitions[i])}\t${p.startBlocks[i]}\t${copyText(p.containerPaths[i])}\t` +
-        `${p.offsets[i]}\t${p.lengths[i]}\t${p.segments[i]}\t${p.fileOffsets[i]}\t${p.copies[i]}\n`;
+      placements
+        .row()
+        .bytes(p.shas[i])
+        .bytes(tapes.get(p.barcodes[i])!)
+        .text(p.partitions[i])
+        .int8(p.startBlocks[i])
+        .text(p.containerPaths[i])
+        .int8(p.offsets[i])
+        .int8(p.lengths[i])
+        .int4(p.segments[i])
+        .int8(p.fileOffsets[i])
+        .int4(p.copies[i]);
     }
-    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off, copy) FROM STDIN', placements);
+    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off, copy)', placements.finish());
   }
 
   /**
@@ -219,52 +244,44 @@ export class FilesRepository {
       `INSERT INTO ingest_dir_id SELECT d.path, d.id FROM ingest_stage_dir s JOIN directory d ON d.host_id = $1 AND d.path = s.path`,
       [hostId],
     );
-    await c.query(`INSERT INTO ingest_name_id SELECT n.name, n.id FROM (SELECT DISTINCT name FROM ingest_stage_version) s JOIN file_name n ON n.name = s.name`);
-    await c.query(
-      `INSERT INTO ingest_content_id SELECT ct.sha256, ct.id FROM (SELECT DISTINCT sha FROM ingest_stage_version WHERE sha IS NOT NULL) s
-         JOIN content ct ON ct.sha256 = s.sha`,
-    );
-    // Batch-sized tables joined with each other: hash joins again. A lookup in a big table from
-    // here on is written as a LATERAL subquery, which is always an index probe.
-    await c.query('SET LOCAL enable_hashjoin = on');
-    // Names and contents the catalog does not have yet; the ids come back with RETURNING, so each
-    // distinct key costs one probe before and, if new, one insert. Contents and placements are
-    // facts about the tape: only ever added.
-    await c.query(
-      `WITH added AS (
-         INSERT INTO file_name (name)
-         SELECT DISTINCT s.name FROM ingest_stage_version s WHERE NOT EXISTS (SELECT 1 FROM ingest_name_id m WHERE m.name = s.name)
-          ORDER BY s.name
-         ON CONFLICT (name) DO NOTHING RETURNING name, id)
-       INSERT INTO ingest_name_id SELECT name, id FROM added`,
-    );
-    await c.query(
-      `WITH added AS (
-         INSERT INTO content (sha256, size)
-         SELECT DISTINCT ON (s.sha) s.sha, s.size FROM ingest_stage_version s
-          WHERE s.sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ingest_content_id m WHERE m.sha = s.sha)
-          ORDER BY s.sha
-         ON CONFLICT (sha256) DO NOTHING RETURNING sha256, id)
-       INSERT INTO ingest_content_id SELECT sha256, id FROM added`,
-    );
-    // A name or content that a concurrent batch committed after the lookups above was skipped by
-    // ON CONFLICT and is still missing from the map: looked up now (none, almost always).
+    // One row per distinct name and content of the batch, with its id when the catalog has it (one
+    // index probe each, forced by LATERAL).
     await c.query(
       `INSERT INTO ingest_name_id
        SELECT s.name, n.id FROM (SELECT DISTINCT name FROM ingest_stage_version) s
-        CROSS JOIN LATERAL (SELECT id FROM file_name n WHERE n.name = s.name) n
-        WHERE NOT EXISTS (SELECT 1 FROM ingest_name_id m WHERE m.name = s.name)`,
+         LEFT JOIN LATERAL (SELECT id FROM file_name n WHERE n.name = s.name) n ON true`,
     );
     await c.query(
       `INSERT INTO ingest_content_id
-       SELECT s.sha, ct.id FROM (SELECT DISTINCT sha FROM ingest_stage_version WHERE sha IS NOT NULL) s
-        CROSS JOIN LATERAL (SELECT id FROM content ct WHERE ct.sha256 = s.sha) ct
-        WHERE NOT EXISTS (SELECT 1 FROM ingest_content_id m WHERE m.sha = s.sha)`,
+       SELECT s.sha, s.size, ct.id FROM (SELECT sha, max(size) AS size FROM ingest_stage_version WHERE sha IS NOT NULL GROUP BY sha) s
+         LEFT JOIN LATERAL (SELECT id FROM content ct WHERE ct.sha256 = s.sha) ct ON true`,
     );
+    // Batch-sized tables joined with each other: hash joins again.
+    await c.query('SET LOCAL enable_hashjoin = on');
+    // Names and contents the catalog does not have yet, inserted in key order; their ids come back
+    // with RETURNING. Contents and placements are facts about the tape: only ever added.
+    await c.query(
+      `WITH added AS (
+         INSERT INTO file_name (name) SELECT name FROM ingest_name_id WHERE id IS NULL ORDER BY name
+         ON CONFLICT (name) DO NOTHING RETURNING name, id)
+       UPDATE ingest_name_id m SET id = a.id FROM added a WHERE m.name = a.name`,
+    );
+    await c.query(
+      `WITH added AS (
+         INSERT INTO content (sha256, size) SELECT sha, size FROM ingest_content_id WHERE id IS NULL ORDER BY sha
+         ON CONFLICT (sha256) DO NOTHING RETURNING sha256, id)
+       UPDATE ingest_content_id m SET id = a.id FROM added a WHERE m.sha = a.sha256`,
+    );
+    // A name or content that a concurrent batch committed after the lookups above was skipped by
+    // ON CONFLICT and still has no id: looked up now (none, almost always). One still without an
+    // id leaves its records out, and the count check fails the batch.
+    await c.query(`UPDATE ingest_name_id m SET id = (SELECT id FROM file_name n WHERE n.name = m.name) WHERE m.id IS NULL`);
+    await c.query(`UPDATE ingest_content_id m SET id = (SELECT id FROM content ct WHERE ct.sha256 = m.sha) WHERE m.id IS NULL`);
     await c.query(
       `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id)
        SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1
          FROM ingest_stage_placement s JOIN ingest_content_id ct ON ct.sha = s.sha
+        WHERE ct.id IS NOT NULL
         ORDER BY ct.id, s.tape, s.start_block, s.off
        ON CONFLICT (content_id, tape_id, start_block, "offset") DO NOTHING`,
       [jobId],
@@ -281,17 +298,14 @@ export class FilesRepository {
   private async mergeVersions(c: pg.PoolClient): Promise<number> {
     // With no foreign keys, a row whose directory, name or content is not found must not be stored
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
-    // ms / 1000 in float8 is exact to the millisecond for every date PostgreSQL holds (to_timestamp
-    // rounds to microseconds, the column to milliseconds) and much cheaper than numeric division.
     const resolved = await c.query(
       `INSERT INTO ingest_resolved
-       SELECT s.seq, d.id, n.id, ct.id, s.type::"FileType", s.size, to_timestamp(s.mtime_ms::float8 / 1000), to_timestamp(s.ctime_ms::float8 / 1000),
-              s.inode, s.mode, NULLIF(s.link, ''), s.run, s.del
+       SELECT s.seq, d.id, n.id, ct.id, s.type, s.size, s.mtime, s.ctime, s.inode, s.mode, s.link, s.run, s.del
          FROM ingest_stage_version s
          JOIN ingest_dir_id d ON d.path = s.dir
          JOIN ingest_name_id n ON n.name = s.name
          LEFT JOIN ingest_content_id ct ON ct.sha = s.sha
-        WHERE (s.sha IS NULL) = (ct.id IS NULL)`,
+        WHERE n.id IS NOT NULL AND (s.sha IS NULL) = (ct.id IS NULL)`,
     );
     // Batches of one run are serialized from here to commit, so "does the run already hold this
     // entry" cannot race with a concurrent batch of the same run adding it.

@@ -30,7 +30,8 @@ export interface IngestPlan {
     ctimesMs: Array<number | null>;
     inodes: Array<number | null>;
     modes: number[];
-    shas: Array<string | null>;
+    /** SHA-256 of each file's content (32 bytes); null for directories, symlinks and deletions. */
+    shas: Array<Buffer | null>;
     symlinkTargets: Array<string | null>;
     runIds: string[];
     /** Deletion markers: the entry was in the base run and is gone. */
@@ -39,10 +40,8 @@ export interface IngestPlan {
   /** Contents that non-empty files refer to without a location of their own (unchanged files and
    *  dedup): the repository checks that each is already on tape. Sorted, distinct. */
   references: string[];
-  /** Distinct contents sorted by sha256; `raw` holds the same hashes as 32-byte buffers. */
-  contents: { shas: string[]; raw: Buffer[]; sizes: number[] };
   placements: {
-    shas: string[];
+    shas: Buffer[];
     barcodes: string[];
     partitions: string[];
     startBlocks: number[];
@@ -104,11 +103,13 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   const p = plan.placements;
   const rowOfPath = new Map<string, number>();
   const dirSet = new Set<string>();
-  const contents = { shas: [] as string[], raw: [] as Buffer[], sizes: [] as number[] };
-  // Locations already planned per content, consulted only when a content repeats in the batch.
+  // Locations already planned per content (keyed by the hash's bytes as a latin1 string, cheaper
+  // than hex), consulted only when a content repeats in the batch.
   const locationsBySha = new Map<string, TapeLocation[]>();
   const barcodes = new Set<string>();
   const references = new Set<string>();
+  /** Contents (latin1 keys, as locationsBySha) that this batch gives a location. */
+  const placed = new Set<string>();
   let lastDir: string | null = null;
 
   const addWithAncestors = (dir: string | null) => {
@@ -132,21 +133,16 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     if (!isCount(record.mode) || record.mode > INT4_MAX) reject(index, record, `mode ${record.mode} is out of range`);
     const shaBytes = record.sha256 ?? EMPTY_BYTES;
     const locations = record.locations ?? NO_LOCATIONS;
-    let sha: string | null = null;
-    let raw: Buffer = EMPTY_BYTES;
+    let sha: Buffer | null = null;
     const deleted = record.deleted === true;
     if (deleted) {
       if (shaBytes.length !== 0 || locations.length !== 0) reject(index, record, 'a deletion marker carries no sha256 and no location');
     } else if (type === 'FILE') {
-      if (shaBytes.length === 32) {
-        raw = asBuffer(shaBytes);
-        sha = raw.toString('hex');
-      } else if (shaBytes.length === 0 && record.size === 0) {
-        raw = EMPTY_SHA256;
-        sha = EMPTY_SHA256_HEX;
-      } else reject(index, record, `a file needs a 32-byte sha256, got ${shaBytes.length} bytes`);
+      if (shaBytes.length === 32) sha = asBuffer(shaBytes);
+      else if (shaBytes.length === 0 && record.size === 0) sha = EMPTY_SHA256;
+      else reject(index, record, `a file needs a 32-byte sha256, got ${shaBytes.length} bytes`);
       // A non-empty file without a location of its own refers to a content already on tape.
-      if (record.size > 0 && locations.length === 0) references.add(sha!);
+      if (record.size > 0 && locations.length === 0) references.add(sha!.toString('hex'));
       for (let i = 0; i < locations.length; i++) {
         const bad = locationProblem(locations[i]);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
@@ -195,16 +191,14 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
 
     // Contents and placements are facts about the tape: kept even when a later record of the
     // same path replaces this version.
-    let seen = locationsBySha.get(sha);
+    const shaKey = sha.toString('latin1');
+    let seen = locationsBySha.get(shaKey);
     if (!seen) {
-      contents.shas.push(sha);
-      contents.raw.push(raw);
-      contents.sizes.push(record.size);
-      locationsBySha.set(sha, locations);
+      locationsBySha.set(shaKey, locations);
     } else {
       // Copy before appending: the list may be the first record's own locations array.
       seen = [...seen];
-      locationsBySha.set(sha, seen);
+      locationsBySha.set(shaKey, seen);
     }
     for (const loc of locations) {
       if (seen) {
@@ -212,6 +206,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
         seen.push(loc);
       }
       barcodes.add(loc.barcode);
+      placed.add(shaKey);
       p.shas.push(sha);
       p.barcodes.push(loc.barcode);
       p.partitions.push(loc.partition);
@@ -231,16 +226,9 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     plan.directories.names.push(baseName(dir));
     plan.directories.parents.push(parentPath(dir));
   }
-  const order = contents.shas.map((_, i) => i).sort((a, b) => compareCodeUnits(contents.shas[a], contents.shas[b]));
-  for (const i of order) {
-    plan.contents.shas.push(contents.shas[i]);
-    plan.contents.raw.push(contents.raw[i]);
-    plan.contents.sizes.push(contents.sizes[i]);
-  }
   plan.barcodes = [...barcodes].sort();
   // A content the batch itself places needs no earlier copy.
-  const placed = new Set(p.shas);
-  plan.references = [...references].filter((sha) => !placed.has(sha)).sort();
+  plan.references = [...references].filter((hex) => !placed.has(Buffer.from(hex, 'hex').toString('latin1'))).sort();
   return plan;
 }
 
@@ -253,7 +241,6 @@ function emptyPlan(): IngestPlan {
     directories: { paths: [], names: [], parents: [] },
     versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
     references: [],
-    contents: { shas: [], raw: [], sizes: [] },
     placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [], copies: [] },
     barcodes: [],
   };

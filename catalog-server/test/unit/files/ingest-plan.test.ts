@@ -67,7 +67,7 @@ describe('planIngest', () => {
 
   it('stores empty files as the empty content, with no placement', () => {
     const plan = planIngest([rec('/data/empty', { size: 0, sha256: Buffer.alloc(0), locations: [] })], RUNS, JOB);
-    assert.deepEqual(plan.contents, { shas: [EMPTY_SHA256_HEX], raw: [Buffer.from(EMPTY_SHA256_HEX, 'hex')], sizes: [0] });
+    assert.deepEqual(plan.versions.shas, [Buffer.from(EMPTY_SHA256_HEX, 'hex')]);
     assert.equal(plan.placements.shas.length, 0);
   });
 
@@ -78,7 +78,7 @@ describe('planIngest', () => {
       RUNS,
       JOB,
     );
-    assert.equal(plan.contents.shas.length, 1);
+    assert.deepEqual(plan.versions.shas, [same, same]);
     assert.equal(plan.placements.shas.length, 1);
     assert.deepEqual(plan.versions.names, ['a', 'b']);
     assert.equal(plan.versions.modes[0], 0o100600);
