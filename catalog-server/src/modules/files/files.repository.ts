@@ -11,6 +11,7 @@ import { toFerriteError } from './db-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
 import { CopyBinaryWriter, uuidBytes } from './copy-binary.js';
+import { CONTENT_BUCKET_SHIFT } from './content-buckets.js';
 
 export interface IngestBatchKey {
   jobId: string;
@@ -64,6 +65,11 @@ export const RUN_LOCK_SPACE = 0x46525631;
 /** A block's `mtime_days` from its `mtimes` array: the distinct UTC days (what a modified range's
  *  GIN condition in the search looks for). */
 const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(${mtimes}) m)`;
+
+/** A block's `content_buckets`: its distinct content ids >> CONTENT_BUCKET_SHIFT (what a tape's
+ *  GIN condition in the search looks for; see migration *_version_block_content_buckets). */
+const contentBucketsOf = (contentIds: string) =>
+  `ARRAY(SELECT DISTINCT c >> ${CONTENT_BUCKET_SHIFT} FROM unnest(${contentIds}) c WHERE c IS NOT NULL)`;
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -314,9 +320,10 @@ export class FilesRepository {
     // Every array is ordered by seq, so PostgreSQL sorts the batch once (presorted aggregates); the
     // block's distinct mtime days come from its mtimes afterwards rather than from a second sort.
     await c.query(
-      `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
+      `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets,
+                                  mtime_days, content_buckets)
        SELECT g.dir_id, g.run, g.name_ids, g.content_ids, g.sizes, g.mtimes, g.ctimes, g.inodes, g.modes, g.types, g.deleted, g.links,
-              ${mtimeDaysOf('g.mtimes')}
+              ${mtimeDaysOf('g.mtimes')}, ${contentBucketsOf('g.content_ids')}
          FROM (SELECT dir_id, run, min(seq) AS first, array_agg(name_id ORDER BY seq) AS name_ids, array_agg(content_id ORDER BY seq) AS content_ids,
                       array_agg(size ORDER BY seq) AS sizes, array_agg(mtime ORDER BY seq) AS mtimes, array_agg(ctime ORDER BY seq) AS ctimes,
                       array_agg(inode ORDER BY seq) AS inodes, array_agg(mode ORDER BY seq) AS modes, array_agg(type ORDER BY seq) AS types,
@@ -358,7 +365,8 @@ export class FilesRepository {
             WHERE fv.block_id = ANY($4::bigint[])
             GROUP BY fv.block_id)
          UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
-                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = ${mtimeDaysOf('r.mtimes')}
+                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_days = ${mtimeDaysOf('r.mtimes')},
+                content_buckets = ${contentBucketsOf('r.content_ids')}
            FROM rebuilt r WHERE b.id = r.block_id`,
         [hits.map((h) => h.block_id), hits.map((h) => h.ord), hits.map((h) => h.seq), blocks],
       );

@@ -73,4 +73,22 @@ describe('migration *_version_blocks', () => {
     const ids = (await c.query<{ id: string; block_id: string; ord: number }>('SELECT id::text AS id, block_id::text AS block_id, ord FROM file_version ORDER BY id')).rows;
     assert.ok(ids.every((r) => BigInt(r.id) === (BigInt(r.block_id) << 16n) + BigInt(r.ord)), 'version id = block id * 65536 + position');
   });
+
+  it('then *_version_block_content_buckets gives each existing block the ranges of its content ids', async () => {
+    const dirs = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const next = dirs.find((d) => d.endsWith('_version_block_content_buckets'));
+    assert.ok(next, 'no migration named *_version_block_content_buckets');
+    await c.query(await readFile(path.join(migrationsDir, next, 'migration.sql'), 'utf8'));
+    const blocks = (await c.query<{ contents: Array<string | null>; buckets: string[] }>(
+      'SELECT content_ids::text[] AS contents, content_buckets::text[] AS buckets FROM version_block ORDER BY id',
+    )).rows;
+    assert.equal(blocks.length, 5);
+    for (const b of blocks) {
+      const expected = [...new Set(b.contents.filter((c) => c !== null).map((c) => Number(c) >> 10))].sort((x, y) => x - y);
+      assert.deepEqual(b.buckets.map(Number).sort((x, y) => x - y), expected);
+    }
+    // /big's first block holds contents 101..1100 (two ranges); the view still reads every version.
+    assert.deepEqual(blocks[1].buckets.map(Number).sort(), [0, 1]);
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM file_version')).rows[0].n, 1106);
+  });
 });

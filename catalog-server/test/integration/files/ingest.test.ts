@@ -199,8 +199,8 @@ describe('FilesService.ingestBatch', () => {
       const { rows } = await first.query<{ num: number }>('SELECT num FROM run WHERE job_id = $1::uuid ORDER BY started_at LIMIT 1', [jobId]);
       await first.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', [RUN_LOCK_SPACE, rows[0].num]);
       await first.query(
-        `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
-         SELECT d.id, $1, ARRAY[n.id], '{NULL}', '{0}', ARRAY[now()], '{NULL}', '{NULL}', '{448}', '{DIRECTORY}', '{f}', '{NULL}', ARRAY[current_date]
+        `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days, content_buckets)
+         SELECT d.id, $1, ARRAY[n.id], '{NULL}', '{0}', ARRAY[now()], '{NULL}', '{NULL}', '{448}', '{DIRECTORY}', '{f}', '{NULL}', ARRAY[current_date], '{}'
            FROM directory d, file_name n WHERE d.path = '/data/race' AND n.name = 'same'`,
         [rows[0].num],
       );

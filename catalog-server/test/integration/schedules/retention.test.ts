@@ -46,9 +46,9 @@ async function backup(barcode: string, pool: string, root: string, at: Date, con
       ON CONFLICT (sha256) DO UPDATE SET size = content.size RETURNING id`;
     const id = Number(row!.id);
     await f.prisma.client.$executeRaw`
-      INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days)
+      INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets, mtime_days, content_buckets)
       VALUES (1, (SELECT num FROM run WHERE id = ${run!.id}::uuid), ARRAY[${id}]::bigint[], ARRAY[${id}]::bigint[], '{1}', ARRAY[now()], '{NULL}', '{NULL}', '{420}',
-              '{FILE}', '{f}', '{NULL}', ARRAY[current_date])`;
+              '{FILE}', '{f}', '{NULL}', ARRAY[current_date], ARRAY[${id} >> 10]::bigint[])`;
     await f.prisma.client.$executeRaw`
       INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, job_id)
       SELECT ${id}, id, 'b', ${id}, 'x', 0, 1, ${job}::uuid FROM tape WHERE barcode = ${barcode}
