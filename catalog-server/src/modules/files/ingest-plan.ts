@@ -107,6 +107,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   // than hex), consulted only when a content repeats in the batch.
   const locationsBySha = new Map<string, TapeLocation[]>();
   const barcodes = new Set<string>();
+  /** Contents (latin1 keys, as locationsBySha) that non-empty files name without a location. */
   const references = new Set<string>();
   /** Contents (latin1 keys, as locationsBySha) that this batch gives a location. */
   const placed = new Set<string>();
@@ -142,7 +143,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       else if (shaBytes.length === 0 && record.size === 0) sha = EMPTY_SHA256;
       else reject(index, record, `a file needs a 32-byte sha256, got ${shaBytes.length} bytes`);
       // A non-empty file without a location of its own refers to a content already on tape.
-      if (record.size > 0 && locations.length === 0) references.add(sha!.toString('hex'));
+      if (record.size > 0 && locations.length === 0) references.add(sha!.toString('latin1'));
       for (let i = 0; i < locations.length; i++) {
         const bad = locationProblem(locations[i]);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
@@ -228,7 +229,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   }
   plan.barcodes = [...barcodes].sort();
   // A content the batch itself places needs no earlier copy.
-  plan.references = [...references].filter((hex) => !placed.has(Buffer.from(hex, 'hex').toString('latin1'))).sort();
+  plan.references = [...references].filter((key) => !placed.has(key)).map((key) => Buffer.from(key, 'latin1').toString('hex')).sort();
   return plan;
 }
 

@@ -14,6 +14,10 @@ import { createTestDatabase, type TestDatabase } from '../../support/test-databa
 const MIGRATION = 'version_blocks';
 const COLUMNS = 'directory_id, name_id, content_id, size, mtime, ctime, inode, run_num, mode, type, deleted, symlink_target';
 
+/** The migration directories, in the order they apply. */
+const migrationDirs = async () => (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const sql = (dir: string) => readFile(path.join(migrationsDir, dir, 'migration.sql'), 'utf8');
+
 describe('migration *_version_blocks', () => {
   let db: TestDatabase;
   let c: pg.Client;
@@ -29,10 +33,9 @@ describe('migration *_version_blocks', () => {
   });
 
   it('carries every version over with its attributes, in blocks of one run and directory (ordered by their first id)', async () => {
-    const dirs = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const dirs = await migrationDirs();
     const target = dirs.findIndex((d) => d.endsWith(`_${MIGRATION}`));
     assert.ok(target > 0, `no migration named *_${MIGRATION}`);
-    const sql = (d: string) => readFile(path.join(migrationsDir, d, 'migration.sql'), 'utf8');
     for (const d of dirs.slice(0, target)) await c.query(await sql(d));
 
     await c.query(`
@@ -75,10 +78,9 @@ describe('migration *_version_blocks', () => {
   });
 
   it('then *_version_block_content_buckets gives each existing block the ranges of its content ids', async () => {
-    const dirs = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    const next = dirs.find((d) => d.endsWith('_version_block_content_buckets'));
+    const next = (await migrationDirs()).find((d) => d.endsWith('_version_block_content_buckets'));
     assert.ok(next, 'no migration named *_version_block_content_buckets');
-    await c.query(await readFile(path.join(migrationsDir, next, 'migration.sql'), 'utf8'));
+    await c.query(await sql(next));
     const blocks = (await c.query<{ contents: Array<string | null>; buckets: string[] }>(
       'SELECT content_ids::text[] AS contents, content_buckets::text[] AS buckets FROM version_block ORDER BY id',
     )).rows;
