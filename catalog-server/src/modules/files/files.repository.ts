@@ -108,8 +108,7 @@ export class FilesRepository {
 
       const tapeIds = await this.tapeIds(c, plan.barcodes);
       await this.stage(c, plan, tapeIds, runNums);
-      await this.checkReferences(c, plan.references);
-      const stored = await this.merge(c, hostId, key.jobId);
+      const stored = await this.merge(c, hostId, key.jobId, plan.references);
       if (stored !== plan.versions.names.length) {
         throw filesError(FilesErrorCode.CATALOG_ERROR, `stored ${stored} of ${plan.versions.names.length} file versions; the batch was rolled back, retry it`);
       }
@@ -141,25 +140,6 @@ export class FilesRepository {
       });
     }
     return ids;
-  }
-
-  /** Files reported without a location of their own (unchanged, or deduplicated) must name a
-   *  content that is already on some tape; otherwise the batch is refused with INVALID_RECORD. */
-  private async checkReferences(c: pg.PoolClient, shas: string[]): Promise<void> {
-    if (shas.length === 0) return;
-    const { rows } = await c.query<{ sha: string }>(
-      `SELECT encode(s.sha, 'hex') AS sha FROM unnest($1::text[]) AS r(hex), LATERAL (SELECT decode(r.hex, 'hex') AS sha) s
-        WHERE NOT EXISTS (SELECT 1 FROM content ct JOIN placement p ON p.content_id = ct.id WHERE ct.sha256 = s.sha)
-        LIMIT 10`,
-      [shas],
-    );
-    if (rows.length > 0) {
-      throw filesError(
-        FilesErrorCode.INVALID_RECORD,
-        `the batch names files without a tape location whose content is on no tape (sha256 ${rows.map((r) => r.sha).join(', ')}); nothing from this batch was stored`,
-        { sha256: rows.map((r) => r.sha) },
-      );
-    }
   }
 
   /** Streams the batch into the staging tables. */
@@ -221,7 +201,7 @@ export class FilesRepository {
    * it, and the next statement's snapshot sees it). Inserts go in key order so concurrent batches
    * take index locks in the same order and cannot deadlock.
    */
-  private async merge(c: pg.PoolClient, hostId: number, jobId: string): Promise<number> {
+  private async merge(c: pg.PoolClient, hostId: number, jobId: string, references: string[]): Promise<number> {
     // Every statement below joins a few thousand staged rows to tables of millions. The staging
     // tables have no statistics, and the planner's choice was a hash join that reads the whole big
     // table (content, file_name) on every batch: measured at 600k versions, 230k content rows
@@ -264,6 +244,7 @@ export class FilesRepository {
     );
     // Batch-sized tables joined with each other: hash joins again.
     await c.query('SET LOCAL enable_hashjoin = on');
+    await this.checkReferences(c, references);
     // Names and contents the catalog does not have yet, inserted in key order; their ids come back
     // with RETURNING. Contents and placements are facts about the tape: only ever added.
     await c.query(
@@ -293,6 +274,27 @@ export class FilesRepository {
       [jobId],
     );
     return this.mergeVersions(c);
+  }
+
+  /** Files reported without a location of their own (unchanged, or deduplicated) must name a
+   *  content that is already on some tape; otherwise the batch is refused with INVALID_RECORD. Runs
+   *  after the content lookup, so a reference costs one probe for a placement, not a second
+   *  SHA-256 probe. */
+  private async checkReferences(c: pg.PoolClient, shas: string[]): Promise<void> {
+    if (shas.length === 0) return;
+    const { rows } = await c.query<{ sha: string }>(
+      `SELECT r.hex AS sha FROM unnest($1::text[]) AS r(hex) JOIN ingest_content_id m ON m.sha = decode(r.hex, 'hex')
+        WHERE m.id IS NULL OR NOT EXISTS (SELECT 1 FROM placement p WHERE p.content_id = m.id)
+        ORDER BY r.hex LIMIT 10`,
+      [shas],
+    );
+    if (rows.length > 0) {
+      throw filesError(
+        FilesErrorCode.INVALID_RECORD,
+        `the batch names files without a tape location whose content is on no tape (sha256 ${rows.map((r) => r.sha).join(', ')}); nothing from this batch was stored`,
+        { sha256: rows.map((r) => r.sha) },
+      );
+    }
   }
 
   /**

@@ -4,7 +4,8 @@
 // and file names everywhere, videos, documents, and a few huge flat directories. A path occurs once
 // per host (a run reports each path once), however large the catalog. Every host is backed
 // up by several full runs; between runs about one file in ten changes content, the rest is reported
-// again with the placement written the first time (dedup: the bytes are not written again).
+// again by reference, without a location, as the agent records a file whose content the pool already
+// holds (dedup: the bytes are not written again, the catalog checks the content is on tape).
 import { FileType, type FileRecord } from '@ferrite/proto';
 
 export const HOSTS = ['nas1', 'ws-anna', 'ws-ben', 'media1'];
@@ -136,7 +137,7 @@ export function records(host: number, run: number, from: number, to: number, job
       mode: 0o100644,
       sha256: fakeSha256(host, i, written),
       symlinkTarget: '',
-      locations: [
+      locations: written < run ? [] : [
         {
           barcode: tapeBarcode(host, written, i),
           partition: 'b',

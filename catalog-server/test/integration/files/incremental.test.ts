@@ -141,6 +141,10 @@ describe('incremental runs', () => {
     const orphan = fileRecord('/inc/orphan', TAPE, 20, { locations: [] });
     assert.equal(await code(ingest(job.jobId, [fileRecord('/inc/ok', TAPE, 21), orphan])), 'INVALID_RECORD');
     assert.deepEqual(await tableCounts(f), before);
+    // A content the catalog knows but no tape holds any more is no better than an unknown one.
+    const placeless = fileRecord('/inc/placeless', TAPE, 22, { locations: [] });
+    await f.prisma.client.content.create({ data: { sha256: Buffer.from(placeless.sha256), size: BigInt(placeless.size) } });
+    assert.equal(await code(ingest(job.jobId, [fileRecord('/inc/ok', TAPE, 21), placeless])), 'INVALID_RECORD');
     assert.equal(await code(collect(bases.stream(job.jobId, '/elsewhere'))), 'RUN_NOT_FOUND');
     assert.equal(await code(f.runs.runChanges(randomUUID(), null, 10, null)), 'RUN_NOT_FOUND');
     assert.equal(await code(f.runs.runChanges('nope', null, 10, null)), 'RUN_NOT_FOUND');
