@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
+import type { FileRecord } from '@ferrite/proto';
+import pgCopy from 'pg-copy-streams';
+import { CopyBinaryWriter } from '../../../src/modules/files/copy-binary.js';
 import type { FileFilterLike } from '../../../src/modules/files/file-query.js';
 import { createAgent, createBackupJob, createFilesFixture, createTape, type FilesFixture } from '../../integration/files/files-fixture.js';
 import { fakeSha256, FILES_PER_TAPE, HOSTS, records, RUNS_PER_HOST, tapeBarcode } from './catalog-shapes.js';
@@ -56,6 +59,91 @@ if (!process.env.FERRITE_TEST_DATABASE_URL) {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)).padStart(7);
 
+/** One task per (run, host), in run order: a later run refers to what earlier ones wrote. */
+function runTasks(): Array<{ host: number; run: number }> {
+  const tasks: Array<{ host: number; run: number }> = [];
+  for (let r = 0; r < RUNS_PER_HOST; r++) for (let h = 0; h < HOSTS.length; h++) tasks.push({ host: h, run: r });
+  return tasks;
+}
+
+/** Generates every batch of every task and hands it to `each`, `concurrency` tasks at a time
+ *  (batches of one task in order; `seq` counts from 1 per task); `after` runs when a task is done. */
+async function forEachBatch<T extends { host: number; run: number }>(
+  tasks: T[],
+  each: (task: T, seq: number, batch: FileRecord[]) => Promise<void>,
+  after: (task: T) => Promise<void> = async () => {},
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      let seq = 0;
+      for (let from = 0; from < filesPerHost; from += BATCH) {
+        await each(task, ++seq, records(task.host, task.run, from, Math.min(filesPerHost, from + BATCH), `h${task.host}`));
+      }
+      await after(task);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * The baseline for the ingest rate, measured in the same run on the same server: the same records,
+ * generated the same way and sent the same way (binary COPY into a temporary table, batches of
+ * BATCH, the same streams), but only the step every design of this catalog must take for each of
+ * them: de-duplicating its content by SHA-256 (one unique index, INSERT ... ON CONFLICT DO NOTHING,
+ * a commit per batch). No names, directories, placements, versions or search indexes. Ingest cannot
+ * be faster than this on this machine; how far below it lands is what the rest costs.
+ */
+async function ingestCeiling(f: FilesFixture): Promise<void> {
+  const pg = await import('pg');
+  const clients = await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const c = new pg.default.Client({ connectionString: f.db.url });
+      await c.connect();
+      await c.query('CREATE TEMP TABLE ceiling_stage (sha bytea NOT NULL, size bigint NOT NULL) ON COMMIT DELETE ROWS');
+      return c;
+    }),
+  );
+  await clients[0].query('CREATE TABLE bench_ceiling_content (id bigserial PRIMARY KEY, sha256 bytea NOT NULL UNIQUE, size bigint NOT NULL)');
+  const free = [...clients];
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    await forEachBatch(runTasks(), async (_task, _seq, batch) => {
+      const c = free.pop()!;
+      try {
+        const rows = new CopyBinaryWriter(2, batch.length * 50);
+        for (const r of batch) rows.row().bytes(r.sha256).int8(r.size);
+        await c.query('BEGIN');
+        const stream = c.query(pgCopy.from('COPY ceiling_stage (sha, size) FROM STDIN (FORMAT binary)'));
+        await new Promise<void>((resolve, reject) => {
+          stream.on('error', reject);
+          stream.on('finish', resolve);
+          stream.end(rows.finish());
+        });
+        await c.query(
+          `INSERT INTO bench_ceiling_content (sha256, size) SELECT sha, max(size) FROM ceiling_stage GROUP BY sha ORDER BY sha
+           ON CONFLICT (sha256) DO NOTHING`,
+        );
+        await c.query('COMMIT');
+        done += batch.length;
+      } finally {
+        free.push(c);
+      }
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const contents = await clients[0].query<{ n: number }>('SELECT count(*)::float8 AS n FROM bench_ceiling_content');
+    console.log(
+      `ingest ceiling (baseline, same run): ${done} records de-duplicated by SHA-256 into ${contents.rows[0].n} contents and nothing else, ` +
+        `in ${seconds.toFixed(1)} s = ${Math.round(done / seconds)} records/s wall (same generation, COPY, batches and streams)`,
+    );
+  } finally {
+    await clients[0].query('DROP TABLE IF EXISTS bench_ceiling_content');
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
 async function ingest(f: FilesFixture): Promise<void> {
   console.log(`catalog: ${HOSTS.length} hosts x ${RUNS_PER_HOST} full runs x ${filesPerHost} files = ${filesPerHost * HOSTS.length * RUNS_PER_HOST} versions, batches of ${BATCH}, ${concurrency} concurrent streams`);
   const agents = await Promise.all(HOSTS.map((h) => createAgent(f, h)));
@@ -64,11 +152,8 @@ async function ingest(f: FilesFixture): Promise<void> {
       for (let i = 0; i < filesPerHost; i += FILES_PER_TAPE) await createTape(f, tapeBarcode(h, r, i));
     }
   }
-  // One task per (run, host), in run order: a later run re-reports what earlier ones wrote.
-  const tasks: Array<{ host: number; run: number }> = [];
-  for (let r = 0; r < RUNS_PER_HOST; r++) for (let h = 0; h < HOSTS.length; h++) tasks.push({ host: h, run: r });
   const jobs: Array<{ host: number; run: number; jobId: string }> = [];
-  for (const t of tasks) jobs.push({ ...t, ...(await createBackupJob(f, agents[t.host], HOSTS[t.host], ['/'])) });
+  for (const t of runTasks()) jobs.push({ ...t, ...(await createBackupJob(f, agents[t.host], HOSTS[t.host], ['/'])) });
 
   const postmaster = await postmasterPid(f);
   const pg0 = postgresCpuSeconds(postmaster);
@@ -76,26 +161,20 @@ async function ingest(f: FilesFixture): Promise<void> {
   const t0 = performance.now();
   let done = 0;
   let lastReport = t0;
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++];
-      let seq = 0;
-      for (let from = 0; from < filesPerHost; from += BATCH) {
-        const batch = records(job.host, job.run, from, Math.min(filesPerHost, from + BATCH), `h${job.host}`);
-        const r = await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: ++seq, agentId: agents[job.host], records: batch, manifestPath: '' });
-        if (!r.accepted || r.stored !== batch.length) throw new Error(`batch ${seq} of ${HOSTS[job.host]} run ${job.run} stored ${r.stored} of ${batch.length}`);
-        done += batch.length;
-        const now = performance.now();
-        if (now - lastReport > 15_000) {
-          lastReport = now;
-          console.log(`  ${done} versions, ${Math.round(done / ((now - t0) / 1000))}/s so far (load average ${loadAverage()})`);
-        }
+  await forEachBatch(
+    jobs,
+    async (job, seq, batch) => {
+      const r = await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: seq, agentId: agents[job.host], records: batch, manifestPath: '' });
+      if (!r.accepted || r.stored !== batch.length) throw new Error(`batch ${seq} of ${HOSTS[job.host]} run ${job.run} stored ${r.stored} of ${batch.length}`);
+      done += batch.length;
+      const now = performance.now();
+      if (now - lastReport > 15_000) {
+        lastReport = now;
+        console.log(`  ${done} versions, ${Math.round(done / ((now - t0) / 1000))}/s so far (load average ${loadAverage()})`);
       }
-      await f.files.finishBackupRuns(job.jobId);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+    },
+    (job) => f.files.finishBackupRuns(job.jobId),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const node = process.cpuUsage(node0);
   const nodeCpu = (node.user + node.system) / 1e6;
@@ -246,7 +325,10 @@ try {
   if (versions < 10_000_000) console.log(`(for the full-size run: npm run bench:catalog -w @ferrite/catalog-server -- 10000000)`);
   const f = await createFilesFixture('catalog-bench', reuse);
   try {
-    if (!reuse) await ingest(f);
+    if (!reuse) {
+      await ingestCeiling(f);
+      await ingest(f);
+    }
     await size(f);
     await search(f);
   } finally {
