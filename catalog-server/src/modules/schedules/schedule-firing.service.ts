@@ -2,6 +2,11 @@
 // replica goes on, start the backup with an idempotency key derived from (schedule, T) so even a
 // double start is one job, and record the job (with a note when it waits, e.g. for a tape) or the
 // refusal (agent gone, bad input) on the firing row instead of throwing into a timer.
+//
+// A firing whose schedule still has an unfinished job from an earlier instant (waiting for a tape,
+// or running long) starts nothing: a second job of the same paths would only queue behind the
+// first, and the first, when it runs, already backs up everything up to then (an incremental's base
+// is chosen when it starts). The firing records PREVIOUS_JOB_UNFINISHED naming that job.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
@@ -26,7 +31,11 @@ export const STALE_CLAIM_MS = 2 * 60_000;
 /** Later than this after its instant, a scheduled backup is not started any more. */
 export const MAX_LATE_START_MS = 60 * 60_000;
 
-export const scheduleIdempotencyKey = (scheduleId: string, fireTime: Date) => `schedule:${scheduleId}:${fireTime.toISOString()}`;
+/** The firing's errorCode when an earlier firing's job has not finished (see the top of this file). */
+export const PREVIOUS_JOB_UNFINISHED = 'PREVIOUS_JOB_UNFINISHED';
+
+const scheduleKeyPrefix = (scheduleId: string) => `schedule:${scheduleId}:`;
+export const scheduleIdempotencyKey = (scheduleId: string, fireTime: Date) => `${scheduleKeyPrefix(scheduleId)}${fireTime.toISOString()}`;
 
 @Injectable()
 export class ScheduleFiringService {
@@ -83,18 +92,31 @@ export class ScheduleFiringService {
     const log = this.log.child({ schedule: schedule.name, fireTime: fireTime.toISOString() });
     let result: FireOutcome;
     try {
-      const job = await this.jobs.startBackup({
-        agent: schedule.agent.name,
-        paths: schedule.paths,
-        excludes: schedule.excludes,
-        pool: schedule.pool?.name ?? null,
-        level: BackupLevelValue[schedule.level],
-        idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
-      });
-      // A backup with no tape yet is created QUEUED and waits; the firing says so rather than fail.
-      const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== WAITING_FOR_DISPATCHER ? `queued: ${job.queueReason}` : null;
-      result = { outcome: 'started', jobId: job.id, note };
-      log.info({ job: job.id, note }, 'schedule fired: backup job created');
+      const prefix = scheduleKeyPrefix(schedule.id);
+      const previous = await this.schedules.unfinishedJobBefore(prefix, scheduleIdempotencyKey(schedule.id, fireTime));
+      if (previous) {
+        result = {
+          outcome: 'failed',
+          errorCode: PREVIOUS_JOB_UNFINISHED,
+          errorMessage:
+            `no backup started: job ${previous.jobId} from this schedule's firing at ${previous.key.slice(prefix.length)} is still ${previous.status}; ` +
+            'it backs up the same paths when it runs',
+        };
+        log.warn({ job: previous.jobId, status: previous.status }, 'schedule fired while its previous job is unfinished: no second job started');
+      } else {
+        const job = await this.jobs.startBackup({
+          agent: schedule.agent.name,
+          paths: schedule.paths,
+          excludes: schedule.excludes,
+          pool: schedule.pool?.name ?? null,
+          level: BackupLevelValue[schedule.level],
+          idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
+        });
+        // A backup with no tape yet is created QUEUED and waits; the firing says so rather than fail.
+        const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== WAITING_FOR_DISPATCHER ? `queued: ${job.queueReason}` : null;
+        result = { outcome: 'started', jobId: job.id, note };
+        log.info({ job: job.id, note }, 'schedule fired: backup job created');
+      }
     } catch (err) {
       const known = err instanceof FerriteError;
       result = {

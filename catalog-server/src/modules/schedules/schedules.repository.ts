@@ -119,6 +119,22 @@ export class SchedulesRepository {
   }
 
   /**
+   * The latest unfinished job (QUEUED, ASSIGNED or RUNNING) whose idempotency key starts with
+   * `keyPrefix` and sorts before `keyBefore`: for a schedule, a job an earlier instant started (its
+   * keys end in the instant, ISO 8601, which sorts in time order). Read from the jobs rather than
+   * from the firing rows, so a job counts from the moment it exists, before its firing is recorded.
+   */
+  unfinishedJobBefore(keyPrefix: string, keyBefore: string): Promise<{ jobId: string; status: string; key: string } | null> {
+    return dbOperation('find an unfinished job of the schedule', async () => {
+      const rows = await this.prisma.client.$queryRaw<{ jobId: string; status: string; key: string }[]>`
+        SELECT id::text AS "jobId", status::text AS status, idempotency_key AS key FROM job
+         WHERE starts_with(idempotency_key, ${keyPrefix}) AND idempotency_key < ${keyBefore} AND status IN ('QUEUED', 'ASSIGNED', 'RUNNING')
+         ORDER BY idempotency_key DESC LIMIT 1`;
+      return rows[0] ?? null;
+    });
+  }
+
+  /**
    * Takes over up to `limit` firings claimed before `staleBefore` that never recorded an outcome.
    * SKIP LOCKED + the claimed_at bump make each one go to a single replica per period.
    */

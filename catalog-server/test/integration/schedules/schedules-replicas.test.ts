@@ -71,10 +71,11 @@ const mutate = (op: 'pauseSchedule' | 'resumeSchedule' | 'deleteSchedule', name:
 const get = (name: string) => gql.request<{ schedule: Record<string, any> }>(`query($name: String!) { schedule(name: $name) { ${FIELDS} firings(count: 50) { fireTime jobId errorCode claimedBy } } }`, { name }).then((r) => r.schedule);
 const count = async () => (await gql.request<{ schedules: { totalCount: number } }>(`{ schedules(first: 10) { totalCount } }`)).schedules.totalCount;
 
-async function waitForFinished(name: string): Promise<{ fireTime: string; jobId: string | null; claimedBy: string }[]> {
+type FiringSeen = { fireTime: string; jobId: string | null; errorCode: string | null; claimedBy: string; finishedAt: string | null };
+async function waitForFinished(name: string): Promise<FiringSeen[]> {
   for (let i = 0; ; i++) {
-    const { firings } = await gql.request<{ schedule: { firings: { fireTime: string; jobId: string | null; claimedBy: string; finishedAt: string | null }[] } }>(
-      `query($name: String!) { schedule(name: $name) { firings(count: 50) { fireTime jobId claimedBy finishedAt } } }`,
+    const { firings } = await gql.request<{ schedule: { firings: FiringSeen[] } }>(
+      `query($name: String!) { schedule(name: $name) { firings(count: 50) { fireTime jobId errorCode claimedBy finishedAt } } }`,
       { name },
     ).then((r) => r.schedule);
     if (firings.every((f) => f.finishedAt) || i >= 100) return firings;
@@ -164,6 +165,8 @@ describe('firing', () => {
     for (const t of instants) {
       const outcomes = await Promise.all([fa.fire(s.id, t), fb.fire(s.id, t), fa.fire(s.id, t)]);
       assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ['skipped', 'skipped', 'started'], t.toISOString());
+      // This agent runs nothing: the job is marked done so the next instant is not held back by it.
+      await sql.query(`UPDATE job SET status = 'SUCCEEDED', finished_at = now() WHERE idempotency_key = $1`, [`schedule:${s.id}:${t.toISOString()}`]);
     }
     const { rows } = await sql.query(`SELECT idempotency_key, spec FROM job WHERE idempotency_key LIKE $1 ORDER BY idempotency_key`, [`schedule:${s.id}:%`]);
     assert.deepEqual(rows.map((r) => r.idempotency_key), instants.map((t) => `schedule:${s.id}:${t.toISOString()}`));
@@ -192,9 +195,25 @@ describe('firing', () => {
     assert.equal(job.status, 'QUEUED');
     assert.ok(job.queueReason);
     assert.equal((await get('no-tape')).lastFiredAt, t.toISOString());
-    // The operator can drop the waiting backup.
+    // The next night, the backup still waits: no second job queues behind it; the firing says why.
+    const nextNight = new Date('2026-05-02T01:00:00.000Z');
+    const held = await a.app.get(ScheduleFiringService).fire(s.id, nextNight);
+    assert.equal(held.outcome, 'failed');
+    const [heldFiring] = (await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; errorMessage: string | null }[] } }>(
+      `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode errorMessage } } }`,
+    )).schedule.firings;
+    assert.equal(heldFiring!.jobId, null);
+    assert.equal(heldFiring!.errorCode, 'PREVIOUS_JOB_UNFINISHED');
+    assert.match(heldFiring!.errorMessage!, new RegExp(`job ${firing!.jobId} from this schedule's firing at ${t.toISOString()} is still QUEUED`));
+    const jobsOfSchedule = async () => (await sql.query(`SELECT count(*)::int AS n FROM job WHERE idempotency_key LIKE $1`, [`schedule:${s.id}:%`])).rows[0].n;
+    assert.equal(await jobsOfSchedule(), 1);
+    // The operator can drop the waiting backup; the night after starts a new one.
     const cancelled = await gql.request<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: firing!.jobId });
     assert.equal(cancelled.cancelJob.status, 'CANCELLED');
+    const third = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-03T01:00:00.000Z'));
+    assert.equal(third.outcome, 'started');
+    assert.equal(await jobsOfSchedule(), 2);
+    if (third.outcome === 'started') await gql.request(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: third.jobId });
     await mutate('deleteSchedule', 'no-tape');
   });
 
@@ -237,10 +256,16 @@ describe('firing', () => {
     // A tick already past its claim finishes its backup after the pause: wait for every outcome.
     const firings = await waitForFinished('every-second');
     assert.ok(firings.length >= 2, `fired ${firings.length} times`);
-    const times = firings.map((f: { fireTime: string }) => f.fireTime);
+    const times = firings.map((f) => f.fireTime);
     assert.equal(new Set(times).size, times.length);
-    assert.ok(firings.every((f: { jobId: string | null; claimedBy: string }) => f.jobId && [a.app.get(ScheduleFiringService).replicaId, b.app.get(ScheduleFiringService).replicaId].includes(f.claimedBy)));
+    const replicas = [a.app.get(ScheduleFiringService).replicaId, b.app.get(ScheduleFiringService).replicaId];
+    assert.ok(firings.every((f) => replicas.includes(f.claimedBy)));
+    // This agent runs nothing, so the first instant's job stays queued and the later instants start
+    // no job of their own (PREVIOUS_JOB_UNFINISHED).
+    const started = firings.filter((f) => f.jobId);
+    assert.ok(started.length >= 1);
+    assert.ok(firings.every((f) => f.jobId || f.errorCode === 'PREVIOUS_JOB_UNFINISHED'), JSON.stringify(firings));
     const { rows } = await sql.query(`SELECT count(*)::int AS n FROM job WHERE idempotency_key LIKE $1`, [`schedule:${s.id}:%`]);
-    assert.equal(rows[0].n, firings.length);
+    assert.equal(rows[0].n, started.length);
   });
 });

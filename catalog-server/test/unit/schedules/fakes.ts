@@ -14,6 +14,8 @@ export class FakeSchedulesRepository {
   rows = new Map<string, ScheduleRow>();
   writes = 0;
   firings: (ScheduleFiringRow & { outcome?: unknown })[] = [];
+  /** Status of the jobs firings started; a job not listed here has finished. */
+  jobStatuses = new Map<string, string>();
 
   async findByName(name: string) {
     return this.rows.get(name) ?? null;
@@ -63,6 +65,14 @@ export class FakeSchedulesRepository {
     Object.assign(f, outcome, { finishedAt: at });
     const row = [...this.rows.values()].find((r) => r.id === scheduleId);
     if (row && (!row.lastFiredAt || row.lastFiredAt < fireTime)) row.lastFiredAt = fireTime;
+  }
+  /** Jobs the firings started, by idempotency key (the fake jobs service fills it). */
+  jobsByKey = new Map<string, string>();
+  async unfinishedJobBefore(keyPrefix: string, keyBefore: string) {
+    const open = [...this.jobsByKey]
+      .filter(([key, jobId]) => key.startsWith(keyPrefix) && key < keyBefore && ['QUEUED', 'ASSIGNED', 'RUNNING'].includes(this.jobStatuses.get(jobId) ?? 'SUCCEEDED'))
+      .sort(([a], [b]) => (a < b ? 1 : -1));
+    return open[0] ? { jobId: open[0][1], status: this.jobStatuses.get(open[0][1])!, key: open[0][0] } : null;
   }
   async recentFirings(scheduleId: string, take: number) {
     return this.firings.filter((f) => f.scheduleId === scheduleId).slice(-take).reverse();

@@ -8,6 +8,7 @@ import { SchedulesService } from '../../../src/modules/schedules/schedules.servi
 import { FakeClock, FakeSchedulesRepository, FakeTimers, fakeAgents, fakePools, silentLogger } from './fakes.js';
 
 class FakeJobs {
+  constructor(private readonly repo?: FakeSchedulesRepository) {}
   calls: Record<string, unknown>[] = [];
   failWith: FerriteError | Error | null = null;
   /** What the created job looks like: QUEUED with a reason when it has to wait (e.g. for a tape). */
@@ -15,7 +16,9 @@ class FakeJobs {
   async startBackup(input: Record<string, unknown>) {
     this.calls.push(input);
     if (this.failWith) throw this.failWith;
-    return { id: `job-${this.calls.length}`, ...this.created };
+    const id = `job-${this.calls.length}`;
+    this.repo?.jobsByKey.set(String(input.idempotencyKey), id);
+    return { id, ...this.created };
   }
 }
 
@@ -28,7 +31,7 @@ describe('ScheduleFiringService', () => {
 
   beforeEach(async () => {
     repo = new FakeSchedulesRepository();
-    jobs = new FakeJobs();
+    jobs = new FakeJobs(repo);
     clock = new FakeClock(new Date('2026-03-29T01:00:00.010Z'));
     const schedules = new SchedulesService(repo as never, fakeAgents as never, fakePools as never, new FakeTimers() as never, clock);
     scheduleId = (await schedules.create({ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly' })).id;
@@ -51,6 +54,22 @@ describe('ScheduleFiringService', () => {
     const [a, b] = await Promise.all([replica().fire(scheduleId, T), replica().fire(scheduleId, T)]);
     assert.deepEqual([a.outcome, b.outcome].sort(), ['skipped', 'started']);
     assert.equal(jobs.calls.length, 1);
+  });
+
+  it('starts no second job while the job of an earlier instant is unfinished, and records why', async () => {
+    const nextNight = new Date('2026-03-30T00:30:00.000Z');
+    const nightAfter = new Date('2026-03-31T00:30:00.000Z');
+    assert.equal((await replica().fire(scheduleId, T)).outcome, 'started');
+    repo.jobStatuses.set('job-1', 'QUEUED'); // e.g. still waiting for a scratch tape
+    const out = await replica().fire(scheduleId, nextNight);
+    assert.equal(out.outcome, 'failed');
+    assert.equal(out.outcome === 'failed' && out.errorCode, 'PREVIOUS_JOB_UNFINISHED');
+    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /job job-1 from this schedule's firing at 2026-03-29T01:00:00.000Z is still QUEUED/);
+    assert.equal(jobs.calls.length, 1, 'no second backup job');
+    assert.equal(repo.firings[1]!.errorCode, 'PREVIOUS_JOB_UNFINISHED');
+    // Once it has finished, the next instant starts a backup again.
+    repo.jobStatuses.set('job-1', 'SUCCEEDED');
+    assert.deepEqual(await replica().fire(scheduleId, nightAfter), { outcome: 'started', jobId: 'job-2', note: null });
   });
 
   it('notes on the firing that the backup it started waits for a tape', async () => {
