@@ -134,6 +134,7 @@ Paste these into the GraphQL IDE, one at a time:
   query { jobs { edges { node { id kind status progress { filesDone filesTotal bytesDone bytesTotal } errorCode errorMessage } } } }
   query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { barcode partition startBlock } } } } }
   mutation { startRestore(input: { agent: "local-agent", selection: { host: "local-agent", pathPrefix: "${sample}" }, targetDirectory: "${path.join(home, 'restores', 'proto')}", stripPrefix: "${sample}" }) { id status } }
+  mutation { startVerify(input: { tape: "FER001L9" }) { id status } }
 
 Press Ctrl-C to stop; starting again keeps the catalog and the tapes.
 `);

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { JobReporter } from './job-reporter.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { BaseSource } from '../backup/base-source.js';
+import type { VerifiedTape } from '@ferrite/proto';
 
 export interface JobContext {
   jobId: string;
@@ -20,6 +21,14 @@ export interface JobContext {
   baseSource?: BaseSource;
   /** A backup's further copies (copy 2..N of its pool), each in its own drive of this agent. */
   copies?: Array<{ copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }>;
+  /**
+   * Whether another job of this agent holds drive `driveIndex` of library `libraryName`. A tape a
+   * job needs may sit in another drive (a backup's copy left it there); it is taken out only when
+   * no job holds that drive. Absent: every other drive counts as busy.
+   */
+  driveInUse?: (libraryName: string, driveIndex: number) => boolean;
+  /** A verify job's result per tape, filled as it goes: sent with the job's last event, failed or not. */
+  verifiedTapes?: VerifiedTape[];
 }
 
 /** A job failure with a stable code, reported to the server as the FAILED event's error_code. */

@@ -1,7 +1,7 @@
 // Reports one job attempt's events and file batches to the server. Events are numbered per attempt
 // (the server's idempotency key); progress is throttled and never blocks the job; the final event
 // and every file batch are retried until the server has them.
-import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type TapeStatus } from '@ferrite/proto';
+import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type TapeStatus, type VerifiedTape } from '@ferrite/proto';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import type { Logger } from '../logger.js';
 
@@ -33,7 +33,16 @@ export class JobReporter {
 
   async event(
     type: JobEventType,
-    fields: { message?: string; progress?: JobProgress; errorCode?: string; tape?: TapeStatus; copyTapes?: TapeStatus[]; level?: string; inventory?: LibraryInventory } = {},
+    fields: {
+      message?: string;
+      progress?: JobProgress;
+      errorCode?: string;
+      tape?: TapeStatus;
+      copyTapes?: TapeStatus[];
+      level?: string;
+      inventory?: LibraryInventory;
+      verifiedTapes?: VerifiedTape[];
+    } = {},
     policy = RETRY.report,
   ): Promise<void> {
     const res = await this.client.reportJobEvent(
@@ -51,6 +60,7 @@ export class JobReporter {
         copyTapes: fields.copyTapes ?? [],
         level: fields.level ?? '',
         inventory: fields.inventory,
+        verifiedTapes: fields.verifiedTapes ?? [],
       },
       policy,
     );

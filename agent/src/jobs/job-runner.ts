@@ -13,6 +13,7 @@ import { grpcBaseSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
+import { runVerifyJob } from './verify-job.js';
 import { copyTapeStatusesOf, tapeStatusOf } from './tape-handling.js';
 import { runInventoryJob, runLoadJob, runMoveJob, runUnloadJob } from './library-jobs.js';
 import { runCheckJob, runCleanJob } from './maintenance-jobs.js';
@@ -105,10 +106,15 @@ export class JobRunner {
         config: this.config,
         baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
         copies: copyDrives.map((c) => ({ copy: c.copy, barcode: c.barcode, drive: c.entry!.drive, library: c.entry!.library })),
+        driveInUse: (libraryName, driveIndex) => this.driveInUse(cmd.jobId, libraryName, driveIndex),
       };
       await reporter.event(JobEventType.JOB_EVENT_TYPE_STARTED, { message: `started ${JobKind[cmd.kind]} on ${cmd.driveName}` });
       const summary = await this.dispatch(ctx, cmd);
-      await reporter.event(JobEventType.JOB_EVENT_TYPE_COMPLETED, { message: summary, tape: await tapeStatusOf(ctx), copyTapes: await copyTapeStatusesOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log) }, RETRY.final);
+      await reporter.event(
+        JobEventType.JOB_EVENT_TYPE_COMPLETED,
+        { message: summary, tape: await tapeStatusOf(ctx), copyTapes: await copyTapeStatusesOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log), verifiedTapes: ctx.verifiedTapes },
+        RETRY.final,
+      );
       log.info({ summary }, 'job completed');
     } catch (err) {
       const cancelled = abort.signal.aborted || (err instanceof JobError && err.code === 'CANCELLED');
@@ -120,13 +126,31 @@ export class JobRunner {
       await reporter
         .event(
           type,
-          { message, errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code, tape: ctx ? await tapeStatusOf(ctx) : undefined, copyTapes: ctx ? await copyTapeStatusesOf(ctx) : [], inventory: await this.inventoryAfter(cmd.jobId, log) },
+          {
+            message,
+            errorCode: this.draining && cancelled ? 'AGENT_SHUTDOWN' : code,
+            tape: ctx ? await tapeStatusOf(ctx) : undefined,
+            copyTapes: ctx ? await copyTapeStatusesOf(ctx) : [],
+            inventory: await this.inventoryAfter(cmd.jobId, log),
+            verifiedTapes: ctx?.verifiedTapes,
+          },
           this.draining ? RETRY.quick : RETRY.final,
         )
         .catch((e: Error) => log.error({ err: e.message }, 'could not report the end of the job'));
     } finally {
       clearInterval(cancelWatch);
     }
+  }
+
+  /** Whether a job other than `jobId` holds drive `driveIndex` of library `libraryName`. */
+  private driveInUse(jobId: string, libraryName: string, driveIndex: number): boolean {
+    return [...this.running.values()]
+      .filter((j) => j.jobId !== jobId)
+      .flatMap((j) => j.driveNames)
+      .some((name) => {
+        const identity = this.drives.get(name)?.drive.identity;
+        return identity?.libraryName === libraryName && identity.libraryDriveIndex === driveIndex;
+      });
   }
 
   /** What the libraries hold now, sent with the job's last event (the job's own drive counts as free). */
@@ -167,6 +191,8 @@ export class JobRunner {
       case JobKind.JOB_KIND_RESTORE:
         if (!cmd.restore) throw new JobError('INVALID_SPEC', 'restore job without its spec');
         return runRestoreJob(ctx, cmd.restore);
+      case JobKind.JOB_KIND_VERIFY:
+        return runVerifyJob(ctx, spec(cmd.verify));
       default:
         throw new JobError('UNSUPPORTED_JOB_KIND', `this agent cannot run ${JobKind[cmd.kind] ?? cmd.kind} jobs yet`);
     }

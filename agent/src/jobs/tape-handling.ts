@@ -17,14 +17,21 @@ export async function ensureLoaded(ctx: JobContext, barcode: string, drive: Tape
     await ctx.reporter.note('info', `unloading ${current.barcode} from ${drive.identity.name}`);
     await library.unload(driveIndex);
   }
-  const status = await library.status();
+  let status = await library.status();
+  const idleDriveHolding = status.drives.find((d) => d.barcode === barcode && d.driveIndex !== driveIndex && ctx.driveInUse?.(library.name, d.driveIndex) === false);
+  if (idleDriveHolding) {
+    // Left there by an earlier job (a backup's further copy, a restore): send it home first.
+    await ctx.reporter.note('info', `unloading ${barcode} from idle drive ${idleDriveHolding.driveIndex} of library ${library.name} to read it in ${drive.identity.name}`);
+    await library.unload(idleDriveHolding.driveIndex);
+    status = await library.status();
+  }
   const slot = status.slots.find((s) => s.barcode === barcode);
   if (!slot) {
     const inOtherDrive = status.drives.find((d) => d.barcode === barcode);
     throw new JobError(
       inOtherDrive ? 'TAPE_IN_OTHER_DRIVE' : 'TAPE_NOT_IN_LIBRARY',
       inOtherDrive
-        ? `tape ${barcode} is in drive ${inOtherDrive.driveIndex} of library ${library.name}, not in a slot`
+        ? `tape ${barcode} is in drive ${inOtherDrive.driveIndex} of library ${library.name}, which another job is using`
         : `tape ${barcode} is not in library ${library.name}`,
     );
   }

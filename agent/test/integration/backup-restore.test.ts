@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
 import { runRestoreJob } from '../../src/jobs/restore-job.js';
+import { runVerifyJob } from '../../src/jobs/verify-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
@@ -106,6 +107,39 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const target = path.join(tmp, 'restores', 'r1');
     await runRestoreJob(ctx('job-restore'), restoreSpecFrom(records, target, source));
     assert.deepEqual(await describeTree(target), srcTree);
+  });
+
+  it('verifies by reading every object back, and reports a flipped byte and a cut-short object without stopping', async () => {
+    const records = server.files();
+    const { tapes } = restoreSpecFrom(records, path.join(tmp, 'unused'), source);
+    const ok = ctx('job-verify-ok');
+    assert.match(await runVerifyJob(ok, { tapes }), new RegExp(`^verified ${tapes[0].items.length} object\\(s\\), \\d+ bytes read back from TST001L9: every SHA-256 matched$`));
+    assert.deepEqual(ok.verifiedTapes, [{ barcode: 'TST001L9', objectsChecked: tapes[0].items.length, objectsFailed: 0, bytesRead: tapes[0].items.reduce((n, i) => n + i.location!.length, 0) }]);
+
+    // Damage two objects on the tape itself: one byte of the big file, and the end of the last bundle.
+    const volumeRoot = path.join(tmp, 'lib', 'cartridges', 'TST001L9', 'volume');
+    const big = tapes[0].items.find((i) => i.path.endsWith('big.bin'))!;
+    const bigFile = path.join(volumeRoot, big.location!.containerPath);
+    const original = await readFile(bigFile);
+    const flipped = Buffer.from(original);
+    flipped[12345] ^= 0x01;
+    await writeFile(bigFile, flipped);
+    const lastBundled = tapes[0].items.filter((i) => i.location!.containerPath.includes('/bundles/')).sort((a, b) => b.location!.offset - a.location!.offset)[0]!;
+    const bundleFile = path.join(volumeRoot, lastBundled.location!.containerPath);
+    const bundle = await readFile(bundleFile);
+    await truncate(bundleFile, lastBundled.location!.offset + 1);
+    try {
+      const bad = ctx('job-verify-bad');
+      await assert.rejects(runVerifyJob(bad, { tapes }), (err: JobError) => err.code === 'VERIFY_FAILED' && err.message.startsWith(`2 of ${tapes[0].items.length} object(s)`));
+      assert.equal(bad.verifiedTapes?.[0]?.objectsFailed, 2);
+      assert.equal(bad.verifiedTapes?.[0]?.objectsChecked, tapes[0].items.length, 'every object was still read');
+      const errors = server.events.filter((e) => e.jobId === 'job-verify-bad' && e.level === 'error').map((e) => e.message);
+      assert.ok(errors.some((m) => m.startsWith(big.path) && m.includes('SHA-256 mismatch')), errors.join('\n'));
+      assert.ok(errors.some((m) => m.startsWith(lastBundled.path) && m.includes(`only 1 of ${lastBundled.location!.length} bytes`)), errors.join('\n'));
+    } finally {
+      await writeFile(bigFile, original);
+      await writeFile(bundleFile, bundle);
+    }
   });
 
   it('refuses a restore outside the allowed roots before touching anything', async () => {

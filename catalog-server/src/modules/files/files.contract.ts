@@ -42,6 +42,21 @@ export interface ResolvedRestore {
   byteCount: number;
 }
 
+/** What to verify: every object on one tape, or every copy of what one run recorded. */
+export interface VerifySelection {
+  barcode?: string;
+  runId?: string;
+}
+
+export interface ResolvedVerify {
+  /** Per tape (by barcode), whole-content objects in (partition, startBlock, offset) order. */
+  tapes: RestoreTape[];
+  objectCount: number;
+  byteCount: number;
+  /** Segments of files spanning tapes: no hash of their own to compare with, so not read. */
+  partialSegments: number;
+}
+
 export interface BackupRunsInput {
   jobId: string;
   /** Name the catalog files this backup's entries under (`files(filter: {host})`). Ingest files

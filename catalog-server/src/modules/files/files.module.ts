@@ -12,6 +12,7 @@ import { IncrementalBaseService } from './incremental-base.service.js';
 import { PointInTimeRepository } from './point-in-time.repository.js';
 import { PointInTimeService } from './point-in-time.service.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
+import { VerifyPlanRepository } from './verify-plan.repository.js';
 import { TapeLossRepository } from './tape-loss.repository.js';
 
 @Module({
@@ -29,6 +30,7 @@ import { TapeLossRepository } from './tape-loss.repository.js';
     PointInTimeService,
     TapeLossRepository,
     TapeAvailabilityRepository,
+    VerifyPlanRepository,
   ],
   exports: [FilesService, IncrementalBaseService],
 })

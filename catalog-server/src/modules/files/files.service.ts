@@ -7,7 +7,9 @@ import type {
   IngestBatchInput,
   IngestBatchResult,
   ResolvedRestore,
+  ResolvedVerify,
   RestoreSelection,
+  VerifySelection,
 } from './files.contract.js';
 import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
 import { FilesRepository } from './files.repository.js';
@@ -15,9 +17,11 @@ import { FilesErrorCode, filesError } from './files.errors.js';
 import { isBigintId, isUuid } from './ids.js';
 import { planIngest } from './ingest-plan.js';
 import { PointInTimeService } from './point-in-time.service.js';
-import { pathProblem, stripTrailingSlashes } from './paths.js';
+import { joinPath, pathProblem, stripTrailingSlashes } from './paths.js';
 import { buildRestorePlan } from './restore-plan.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
+import { buildVerifyPlan } from './verify-plan.js';
+import { VerifyPlanRepository } from './verify-plan.repository.js';
 
 const MAX_RESTORE_IDS = 100_000;
 
@@ -29,6 +33,7 @@ export class FilesService {
     private readonly runs: RunsService,
     private readonly pointInTime: PointInTimeService,
     private readonly tapeAvailability: TapeAvailabilityRepository,
+    private readonly verifyPlan: VerifyPlanRepository,
   ) {}
 
   /** Stores one batch of file records, idempotently per (jobId, attempt, batchSeq). Throws
@@ -80,6 +85,32 @@ export class FilesService {
       throw filesError(FilesErrorCode.INVALID_SELECTION, 'host and pathPrefix select files together: give both');
     }
     return this.restorePrefix(selection.host, selection.pathPrefix!, selection.asOf ?? undefined);
+  }
+
+  /** The objects a verify job re-reads: every whole content on the tape, or every placement (on a
+   *  tape that is not RETIRED) of the contents the run's files use. Throws FerriteError
+   *  INVALID_SELECTION, TAPE_NOT_FOUND, RUN_NOT_FOUND, NOTHING_TO_VERIFY. */
+  async resolveVerify(selection: VerifySelection): Promise<ResolvedVerify> {
+    const hasTape = selection.barcode !== undefined && selection.barcode !== null;
+    const hasRun = selection.runId !== undefined && selection.runId !== null;
+    if (Number(hasTape) + Number(hasRun) !== 1) throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to verify with exactly one of: tape (a barcode) or runId');
+    if (hasTape) {
+      const barcode = selection.barcode!;
+      const tapeId = await this.search.tapeId(barcode);
+      if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+      const plan = buildVerifyPlan(await this.verifyPlan.onTape(tapeId));
+      if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `the catalog records no file data on tape ${barcode}`, { barcode });
+      return plan;
+    }
+    const runId = selection.runId!;
+    if (!isUuid(runId) || (await this.search.runHost(runId)) === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    const paths = new Map<string, string>();
+    for (const v of await this.search.versionsOfRun(runId)) {
+      if (v.type === 'FILE' && v.size > 0 && v.contentId && !paths.has(v.contentId)) paths.set(v.contentId, joinPath(v.dirPath, v.name));
+    }
+    const plan = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
+    if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `run ${runId} recorded no file data on a tape that can be read`, { runId });
+    return plan;
   }
 
   /** Creates one Run per root for a backup job; returns run ids in the order of roots. A second

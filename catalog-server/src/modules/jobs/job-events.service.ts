@@ -8,7 +8,7 @@ import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
-import type { CheckJobSpec } from './job-spec.js';
+import { tapesOfJob, type CheckJobSpec, type VerifyJobSpec } from './job-spec.js';
 import { FilesService } from '../files/files.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
@@ -82,6 +82,24 @@ export class JobEventsService {
       const barcode = (job.spec as unknown as CheckJobSpec).barcode;
       const result = ev.type === JobEventType.JOB_EVENT_TYPE_COMPLETED ? ev.message : `FAILED: ${ev.errorCode} ${ev.message}`.trim();
       await this.tapes.recordCheck(barcode, new Date(), result);
+    }
+    if (job.kind === 'VERIFY' && ending) await this.recordVerified(job, ev);
+  }
+
+  /** A verify's result on each tape it finished reading; a tape with a failed object becomes SUSPECT. */
+  private async recordVerified(job: JobRow, ev: ReportJobEventRequest): Promise<void> {
+    // Only tapes the job was given: an agent cannot touch any tape it likes.
+    const planned = new Set(tapesOfJob(job.kind, job.spec));
+    const wholeTape = (job.spec as unknown as VerifyJobSpec).barcode;
+    for (const t of ev.verifiedTapes ?? []) {
+      if (!planned.has(t.barcode)) continue;
+      const result = t.objectsFailed
+        ? `${t.objectsFailed} of ${t.objectsChecked} object(s) did not read back with their SHA-256 (job ${job.id} names them)`
+        : `${t.objectsChecked} object(s), ${t.bytesRead} bytes read back: every SHA-256 matched (job ${job.id})`;
+      const state = await this.tapes.recordVerify(t.barcode, new Date(), result, t.objectsFailed, wholeTape === t.barcode);
+      if (state && state.before !== state.after) {
+        this.log.warn({ job: job.id, tape: t.barcode, from: state.before, to: state.after, failed: t.objectsFailed }, 'verify changed the tape state');
+      }
     }
   }
 

@@ -2,7 +2,8 @@
 // ahead of formats (quick) ahead of backups; an operator may set any value from 0 to 1000.
 import { JobErrors } from './jobs.errors.js';
 
-export const JOB_PRIORITY = { RESTORE: 100, FORMAT: 50, BACKUP: 10 } as const;
+// A verify runs after the night's backups (it only re-reads what is already safe), unless raised.
+export const JOB_PRIORITY = { RESTORE: 100, FORMAT: 50, BACKUP: 10, VERIFY: 5 } as const;
 export const MAX_PRIORITY = 1000;
 
 /** The priority to store: the operator's, checked, or the kind's default. */

@@ -60,6 +60,16 @@ export interface RestoreJobSpec {
   metadataItems: unknown[];
 }
 
+export interface VerifyJobSpec {
+  /** What the operator asked for: one tape, or one run (every copy of what it recorded). */
+  barcode: string | null;
+  runId: string | null;
+  objectCount: number;
+  byteCount: number;
+  /** The plan, as proto JSON (bytes in base64): tapes in reading order, objects by position. */
+  tapes: unknown[];
+}
+
 /** Tape-layer jobs. `driveName`, where present, pins the job to that drive of its agent. */
 export interface InventoryJobSpec {
   library: string | null;
@@ -107,7 +117,7 @@ export function restorePlanToJson(tapes: RestoreTape[], metadataItems: RestoreIt
 /** The barcodes a job works on, in order (one for format and backup, the plan's for restore). */
 export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
   const s = (spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec & RestoreJobSpec>;
-  if (kind === 'RESTORE') return (s.tapes ?? []).map((t) => String((t as { barcode?: unknown }).barcode ?? ''));
+  if (kind === 'RESTORE' || kind === 'VERIFY') return (s.tapes ?? []).map((t) => String((t as { barcode?: unknown }).barcode ?? ''));
   if (kind === 'CLEAN') return [(spec as CleanJobSpec).cleaningBarcode].filter(Boolean);
   if (kind === 'BACKUP' && s.tapes?.length) return (s.tapes as BackupCopyTape[]).map((t) => t.barcode);
   return s.barcode ? [s.barcode] : [];
@@ -175,6 +185,10 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
         },
       });
     }
+    case 'VERIFY': {
+      const s = job.spec as VerifyJobSpec;
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_VERIFY, verify: { tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)) } });
+    }
     case 'INVENTORY':
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_INVENTORY, inventory: { library: (job.spec as InventoryJobSpec).library ?? '' } });
     case 'LOAD':
@@ -214,6 +228,11 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
       const s = spec as RestoreJobSpec;
       const tapes = tapesOfJob(kind, spec);
       return `restore ${s.fileCount} file(s) from ${s.host} (${tapes.length ? tapes.join(', ') : 'no tape needed'}) to ${s.targetDirectory}`;
+    }
+    case 'VERIFY': {
+      const s = spec as VerifyJobSpec;
+      const what = s.runId ? `run ${s.runId}` : `tape ${s.barcode}`;
+      return `verify ${what}: ${s.objectCount} object(s), ${s.byteCount} bytes on ${tapesOfJob(kind, spec).join(', ')}`;
     }
     case 'INVENTORY':
       return `inventory of ${(spec as InventoryJobSpec).library ?? 'every library'}`;

@@ -129,3 +129,32 @@ export function checkAgentWritesCopies(agentName: string, pool: { name: string; 
   const writable = writableDriveCount(pool.generation, drives.map((d) => ({ generation: d.generation, count: 1 })));
   if (writable < pool.copies) throw JobErrors.copiesUnsatisfiable(agentName, pool.name, pool.copies, pool.generation, writable);
 }
+
+/**
+ * The agent that reads a verify's tapes: the one named (every tape in a library must be in its
+ * own), else the one whose library holds them, else the one that held the first of them last. The
+ * tapes of a verify are read by one drive, one at a time, so they must end up in one library.
+ */
+export function readerAgentId(
+  tapes: Array<{ barcode: string; agentId: string | null; agentName: string | null; lastAgentId: string | null }>,
+  named: { id: string; name: string } | null,
+): string {
+  const holders = new Map<string, { name: string; tapes: string[] }>();
+  for (const t of tapes) {
+    if (!t.agentId) continue;
+    const h = holders.get(t.agentId) ?? { name: t.agentName ?? t.agentId, tapes: [] };
+    h.tapes.push(t.barcode);
+    holders.set(t.agentId, h);
+  }
+  if (named) {
+    const elsewhere = [...holders].filter(([id]) => id !== named.id).flatMap(([, h]) => h.tapes);
+    if (elsewhere.length) throw JobErrors.tapeNotInLibrary(elsewhere, named.name);
+    return named.id;
+  }
+  if (holders.size > 1) throw JobErrors.tapesInSeveralLibraries(new Map([...holders.values()].map((h) => [h.name, h.tapes])));
+  const [holder] = holders.keys();
+  if (holder) return holder;
+  const last = tapes.find((t) => t.lastAgentId)?.lastAgentId;
+  if (!last) throw JobErrors.tapeAgentUnknown(tapes[0].barcode);
+  return last;
+}

@@ -40,6 +40,12 @@ export const JobErrors = {
       `tape ${barcode} is in no library and no agent has held it; pass agent: the agent whose library it should be inserted into`,
       { barcode },
     ),
+  tapesInSeveralLibraries: (byAgent: Map<string, string[]>) =>
+    err(
+      'TAPES_IN_SEVERAL_LIBRARIES',
+      `the tapes to read are in the libraries of several agents (${[...byAgent].map(([agent, tapes]) => `${agent}: ${tapes.join(', ')}`).join('; ')}); pass agent to choose the one that reads them, and move the others' tapes there`,
+      { agents: Object.fromEntries(byAgent) },
+    ),
   tapeRetired: (barcode: string) => err('TAPE_RETIRED', `tape ${barcode} is retired and takes no more data`, { barcode }),
   tapeWriteProtected: (barcode: string) =>
     err('TAPE_WRITE_PROTECTED', `tape ${barcode} is write-protected; slide its write-protect tab off and re-inventory`, { barcode }),

@@ -4,7 +4,7 @@ import { Connection, PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { AgentModel } from '../agents/models/agent.model.js';
 import { DriveModel } from '../agents/models/drive.model.js';
-import { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/job-inputs.js';
+import { JobFilterInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobsService } from './jobs.service.js';
 import { JobEventModel, JobModel } from './models/job.model.js';
@@ -59,6 +59,14 @@ export class JobsResolver {
   @Mutation(() => JobModel)
   startRestore(@Args('input') input: StartRestoreInput): Promise<JobModel> {
     return this.jobsService.startRestore(input);
+  }
+
+  @Mutation(() => JobModel, {
+    description:
+      'Re-reads from tape every object of a tape or of a run, in tape order, and compares its SHA-256 with the catalog. A tape with a failed object becomes SUSPECT (restores then prefer another copy); each tape records lastVerifiedAt and lastVerifyResult.',
+  })
+  startVerify(@Args('input') input: StartVerifyInput): Promise<JobModel> {
+    return this.jobsService.startVerify(input);
   }
 
   @Mutation(() => JobModel, { description: 'Queued jobs end at once; running ones when their agent has stopped them.' })

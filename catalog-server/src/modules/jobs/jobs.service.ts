@@ -1,4 +1,4 @@
-// What operators ask of jobs: format a tape, back up, restore, cancel; and the job queries.
+// What operators ask of jobs: format a tape, back up, restore, verify, cancel; and the job queries.
 // Each request is validated completely before a row is written, so bad input changes nothing.
 import { Inject, Injectable } from '@nestjs/common';
 import { isUuid } from '../../common/ids.js';
@@ -17,11 +17,11 @@ import { CommandRouter } from './command-router.js';
 import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
-import type { JobFilterInput, StartBackupInput, StartRestoreInput } from './dto/job-inputs.js';
-import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec } from './job-spec.js';
+import type { JobFilterInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
+import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, readerAgentId, validateExcludes, validateRestoreTarget } from './job-validation.js';
 import { JobErrors } from './jobs.errors.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
@@ -178,6 +178,38 @@ export class JobsService {
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
     const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority, spec, progress };
+    if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
+    const { job } = await this.jobs.create(newJob);
+    return this.created(job);
+  }
+
+  /** Re-read a tape's objects, or every copy of a run's, and compare them with the catalog. */
+  async startVerify(input: StartVerifyInput): Promise<JobModel> {
+    const priority = resolvePriority(input.priority, JOB_PRIORITY.VERIFY);
+    const named = input.agent ? await this.agents.getByName(input.agent) : null;
+    const plan = await this.files.resolveVerify({ barcode: input.tape ?? undefined, runId: input.runId ?? undefined });
+    const barcodes = plan.tapes.map((t) => t.barcode);
+    const rows = await this.tapes.findByBarcodes(barcodes);
+    const cleaning = rows.find((t) => t.cleaning);
+    if (cleaning) throw JobErrors.cleaningCartridge(cleaning.barcode);
+    const agentId = readerAgentId(
+      rows.map((t) => ({ barcode: t.barcode, agentId: t.agentId, agentName: t.agent?.name ?? null, lastAgentId: t.lastAgentId })),
+      named,
+    );
+    const agent = named ?? (await this.agents.findById(agentId));
+    if (!agent) throw JobErrors.tapeAgentUnknown(barcodes[0]);
+    const spec: VerifyJobSpec = {
+      barcode: input.tape ?? null,
+      runId: input.runId ?? null,
+      objectCount: plan.objectCount,
+      byteCount: plan.byteCount,
+      tapes: restorePlanToJson(plan.tapes, []).tapes,
+    };
+    const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.objectCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
+    const newJob = { kind: 'VERIFY' as const, agentId: agent.id, priority, spec, progress };
+    if (plan.partialSegments) this.log.info({ segments: plan.partialSegments }, 'verify leaves out segments of files spanning tapes (no hash of their own)');
+    // Tapes in no library are asked for in the reader's library; the job waits for them.
+    const missing = rows.filter((t) => t.agentId === null).map((t) => t.barcode);
     if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
     const { job } = await this.jobs.create(newJob);
     return this.created(job);

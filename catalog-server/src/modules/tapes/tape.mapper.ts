@@ -50,6 +50,8 @@ export function toTapeModel(row: TapeRow): TapeModel {
     alerts: row.alerts ?? [],
     lastCheckedAt: row.lastCheckedAt,
     lastCheckResult: row.lastCheckResult,
+    lastVerifiedAt: row.lastVerifiedAt,
+    lastVerifyResult: row.lastVerifyResult,
     updatedAt: row.updatedAt,
   };
 }

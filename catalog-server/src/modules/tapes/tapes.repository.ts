@@ -76,6 +76,27 @@ export class TapesRepository {
     });
   }
 
+  /**
+   * Records a verify job's result on a tape. `failed` > 0 makes it SUSPECT (unless RETIRED), keeping
+   * the state it had; `wholeTape` with nothing failed puts back the state a failed verify took it
+   * out of. Idempotent: a re-sent report changes nothing more. Returns the tape's state after.
+   */
+  recordVerify(barcode: string, at: Date, result: string, failed: number, wholeTape: boolean): Promise<{ before: string; after: string } | null> {
+    return dbOperation('record tape verify', async () => {
+      const rows = await this.prisma.client.$queryRaw<{ before: string; after: string }[]>`
+        UPDATE tape t SET last_verified_at = ${at}, last_verify_result = ${result}, updated_at = now(),
+               state = CASE WHEN ${failed} > 0 AND t.state NOT IN ('SUSPECT', 'RETIRED') THEN 'SUSPECT'::"TapeState"
+                            WHEN ${failed} = 0 AND ${wholeTape} AND t.state = 'SUSPECT' AND t.state_before_suspect IS NOT NULL THEN t.state_before_suspect
+                            ELSE t.state END,
+               state_before_suspect = CASE WHEN ${failed} > 0 AND t.state NOT IN ('SUSPECT', 'RETIRED') THEN t.state
+                                           WHEN ${failed} = 0 AND ${wholeTape} AND t.state = 'SUSPECT' THEN NULL
+                                           ELSE t.state_before_suspect END
+          FROM tape old WHERE old.id = t.id AND t.barcode = ${barcode}
+        RETURNING old.state::text AS before, t.state::text AS after`;
+      return rows[0] ?? null;
+    });
+  }
+
   /** Whether the catalog records any file data on the tape. */
   async hasPlacements(tapeId: string): Promise<boolean> {
     return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null);

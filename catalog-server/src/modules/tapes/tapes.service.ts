@@ -51,6 +51,10 @@ export class TapesService {
   }
 
   /** The outcome of a check job (CONSISTENT / NEEDS_REPAIR / REPAIRED / ROLLED_BACK / FAILED: ...). */
+  recordVerify(barcode: string, at: Date, result: string, failed: number, wholeTape: boolean): Promise<{ before: string; after: string } | null> {
+    return this.tapes.recordVerify(barcode, at, result.slice(0, 500), failed, wholeTape);
+  }
+
   recordCheck(barcode: string, at: Date, result: string): Promise<void> {
     return this.tapes.recordCheck(barcode, at, result.slice(0, 500));
   }

@@ -14,6 +14,7 @@ import { FilesService } from '../../../src/modules/files/files.service.js';
 import { PointInTimeRepository } from '../../../src/modules/files/point-in-time.repository.js';
 import { PointInTimeService } from '../../../src/modules/files/point-in-time.service.js';
 import { TapeAvailabilityRepository } from '../../../src/modules/files/tape-availability.repository.js';
+import { VerifyPlanRepository } from '../../../src/modules/files/verify-plan.repository.js';
 import { TapeLossRepository } from '../../../src/modules/files/tape-loss.repository.js';
 import { RunChangesRepository } from '../../../src/modules/runs/run-changes.repository.js';
 import { RunsRepository } from '../../../src/modules/runs/runs.repository.js';
@@ -43,7 +44,7 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
     db,
     prisma,
     runs,
-    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime, new TapeAvailabilityRepository(prisma)),
+    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime, new TapeAvailabilityRepository(prisma), new VerifyPlanRepository(prisma)),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     searchRepo,

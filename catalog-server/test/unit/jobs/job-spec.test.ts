@@ -44,6 +44,25 @@ test('a restore plan survives JSON storage, bytes included', () => {
   assert.match(summarizeJob('RESTORE', spec), /restore 1 file\(s\) from h \(T1\) to \/r/);
 });
 
+test('a verify plan survives JSON storage and names its tapes in reading order', () => {
+  const item = (barcode: string) =>
+    RestoreItem.fromPartial({
+      type: FileType.FILE_TYPE_FILE,
+      size: 9,
+      sha256: Buffer.alloc(32, 3),
+      location: { barcode, partition: 'b', startBlock: 40, containerPath: '/ferrite/data/j/bundles/000001.tar', offset: 1536, length: 9 },
+    });
+  const tapes = [RestoreTape.fromPartial({ barcode: 'T1', items: [item('T1')] }), RestoreTape.fromPartial({ barcode: 'T2', items: [item('T2')] })];
+  const spec = JSON.parse(JSON.stringify({ barcode: null, runId: 'run-1', objectCount: 2, byteCount: 18, ...restorePlanToJson(tapes, []) }));
+  const cmd = buildAssignJob({ ...base, kind: 'VERIFY', spec }, 'drive0');
+  assert.equal(cmd.kind, JobKind.JOB_KIND_VERIFY);
+  assert.deepEqual(cmd.verify?.tapes, tapes);
+  assert.deepEqual(AssignJob.decode(AssignJob.encode(cmd).finish()), cmd);
+  assert.deepEqual(tapesOfJob('VERIFY', spec), ['T1', 'T2']);
+  assert.equal(firstTapeOfJob('VERIFY', spec), 'T1');
+  assert.equal(summarizeJob('VERIFY', spec), 'verify run run-1: 2 object(s), 18 bytes on T1, T2');
+});
+
 test('kinds the server cannot dispatch yet are an error, not a malformed command', () => {
-  assert.throws(() => buildAssignJob({ ...base, kind: 'VERIFY', spec: {} }, 'drive0'), /cannot dispatch VERIFY/);
+  assert.throws(() => buildAssignJob({ ...base, kind: 'REBUILD', spec: {} }, 'drive0'), /cannot dispatch REBUILD/);
 });

@@ -8,6 +8,7 @@ import {
   formatBlockReason,
   isUnder,
   normalizeSourcePaths,
+  readerAgentId,
   validateRestoreTarget,
   type TapeCandidate,
 } from '../../../src/modules/jobs/job-validation.js';
@@ -96,4 +97,17 @@ test('format agent: the library that holds the tape, else the named agent, else 
   assert.equal(formatAgentId('T1', null, b, 'agent-c'), 'agent-b');
   assert.equal(formatAgentId('T1', null, null, 'agent-c'), 'agent-c');
   assert.equal(code(() => formatAgentId('T1', null, null, null)), 'TAPE_AGENT_UNKNOWN');
+});
+
+test('a verify is read by the agent holding its tapes, the named one, or the last holder', () => {
+  const tape = (barcode: string, agentId: string | null, lastAgentId: string | null = null) => ({ barcode, agentId, agentName: agentId ? `name-${agentId}` : null, lastAgentId });
+  assert.equal(readerAgentId([tape('T1', 'a'), tape('T2', 'a')], null), 'a');
+  // One tape on the shelf: it is asked for in the holder's library.
+  assert.equal(readerAgentId([tape('T1', null, 'z'), tape('T2', 'a')], null), 'a');
+  assert.equal(readerAgentId([tape('T1', null, 'z')], null), 'z');
+  assert.equal(readerAgentId([tape('T1', null, 'z')], { id: 'b', name: 'b' }), 'b');
+  assert.equal(readerAgentId([tape('T1', 'b')], { id: 'b', name: 'b' }), 'b');
+  assert.equal(code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], { id: 'b', name: 'b' })), 'TAPE_NOT_IN_LIBRARY');
+  assert.equal(code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], null)), 'TAPES_IN_SEVERAL_LIBRARIES');
+  assert.equal(code(() => readerAgentId([tape('T1', null)], null)), 'TAPE_AGENT_UNKNOWN');
 });

@@ -64,3 +64,18 @@ export class StartRestoreInput {
   @Field(() => Int, { nullable: true, description: 'Queue priority 0-1000, higher first (default 100: restores go ahead of backups).' })
   priority?: number | null;
 }
+
+@InputType()
+export class StartVerifyInput {
+  @Field(() => String, { nullable: true, description: 'Verify every object the catalog records on this tape (give this or runId).' })
+  tape?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Verify every copy, on every tape that is not RETIRED, of the file data this run recorded (give this or tape).' })
+  runId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Agent whose drive reads the tapes; by default the one whose library holds them (or held them last).' })
+  agent?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Queue priority 0-1000, higher first (default 5: after backups).' })
+  priority?: number | null;
+}

@@ -85,6 +85,12 @@ export class TapeModel {
   @Field(() => String, { nullable: true, description: 'Outcome of the last check: CONSISTENT, NEEDS_REPAIR, REPAIRED, ROLLED_BACK or FAILED, with details.' })
   lastCheckResult!: string | null;
 
+  @Field(() => Date, { nullable: true, description: 'When a verify job (startVerify) last finished reading this tape.' })
+  lastVerifiedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'What that verify found: objects read back and how many did not match their SHA-256 or could not be read.' })
+  lastVerifyResult!: string | null;
+
   @Field()
   updatedAt!: Date;
 }

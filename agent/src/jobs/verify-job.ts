@@ -1,0 +1,106 @@
+// VERIFY: re-read objects from tape and compare their SHA-256 with the catalog's. One tape at a
+// time, items in the server's start-block order so the tape only moves forward. Every byte really
+// comes off the volume (nothing is written anywhere); a mismatch, a short object or a read error is
+// logged with where it lies and counted against its tape, and the job goes on to the next object, so
+// one bad spot does not hide the rest. The per-tape counts travel with the job's last event
+// (JobContext.verifiedTapes), which is what lets the catalog mark a tape SUSPECT.
+import { createHash } from 'node:crypto';
+import type { RestoreItem, RestoreTape, VerifiedTape, VerifySpec } from '@ferrite/proto';
+import type { MountedVolume } from '../drives/drive.js';
+import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
+import { ensureLoaded, mountChecked } from './tape-handling.js';
+import { readLabel } from './volume-label.js';
+
+interface Totals {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<string> {
+  const missing = spec.tapes.flatMap((t) => t.items).find((i) => !i.location || i.sha256.length !== 32);
+  if (missing) throw new JobError('INVALID_SPEC', `verify item ${describe(missing)} has no tape location or no SHA-256 to compare with`);
+  const totals: Totals = {
+    bytesDone: 0,
+    bytesTotal: spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + i.location!.length, 0), 0),
+    filesDone: 0,
+    filesTotal: spec.tapes.reduce((n, t) => n + t.items.length, 0),
+  };
+  const results: VerifiedTape[] = (ctx.verifiedTapes ??= []);
+  for (const tape of spec.tapes) {
+    throwIfCancelled(ctx.signal);
+    results.push(await verifyTape(ctx, tape, totals));
+  }
+  await ctx.reporter.finalProgress({ ...totals, currentFile: '', currentTape: '' });
+
+  const failed = results.reduce((n, r) => n + r.objectsFailed, 0);
+  const tapes = results.map((r) => r.barcode).join(', ');
+  if (failed > 0) {
+    const bad = results.filter((r) => r.objectsFailed > 0).map((r) => `${r.barcode}: ${r.objectsFailed}`);
+    throw new JobError('VERIFY_FAILED', `${failed} of ${totals.filesTotal} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`);
+  }
+  return `verified ${totals.filesTotal} object(s), ${totals.bytesDone} bytes read back from ${tapes}: every SHA-256 matched`;
+}
+
+async function verifyTape(ctx: JobContext, tape: RestoreTape, totals: Totals): Promise<VerifiedTape> {
+  const result: VerifiedTape = { barcode: tape.barcode, objectsChecked: 0, objectsFailed: 0, bytesRead: 0 };
+  await ensureLoaded(ctx, tape.barcode);
+  const volume = await mountChecked(ctx, true);
+  try {
+    const label = await readLabel(volume).catch(() => null);
+    if (!label) throw new JobError('LABEL_MISSING', `tape ${tape.barcode} has no readable Ferrite label (FERRITE.json)`);
+    if (label.barcode !== tape.barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${tape.barcode}`);
+    for (const item of tape.items) {
+      throwIfCancelled(ctx.signal);
+      ctx.reporter.progress({ ...totals, currentFile: describe(item), currentTape: tape.barcode });
+      const problem = await readBack(ctx, volume, item, (n) => {
+        totals.bytesDone += n;
+        result.bytesRead += n;
+      });
+      result.objectsChecked++;
+      totals.filesDone++;
+      if (problem) {
+        result.objectsFailed++;
+        await ctx.reporter.note('error', `${describe(item)} on ${tape.barcode} (${item.location!.containerPath}@${item.location!.offset}, block ${item.location!.startBlock}): ${problem}`);
+      }
+    }
+  } finally {
+    await volume.unmount();
+  }
+  await ctx.reporter.note(
+    result.objectsFailed ? 'error' : 'info',
+    `${tape.barcode}: ${result.objectsChecked} object(s) read back, ${result.objectsFailed} failed, ${result.bytesRead} bytes`,
+  );
+  return result;
+}
+
+/** Reads one object and returns what is wrong with it, or null when it hashes as recorded. */
+async function readBack(ctx: JobContext, volume: MountedVolume, item: RestoreItem, counted: (bytes: number) => void): Promise<string | null> {
+  const loc = item.location!;
+  const hash = createHash('sha256');
+  let length = 0;
+  try {
+    const stream = volume.createReadStream(loc.containerPath, { start: loc.offset, end: loc.offset + loc.length - 1 });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (ctx.signal.aborted) {
+        stream.destroy();
+        throw new JobError('CANCELLED', 'the job was cancelled');
+      }
+      hash.update(chunk);
+      length += chunk.length;
+      counted(chunk.length);
+    }
+  } catch (err) {
+    if (err instanceof JobError) throw err;
+    return `could not be read: ${(err as Error).message}`;
+  }
+  if (length !== loc.length) return `only ${length} of ${loc.length} bytes could be read`;
+  const digest = hash.digest();
+  if (!digest.equals(Buffer.from(item.sha256))) return `SHA-256 mismatch: read ${digest.toString('hex')}, catalog has ${Buffer.from(item.sha256).toString('hex')}`;
+  return null;
+}
+
+function describe(item: RestoreItem): string {
+  return item.path || `content ${Buffer.from(item.sha256).toString('hex')}`;
+}

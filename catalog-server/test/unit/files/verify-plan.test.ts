@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildVerifyPlan, type VerifyPlacementRow } from '../../../src/modules/files/verify-plan.js';
+
+function placement(contentId: string, over: Partial<VerifyPlacementRow> = {}): VerifyPlacementRow {
+  return {
+    contentId, sha256: Buffer.alloc(32, Number(contentId)), contentSize: 100, barcode: 'T1', partition: 'b', startBlock: 0,
+    containerPath: '/x', offset: 0, length: 100, segment: 0, fileOffset: 0, copy: 1, ...over,
+  };
+}
+
+describe('buildVerifyPlan', () => {
+  it('reads each tape in (partition, start block, offset) order, tapes by barcode', () => {
+    const plan = buildVerifyPlan(
+      [
+        placement('1', { barcode: 'T2', startBlock: 7 }),
+        placement('2', { startBlock: 900 }),
+        placement('3', { startBlock: 20, containerPath: '/bundle', offset: 4096 }),
+        placement('4', { startBlock: 20, containerPath: '/bundle', offset: 512 }),
+        placement('5', { partition: 'a', startBlock: 999 }),
+      ],
+      (id) => `/f${id}`,
+    );
+    assert.deepEqual(plan.tapes.map((t) => t.barcode), ['T1', 'T2']);
+    assert.deepEqual(plan.tapes[0].items.map((i) => i.path), ['/f5', '/f4', '/f3', '/f2']);
+    assert.deepEqual(plan.tapes[0].items[1].sha256, Buffer.alloc(32, 4));
+    assert.equal(plan.tapes[0].items[1].location?.offset, 512);
+    assert.equal(plan.tapes[1].items[0].location?.barcode, 'T2');
+    assert.equal(plan.objectCount, 5);
+    assert.equal(plan.byteCount, 500);
+    assert.equal(plan.partialSegments, 0);
+  });
+
+  it('leaves out segments of a file spanning tapes (no hash of their own) and counts them', () => {
+    const plan = buildVerifyPlan([
+      placement('1', { contentSize: 300, length: 200 }),
+      placement('1', { contentSize: 300, length: 100, segment: 1, fileOffset: 200, barcode: 'T2' }),
+      placement('2'),
+    ]);
+    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length]), [['T1', 1]]);
+    assert.equal(plan.partialSegments, 2);
+    assert.equal(plan.objectCount, 1);
+    assert.equal(plan.tapes[0].items[0].path, '', 'no path at hand: the agent names the content by hash');
+  });
+});
