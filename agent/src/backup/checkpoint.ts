@@ -4,7 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { FileRecord } from '@ferrite/proto';
-import { FileType } from '@ferrite/proto';
+import { FileType, TapeLocation } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
 import type { JobReporter } from '../jobs/job-reporter.js';
 import { manifestPath } from './tape-paths.js';
@@ -37,7 +37,52 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     sha256: r.sha256.length ? Buffer.from(r.sha256).toString('hex') : null,
     symlinkTarget: r.symlinkTarget || null,
     locations: r.locations,
+    // Only on deletion markers, so lines of tapes written before it read the same.
+    ...(r.deleted ? { deleted: true } : {}),
   });
+}
+
+/** The job header written before any data: with the manifests, enough to rebuild the runs. */
+export interface JobHeader {
+  v: 1;
+  job: string;
+  attempt: number;
+  host: string;
+  startedAt: string;
+  runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null }>;
+  /** Every copy's tape (copy 1 first). */
+  tapes: string[];
+}
+
+const TYPES_BY_NAME: Record<string, FileType> = Object.fromEntries(Object.entries(TYPE_NAMES).map(([k, v]) => [v, Number(k) as FileType]));
+
+/** A manifest line back into the record the agent reported (the inverse of manifestLine). */
+export function recordFromManifestLine(line: string): FileRecord {
+  const o = JSON.parse(line) as Record<string, unknown>;
+  const type = TYPES_BY_NAME[String(o.type)];
+  if (type === undefined || typeof o.path !== 'string') throw new Error(`not a manifest record: ${line.slice(0, 200)}`);
+  return {
+    path: o.path,
+    type,
+    size: Number(o.size ?? 0),
+    mtimeMs: Number(o.mtimeMs ?? 0),
+    ctimeMs: Number(o.ctimeMs ?? 0),
+    mode: Number(o.mode ?? 0),
+    inode: Number(o.inode ?? 0),
+    sha256: typeof o.sha256 === 'string' ? Buffer.from(o.sha256, 'hex') : Buffer.alloc(0),
+    symlinkTarget: typeof o.symlinkTarget === 'string' ? o.symlinkTarget : '',
+    locations: Array.isArray(o.locations) ? o.locations.map((l) => TapeLocation.fromJSON(l)) : [],
+    deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
+  };
+}
+
+/**
+ * Lines written before deletion markers carried `deleted` still tell them apart: a marker is the
+ * only record with ctime and inode 0 (a scanned entry always has a ctime), no size, no location and
+ * no hash. Lines that predate ctime altogether cannot tell, and read as live entries.
+ */
+function isOlderDeletionMarker(o: Record<string, unknown>): boolean {
+  return o.ctimeMs === 0 && o.inode === 0 && Number(o.size ?? 0) === 0 && o.sha256 === null && (!Array.isArray(o.locations) || o.locations.length === 0);
 }
 
 export class Checkpointer {

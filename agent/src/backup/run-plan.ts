@@ -19,6 +19,8 @@ export interface RunPlan {
   unchanged: number;
   /** Entries an earlier attempt of this job confirmed (a resumed job): skipped. */
   confirmed: number;
+  /** Per root, in order: the level it really runs at and the base run compared with (for the job header). */
+  runs: Array<{ root: string; level: IncrementalLevel; baseRunId: string | null }>;
 }
 
 /** SHA-256 of a file, or null when it cannot be read (it is then written as changed). */
@@ -41,7 +43,9 @@ export async function planRun(
   roots: string[],
   options: { level: IncrementalLevel; compareContent: boolean; baseSource?: BaseSource; note: (line: string) => Promise<void> },
 ): Promise<RunPlan> {
-  if (!options.baseSource) return { record: entries, byReference: [], deleted: [], unchanged: 0, confirmed: 0 };
+  if (!options.baseSource) {
+    return { record: entries, byReference: [], deleted: [], unchanged: 0, confirmed: 0, runs: roots.map((root) => ({ root, level: options.level, baseRunId: null })) };
+  }
   // Each entry belongs to the longest root it lies under (the server files it the same way).
   const byRoot = new Map<string, SourceEntry[]>(roots.map((r) => [r, []]));
   for (const e of entries) {
@@ -49,7 +53,7 @@ export async function planRun(
     for (const r of roots) if (isUnderOrEqual(e.path, r) && (best === undefined || r.length > best.length)) best = r;
     if (best !== undefined) byRoot.get(best)!.push(e);
   }
-  const plan: RunPlan = { record: [], byReference: [], deleted: [], unchanged: 0, confirmed: 0 };
+  const plan: RunPlan = { record: [], byReference: [], deleted: [], unchanged: 0, confirmed: 0, runs: [] };
   for (const [root, list] of byRoot) {
     const diff = await diffWithBase(sortForDiff(list), options.baseSource(root), { level: options.level, compareContent: options.compareContent, hashFile });
     if (diff.note) await options.note(diff.note);
@@ -58,6 +62,7 @@ export async function planRun(
     plan.deleted.push(...diff.deleted);
     plan.unchanged += diff.unchanged;
     plan.confirmed += diff.confirmed;
+    plan.runs.push({ root, level: diff.level, baseRunId: diff.baseRunId || null });
   }
   return plan;
 }

@@ -13,9 +13,27 @@ export function bundlePath(jobId: string, attempt: number, index: number): strin
   return `${jobDataDir(jobId, attempt)}/bundles/${String(index).padStart(6, '0')}.tar`;
 }
 
+export const MANIFEST_DIR = 'ferrite/manifests';
+
 export function manifestPath(jobId: string, attempt: number, seq: number): string {
   const job = attempt > 1 ? `${jobId}.${attempt}` : jobId;
-  return `ferrite/manifests/${job}-${String(seq).padStart(6, '0')}.jsonl`;
+  return `${MANIFEST_DIR}/${job}-${String(seq).padStart(6, '0')}.jsonl`;
+}
+
+/** The job header of an attempt: what the manifests do not repeat per line (runs, levels, bases). */
+export function jobHeaderPath(jobId: string, attempt: number): string {
+  const job = attempt > 1 ? `${jobId}.${attempt}` : jobId;
+  return `${MANIFEST_DIR}/${job}-000000.json`;
+}
+
+/** A manifest's or header's job, attempt and checkpoint number, from its path; null for anything else. */
+export function parseManifestPath(path: string): { jobId: string; attempt: number; seq: number; header: boolean } | null {
+  const m = /^ferrite\/manifests\/(.+?)(?:\.(\d+))?-(\d{6})\.(jsonl|json)$/.exec(path);
+  if (!m) return null;
+  const seq = Number(m[3]);
+  const header = m[4] === 'json';
+  if (header !== (seq === 0)) return null;
+  return { jobId: m[1], attempt: m[2] ? Number(m[2]) : 1, seq, header };
 }
 
 /** Member name inside a bundle: the original path without its leading slash. */

@@ -3,16 +3,18 @@
 // Small files go first, then large ones, so only one object is ever open on the tape. For a pool
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FileType, IncrementalLevel, type BackupSpec, type FileRecord } from '@ferrite/proto';
 import { TapeError } from '../drives/drive.js';
 import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
-import { Checkpointer } from '../backup/checkpoint.js';
+import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
-import { planRun } from '../backup/run-plan.js';
-import { bundleMemberName, bundlePath, largeFilePath } from '../backup/tape-paths.js';
+import { planRun, type RunPlan } from '../backup/run-plan.js';
+import { bundleMemberName, bundlePath, jobHeaderPath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
@@ -92,6 +94,12 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
 
   const volumes = await mountCopies(ctx, spec.barcode);
   const job = { jobId: ctx.jobId, attempt: ctx.attempt, host: ctx.agentName };
+  try {
+    await writeJobHeader(volumes, jobHeaderOf(job, spec, runPlan.runs, volumes.barcodes));
+  } catch (err) {
+    await volumes.unmount();
+    throw err;
+  }
   const checkpoint = new Checkpointer(volumes, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
   let failure: unknown;
   try {
@@ -133,6 +141,29 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
   return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}`;
+}
+
+function jobHeaderOf(job: { jobId: string; attempt: number; host: string }, spec: BackupJobSpec, runs: RunPlan['runs'], tapes: string[]): JobHeader {
+  return {
+    v: 1,
+    job: job.jobId,
+    attempt: job.attempt,
+    host: job.host,
+    startedAt: new Date().toISOString(),
+    runs: runs.map((r, i) => ({
+      id: spec.runIds?.[i] || (i === 0 ? spec.runId : '') || '',
+      root: r.root,
+      level: r.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL ? 'INCREMENTAL' : 'FULL',
+      baseRunId: r.baseRunId,
+    })),
+    tapes,
+  };
+}
+
+/** The header goes on every copy before any data, so each tape alone can rebuild the job's runs. */
+async function writeJobHeader(volumes: CopyVolumes, header: JobHeader): Promise<void> {
+  const out = await volumes.createWriteStream(jobHeaderPath(header.job, header.attempt));
+  await pipeline(Readable.from([Buffer.from(JSON.stringify(header) + '\n')]), out);
 }
 
 /**

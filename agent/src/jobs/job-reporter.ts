@@ -1,7 +1,7 @@
 // Reports one job attempt's events and file batches to the server. Events are numbered per attempt
 // (the server's idempotency key); progress is throttled and never blocks the job; the final event
 // and every file batch are retried until the server has them.
-import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type TapeStatus, type VerifiedTape } from '@ferrite/proto';
+import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type ReportRebuildRequest, type ReportRebuildResponse, type TapeStatus, type VerifiedTape } from '@ferrite/proto';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import type { Logger } from '../logger.js';
 
@@ -91,6 +91,11 @@ export class JobReporter {
     await this.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level }, RETRY.quick).catch((err: Error) =>
       this.log.warn({ err: err.message }, 'log line lost'),
     );
+  }
+
+  /** One manifest read back by a rebuild job; retried until the server has it (it is idempotent). */
+  rebuild(fields: Omit<ReportRebuildRequest, 'agentId' | 'jobId' | 'attempt'>): Promise<ReportRebuildResponse> {
+    return this.client.reportRebuild({ agentId: this.job.agentId(), jobId: this.job.jobId, attempt: this.job.attempt, ...fields });
   }
 
   async files(batchSeq: number, files: FileRecord[], manifestPath: string): Promise<void> {

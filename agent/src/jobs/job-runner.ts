@@ -14,6 +14,7 @@ import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
 import { runVerifyJob } from './verify-job.js';
+import { runRebuildJob } from './rebuild-job.js';
 import { copyTapeStatusesOf, tapeStatusOf } from './tape-handling.js';
 import { runInventoryJob, runLoadJob, runMoveJob, runUnloadJob } from './library-jobs.js';
 import { runCheckJob, runCleanJob } from './maintenance-jobs.js';
@@ -193,6 +194,8 @@ export class JobRunner {
         return runRestoreJob(ctx, cmd.restore);
       case JobKind.JOB_KIND_VERIFY:
         return runVerifyJob(ctx, spec(cmd.verify));
+      case JobKind.JOB_KIND_REBUILD:
+        return runRebuildJob(ctx, spec(cmd.rebuild));
       default:
         throw new JobError('UNSUPPORTED_JOB_KIND', `this agent cannot run ${JobKind[cmd.kind] ?? cmd.kind} jobs yet`);
     }

@@ -12,6 +12,8 @@ import {
   type ReportFilesResponse,
   type ReportJobEventRequest,
   type ReportJobEventResponse,
+  type ReportRebuildRequest,
+  type ReportRebuildResponse,
 } from '@ferrite/proto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
@@ -86,6 +88,10 @@ export class ServerClient {
 
   reportFiles(req: ReportFilesRequest, policy: RetryPolicy = RETRY.final): Promise<ReportFilesResponse> {
     return this.call('reportFiles', this.client.reportFiles, req, policy);
+  }
+
+  reportRebuild(req: ReportRebuildRequest, policy: RetryPolicy = RETRY.final): Promise<ReportRebuildResponse> {
+    return this.call('reportRebuild', this.client.reportRebuild, req, policy);
   }
 
   close(): void {

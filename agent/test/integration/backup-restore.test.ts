@@ -95,7 +95,7 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const volumeRoot = path.join(tmp, 'lib', 'cartridges', 'TST001L9', 'volume');
     const bundleFile = path.join(volumeRoot, bundled[0]!.locations[0]!.containerPath);
     assert.ok(execFileSync('tar', ['-tf', bundleFile], { encoding: 'utf8' }).includes(bundled[0]!.path.slice(1)));
-    const manifests = await readdir(path.join(volumeRoot, 'ferrite/manifests'));
+    const manifests = (await readdir(path.join(volumeRoot, 'ferrite/manifests'))).filter((m) => m.endsWith('.jsonl'));
     assert.equal(manifests.length, server.batches.length);
     const lines = (await Promise.all(manifests.map((m) => readFile(path.join(volumeRoot, 'ferrite/manifests', m), 'utf8')))).join('').trim().split('\n');
     assert.equal(lines.length, records.length);

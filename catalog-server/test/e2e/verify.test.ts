@@ -119,7 +119,7 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
       { f: { host: AGENT, pathPrefix: big } },
     );
     const placement = r.files.edges[0].node.placements.find((p) => p.barcode === COPY1)!;
-    const onTape = path.join(stack.tmp, 'agents', AGENT, 'library', 'cartridges', COPY1, 'volume', placement.containerPath);
+    const onTape = path.join(stack.libraryDirOf(AGENT), 'cartridges', COPY1, 'volume', placement.containerPath);
     const flipAt = placement.offset + 1000;
     const flip = async () => {
       const fh = await open(onTape, 'r+');

@@ -21,6 +21,8 @@ export interface AgentOptions {
   capacityBytes?: number;
   /** The last N slots of the emulated library are import/export slots. */
   importExportSlots?: number;
+  /** An existing emulated library (another stack's, with its tapes) instead of a new one. */
+  libraryDir?: string;
 }
 
 export interface Stack {
@@ -30,6 +32,10 @@ export interface Stack {
   tmp: string;
   restoreRoot: string;
   startAgent(options: AgentOptions): Promise<ChildProcess>;
+  /** Where an agent's emulated library lives (cartridges/<barcode>/volume/ holds each tape's files). */
+  libraryDirOf(name: string): string;
+  /** Stops one agent cleanly (SIGTERM, then waits for it to exit). */
+  stopAgent(name: string): Promise<void>;
   /** Sends a signal to a running agent process (SIGKILL: a crash). */
   killAgent(name: string, signal: NodeJS.Signals): void;
   /** Waits until the server has marked the agent offline. */
@@ -115,7 +121,7 @@ export async function startStack(label: string): Promise<Stack> {
         allowedRestoreRoots: [restoreRoot],
         progressIntervalMs: 100,
         logLevel: 'debug',
-        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0, importExportSlots: options.importExportSlots ?? 0 }],
+        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: options.libraryDir ?? path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0, importExportSlots: options.importExportSlots ?? 0 }],
       }));
       const agent = spawnLogged(`agent-${options.name}`, 'agent/dist/src/main.js', ['--config', configPath], {}, logDir);
       children.push(agent);
@@ -126,6 +132,14 @@ export async function startStack(label: string): Promise<Stack> {
         return r.agent?.online;
       });
       return agent;
+    },
+    libraryDirOf(name) {
+      return path.join(tmp, 'agents', name, 'library');
+    },
+    async stopAgent(name) {
+      const agent = agents.get(name);
+      if (!agent) throw new Error(`no agent ${name} was started`);
+      await stopChild(agent);
     },
     killAgent(name, signal) {
       const agent = agents.get(name);

@@ -72,7 +72,13 @@ describe('job handlers on the ltfs backend', { timeout: 120_000 }, () => {
     const big = records.find((r) => r.path.endsWith('big.bin'))!;
     const bigOnTape = await readFile(path.join(hw.volumeDir('FER001L9'), big.locations[0]!.containerPath));
     assert.equal(bigOnTape.length, 1024 * 1024 + 3);
-    const manifests = await readdir(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests'));
-    assert.equal(manifests.length, server.batches.length);
+    // One manifest per checkpoint, and the job header written before any data.
+    const manifests = (await readdir(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests'))).sort();
+    assert.equal(manifests.length, server.batches.length + 1);
+    assert.equal(manifests[0], 'job-backup-000000.json');
+    const header = JSON.parse(await readFile(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests', manifests[0]), 'utf8')) as { job: string; runs: Array<{ root: string; level: string }>; tapes: string[] };
+    assert.equal(header.job, 'job-backup');
+    assert.deepEqual(header.runs.map((r) => [r.root, r.level]), [[source, 'FULL']]);
+    assert.deepEqual(header.tapes, ['FER001L9']);
   });
 });

@@ -15,6 +15,7 @@ import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
 import { DispatcherService } from '../jobs/dispatcher.service.js';
 import { JobEventsService } from '../jobs/job-events.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { RebuildService } from '../jobs/rebuild.service.js';
 import { toGrpcError } from './grpc-status.mapper.js';
 
 @Injectable()
@@ -30,6 +31,7 @@ export class AgentRpcHandlers {
     private readonly dispatcher: DispatcherService,
     private readonly liveness: AgentLivenessService,
     private readonly incrementalBase: IncrementalBaseService,
+    private readonly rebuild: RebuildService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -58,6 +60,7 @@ export class AgentRpcHandlers {
           manifestPath: req.manifestPath,
         });
       }),
+      reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       incrementalBase: (call) => void this.streamIncrementalBase(call),
       heartbeat: this.unary('Heartbeat', async (req) => {
         const sessionValid = await this.agents.heartbeat(req);

@@ -119,9 +119,18 @@ export class FilesService {
     return this.runs.createBackupRuns(input);
   }
 
+  hasBackupRuns(jobId: string): Promise<boolean> {
+    return this.runs.hasRuns(jobId);
+  }
+
+  /** The runs of a backup job read back from tape (rebuildCatalog); existing runs are kept. */
+  async restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+    if (!(await this.runs.hasRuns(jobId))) await this.runs.restoreBackupRuns(jobId, host, runs);
+  }
+
   /** Marks the job's runs finished and updates their counts. */
-  async finishBackupRuns(jobId: string): Promise<void> {
-    return this.runs.finishBackupRuns(jobId);
+  async finishBackupRuns(jobId: string, finishedAt?: Date): Promise<void> {
+    return this.runs.finishBackupRuns(jobId, finishedAt);
   }
 
   private async restoreIds(fileIds: string[]): Promise<ResolvedRestore> {

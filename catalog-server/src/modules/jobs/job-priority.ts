@@ -3,7 +3,7 @@
 import { JobErrors } from './jobs.errors.js';
 
 // A verify runs after the night's backups (it only re-reads what is already safe), unless raised.
-export const JOB_PRIORITY = { RESTORE: 100, FORMAT: 50, BACKUP: 10, VERIFY: 5 } as const;
+export const JOB_PRIORITY = { RESTORE: 100, REBUILD: 50, FORMAT: 50, BACKUP: 10, VERIFY: 5 } as const;
 export const MAX_PRIORITY = 1000;
 
 /** The priority to store: the operator's, checked, or the kind's default. */

@@ -70,6 +70,10 @@ export interface VerifyJobSpec {
   tapes: unknown[];
 }
 
+export interface RebuildJobSpec {
+  barcode: string;
+}
+
 /** Tape-layer jobs. `driveName`, where present, pins the job to that drive of its agent. */
 export interface InventoryJobSpec {
   library: string | null;
@@ -189,6 +193,8 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
       const s = job.spec as VerifyJobSpec;
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_VERIFY, verify: { tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)) } });
     }
+    case 'REBUILD':
+      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_REBUILD, rebuild: { barcode: (job.spec as RebuildJobSpec).barcode } });
     case 'INVENTORY':
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_INVENTORY, inventory: { library: (job.spec as InventoryJobSpec).library ?? '' } });
     case 'LOAD':
@@ -234,6 +240,8 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
       const what = s.runId ? `run ${s.runId}` : `tape ${s.barcode}`;
       return `verify ${what}: ${s.objectCount} object(s), ${s.byteCount} bytes on ${tapesOfJob(kind, spec).join(', ')}`;
     }
+    case 'REBUILD':
+      return `rebuild the catalog from what tape ${(spec as RebuildJobSpec).barcode} holds`;
     case 'INVENTORY':
       return `inventory of ${(spec as InventoryJobSpec).library ?? 'every library'}`;
     case 'LOAD': {
@@ -257,6 +265,7 @@ export function summarizeJob(kind: JobKind, spec: unknown): string {
       return `clean ${s.driveName} with ${s.cleaningBarcode}`;
     }
     default:
-      return kind.toLowerCase();
+      // Every kind has its line; a kind added to the schema later shows its name until it gets one.
+      return String(kind).toLowerCase();
   }
 }

@@ -15,6 +15,7 @@ import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobsRepository } from './jobs.repository.js';
 import { JobsResolver } from './jobs.resolver.js';
 import { JobsService } from './jobs.service.js';
+import { RebuildService } from './rebuild.service.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, OperatorRequestsModule],
@@ -31,7 +32,8 @@ import { JobsService } from './jobs.service.js';
     AgentLivenessService,
     JobUpdatesPubSub,
     JobsResolver,
+    RebuildService,
   ],
-  exports: [CommandRouter, JobUpdatesPubSub, JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository],
+  exports: [CommandRouter, JobUpdatesPubSub, JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository, RebuildService],
 })
 export class JobsModule {}

@@ -48,6 +48,19 @@ export class JobsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Creates the job; with an idempotency key already taken, returns that job instead (created: false). */
+  /**
+   * A backup job known only from a tape (rebuildCatalog): recorded SUCCEEDED under its own id, so
+   * its manifests ingest as its own batches. Nothing happens when the job exists.
+   */
+  createRebuiltBackup(input: { id: string; agentId: string; attempt: number; spec: object; startedAt: Date }): Promise<void> {
+    return dbOperation('record a rebuilt backup job', async () => {
+      await this.prisma.client.job.createMany({
+        data: [{ id: input.id, kind: 'BACKUP', status: 'SUCCEEDED', agentId: input.agentId, attempt: input.attempt, spec: input.spec, startedAt: input.startedAt, finishedAt: input.startedAt, priority: 0 }],
+        skipDuplicates: true,
+      });
+    });
+  }
+
   create(input: NewJob): Promise<{ job: JobRow; created: boolean }> {
     return dbOperation('create job', async () => {
       try {

@@ -4,7 +4,7 @@ import { Connection, PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { AgentModel } from '../agents/models/agent.model.js';
 import { DriveModel } from '../agents/models/drive.model.js';
-import { JobFilterInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
+import { JobFilterInput, RebuildCatalogInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { JobsService } from './jobs.service.js';
 import { JobEventModel, JobModel } from './models/job.model.js';
@@ -67,6 +67,14 @@ export class JobsResolver {
   })
   startVerify(@Args('input') input: StartVerifyInput): Promise<JobModel> {
     return this.jobsService.startVerify(input);
+  }
+
+  @Mutation(() => JobModel, {
+    description:
+      'Reads a tape\'s label and manifests and adds to the catalog what it does not hold: the tape, its backup jobs and runs, file versions, contents and placements (every copy the manifests name). Idempotent: a tape the catalog already knows adds nothing.',
+  })
+  rebuildCatalog(@Args('input') input: RebuildCatalogInput): Promise<JobModel> {
+    return this.jobsService.rebuildCatalog(input);
   }
 
   @Mutation(() => JobModel, { description: 'Queued jobs end at once; running ones when their agent has stopped them.' })

@@ -17,8 +17,8 @@ import { CommandRouter } from './command-router.js';
 import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
-import type { JobFilterInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
-import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
+import type { JobFilterInput, RebuildCatalogInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
+import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, readerAgentId, validateExcludes, validateRestoreTarget } from './job-validation.js';
@@ -211,6 +211,23 @@ export class JobsService {
     // Tapes in no library are asked for in the reader's library; the job waits for them.
     const missing = rows.filter((t) => t.agentId === null).map((t) => t.barcode);
     if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
+    const { job } = await this.jobs.create(newJob);
+    return this.created(job);
+  }
+
+  /** Read a tape's manifests back into the catalog (see RebuildService). */
+  async rebuildCatalog(input: RebuildCatalogInput): Promise<JobModel> {
+    const tape = await this.tapes.getByBarcode(input.tape);
+    if (tape.cleaning) throw JobErrors.cleaningCartridge(tape.barcode);
+    const named = input.agent ? await this.agents.getByName(input.agent) : null;
+    const agentId = readerAgentId([{ barcode: tape.barcode, agentId: tape.agentId, agentName: tape.agent?.name ?? null, lastAgentId: tape.lastAgentId }], named);
+    const spec: RebuildJobSpec = { barcode: tape.barcode };
+    const newJob = { kind: 'REBUILD' as const, agentId, priority: JOB_PRIORITY.REBUILD, spec };
+    if (!tape.agentId) {
+      const agent = named ?? (await this.agents.findById(agentId));
+      if (!agent) throw JobErrors.tapeAgentUnknown(tape.barcode);
+      return this.created(await this.waitForTapes(newJob, [tape.barcode], agent));
+    }
     const { job } = await this.jobs.create(newJob);
     return this.created(job);
   }

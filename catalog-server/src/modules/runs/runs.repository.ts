@@ -80,6 +80,26 @@ export class RunsRepository {
     }
   }
 
+  /**
+   * Re-creates the runs of a backup job read back from tape (rebuildCatalog), with their ids,
+   * roots, levels, bases and start time as the job header records them. Runs that exist are kept.
+   */
+  async restoreRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: RunLevel; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+    try {
+      await this.db.client.$transaction(async (tx) => {
+        const [hostRow] = await tx.$queryRaw<{ id: number }[]>`
+          INSERT INTO host (name) VALUES (${host}) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`;
+        if (!hostRow) throw new Error(`could not record host ${host}`);
+        await tx.run.createMany({
+          data: runs.map((r) => ({ id: r.id, hostId: hostRow.id, root: r.root, level: r.level, baseRunId: r.baseRunId, jobId, startedAt: r.startedAt })),
+          skipDuplicates: true,
+        });
+      });
+    } catch (err) {
+      throw toFerriteError(err, 'restoring backup runs');
+    }
+  }
+
   /** Ids of a job's runs. */
   async runIdsOfJob(jobId: string): Promise<string[]> {
     try {
@@ -91,9 +111,9 @@ export class RunsRepository {
 
   /** Stamps a run finished with its counts (recounted from the file index each time, so a
    *  retried job that re-reported files never double-counts). */
-  async finishRun(runId: string, counts: { added: number; modified: number; deleted: number; unchanged: number }): Promise<void> {
+  async finishRun(runId: string, counts: { added: number; modified: number; deleted: number; unchanged: number }, finishedAt: Date = new Date()): Promise<void> {
     try {
-      await this.db.client.run.update({ where: { id: runId }, data: { ...counts, finishedAt: new Date() } });
+      await this.db.client.run.update({ where: { id: runId }, data: { ...counts, finishedAt } });
     } catch (err) {
       throw toFerriteError(err, 'finishing a backup run');
     }

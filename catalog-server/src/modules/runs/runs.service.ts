@@ -34,11 +34,21 @@ export class RunsService {
     return this.repo.createRuns(input.jobId, input.host, roots, input.level);
   }
 
-  async finishBackupRuns(jobId: string): Promise<void> {
+  /** See RunsRepository.restoreRuns. */
+  restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+    return this.repo.restoreRuns(jobId, host, runs);
+  }
+
+  async hasRuns(jobId: string): Promise<boolean> {
+    return (await this.repo.runIdsOfJob(jobId)).length > 0;
+  }
+
+  /** `finishedAt`: now, unless the job is known from a tape only (then the time the tape records). */
+  async finishBackupRuns(jobId: string, finishedAt?: Date): Promise<void> {
     if (!isUuid(jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
     // Counted one run at a time: each is classified against its own base.
     for (const runId of await this.repo.runIdsOfJob(jobId)) {
-      await this.repo.finishRun(runId, await this.changesRepo.countRun(runId));
+      await this.repo.finishRun(runId, await this.changesRepo.countRun(runId), finishedAt);
     }
   }
 

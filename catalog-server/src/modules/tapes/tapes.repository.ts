@@ -97,6 +97,23 @@ export class TapesRepository {
     });
   }
 
+  /**
+   * What a tape's label says, for a tape read back by rebuildCatalog: its volume UUID and format
+   * time where the catalog has none, its pool where the catalog has none and a pool of that name
+   * exists, and ACTIVE for a tape the catalog thought empty. Other states stay.
+   */
+  applyRebuildLabel(barcode: string, label: { volumeUuid: string | null; createdAt: Date | null; pool: string | null }): Promise<void> {
+    return dbOperation('apply a tape label', async () => {
+      await this.prisma.client.$executeRaw`
+        UPDATE tape SET volume_uuid = COALESCE(volume_uuid, ${label.volumeUuid}::uuid),
+               formatted_at = COALESCE(formatted_at, ${label.createdAt}::timestamptz, now()),
+               pool_id = COALESCE(pool_id, (SELECT id FROM pool WHERE name = ${label.pool})),
+               state = CASE WHEN state = 'SCRATCH' THEN 'ACTIVE'::"TapeState" ELSE state END,
+               updated_at = now()
+         WHERE barcode = ${barcode}`;
+    });
+  }
+
   /** Whether the catalog records any file data on the tape. */
   async hasPlacements(tapeId: string): Promise<boolean> {
     return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null);

@@ -55,6 +55,10 @@ export class TapesService {
     return this.tapes.recordVerify(barcode, at, result.slice(0, 500), failed, wholeTape);
   }
 
+  applyRebuildLabel(barcode: string, label: { volumeUuid: string | null; createdAt: Date | null; pool: string | null }): Promise<void> {
+    return this.tapes.applyRebuildLabel(barcode, label);
+  }
+
   recordCheck(barcode: string, at: Date, result: string): Promise<void> {
     return this.tapes.recordCheck(barcode, at, result.slice(0, 500));
   }

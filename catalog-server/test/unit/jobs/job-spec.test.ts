@@ -63,6 +63,14 @@ test('a verify plan survives JSON storage and names its tapes in reading order',
   assert.equal(summarizeJob('VERIFY', spec), 'verify run run-1: 2 object(s), 18 bytes on T1, T2');
 });
 
-test('kinds the server cannot dispatch yet are an error, not a malformed command', () => {
-  assert.throws(() => buildAssignJob({ ...base, kind: 'REBUILD', spec: {} }, 'drive0'), /cannot dispatch REBUILD/);
+test('a rebuild names its tape', () => {
+  const cmd = buildAssignJob({ ...base, kind: 'REBUILD', spec: { barcode: 'T9' } }, 'drive1');
+  assert.equal(cmd.kind, JobKind.JOB_KIND_REBUILD);
+  assert.deepEqual(cmd.rebuild, { barcode: 'T9' });
+  assert.deepEqual(tapesOfJob('REBUILD', { barcode: 'T9' }), ['T9']);
+  assert.equal(summarizeJob('REBUILD', { barcode: 'T9' }), 'rebuild the catalog from what tape T9 holds');
+});
+
+test('a kind the server cannot dispatch is an error, not a malformed command', () => {
+  assert.throws(() => buildAssignJob({ ...base, kind: 'UNKNOWN' as never, spec: {} }, 'drive0'), /cannot dispatch UNKNOWN/);
 });

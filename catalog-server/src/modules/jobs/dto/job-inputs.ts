@@ -79,3 +79,12 @@ export class StartVerifyInput {
   @Field(() => Int, { nullable: true, description: 'Queue priority 0-1000, higher first (default 5: after backups).' })
   priority?: number | null;
 }
+
+@InputType()
+export class RebuildCatalogInput {
+  @Field({ description: 'Barcode of the tape whose manifests are read back into the catalog.' })
+  tape!: string;
+
+  @Field(() => String, { nullable: true, description: 'Agent whose drive reads it; by default the one whose library holds it (or held it last).' })
+  agent?: string | null;
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { FileType, type FileRecord } from '@ferrite/proto';
+import { manifestLine, recordFromManifestLine } from '../../../src/backup/checkpoint.js';
+import { jobHeaderPath, manifestPath, parseManifestPath } from '../../../src/backup/tape-paths.js';
+
+const job = { jobId: '8d3e4f3a-1c2b-4d5e-8f90-123456789abc', attempt: 2, host: 'ws-1' };
+
+function record(over: Partial<FileRecord> = {}): FileRecord {
+  return {
+    path: '/srv/a b/ünï\ncode.txt',
+    type: FileType.FILE_TYPE_FILE,
+    size: 11,
+    mtimeMs: 1_700_000_000_123,
+    ctimeMs: 1_700_000_000_456,
+    mode: 0o100644,
+    inode: 42,
+    sha256: createHash('sha256').update('hello world').digest(),
+    symlinkTarget: '',
+    locations: [
+      { barcode: 'T1', partition: 'b', startBlock: 7, containerPath: 'ferrite/data/x/bundles/000001.tar', offset: 512, length: 11, segment: 0, fileOffset: 0, copy: 1 },
+      { barcode: 'T2', partition: 'b', startBlock: 9, containerPath: 'ferrite/data/x/bundles/000001.tar', offset: 512, length: 11, segment: 0, fileOffset: 0, copy: 2 },
+    ],
+    deleted: false,
+    ...over,
+  };
+}
+
+test('a manifest line reads back as the record that was reported', () => {
+  for (const r of [
+    record(),
+    record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
+    record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),
+    record({ deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0 }),
+  ]) {
+    const line = manifestLine(job, r);
+    assert.deepEqual(recordFromManifestLine(line), r, line);
+  }
+  // Only deletion markers carry the field, so older tapes' lines read the same.
+  assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
+});
+
+test('a deletion marker written before lines carried `deleted` is still one', () => {
+  const older = (o: Record<string, unknown>) => JSON.stringify({ v: 1, job: job.jobId, attempt: 1, host: 'h', path: '/gone', type: 'file', size: 0, mtimeMs: 5, ctimeMs: 0, mode: 0o100644, inode: 0, sha256: null, symlinkTarget: null, locations: [], ...o });
+  assert.equal(recordFromManifestLine(older({})).deleted, true);
+  assert.equal(recordFromManifestLine(older({ type: 'directory' })).deleted, true);
+  // An empty file has its hash, a live entry its ctime; a line from before ctime cannot tell.
+  assert.equal(recordFromManifestLine(older({ sha256: createHash('sha256').digest('hex') })).deleted, false);
+  assert.equal(recordFromManifestLine(older({ ctimeMs: 1_700_000_000_000, inode: 9 })).deleted, false);
+  assert.equal(recordFromManifestLine(older({ ctimeMs: undefined, inode: undefined })).deleted, false);
+});
+
+test('a line that is not a record is refused with what it is', () => {
+  assert.throws(() => recordFromManifestLine('{"v":1,"type":"socket","path":"/x"}'), /not a manifest record/);
+  assert.throws(() => recordFromManifestLine('not json'), SyntaxError);
+});
+
+test('manifest and header paths name their job, attempt and checkpoint', () => {
+  assert.deepEqual(parseManifestPath(manifestPath(job.jobId, 1, 3)), { jobId: job.jobId, attempt: 1, seq: 3, header: false });
+  assert.deepEqual(parseManifestPath(manifestPath(job.jobId, 2, 1)), { jobId: job.jobId, attempt: 2, seq: 1, header: false });
+  assert.deepEqual(parseManifestPath(jobHeaderPath(job.jobId, 2)), { jobId: job.jobId, attempt: 2, seq: 0, header: true });
+  assert.deepEqual(parseManifestPath(manifestPath('job-backup', 1, 12)), { jobId: 'job-backup', attempt: 1, seq: 12, header: false });
+  assert.equal(parseManifestPath('ferrite/manifests/x-000000.jsonl'), null, 'checkpoint 0 is the header, never a manifest');
+  assert.equal(parseManifestPath('ferrite/manifests/x-000004.json'), null);
+  assert.equal(parseManifestPath('ferrite/data/x-000001.jsonl'), null);
+});
