@@ -5,20 +5,12 @@
 import type { RestoreItem, RestoreTape } from '@ferrite/proto';
 import { FileType as ProtoFileType } from '@ferrite/proto';
 import type { ResolvedVerify } from './files.contract.js';
+import type { PlacementRow } from './file-search.repository.js';
 
-export interface VerifyPlacementRow {
-  contentId: string;
+/** A placement with what its bytes must hash to and the size of the whole content. */
+export interface VerifyPlacementRow extends Omit<PlacementRow, 'jobId'> {
   sha256: Buffer;
   contentSize: number;
-  barcode: string;
-  partition: string;
-  startBlock: number;
-  containerPath: string;
-  offset: number;
-  length: number;
-  segment: number;
-  fileOffset: number;
-  copy: number;
 }
 
 const byPosition = (a: VerifyPlacementRow, b: VerifyPlacementRow) =>
