@@ -83,6 +83,8 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     await writeFile(path.join(docs, 'old', 'kept.txt'), 'never changes\n');
     await writeFile(path.join(pics, 'big.raw'), randomBytes(1_500_000));
     await first.startAgent({ name: AGENT, barcodes: [TAPE], drives: 1 });
+    // A library of blank tapes has nothing to read back.
+    assert.equal(await errorCodeOf(first.gql.request(`mutation { rebuildCatalogFromLibrary(agent: "${AGENT}") { id } }`)), 'NOTHING_TO_REBUILD');
     succeeded(await waitForJob(first.gql, await formatTape(first.gql, TAPE)));
   });
 
@@ -137,10 +139,12 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     const tape = await second.gql.request<{ tape: { state: string; formatted: boolean } }>(`{ tape(barcode: "${TAPE}") { state formatted } }`);
     assert.deepEqual(tape.tape, { state: 'ACTIVE', formatted: true });
 
-    // Reading the same tape again adds nothing.
-    const again = await second.gql.request<{ rebuildCatalog: { id: string } }>(`mutation { rebuildCatalog(input: { tape: "${TAPE}" }) { id } }`);
-    succeeded(await waitForJob(second.gql, again.rebuildCatalog.id));
-    const events = await second.gql.request<{ job: { events: Array<{ message: string }> } }>('query($id: ID!) { job(id: $id) { events { message } } }', { id: again.rebuildCatalog.id });
+    // Reading the whole library again (one formatted tape in it) adds nothing.
+    assert.equal(await errorCodeOf(second.gql.request('mutation { rebuildCatalogFromLibrary(agent: "nobody") { id } }')), 'AGENT_NOT_FOUND');
+    const again = await second.gql.request<{ rebuildCatalogFromLibrary: Array<{ id: string; summary: string }> }>(`mutation { rebuildCatalogFromLibrary(agent: "${AGENT}") { id summary } }`);
+    assert.deepEqual(again.rebuildCatalogFromLibrary.map((j) => j.summary), [`rebuild the catalog from what tape ${TAPE} holds`]);
+    succeeded(await waitForJob(second.gql, again.rebuildCatalogFromLibrary[0].id));
+    const events = await second.gql.request<{ job: { events: Array<{ message: string }> } }>('query($id: ID!) { job(id: $id) { events { message } } }', { id: again.rebuildCatalogFromLibrary[0].id });
     assert.ok(events.job.events.some((e) => /: 0 added to the catalog, \d+ already there/.test(e.message)));
     assert.deepEqual(await versions(second.gql), wantVersions);
   });

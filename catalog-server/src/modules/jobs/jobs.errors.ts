@@ -46,6 +46,8 @@ export const JobErrors = {
       `the tapes to read are in the libraries of several agents (${[...byAgent].map(([agent, tapes]) => `${agent}: ${tapes.join(', ')}`).join('; ')}); pass agent to choose the one that reads them, and move the others' tapes there`,
       { agents: Object.fromEntries(byAgent) },
     ),
+  noTapesToRebuild: (agent: string) =>
+    err('NOTHING_TO_REBUILD', `agent ${agent}'s library holds no formatted tape to read; insert the tapes and run an inventory first`, { agent }),
   tapeRetired: (barcode: string) => err('TAPE_RETIRED', `tape ${barcode} is retired and takes no more data`, { barcode }),
   tapeWriteProtected: (barcode: string) =>
     err('TAPE_WRITE_PROTECTED', `tape ${barcode} is write-protected; slide its write-protect tab off and re-inventory`, { barcode }),

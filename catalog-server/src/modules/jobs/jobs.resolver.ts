@@ -77,6 +77,11 @@ export class JobsResolver {
     return this.jobsService.rebuildCatalog(input);
   }
 
+  @Mutation(() => [JobModel], { description: 'rebuildCatalog for every formatted tape in the agent\'s library (one job per tape, read one after the other or on several drives).' })
+  rebuildCatalogFromLibrary(@Args('agent') agent: string): Promise<JobModel[]> {
+    return this.jobsService.rebuildCatalogFromLibrary(agent);
+  }
+
   @Mutation(() => JobModel, { description: 'Queued jobs end at once; running ones when their agent has stopped them.' })
   cancelJob(@Args('id', { type: () => ID }) id: string): Promise<JobModel> {
     return this.jobsService.cancel(id);

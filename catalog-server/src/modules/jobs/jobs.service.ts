@@ -232,6 +232,16 @@ export class JobsService {
     return this.created(job);
   }
 
+  /** One rebuild job per formatted tape in the agent's library, in barcode order. */
+  async rebuildCatalogFromLibrary(agentName: string): Promise<JobModel[]> {
+    const agent = await this.agents.getByName(agentName);
+    const tapes = await this.tapes.listFormattedInLibrary(agent.id);
+    if (tapes.length === 0) throw JobErrors.noTapesToRebuild(agent.name);
+    const jobs: JobModel[] = [];
+    for (const tape of tapes) jobs.push(await this.rebuildCatalog({ tape: tape.barcode, agent: agent.name }));
+    return jobs;
+  }
+
   async cancel(id: string, agentReachable = true): Promise<JobModel> {
     if (!isUuid(id)) throw JobErrors.notFound(id);
     const before = await this.jobs.findById(id);

@@ -119,6 +119,13 @@ export class TapesRepository {
     return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null);
   }
 
+  /** Formatted data tapes in an agent's library (slots or drives), whatever their state: what a rebuild reads. */
+  listFormattedInLibrary(agentId: string): Promise<TapeRow[]> {
+    return dbOperation('list formatted tapes', () =>
+      this.prisma.client.tape.findMany({ where: { agentId, formattedAt: { not: null }, cleaning: false }, include: tapeInclude, orderBy: { barcode: 'asc' } }),
+    );
+  }
+
   /** Formatted, writable tapes in an agent's library (slots or drives): what a backup may write to. */
   listWritableInLibrary(agentId: string): Promise<TapeRow[]> {
     return dbOperation('list writable tapes', () =>

@@ -35,6 +35,10 @@ export class TapesService {
     return this.tapes.hasPlacements(tapeId);
   }
 
+  listFormattedInLibrary(agentId: string): Promise<TapeRow[]> {
+    return this.tapes.listFormattedInLibrary(agentId);
+  }
+
   listWritableInLibrary(agentId: string): Promise<TapeRow[]> {
     return this.tapes.listWritableInLibrary(agentId);
   }
