@@ -1,6 +1,7 @@
 // File index logic used by the rest of the server: bulk ingest of agent reports, restore selection,
 // and backup-run bookkeeping (delegated to RunsService). Search for operators is FileSearchService.
 import { Injectable } from '@nestjs/common';
+import type { FileRecord } from '@ferrite/proto';
 import { RunsService } from '../runs/runs.service.js';
 import type {
   BackupRunsInput,
@@ -119,13 +120,20 @@ export class FilesService {
     return this.runs.createBackupRuns(input);
   }
 
-  hasBackupRuns(jobId: string): Promise<boolean> {
-    return this.runs.hasRuns(jobId);
+  /** A backup job's runs with their roots; empty when it has none (yet). */
+  backupRunRoots(jobId: string): Promise<Array<{ id: string; root: string }>> {
+    return this.runs.rootsOfJob(jobId);
+  }
+
+  /** Throws INVALID_RECORD as ingestBatch would, without writing: for callers that must check a
+   *  batch before they write anything else (a rebuild records the job and runs first). */
+  checkRecords(records: FileRecord[], runs: Array<{ id: string; root: string }>, jobId: string): void {
+    planIngest(records, runs, jobId);
   }
 
   /** The runs of a backup job read back from tape (rebuildCatalog); existing runs are kept. */
   async restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
-    if (!(await this.runs.hasRuns(jobId))) await this.runs.restoreBackupRuns(jobId, host, runs);
+    if ((await this.runs.rootsOfJob(jobId)).length === 0) await this.runs.restoreBackupRuns(jobId, host, runs);
   }
 
   /** Marks the job's runs finished and updates their counts. */

@@ -43,13 +43,17 @@ export class RebuildService {
     const barcode = (job.spec as unknown as RebuildJobSpec).barcode;
     const label = parseRebuildLabel(req.labelJson);
     if (label.barcode !== barcode) throw new FerriteError('LABEL_MISMATCH', `the tape read is labelled ${label.barcode}, but job ${job.id} rebuilds ${barcode}`, { barcode });
+
+    // Everything is checked before anything is written, so a refused report changes nothing.
+    const source = await this.jobs.findById(req.sourceJobId);
+    const existingRuns = source ? await this.files.backupRunRoots(req.sourceJobId) : [];
+    const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, req.files.map((f) => f.path), randomUUID, label.createdAt ?? new Date());
+    this.files.checkRecords(req.files, existingRuns.length ? existingRuns : rebuilt.runs, req.sourceJobId);
+
     await this.tapes.applyRebuildLabel(barcode, label);
     await this.registerUnknownTapes(req);
-
-    const source = await this.jobs.findById(req.sourceJobId);
     let ownerId = source?.agentId ?? req.agentId;
-    if (!source || !(await this.files.hasBackupRuns(req.sourceJobId))) {
-      const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, req.files.map((f) => f.path), randomUUID, label.createdAt ?? new Date());
+    if (existingRuns.length === 0) {
       if (!source) {
         const spec: BackupJobSpec & { rebuiltFrom: string } = {
           barcode,

@@ -100,6 +100,15 @@ export class RunsRepository {
     }
   }
 
+  /** A job's runs with their roots (what ingest files records under). */
+  async rootsOfJob(jobId: string): Promise<Array<{ id: string; root: string }>> {
+    try {
+      return await this.db.client.run.findMany({ where: { jobId }, select: { id: true, root: true }, orderBy: { startedAt: 'asc' } });
+    } catch (err) {
+      throw toFerriteError(err, 'reading the runs of a job');
+    }
+  }
+
   /** Ids of a job's runs. */
   async runIdsOfJob(jobId: string): Promise<string[]> {
     try {

@@ -39,8 +39,9 @@ export class RunsService {
     return this.repo.restoreRuns(jobId, host, runs);
   }
 
-  async hasRuns(jobId: string): Promise<boolean> {
-    return (await this.repo.runIdsOfJob(jobId)).length > 0;
+  /** A job's runs with their roots; empty for a job without runs. */
+  rootsOfJob(jobId: string): Promise<Array<{ id: string; root: string }>> {
+    return this.repo.rootsOfJob(jobId);
   }
 
   /** `finishedAt`: now, unless the job is known from a tape only (then the time the tape records). */
