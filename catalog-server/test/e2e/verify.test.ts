@@ -103,6 +103,9 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
     assert.match(after1.lastVerifyResult ?? '', new RegExp(`^${hashes.size} object\\(s\\), \\d+ bytes read back: every SHA-256 matched`));
     assert.equal(after1.state, 'ACTIVE');
     assert.equal((await tapes()).get(COPY2)!.lastVerifiedAt, null, 'the other copy was not read');
+    const due = await stack.gql.request<{ tapes: { edges: Array<{ node: { barcode: string } }> } }>(
+      'query($t: DateTime) { tapes(filter: { pool: "mirrored", notVerifiedSince: $t }) { edges { node { barcode } } } }', { t: new Date(Date.now() - 3_600_000).toISOString() });
+    assert.deepEqual(due.tapes.edges.map((e) => e.node.barcode), [COPY2], 'what is left to verify');
 
     // A run's verify reads every copy: both tapes, one after the other.
     const runJob = await waitForJob(stack.gql, await startVerify({ runId }));

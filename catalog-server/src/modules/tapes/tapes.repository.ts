@@ -17,6 +17,7 @@ export const tapeInclude = {
 export type TapeRow = Prisma.TapeGetPayload<{ include: typeof tapeInclude }>;
 
 export interface TapeListFilter {
+  notVerifiedSince?: Date;
   state?: TapeState;
   agentName?: string;
   poolName?: string;
@@ -45,6 +46,7 @@ export class TapesRepository {
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.agentName !== undefined ? { agent: { name: filter.agentName } } : {}),
       ...(filter.poolName !== undefined ? { pool: { name: filter.poolName } } : {}),
+      ...(filter.notVerifiedSince ? { OR: [{ lastVerifiedAt: null }, { lastVerifiedAt: { lt: filter.notVerifiedSince } }] } : {}),
     };
     return dbOperation('list tapes', async () => {
       const [rows, total] = await this.prisma.client.$transaction([

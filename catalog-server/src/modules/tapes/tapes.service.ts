@@ -47,7 +47,7 @@ export class TapesService {
     const size = pageSize(page.first);
     const offset = offsetAfter(page.after);
     const { rows, total } = await this.tapes.list(
-      { state: filter?.state ?? undefined, agentName: filter?.agent ?? undefined, poolName: filter?.pool ?? undefined },
+      { state: filter?.state ?? undefined, agentName: filter?.agent ?? undefined, poolName: filter?.pool ?? undefined, notVerifiedSince: filter?.notVerifiedSince ?? undefined },
       offset,
       size + 1,
     );

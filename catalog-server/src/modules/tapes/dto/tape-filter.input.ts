@@ -11,4 +11,7 @@ export class TapeFilterInput {
 
   @Field(() => String, { nullable: true, description: 'Pool name.' })
   pool?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only tapes no verify job has read since this instant (never verified included): what to verify next.' })
+  notVerifiedSince?: Date | null;
 }
