@@ -1,12 +1,19 @@
 // Opens the IncrementalBase stream for one backup root: the base run's live entries, in
-// (directory, name) byte order, page by page. grpc-js streams are async iterables and pause the
+// (directory, name) byte order, page by page; and the VerifyItems stream of one tape of a verify. grpc-js streams are async iterables and pause the
 // server (HTTP/2 flow control) while the agent is busy comparing a page.
 import { Metadata } from '@grpc/grpc-js';
-import type { AgentServiceClient, IncrementalBaseResponse } from '@ferrite/proto';
+import type { AgentServiceClient, IncrementalBaseResponse, VerifyItemsResponse } from '@ferrite/proto';
 
 /** A function a job gets to read the base of one of its roots. */
 export type BaseSource = (root: string) => AsyncIterable<IncrementalBaseResponse>;
 
 export function grpcBaseSource(client: AgentServiceClient, agentId: () => string, jobId: string): BaseSource {
   return (root) => client.incrementalBase({ agentId: agentId(), jobId, root }, new Metadata()) as AsyncIterable<IncrementalBaseResponse>;
+}
+
+/** A function a verify job gets to read the objects of one of its tapes, page by page. */
+export type VerifyItemsSource = (barcode: string) => AsyncIterable<VerifyItemsResponse>;
+
+export function grpcVerifyItemsSource(client: AgentServiceClient, agentId: () => string, jobId: string, attempt: number): VerifyItemsSource {
+  return (barcode) => client.verifyItems({ agentId: agentId(), jobId, attempt, barcode }, new Metadata()) as AsyncIterable<VerifyItemsResponse>;
 }

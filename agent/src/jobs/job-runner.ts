@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import { JobError, type JobContext } from './job-context.js';
 import { JobReporter } from './job-reporter.js';
-import { grpcBaseSource } from '../backup/base-source.js';
+import { grpcBaseSource, grpcVerifyItemsSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
@@ -106,6 +106,7 @@ export class JobRunner {
         log,
         config: this.config,
         baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
+        verifyItems: grpcVerifyItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
         copies: copyDrives.map((c) => ({ copy: c.copy, barcode: c.barcode, drive: c.entry!.drive, library: c.entry!.library })),
         driveInUse: (libraryName, driveIndex) => this.driveInUse(cmd.jobId, libraryName, driveIndex),
       };

@@ -5,7 +5,7 @@
 // one bad spot does not hide the rest. The per-tape counts travel with the job's last event
 // (JobContext.verifiedTapes), which is what lets the catalog mark a tape SUSPECT.
 import { createHash } from 'node:crypto';
-import type { RestoreItem, RestoreTape, VerifiedTape, VerifySpec } from '@ferrite/proto';
+import type { RestoreItem, VerifiedTape, VerifySpec } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
@@ -19,18 +19,21 @@ interface Totals {
 }
 
 export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<string> {
-  const missing = spec.tapes.flatMap((t) => t.items).find((i) => !i.location || i.sha256.length !== 32);
-  if (missing) throw new JobError('INVALID_SPEC', `verify item ${describe(missing)} has no tape location or no SHA-256 to compare with`);
-  const totals: Totals = {
-    bytesDone: 0,
-    bytesTotal: spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + i.location!.length, 0), 0),
-    filesDone: 0,
-    filesTotal: spec.tapes.reduce((n, t) => n + t.items.length, 0),
-  };
+  if (spec.streamItems && !ctx.verifyItems) throw new JobError('INVALID_SPEC', 'this verify reads its objects from the server, and the job has no server to ask');
+  spec.tapes.flatMap((t) => t.items).forEach(checkItem);
+  const totals: Totals = spec.streamItems
+    ? { bytesDone: 0, bytesTotal: spec.bytesTotal, filesDone: 0, filesTotal: spec.objectsTotal }
+    : {
+        bytesDone: 0,
+        bytesTotal: spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + i.location!.length, 0), 0),
+        filesDone: 0,
+        filesTotal: spec.tapes.reduce((n, t) => n + t.items.length, 0),
+      };
   const results: VerifiedTape[] = (ctx.verifiedTapes ??= []);
   for (const tape of spec.tapes) {
     throwIfCancelled(ctx.signal);
-    results.push(await verifyTape(ctx, tape, totals));
+    const items = spec.streamItems ? streamedItems(ctx, tape.barcode) : inline(tape.items);
+    results.push(await verifyTape(ctx, tape.barcode, items, totals));
   }
   await ctx.reporter.finalProgress({ ...totals, currentFile: '', currentTape: '' });
 
@@ -40,20 +43,38 @@ export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<s
     const bad = results.filter((r) => r.objectsFailed > 0).map((r) => `${r.barcode}: ${r.objectsFailed}`);
     throw new JobError('VERIFY_FAILED', `${failed} of ${totals.filesTotal} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`);
   }
-  return `verified ${totals.filesTotal} object(s), ${totals.bytesDone} bytes read back from ${tapes}: every SHA-256 matched`;
+  return `verified ${totals.filesDone} object(s), ${totals.bytesDone} bytes read back from ${tapes}: every SHA-256 matched`;
 }
 
-async function verifyTape(ctx: JobContext, tape: RestoreTape, totals: Totals): Promise<VerifiedTape> {
-  const result: VerifiedTape = { barcode: tape.barcode, objectsChecked: 0, objectsFailed: 0, bytesRead: 0 };
-  await ensureLoaded(ctx, tape.barcode);
+function checkItem(item: RestoreItem): void {
+  if (!item.location || item.sha256.length !== 32) throw new JobError('INVALID_SPEC', `verify item ${describe(item)} has no tape location or no SHA-256 to compare with`);
+}
+
+async function* inline(items: RestoreItem[]): AsyncIterable<RestoreItem> {
+  yield* items;
+}
+
+/** The tape's objects from the server, a page at a time (the stream pauses while a page is read). */
+async function* streamedItems(ctx: JobContext, barcode: string): AsyncIterable<RestoreItem> {
+  for await (const page of ctx.verifyItems!(barcode)) {
+    for (const item of page.items) {
+      checkItem(item);
+      yield item;
+    }
+  }
+}
+
+async function verifyTape(ctx: JobContext, barcode: string, items: AsyncIterable<RestoreItem>, totals: Totals): Promise<VerifiedTape> {
+  const result: VerifiedTape = { barcode, objectsChecked: 0, objectsFailed: 0, bytesRead: 0 };
+  await ensureLoaded(ctx, barcode);
   const volume = await mountChecked(ctx, true);
   try {
     const label = await readLabel(volume).catch(() => null);
-    if (!label) throw new JobError('LABEL_MISSING', `tape ${tape.barcode} has no readable Ferrite label (FERRITE.json)`);
-    if (label.barcode !== tape.barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${tape.barcode}`);
-    for (const item of tape.items) {
+    if (!label) throw new JobError('LABEL_MISSING', `tape ${barcode} has no readable Ferrite label (FERRITE.json)`);
+    if (label.barcode !== barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${barcode}`);
+    for await (const item of items) {
       throwIfCancelled(ctx.signal);
-      ctx.reporter.progress({ ...totals, currentFile: describe(item), currentTape: tape.barcode });
+      ctx.reporter.progress({ ...totals, currentFile: describe(item), currentTape: barcode });
       const problem = await readBack(ctx, volume, item, (n) => {
         totals.bytesDone += n;
         result.bytesRead += n;
@@ -62,7 +83,7 @@ async function verifyTape(ctx: JobContext, tape: RestoreTape, totals: Totals): P
       totals.filesDone++;
       if (problem) {
         result.objectsFailed++;
-        await ctx.reporter.note('error', `${describe(item)} on ${tape.barcode} (${item.location!.containerPath}@${item.location!.offset}, block ${item.location!.startBlock}): ${problem}`);
+        await ctx.reporter.note('error', `${describe(item)} on ${barcode} (${item.location!.containerPath}@${item.location!.offset}, block ${item.location!.startBlock}): ${problem}`);
       }
     }
   } finally {
@@ -70,7 +91,7 @@ async function verifyTape(ctx: JobContext, tape: RestoreTape, totals: Totals): P
   }
   await ctx.reporter.note(
     result.objectsFailed ? 'error' : 'info',
-    `${tape.barcode}: ${result.objectsChecked} object(s) read back, ${result.objectsFailed} failed, ${result.bytesRead} bytes`,
+    `${barcode}: ${result.objectsChecked} object(s) read back, ${result.objectsFailed} failed, ${result.bytesRead} bytes`,
   );
   return result;
 }

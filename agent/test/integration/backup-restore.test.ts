@@ -8,7 +8,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink,
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { FileType, type RestoreItem, type FileRecord } from '@ferrite/proto';
+import { FileType, VerifySpec, type RestoreItem, type FileRecord } from '@ferrite/proto';
 import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
@@ -113,7 +113,7 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const records = server.files();
     const { tapes } = restoreSpecFrom(records, path.join(tmp, 'unused'), source);
     const ok = ctx('job-verify-ok');
-    assert.match(await runVerifyJob(ok, { tapes }), new RegExp(`^verified ${tapes[0].items.length} object\\(s\\), \\d+ bytes read back from TST001L9: every SHA-256 matched$`));
+    assert.match(await runVerifyJob(ok, VerifySpec.fromPartial({ tapes })), new RegExp(`^verified ${tapes[0].items.length} object\\(s\\), \\d+ bytes read back from TST001L9: every SHA-256 matched$`));
     assert.deepEqual(ok.verifiedTapes, [{ barcode: 'TST001L9', objectsChecked: tapes[0].items.length, objectsFailed: 0, bytesRead: tapes[0].items.reduce((n, i) => n + i.location!.length, 0) }]);
 
     // Damage two objects on the tape itself: one byte of the big file, and the end of the last bundle.
@@ -130,7 +130,7 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     await truncate(bundleFile, lastBundled.location!.offset + 1);
     try {
       const bad = ctx('job-verify-bad');
-      await assert.rejects(runVerifyJob(bad, { tapes }), (err: JobError) => err.code === 'VERIFY_FAILED' && err.message.startsWith(`2 of ${tapes[0].items.length} object(s)`));
+      await assert.rejects(runVerifyJob(bad, VerifySpec.fromPartial({ tapes })), (err: JobError) => err.code === 'VERIFY_FAILED' && err.message.startsWith(`2 of ${tapes[0].items.length} object(s)`));
       assert.equal(bad.verifiedTapes?.[0]?.objectsFailed, 2);
       assert.equal(bad.verifiedTapes?.[0]?.objectsChecked, tapes[0].items.length, 'every object was still read');
       const errors = server.events.filter((e) => e.jobId === 'job-verify-bad' && e.level === 'error').map((e) => e.message);
@@ -140,6 +140,23 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
       await writeFile(bigFile, original);
       await writeFile(bundleFile, bundle);
     }
+  });
+
+  it('verifies a tape whose objects come from the server page by page', async () => {
+    const { tapes } = restoreSpecFrom(server.files(), path.join(tmp, 'unused'), source);
+    const items = tapes[0].items;
+    const half = Math.ceil(items.length / 2);
+    const streamed = { ...ctx('job-verify-streamed'), verifyItems: async function* (barcode: string) {
+      assert.equal(barcode, 'TST001L9');
+      yield { items: items.slice(0, half) };
+      yield { items: items.slice(half) };
+    } };
+    const bytes = items.reduce((n, i) => n + i.location!.length, 0);
+    const spec = VerifySpec.fromPartial({ tapes: [{ barcode: 'TST001L9', items: [] }], streamItems: true, objectsTotal: items.length, bytesTotal: bytes });
+    assert.match(await runVerifyJob(streamed, spec), new RegExp(`^verified ${items.length} object\\(s\\), ${bytes} bytes read back`));
+    assert.deepEqual(streamed.verifiedTapes, [{ barcode: 'TST001L9', objectsChecked: items.length, objectsFailed: 0, bytesRead: bytes }]);
+    // Without a server to ask, such a spec is refused before the tape moves.
+    await assert.rejects(runVerifyJob(ctx('job-verify-alone'), spec), (err: JobError) => err.code === 'INVALID_SPEC');
   });
 
   it('refuses a restore outside the allowed roots before touching anything', async () => {

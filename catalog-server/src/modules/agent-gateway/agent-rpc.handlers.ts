@@ -3,7 +3,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import type { AgentServiceServer, CommandsRequest, CommandsResponse, IncrementalBaseRequest, IncrementalBaseResponse } from '@ferrite/proto';
+import type { AgentServiceServer, CommandsRequest, CommandsResponse, IncrementalBaseRequest, IncrementalBaseResponse, VerifyItemsRequest, VerifyItemsResponse } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
@@ -62,6 +62,7 @@ export class AgentRpcHandlers {
       }),
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       incrementalBase: (call) => void this.streamIncrementalBase(call),
+      verifyItems: (call) => void this.streamVerifyItems(call),
       heartbeat: this.unary('Heartbeat', async (req) => {
         const sessionValid = await this.agents.heartbeat(req);
         if (sessionValid) {
@@ -86,6 +87,21 @@ export class AgentRpcHandlers {
       call.end();
     } catch (err) {
       call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'IncrementalBase' }, 'IncrementalBase failed')));
+    }
+  }
+
+  /** Streams the objects of one tape of a verify job, page by page, waiting for the agent to drain. */
+  private async streamVerifyItems(call: ServerWritableStream<VerifyItemsRequest, VerifyItemsResponse>): Promise<void> {
+    const { agentId, jobId, attempt, barcode } = call.request;
+    try {
+      if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
+      for await (const items of this.jobs.verifyItems(jobId, agentId, attempt, barcode)) {
+        if (call.cancelled) return;
+        if (!call.write({ items })) await new Promise<void>((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    } catch (err) {
+      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'VerifyItems' }, 'VerifyItems failed')));
     }
   }
 

@@ -55,6 +55,8 @@ export interface ResolvedVerify {
   byteCount: number;
   /** Segments of files spanning tapes: no hash of their own to compare with, so not read. */
   partialSegments: number;
+  /** The tapes carry no items: the agent reads them page by page (FilesService.verifyItems). */
+  streamed: boolean;
 }
 
 export interface BackupRunsInput {

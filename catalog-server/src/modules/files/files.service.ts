@@ -1,7 +1,7 @@
 // File index logic used by the rest of the server: bulk ingest of agent reports, restore selection,
 // and backup-run bookkeeping (delegated to RunsService). Search for operators is FileSearchService.
 import { Injectable } from '@nestjs/common';
-import type { FileRecord } from '@ferrite/proto';
+import type { FileRecord, RestoreItem } from '@ferrite/proto';
 import { RunsService } from '../runs/runs.service.js';
 import type {
   BackupRunsInput,
@@ -21,7 +21,7 @@ import { PointInTimeService } from './point-in-time.service.js';
 import { joinPath, pathProblem, stripTrailingSlashes } from './paths.js';
 import { buildRestorePlan } from './restore-plan.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
-import { buildVerifyPlan } from './verify-plan.js';
+import { buildVerifyPlan, toVerifyItem, type VerifyPlacementRow } from './verify-plan.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
 
 const MAX_RESTORE_IDS = 100_000;
@@ -99,9 +99,10 @@ export class FilesService {
       const barcode = selection.barcode!;
       const tapeId = await this.search.tapeId(barcode);
       if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
-      const plan = buildVerifyPlan(await this.verifyPlan.onTape(tapeId));
-      if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `the catalog records no file data on tape ${barcode}`, { barcode });
-      return plan;
+      // A whole tape can hold millions of objects: counted now, read page by page by the agent.
+      const count = await this.verifyPlan.countOnTape(tapeId);
+      if (count.objects === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `the catalog records no file data on tape ${barcode}`, { barcode });
+      return { tapes: [{ barcode, items: [] }], objectCount: count.objects, byteCount: count.bytes, partialSegments: count.partial, streamed: true };
     }
     const runId = selection.runId!;
     if (!isUuid(runId) || (await this.search.runHost(runId)) === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
@@ -112,6 +113,19 @@ export class FilesService {
     const plan = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
     if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `run ${runId} recorded no file data on a tape that can be read`, { runId });
     return plan;
+  }
+
+  /** The objects of a tape a verify reads, in tape order, `pageSize` at a time. */
+  async *verifyItems(barcode: string, pageSize = 2000): AsyncGenerator<RestoreItem[]> {
+    const tapeId = await this.search.tapeId(barcode);
+    if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+    let after: VerifyPlacementRow | null = null;
+    for (;;) {
+      const page = await this.verifyPlan.pageOnTape(tapeId, after, pageSize);
+      if (page.length) yield page.map((p) => toVerifyItem(p));
+      if (page.length < pageSize) return;
+      after = page[page.length - 1];
+    }
   }
 
   /** Creates one Run per root for a backup job; returns run ids in the order of roots. A second

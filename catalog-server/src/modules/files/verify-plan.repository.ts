@@ -1,9 +1,13 @@
-// The placements a verify job re-reads: every object on one tape, or every placement of the
-// contents a run recorded (on any tape that is not RETIRED: a retired tape is not expected back).
+// The placements a verify job re-reads: every object on one tape (counted when the job is created,
+// read page by page while it runs), or every placement of the contents a run recorded (on any tape
+// that is not RETIRED: a retired tape is not expected back).
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
 import { toFerriteError } from './db-errors.js';
 import type { VerifyPlacementRow } from './verify-plan.js';
+
+/** A placement that holds a whole content: the only kind with a SHA-256 of its own to compare. */
+const WHOLE = 'p.segment = 0 AND p.file_offset = 0 AND p.length = c.size';
 
 const COLUMNS = `p.content_id::text AS "contentId", c.sha256, c.size::float8 AS "contentSize", t.barcode, p.partition,
   p.start_block::float8 AS "startBlock", p.container_path AS "containerPath", p."offset"::float8 AS "offset",
@@ -13,8 +17,33 @@ const COLUMNS = `p.content_id::text AS "contentId", c.sha256, c.size::float8 AS 
 export class VerifyPlanRepository {
   constructor(private readonly db: PrismaService) {}
 
-  async onTape(tapeId: string): Promise<VerifyPlacementRow[]> {
-    return this.select('reading the placements of a tape', `WHERE p.tape_id = $1::uuid`, [tapeId]);
+  /** How many whole-content objects (and bytes) a verify of the tape reads, and how many segments it leaves out. */
+  async countOnTape(tapeId: string): Promise<{ objects: number; bytes: number; partial: number }> {
+    try {
+      const { rows } = await this.db.pool.query<{ objects: number; bytes: number; partial: number }>(
+        `SELECT count(*) FILTER (WHERE ${WHOLE})::float8 AS objects, COALESCE(sum(p.length) FILTER (WHERE ${WHOLE}), 0)::float8 AS bytes,
+                count(*) FILTER (WHERE NOT (${WHOLE}))::float8 AS partial
+           FROM placement p JOIN content c ON c.id = p.content_id WHERE p.tape_id = $1::uuid`,
+        [tapeId],
+      );
+      return rows[0];
+    } catch (err) {
+      throw toFerriteError(err, 'counting the placements of a tape');
+    }
+  }
+
+  /**
+   * The next `limit` whole-content objects of a tape after position `after` (exclusive), in tape
+   * order: one index range scan per page (placement's (tape, partition, start block, offset) index).
+   */
+  async pageOnTape(tapeId: string, after: { partition: string; startBlock: number; offset: number } | null, limit: number): Promise<VerifyPlacementRow[]> {
+    const from = after ?? { partition: '', startBlock: -1, offset: -1 };
+    return this.select(
+      'reading the placements of a tape',
+      `WHERE p.tape_id = $1::uuid AND (p.partition, p.start_block, p."offset") > ($2::char(1), $3::bigint, $4::bigint) AND ${WHOLE}`,
+      [tapeId, from.partition, from.startBlock, from.offset],
+      `ORDER BY p.partition, p.start_block, p."offset" LIMIT ${Math.trunc(limit)}`,
+    );
   }
 
   async ofContents(contentIds: string[]): Promise<VerifyPlacementRow[]> {
@@ -22,13 +51,9 @@ export class VerifyPlanRepository {
     return this.select('reading the placements of a run', `WHERE p.content_id = ANY($1::bigint[]) AND t.state <> 'RETIRED'`, [contentIds]);
   }
 
-  private async select(what: string, where: string, params: unknown[]): Promise<VerifyPlacementRow[]> {
+  private async select(what: string, where: string, params: unknown[], order = 'ORDER BY t.barcode, p.partition, p.start_block, p."offset"'): Promise<VerifyPlacementRow[]> {
     try {
-      const { rows } = await this.db.pool.query<VerifyPlacementRow>(
-        `SELECT ${COLUMNS} FROM placement p JOIN content c ON c.id = p.content_id JOIN tape t ON t.id = p.tape_id ${where}
-          ORDER BY t.barcode, p.partition, p.start_block, p."offset"`,
-        params,
-      );
+      const { rows } = await this.db.pool.query<VerifyPlacementRow>(`SELECT ${COLUMNS} FROM placement p JOIN content c ON c.id = p.content_id JOIN tape t ON t.id = p.tape_id ${where} ${order}`, params);
       return rows;
     } catch (err) {
       throw toFerriteError(err, what);

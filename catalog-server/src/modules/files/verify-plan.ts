@@ -32,31 +32,36 @@ export function buildVerifyPlan(placements: VerifyPlacementRow[], pathOf: (conte
   let objectCount = 0;
   let byteCount = 0;
   const planned: RestoreTape[] = [...tapes.keys()].sort().map((barcode) => {
-    const items = tapes.get(barcode)!.sort(byPosition).map((p): RestoreItem => {
+    const items = tapes.get(barcode)!.sort(byPosition).map((p) => {
       objectCount++;
       byteCount += p.length;
-      return {
-        path: pathOf(p.contentId),
-        type: ProtoFileType.FILE_TYPE_FILE,
-        size: p.contentSize,
-        mtimeMs: 0,
-        mode: 0,
-        sha256: p.sha256,
-        symlinkTarget: '',
-        location: {
-          barcode,
-          partition: p.partition,
-          startBlock: p.startBlock,
-          containerPath: p.containerPath,
-          offset: p.offset,
-          length: p.length,
-          segment: p.segment,
-          fileOffset: p.fileOffset,
-          copy: p.copy,
-        },
-      };
+      return toVerifyItem(p, pathOf(p.contentId));
     });
     return { barcode, items };
   });
-  return { tapes: planned, objectCount, byteCount, partialSegments };
+  return { tapes: planned, objectCount, byteCount, partialSegments, streamed: false };
+}
+
+/** One object to read back: where it lies and what it must hash to. */
+export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
+  return {
+    path,
+    type: ProtoFileType.FILE_TYPE_FILE,
+    size: p.contentSize,
+    mtimeMs: 0,
+    mode: 0,
+    sha256: p.sha256,
+    symlinkTarget: '',
+    location: {
+      barcode: p.barcode,
+      partition: p.partition,
+      startBlock: p.startBlock,
+      containerPath: p.containerPath,
+      offset: p.offset,
+      length: p.length,
+      segment: p.segment,
+      fileOffset: p.fileOffset,
+      copy: p.copy,
+    },
+  };
 }

@@ -68,6 +68,8 @@ export interface VerifyJobSpec {
   byteCount: number;
   /** The plan, as proto JSON (bytes in base64): tapes in reading order, objects by position. */
   tapes: unknown[];
+  /** The tapes carry no objects: the agent reads them from VerifyItems (a verify of a whole tape). */
+  streamItems?: boolean;
 }
 
 export interface RebuildJobSpec {
@@ -191,7 +193,16 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
     }
     case 'VERIFY': {
       const s = job.spec as VerifyJobSpec;
-      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_VERIFY, verify: { tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)) } });
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_VERIFY,
+        verify: {
+          tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)),
+          streamItems: s.streamItems ?? false,
+          objectsTotal: s.objectCount,
+          bytesTotal: s.byteCount,
+        },
+      });
     }
     case 'REBUILD':
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_REBUILD, rebuild: { barcode: (job.spec as RebuildJobSpec).barcode } });

@@ -1,6 +1,7 @@
 // What operators ask of jobs: format a tape, back up, restore, verify, cancel; and the job queries.
 // Each request is validated completely before a row is written, so bad input changes nothing.
 import { Inject, Injectable } from '@nestjs/common';
+import type { RestoreItem } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
@@ -18,7 +19,7 @@ import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
 import type { JobFilterInput, RebuildCatalogInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
-import { BACKUP_DEFAULTS, restorePlanToJson, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
+import { BACKUP_DEFAULTS, restorePlanToJson, tapesOfJob, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, readerAgentId, validateExcludes, validateRestoreTarget } from './job-validation.js';
@@ -204,6 +205,7 @@ export class JobsService {
       objectCount: plan.objectCount,
       byteCount: plan.byteCount,
       tapes: restorePlanToJson(plan.tapes, []).tapes,
+      streamItems: plan.streamed,
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.objectCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
     const newJob = { kind: 'VERIFY' as const, agentId: agent.id, priority, spec, progress };
@@ -276,6 +278,19 @@ export class JobsService {
     await this.updates.publish(result);
     this.dispatcher.kick();
     return toJobModel(result);
+  }
+
+  /** The objects of one tape of a running verify job, page by page, for the agent reading them. */
+  async *verifyItems(jobId: string, agentId: string, attempt: number, barcode: string): AsyncGenerator<RestoreItem[]> {
+    const job = isUuid(jobId) ? await this.jobs.findById(jobId) : null;
+    if (!job) throw JobErrors.notFound(jobId);
+    if (job.agentId !== agentId) throw JobErrors.notOwned(jobId, agentId);
+    if (job.attempt !== attempt) throw JobErrors.staleAttempt(jobId, attempt, job.attempt);
+    const spec = job.spec as unknown as VerifyJobSpec;
+    if (job.kind !== 'VERIFY' || !spec.streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
+      throw JobErrors.invalidEvent(`job ${jobId} does not read tape ${barcode} page by page`, { jobId, barcode });
+    }
+    yield* this.files.verifyItems(barcode);
   }
 
   /** Rejects a report for a job that does not exist or is not the agent's. */

@@ -126,4 +126,23 @@ describe('FilesService.resolveRestore', () => {
     ];
     for (const [selection, expected] of cases) assert.equal(await code(f.files.resolveRestore(selection)), expected, JSON.stringify(selection));
   });
+
+  it('counts a tape for a verify, then lists its whole objects page by page in tape order', async () => {
+    const plan = await f.files.resolveVerify({ barcode: 'RST001L9' });
+    // The spanning file's first segment has no hash of its own: counted apart, not read.
+    assert.deepEqual({ ...plan, tapes: plan.tapes.map((t) => [t.barcode, t.items.length]) }, { tapes: [['RST001L9', 0]], objectCount: 6, byteCount: plan.byteCount, partialSegments: 1, streamed: true });
+    const pages: Array<Array<[number, number]>> = [];
+    for await (const page of f.files.verifyItems('RST001L9', 2)) pages.push(page.map((i) => [i.location!.startBlock, i.location!.offset]));
+    assert.deepEqual(pages, [[[5, 0], [10, 0]], [[50, 512], [50, 8192]], [[400, 0], [900, 0]]]);
+    assert.equal(plan.byteCount, (await collect(f.files.verifyItems('RST001L9', 1000))).reduce((n, i) => n + i.location!.length, 0));
+    await createTape(f, 'RST003L9');
+    assert.equal(await code(f.files.resolveVerify({ barcode: 'RST003L9' })), 'NOTHING_TO_VERIFY');
+    assert.equal(await code(collect(f.files.verifyItems('NOPE01L9'))), 'TAPE_NOT_FOUND');
+  });
 });
+
+async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...page);
+  return out;
+}
