@@ -41,7 +41,7 @@ export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<s
   const tapes = results.map((r) => r.barcode).join(', ');
   if (failed > 0) {
     const bad = results.filter((r) => r.objectsFailed > 0).map((r) => `${r.barcode}: ${r.objectsFailed}`);
-    throw new JobError('VERIFY_FAILED', `${failed} of ${totals.filesTotal} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`);
+    throw new JobError('VERIFY_FAILED', `${failed} of ${totals.filesDone} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`);
   }
   return `verified ${totals.filesDone} object(s), ${totals.bytesDone} bytes read back from ${tapes}: every SHA-256 matched`;
 }

@@ -1,5 +1,5 @@
 // What a rebuild report says, checked: the tape's label, and the backup job's runs from its header
-// (or, for tapes written before headers, one FULL run over the directory all its paths share).
+// (or, for tapes written before headers, one FULL run rooted at "/").
 // Pure, so the parsing and the fallback are unit-tested without a database.
 import { isUuid } from '../../common/ids.js';
 import { FerriteError } from '../../common/errors.js';
@@ -44,27 +44,15 @@ export function parseRebuildLabel(json: string): RebuildLabel {
   };
 }
 
-/** The directory every path lies in (at least "/"), for a job whose tape has no header. */
-export function commonDirectory(paths: string[]): string {
-  if (paths.length === 0) return '/';
-  let parts = paths[0].split('/').slice(0, -1);
-  for (const p of paths.slice(1)) {
-    const other = p.split('/');
-    let i = 0;
-    while (i < parts.length && i < other.length - 1 && parts[i] === other[i]) i++;
-    parts = parts.slice(0, i);
-  }
-  return parts.join('/') || '/';
-}
-
 /**
- * The job's host, start and runs. `headerJson` empty: one FULL run with a new id over the common
- * directory of `paths`, started at `fallbackStart`.
+ * The job's host, start and runs. `headerJson` empty (a tape written before job headers): one FULL
+ * run with a new id rooted at "/", started at `fallbackStart`. Its roots are not on the tape, and
+ * each manifest shows only some of its paths, so "/" is the one root every manifest fits under.
  */
-export function rebuiltJob(sourceJobId: string, headerJson: string, sourceHost: string, paths: string[], newRunId: () => string, fallbackStart: Date): RebuiltJob {
+export function rebuiltJob(sourceJobId: string, headerJson: string, sourceHost: string, newRunId: () => string, fallbackStart: Date): RebuiltJob {
   if (!headerJson) {
     if (!sourceHost) throw invalid(`job ${sourceJobId}: neither a header nor the manifest names the host it backed up`);
-    return { host: sourceHost, startedAt: fallbackStart, runs: [{ id: newRunId(), root: commonDirectory(paths), level: 'FULL', baseRunId: null, startedAt: fallbackStart }] };
+    return { host: sourceHost, startedAt: fallbackStart, runs: [{ id: newRunId(), root: '/', level: 'FULL', baseRunId: null, startedAt: fallbackStart }] };
   }
   let h: Record<string, unknown>;
   try {

@@ -47,7 +47,7 @@ export class RebuildService {
     // Everything is checked before anything is written, so a refused report changes nothing.
     const source = await this.jobs.findById(req.sourceJobId);
     const existingRuns = source ? await this.files.backupRunRoots(req.sourceJobId) : [];
-    const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, req.files.map((f) => f.path), randomUUID, label.createdAt ?? new Date());
+    const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, randomUUID, label.createdAt ?? new Date());
     this.files.checkRecords(req.files, existingRuns.length ? existingRuns : rebuilt.runs, req.sourceJobId);
 
     await this.tapes.applyRebuildLabel(barcode, label);

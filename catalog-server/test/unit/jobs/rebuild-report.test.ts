@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FerriteError } from '../../../src/common/errors.js';
-import { commonDirectory, parseRebuildLabel, rebuiltJob } from '../../../src/modules/jobs/rebuild-report.js';
+import { parseRebuildLabel, rebuiltJob } from '../../../src/modules/jobs/rebuild-report.js';
 
 const JOB = '8d3e4f3a-1c2b-4d5e-8f90-123456789abc';
 const RUN = '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed';
@@ -30,24 +30,20 @@ test('a label gives the barcode, volume, format time and pool', () => {
 
 test('a header gives the runs as the backup had them', () => {
   const header = JSON.stringify({ v: 1, job: JOB, attempt: 1, host: 'ws-1', startedAt: at.toISOString(), runs: [{ id: RUN, root: '/srv', level: 'INCREMENTAL', baseRunId: BASE }, { id: '', root: '/etc', level: 'FULL', baseRunId: null }], tapes: ['T1'] });
-  const job = rebuiltJob(JOB, header, 'ignored', [], newId, new Date(0));
+  const job = rebuiltJob(JOB, header, 'ignored', newId, new Date(0));
   assert.equal(job.host, 'ws-1');
   assert.deepEqual(job.startedAt, at);
   assert.deepEqual(job.runs, [
     { id: RUN, root: '/srv', level: 'INCREMENTAL', baseRunId: BASE, startedAt: at },
     { id: 'new-1', root: '/etc', level: 'FULL', baseRunId: null, startedAt: at },
   ]);
-  assert.equal(code(() => rebuiltJob(JOB, header.replace(JOB, RUN), '', [], newId, at)), 'INVALID_REBUILD_REPORT');
-  assert.equal(code(() => rebuiltJob(JOB, header.replace('"/srv"', '"srv"'), '', [], newId, at)), 'INVALID_REBUILD_REPORT');
-  assert.equal(code(() => rebuiltJob(JOB, '{', '', [], newId, at)), 'INVALID_REBUILD_REPORT');
+  assert.equal(code(() => rebuiltJob(JOB, header.replace(JOB, RUN), '', newId, at)), 'INVALID_REBUILD_REPORT');
+  assert.equal(code(() => rebuiltJob(JOB, header.replace('"/srv"', '"srv"'), '', newId, at)), 'INVALID_REBUILD_REPORT');
+  assert.equal(code(() => rebuiltJob(JOB, '{', '', newId, at)), 'INVALID_REBUILD_REPORT');
 });
 
-test('a tape without headers gives one FULL run over the directory all paths share', () => {
-  const job = rebuiltJob(JOB, '', 'ws-2', ['/srv/a/x', '/srv/a/b/y', '/srv/a'], newId, at);
-  assert.deepEqual(job, { host: 'ws-2', startedAt: at, runs: [{ id: 'new-2', root: '/srv', level: 'FULL', baseRunId: null, startedAt: at }] });
-  assert.equal(code(() => rebuiltJob(JOB, '', '', ['/x'], newId, at)), 'INVALID_REBUILD_REPORT');
-  assert.equal(commonDirectory(['/srv/a/x', '/srv/a/y']), '/srv/a');
-  assert.equal(commonDirectory(['/srv/x', '/etc/y']), '/');
-  assert.equal(commonDirectory(['/file']), '/');
-  assert.equal(commonDirectory([]), '/');
+test('a tape without headers gives one FULL run rooted at "/" (every manifest of the job fits under it)', () => {
+  const job = rebuiltJob(JOB, '', 'ws-2', newId, at);
+  assert.deepEqual(job, { host: 'ws-2', startedAt: at, runs: [{ id: 'new-2', root: '/', level: 'FULL', baseRunId: null, startedAt: at }] });
+  assert.equal(code(() => rebuiltJob(JOB, '', '', newId, at)), 'INVALID_REBUILD_REPORT');
 });
