@@ -19,7 +19,7 @@ import { isBigintId, isUuid } from './ids.js';
 import { planIngest } from './ingest-plan.js';
 import { PointInTimeService } from './point-in-time.service.js';
 import { joinPath, pathProblem, stripTrailingSlashes } from './paths.js';
-import { buildRestorePlan } from './restore-plan.js';
+import { buildRestorePlan, checkPlanSize } from './restore-plan.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
 import { buildVerifyPlan, toVerifyItem, type VerifyPlacementRow } from './verify-plan.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
@@ -110,6 +110,7 @@ export class FilesService {
     for (const v of await this.search.versionsOfRun(runId)) {
       if (v.type === 'FILE' && v.size > 0 && v.contentId && !paths.has(v.contentId)) paths.set(v.contentId, joinPath(v.dirPath, v.name));
     }
+    checkPlanSize(paths.size, 'verify the tapes the run wrote instead (startVerify with tape), which reads any number of objects');
     const plan = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
     if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `run ${runId} recorded no file data on a tape that can be read`, { runId });
     return plan;
@@ -201,6 +202,7 @@ export class FilesService {
 
   private async plan(host: string, versions: FileVersionRow[], emptyMessage: string): Promise<ResolvedRestore> {
     if (versions.length === 0) throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, emptyMessage);
+    checkPlanSize(versions.length, 'restore a narrower directory, or several directories one after the other');
     const contentIds = [
       ...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!)),
     ];
