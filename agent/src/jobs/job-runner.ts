@@ -6,7 +6,7 @@ import { TapeError } from '../drives/drive.js';
 import type { DriveSet } from '../drives/drive-set.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Logger } from '../logger.js';
-import { RETRY, type ServerClient } from '../session/server-client.js';
+import { RETRY, serverRefusal, type ServerClient } from '../session/server-client.js';
 import { JobError, type JobContext } from './job-context.js';
 import { JobReporter } from './job-reporter.js';
 import { grpcBaseSource, grpcVerifyItemsSource } from '../backup/base-source.js';
@@ -120,8 +120,10 @@ export class JobRunner {
       log.info({ summary }, 'job completed');
     } catch (err) {
       const cancelled = abort.signal.aborted || (err instanceof JobError && err.code === 'CANCELLED');
-      const code = cancelled ? 'CANCELLED' : err instanceof JobError || err instanceof TapeError ? err.code : 'AGENT_INTERNAL_ERROR';
-      const message = cancelled ? (this.running.get(cmd.jobId)?.reason ?? 'cancelled') : (err as Error).message;
+      // A report the server refused ends the job with the server's own code and words.
+      const refused = serverRefusal(err);
+      const code = cancelled ? 'CANCELLED' : err instanceof JobError || err instanceof TapeError ? err.code : (refused?.code ?? 'AGENT_INTERNAL_ERROR');
+      const message = cancelled ? (this.running.get(cmd.jobId)?.reason ?? 'cancelled') : (refused?.message ?? (err as Error).message);
       if (code === 'AGENT_INTERNAL_ERROR') log.error({ err }, 'job failed unexpectedly');
       else log.warn({ code, message }, cancelled ? 'job cancelled' : 'job failed');
       const type = cancelled && !this.draining ? JobEventType.JOB_EVENT_TYPE_CANCELLED : JobEventType.JOB_EVENT_TYPE_FAILED;

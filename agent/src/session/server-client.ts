@@ -29,6 +29,19 @@ const PERMANENT = new Set([
   status.UNIMPLEMENTED,
 ]);
 
+/**
+ * The catalog server's refusal of a call, from the `ferrite-code` trailer it sends with every
+ * error it understood (e.g. LABEL_MISMATCH, INVALID_RECORD): its stable code and message. Null for
+ * anything else (a network failure, a bug).
+ */
+export function serverRefusal(err: unknown): { code: string; message: string } | null {
+  const e = err as Partial<ServiceError> | null;
+  const code = e?.metadata instanceof Metadata ? e.metadata.get('ferrite-code')[0] : undefined;
+  if (typeof code !== 'string' || !code || code === 'INTERNAL_ERROR') return null;
+  const details = e?.details ?? '';
+  return { code, message: `the catalog server refused: ${details.startsWith(`${code}: `) ? details.slice(code.length + 2) : details || code}` };
+}
+
 export function isPermanentGrpcError(err: unknown): boolean {
   return typeof (err as ServiceError)?.code === 'number' && PERMANENT.has((err as ServiceError).code);
 }
