@@ -1,6 +1,7 @@
-// Opens the IncrementalBase stream for one backup root: the base run's live entries, in
-// (directory, name) byte order, page by page; and the VerifyItems stream of one tape of a verify. grpc-js streams are async iterables and pause the
-// server (HTTP/2 flow control) while the agent is busy comparing a page.
+// Opens the IncrementalBase stream for one backup root (the base run's live entries, in (directory,
+// name) byte order, page by page) and the VerifyItems stream of one tape of a verify. grpc-js
+// streams are async iterables and pause the server (HTTP/2 flow control) while the agent is busy
+// with a page.
 import { Metadata } from '@grpc/grpc-js';
 import type { AgentServiceClient, IncrementalBaseResponse, VerifyItemsResponse } from '@ferrite/proto';
 

@@ -146,20 +146,22 @@ export class JobRunner {
     }
   }
 
+  /** The drives held by running jobs other than `jobId`, by name. */
+  private drivesOfOtherJobs(jobId: string): Set<string> {
+    return new Set([...this.running.values()].filter((j) => j.jobId !== jobId).flatMap((j) => j.driveNames));
+  }
+
   /** Whether a job other than `jobId` holds drive `driveIndex` of library `libraryName`. */
   private driveInUse(jobId: string, libraryName: string, driveIndex: number): boolean {
-    return [...this.running.values()]
-      .filter((j) => j.jobId !== jobId)
-      .flatMap((j) => j.driveNames)
-      .some((name) => {
-        const identity = this.drives.get(name)?.drive.identity;
-        return identity?.libraryName === libraryName && identity.libraryDriveIndex === driveIndex;
-      });
+    return [...this.drivesOfOtherJobs(jobId)].some((name) => {
+      const identity = this.drives.get(name)?.drive.identity;
+      return identity?.libraryName === libraryName && identity.libraryDriveIndex === driveIndex;
+    });
   }
 
   /** What the libraries hold now, sent with the job's last event (the job's own drive counts as free). */
   private async inventoryAfter(jobId: string, log: Logger): Promise<LibraryInventory | undefined> {
-    const busy = new Set([...this.running.values()].filter((j) => j.jobId !== jobId).flatMap((j) => j.driveNames));
+    const busy = this.drivesOfOtherJobs(jobId);
     try {
       return await takeInventory(this.drives, busy);
     } catch (err) {

@@ -9,7 +9,7 @@ import { recordFromManifestLine } from '../backup/checkpoint.js';
 import { MANIFEST_DIR, parseManifestPath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
-import { LABEL_PATH } from './volume-label.js';
+import { expectLabel } from './volume-label.js';
 
 /** One attempt of one backup job on the tape: its header (if the tape has one) and its manifests. */
 interface JobOnTape {
@@ -23,29 +23,27 @@ export async function runRebuildJob(ctx: JobContext, spec: RebuildSpec): Promise
   await ensureLoaded(ctx, spec.barcode);
   const volume = await mountChecked(ctx, true);
   try {
-    if (!(await volume.exists(LABEL_PATH))) throw new JobError('LABEL_MISSING', `tape ${spec.barcode} has no Ferrite label (FERRITE.json): it was not written by Ferrite`);
-    const labelJson = await text(volume.createReadStream(LABEL_PATH));
-    const label = parseLabel(labelJson, spec.barcode);
-    if (label.barcode !== spec.barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${spec.barcode}`);
+    const labelJson = JSON.stringify(await expectLabel(volume, spec.barcode));
     const jobs = await jobsOnTape(volume);
     const total = jobs.reduce((n, j) => n + j.manifests.length, 0);
     const counts = { manifests: 0, added: 0, known: 0, records: 0 };
     for (const job of jobs) {
       const headerJson = job.headerPath ? await text(volume.createReadStream(job.headerPath)) : '';
+      const headerHost = hostIn(headerJson);
       for (const [i, m] of job.manifests.entries()) {
         throwIfCancelled(ctx.signal);
         ctx.reporter.progress({ bytesDone: 0, bytesTotal: 0, filesDone: counts.manifests, filesTotal: total, currentFile: m.path, currentTape: spec.barcode });
-        const body = await text(volume.createReadStream(m.path));
-        const files = body.split('\n').filter((l) => l.trim() !== '').map((line, n) => {
+        const lines = (await text(volume.createReadStream(m.path))).split('\n').filter((l) => l.trim() !== '');
+        const files = lines.map((line, n) => {
           try {
             return recordFromManifestLine(line);
           } catch (err) {
             throw new JobError('MANIFEST_INVALID', `${m.path} line ${n + 1}: ${(err as Error).message}`);
           }
         });
-        const host = hostOf(headerJson, body);
         const res = await ctx.reporter.rebuild({
-          sourceHost: host,
+          // The backed-up host: the header says it, and so does every manifest line.
+          sourceHost: headerHost || hostIn(lines[0] ?? ''),
           labelJson,
           jobHeaderJson: headerJson,
           manifestPath: m.path,
@@ -69,27 +67,13 @@ export async function runRebuildJob(ctx: JobContext, spec: RebuildSpec): Promise
   }
 }
 
-/** The backed-up host: the header says it, and so does every manifest line (`host`). */
-function hostOf(headerJson: string, manifest: string): string {
+/** The `host` of a header or manifest line, or '' when it names none. */
+function hostIn(json: string): string {
   try {
-    const fromHeader = headerJson ? (JSON.parse(headerJson) as { host?: unknown }).host : undefined;
-    if (typeof fromHeader === 'string') return fromHeader;
-    const end = manifest.indexOf('\n');
-    const first = end === -1 ? manifest : manifest.slice(0, end);
-    const fromLine = (JSON.parse(first) as { host?: unknown }).host;
-    return typeof fromLine === 'string' ? fromLine : '';
+    const host = json ? (JSON.parse(json) as { host?: unknown }).host : undefined;
+    return typeof host === 'string' ? host : '';
   } catch {
     return '';
-  }
-}
-
-function parseLabel(json: string, barcode: string): { barcode: string } {
-  try {
-    const label = JSON.parse(json) as { format?: unknown; barcode?: unknown };
-    if (label.format !== 'ferrite' || typeof label.barcode !== 'string') throw new Error('not a Ferrite label');
-    return { barcode: label.barcode };
-  } catch (err) {
-    throw new JobError('LABEL_INVALID', `the label of tape ${barcode} cannot be read: ${(err as Error).message}`);
   }
 }
 

@@ -9,7 +9,7 @@ import type { RestoreItem, VerifiedTape, VerifySpec } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
-import { readLabel } from './volume-label.js';
+import { expectLabel } from './volume-label.js';
 
 interface Totals {
   bytesDone: number;
@@ -69,9 +69,7 @@ async function verifyTape(ctx: JobContext, barcode: string, items: AsyncIterable
   await ensureLoaded(ctx, barcode);
   const volume = await mountChecked(ctx, true);
   try {
-    const label = await readLabel(volume).catch(() => null);
-    if (!label) throw new JobError('LABEL_MISSING', `tape ${barcode} has no readable Ferrite label (FERRITE.json)`);
-    if (label.barcode !== barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${barcode}`);
+    await expectLabel(volume, barcode);
     for await (const item of items) {
       throwIfCancelled(ctx.signal);
       ctx.reporter.progress({ ...totals, currentFile: describe(item), currentTape: barcode });

@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { MountedVolume } from '../drives/drive.js';
+import { JobError } from './job-context.js';
 
 export const LABEL_PATH = 'FERRITE.json';
 export const FORMAT_VERSION = 1;
@@ -28,4 +29,21 @@ export async function writeLabel(volume: MountedVolume, label: VolumeLabel): Pro
 export async function readLabel(volume: MountedVolume): Promise<VolumeLabel | null> {
   if (!(await volume.exists(LABEL_PATH))) return null;
   return JSON.parse(await text(volume.createReadStream(LABEL_PATH))) as VolumeLabel;
+}
+
+/**
+ * The label of the mounted volume, which must be Ferrite's and name `barcode`: what a job checks
+ * before it reads a tape it was given. LABEL_MISSING, LABEL_INVALID or LABEL_MISMATCH otherwise.
+ */
+export async function expectLabel(volume: MountedVolume, barcode: string): Promise<VolumeLabel> {
+  let label: VolumeLabel | null;
+  try {
+    label = await readLabel(volume);
+  } catch (err) {
+    throw new JobError('LABEL_INVALID', `the label of tape ${barcode} cannot be read: ${(err as Error).message}`);
+  }
+  if (!label) throw new JobError('LABEL_MISSING', `tape ${barcode} has no Ferrite label (FERRITE.json): it was not written by Ferrite`);
+  if (label.format !== 'ferrite' || typeof label.barcode !== 'string') throw new JobError('LABEL_INVALID', `the label of tape ${barcode} is not a Ferrite label`);
+  if (label.barcode !== barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${barcode}`);
+  return label;
 }

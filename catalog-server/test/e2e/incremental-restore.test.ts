@@ -8,20 +8,9 @@ import { mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
 import { describeTree, type EntryDescription } from '../support/tree.js';
-import { formatTape, startBackup, startRestore, waitForJob } from '../support/graphql-ops.js';
+import { formatTape, startBackup, startRestore, waitForJob, type RunView } from '../support/graphql-ops.js';
 
 const AGENT = 'incr-01';
-
-interface RunView {
-  id: string;
-  jobId: string;
-  level: string;
-  baseRunId: string | null;
-  added: number;
-  modified: number;
-  deleted: number;
-  unchanged: number;
-}
 
 describe('incremental backup and restore as of a run', { timeout: 600_000 }, () => {
   let stack: Stack;

@@ -12,21 +12,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { GraphQLClient } from 'graphql-request';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
 import { describeTree } from '../support/tree.js';
-import { errorCodeOf, formatTape, startBackup, startRestore, waitForJob, type JobView } from '../support/graphql-ops.js';
+import { errorCodeOf, formatTape, startBackup, startRestore, waitForJob, type JobView, type RunView as BaseRunView } from '../support/graphql-ops.js';
 
 const AGENT = 'archiver';
 const TAPE = 'RBD001L9';
 
-interface RunView {
-  id: string;
-  jobId: string;
+interface RunView extends BaseRunView {
   root: string;
-  level: string;
-  baseRunId: string | null;
-  added: number;
-  modified: number;
-  deleted: number;
-  unchanged: number;
   finishedAt: string | null;
 }
 

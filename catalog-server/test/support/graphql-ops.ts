@@ -39,6 +39,18 @@ export async function startRestore(gql: GraphQLClient, input: Record<string, unk
   return r.startRestore.id;
 }
 
+/** A backup run as the e2e tests read it from `runs`. */
+export interface RunView {
+  id: string;
+  jobId: string;
+  level: string;
+  baseRunId: string | null;
+  added: number;
+  modified: number;
+  deleted: number;
+  unchanged: number;
+}
+
 export interface FileNode {
   id: string;
   path: string;

@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
 import { queryRows } from './sql-runner.js';
+import { FilesErrorCode, filesError } from './files.errors.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
@@ -380,9 +381,11 @@ export class FileSearchRepository {
     return rows[0]?.id;
   }
 
-  async tapeId(barcode: string): Promise<string | undefined> {
+  /** The tape's id; TAPE_NOT_FOUND when the catalog has no such barcode. */
+  async requireTapeId(barcode: string): Promise<string> {
     const rows = await this.query<{ id: string }>('looking up a tape', 'SELECT id::text AS id FROM tape WHERE barcode = $1', [barcode]);
-    return rows[0]?.id;
+    if (!rows[0]) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+    return rows[0].id;
   }
 
   async runHost(runId: string): Promise<string | undefined> {

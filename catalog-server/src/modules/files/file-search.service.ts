@@ -22,8 +22,7 @@ export class FileSearchService {
   /** What would be lost if the tape died (TAPE_NOT_FOUND for an unknown barcode). */
   async tapeLossImpact(barcode: string, first: number | null | undefined): Promise<TapeLossImpactModel> {
     const limit = checkPageSize(first);
-    const tapeId = await this.repo.tapeId(barcode);
-    if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+    const tapeId = await this.repo.requireTapeId(barcode);
     const [totals, rows] = await Promise.all([this.tapeLoss.totals(tapeId), this.tapeLoss.versions(tapeId, limit)]);
     return { barcode, ...totals, files: await this.withPlacements(rows) };
   }
@@ -95,8 +94,7 @@ export class FileSearchService {
       if (q.hostId === undefined) throw filesError(FilesErrorCode.HOST_NOT_FOUND, `host ${JSON.stringify(f.host)} has nothing in the catalog`, { host: f.host });
     }
     if (f.tape !== undefined) {
-      q.tapeId = await this.repo.tapeId(f.tape);
-      if (q.tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(f.tape)} does not exist`, { barcode: f.tape });
+      q.tapeId = await this.repo.requireTapeId(f.tape);
     }
     if (f.runId !== undefined) {
       if (!isUuid(f.runId) || (await this.repo.runHost(f.runId)) === undefined) {

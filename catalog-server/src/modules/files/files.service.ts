@@ -97,8 +97,7 @@ export class FilesService {
     if (Number(hasTape) + Number(hasRun) !== 1) throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to verify with exactly one of: tape (a barcode) or runId');
     if (hasTape) {
       const barcode = selection.barcode!;
-      const tapeId = await this.search.tapeId(barcode);
-      if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+      const tapeId = await this.search.requireTapeId(barcode);
       // A whole tape can hold millions of objects: counted now, read page by page by the agent.
       const count = await this.verifyPlan.countOnTape(tapeId);
       if (count.objects === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `the catalog records no file data on tape ${barcode}`, { barcode });
@@ -118,8 +117,7 @@ export class FilesService {
 
   /** The objects of a tape a verify reads, in tape order, `pageSize` at a time. */
   async *verifyItems(barcode: string, pageSize = 2000): AsyncGenerator<RestoreItem[]> {
-    const tapeId = await this.search.tapeId(barcode);
-    if (tapeId === undefined) throw filesError(FilesErrorCode.TAPE_NOT_FOUND, `tape ${JSON.stringify(barcode)} does not exist`, { barcode });
+    const tapeId = await this.search.requireTapeId(barcode);
     let after: VerifyPlacementRow | null = null;
     for (;;) {
       const page = await this.verifyPlan.pageOnTape(tapeId, after, pageSize);
@@ -146,9 +144,9 @@ export class FilesService {
     planIngest(records, runs, jobId);
   }
 
-  /** The runs of a backup job read back from tape (rebuildCatalog); existing runs are kept. */
-  async restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
-    if ((await this.runs.rootsOfJob(jobId)).length === 0) await this.runs.restoreBackupRuns(jobId, host, runs);
+  /** The runs of a backup job read back from tape (rebuildCatalog); runs that exist are kept. */
+  restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+    return this.runs.restoreBackupRuns(jobId, host, runs);
   }
 
   /** Marks the job's runs finished and updates their counts. */

@@ -92,6 +92,11 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Tape order on one tape: partition, then start block, then offset inside the container. */
+export function compareTapePosition(a: { partition: string; startBlock: number; offset: number }, b: { partition: string; startBlock: number; offset: number }): number {
+  return compareText(a.partition, b.partition) || a.startBlock - b.startBlock || a.offset - b.offset;
+}
+
 export function buildRestorePlan(host: string, versions: FileVersionRow[], placements: PlacementRow[], tapeRank: (barcode: string) => number = () => 0): ResolvedRestore {
   const byContent = new Map<string, PlacementRow[]>();
   for (const p of placements) {
@@ -155,13 +160,7 @@ export function buildRestorePlan(host: string, versions: FileVersionRow[], place
     .sort(([a], [b]) => compareText(a, b))
     .map(([barcode, items]) => ({
       barcode,
-      items: items.sort(
-        (a, b) =>
-          compareText(a.location!.partition, b.location!.partition) ||
-          a.location!.startBlock - b.location!.startBlock ||
-          a.location!.offset - b.location!.offset ||
-          compareText(a.path, b.path),
-      ),
+      items: items.sort((a, b) => compareTapePosition(a.location!, b.location!) || compareText(a.path, b.path)),
     }));
   // Sorting by path puts every directory after its parent: a parent's path is a prefix of its child's.
   directories.sort((a, b) => compareText(a.path, b.path));

@@ -6,15 +6,13 @@ import type { RestoreItem, RestoreTape } from '@ferrite/proto';
 import { FileType as ProtoFileType } from '@ferrite/proto';
 import type { ResolvedVerify } from './files.contract.js';
 import type { PlacementRow } from './file-search.repository.js';
+import { compareTapePosition } from './restore-plan.js';
 
 /** A placement with what its bytes must hash to and the size of the whole content. */
 export interface VerifyPlacementRow extends Omit<PlacementRow, 'jobId'> {
   sha256: Buffer;
   contentSize: number;
 }
-
-const byPosition = (a: VerifyPlacementRow, b: VerifyPlacementRow) =>
-  (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || a.startBlock - b.startBlock || a.offset - b.offset;
 
 /** `pathOf` names a file that uses the content (for the job log), or '' when none is at hand. */
 export function buildVerifyPlan(placements: VerifyPlacementRow[], pathOf: (contentId: string) => string = () => ''): ResolvedVerify {
@@ -32,7 +30,7 @@ export function buildVerifyPlan(placements: VerifyPlacementRow[], pathOf: (conte
   let objectCount = 0;
   let byteCount = 0;
   const planned: RestoreTape[] = [...tapes.keys()].sort().map((barcode) => {
-    const items = tapes.get(barcode)!.sort(byPosition).map((p) => {
+    const items = tapes.get(barcode)!.sort(compareTapePosition).map((p) => {
       objectCount++;
       byteCount += p.length;
       return toVerifyItem(p, pathOf(p.contentId));

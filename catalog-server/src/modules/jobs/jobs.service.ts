@@ -189,16 +189,7 @@ export class JobsService {
     const priority = resolvePriority(input.priority, JOB_PRIORITY.VERIFY);
     const named = input.agent ? await this.agents.getByName(input.agent) : null;
     const plan = await this.files.resolveVerify({ barcode: input.tape ?? undefined, runId: input.runId ?? undefined });
-    const barcodes = plan.tapes.map((t) => t.barcode);
-    const rows = await this.tapes.findByBarcodes(barcodes);
-    const cleaning = rows.find((t) => t.cleaning);
-    if (cleaning) throw JobErrors.cleaningCartridge(cleaning.barcode);
-    const agentId = readerAgentId(
-      rows.map((t) => ({ barcode: t.barcode, agentId: t.agentId, agentName: t.agent?.name ?? null, lastAgentId: t.lastAgentId })),
-      named,
-    );
-    const agent = named ?? (await this.agents.findById(agentId));
-    if (!agent) throw JobErrors.tapeAgentUnknown(barcodes[0]);
+    const rows = await this.tapes.findByBarcodes(plan.tapes.map((t) => t.barcode));
     const spec: VerifyJobSpec = {
       barcode: input.tape ?? null,
       runId: input.runId ?? null,
@@ -208,30 +199,37 @@ export class JobsService {
       streamItems: plan.streamed,
     };
     const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.objectCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
-    const newJob = { kind: 'VERIFY' as const, agentId: agent.id, priority, spec, progress };
     if (plan.partialSegments) this.log.info({ segments: plan.partialSegments }, 'verify leaves out segments of files spanning tapes (no hash of their own)');
-    // Tapes in no library are asked for in the reader's library; the job waits for them.
-    const missing = rows.filter((t) => t.agentId === null).map((t) => t.barcode);
-    if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
-    const { job } = await this.jobs.create(newJob);
-    return this.created(job);
+    return this.createReadingJob({ kind: 'VERIFY', priority, spec, progress }, rows, named);
   }
 
   /** Read a tape's manifests back into the catalog (see RebuildService). */
   async rebuildCatalog(input: RebuildCatalogInput): Promise<JobModel> {
     const tape = await this.tapes.getByBarcode(input.tape);
-    if (tape.cleaning) throw JobErrors.cleaningCartridge(tape.barcode);
     const named = input.agent ? await this.agents.getByName(input.agent) : null;
-    const agentId = readerAgentId([{ barcode: tape.barcode, agentId: tape.agentId, agentName: tape.agent?.name ?? null, lastAgentId: tape.lastAgentId }], named);
     const spec: RebuildJobSpec = { barcode: tape.barcode };
-    const newJob = { kind: 'REBUILD' as const, agentId, priority: JOB_PRIORITY.REBUILD, spec };
-    if (!tape.agentId) {
-      const agent = named ?? (await this.agents.findById(agentId));
-      if (!agent) throw JobErrors.tapeAgentUnknown(tape.barcode);
-      return this.created(await this.waitForTapes(newJob, [tape.barcode], agent));
-    }
-    const { job } = await this.jobs.create(newJob);
-    return this.created(job);
+    return this.createReadingJob({ kind: 'REBUILD', priority: JOB_PRIORITY.REBUILD, spec }, [tape], named);
+  }
+
+  /**
+   * A job that reads `tapes` (verify, rebuild) on the agent `readerAgentId` chooses; tapes in no
+   * library are asked for in that agent's library and the job waits for them.
+   */
+  private async createReadingJob(job: Omit<NewJob, 'agentId'>, tapes: TapeRow[], named: AgentRow | null): Promise<JobModel> {
+    const cleaning = tapes.find((t) => t.cleaning);
+    if (cleaning) throw JobErrors.cleaningCartridge(cleaning.barcode);
+    const agentId = readerAgentId(
+      tapes.map((t) => ({ barcode: t.barcode, agentId: t.agentId, agentName: t.agent?.name ?? null, lastAgentId: t.lastAgentId })),
+      named,
+    );
+    // The last holder may have been removed since (its id then names no agent).
+    const agent = named ?? (await this.agents.findById(agentId));
+    if (!agent) throw JobErrors.tapeAgentUnknown(tapes[0].barcode);
+    const newJob = { ...job, agentId: agent.id };
+    const missing = tapes.filter((t) => t.agentId === null).map((t) => t.barcode);
+    if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
+    const { job: row } = await this.jobs.create(newJob);
+    return this.created(row);
   }
 
   /** One rebuild job per formatted tape in the agent's library, in barcode order. */
@@ -282,10 +280,7 @@ export class JobsService {
 
   /** The objects of one tape of a running verify job, page by page, for the agent reading them. */
   async *verifyItems(jobId: string, agentId: string, attempt: number, barcode: string): AsyncGenerator<RestoreItem[]> {
-    const job = isUuid(jobId) ? await this.jobs.findById(jobId) : null;
-    if (!job) throw JobErrors.notFound(jobId);
-    if (job.agentId !== agentId) throw JobErrors.notOwned(jobId, agentId);
-    if (job.attempt !== attempt) throw JobErrors.staleAttempt(jobId, attempt, job.attempt);
+    const job = await this.currentAttemptOf(jobId, agentId, attempt);
     const spec = job.spec as unknown as VerifyJobSpec;
     if (job.kind !== 'VERIFY' || !spec.streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
       throw JobErrors.invalidEvent(`job ${jobId} does not read tape ${barcode} page by page`, { jobId, barcode });
@@ -295,9 +290,21 @@ export class JobsService {
 
   /** Rejects a report for a job that does not exist or is not the agent's. */
   async assertOwnedBy(jobId: string, agentId: string): Promise<void> {
+    await this.ownedBy(jobId, agentId);
+  }
+
+  /** The job an agent reports on, refused unless it is the agent's and this is its current attempt. */
+  async currentAttemptOf(jobId: string, agentId: string, attempt: number): Promise<JobRow> {
+    const job = await this.ownedBy(jobId, agentId);
+    if (job.attempt !== attempt) throw JobErrors.staleAttempt(jobId, attempt, job.attempt);
+    return job;
+  }
+
+  private async ownedBy(jobId: string, agentId: string): Promise<JobRow> {
     const job = isUuid(jobId) ? await this.jobs.findById(jobId) : null;
     if (!job) throw JobErrors.notFound(jobId);
     if (job.agentId !== agentId) throw JobErrors.notOwned(jobId, agentId);
+    return job;
   }
 
   private created(job: JobRow): JobModel {

@@ -14,8 +14,8 @@ import { AgentErrors } from '../agents/agents.errors.js';
 import { FilesService } from '../files/files.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import { BACKUP_DEFAULTS, type BackupJobSpec, type RebuildJobSpec } from './job-spec.js';
-import { JobErrors } from './jobs.errors.js';
 import { JobsRepository } from './jobs.repository.js';
+import { JobsService } from './jobs.service.js';
 import { parseRebuildLabel, rebuiltJob } from './rebuild-report.js';
 
 @Injectable()
@@ -24,6 +24,7 @@ export class RebuildService {
 
   constructor(
     private readonly jobs: JobsRepository,
+    private readonly jobsService: JobsService,
     private readonly files: FilesService,
     private readonly tapes: TapesService,
     @Inject(LOGGER) logger: Logger,
@@ -33,11 +34,8 @@ export class RebuildService {
 
   async report(req: ReportRebuildRequest): Promise<ReportRebuildResponse> {
     if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
-    const job = isUuid(req.jobId) ? await this.jobs.findById(req.jobId) : null;
-    if (!job) throw JobErrors.notFound(req.jobId);
+    const job = await this.jobsService.currentAttemptOf(req.jobId, req.agentId, req.attempt);
     if (job.kind !== 'REBUILD') throw new FerriteError('JOB_NOT_REBUILD', `job ${job.id} is a ${job.kind} job; only rebuild jobs report what a tape holds`, { jobId: job.id });
-    if (job.agentId !== req.agentId) throw JobErrors.notOwned(job.id, req.agentId);
-    if (req.attempt !== job.attempt) throw JobErrors.staleAttempt(job.id, req.attempt, job.attempt);
     if (!isUuid(req.sourceJobId)) throw new FerriteError('INVALID_REBUILD_REPORT', `manifest ${req.manifestPath} names job ${JSON.stringify(req.sourceJobId)}, which is not a job id`);
 
     const barcode = (job.spec as unknown as RebuildJobSpec).barcode;
@@ -83,9 +81,8 @@ export class RebuildService {
     if (req.lastOfJob) {
       // A job known from the tape only: the tape records when it started, not when it ended, so
       // its runs count as finished from their start (for `asOf` an instant).
-      const known = await this.jobs.findById(req.sourceJobId);
-      const fromTape = (known?.spec as { rebuiltFrom?: string } | null)?.rebuiltFrom !== undefined;
-      await this.files.finishBackupRuns(req.sourceJobId, fromTape ? (known?.startedAt ?? undefined) : undefined);
+      const fromTape = !source || (source.spec as { rebuiltFrom?: string } | null)?.rebuiltFrom !== undefined;
+      await this.files.finishBackupRuns(req.sourceJobId, fromTape ? (source?.startedAt ?? rebuilt.startedAt) : undefined);
     }
     return { added: result.accepted, records: result.stored };
   }

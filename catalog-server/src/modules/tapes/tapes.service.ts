@@ -54,7 +54,7 @@ export class TapesService {
     return offsetConnection(rows, size, offset, total, toTapeModel);
   }
 
-  /** The outcome of a check job (CONSISTENT / NEEDS_REPAIR / REPAIRED / ROLLED_BACK / FAILED: ...). */
+  /** A verify job's result on one tape (see TapesRepository.recordVerify). */
   recordVerify(barcode: string, at: Date, result: string, failed: number, wholeTape: boolean): Promise<{ before: string; after: string } | null> {
     return this.tapes.recordVerify(barcode, at, result.slice(0, 500), failed, wholeTape);
   }
@@ -63,6 +63,7 @@ export class TapesService {
     return this.tapes.applyRebuildLabel(barcode, label);
   }
 
+  /** The outcome of a check job (CONSISTENT / NEEDS_REPAIR / REPAIRED / ROLLED_BACK / FAILED: ...). */
   recordCheck(barcode: string, at: Date, result: string): Promise<void> {
     return this.tapes.recordCheck(barcode, at, result.slice(0, 500));
   }
