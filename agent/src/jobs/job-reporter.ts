@@ -5,6 +5,9 @@ import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory,
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import type { Logger } from '../logger.js';
 
+/** A progress snapshot; jobs that cannot fail per file leave filesFailed out. */
+export type ProgressFigures = Omit<JobProgress, 'filesFailed'> & { filesFailed?: number };
+
 export interface JobIdentity {
   agentId: () => string;
   jobId: string;
@@ -42,6 +45,7 @@ export class JobReporter {
       level?: string;
       inventory?: LibraryInventory;
       verifiedTapes?: VerifiedTape[];
+      path?: string;
     } = {},
     policy = RETRY.report,
   ): Promise<void> {
@@ -61,6 +65,7 @@ export class JobReporter {
         level: fields.level ?? '',
         inventory: fields.inventory,
         verifiedTapes: fields.verifiedTapes ?? [],
+        path: fields.path ?? '',
       },
       policy,
     );
@@ -68,7 +73,8 @@ export class JobReporter {
   }
 
   /** Sends progress at most every progressIntervalMs (or at once with force); never throws. */
-  progress(progress: JobProgress, force = false): void {
+  progress(figures: ProgressFigures, force = false): void {
+    const progress = { filesFailed: 0, ...figures };
     const now = Date.now();
     if (this.inFlight || (!force && now - this.lastProgressAt < this.progressIntervalMs)) return;
     this.lastProgressAt = now;
@@ -79,16 +85,18 @@ export class JobReporter {
 
   /** The last progress of a job: waits for a report in flight, then sends this one (so it is not
    *  skipped, and arrives before the job's final event). Never throws. */
-  async finalProgress(progress: JobProgress): Promise<void> {
+  async finalProgress(figures: ProgressFigures): Promise<void> {
+    const progress = { filesFailed: 0, ...figures };
     while (this.inFlight) await this.inFlight;
     this.lastProgressAt = Date.now();
     await this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick).catch((err: Error) => this.log.warn({ err: err.message }, 'progress report lost'));
   }
 
-  /** A log line in the job's event log (visible to operators in GraphQL). Never throws. */
-  async note(level: 'info' | 'warn' | 'error', message: string): Promise<void> {
-    this.log[level](message);
-    await this.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level }, RETRY.quick).catch((err: Error) =>
+  /** A log line in the job's event log (visible to operators in GraphQL), about one file when
+   *  `path` is given (an error line with a path lists the file in the job's failedFiles). Never throws. */
+  async note(level: 'info' | 'warn' | 'error', message: string, path?: string): Promise<void> {
+    this.log[level](path ? { path } : {}, message);
+    await this.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level, path }, RETRY.quick).catch((err: Error) =>
       this.log.warn({ err: err.message }, 'log line lost'),
     );
   }

@@ -1,12 +1,15 @@
 // RESTORE: one tape at a time, items in the server's start-block order so the tape only moves
 // forward; every file is written to a temporary name, verified against its SHA-256, then renamed
 // into place with its mode and mtime. Directories' times are set last.
-import { createHash } from 'node:crypto';
+// One file never fails the whole restore: a file that cannot be written (name too long for the
+// target file system, EACCES, ENOSPC, a mismatching checksum, ...) is logged with its path and
+// cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { FileType, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
+import { FileType, type JobProgress, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
 import { assertNoEscapeOnDisk, mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
@@ -19,8 +22,12 @@ interface Counters {
   filesDone: number;
   filesTotal: number;
   skipped: number;
-  failed: string[];
+  /** Files that could not be restored, with why (already logged, path by path). */
+  failed: Array<{ path: string; cause: string }>;
 }
+
+/** How many failed paths the job's final message names (the job log has them all). */
+const FAILED_NAMED_IN_MESSAGE = 5;
 
 export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise<string> {
   let target: string;
@@ -53,8 +60,8 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
       for (const item of tape.items) {
         throwIfCancelled(ctx.signal);
         const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-        ctx.reporter.progress({ ...counters, currentFile: item.path, currentTape: tape.barcode });
-        await restoreFile(ctx, volume, item, dest, targetReal, spec.overwrite, counters);
+        ctx.reporter.progress(progressOf(counters, item.path, tape.barcode));
+        await perFile(ctx, item.path, counters, () => restoreFile(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
       }
     } finally {
       await volume.unmount();
@@ -62,11 +69,62 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
   }
 
   await restoreMetadataItems(ctx, spec, target, targetReal, counters);
-  await ctx.reporter.finalProgress({ ...counters, currentFile: '', currentTape: '' });
-  if (counters.failed.length) {
-    throw new JobError('CHECKSUM_MISMATCH', `${counters.failed.length} file(s) failed verification and were not restored: ${counters.failed.slice(0, 5).join(', ')}`);
-  }
+  await ctx.reporter.finalProgress(progressOf(counters, '', ''));
+  if (counters.failed.length) throw restoreIncomplete(counters);
   return `restored ${counters.filesDone - counters.skipped} entries (${counters.bytesDone} bytes) to ${target}${counters.skipped ? `; ${counters.skipped} existing left alone` : ''}`;
+}
+
+function progressOf(c: Counters, currentFile: string, currentTape: string): JobProgress {
+  return { bytesDone: c.bytesDone, bytesTotal: c.bytesTotal, filesDone: c.filesDone, filesTotal: c.filesTotal, filesFailed: c.failed.length, currentFile, currentTape };
+}
+
+/** RESTORE_INCOMPLETE: how many of how many, and the first few paths with their causes. */
+export function restoreIncomplete(c: Pick<Counters, 'failed' | 'filesTotal'>): JobError {
+  const named = c.failed.slice(0, FAILED_NAMED_IN_MESSAGE).map((f) => `${JSON.stringify(f.path)} (${f.cause})`);
+  const more = c.failed.length > named.length ? `, and ${c.failed.length - named.length} more (see the job's failedFiles)` : '';
+  return new JobError('RESTORE_INCOMPLETE', `${c.failed.length} of ${c.filesTotal} files could not be restored: ${named.join(', ')}${more}`);
+}
+
+/**
+ * Runs one entry's restore. A failure of that entry alone (a file-system error at the target, a
+ * path that would escape it, a bad checksum) is logged with its path, counted, and the restore
+ * goes on; a cancel or a failure of the job itself (wrong tape, drive error) still ends the job.
+ */
+async function perFile(ctx: JobContext, entryPath: string, c: Counters, restore: () => Promise<void>): Promise<void> {
+  try {
+    await restore();
+  } catch (err) {
+    if (ctx.signal.aborted || !isPerFileFailure(err)) throw err;
+    const cause = causeOf(err);
+    c.failed.push({ path: entryPath, cause });
+    c.filesDone++;
+    await ctx.reporter.note('error', `${entryPath}: not restored: ${cause}`, entryPath);
+  }
+}
+
+/** Errors that belong to one entry: errno failures from the file system and per-entry refusals. */
+function isPerFileFailure(err: unknown): boolean {
+  if (err instanceof FileFailure) return true;
+  if (err instanceof JobError) return err.code === 'RESTORE_PATH_ESCAPES';
+  return typeof (err as NodeJS.ErrnoException)?.code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+function causeOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof FileFailure || err instanceof JobError) return err.message;
+  // errno messages repeat the (possibly very long) path; the code and syscall say what went wrong.
+  return `${e.code} (${e.syscall})`;
+}
+
+/** A failure of one entry that is not an errno (a checksum that does not match). */
+class FileFailure extends Error {}
+
+/**
+ * A temporary name beside `dest`, short whatever dest's name is (a name of 250 bytes plus a suffix
+ * would pass the 255-byte limit of every Linux file system), and unique in its directory.
+ */
+export function partialNameFor(dest: string): string {
+  return path.join(path.dirname(dest), `.ferrite-${randomBytes(8).toString('hex')}.partial`);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -87,7 +145,25 @@ async function restoreFile(ctx: JobContext, volume: MountedVolume, item: Restore
   await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
     throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
   });
-  const partial = `${dest}.ferrite-partial`;
+  const partial = partialNameFor(dest);
+  try {
+    await writeVerifiedCopy(ctx, volume, item, partial, c);
+    const fh = await open(partial, 'r');
+    await fh.sync();
+    await fh.close();
+    await chmod(partial, item.mode & 0o7777);
+    await utimes(partial, new Date(item.mtimeMs), new Date(item.mtimeMs));
+    await rename(partial, dest);
+  } catch (err) {
+    await rm(partial, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  c.filesDone++;
+}
+
+/** Copies the item's bytes from tape into `partial`, checking its SHA-256 on the way. */
+async function writeVerifiedCopy(ctx: JobContext, volume: MountedVolume, item: RestoreItem, partial: string, c: Counters): Promise<void> {
+  const loc = item.location!;
   const hash = createHash('sha256');
   await pipeline(
     volume.createReadStream(loc.containerPath, { start: loc.offset, end: loc.offset + loc.length - 1 }),
@@ -103,18 +179,8 @@ async function restoreFile(ctx: JobContext, volume: MountedVolume, item: Restore
   );
   const digest = hash.digest();
   if (item.sha256.length && !digest.equals(Buffer.from(item.sha256))) {
-    await rm(partial, { force: true });
-    c.failed.push(item.path);
-    await ctx.reporter.note('error', `${item.path}: SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset}); not restored`);
-    return;
+    throw new FileFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset})`);
   }
-  const fh = await open(partial, 'r');
-  await fh.sync();
-  await fh.close();
-  await chmod(partial, item.mode & 0o7777);
-  await utimes(partial, new Date(item.mtimeMs), new Date(item.mtimeMs));
-  await rename(partial, dest);
-  c.filesDone++;
 }
 
 async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: string, targetReal: string, c: Counters): Promise<void> {
@@ -122,36 +188,45 @@ async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: 
   for (const item of spec.metadataItems) {
     throwIfCancelled(ctx.signal);
     const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-    c.filesDone++;
-    if (item.type === FileType.FILE_TYPE_DIRECTORY) {
-      await mkdir(dest, { recursive: true });
-      dirs.push({ dest, item });
-      continue;
-    }
-    if (!spec.overwrite && (await exists(dest))) {
-      c.skipped++;
-      continue;
-    }
-    await mkdir(path.dirname(dest), { recursive: true });
-    await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
-      throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
+    await perFile(ctx, item.path, c, async () => {
+      if (item.type === FileType.FILE_TYPE_DIRECTORY) {
+        await mkdir(dest, { recursive: true });
+        dirs.push({ dest, item });
+      } else {
+        await restoreMetadataEntry(item, dest, targetReal, spec.overwrite, c);
+      }
+      c.filesDone++;
     });
-    await rm(dest, { force: true });
-    const when = new Date(item.mtimeMs);
-    if (item.type === FileType.FILE_TYPE_SYMLINK) {
-      await symlink(item.symlinkTarget, dest);
-      await lutimes(dest, when, when);
-    } else {
-      await writeFile(dest, '', { mode: item.mode & 0o7777 });
-      await chmod(dest, item.mode & 0o7777);
-      await utimes(dest, when, when);
-    }
   }
   // Deepest first, so setting a child's times does not disturb its parent's afterwards.
   dirs.sort((a, b) => b.dest.length - a.dest.length);
   for (const { dest, item } of dirs) {
+    await perFile(ctx, item.path, c, async () => {
+      await chmod(dest, item.mode & 0o7777);
+      const when = new Date(item.mtimeMs);
+      await utimes(dest, when, when);
+    });
+  }
+}
+
+/** An empty file or a symlink (no bytes on tape). */
+async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal: string, overwrite: boolean, c: Counters): Promise<void> {
+  if (!overwrite && (await exists(dest))) {
+    c.skipped++;
+    return;
+  }
+  await mkdir(path.dirname(dest), { recursive: true });
+  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
+    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
+  });
+  await rm(dest, { force: true });
+  const when = new Date(item.mtimeMs);
+  if (item.type === FileType.FILE_TYPE_SYMLINK) {
+    await symlink(item.symlinkTarget, dest);
+    await lutimes(dest, when, when);
+  } else {
+    await writeFile(dest, '', { mode: item.mode & 0o7777 });
     await chmod(dest, item.mode & 0o7777);
-    const when = new Date(item.mtimeMs);
     await utimes(dest, when, when);
   }
 }

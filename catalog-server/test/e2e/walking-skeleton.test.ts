@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
@@ -129,6 +129,33 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
     for (const [rel, want] of sourceTree) {
       assert.deepEqual(restoredTree.get(rel), want, `restored ${JSON.stringify(rel)} matches its source`);
+    }
+  });
+
+  it('restores every other file when some cannot be written, and lists those that failed', async () => {
+    // A plain file stands where the directory nested/deeper must go: the three entries under it
+    // cannot be restored; everything else in nested/ must be.
+    const target = path.join(stack.restoreRoot, 'in-the-way');
+    await mkdir(target, { recursive: true });
+    await writeFile(path.join(target, 'deeper'), 'not a directory');
+    const id = await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: `${source}/nested` }, targetDirectory: target, stripPrefix: `${source}/nested` });
+    await waitForJob(stack.gql, id, 300_000);
+    const r = await stack.gql.request<{ job: { status: string; errorCode: string; errorMessage: string; progress: { filesFailed: number; filesTotal: number }; failedFiles: Array<{ path: string; message: string; level: string }> } }>(
+      'query($id: ID!) { job(id: $id) { status errorCode errorMessage progress { filesFailed filesTotal } failedFiles { path message level } } }',
+      { id },
+    );
+    const failedPaths = ['deeper', 'deeper/deepest', 'deeper/deepest/leaf.bin'].map((p) => `${source}/nested/${p}`);
+    assert.equal(r.job.status, 'FAILED');
+    assert.equal(r.job.errorCode, 'RESTORE_INCOMPLETE');
+    assert.match(r.job.errorMessage, new RegExp(`^3 of ${r.job.progress.filesTotal} files could not be restored: `));
+    assert.equal(r.job.progress.filesFailed, 3);
+    assert.deepEqual(r.job.failedFiles.map((f) => f.path).sort(), failedPaths.sort());
+    assert.ok(r.job.failedFiles.every((f) => f.level === 'error' && /\bE(NOTDIR|EXIST)\b/.test(f.message)), JSON.stringify(r.job.failedFiles));
+    const want = await describeTree(path.join(source, 'nested'));
+    const got = await describeTree(target);
+    for (const [rel, entry] of want) {
+      if (rel === '' || rel === 'deeper' || rel.startsWith('deeper/')) continue;
+      assert.deepEqual(got.get(rel), entry, `restored ${JSON.stringify(rel)} despite the failures`);
     }
   });
 

@@ -6,7 +6,32 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 
-export const AWKWARD_NAMES = ['with space.txt', 'ünïcødé-文件.txt', `quote's "double".txt`, 'new\nline.txt', 'percent%_under[score]\\.txt'];
+export const AWKWARD_NAMES = [
+  'with space.txt',
+  'ünïcødé-文件.txt',
+  `quote's "double".txt`,
+  'new\nline.txt',
+  'percent%_under[score]\\.txt',
+  '*?[a-z]{x,y}.txt',
+  // The same name in NFC and in NFD: two different files to Linux, so two to Ferrite.
+  'caf\u00e9.txt',
+  'cafe\u0301.txt',
+];
+
+/**
+ * Names at the file-system limits, under `names/`: 255 bytes (the Linux limit), 250 bytes of
+ * two-byte UTF-8, and a 250-byte name on a file too large to be bundled (its own file on tape). A
+ * restore once failed whole on such a name (its temporary name passed 255 bytes).
+ */
+export const LONG_NAMES = {
+  ascii255: `${'n'.repeat(251)}.txt`,
+  utf8250: 'é'.repeat(125),
+  large250: `${'L'.repeat(246)}.bin`,
+};
+/** 40 directories deep, under `names/`. */
+export const DEEP_PATH = Array.from({ length: 40 }, (_, i) => `d${String(i + 1).padStart(2, '0')}`).join('/');
+/** Size of the large long-named file: above the agent's default small-file threshold (1 MiB). */
+export const LARGE_LONG_NAMED_BYTES = 1024 * 1024 + 123;
 
 export interface TreeOptions {
   smallFiles: number;
@@ -36,6 +61,11 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   }
   big.end();
   await once(big, 'finish');
+  await mkdir(path.join(root, 'names', DEEP_PATH), { recursive: true });
+  await writeFile(path.join(root, 'names', LONG_NAMES.ascii255), 'two hundred and fifty-five bytes of name\n');
+  await writeFile(path.join(root, 'names', LONG_NAMES.utf8250), 'two hundred and fifty bytes of UTF-8 name\n');
+  await writeFile(path.join(root, 'names', LONG_NAMES.large250), randomBytes(LARGE_LONG_NAMED_BYTES));
+  await writeFile(path.join(root, 'names', DEEP_PATH, LONG_NAMES.ascii255), 'deep and long\n');
   await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
   // Distinct, old mtimes so a restore that forgets them is caught.

@@ -13,6 +13,8 @@ export interface ProgressSnapshot {
   bytesTotal: number;
   filesDone: number;
   filesTotal: number;
+  /** Absent in snapshots of agents older than the field. */
+  filesFailed?: number;
   currentFile: string;
   currentTape: string;
   /** Server time the snapshot arrived (agent clocks may be off). */
@@ -76,7 +78,7 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
     type,
     level: levelOf(type, ev.level),
     message: ev.message,
-    data: ev.errorCode ? { errorCode: ev.errorCode } : null,
+    data: eventData(ev),
   };
   if (ev.progress) {
     d.progress = { ...ev.progress, at: now.toISOString() };
@@ -121,6 +123,14 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
       break; // LOG
   }
   return d;
+}
+
+/** What an event keeps besides its message: a failure's code, a log line's file. */
+function eventData(ev: ReportJobEventRequest): Record<string, unknown> | null {
+  const data: Record<string, unknown> = {};
+  if (ev.errorCode) data.errorCode = ev.errorCode;
+  if (ev.path) data.path = ev.path;
+  return Object.keys(data).length ? data : null;
 }
 
 function levelOf(type: string, level: string): string {

@@ -41,6 +41,7 @@ function toProgressModel(p: ProgressSnapshot | null, startedAt: Date | null): Jo
   const rate = averageRate(p, startedAt);
   return {
     ...figures,
+    filesFailed: Number(p.filesFailed ?? 0),
     currentFile: p.currentFile || null,
     currentTape: p.currentTape || null,
     ratePerSecond: rate,
@@ -52,7 +53,7 @@ function toProgressModel(p: ProgressSnapshot | null, startedAt: Date | null): Jo
 
 export function toJobEventModel(row: JobEventRow): JobEventModel {
   const seq = Number(row.seq);
-  const data = (row.data ?? null) as { errorCode?: string } | null;
+  const data = (row.data ?? null) as { errorCode?: string; path?: string } | null;
   return {
     attempt: row.attempt,
     seq,
@@ -61,6 +62,7 @@ export function toJobEventModel(row: JobEventRow): JobEventModel {
     level: row.level,
     message: row.message,
     errorCode: data?.errorCode ?? null,
+    path: data?.path ?? null,
     at: row.at,
   };
 }

@@ -160,6 +160,17 @@ export class JobsRepository {
     });
   }
 
+  /** Error lines naming a file, of the job's current attempt, in the order they came. */
+  failedFiles(jobId: string, limit: number): Promise<JobEventRow[]> {
+    return dbOperation('list failed files of a job', () =>
+      this.prisma.client.$queryRaw<JobEventRow[]>`
+        SELECT e.id, e.job_id AS "jobId", e.attempt, e.seq, e.type, e.level, e.message, e.data, e.at
+        FROM job_event e JOIN job j ON j.id = e.job_id AND j.attempt = e.attempt
+        WHERE e.job_id = ${jobId}::uuid AND e.type = 'LOG' AND e.level = 'error' AND e.data ? 'path'
+        ORDER BY e.id LIMIT ${limit}`,
+    );
+  }
+
   /** Events in arrival order after the given event id (keyset pages for the log export). */
   eventsAfter(jobId: string, afterId: bigint, limit: number): Promise<JobEventRow[]> {
     return dbOperation('read job log', () =>

@@ -133,6 +133,17 @@ export class JobsResolver {
     return this.jobsService.logJsonl(job.id);
   }
 
+  @ResolveField(() => [JobEventModel], {
+    description:
+      'The files the current attempt could not restore (or read, or verify), each an error line with its `path` and cause, in the order they failed (the first `limit`, at most 10,000; the log export has them all).',
+  })
+  failedFiles(
+    @Parent() job: JobModel,
+    @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number,
+  ): Promise<JobEventModel[]> {
+    return this.jobsService.failedFiles(job.id, limit ?? 1000);
+  }
+
   @ResolveField(() => [JobEventModel], { description: 'The job\'s log, oldest first (the latest `limit` lines).' })
   events(
     @Parent() job: JobModel,

@@ -73,6 +73,11 @@ export class JobsService {
     return (await this.jobs.events(jobId, includeProgress, capped)).map(toJobEventModel);
   }
 
+  async failedFiles(jobId: string, limit: number): Promise<JobEventModel[]> {
+    const capped = Math.min(Math.max(1, limit), 10_000);
+    return (await this.jobs.failedFiles(jobId, capped)).map(toJobEventModel);
+  }
+
   async logJsonl(jobId: string): Promise<string> {
     const lines: string[] = [];
     for await (const line of jobLogLines(this.jobs, jobId)) lines.push(line);

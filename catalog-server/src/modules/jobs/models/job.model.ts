@@ -15,6 +15,9 @@ export class JobProgressModel {
   @Field(() => Float)
   filesTotal!: number;
 
+  @Field(() => Float, { description: 'Entries that could not be restored, read or verified so far (each is in failedFiles).' })
+  filesFailed!: number;
+
   @Field(() => String, { nullable: true })
   currentFile!: string | null;
 
@@ -56,6 +59,9 @@ export class JobEventModel {
 
   @Field(() => String, { nullable: true })
   errorCode!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The file the line is about (a file that could not be restored, read or verified).' })
+  path!: string | null;
 
   @Field()
   at!: Date;
