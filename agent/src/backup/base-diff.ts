@@ -16,6 +16,7 @@
 //     changed since, it is compared with that confirmed version like any base entry;
 //   - anything else: changed, written; with compareContent a regular file of the same size is hashed
 //     first, and when its content equals the base's it is recorded by reference (new times, no bytes).
+import { legacyRoundedMs } from './file-time.js';
 import { FileType, IncrementalLevel, type FileRecord, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
 import type { SourceEntry } from './source-scan.js';
 
@@ -64,17 +65,30 @@ export function sortForDiff(entries: readonly SourceEntry[]): SourceEntry[] {
   return keyed.map((x) => x.e);
 }
 
+/** The base's mtime as this scan would see it: exact, or (a base recorded before nanosecond times)
+ *  rounded to the millisecond as that agent did, so an upgrade does not make every file look changed. */
+function sameMtime(e: SourceEntry, b: IncrementalBaseEntry): boolean {
+  if (b.mtimeNanos === undefined) return legacyRoundedMs({ ms: e.mtimeMs, nanos: e.mtimeNanos }) === b.mtimeMs;
+  return e.mtimeMs === b.mtimeMs && e.mtimeNanos === b.mtimeNanos;
+}
+
+function sameCtime(e: SourceEntry, b: IncrementalBaseEntry): boolean {
+  // Unknown (0) in a base written by an agent that did not send it.
+  if (b.ctimeMs === 0) return true;
+  return (b.mtimeNanos === undefined ? legacyRoundedMs({ ms: e.ctimeMs, nanos: e.ctimeNanos }) : e.ctimeMs) === b.ctimeMs;
+}
+
 function sameMetadata(e: SourceEntry, b: IncrementalBaseEntry): boolean {
-  if (TYPE_OF[e.type] !== b.type || e.mode !== b.mode || Math.round(e.mtimeMs) !== b.mtimeMs) return false;
+  if (TYPE_OF[e.type] !== b.type || e.mode !== b.mode || !sameMtime(e, b)) return false;
   if (e.type === 'symlink') return e.symlinkTarget === b.symlinkTarget;
   if (e.type === 'directory') return true;
-  // ctime and inode are unknown (0) in a base written by an agent that did not send them.
-  return e.size === b.size && (b.ctimeMs === 0 || Math.round(e.ctimeMs) === b.ctimeMs) && (b.inode === 0 || e.inode === b.inode);
+  // The inode is unknown (0) in a base written by an agent that did not send it.
+  return e.size === b.size && sameCtime(e, b) && (b.inode === 0 || e.inode === b.inode);
 }
 
 function deletionMarker(b: IncrementalBaseEntry): FileRecord {
   return {
-    path: b.path, type: b.type, size: 0, mtimeMs: b.mtimeMs, ctimeMs: 0, inode: 0, mode: b.mode,
+    path: b.path, type: b.type, size: 0, mtimeMs: b.mtimeMs, mtimeNanos: b.mtimeNanos, ctimeMs: 0, inode: 0, mode: b.mode,
     sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], deleted: true,
   };
 }
@@ -82,13 +96,19 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
 /** New files that are a gone file under another name (same inode, size and mtime) are recorded by
  *  reference; the rest of `added` is recorded the usual way, in scan order. */
 function matchRenames(added: SourceEntry[], gone: IncrementalBaseEntry[], out: BaseDiff): void {
-  const byIdentity = new Map(gone.map((b) => [`${b.inode}:${b.size}:${b.mtimeMs}`, b]));
+  // A gone entry is keyed by its time as recorded: exact, or rounded (a base before nanosecond times).
+  const keyOfBase = (b: IncrementalBaseEntry) => `${b.inode}:${b.size}:${b.mtimeMs}:${b.mtimeNanos ?? 'rounded'}`;
+  const byIdentity = new Map(gone.map((b) => [keyOfBase(b), b]));
   for (const e of added) {
-    const b = e.type === 'file' && e.size > 0 ? byIdentity.get(`${e.inode}:${e.size}:${Math.round(e.mtimeMs)}`) : undefined;
+    const b =
+      e.type === 'file' && e.size > 0
+        ? (byIdentity.get(`${e.inode}:${e.size}:${e.mtimeMs}:${e.mtimeNanos}`) ??
+          byIdentity.get(`${e.inode}:${e.size}:${legacyRoundedMs({ ms: e.mtimeMs, nanos: e.mtimeNanos })}:rounded`))
+        : undefined;
     const allowed = b && (out.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL || b.contentSufficient);
     if (b && allowed) {
       out.byReference.push({ entry: e, sha256: Buffer.from(b.sha256) });
-      byIdentity.delete(`${b.inode}:${b.size}:${b.mtimeMs}`);
+      byIdentity.delete(keyOfBase(b));
     } else out.record.push(e);
   }
 }

@@ -31,6 +31,8 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     type: TYPE_NAMES[r.type] ?? 'unknown',
     size: r.size,
     mtimeMs: r.mtimeMs,
+    // Absent on lines of agents before nanosecond times (their mtimeMs is rounded, not floored).
+    ...(r.mtimeNanos !== undefined ? { mtimeNanos: r.mtimeNanos } : {}),
     ctimeMs: r.ctimeMs,
     mode: r.mode,
     inode: r.inode,
@@ -66,6 +68,7 @@ export function recordFromManifestLine(line: string): FileRecord {
     type,
     size: Number(o.size ?? 0),
     mtimeMs: Number(o.mtimeMs ?? 0),
+    ...(o.mtimeNanos !== undefined ? { mtimeNanos: Number(o.mtimeNanos) } : {}),
     ctimeMs: Number(o.ctimeMs ?? 0),
     mode: Number(o.mode ?? 0),
     inode: Number(o.inode ?? 0),

@@ -3,10 +3,11 @@
 // not bandwidth, bounds the backup. A system call that hangs (a dead NFS server) blocks the worker,
 // never the agent's event loop, so heartbeats and cancellation keep working.
 import { Worker } from 'node:worker_threads';
+import type { SplitTime } from './file-time.js';
 
 export type StatKind = 'file' | 'directory' | 'symlink' | 'other';
 export type StatResult =
-  | { ok: true; kind: StatKind; size: number; mtimeMs: number; ctimeMs: number; mode: number; ino: number }
+  | { ok: true; kind: StatKind; size: number; mtime: SplitTime; ctime: SplitTime; mode: number; ino: number }
   | { ok: false; code: string; message: string };
 export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; code: string; message: string };
 

@@ -4,6 +4,7 @@
 // four per small file), which on a busy 2-core machine caps a backup at a few thousand files/s.
 import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { splitNs } from './file-time.js';
 import type { FsRequest, FsResponse, StatKind, StatResult, ReadResult } from './fs-batch.js';
 
 function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): StatKind {
@@ -17,8 +18,9 @@ function failure(err: unknown): { ok: false; code: string; message: string } {
 
 function statOne(p: string): StatResult {
   try {
-    const st = lstatSync(p);
-    return { ok: true, kind: kindOf(st), size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode, ino: st.ino };
+    // bigint: the times to the nanosecond (a float of milliseconds cannot hold them).
+    const st = lstatSync(p, { bigint: true });
+    return { ok: true, kind: kindOf(st), size: Number(st.size), mtime: splitNs(st.mtimeNs), ctime: splitNs(st.ctimeNs), mode: Number(st.mode), ino: Number(st.ino) };
   } catch (err) {
     return failure(err);
   }

@@ -16,8 +16,12 @@ export interface SourceEntry {
   path: string;
   type: EntryType;
   size: number;
+  /** Milliseconds since the epoch, floored, and the nanoseconds within (see file-time.ts). */
   mtimeMs: number;
+  mtimeNanos: number;
   ctimeMs: number;
+  /** Kept only to compare with a base recorded before nanosecond times (legacyRoundedMs). */
+  ctimeNanos: number;
   mode: number;
   inode: number;
   symlinkTarget: string;
@@ -67,7 +71,10 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
       onIssue({ path: abs, reason: `vanished before it could be read (${st.code})` });
       return;
     }
-    const base = { path: abs, size: 0, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '' };
+    const base = {
+      path: abs, size: 0, mtimeMs: st.mtime.ms, mtimeNanos: st.mtime.nanos, ctimeMs: st.ctime.ms, ctimeNanos: st.ctime.nanos,
+      mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '',
+    };
     if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
     } else if (st.kind === 'file') {

@@ -35,8 +35,10 @@ function baseRecord(e: SourceEntry): FileRecord {
     path: e.path,
     type: e.type === 'file' ? FileType.FILE_TYPE_FILE : e.type === 'directory' ? FileType.FILE_TYPE_DIRECTORY : FileType.FILE_TYPE_SYMLINK,
     size: e.size,
-    mtimeMs: Math.round(e.mtimeMs),
-    ctimeMs: Math.round(e.ctimeMs),
+    // Exact: floored milliseconds plus the nanoseconds within (file-time.ts), never rounded.
+    mtimeMs: e.mtimeMs,
+    mtimeNanos: e.mtimeNanos,
+    ctimeMs: e.ctimeMs,
     inode: e.inode,
     mode: e.mode,
     sha256: e.type === 'file' && e.size === 0 ? EMPTY_SHA256 : Buffer.alloc(0),

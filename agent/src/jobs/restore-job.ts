@@ -5,7 +5,7 @@
 // target file system, EACCES, ENOSPC, a mismatching checksum, ...) is logged with its path and
 // cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 import type { MountedVolume } from '../drives/drive.js';
+import { openTimeSetter, type TimeSetter } from '../restore/file-times.js';
 
 interface Counters {
   bytesDone: number;
@@ -22,6 +23,8 @@ interface Counters {
   filesDone: number;
   filesTotal: number;
   skipped: number;
+  /** Sets restored entries' times (to the nanosecond where it can). */
+  times: TimeSetter;
   /** Files that could not be restored, with why (already logged, path by path). */
   failed: Array<{ path: string; cause: string }>;
 }
@@ -46,8 +49,18 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     filesDone: 0,
     filesTotal: spec.tapes.reduce((n, t) => n + t.items.length, 0) + spec.metadataItems.length,
     skipped: 0,
+    times: await openTimeSetter(),
     failed: [],
   };
+  try {
+    return await restoreAll(ctx, spec, target, counters);
+  } finally {
+    await counters.times.close();
+  }
+}
+
+async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, counters: Counters): Promise<string> {
+  if (!counters.times.exact) await ctx.reporter.note('warn', 'times are restored to the microsecond, not the nanosecond: perl (perl-base) is needed for utimensat');
   const targetReal = path.resolve(target);
 
   for (const tape of spec.tapes) {
@@ -152,7 +165,7 @@ async function restoreFile(ctx: JobContext, volume: MountedVolume, item: Restore
     await fh.sync();
     await fh.close();
     await chmod(partial, item.mode & 0o7777);
-    await utimes(partial, new Date(item.mtimeMs), new Date(item.mtimeMs));
+    await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
     await rename(partial, dest);
   } catch (err) {
     await rm(partial, { force: true }).catch(() => undefined);
@@ -203,8 +216,7 @@ async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: 
   for (const { dest, item } of dirs) {
     await perFile(ctx, item.path, c, async () => {
       await chmod(dest, item.mode & 0o7777);
-      const when = new Date(item.mtimeMs);
-      await utimes(dest, when, when);
+      await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
     });
   }
 }
@@ -220,13 +232,12 @@ async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal:
     throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
   });
   await rm(dest, { force: true });
-  const when = new Date(item.mtimeMs);
   if (item.type === FileType.FILE_TYPE_SYMLINK) {
     await symlink(item.symlinkTarget, dest);
-    await lutimes(dest, when, when);
+    await c.times.set(dest, item.mtimeMs, item.mtimeNanos, true);
   } else {
     await writeFile(dest, '', { mode: item.mode & 0o7777 });
     await chmod(dest, item.mode & 0o7777);
-    await utimes(dest, when, when);
+    await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
   }
 }

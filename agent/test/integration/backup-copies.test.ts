@@ -99,7 +99,7 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
   it('restores every file from copy 2 alone', async () => {
     const records = server.files();
     const item = (r: FileRecord, copy: number): RestoreItem => ({
-      path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget,
+      path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mtimeNanos: r.mtimeNanos ?? 0, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget,
       location: r.locations.find((l) => l.copy === copy),
     });
     const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);

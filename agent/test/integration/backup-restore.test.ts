@@ -39,7 +39,7 @@ async function describeTree(root: string): Promise<Map<string, string>> {
 
 function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string) {
   const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
-  const item = (r: FileRecord): RestoreItem => ({ path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget, location: r.locations[0] });
+  const item = (r: FileRecord): RestoreItem => ({ path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mtimeNanos: r.mtimeNanos ?? 0, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget, location: r.locations[0] });
   const items = withData.map(item).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
   return {
     targetDirectory: target,

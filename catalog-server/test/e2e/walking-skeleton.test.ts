@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
-import { buildSourceTree, describeTree, AWKWARD_NAMES } from '../support/tree.js';
+import { buildSourceTree, describeTree, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
 import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJob, job } from '../support/graphql-ops.js';
 
 const AGENT = 'tape-01';
@@ -113,7 +113,10 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
       const src = sourceTree.get(rel);
       assert.ok(src, `catalog entry ${f.path} exists in the source`);
       if (src.type === 'file') assert.equal(f.sha256, src.sha256, f.path);
+      // Times to the nanosecond in the catalog: .9996 s, the epoch and before it, 2100, sub-microsecond.
+      assert.equal(f.mtimeNs, src.mtimeNs, `mtimeNs of ${f.path}`);
     }
+    for (const rel of Object.keys(AWKWARD_TIMES)) assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
     // Restore everything into a new directory and compare.
     const target = path.join(stack.restoreRoot, 'restored');

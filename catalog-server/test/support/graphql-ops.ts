@@ -57,6 +57,7 @@ export interface FileNode {
   name: string;
   type: string;
   size: number;
+  mtimeNs: string;
   sha256: string | null;
   placements: Array<{ barcode: string; partition: string; startBlock: number; containerPath: string }>;
 }
@@ -67,7 +68,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size sha256 placements { barcode partition startBlock containerPath } } }
+         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );

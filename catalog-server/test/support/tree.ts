@@ -5,6 +5,10 @@ import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, 
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 export const AWKWARD_NAMES = [
   'with space.txt',
@@ -72,12 +76,50 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   const old = new Date('2021-03-04T05:06:07.890Z');
   await utimes(path.join(root, 'nested/deeper/deepest/leaf.bin'), old, old);
   await utimes(path.join(root, 'nested/deeper'), old, old);
+  // Times a float of milliseconds cannot carry: every file of the tree gets nanoseconds (below the
+  // microsecond too), and some the ones that rounding damaged (.9996 s came back a second late).
+  await setNanosecondTimes(root);
+}
+
+/** Times of the tree's awkward-time entries, in nanoseconds since the epoch. */
+export const AWKWARD_TIMES: Record<string, bigint> = {
+  'nested/with space.txt': 1_700_000_021_999_600_000n, // ...21.9996 s
+  'nested/empty-too': 1_700_000_021_999_999_999n, // the last nanosecond of a second
+  'empty.txt': 0n, // the epoch
+  'script.sh': -1n, // a nanosecond before it
+  'private.txt': 4_102_444_800_123_456_789n, // 2100-01-01, with nanoseconds
+  'nested/link-to-leaf': 1_234_567_890_000_000_001n, // a symlink's own time
+  'empty-dir': 1_600_000_000_000_000_500n, // a directory's
+};
+
+/** Gives every entry a time with nanoseconds (a sub-microsecond part included), the awkward ones
+ *  their own, with `touch` (Node's utimes stops at the microsecond). Entries share a few times, so
+ *  one touch sets many (setting an entry's time leaves its directory's alone). */
+async function setNanosecondTimes(root: string): Promise<void> {
+  const byTime = new Map<bigint, string[]>();
+  let n = 0;
+  const visit = async (rel: string) => {
+    const abs = rel ? path.join(root, rel) : root;
+    const st = await lstat(abs);
+    if (st.isDirectory()) for (const name of await readdir(abs)) await visit(rel ? `${rel}/${name}` : name);
+    if (rel === 'nested/deeper' || rel === 'nested/deeper/deepest/leaf.bin') return; // keep their old times
+    const ns = AWKWARD_TIMES[rel] ?? 1_650_000_000_000_000_000n + BigInt(n++ % 7) * 86_400_123_456_789n + 1n;
+    byTime.set(ns, [...(byTime.get(ns) ?? []), abs]);
+  };
+  await visit('');
+  for (const [ns, paths] of byTime) {
+    // touch reads "@S.F" as a signed decimal: -0.000000001 s is "@-0.000000001".
+    const abs = ns < 0n ? -ns : ns;
+    const text = `${ns < 0n ? '-' : ''}${abs / 1_000_000_000n}.${String(abs % 1_000_000_000n).padStart(9, '0')}`;
+    await execFileAsync('touch', ['-h', '-d', `@${text}`, '--', ...paths]);
+  }
 }
 
 export interface EntryDescription {
   type: 'file' | 'directory' | 'symlink';
   mode: number;
-  mtimeMs: number;
+  /** Nanoseconds since the epoch, exact (a restore must bring back every digit). */
+  mtimeNs: string;
   size: number;
   sha256?: string;
   target?: string;
@@ -86,10 +128,10 @@ export interface EntryDescription {
 export async function describeTree(root: string): Promise<Map<string, EntryDescription>> {
   const out = new Map<string, EntryDescription>();
   const visit = async (abs: string, rel: string) => {
-    const st = await lstat(abs);
-    const base = { mode: st.mode & 0o7777, mtimeMs: Math.round(st.mtimeMs), size: 0 };
+    const st = await lstat(abs, { bigint: true });
+    const base = { mode: Number(st.mode) & 0o7777, mtimeNs: st.mtimeNs.toString(), size: 0 };
     if (st.isSymbolicLink()) out.set(rel, { ...base, type: 'symlink', target: await readlink(abs) });
-    else if (st.isFile()) out.set(rel, { ...base, type: 'file', size: st.size, sha256: createHash('sha256').update(await readFile(abs)).digest('hex') });
+    else if (st.isFile()) out.set(rel, { ...base, type: 'file', size: Number(st.size), sha256: createHash('sha256').update(await readFile(abs)).digest('hex') });
     else if (st.isDirectory()) {
       out.set(rel, { ...base, type: 'directory' });
       for (const name of await readdir(abs)) await visit(path.join(abs, name), rel ? `${rel}/${name}` : name);

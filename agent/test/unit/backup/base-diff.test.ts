@@ -11,7 +11,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest();
 function file(path: string, over: Partial<SourceEntry> = {}): SourceEntry {
   // Each path its own inode, as on a real file system.
   const inode = [...path].reduce((n, c) => n * 31 + c.charCodeAt(0), 7) % 1_000_000_007;
-  return { path, type: 'file', size: 10, mtimeMs: 1_700_000_000_000.4, ctimeMs: 1_700_000_000_000, mode: 0o644, inode, symlinkTarget: '', ...over };
+  return { path, type: 'file', size: 10, mtimeMs: 1_700_000_000_000, mtimeNanos: 400_123, ctimeMs: 1_700_000_000_000, ctimeNanos: 999_999, mode: 0o644, inode, symlinkTarget: '', ...over };
 }
 
 function baseOf(e: SourceEntry, over: Partial<IncrementalBaseEntry> = {}): IncrementalBaseEntry {
@@ -19,8 +19,9 @@ function baseOf(e: SourceEntry, over: Partial<IncrementalBaseEntry> = {}): Incre
     path: e.path,
     type: e.type === 'file' ? FileType.FILE_TYPE_FILE : e.type === 'directory' ? FileType.FILE_TYPE_DIRECTORY : FileType.FILE_TYPE_SYMLINK,
     size: e.type === 'file' ? e.size : 0,
-    mtimeMs: Math.round(e.mtimeMs),
-    ctimeMs: Math.round(e.ctimeMs),
+    mtimeMs: e.mtimeMs,
+    mtimeNanos: e.mtimeNanos,
+    ctimeMs: e.ctimeMs,
     inode: e.inode,
     mode: e.mode,
     sha256: e.type === 'file' ? sha(e.path) : Buffer.alloc(0),
@@ -69,6 +70,24 @@ describe('diffWithBase', () => {
     assert.equal(d.unchanged, 2);
     assert.equal(d.baseRunId, 'base-run');
     assert.equal(d.note, 'compared');
+  });
+
+  it('compares times to the nanosecond: a change below the millisecond is a change', async () => {
+    const now = { ...touched, mtimeNanos: touched.mtimeNanos + 1 };
+    const d = await diffWithBase([now], stream([baseOf(touched)]), opts());
+    assert.deepEqual(d.record.map((e) => e.path), ['/d/touched']);
+    const again = await diffWithBase([touched], stream([baseOf(touched)]), opts());
+    assert.equal(again.unchanged, 1);
+  });
+
+  it('compares with a base recorded before nanosecond times the way its agent rounded, so an upgrade re-reads nothing', async () => {
+    // ...000.9996 ms was stored as ...001 ms (Math.round); ctime ...000.999999 as ...001.
+    const late = { ...same, mtimeNanos: 999_600, ctimeNanos: 999_999 };
+    const legacy = baseOf(late, { mtimeMs: late.mtimeMs + 1, mtimeNanos: undefined, ctimeMs: late.ctimeMs + 1 });
+    const d = await diffWithBase([late], stream([legacy]), opts());
+    assert.equal(d.unchanged, 1, 'the rounded base matches');
+    const moved = await diffWithBase([{ ...late, mtimeNanos: 400_000 }], stream([legacy]), opts());
+    assert.deepEqual(moved.record.map((e) => e.path), [late.path], 'a time that rounds to another millisecond changed');
   });
 
   it('with compareContent, a touched file with the same bytes is recorded by reference, not written', async () => {

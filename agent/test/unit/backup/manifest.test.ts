@@ -30,6 +30,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
 test('a manifest line reads back as the record that was reported', () => {
   for (const r of [
     record(),
+    record({ mtimeMs: 1_700_000_021_999, mtimeNanos: 600_000 }),
+    record({ mtimeMs: -1, mtimeNanos: 999_999 }),
     record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
     record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),
     record({ deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0 }),
@@ -37,6 +39,8 @@ test('a manifest line reads back as the record that was reported', () => {
     const line = manifestLine(job, r);
     assert.deepEqual(recordFromManifestLine(line), r, line);
   }
+  // A line of an agent before nanosecond times has none, and reads back without (rounded times).
+  assert.equal('mtimeNanos' in recordFromManifestLine(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
 });

@@ -66,6 +66,11 @@ export class CopyBinaryWriter {
     return this;
   }
 
+  /** int4; null writes NULL. */
+  int4OrNull(value: number | null | undefined): this {
+    return value === null || value === undefined ? this.null() : this.int4(value);
+  }
+
   /** int8 from a safe integer; null writes NULL. */
   int8(value: number | null | undefined): this {
     if (value === null || value === undefined) return this.null();

@@ -37,7 +37,9 @@ export interface FileVersionRow {
   name: string;
   type: DbFileType;
   size: number;
+  /** Floored to the millisecond; mtimeNanos holds the rest (null: recorded rounded, before nanosecond times). */
   mtime: Date;
+  mtimeNanos: number | null;
   mode: number;
   sha256: Buffer | null;
   symlinkTarget: string | null;
@@ -64,7 +66,7 @@ export interface PlacementRow {
 
 export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
-  fv.mtime, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
+  fv.mtime, fv.mtime_nanos, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
   r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
 export const VERSION_FROM = `
@@ -76,14 +78,14 @@ export const VERSION_FROM = `
   LEFT JOIN content c ON c.id = fv.content_id`;
 
 export interface RawVersion {
-  id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mode: number;
+  id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mtime_nanos: number | null; mode: number;
   sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string | null; archived_at: Date; deleted: boolean;
   content_id: string | null;
 }
 
 export function toVersion(r: RawVersion): FileVersionRow {
   return {
-    id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mode: r.mode,
+    id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mtimeNanos: r.mtime_nanos, mode: r.mode,
     sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id ?? '', archivedAt: r.archived_at,
     deleted: r.deleted, contentId: r.content_id,
   };

@@ -16,6 +16,7 @@ export interface BaseEntryRow {
   type: DbFileType;
   size: number;
   mtime_ms: number;
+  mtime_nanos: number | null;
   ctime_ms: number | null;
   inode: number | null;
   mode: number;
@@ -63,7 +64,7 @@ export class IncrementalBaseRepository {
       : 'false';
     const sql = `${cte}
       SELECT d.path AS dir, n.name, s.type::text AS type, s.size::float8 AS size,
-             (extract(epoch FROM s.mtime) * 1000)::float8 AS mtime_ms, (extract(epoch FROM s.ctime) * 1000)::float8 AS ctime_ms,
+             (extract(epoch FROM s.mtime) * 1000)::float8 AS mtime_ms, s.mtime_nanos, (extract(epoch FROM s.ctime) * 1000)::float8 AS ctime_ms,
              s.inode::float8 AS inode, s.mode, ct.sha256, NULLIF(s.symlink_target, '') AS symlink_target, ${sufficient} AS sufficient, ${confirmed} AS confirmed
         FROM ${stateSubquery(under)} s
         JOIN directory d ON d.id = s.directory_id

@@ -19,7 +19,9 @@ function toEntry(r: BaseEntryRow): IncrementalBaseEntry {
     path: joinPath(r.dir, r.name),
     type: TYPES[r.type],
     size: r.size,
+    // A whole number of milliseconds already (timestamptz(3)); round only away float noise.
     mtimeMs: Math.round(r.mtime_ms),
+    mtimeNanos: r.mtime_nanos ?? undefined,
     ctimeMs: r.ctime_ms === null ? 0 : Math.round(r.ctime_ms),
     inode: r.inode ?? 0,
     mode: r.mode,

@@ -27,6 +27,8 @@ export interface IngestPlan {
     types: DbFileType[];
     sizes: number[];
     mtimesMs: number[];
+    /** Nanoseconds within mtimesMs; null where the agent sent none (it rounded the time). */
+    mtimeNanos: Array<number | null>;
     ctimesMs: Array<number | null>;
     inodes: Array<number | null>;
     modes: number[];
@@ -82,6 +84,10 @@ function isTimeMs(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= MIN_TIME_MS && n <= MAX_TIME_MS;
 }
 
+function isNanosWithinMs(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 1_000_000;
+}
+
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
@@ -130,6 +136,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     if (!isCount(record.size)) reject(index, record, `size ${record.size} is not a non-negative integer`);
     if (!isTimeMs(record.mtimeMs)) reject(index, record, `mtime_ms ${record.mtimeMs} is not a time the catalog can hold`);
     if (!isTimeMs(record.ctimeMs)) reject(index, record, `ctime_ms ${record.ctimeMs} is not a time the catalog can hold`);
+    if (record.mtimeNanos !== undefined && !isNanosWithinMs(record.mtimeNanos)) reject(index, record, `mtime_nanos ${record.mtimeNanos} is not 0..999999`);
     if (!isCount(record.inode)) reject(index, record, 'inode is not a non-negative integer');
     if (!isCount(record.mode) || record.mode > INT4_MAX) reject(index, record, `mode ${record.mode} is out of range`);
     const shaBytes = record.sha256 ?? EMPTY_BYTES;
@@ -181,6 +188,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     v.types[row] = type;
     v.sizes[row] = deleted ? 0 : record.size;
     v.mtimesMs[row] = record.mtimeMs;
+    v.mtimeNanos[row] = record.mtimeNanos ?? null;
     v.ctimesMs[row] = record.ctimeMs ? record.ctimeMs : null;
     v.inodes[row] = record.inode ? record.inode : null;
     v.modes[row] = record.mode;
@@ -240,7 +248,7 @@ const NO_LOCATIONS: TapeLocation[] = [];
 function emptyPlan(): IngestPlan {
   return {
     directories: { paths: [], names: [], parents: [] },
-    versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
+    versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], mtimeNanos: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
     references: [],
     placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [], copies: [] },
     barcodes: [],

@@ -117,6 +117,7 @@ export function buildRestorePlan(host: string, versions: FileVersionRow[], place
       type: DB_TO_PROTO[v.type],
       size: v.size,
       mtimeMs: v.mtime.getTime(),
+      mtimeNanos: v.mtimeNanos ?? 0,
       mode: v.mode,
       sha256: v.sha256 ?? Buffer.alloc(0),
       symlinkTarget: v.symlinkTarget ?? '',

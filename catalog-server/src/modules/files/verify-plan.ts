@@ -47,6 +47,7 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
     type: ProtoFileType.FILE_TYPE_FILE,
     size: p.contentSize,
     mtimeMs: 0,
+    mtimeNanos: 0,
     mode: 0,
     sha256: p.sha256,
     symlinkTarget: '',

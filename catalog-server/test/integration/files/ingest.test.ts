@@ -64,7 +64,8 @@ describe('FilesService.ingestBatch', () => {
       fileRecord('/data/nested/deeper/file.bin', 'FER001L9', 100),
       fileRecord('/data/empty.txt', 'FER001L9', 0, { size: 0, sha256: Buffer.alloc(0), locations: [] }),
       symlinkRecord('/data/link', 'nested/deeper/file.bin'),
-      ...WEIRD_NAMES.map((n, i) => fileRecord(`/data/weird/${n}`, 'FER001L9', 200 + i)),
+      // Times to the nanosecond (and one without: an agent before nanosecond times).
+      ...WEIRD_NAMES.map((n, i) => fileRecord(`/data/weird/${n}`, 'FER001L9', 200 + i, i === 0 ? {} : { mtimeNanos: i === 1 ? 999_999 : i * 1_111 })),
       fileRecord('/data/dir with spaces/ünï/%_\\[x]/leaf', 'FER001L9', 300),
     );
   });
@@ -74,9 +75,9 @@ describe('FilesService.ingestBatch', () => {
     const result = await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '/ferrite/manifests/x-1.jsonl' });
     assert.deepEqual(result, { accepted: true, stored: records.length });
 
-    const { rows } = await f.prisma.pool.query<{ path: string; name: string; type: string; size: string; mtime: Date; mode: number; link: string | null }>(
+    const { rows } = await f.prisma.pool.query<{ path: string; name: string; type: string; size: string; mtime: Date; mtime_nanos: number | null; mode: number; link: string | null }>(
       `SELECT CASE WHEN n.name = '' THEN d.path WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END AS path,
-              n.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mode, fv.symlink_target AS link
+              n.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mtime_nanos, fv.mode, fv.symlink_target AS link
          FROM file_version fv JOIN directory d ON d.id = fv.directory_id JOIN file_name n ON n.id = fv.name_id`,
     );
     const byPath = new Map(rows.map((r) => [r.path, r]));
@@ -85,6 +86,7 @@ describe('FilesService.ingestBatch', () => {
       const row = byPath.get(r.path);
       assert.ok(row, `missing ${JSON.stringify(r.path)}`);
       assert.equal(row.mtime.getTime(), r.mtimeMs, r.path);
+      assert.equal(row.mtime_nanos, r.mtimeNanos ?? null, r.path);
       assert.equal(Number(row.size), r.size);
       assert.equal(row.mode, r.mode);
     }
@@ -167,15 +169,15 @@ describe('FilesService.ingestBatch', () => {
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 20, agentId, records: [rec, neighbour], manifestPath: '' });
     const versionsIn = async () =>
       (
-        await f.prisma.pool.query<{ id: string; name: string; mtime: Date; block_id: string }>(
-          `SELECT fv.id::text AS id, n.name, fv.mtime, fv.block_id::text AS block_id FROM file_version fv JOIN file_name n ON n.id = fv.name_id
+        await f.prisma.pool.query<{ id: string; name: string; mtime: Date; mtime_nanos: number | null; block_id: string }>(
+          `SELECT fv.id::text AS id, n.name, fv.mtime, fv.mtime_nanos, fv.block_id::text AS block_id FROM file_version fv JOIN file_name n ON n.id = fv.name_id
             WHERE fv.directory_id = (SELECT id FROM directory WHERE path = '/data/retry') ORDER BY fv.id`,
         )
       ).rows;
     const before = await versionsIn();
     // The later attempt saw the file with a new mtime: its report replaces the earlier version in
     // its block (same id); the neighbour in that block is untouched, a new file gets a new block.
-    const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, locations: [location('FER001L9', 700, { length: rec.size })] };
+    const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, mtimeNanos: 123_456, locations: [location('FER001L9', 700, { length: rec.size })] };
     const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten, fileRecord('/data/retry/new', 'FER001L9', 601)], manifestPath: '' });
     assert.deepEqual(second, { accepted: true, stored: 2 });
     const after = await versionsIn();
@@ -184,6 +186,7 @@ describe('FilesService.ingestBatch', () => {
       [['file', rewritten.mtimeMs], ['neighbour', neighbour.mtimeMs], ['new', after[2].mtime.getTime()]],
     );
     assert.deepEqual(after.slice(0, 2).map((v) => v.id), before.map((v) => v.id));
+    assert.deepEqual(after.map((v) => v.mtime_nanos), [123_456, null, null], 'the replaced version has its nanoseconds, the others none');
     assert.notEqual(after[2].block_id, after[0].block_id);
   });
 

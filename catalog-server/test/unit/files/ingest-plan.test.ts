@@ -133,6 +133,8 @@ describe('planIngest', () => {
       [rec('/data/x', { type: FileType.FILE_TYPE_UNSPECIFIED }), /unknown file type/],
       [rec('/data/x', { size: -1 }), /size/],
       [rec('/data/x', { mtimeMs: 1e300 }), /mtime_ms/],
+      [rec('/data/x', { mtimeNanos: 1_000_000 }), /mtime_nanos 1000000 is not 0\.\.999999/],
+      [rec('/data/x', { mtimeNanos: 1.5 }), /mtime_nanos/],
       [rec('/data/x', { type: FileType.FILE_TYPE_SYMLINK, sha256: Buffer.alloc(0), locations: [], symlinkTarget: '' }), /target/],
       [rec('/data/x', { type: FileType.FILE_TYPE_DIRECTORY, locations: [] }), /carries no sha256/],
     ];

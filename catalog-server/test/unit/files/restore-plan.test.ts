@@ -11,7 +11,7 @@ let nextId = 1;
 function version(dirPath: string, name: string, over: Partial<FileVersionRow> = {}): FileVersionRow {
   const id = String(nextId++);
   return {
-    id, host: 'h', dirPath, name, type: 'FILE', size: 100, mtime: new Date(1_700_000_000_000), mode: 0o100644,
+    id, host: 'h', dirPath, name, type: 'FILE', size: 100, mtime: new Date(1_700_000_000_000), mtimeNanos: 999_600, mode: 0o100644,
     sha256: Buffer.alloc(32, 1), symlinkTarget: null, runId: 'r', jobId: JOB, archivedAt: new Date(), deleted: false,
     contentId: `c${id}`, ...over,
   };

@@ -28,8 +28,14 @@ export class FileVersionModel {
   @Field(() => Float, { description: 'Size in bytes (Float: exact up to 2^53 bytes).' })
   size!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Modification time to the millisecond (floored); mtimeNs has it to the nanosecond.' })
   mtime!: Date;
+
+  @Field(() => String, {
+    description:
+      'Modification time in nanoseconds since the epoch, as a decimal string: exact, as the source file system had it (versions recorded before Ferrite kept nanoseconds: their millisecond, rounded).',
+  })
+  mtimeNs!: string;
 
   @Field(() => Int, { description: 'POSIX mode bits as stat reports them.' })
   mode!: number;
@@ -66,6 +72,7 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     type: row.type,
     size: row.size,
     mtime: row.mtime,
+    mtimeNs: (BigInt(row.mtime.getTime()) * 1_000_000n + BigInt(row.mtimeNanos ?? 0)).toString(),
     mode: row.mode,
     sha256: row.sha256 ? row.sha256.toString('hex') : null,
     symlinkTarget: row.symlinkTarget,
