@@ -9,7 +9,7 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import type { Logger } from '../logger.js';
 import { reconnectDelayMs } from './backoff.js';
 import { takeInventory } from './inventory.js';
-import { isPermanentGrpcError, type ServerClient } from './server-client.js';
+import { isPermanentGrpcError, mustRegisterAgain, type ServerClient } from './server-client.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -41,6 +41,12 @@ export class AgentSession {
         if (!this.stopped) this.log.warn('command stream ended; reconnecting');
       } catch (err) {
         if (this.stopped) break;
+        if (mustRegisterAgain(err)) {
+          // Not fatal: the server lost or replaced the session; a new registration mends it.
+          this.log.warn({ err: (err as Error).message }, 'the catalog server does not know this session; registering again');
+          await sleep(reconnectDelayMs(attempt++), undefined, { signal: this.stopController.signal }).catch(() => {});
+          continue;
+        }
         if (isPermanentGrpcError(err)) throw err;
         const delay = reconnectDelayMs(attempt++);
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot reach the catalog server');

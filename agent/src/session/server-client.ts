@@ -42,6 +42,21 @@ export function serverRefusal(err: unknown): { code: string; message: string } |
   return { code, message: `the catalog server refused: ${details.startsWith(`${code}: `) ? details.slice(code.length + 2) : details || code}` };
 }
 
+/** The trailer by which the server tells the agent what to do about a refusal ("register"). */
+export const FERRITE_ACTION_KEY = 'ferrite-action';
+
+/**
+ * Whether the server refused because it does not know this agent's session (it restarted and lost
+ * it, or another registration took over): the agent registers again instead of giving up. Decided
+ * on the server's word (the `ferrite-action: register` trailer, or the SESSION_INVALID code from
+ * servers before it), not on the gRPC status, which is FAILED_PRECONDITION for many refusals.
+ */
+export function mustRegisterAgain(err: unknown): boolean {
+  const md = (err as Partial<ServiceError> | null)?.metadata;
+  if (md instanceof Metadata && md.get(FERRITE_ACTION_KEY)[0] === 'register') return true;
+  return serverRefusal(err)?.code === 'SESSION_INVALID';
+}
+
 export function isPermanentGrpcError(err: unknown): boolean {
   return typeof (err as ServiceError)?.code === 'number' && PERMANENT.has((err as ServiceError).code);
 }

@@ -27,12 +27,17 @@ export function grpcStatusFor(code: string): status {
 }
 
 export const FERRITE_CODE_KEY = 'ferrite-code';
+/** What the agent should do about the refusal: "register" (its session is unknown here). */
+export const FERRITE_ACTION_KEY = 'ferrite-action';
+/** Codes after which the agent registers again rather than failing. */
+const REGISTER_AGAIN: ReadonlySet<string> = new Set(['SESSION_INVALID']);
 
 /** The error object grpc-js sends for a failed call. `log` is called for unexpected errors only. */
 export function toGrpcError(err: unknown, log: (err: unknown) => void): Partial<ServiceError> & { code: status } {
   const metadata = new Metadata();
   if (err instanceof FerriteError) {
     metadata.set(FERRITE_CODE_KEY, err.code);
+    if (REGISTER_AGAIN.has(err.code)) metadata.set(FERRITE_ACTION_KEY, 'register');
     return { code: grpcStatusFor(err.code), details: `${err.code}: ${err.message}`, metadata };
   }
   log(err);

@@ -25,6 +25,10 @@ test('gRPC errors carry the code in a trailer; unexpected errors are INTERNAL an
   assert.deepEqual(e.metadata?.get('ferrite-code'), ['JOB_NOT_OWNED']);
   assert.match(e.details!, /not yours/);
   assert.equal(logged.length, 0);
+  assert.deepEqual(e.metadata?.get('ferrite-action'), [], 'nothing for the agent to do but give up');
+  // A session the server does not know: the agent is told to register again.
+  const s = toGrpcError(new FerriteError('SESSION_INVALID', 'register again'), (x) => logged.push(x));
+  assert.deepEqual(s.metadata?.get('ferrite-action'), ['register']);
   const i = toGrpcError(new TypeError('secret internals'), (x) => logged.push(x));
   assert.equal(i.code, status.INTERNAL);
   assert.doesNotMatch(i.details!, /secret/);
