@@ -52,7 +52,7 @@ describe('files GraphQL schema', () => {
     assert.deepEqual(fieldsOf('FileVersionEdge'), { cursor: 'String!', node: 'FileVersion!' });
     assert.deepEqual(fieldsOf('FileVersion'), {
       id: 'ID!', host: 'String!', path: 'String!', name: 'String!', directory: 'String', type: 'FileType!', size: 'Float!',
-      mtime: 'DateTime!', mode: 'Int!', sha256: 'String', symlinkTarget: 'String', runId: 'ID!', jobId: 'ID!',
+      mtime: 'DateTime!', mtimeNs: 'String!', mode: 'Int!', sha256: 'String', symlinkTarget: 'String', runId: 'ID!', jobId: 'ID!',
       archivedAt: 'DateTime!', deleted: 'Boolean!', placements: '[Placement!]!',
     });
     assert.deepEqual(fieldsOf('Placement'), {
