@@ -23,6 +23,8 @@ export function createGraphQLErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof FerriteError) {
+      // A database failure: the client gets the code and the operation, the log the database's words.
+      if (original.cause !== undefined) logger.error({ err: original.cause, code: original.code, path: formatted.path }, original.message);
       return {
         message: original.message,
         locations: formatted.locations,

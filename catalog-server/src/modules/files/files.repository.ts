@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
 import { CopyBinaryWriter, uuidBytes } from './copy-binary.js';
@@ -382,7 +382,7 @@ export class FilesRepository {
     try {
       client = await this.db.pool.connect();
     } catch (err) {
-      throw toFerriteError(err, action);
+      throw translateDatabaseError(err, action);
     }
     let broken: Error | undefined;
     try {
@@ -399,7 +399,7 @@ export class FilesRepository {
       await client.query('ROLLBACK').catch((e: Error) => {
         broken = e;
       });
-      throw toFerriteError(err, action);
+      throw translateDatabaseError(err, action);
     } finally {
       // A connection that could not even roll back is discarded, not returned to the pool.
       client.release(broken);

@@ -5,7 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 import { prefixCondition } from './file-search.repository.js';
 import type { DbFileType } from './ingest-plan.js';
 import { chainCte, resumeChainCte, runNumOf, SqlParams, stateSubquery } from './run-state.js';
@@ -48,7 +48,7 @@ export class IncrementalBaseRepository {
       const rows = await this.db.client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = ${runId}::uuid)`;
       return rows[0]?.n ?? 0;
     } catch (err) {
-      throw toFerriteError(err, 'reading the run of a resumed job');
+      throw translateDatabaseError(err, 'reading the run of a resumed job');
     }
   }
 
@@ -76,7 +76,7 @@ export class IncrementalBaseRepository {
     try {
       client = await this.db.pool.connect();
     } catch (err) {
-      throw toFerriteError(err, 'reading the base run');
+      throw translateDatabaseError(err, 'reading the base run');
     }
     let broken: Error | undefined;
     let open = false;
@@ -91,7 +91,7 @@ export class IncrementalBaseRepository {
         yield rows;
       }
     } catch (err) {
-      throw toFerriteError(err, 'reading the base run');
+      throw translateDatabaseError(err, 'reading the base run');
     } finally {
       if (open) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       client.release(broken);

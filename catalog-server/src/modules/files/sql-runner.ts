@@ -2,14 +2,14 @@
 // run a statement or a transaction on the pg pool, with every database error turned into a
 // FerriteError naming the action, so nothing database-shaped leaves a repository.
 import type pg from 'pg';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 
 /** The rows of one statement. */
 export async function queryRows<T extends object>(pool: pg.Pool, action: string, sql: string, values: unknown[]): Promise<T[]> {
   try {
     return (await pool.query<T>(sql, values)).rows;
   } catch (err) {
-    throw toFerriteError(err, action);
+    throw translateDatabaseError(err, action);
   }
 }
 
@@ -20,7 +20,7 @@ export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: 
   try {
     client = await pool.connect();
   } catch (err) {
-    throw toFerriteError(err, action);
+    throw translateDatabaseError(err, action);
   }
   let broken: Error | undefined;
   try {
@@ -30,7 +30,7 @@ export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: 
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-    throw toFerriteError(err, action);
+    throw translateDatabaseError(err, action);
   } finally {
     client.release(broken);
   }

@@ -3,7 +3,7 @@
 // 2 RETIRED or SUSPECT (read only if no other copy exists).
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 
 @Injectable()
 export class TapeAvailabilityRepository {
@@ -20,7 +20,7 @@ export class TapeAvailabilityRepository {
       );
       return new Map(rows.map((r) => [r.barcode, r.rank]));
     } catch (err) {
-      throw toFerriteError(err, 'reading which tapes can be read');
+      throw translateDatabaseError(err, 'reading which tapes can be read');
     }
   }
 }

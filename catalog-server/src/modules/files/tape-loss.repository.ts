@@ -3,7 +3,7 @@
 // the file versions that use them.
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 import { toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from './file-search.repository.js';
 
 const LOST = `lost AS (
@@ -35,7 +35,7 @@ export class TapeLossRepository {
       );
       return rows[0];
     } catch (err) {
-      throw toFerriteError(err, 'working out what a tape holds alone');
+      throw translateDatabaseError(err, 'working out what a tape holds alone');
     }
   }
 
@@ -49,7 +49,7 @@ export class TapeLossRepository {
       );
       return rows.map(toVersion);
     } catch (err) {
-      throw toFerriteError(err, 'listing what a tape holds alone');
+      throw translateDatabaseError(err, 'listing what a tape holds alone');
     }
   }
 }

@@ -3,7 +3,7 @@
 // that is not RETIRED: a retired tape is not expected back).
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from './db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 import type { VerifyPlacementRow } from './verify-plan.js';
 
 /** A placement that holds a whole content: the only kind with a SHA-256 of its own to compare. */
@@ -28,7 +28,7 @@ export class VerifyPlanRepository {
       );
       return rows[0];
     } catch (err) {
-      throw toFerriteError(err, 'counting the placements of a tape');
+      throw translateDatabaseError(err, 'counting the placements of a tape');
     }
   }
 
@@ -56,7 +56,7 @@ export class VerifyPlanRepository {
       const { rows } = await this.db.pool.query<VerifyPlacementRow>(`SELECT ${COLUMNS} FROM placement p JOIN content c ON c.id = p.content_id JOIN tape t ON t.id = p.tape_id ${where} ${order}`, params);
       return rows;
     } catch (err) {
-      throw toFerriteError(err, what);
+      throw translateDatabaseError(err, what);
     }
   }
 }

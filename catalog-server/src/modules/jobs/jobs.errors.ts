@@ -1,7 +1,8 @@
 // Error codes of the jobs domain. Messages name the thing and say what to do next.
 import { FerriteError } from '../../common/errors.js';
+import type { JobErrorCode } from '../../common/error-codes.js';
 
-const err = (code: string, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);
+const err = (code: JobErrorCode, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);
 
 export const JobErrors = {
   notFound: (id: string) => err('JOB_NOT_FOUND', `job ${JSON.stringify(id)} does not exist`, { jobId: id }),

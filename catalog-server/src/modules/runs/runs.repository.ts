@@ -3,7 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type RunLevel } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
-import { toFerriteError } from '../files/db-errors.js';
+import { translateDatabaseError } from '../../database/database-errors.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
 
 export interface RunRow {
@@ -76,7 +76,7 @@ export class RunsRepository {
         return ids;
       });
     } catch (err) {
-      throw toFerriteError(err, 'creating backup runs');
+      throw translateDatabaseError(err, 'creating backup runs');
     }
   }
 
@@ -96,7 +96,7 @@ export class RunsRepository {
         });
       });
     } catch (err) {
-      throw toFerriteError(err, 'restoring backup runs');
+      throw translateDatabaseError(err, 'restoring backup runs');
     }
   }
 
@@ -105,7 +105,7 @@ export class RunsRepository {
     try {
       return await this.db.client.run.findMany({ where: { jobId }, select: { id: true, root: true }, orderBy: { startedAt: 'asc' } });
     } catch (err) {
-      throw toFerriteError(err, 'reading the runs of a job');
+      throw translateDatabaseError(err, 'reading the runs of a job');
     }
   }
 
@@ -114,7 +114,7 @@ export class RunsRepository {
     try {
       return (await this.db.client.run.findMany({ where: { jobId }, select: { id: true }, orderBy: { startedAt: 'asc' } })).map((r) => r.id);
     } catch (err) {
-      throw toFerriteError(err, 'reading the runs of a job');
+      throw translateDatabaseError(err, 'reading the runs of a job');
     }
   }
 
@@ -124,7 +124,7 @@ export class RunsRepository {
     try {
       await this.db.client.run.update({ where: { id: runId }, data: { ...counts, finishedAt } });
     } catch (err) {
-      throw toFerriteError(err, 'finishing a backup run');
+      throw translateDatabaseError(err, 'finishing a backup run');
     }
   }
 
@@ -133,7 +133,7 @@ export class RunsRepository {
       const run = await this.db.client.run.findUnique({ where: { id }, select: runSelect });
       return run ? toRow(run) : null;
     } catch (err) {
-      throw toFerriteError(err, 'reading a run');
+      throw translateDatabaseError(err, 'reading a run');
     }
   }
 
@@ -153,7 +153,7 @@ export class RunsRepository {
       });
       return runs.map(toRow);
     } catch (err) {
-      throw toFerriteError(err, 'listing runs');
+      throw translateDatabaseError(err, 'listing runs');
     }
   }
 
@@ -161,7 +161,7 @@ export class RunsRepository {
     try {
       return await this.db.client.run.count({ where: host === undefined ? {} : { host: { name: host } } });
     } catch (err) {
-      throw toFerriteError(err, 'counting runs');
+      throw translateDatabaseError(err, 'counting runs');
     }
   }
 
@@ -169,7 +169,7 @@ export class RunsRepository {
     try {
       return (await this.db.client.host.findUnique({ where: { name }, select: { id: true } })) !== null;
     } catch (err) {
-      throw toFerriteError(err, 'looking up a host');
+      throw translateDatabaseError(err, 'looking up a host');
     }
   }
 }

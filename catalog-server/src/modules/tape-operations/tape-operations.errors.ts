@@ -1,8 +1,9 @@
 // Error codes of tape operations (load, unload, move, check, clean, retire, offsite). Each names the
 // problem and what to do; none is raised after anything was written.
 import { FerriteError } from '../../common/errors.js';
+import type { TapeOperationErrorCode } from '../../common/error-codes.js';
 
-const err = (code: string, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);
+const err = (code: TapeOperationErrorCode, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);
 
 export const TapeOpErrors = {
   driveNotFound: (agent: string, drive: string) =>

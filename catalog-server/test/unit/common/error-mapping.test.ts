@@ -4,6 +4,8 @@ import { status } from '@grpc/grpc-js';
 import { GraphQLError } from 'graphql';
 import { pino } from 'pino';
 import { FerriteError } from '../../../src/common/errors.js';
+import { ERROR_CODES } from '../../../src/common/error-codes.js';
+import { translateDatabaseError } from '../../../src/database/database-errors.js';
 import { createGraphQLErrorFormatter } from '../../../src/graphql/graphql-error.formatter.js';
 import { grpcStatusFor, toGrpcError } from '../../../src/modules/agent-gateway/grpc-status.mapper.js';
 
@@ -15,7 +17,18 @@ test('FerriteError codes map to gRPC statuses', () => {
   assert.equal(grpcStatusFor('INVALID_EVENT'), status.INVALID_ARGUMENT);
   assert.equal(grpcStatusFor('SESSION_INVALID'), status.FAILED_PRECONDITION);
   assert.equal(grpcStatusFor('STALE_ATTEMPT'), status.FAILED_PRECONDITION);
-  assert.equal(grpcStatusFor('SOMETHING_ELSE'), status.FAILED_PRECONDITION);
+  assert.equal(grpcStatusFor('TAPE_BUSY'), status.FAILED_PRECONDITION);
+  assert.equal(grpcStatusFor('CATALOG_ERROR'), status.UNAVAILABLE);
+  assert.equal(grpcStatusFor('QUERY_TIMEOUT'), status.DEADLINE_EXCEEDED);
+});
+
+test('every error code has a gRPC status, and only the statuses the agent knows how to treat', () => {
+  const known = new Set([status.NOT_FOUND, status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.FAILED_PRECONDITION, status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
+  assert.ok(ERROR_CODES.length >= 80);
+  for (const code of ERROR_CODES) assert.ok(known.has(grpcStatusFor(code)), `${code} -> ${grpcStatusFor(code)}`);
+  // The suffix conventions hold for every code (the table is explicit, the names still tell).
+  for (const code of ERROR_CODES.filter((c) => c.endsWith('_NOT_FOUND'))) assert.equal(grpcStatusFor(code), status.NOT_FOUND, code);
+  for (const code of ERROR_CODES.filter((c) => c.startsWith('INVALID_'))) assert.equal(grpcStatusFor(code), status.INVALID_ARGUMENT, code);
 });
 
 test('gRPC errors carry the code in a trailer; unexpected errors are INTERNAL and logged', () => {
@@ -52,4 +65,11 @@ test('GraphQL: FerriteError -> extensions.code; request errors kept; internals h
   assert.equal(i.extensions?.code, 'INTERNAL_ERROR');
   assert.doesNotMatch(i.message, /10\.0\.0\.3/);
   assert.equal(lines.length, 1);
+
+  // A database failure: its code and operation reach the client, the database's words only the log.
+  const db = format({ message: 'x', path: ['x'] }, wrap(translateDatabaseError(Object.assign(new Error('relation "secret" does not exist'), { code: '42P01' }), 'listing tapes')));
+  assert.equal(db.extensions?.code, 'CATALOG_ERROR');
+  assert.doesNotMatch(db.message, /secret/);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1]!, /relation \\"secret\\" does not exist/);
 });
