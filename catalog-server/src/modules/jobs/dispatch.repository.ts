@@ -7,8 +7,8 @@ import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
 import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
 import { chooseCopyDrives, type DriveChoice, type DriveForChoice } from './drive-choice.js';
-import { appendServerEvent, RELEASE_CHOSEN_TAPE, type Tx } from './job-event-log.js';
-import { firstTapeOfJob, tapeToChooseAtDispatch, type BackupCopyTape, type BackupJobSpec } from './job-spec.js';
+import { appendServerEvent, lockJob, RELEASE_CHOSEN_TAPE, type Tx } from './job-event-log.js';
+import { firstTapeOfJob, parseJobSpec, tapeToChooseAtDispatch, type BackupCopyTape, type BackupJobSpec } from './job-spec.js';
 import { jobInclude, type JobRow } from './jobs.repository.js';
 
 export interface QueuedJob {
@@ -106,7 +106,7 @@ export class DispatchRepository {
         // A backup that named no tape gets one now (one per copy of its pool), under the agent lock:
         // a tape leased to another unfinished job is never offered, so two queued backups never
         // take the same tape.
-        const backupSpec = job.kind === 'BACKUP' ? (job.spec as unknown as BackupJobSpec) : null;
+        const backupSpec = job.kind === 'BACKUP' ? parseJobSpec(job.kind, job.spec, job.id) : null;
         const pool = backupSpec?.pool ? await poolPolicy(tx, backupSpec.pool) : null;
         // The pool was deleted after the job was queued: wait with a reason rather than write elsewhere.
         if (backupSpec?.pool && !pool) return waiting(tx, job, `pool ${backupSpec.pool} no longer exists; cancel this backup`);
@@ -146,14 +146,15 @@ export class DispatchRepository {
         // The further copies get their drives at every assignment (a resumed attempt too).
         const copyDrives = chooseCopyDrives(forChoice, choice.drive, copyBarcodes, agent.name, pool?.generation ?? null);
         if ('reason' in copyDrives) return waiting(tx, job, copyDrives.reason);
-        let spec = job.spec as Prisma.InputJsonValue;
+        // Set only when the assignment adds tapes to a backup's spec.
+        let spec: object | undefined;
         if (chosenTape || copyBarcodes.length > 0) {
           const first = chosenTape ?? backupSpec!.barcode!;
           const tapes: BackupCopyTape[] = [
             { copy: 1, barcode: first, driveName: choice.drive.name, driveId: choice.drive.id },
             ...copyBarcodes.map((barcode, i) => ({ copy: i + 2, barcode, driveName: copyDrives.drives[i]!.name, driveId: copyDrives.drives[i]!.id })),
           ];
-          spec = { ...(job.spec as object), barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } as unknown as Prisma.InputJsonValue;
+          spec = { ...backupSpec!, barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } satisfies BackupJobSpec;
           if (chosenTape || chosenCopies) {
             for (const t of tapes) await drawIntoPool(tx, t.barcode, backupSpec!.pool);
             const which = tapes.length > 1 ? `tapes ${tapes.map((t) => `${t.barcode} (copy ${t.copy})`).join(', ')}` : `tape ${first}`;
@@ -164,7 +165,7 @@ export class DispatchRepository {
         await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}${copyNote}`);
         const assigned = await tx.job.update({
           where: { id: jobId },
-          data: { status: 'ASSIGNED', spec, driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
+          data: { status: 'ASSIGNED', ...(spec ? { spec } : {}), driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
           include: jobInclude,
         });
         return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
@@ -174,6 +175,25 @@ export class DispatchRepository {
 
   driveName(driveId: string): Promise<string | null> {
     return dbOperation('find drive', async () => (await this.prisma.client.drive.findUnique({ where: { id: driveId }, select: { name: true } }))?.name ?? null);
+  }
+
+  /** Ends a QUEUED or ASSIGNED job that can never run (its stored spec is not valid): FAILED with
+   *  the code and message, its drive and tapes free again. */
+  failUnrunnable(jobId: string, code: string, message: string): Promise<boolean> {
+    return dbOperation('fail an unrunnable job', () =>
+      this.prisma.client.$transaction(async (tx) => {
+        if (!(await lockJob(tx, jobId))) return false;
+        const n = await tx.$executeRaw`
+          UPDATE job SET status = 'FAILED', drive_id = NULL, lease_owner = NULL, lease_expires_at = NULL, queue_reason = NULL,
+                 error_code = ${code}, error_message = ${message}, finished_at = now(), updated_at = now()
+          WHERE id = ${jobId}::uuid AND status IN ('QUEUED', 'ASSIGNED')`;
+        if (n > 0) {
+          const { attempt } = (await tx.job.findUnique({ where: { id: jobId }, select: { attempt: true } }))!;
+          await appendServerEvent(tx, jobId, attempt, 'FAILED', `${code}: ${message}`, 'error');
+        }
+        return n > 0;
+      }),
+    );
   }
 
   /** Puts an ASSIGNED job back in the queue (the command could not be delivered). */

@@ -7,6 +7,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
+import { FerriteError } from '../../common/errors.js';
 import { CommandRouter } from './command-router.js';
 import { chooseDrive, type DriveChoice } from './drive-choice.js';
 import { choosePinnedDrive } from './pinned-drive.js';
@@ -93,6 +94,15 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     return assigned;
   }
 
+  /** A job whose stored spec is not valid can never run: it fails (INVALID_JOB_SPEC) instead of
+   *  being queued again on every pass. True when that was the error. */
+  private async failIfUnrunnable(jobId: string, err: unknown): Promise<boolean> {
+    if (!(err instanceof FerriteError) || err.code !== 'INVALID_JOB_SPEC') return false;
+    this.log.error({ job: jobId, err: err.message }, 'job failed: its stored spec is not valid');
+    if (await this.dispatch.failUnrunnable(jobId, err.code, err.message)) await this.publish(jobId);
+    return true;
+  }
+
   /** true: assigned; 'locked': another replica is assigning it; false: not now. */
   private async dispatchJob(job: QueuedJob): Promise<boolean | 'locked'> {
     if (!job.agentId) return false;
@@ -104,7 +114,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       return false;
     }
     const lease = { owner: this.router.replicaId, expiresAt: new Date(Date.now() + this.leaseMs()) };
-    const result = await this.dispatch.tryAssign(job.id, lease, chooseDriveFor);
+    let result: Awaited<ReturnType<DispatchRepository['tryAssign']>>;
+    try {
+      result = await this.dispatch.tryAssign(job.id, lease, chooseDriveFor);
+    } catch (err) {
+      if (await this.failIfUnrunnable(job.id, err)) return false;
+      throw err;
+    }
     if (result.outcome === 'waiting') {
       if (result.changed) await this.publish(job.id);
       return false;
@@ -115,6 +131,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     try {
       sent = await this.router.assign(job.agentId, result.job, result.driveName);
     } catch (err) {
+      if (await this.failIfUnrunnable(job.id, err)) return false;
       this.log.error({ err, job: job.id }, 'cannot send the command for a job');
       await this.dispatch.requeue(job.id, `the server cannot dispatch this job: ${(err as Error).message}`);
       await this.publish(job.id);

@@ -8,7 +8,7 @@ import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
-import { tapesOfJob, type CheckJobSpec, type VerifyJobSpec } from './job-spec.js';
+import { parseJobSpec, tapesOfJob } from './job-spec.js';
 import { FilesService } from '../files/files.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
@@ -79,7 +79,7 @@ export class JobEventsService {
       await this.agents.applyInventory(ev.agentId, ev.inventory).catch((err: Error) => this.log.warn({ err, job: job.id }, 'could not apply the inventory sent with a job event'));
     }
     if (job.kind === 'CHECK' && ending) {
-      const barcode = (job.spec as unknown as CheckJobSpec).barcode;
+      const barcode = parseJobSpec(job.kind, job.spec, job.id).barcode;
       const result = ev.type === JobEventType.JOB_EVENT_TYPE_COMPLETED ? ev.message : `FAILED: ${ev.errorCode} ${ev.message}`.trim();
       await this.tapes.recordCheck(barcode, new Date(), result);
     }
@@ -90,7 +90,7 @@ export class JobEventsService {
   private async recordVerified(job: JobRow, ev: ReportJobEventRequest): Promise<void> {
     // Only tapes the job was given: an agent cannot touch any tape it likes.
     const planned = new Set(tapesOfJob(job.kind, job.spec));
-    const wholeTape = (job.spec as unknown as VerifyJobSpec).barcode;
+    const wholeTape = job.kind === 'VERIFY' ? parseJobSpec(job.kind, job.spec, job.id).barcode : null;
     for (const t of ev.verifiedTapes ?? []) {
       if (!planned.has(t.barcode)) continue;
       const result = t.objectsFailed

@@ -3,7 +3,7 @@
 // writes the outcome in the same transaction.
 import { JobEventType, type ReportJobEventRequest, type TapeStatus } from '@ferrite/proto';
 import type { JobKind, JobStatus } from '@ferrite/db';
-import type { BackupJobSpec, FormatJobSpec } from './job-spec.js';
+import { tryParseJobSpec } from './job-spec.js';
 import { JobErrors } from './jobs.errors.js';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -85,7 +85,7 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
   }
   if (ev.tape && ev.tape.barcode) d.tape = tapeUpdateOf(job, type, ev.tape);
   // Only tapes the job's spec gave it as copies: an agent cannot update any tape it likes.
-  const copyTapes = new Set(job.kind === 'BACKUP' ? ((job.spec as Partial<BackupJobSpec> | null)?.tapes ?? []).filter((t) => t.copy > 1).map((t) => t.barcode) : []);
+  const copyTapes = new Set(job.kind === 'BACKUP' ? (tryParseJobSpec(job.kind, job.spec)?.tapes ?? []).filter((t) => t.copy > 1).map((t) => t.barcode) : []);
   const copies = (ev.copyTapes ?? []).filter((t) => copyTapes.has(t.barcode));
   if (copies.length) d.copyTapes = copies.map((t) => tapeUpdateOf(job, type, t));
 
@@ -141,16 +141,16 @@ function levelOf(type: string, level: string): string {
 }
 
 function tapeUpdateOf(job: JobForEvent, type: string, tape: TapeStatus): TapeUpdate {
-  const spec = (job.spec ?? {}) as Partial<FormatJobSpec & BackupJobSpec>;
+  const spec = job.kind === 'FORMAT' || job.kind === 'BACKUP' ? tryParseJobSpec(job.kind, job.spec) : null;
   return {
     barcode: tape.barcode,
     capacityBytes: tape.capacityBytes,
     usedBytes: tape.usedBytes,
     volumeUuid: UUID.test(tape.volumeUuid) ? tape.volumeUuid.toLowerCase() : null,
     formatted: tape.formatted,
-    reformatted: job.kind === 'FORMAT' && type === 'COMPLETED' && tape.formatted && spec.barcode === tape.barcode,
+    reformatted: job.kind === 'FORMAT' && type === 'COMPLETED' && tape.formatted && spec?.barcode === tape.barcode,
     written: job.kind === 'BACKUP' && tape.formatted,
-    pool: job.kind === 'FORMAT' || job.kind === 'BACKUP' ? (spec.pool ?? null) : null,
+    pool: spec?.pool ?? null,
   };
 }
 

@@ -19,7 +19,7 @@ import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
 import type { JobFilterInput, RebuildCatalogInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
-import { BACKUP_DEFAULTS, restorePlanToJson, tapesOfJob, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
+import { BACKUP_DEFAULTS, parseJobSpec, restorePlanToJson, tapesOfJob, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
 import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, readerAgentId, validateExcludes, validateRestoreTarget } from './job-validation.js';
@@ -286,8 +286,7 @@ export class JobsService {
   /** The objects of one tape of a running verify job, page by page, for the agent reading them. */
   async *verifyItems(jobId: string, agentId: string, attempt: number, barcode: string): AsyncGenerator<RestoreItem[]> {
     const job = await this.currentAttemptOf(jobId, agentId, attempt);
-    const spec = job.spec as unknown as VerifyJobSpec;
-    if (job.kind !== 'VERIFY' || !spec.streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
+    if (job.kind !== 'VERIFY' || !parseJobSpec(job.kind, job.spec, job.id).streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
       throw JobErrors.invalidEvent(`job ${jobId} does not read tape ${barcode} page by page`, { jobId, barcode });
     }
     yield* this.files.verifyItems(barcode);

@@ -13,7 +13,7 @@ import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { FilesService } from '../files/files.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
-import { BACKUP_DEFAULTS, type BackupJobSpec, type RebuildJobSpec } from './job-spec.js';
+import { BACKUP_DEFAULTS, parseJobSpec, tryParseJobSpec, type BackupJobSpec } from './job-spec.js';
 import { JobsRepository } from './jobs.repository.js';
 import { JobsService } from './jobs.service.js';
 import { parseRebuildLabel, rebuiltJob } from './rebuild-report.js';
@@ -38,7 +38,7 @@ export class RebuildService {
     if (job.kind !== 'REBUILD') throw new FerriteError('JOB_NOT_REBUILD', `job ${job.id} is a ${job.kind} job; only rebuild jobs report what a tape holds`, { jobId: job.id });
     if (!isUuid(req.sourceJobId)) throw new FerriteError('INVALID_REBUILD_REPORT', `manifest ${req.manifestPath} names job ${JSON.stringify(req.sourceJobId)}, which is not a job id`);
 
-    const barcode = (job.spec as unknown as RebuildJobSpec).barcode;
+    const barcode = parseJobSpec('REBUILD', job.spec, job.id).barcode;
     const label = parseRebuildLabel(req.labelJson);
     if (label.barcode !== barcode) throw new FerriteError('LABEL_MISMATCH', `the tape read is labelled ${label.barcode}, but job ${job.id} rebuilds ${barcode}`, { barcode });
 
@@ -81,7 +81,7 @@ export class RebuildService {
     if (req.lastOfJob) {
       // A job known from the tape only: the tape records when it started, not when it ended, so
       // its runs count as finished from their start (for `asOf` an instant).
-      const fromTape = !source || (source.spec as { rebuiltFrom?: string } | null)?.rebuiltFrom !== undefined;
+      const fromTape = !source || (source.kind === 'BACKUP' && tryParseJobSpec(source.kind, source.spec)?.rebuiltFrom !== undefined);
       await this.files.finishBackupRuns(req.sourceJobId, fromTape ? (source?.startedAt ?? rebuilt.startedAt) : undefined);
     }
     return { added: result.accepted, records: result.stored };

@@ -123,6 +123,29 @@ test('a job whose agent has no stream waits with a reason', async () => {
   assert.equal(row.queueReason, 'agent d-offline is offline');
 });
 
+test('a job whose stored spec is not valid fails INVALID_JOB_SPEC at dispatch instead of being queued again forever', async () => {
+  const agent = await f.register(libraryRequest('d-badspec', ['DSP201L9', 'DSP202L9']));
+  const { dispatcher, router, sessions } = await replica();
+  const session = randomUUID();
+  await f.prisma.client.agent.update({ where: { id: agent }, data: { sessionId: session } });
+  await router.streamOpened(agent, session, { write: () => true, end: () => {} });
+  // A format whose spec lost its barcode, and a backup whose paths are not a list (as a hand edit
+  // of the database or an older server could leave them).
+  const format = await f.job(agent, 'FORMAT', 'QUEUED', { force: false, pool: null });
+  const backup = await f.job(agent, 'BACKUP', 'QUEUED', { barcode: 'DSP202L9', paths: '/data', excludes: [], level: 'FULL', pool: null, host: 'h', runIds: ['r'], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
+  await dispatcher.dispatchOnce();
+  for (const [id, field] of [[format, 'barcode'], [backup, 'paths']] as const) {
+    const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id } });
+    assert.equal(row.status, 'FAILED', `${field}: ${row.queueReason}`);
+    assert.equal(row.errorCode, 'INVALID_JOB_SPEC');
+    assert.match(row.errorMessage ?? '', new RegExp(`\\(${field}: `));
+    assert.equal(row.driveId, null);
+    const events = await f.prisma.client.jobEvent.findMany({ where: { jobId: id, type: 'FAILED' } });
+    assert.equal(events.length, 1);
+  }
+  sessions.disconnect(agent);
+});
+
 /** A backup that names no tape, as startBackup writes it: the dispatcher chooses the tape. */
 const backupSpec = (pool: string | null) => ({ tapeChosenAtDispatch: true, paths: ['/data'], excludes: [], level: 'FULL', pool, host: 'h', runIds: [], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
 
