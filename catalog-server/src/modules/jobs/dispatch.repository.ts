@@ -3,6 +3,7 @@
 // agent's row is locked while its drives are chosen, so two jobs never get the same drive.
 import { Injectable } from '@nestjs/common';
 import { Prisma, type JobKind } from '@ferrite/db';
+import { jobIsActive, jobMayStillWrite, jobNamesTape, jobUsesDrive } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
 import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
@@ -97,9 +98,7 @@ export class DispatchRepository {
         if (!agent) return { outcome: 'skipped' };
         const drives = await tx.$queryRaw<{ id: string; name: string; state: string; generation: number; loaded_barcode: string | null; busy: boolean }[]>`
           SELECT d.id::text, d.name, d.state::text AS state, d.generation, t.barcode AS loaded_barcode,
-                 EXISTS (SELECT 1 FROM job j WHERE j.status IN ('ASSIGNED', 'RUNNING')
-                          -- a backup writing copies holds its copies' drives too (spec.tapes[].driveId)
-                          AND (j.drive_id = d.id OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('driveId', d.id::text)))) AS busy
+                 EXISTS (SELECT 1 FROM job j WHERE ${jobIsActive('j')} AND ${jobUsesDrive('j', Prisma.raw('d.id'))}) AS busy
           FROM drive d LEFT JOIN tape t ON t.id = d.loaded_tape_id
           WHERE d.agent_id = ${job.agentId}::uuid
           ORDER BY d.name`;
@@ -130,8 +129,7 @@ export class DispatchRepository {
         const holders = barcode && !chosenTape
           ? await tx.$queryRaw<{ id: string }[]>`
               SELECT id::text FROM job
-              WHERE agent_id = ${job.agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING')
-                AND (spec->>'barcode' = ${barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${barcode}::text)))
+              WHERE agent_id = ${job.agentId}::uuid AND ${jobIsActive('')} AND ${jobNamesTape('', Prisma.sql`${barcode}`)}
               LIMIT 1`
           : [];
         const forChoice = drives.map((d) => ({ id: d.id, name: d.name, state: d.state, generation: d.generation, loadedBarcode: d.loaded_barcode, busy: d.busy }));
@@ -233,11 +231,7 @@ async function pickBackupTapes(tx: Tx, jobId: string, agentId: string, agentName
   const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
     SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
            (SELECT j.id::text FROM job j
-             WHERE j.id <> ${jobId}::uuid
-               AND (j.status IN ('QUEUED', 'ASSIGNED', 'RUNNING')
-                    -- an interrupted backup resumes on its tape; one past its last attempt never will
-                    OR (j.status = 'INTERRUPTED' AND j.kind = 'BACKUP' AND COALESCE(j.error_code, '') <> 'ATTEMPTS_EXHAUSTED'))
-               AND (j.spec->>'barcode' = t.barcode OR j.spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', t.barcode)))
+             WHERE j.id <> ${jobId}::uuid AND ${jobMayStillWrite('j')} AND ${jobNamesTape('j', Prisma.raw('t.barcode'))}
              LIMIT 1) AS held_by
     FROM tape t
     WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected

@@ -3,6 +3,7 @@
 // requeue) the server decides on its own.
 import { Injectable } from '@nestjs/common';
 import { Prisma, type JobKind, type JobStatus } from '@ferrite/db';
+import { jobIsUnfinished, jobNamesTape } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
 import { appendServerEvent, CANCEL_REQUESTED, lockJob, RELEASE_CHOSEN_TAPE } from './job-event-log.js';
@@ -121,8 +122,7 @@ export class JobsRepository {
     return dbOperation('find jobs on tape', async () => {
       const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM job
-        WHERE status IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'INTERRUPTED')
-          AND (spec->>'barcode' = ${barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${barcode}::text)))
+        WHERE ${jobIsUnfinished('')} AND ${jobNamesTape('', Prisma.sql`${barcode}`)}
           AND id <> COALESCE(${exceptId ?? null}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
         ORDER BY created_at LIMIT 1`;
       return rows[0]?.id ?? null;

@@ -1,6 +1,8 @@
 // Reads the tape operations need beyond the tapes and agents services (what keeps a drive busy,
 // which tape calls a slot home), and the two catalog-only state changes: retire and offsite.
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '@ferrite/db';
+import { jobIsActive, jobUsesDrive } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
 
@@ -13,10 +15,7 @@ export class TapeOperationsRepository {
     return dbOperation('find jobs on drive', async () => {
       const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM job
-        WHERE ((drive_id = ${driveId}::uuid
-                -- a backup writing copies also holds its copies' drives
-                OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('driveId', ${driveId}::text)))
-               AND status IN ('ASSIGNED', 'RUNNING'))
+        WHERE (${jobUsesDrive('', Prisma.sql`${driveId}`)} AND ${jobIsActive('')})
            OR (agent_id = ${agentId}::uuid AND status = 'QUEUED' AND spec->>'driveName' = ${driveName})
         ORDER BY created_at LIMIT 1`;
       return rows[0]?.id ?? null;

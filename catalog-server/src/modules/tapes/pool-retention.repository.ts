@@ -5,6 +5,8 @@
 // retained run has a file whose content is on this tape and on no other tape still in use (dedup
 // means a new run can point at content an old tape holds), and no unfinished job names the tape.
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '@ferrite/db';
+import { jobIsUnfinished, jobNamesTape } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
 
@@ -45,8 +47,7 @@ export class PoolRetentionRepository {
         if (!tape) return null;
         const [busy] = await tx.$queryRaw<{ id: string }[]>`
           SELECT id::text FROM job
-          WHERE status IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'INTERRUPTED')
-            AND (spec->>'barcode' = ${tape.barcode} OR spec->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', ${tape.barcode}::text)))
+          WHERE ${jobIsUnfinished('')} AND ${jobNamesTape('', Prisma.sql`${tape.barcode}`)}
           LIMIT 1`;
         if (busy) return null;
         const [retained] = await tx.$queryRaw<{ run_id: string }[]>`
