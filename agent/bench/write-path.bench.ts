@@ -32,11 +32,25 @@ const nullServer = {
 } as unknown as ServerClient;
 
 async function makeContext(tmp: string, name: string): Promise<(job: string) => JobContext> {
-  const { library, drives } = await openEmulatedLibrary({ name, dir: path.join(tmp, name), slots: 2, drives: 1, generation: 9, capacityBytes: 64 * 1024 ** 3, barcodes: ['BEN001L9'] });
+  const { library, drives } = await openEmulatedLibrary({
+    name,
+    dir: path.join(tmp, name),
+    slots: 2,
+    drives: 1,
+    generation: 9,
+    capacityBytes: 64 * 1024 ** 3,
+    barcodes: ['BEN001L9'],
+  });
   const log = createLogger('silent');
   const config = { name: 'bench', hostname: 'bench', allowedRestoreRoots: [tmp], progressIntervalMs: 500 } as AgentConfig;
   const ctx = (jobId: string): JobContext => ({
-    jobId, attempt: 1, agentName: 'bench', drive: drives[0]!, library, log, config,
+    jobId,
+    attempt: 1,
+    agentName: 'bench',
+    drive: drives[0],
+    library,
+    log,
+    config,
     reporter: new JobReporter(nullServer, { agentId: () => 'bench', jobId, attempt: 1 }, 500, log),
     signal: new AbortController().signal,
   });
@@ -74,7 +88,16 @@ async function main(): Promise<void> {
 
     const largeCtx = await makeContext(tmp, 'lib-large');
     t = process.hrtime.bigint();
-    await runBackupJob(largeCtx('bench-large'), { barcode: 'BEN001L9', paths: [largeDir], excludes: [], smallFileThreshold: 0, bundleTargetBytes: 0, checkpointBytes: 0, checkpointFiles: 0, runId: '' });
+    await runBackupJob(largeCtx('bench-large'), {
+      barcode: 'BEN001L9',
+      paths: [largeDir],
+      excludes: [],
+      smallFileThreshold: 0,
+      bundleTargetBytes: 0,
+      checkpointBytes: 0,
+      checkpointFiles: 0,
+      runId: '',
+    });
     sync();
     const ferriteRate = bytes / seconds(t) / 1e6;
     await rm(path.join(tmp, 'lib-large'), { recursive: true });
@@ -92,15 +115,31 @@ async function main(): Promise<void> {
     const cpFiles = SMALL_FILES / seconds(t);
     const smallCtx = await makeContext(tmp, 'lib-small');
     t = process.hrtime.bigint();
-    await runBackupJob(smallCtx('bench-small'), { barcode: 'BEN001L9', paths: [smallDir], excludes: [], smallFileThreshold: 0, bundleTargetBytes: 0, checkpointBytes: 0, checkpointFiles: 0, runId: '' });
+    await runBackupJob(smallCtx('bench-small'), {
+      barcode: 'BEN001L9',
+      paths: [smallDir],
+      excludes: [],
+      smallFileThreshold: 0,
+      bundleTargetBytes: 0,
+      checkpointBytes: 0,
+      checkpointFiles: 0,
+      runId: '',
+    });
     sync();
     const ferriteFiles = SMALL_FILES / seconds(t);
 
     const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
-    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work skews both sides)`);
+    console.log(
+      `machine: ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (other work skews both sides)`,
+    );
     console.log(`write path, large file (${LARGE_MIB} MiB, SHA-256 + write to emulated tape)`);
     console.log(`  baseline cp:  ${cpRate.toFixed(0)} MB/s`);
-    console.log(`  ferrite:      ${ferriteRate.toFixed(0)} MB/s  (${pct(ferriteRate, cpRate)} of cp; target >= 90%; LTO-9 needs >= 177 MB/s to keep streaming)`);
+    console.log(
+      `  ferrite:      ${ferriteRate.toFixed(0)} MB/s  (${pct(ferriteRate, cpRate)} of cp; target >= 90%; LTO-9 needs >= 177 MB/s to keep streaming)`,
+    );
     console.log(`small files (${SMALL_FILES} x 4 KiB into tar bundles)`);
     console.log(`  baseline cp -r: ${cpFiles.toFixed(0)} files/s`);
     console.log(`  ferrite:        ${ferriteFiles.toFixed(0)} files/s  (target >= 20,000 files/s)`);

@@ -13,9 +13,9 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const drives = await openDriveSet(config, log);
   const client = new ServerClient(config.server, log);
-  let session: AgentSession | undefined;
-  const runner = new JobRunner(client, drives, config, () => session?.agentId ?? '', log);
-  session = new AgentSession(client, config, drives, runner, log);
+  // The runner asks for the agent id only once jobs run, after the session below exists.
+  const runner: JobRunner = new JobRunner(client, drives, config, (): string => session.agentId, log);
+  const session: AgentSession = new AgentSession(client, config, drives, runner, log);
   log.info({ agent: config.name, server: config.server, drives: drives.all().map((d) => d.drive.identity.name) }, 'ferrite agent starting');
 
   let stopping = false;
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping: cancelling running jobs so they checkpoint and unmount');
     await runner.shutdown(`agent stopped (${signal})`);
-    session!.stop();
+    session.stop();
     client.close();
     log.info('agent stopped');
     process.exit(0);
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  const message = err instanceof AgentConfigError ? err.message : (err as Error).stack ?? String(err);
+  const message = err instanceof AgentConfigError ? err.message : ((err as Error).stack ?? String(err));
   console.error(`ferrite-agent: ${message}`);
   process.exit(1);
 });

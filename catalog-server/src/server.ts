@@ -47,7 +47,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       databaseUrl = embedded.url;
     }
     const applied = await applyMigrations(databaseUrl).catch((err: Error) => {
-      throw new StartupError(`cannot bring the catalog database (${redact(databaseUrl!)}) up to date: ${err.message}`);
+      throw new StartupError(`cannot bring the catalog database (${redact(databaseUrl)}) up to date: ${err.message}`);
     });
     log.info({ applied }, applied.length ? 'applied catalog migrations' : 'catalog schema is up to date');
 
@@ -59,7 +59,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.listen(config.graphqlPort, config.host).catch((err: NodeJS.ErrnoException) => {
       throw listenError('GraphQL (HTTP)', config.host, config.graphqlPort, 'FERRITE_GRAPHQL_PORT', err);
     });
-    const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+    const httpServer = app.getHttpServer() as { address(): AddressInfo };
+    const httpPort = httpServer.address().port;
 
     const grpc = app.get(AgentGrpcServer);
     const grpcPort = await grpc.listen(config.host, config.grpcPort).catch((err: NodeJS.ErrnoException) => {

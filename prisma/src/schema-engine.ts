@@ -14,9 +14,11 @@ const require = createRequire(import.meta.url);
 let loaded: Promise<void> | undefined;
 
 // Node's global WebAssembly object; @types/node does not declare it without the DOM lib.
-const wasmRuntime = (globalThis as unknown as {
-  WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }> };
-}).WebAssembly;
+const wasmRuntime = (
+  globalThis as unknown as {
+    WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }> };
+  }
+).WebAssembly;
 
 async function loadWasm(): Promise<void> {
   // The .wasm file is not in the package's exports map: locate it beside the entry point.

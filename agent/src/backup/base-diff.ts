@@ -88,8 +88,18 @@ function sameMetadata(e: SourceEntry, b: IncrementalBaseEntry): boolean {
 
 function deletionMarker(b: IncrementalBaseEntry): FileRecord {
   return {
-    path: b.path, type: b.type, size: 0, mtimeMs: b.mtimeMs, mtimeNanos: b.mtimeNanos, ctimeMs: 0, inode: 0, mode: b.mode,
-    sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], deleted: true,
+    path: b.path,
+    type: b.type,
+    size: 0,
+    mtimeMs: b.mtimeMs,
+    mtimeNanos: b.mtimeNanos,
+    ctimeMs: 0,
+    inode: 0,
+    mode: b.mode,
+    sha256: Buffer.alloc(0),
+    symlinkTarget: '',
+    locations: [],
+    deleted: true,
   };
 }
 
@@ -128,7 +138,8 @@ export async function diffWithBase(scan: readonly SourceEntry[], base: AsyncIter
       // Already in this job's run: recording it again would only repeat what is confirmed.
       if (b.confirmed) out.confirmed++;
       else if (out.level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL) out.unchanged++;
-      else if (e.type === 'file' && e.size > 0 && b.contentSufficient && b.sha256.length === 32) out.byReference.push({ entry: e, sha256: Buffer.from(b.sha256) });
+      else if (e.type === 'file' && e.size > 0 && b.contentSufficient && b.sha256.length === 32)
+        out.byReference.push({ entry: e, sha256: Buffer.from(b.sha256) });
       else out.record.push(e);
       return;
     }

@@ -26,7 +26,7 @@ export class CopyVolumes {
   /** One stream that writes to the same path on every copy. */
   async createWriteStream(relPath: string): Promise<Writable> {
     const outs = await Promise.all(this.copies.map((c) => c.volume.createWriteStream(relPath)));
-    return outs.length === 1 ? outs[0]! : teeWritable(outs);
+    return outs.length === 1 ? outs[0] : teeWritable(outs);
   }
 
   /** Makes everything written so far durable on every copy (the LTFS index of each tape). */

@@ -20,7 +20,15 @@ function statOne(p: string): StatResult {
   try {
     // bigint: the times to the nanosecond (a float of milliseconds cannot hold them).
     const st = lstatSync(p, { bigint: true });
-    return { ok: true, kind: kindOf(st), size: Number(st.size), mtime: splitNs(st.mtimeNs), ctime: splitNs(st.ctimeNs), mode: Number(st.mode), ino: Number(st.ino) };
+    return {
+      ok: true,
+      kind: kindOf(st),
+      size: Number(st.size),
+      mtime: splitNs(st.mtimeNs),
+      ctime: splitNs(st.ctimeNs),
+      mode: Number(st.mode),
+      ino: Number(st.ino),
+    };
   } catch (err) {
     return failure(err);
   }

@@ -33,7 +33,7 @@ export async function hashingCopy(source: string, out: Writable, onBytes: (n: nu
   let bytes = 0;
   let slot = 0;
   try {
-    let reading = file.read(ring[0]!, 0, CHUNK, null);
+    let reading = file.read(ring[0], 0, CHUNK, null);
     for (;;) {
       signal?.throwIfAborted();
       const { bytesRead } = await reading;
@@ -41,13 +41,13 @@ export async function hashingCopy(source: string, out: Writable, onBytes: (n: nu
       const current = slot;
       slot = (slot + 1) % RING;
       await Promise.race([writes[slot], failed]);
-      reading = file.read(ring[slot]!, 0, CHUNK, null);
-      const chunk = ring[current]!.subarray(0, bytesRead);
+      reading = file.read(ring[slot], 0, CHUNK, null);
+      const chunk = ring[current].subarray(0, bytesRead);
       hash.update(chunk);
       bytes += bytesRead;
       onBytes(bytesRead);
       writes[current] = writeChunk(out, chunk);
-      writes[current]!.catch(() => {});
+      writes[current].catch(() => {});
     }
     await Promise.race([Promise.all(writes), failed]);
     out.end();

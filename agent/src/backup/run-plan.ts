@@ -44,7 +44,14 @@ export async function planRun(
   options: { level: IncrementalLevel; compareContent: boolean; baseSource?: BaseSource; note: (line: string) => Promise<void> },
 ): Promise<RunPlan> {
   if (!options.baseSource) {
-    return { record: entries, byReference: [], deleted: [], unchanged: 0, confirmed: 0, runs: roots.map((root) => ({ root, level: options.level, baseRunId: null })) };
+    return {
+      record: entries,
+      byReference: [],
+      deleted: [],
+      unchanged: 0,
+      confirmed: 0,
+      runs: roots.map((root) => ({ root, level: options.level, baseRunId: null })),
+    };
   }
   // Each entry belongs to the longest root it lies under (the server files it the same way).
   const byRoot = new Map<string, SourceEntry[]>(roots.map((r) => [r, []]));

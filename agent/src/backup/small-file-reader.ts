@@ -33,14 +33,14 @@ export async function* readSmallFiles<T extends { path: string; size: number }>(
     const batches = batchBySize(items, (i) => i.size);
     const inFlight: Array<ReturnType<FsBatchWorker['read']>> = [];
     let next = 0;
-    const start = () => inFlight.push(worker.read(batches[next++]!.map((i) => i.path)));
+    const start = () => inFlight.push(worker.read(batches[next++].map((i) => i.path)));
     while (next < batches.length && inFlight.length < IN_FLIGHT) start();
     for (const batch of batches) {
       const results = await inFlight.shift()!;
       if (next < batches.length) start();
       for (let i = 0; i < batch.length; i++) {
-        const r = results[i]!;
-        yield { item: batch[i]!, result: r.ok ? r.data : fsError(r) };
+        const r = results[i];
+        yield { item: batch[i], result: r.ok ? r.data : fsError(r) };
       }
     }
   } finally {

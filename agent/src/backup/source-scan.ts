@@ -66,14 +66,21 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
   const visit = async (abs: string, known?: StatResult): Promise<void> => {
     if (seen.has(abs) || excluded(abs)) return;
     seen.add(abs);
-    const st = known ?? (await worker.lstat([abs]))[0]!;
+    const st = known ?? (await worker.lstat([abs]))[0];
     if (!st.ok) {
       onIssue({ path: abs, reason: `vanished before it could be read (${st.code})` });
       return;
     }
     const base = {
-      path: abs, size: 0, mtimeMs: st.mtime.ms, mtimeNanos: st.mtime.nanos, ctimeMs: st.ctime.ms, ctimeNanos: st.ctime.nanos,
-      mode: st.mode & 0o7777, inode: st.ino, symlinkTarget: '',
+      path: abs,
+      size: 0,
+      mtimeMs: st.mtime.ms,
+      mtimeNanos: st.mtime.nanos,
+      ctimeMs: st.ctime.ms,
+      ctimeNanos: st.ctime.nanos,
+      mode: st.mode & 0o7777,
+      inode: st.ino,
+      symlinkTarget: '',
     };
     if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
@@ -88,7 +95,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
         onIssue({ path: abs, reason: `cannot list directory (${(err as NodeJS.ErrnoException).code})` });
         return;
       }
-      names.sort(Buffer.compare);
+      names.sort((a, b) => Buffer.compare(a, b));
       const children: string[] = [];
       for (const raw of names) {
         const name = raw.toString('utf8');
@@ -105,7 +112,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
       for (let i = 0; i < children.length; i += STAT_BATCH) {
         const batch = children.slice(i, i + STAT_BATCH);
         const results = await worker.lstat(batch);
-        batch.forEach((c, j) => stats.set(c, results[j]!));
+        batch.forEach((c, j) => stats.set(c, results[j]));
       }
       for (const child of children) await visit(child, stats.get(child));
     } else {

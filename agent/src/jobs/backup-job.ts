@@ -49,7 +49,8 @@ function baseRecord(e: SourceEntry): FileRecord {
 }
 
 /** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
-type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> & Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
+type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> &
+  Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
 
 export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promise<string> {
   const opts = {
@@ -77,10 +78,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     note: (line) => ctx.reporter.note('info', line),
   });
   const entries = runPlan.record;
-  const extraRecords: FileRecord[] = [
-    ...runPlan.byReference.map(({ entry, sha256 }) => ({ ...baseRecord(entry), sha256 })),
-    ...runPlan.deleted,
-  ];
+  const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...baseRecord(entry), sha256 })), ...runPlan.deleted];
   const files = entries.filter((e) => e.type === 'file' && e.size > 0);
   const small = files.filter((e) => e.size < opts.smallFileThreshold);
   const large = files.filter((e) => e.size >= opts.smallFileThreshold);
@@ -135,7 +133,8 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     const which = volumes.copies.length > 1 ? `a tape of ${volumes.barcodes.join(', ')}` : `tape ${spec.barcode}`;
     throw new JobError('TAPE_FULL', `${which} is full; ${checkpoint.reportedFiles} entries were saved on every copy and reported`);
   }
-  if (failure) throw failure;
+  if (failure instanceof Error) throw failure;
+  if (failure) throw new Error(`backup failed: ${JSON.stringify(failure)}`);
   await ctx.reporter.finalProgress({ ...progress, currentTape: spec.barcode });
   const skipped = runPlan.unchanged ? `, ${runPlan.unchanged} unchanged` : '';
   const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
@@ -174,10 +173,7 @@ async function writeJobHeader(volumes: CopyVolumes, header: JobHeader): Promise<
  * are unmounted again.
  */
 async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolumes> {
-  const wanted: NonNullable<JobContext['copies']> = [
-    { copy: 1, barcode, drive: ctx.drive, library: ctx.library },
-    ...(ctx.copies ?? []),
-  ];
+  const wanted: NonNullable<JobContext['copies']> = [{ copy: 1, barcode, drive: ctx.drive, library: ctx.library }, ...(ctx.copies ?? [])];
   const mounted: CopyVolume[] = [];
   try {
     for (const w of wanted) {
@@ -186,14 +182,23 @@ async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolume
       mounted.push({ copy: w.copy, barcode: w.barcode, volume });
       const label = await readLabel(volume).catch(() => null);
       if (!label || label.barcode !== w.barcode) {
-        throw new JobError('LABEL_MISMATCH', label ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}` : `tape ${w.barcode} has no Ferrite label: format it first`);
+        throw new JobError(
+          'LABEL_MISMATCH',
+          label
+            ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}`
+            : `tape ${w.barcode} has no Ferrite label: format it first`,
+        );
       }
     }
   } catch (err) {
     await Promise.allSettled(mounted.map((m) => m.volume.unmount()));
     throw err;
   }
-  if (mounted.length > 1) await ctx.reporter.note('info', `writing ${mounted.length} copies at once: ${wanted.map((w) => `copy ${w.copy} on ${w.barcode} in ${w.drive.identity.name}`).join(', ')}`);
+  if (mounted.length > 1)
+    await ctx.reporter.note(
+      'info',
+      `writing ${mounted.length} copies at once: ${wanted.map((w) => `copy ${w.copy} on ${w.barcode} in ${w.drive.identity.name}`).join(', ')}`,
+    );
   return new CopyVolumes(mounted);
 }
 
@@ -272,10 +277,15 @@ async function writeLargeFile(
   report();
   let result;
   try {
-    result = await hashingCopy(e.path, await volume.createWriteStream(dest), (n) => {
-      progress.bytesDone += n;
-      report();
-    }, ctx.signal);
+    result = await hashingCopy(
+      e.path,
+      await volume.createWriteStream(dest),
+      (n) => {
+        progress.bytesDone += n;
+        report();
+      },
+      ctx.signal,
+    );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(err instanceof TapeError)) {
       await ctx.reporter.note('warn', `${e.path}: vanished during the backup; skipped`);

@@ -1,7 +1,16 @@
 // Reports one job attempt's events and file batches to the server. Events are numbered per attempt
 // (the server's idempotency key); progress is throttled and never blocks the job; the final event
 // and every file batch are retried until the server has them.
-import { JobEventType, type JobProgress, type FileRecord, type LibraryInventory, type ReportRebuildRequest, type ReportRebuildResponse, type TapeStatus, type VerifiedTape } from '@ferrite/proto';
+import {
+  JobEventType,
+  type JobProgress,
+  type FileRecord,
+  type LibraryInventory,
+  type ReportRebuildRequest,
+  type ReportRebuildResponse,
+  type TapeStatus,
+  type VerifiedTape,
+} from '@ferrite/proto';
 import { RETRY, type ServerClient } from '../session/server-client.js';
 import type { Logger } from '../logger.js';
 
@@ -89,7 +98,9 @@ export class JobReporter {
     const progress = { filesFailed: 0, ...figures };
     while (this.inFlight) await this.inFlight;
     this.lastProgressAt = Date.now();
-    await this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick).catch((err: Error) => this.log.warn({ err: err.message }, 'progress report lost'));
+    await this.event(JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress }, RETRY.quick).catch((err: Error) =>
+      this.log.warn({ err: err.message }, 'progress report lost'),
+    );
   }
 
   /** A log line in the job's event log (visible to operators in GraphQL), about one file when

@@ -92,8 +92,10 @@ export class JobRunner {
       if (this.draining) throw new JobError('AGENT_DRAINING', 'agent is shutting down and takes no new jobs');
       if (!entry) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${cmd.driveName}`);
       const unknownCopyDrive = copyDrives.find((c) => !c.entry);
-      if (unknownCopyDrive) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${unknownCopyDrive.driveName} (for copy ${unknownCopyDrive.copy})`);
-      if (new Set(mine).size !== mine.length) throw new JobError('INVALID_SPEC', `a backup's copies must be written by different drives, got ${mine.join(', ')}`);
+      if (unknownCopyDrive)
+        throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${unknownCopyDrive.driveName} (for copy ${unknownCopyDrive.copy})`);
+      if (new Set(mine).size !== mine.length)
+        throw new JobError('INVALID_SPEC', `a backup's copies must be written by different drives, got ${mine.join(', ')}`);
       if (otherOnDrive) throw new JobError('DRIVE_BUSY', `drive ${otherOnDrive.driveNames.find((d) => mine.includes(d))} is running job ${otherOnDrive.jobId}`);
       ctx = {
         jobId: cmd.jobId,
@@ -114,7 +116,13 @@ export class JobRunner {
       const summary = await this.dispatch(ctx, cmd);
       await reporter.event(
         JobEventType.JOB_EVENT_TYPE_COMPLETED,
-        { message: summary, tape: await tapeStatusOf(ctx), copyTapes: await copyTapeStatusesOf(ctx), inventory: await this.inventoryAfter(cmd.jobId, log), verifiedTapes: ctx.verifiedTapes },
+        {
+          message: summary,
+          tape: await tapeStatusOf(ctx),
+          copyTapes: await copyTapeStatusesOf(ctx),
+          inventory: await this.inventoryAfter(cmd.jobId, log),
+          verifiedTapes: ctx.verifiedTapes,
+        },
         RETRY.final,
       );
       log.info({ summary }, 'job completed');

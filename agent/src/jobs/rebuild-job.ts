@@ -58,9 +58,17 @@ export async function runRebuildJob(ctx: JobContext, spec: RebuildSpec): Promise
         if (res.added) counts.added++;
         else counts.known++;
       }
-      if (!job.headerPath) await ctx.reporter.note('warn', `job ${job.jobId} (attempt ${job.attempt}) has no header on ${spec.barcode}: its runs are rebuilt as one FULL run`);
+      if (!job.headerPath)
+        await ctx.reporter.note('warn', `job ${job.jobId} (attempt ${job.attempt}) has no header on ${spec.barcode}: its runs are rebuilt as one FULL run`);
     }
-    await ctx.reporter.finalProgress({ bytesDone: 0, bytesTotal: 0, filesDone: counts.manifests, filesTotal: total, currentFile: '', currentTape: spec.barcode });
+    await ctx.reporter.finalProgress({
+      bytesDone: 0,
+      bytesTotal: 0,
+      filesDone: counts.manifests,
+      filesTotal: total,
+      currentFile: '',
+      currentTape: spec.barcode,
+    });
     return `read ${counts.manifests} manifest(s) of ${jobs.length} backup job attempt(s) from ${spec.barcode} (${counts.records} records): ${counts.added} added to the catalog, ${counts.known} already there`;
   } finally {
     await volume.unmount();

@@ -60,7 +60,8 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
 }
 
 async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, counters: Counters): Promise<string> {
-  if (!counters.times.exact) await ctx.reporter.note('warn', 'times are restored to the microsecond, not the nanosecond: perl (perl-base) is needed for utimensat');
+  if (!counters.times.exact)
+    await ctx.reporter.note('warn', 'times are restored to the microsecond, not the nanosecond: perl (perl-base) is needed for utimensat');
   const targetReal = path.resolve(target);
 
   for (const tape of spec.tapes) {
@@ -88,7 +89,15 @@ async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, co
 }
 
 function progressOf(c: Counters, currentFile: string, currentTape: string): JobProgress {
-  return { bytesDone: c.bytesDone, bytesTotal: c.bytesTotal, filesDone: c.filesDone, filesTotal: c.filesTotal, filesFailed: c.failed.length, currentFile, currentTape };
+  return {
+    bytesDone: c.bytesDone,
+    bytesTotal: c.bytesTotal,
+    filesDone: c.filesDone,
+    filesTotal: c.filesTotal,
+    filesFailed: c.failed.length,
+    currentFile,
+    currentTape,
+  };
 }
 
 /** RESTORE_INCOMPLETE: how many of how many, and the first few paths with their causes. */
@@ -141,10 +150,21 @@ export function partialNameFor(dest: string): string {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(() => true, () => false);
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function restoreFile(ctx: JobContext, volume: MountedVolume, item: RestoreItem, dest: string, targetReal: string, overwrite: boolean, c: Counters): Promise<void> {
+async function restoreFile(
+  ctx: JobContext,
+  volume: MountedVolume,
+  item: RestoreItem,
+  dest: string,
+  targetReal: string,
+  overwrite: boolean,
+  c: Counters,
+): Promise<void> {
   const loc = item.location;
   if (!loc) throw new JobError('INVALID_SPEC', `${item.path} has no tape location`);
   if (!overwrite && (await exists(dest))) {

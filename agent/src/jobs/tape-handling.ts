@@ -18,10 +18,15 @@ export async function ensureLoaded(ctx: JobContext, barcode: string, drive: Tape
     await library.unload(driveIndex);
   }
   let status = await library.status();
-  const idleDriveHolding = status.drives.find((d) => d.barcode === barcode && d.driveIndex !== driveIndex && ctx.driveInUse?.(library.name, d.driveIndex) === false);
+  const idleDriveHolding = status.drives.find(
+    (d) => d.barcode === barcode && d.driveIndex !== driveIndex && ctx.driveInUse?.(library.name, d.driveIndex) === false,
+  );
   if (idleDriveHolding) {
     // Left there by an earlier job (a backup's further copy, a restore): send it home first.
-    await ctx.reporter.note('info', `unloading ${barcode} from idle drive ${idleDriveHolding.driveIndex} of library ${library.name} to read it in ${drive.identity.name}`);
+    await ctx.reporter.note(
+      'info',
+      `unloading ${barcode} from idle drive ${idleDriveHolding.driveIndex} of library ${library.name} to read it in ${drive.identity.name}`,
+    );
     await library.unload(idleDriveHolding.driveIndex);
     status = await library.status();
   }

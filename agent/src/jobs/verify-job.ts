@@ -19,7 +19,8 @@ interface Totals {
 }
 
 export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<string> {
-  if (spec.streamItems && !ctx.verifyItems) throw new JobError('INVALID_SPEC', 'this verify reads its objects from the server, and the job has no server to ask');
+  if (spec.streamItems && !ctx.verifyItems)
+    throw new JobError('INVALID_SPEC', 'this verify reads its objects from the server, and the job has no server to ask');
   spec.tapes.flatMap((t) => t.items).forEach(checkItem);
   const totals: Totals = spec.streamItems
     ? { bytesDone: 0, bytesTotal: spec.bytesTotal, filesDone: 0, filesTotal: spec.objectsTotal }
@@ -41,13 +42,17 @@ export async function runVerifyJob(ctx: JobContext, spec: VerifySpec): Promise<s
   const tapes = results.map((r) => r.barcode).join(', ');
   if (failed > 0) {
     const bad = results.filter((r) => r.objectsFailed > 0).map((r) => `${r.barcode}: ${r.objectsFailed}`);
-    throw new JobError('VERIFY_FAILED', `${failed} of ${totals.filesDone} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`);
+    throw new JobError(
+      'VERIFY_FAILED',
+      `${failed} of ${totals.filesDone} object(s) did not read back with their SHA-256 (${bad.join('; ')}); the job log names each one`,
+    );
   }
   return `verified ${totals.filesDone} object(s), ${totals.bytesDone} bytes read back from ${tapes}: every SHA-256 matched`;
 }
 
 function checkItem(item: RestoreItem): void {
-  if (!item.location || item.sha256.length !== 32) throw new JobError('INVALID_SPEC', `verify item ${describe(item)} has no tape location or no SHA-256 to compare with`);
+  if (!item.location || item.sha256.length !== 32)
+    throw new JobError('INVALID_SPEC', `verify item ${describe(item)} has no tape location or no SHA-256 to compare with`);
 }
 
 async function* inline(items: RestoreItem[]): AsyncIterable<RestoreItem> {
@@ -81,7 +86,10 @@ async function verifyTape(ctx: JobContext, barcode: string, items: AsyncIterable
       totals.filesDone++;
       if (problem) {
         result.objectsFailed++;
-        await ctx.reporter.note('error', `${describe(item)} on ${barcode} (${item.location!.containerPath}@${item.location!.offset}, block ${item.location!.startBlock}): ${problem}`);
+        await ctx.reporter.note(
+          'error',
+          `${describe(item)} on ${barcode} (${item.location!.containerPath}@${item.location!.offset}, block ${item.location!.startBlock}): ${problem}`,
+        );
       }
     }
   } finally {
@@ -116,7 +124,8 @@ async function readBack(ctx: JobContext, volume: MountedVolume, item: RestoreIte
   }
   if (length !== loc.length) return `only ${length} of ${loc.length} bytes could be read`;
   const digest = hash.digest();
-  if (!digest.equals(Buffer.from(item.sha256))) return `SHA-256 mismatch: read ${digest.toString('hex')}, catalog has ${Buffer.from(item.sha256).toString('hex')}`;
+  if (!digest.equals(Buffer.from(item.sha256)))
+    return `SHA-256 mismatch: read ${digest.toString('hex')}, catalog has ${Buffer.from(item.sha256).toString('hex')}`;
   return null;
 }
 

@@ -43,7 +43,8 @@ export async function expectLabel(volume: MountedVolume, barcode: string): Promi
     throw new JobError('LABEL_INVALID', `the label of tape ${barcode} cannot be read: ${(err as Error).message}`);
   }
   if (!label) throw new JobError('LABEL_MISSING', `tape ${barcode} has no Ferrite label (FERRITE.json): it was not written by Ferrite`);
-  if (label.format !== 'ferrite' || typeof label.barcode !== 'string') throw new JobError('LABEL_INVALID', `the label of tape ${barcode} is not a Ferrite label`);
+  if (label.format !== 'ferrite' || typeof label.barcode !== 'string')
+    throw new JobError('LABEL_INVALID', `the label of tape ${barcode} is not a Ferrite label`);
   if (label.barcode !== barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${barcode}`);
   return label;
 }

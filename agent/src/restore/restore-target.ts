@@ -50,7 +50,8 @@ export async function assertNoEscapeOnDisk(targetReal: string, dest: string): Pr
   for (;;) {
     try {
       const real = await realpath(dir);
-      if (!isInside(targetReal, real)) throw new RestoreTargetError('RESTORE_PATH_ESCAPES', `${dest} would be written through a symlink that leaves the restore target`);
+      if (!isInside(targetReal, real))
+        throw new RestoreTargetError('RESTORE_PATH_ESCAPES', `${dest} would be written through a symlink that leaves the restore target`);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

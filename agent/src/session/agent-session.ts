@@ -76,7 +76,10 @@ export class AgentSession {
     });
     this.agentId = res.agentId;
     this.sessionId = res.sessionId;
-    this.log.info({ agentId: res.agentId, sessionId: res.sessionId, drives: inventory.drives.length, tapes: inventory.tapes.length }, 'registered with the catalog server');
+    this.log.info(
+      { agentId: res.agentId, sessionId: res.sessionId, drives: inventory.drives.length, tapes: inventory.tapes.length },
+      'registered with the catalog server',
+    );
     return res;
   }
 
@@ -89,7 +92,12 @@ export class AgentSession {
   private async beat(): Promise<void> {
     try {
       const inventory = await takeInventory(this.drives, this.runner.busyDriveNames());
-      const res = await this.client.heartbeat({ agentId: this.agentId, sessionId: this.sessionId, drives: inventory.drives, runningJobIds: this.runner.runningJobIds() });
+      const res = await this.client.heartbeat({
+        agentId: this.agentId,
+        sessionId: this.sessionId,
+        drives: inventory.drives,
+        runningJobIds: this.runner.runningJobIds(),
+      });
       if (!res.sessionValid) {
         this.log.warn('server no longer knows this session; registering again');
         this.currentStream?.cancel();

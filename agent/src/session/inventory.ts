@@ -68,7 +68,19 @@ export async function takeInventory(set: DriveSet, busyDrives: Set<string>): Pro
       // A cartridge in a slot is known by its barcode only (detailsKnown false): the server keeps
       // what it learnt when the tape was last in a drive.
       if (s.barcode && !tapes.has(s.barcode)) {
-        tapes.set(s.barcode, { barcode: s.barcode, generation: generationFromBarcode(s.barcode) ?? 0, capacityBytes: 0, usedBytes: 0, writeProtected: false, volumeUuid: '', formatted: false, detailsKnown: false, alerts: [], worm: isWormBarcode(s.barcode), cleaning: isCleaningBarcode(s.barcode) });
+        tapes.set(s.barcode, {
+          barcode: s.barcode,
+          generation: generationFromBarcode(s.barcode) ?? 0,
+          capacityBytes: 0,
+          usedBytes: 0,
+          writeProtected: false,
+          volumeUuid: '',
+          formatted: false,
+          detailsKnown: false,
+          alerts: [],
+          worm: isWormBarcode(s.barcode),
+          cleaning: isCleaningBarcode(s.barcode),
+        });
       }
     }
   }

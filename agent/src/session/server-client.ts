@@ -75,12 +75,7 @@ export const RETRY = {
   final: { retries: 1000, minTimeoutMs: 1000, maxTimeoutMs: 30_000, deadlineMs: 60_000 },
 } satisfies Record<string, RetryPolicy>;
 
-type Unary<Req, Res> = (
-  req: Req,
-  md: Metadata,
-  opts: { deadline: Date },
-  cb: (err: ServiceError | null, res: Res) => void,
-) => unknown;
+type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
 export class ServerClient {
   private readonly client: AgentServiceClient;
@@ -103,31 +98,32 @@ export class ServerClient {
   }
 
   register(req: RegisterRequest): Promise<RegisterResponse> {
-    return this.call('register', this.client.register, req, RETRY.quick);
+    return this.call('register', this.client.register.bind(this.client), req, RETRY.quick);
   }
 
   heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.call('heartbeat', this.client.heartbeat, req, { ...RETRY.quick, retries: 0, deadlineMs: 5000 });
+    return this.call('heartbeat', this.client.heartbeat.bind(this.client), req, { ...RETRY.quick, retries: 0, deadlineMs: 5000 });
   }
 
   reportJobEvent(req: ReportJobEventRequest, policy: RetryPolicy = RETRY.report): Promise<ReportJobEventResponse> {
-    return this.call('reportJobEvent', this.client.reportJobEvent, req, policy);
+    return this.call('reportJobEvent', this.client.reportJobEvent.bind(this.client), req, policy);
   }
 
   reportFiles(req: ReportFilesRequest, policy: RetryPolicy = RETRY.final): Promise<ReportFilesResponse> {
-    return this.call('reportFiles', this.client.reportFiles, req, policy);
+    return this.call('reportFiles', this.client.reportFiles.bind(this.client), req, policy);
   }
 
   reportRebuild(req: ReportRebuildRequest, policy: RetryPolicy = RETRY.final): Promise<ReportRebuildResponse> {
-    return this.call('reportRebuild', this.client.reportRebuild, req, policy);
+    return this.call('reportRebuild', this.client.reportRebuild.bind(this.client), req, policy);
   }
 
   close(): void {
     this.client.close();
   }
 
+  /** `method`: the generated client's method, bound to it. */
   private call<Req, Res>(name: string, method: unknown, req: Req, policy: RetryPolicy): Promise<Res> {
-    const fn = (method as Unary<Req, Res>).bind(this.client);
+    const fn = method as Unary<Req, Res>;
     return pRetry(
       () =>
         new Promise<Res>((resolve, reject) => {

@@ -96,7 +96,7 @@ export class BundleWriter {
     const seconds = Math.floor(member.mtimeMs / 1000);
     const ustarTime = seconds >= 0 && seconds <= MAX_USTAR_SECONDS;
     let entryDone = false;
-    let entryError: Error | null = null;
+    const entry: { error: Error | null } = { error: null };
     this.pack.entry(
       {
         name: member.name,
@@ -111,12 +111,12 @@ export class BundleWriter {
       member.data,
       (err) => {
         entryDone = true;
-        entryError = err ?? null;
+        entry.error = err ?? null;
         this.wake();
       },
     );
     await this.pump(() => entryDone);
-    if (entryError) throw entryError;
+    if (entry.error) throw entry.error;
     const padding = (TAR_BLOCK - (member.data.length % TAR_BLOCK)) % TAR_BLOCK;
     return { offset: this.emitted - padding - member.data.length, length: member.data.length };
   }
@@ -145,7 +145,7 @@ export class BundleWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     await this.write(data);

@@ -53,10 +53,18 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
       await writeFile(path.join(source, `big${n}.bin`), body);
       hashes.set(path.join(source, `big${n}.bin`), createHash('sha256').update(body).digest('hex'));
     }
-    ({ library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 2, generation: 9, capacityBytes: 256 * 1024 * 1024, barcodes: ['CPY001L9', 'CPY002L9'] }));
+    ({ library, drives } = await openEmulatedLibrary({
+      name: 'lib',
+      dir: path.join(tmp, 'lib'),
+      slots: 4,
+      drives: 2,
+      generation: 9,
+      capacityBytes: 256 * 1024 * 1024,
+      barcodes: ['CPY001L9', 'CPY002L9'],
+    }));
     server = new RecordingServer();
     const config = { name: 'agent-c', hostname: 'agent-c', allowedRestoreRoots: [path.join(tmp, 'restores')], progressIntervalMs: 10 } as AgentConfig;
-    ctx = (jobId, drive, copies) => recordingJobContext(server, { jobId, drive: drives[drive]!, library, config, log, copies });
+    ctx = (jobId, drive, copies) => recordingJobContext(server, { jobId, drive: drives[drive], library, config, log, copies });
     await runFormatJob(ctx('fmt-1', 0), { barcode: 'CPY001L9', force: false, pool: 'twice' });
     await runFormatJob(ctx('fmt-2', 1), { barcode: 'CPY002L9', force: false, pool: 'twice' });
   });
@@ -64,26 +72,48 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
   after(() => rm(tmp, { recursive: true, force: true }));
 
   it('writes every object to both tapes, byte-identical, with one location per copy', async () => {
-    const spec = { barcode: 'CPY001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 256 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 50, runId: '' };
-    const summary = await runBackupJob(ctx('job-copies', 0, [{ copy: 2, barcode: 'CPY002L9', drive: drives[1]!, library }]), spec);
+    const spec = {
+      barcode: 'CPY001L9',
+      paths: [source],
+      excludes: [],
+      smallFileThreshold: 64 * 1024,
+      bundleTargetBytes: 256 * 1024,
+      checkpointBytes: 1024 ** 3,
+      checkpointFiles: 50,
+      runId: '',
+    };
+    const summary = await runBackupJob(ctx('job-copies', 0, [{ copy: 2, barcode: 'CPY002L9', drive: drives[1], library }]), spec);
     assert.match(summary, /to CPY001L9 and CPY002L9 \(2 copies\)/);
     const records = server.files();
     const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
     assert.equal(withData.length, hashes.size);
-    const volumes = [await drives[0]!.mount({ readOnly: true }), await drives[1]!.mount({ readOnly: true })];
+    const volumes = [await drives[0].mount({ readOnly: true }), await drives[1].mount({ readOnly: true })];
     try {
-      assert.deepEqual(volumes.map((v) => v.barcode), ['CPY001L9', 'CPY002L9']);
+      assert.deepEqual(
+        volumes.map((v) => v.barcode),
+        ['CPY001L9', 'CPY002L9'],
+      );
       for (const r of withData) {
-        assert.deepEqual(r.locations.map((l) => [l.copy, l.barcode]), [[1, 'CPY001L9'], [2, 'CPY002L9']], r.path);
+        assert.deepEqual(
+          r.locations.map((l) => [l.copy, l.barcode]),
+          [
+            [1, 'CPY001L9'],
+            [2, 'CPY002L9'],
+          ],
+          r.path,
+        );
         const [one, two] = r.locations;
-        assert.equal(one!.containerPath, two!.containerPath);
-        const bytes = await Promise.all([readAll(volumes[0]!, one!.containerPath, one!.offset, one!.length), readAll(volumes[1]!, two!.containerPath, two!.offset, two!.length)]);
+        assert.equal(one.containerPath, two.containerPath);
+        const bytes = await Promise.all([
+          readAll(volumes[0], one.containerPath, one.offset, one.length),
+          readAll(volumes[1], two.containerPath, two.offset, two.length),
+        ]);
         assert.ok(bytes[0].equals(bytes[1]), `${r.path}: both copies hold the same bytes`);
         assert.equal(createHash('sha256').update(bytes[1]).digest('hex'), hashes.get(r.path), r.path);
         assert.equal(Buffer.from(r.sha256).toString('hex'), hashes.get(r.path));
         // Each copy's position was read off its own volume.
-        assert.deepEqual(await volumes[1]!.position(two!.containerPath).then((p) => [p.partition, p.startBlock]), [two!.partition, two!.startBlock]);
-        assert.deepEqual(await volumes[0]!.position(one!.containerPath).then((p) => [p.partition, p.startBlock]), [one!.partition, one!.startBlock]);
+        assert.deepEqual(await volumes[1].position(two.containerPath).then((p) => [p.partition, p.startBlock]), [two.partition, two.startBlock]);
+        assert.deepEqual(await volumes[0].position(one.containerPath).then((p) => [p.partition, p.startBlock]), [one.partition, one.startBlock]);
       }
       // Every checkpoint's manifest is on both tapes, identical.
       for (const b of server.batches) {
@@ -99,7 +129,14 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
   it('restores every file from copy 2 alone', async () => {
     const records = server.files();
     const item = (r: FileRecord, copy: number): RestoreItem => ({
-      path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mtimeNanos: r.mtimeNanos ?? 0, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget,
+      path: r.path,
+      type: r.type,
+      size: r.size,
+      mtimeMs: r.mtimeMs,
+      mtimeNanos: r.mtimeNanos ?? 0,
+      mode: r.mode,
+      sha256: r.sha256,
+      symlinkTarget: r.symlinkTarget,
       location: r.locations.find((l) => l.copy === copy),
     });
     const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
@@ -134,33 +171,56 @@ describe('a backup writing two copies when one tape fills up', { timeout: 120_00
       await writeFile(path.join(source, `large${i}.bin`), body);
       hashes.set(path.join(source, `large${i}.bin`), createHash('sha256').update(body).digest('hex'));
     }
-    const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 2, generation: 9, capacityBytes: 64 * 1024 * 1024, barcodes: ['FUL001L9', 'FUL002L9'] });
+    const { library, drives } = await openEmulatedLibrary({
+      name: 'lib',
+      dir: path.join(tmp, 'lib'),
+      slots: 4,
+      drives: 2,
+      generation: 9,
+      capacityBytes: 64 * 1024 * 1024,
+      barcodes: ['FUL001L9', 'FUL002L9'],
+    });
     const server = new RecordingServer();
     const config = { name: 'agent-f', hostname: 'agent-f', allowedRestoreRoots: [tmp], progressIntervalMs: 10 } as AgentConfig;
     const ctx = (jobId: string, drive: number, copies?: JobContext['copies']): JobContext =>
-      recordingJobContext(server, { jobId, drive: drives[drive]!, library, config, log, copies });
+      recordingJobContext(server, { jobId, drive: drives[drive], library, config, log, copies });
     await runFormatJob(ctx('fmt-1', 0), { barcode: 'FUL001L9', force: false, pool: '' });
     await runFormatJob(ctx('fmt-2', 1), { barcode: 'FUL002L9', force: false, pool: '' });
     // Copy 2's tape already holds other data: 7.5 MiB are left before its early-warning zone (the last 2 MiB).
-    const second = await drives[1]!.mount({ readOnly: false });
+    const second = await drives[1].mount({ readOnly: false });
     const space = await second.space();
     await pipeline(Readable.from([Buffer.alloc(space.availableBytes - 9.5 * 1024 * 1024)]), await second.createWriteStream('filler.bin'));
     await second.unmount();
 
-    const spec = { barcode: 'FUL001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 256 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 100, runId: '' };
-    const failure = await runBackupJob(ctx('job-full', 0, [{ copy: 2, barcode: 'FUL002L9', drive: drives[1]!, library }]), spec).then(() => null, (err: unknown) => err);
+    const spec = {
+      barcode: 'FUL001L9',
+      paths: [source],
+      excludes: [],
+      smallFileThreshold: 64 * 1024,
+      bundleTargetBytes: 256 * 1024,
+      checkpointBytes: 1024 ** 3,
+      checkpointFiles: 100,
+      runId: '',
+    };
+    const failure = await runBackupJob(ctx('job-full', 0, [{ copy: 2, barcode: 'FUL002L9', drive: drives[1], library }]), spec).then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(failure instanceof JobError, String(failure));
     assert.equal(failure.code, 'TAPE_FULL');
     assert.match(failure.message, /tape FUL002L9 reached its early-warning zone with \d+ file\(s\) left to write/);
 
     const reported = server.files().filter((r) => r.type === FileType.FILE_TYPE_FILE);
     assert.ok(reported.length > 0 && reported.length < hashes.size, `${reported.length} of ${hashes.size} files confirmed before the stop`);
-    const volumes = [await drives[0]!.mount({ readOnly: true }), await drives[1]!.mount({ readOnly: true })];
+    const volumes = [await drives[0].mount({ readOnly: true }), await drives[1].mount({ readOnly: true })];
     try {
       for (const r of reported) {
-        assert.deepEqual(r.locations.map((l) => l.barcode), ['FUL001L9', 'FUL002L9']);
+        assert.deepEqual(
+          r.locations.map((l) => l.barcode),
+          ['FUL001L9', 'FUL002L9'],
+        );
         for (const [i, l] of r.locations.entries()) {
-          const bytes = await readAll(volumes[i]!, l.containerPath, l.offset, l.length);
+          const bytes = await readAll(volumes[i], l.containerPath, l.offset, l.length);
           assert.equal(createHash('sha256').update(bytes).digest('hex'), hashes.get(r.path), `${r.path} on ${l.barcode}`);
         }
       }
@@ -169,4 +229,3 @@ describe('a backup writing two copies when one tape fills up', { timeout: 120_00
     }
   });
 });
-

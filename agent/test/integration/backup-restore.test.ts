@@ -27,7 +27,13 @@ async function describeTree(root: string): Promise<Map<string, string>> {
     const st = await lstat(abs);
     const meta = `${(st.mode & 0o7777).toString(8)} ${Math.round(st.mtimeMs)}`;
     if (st.isSymbolicLink()) out.set(rel, `link ${await readlink(abs)} ${Math.round(st.mtimeMs)}`);
-    else if (st.isFile()) out.set(rel, `file ${meta} ${createHash('sha256').update(await readFile(abs)).digest('hex')}`);
+    else if (st.isFile())
+      out.set(
+        rel,
+        `file ${meta} ${createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex')}`,
+      );
     else {
       out.set(rel, `dir ${meta}`);
       for (const n of await readdir(abs)) await visit(path.join(abs, n), `${rel}/${n}`);
@@ -39,7 +45,17 @@ async function describeTree(root: string): Promise<Map<string, string>> {
 
 function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string) {
   const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
-  const item = (r: FileRecord): RestoreItem => ({ path: r.path, type: r.type, size: r.size, mtimeMs: r.mtimeMs, mtimeNanos: r.mtimeNanos ?? 0, mode: r.mode, sha256: r.sha256, symlinkTarget: r.symlinkTarget, location: r.locations[0] });
+  const item = (r: FileRecord): RestoreItem => ({
+    path: r.path,
+    type: r.type,
+    size: r.size,
+    mtimeMs: r.mtimeMs,
+    mtimeNanos: r.mtimeNanos ?? 0,
+    mode: r.mode,
+    sha256: r.sha256,
+    symlinkTarget: r.symlinkTarget,
+    location: r.locations[0],
+  });
   const items = withData.map(item).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
   return {
     targetDirectory: target,
@@ -69,40 +85,60 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const old = new Date('2020-01-02T03:04:05.678Z');
     await utimes(path.join(source, 'a/b'), old, old);
 
-    const { library, drives } = await openEmulatedLibrary({ name: 'lib', dir: path.join(tmp, 'lib'), slots: 4, drives: 1, generation: 9, capacityBytes: 256 * 1024 * 1024, barcodes: ['TST001L9'] });
+    const { library, drives } = await openEmulatedLibrary({
+      name: 'lib',
+      dir: path.join(tmp, 'lib'),
+      slots: 4,
+      drives: 1,
+      generation: 9,
+      capacityBytes: 256 * 1024 * 1024,
+      barcodes: ['TST001L9'],
+    });
     server = new RecordingServer();
     const config = { name: 'agent-x', hostname: 'agent-x', allowedRestoreRoots: [path.join(tmp, 'restores')], progressIntervalMs: 10 } as AgentConfig;
-    ctx = (jobId) => recordingJobContext(server, { jobId, drive: drives[0]!, library, config, log });
+    ctx = (jobId) => recordingJobContext(server, { jobId, drive: drives[0], library, config, log });
     await runFormatJob(ctx('job-format'), { barcode: 'TST001L9', force: false, pool: '' });
   });
 
   after(() => rm(tmp, { recursive: true, force: true }));
 
   it('backs up with bundles, checkpoints and positions, and restores byte for byte', async () => {
-    const spec = { barcode: 'TST001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 512 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 100, runId: '' };
+    const spec = {
+      barcode: 'TST001L9',
+      paths: [source],
+      excludes: [],
+      smallFileThreshold: 64 * 1024,
+      bundleTargetBytes: 512 * 1024,
+      checkpointBytes: 1024 ** 3,
+      checkpointFiles: 100,
+      runId: '',
+    };
     await runBackupJob(ctx('job-backup'), spec);
     const records = server.files();
     const srcTree = await describeTree(source);
     assert.equal(records.length, srcTree.size, 'one record per entry');
     assert.ok(server.batches.length >= 3, `checkpointed in several batches (${server.batches.length})`);
-    assert.deepEqual(server.batches.map((b) => b.batchSeq), server.batches.map((_, i) => i + 1));
+    assert.deepEqual(
+      server.batches.map((b) => b.batchSeq),
+      server.batches.map((_, i) => i + 1),
+    );
     const big = records.find((r) => r.path.endsWith('big.bin'))!;
-    assert.equal(big.locations[0]!.containerPath, `ferrite/data/job-backup${source}/a/b/big.bin`);
+    assert.equal(big.locations[0].containerPath, `ferrite/data/job-backup${source}/a/b/big.bin`);
     const bundled = records.filter((r) => r.locations[0]?.containerPath.includes('/bundles/'));
     assert.ok(bundled.length >= 300);
 
     // The tape holds exactly what was reported: each bundle lists with tar, and the manifests carry every record.
     const volumeRoot = path.join(tmp, 'lib', 'cartridges', 'TST001L9', 'volume');
-    const bundleFile = path.join(volumeRoot, bundled[0]!.locations[0]!.containerPath);
-    assert.ok(execFileSync('tar', ['-tf', bundleFile], { encoding: 'utf8' }).includes(bundled[0]!.path.slice(1)));
+    const bundleFile = path.join(volumeRoot, bundled[0].locations[0].containerPath);
+    assert.ok(execFileSync('tar', ['-tf', bundleFile], { encoding: 'utf8' }).includes(bundled[0].path.slice(1)));
     const manifests = (await readdir(path.join(volumeRoot, 'ferrite/manifests'))).filter((m) => m.endsWith('.jsonl'));
     assert.equal(manifests.length, server.batches.length);
     const lines = (await Promise.all(manifests.map((m) => readFile(path.join(volumeRoot, 'ferrite/manifests', m), 'utf8')))).join('').trim().split('\n');
     assert.equal(lines.length, records.length);
 
     // Positions only move forward in write order.
-    const starts = bundled.map((r) => r.locations[0]!.startBlock);
-    assert.ok(big.locations[0]!.startBlock > Math.max(...starts), 'large files follow the bundles');
+    const starts = bundled.map((r) => r.locations[0].startBlock);
+    assert.ok(big.locations[0].startBlock > Math.max(...starts), 'large files follow the bundles');
 
     const target = path.join(tmp, 'restores', 'r1');
     await runRestoreJob(ctx('job-restore'), restoreSpecFrom(records, target, source));
@@ -113,8 +149,13 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const records = server.files();
     const { tapes } = restoreSpecFrom(records, path.join(tmp, 'unused'), source);
     const ok = ctx('job-verify-ok');
-    assert.match(await runVerifyJob(ok, VerifySpec.fromPartial({ tapes })), new RegExp(`^verified ${tapes[0].items.length} object\\(s\\), \\d+ bytes read back from TST001L9: every SHA-256 matched$`));
-    assert.deepEqual(ok.verifiedTapes, [{ barcode: 'TST001L9', objectsChecked: tapes[0].items.length, objectsFailed: 0, bytesRead: tapes[0].items.reduce((n, i) => n + i.location!.length, 0) }]);
+    assert.match(
+      await runVerifyJob(ok, VerifySpec.fromPartial({ tapes })),
+      new RegExp(`^verified ${tapes[0].items.length} object\\(s\\), \\d+ bytes read back from TST001L9: every SHA-256 matched$`),
+    );
+    assert.deepEqual(ok.verifiedTapes, [
+      { barcode: 'TST001L9', objectsChecked: tapes[0].items.length, objectsFailed: 0, bytesRead: tapes[0].items.reduce((n, i) => n + i.location!.length, 0) },
+    ]);
 
     // Damage two objects on the tape itself: one byte of the big file, and the end of the last bundle.
     const volumeRoot = path.join(tmp, 'lib', 'cartridges', 'TST001L9', 'volume');
@@ -124,18 +165,29 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const flipped = Buffer.from(original);
     flipped[12345] ^= 0x01;
     await writeFile(bigFile, flipped);
-    const lastBundled = tapes[0].items.filter((i) => i.location!.containerPath.includes('/bundles/')).sort((a, b) => b.location!.offset - a.location!.offset)[0]!;
+    const lastBundled = tapes[0].items
+      .filter((i) => i.location!.containerPath.includes('/bundles/'))
+      .sort((a, b) => b.location!.offset - a.location!.offset)[0];
     const bundleFile = path.join(volumeRoot, lastBundled.location!.containerPath);
     const bundle = await readFile(bundleFile);
     await truncate(bundleFile, lastBundled.location!.offset + 1);
     try {
       const bad = ctx('job-verify-bad');
-      await assert.rejects(runVerifyJob(bad, VerifySpec.fromPartial({ tapes })), (err: JobError) => err.code === 'VERIFY_FAILED' && err.message.startsWith(`2 of ${tapes[0].items.length} object(s)`));
+      await assert.rejects(
+        runVerifyJob(bad, VerifySpec.fromPartial({ tapes })),
+        (err: JobError) => err.code === 'VERIFY_FAILED' && err.message.startsWith(`2 of ${tapes[0].items.length} object(s)`),
+      );
       assert.equal(bad.verifiedTapes?.[0]?.objectsFailed, 2);
       assert.equal(bad.verifiedTapes?.[0]?.objectsChecked, tapes[0].items.length, 'every object was still read');
       const errors = server.events.filter((e) => e.jobId === 'job-verify-bad' && e.level === 'error').map((e) => e.message);
-      assert.ok(errors.some((m) => m.startsWith(big.path) && m.includes('SHA-256 mismatch')), errors.join('\n'));
-      assert.ok(errors.some((m) => m.startsWith(lastBundled.path) && m.includes(`only 1 of ${lastBundled.location!.length} bytes`)), errors.join('\n'));
+      assert.ok(
+        errors.some((m) => m.startsWith(big.path) && m.includes('SHA-256 mismatch')),
+        errors.join('\n'),
+      );
+      assert.ok(
+        errors.some((m) => m.startsWith(lastBundled.path) && m.includes(`only 1 of ${lastBundled.location!.length} bytes`)),
+        errors.join('\n'),
+      );
     } finally {
       await writeFile(bigFile, original);
       await writeFile(bundleFile, bundle);
@@ -146,11 +198,14 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
     const { tapes } = restoreSpecFrom(server.files(), path.join(tmp, 'unused'), source);
     const items = tapes[0].items;
     const half = Math.ceil(items.length / 2);
-    const streamed = { ...ctx('job-verify-streamed'), verifyItems: async function* (barcode: string) {
-      assert.equal(barcode, 'TST001L9');
-      yield { items: items.slice(0, half) };
-      yield { items: items.slice(half) };
-    } };
+    const streamed = {
+      ...ctx('job-verify-streamed'),
+      verifyItems: async function* (barcode: string) {
+        assert.equal(barcode, 'TST001L9');
+        yield { items: items.slice(0, half) };
+        yield { items: items.slice(half) };
+      },
+    };
     const bytes = items.reduce((n, i) => n + i.location!.length, 0);
     const spec = VerifySpec.fromPartial({ tapes: [{ barcode: 'TST001L9', items: [] }], streamItems: true, objectsTotal: items.length, bytesTotal: bytes });
     assert.match(await runVerifyJob(streamed, spec), new RegExp(`^verified ${items.length} object\\(s\\), ${bytes} bytes read back`));
@@ -168,7 +223,16 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
 
   it('fails a backup of a missing path before loading anything', async () => {
     await assert.rejects(
-      runBackupJob(ctx('job-missing'), { barcode: 'TST001L9', paths: [path.join(tmp, 'nope')], excludes: [], smallFileThreshold: 0, bundleTargetBytes: 0, checkpointBytes: 0, checkpointFiles: 0, runId: '' }),
+      runBackupJob(ctx('job-missing'), {
+        barcode: 'TST001L9',
+        paths: [path.join(tmp, 'nope')],
+        excludes: [],
+        smallFileThreshold: 0,
+        bundleTargetBytes: 0,
+        checkpointBytes: 0,
+        checkpointFiles: 0,
+        runId: '',
+      }),
       (err: JobError) => err.code === 'BACKUP_PATH_NOT_FOUND',
     );
   });

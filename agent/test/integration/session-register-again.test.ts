@@ -26,7 +26,7 @@ class ForgetfulServer {
     this.server.addService(AgentServiceService, {
       register: (call: ServerUnaryCall<RegisterRequest, RegisterResponse>, cb: sendUnaryData<RegisterResponse>) => {
         this.registrations++;
-        cb(null, { agentId: 'agent-1', sessionId: `session-${this.registrations}`, heartbeatIntervalMs: 600_000 } as RegisterResponse);
+        cb(null, { agentId: 'agent-1', sessionId: `session-${this.registrations}`, heartbeatIntervalMs: 600_000 });
       },
       commands: (call: ServerWritableStream<CommandsRequest, CommandsResponse>) => {
         this.streams.push(call.request.sessionId);
@@ -41,7 +41,11 @@ class ForgetfulServer {
         }
         md.set('ferrite-code', 'SESSION_INVALID');
         if (refusal === 'action') md.set('ferrite-action', 'register');
-        call.emit('error', { code: status.FAILED_PRECONDITION, details: `SESSION_INVALID: session is not the current one of agent agent-1; register again`, metadata: md });
+        call.emit('error', {
+          code: status.FAILED_PRECONDITION,
+          details: `SESSION_INVALID: session is not the current one of agent agent-1; register again`,
+          metadata: md,
+        });
       },
       heartbeat: notImplemented,
       reportJobEvent: notImplemented,
@@ -49,7 +53,7 @@ class ForgetfulServer {
       incrementalBase: notImplemented,
       verifyItems: notImplemented,
       reportRebuild: notImplemented,
-    } as never);
+    });
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
@@ -81,7 +85,10 @@ describe('agent session when the server forgets it', { timeout: 60_000 }, () => 
       const client = new ServerClient(`127.0.0.1:${fake.port}`, log);
       const session = new AgentSession(client, config, new DriveSet([], []), runner, log);
       let ended: unknown = 'running';
-      const running = session.run().then(() => (ended = 'resolved'), (err: unknown) => (ended = err));
+      const running = session.run().then(
+        () => (ended = 'resolved'),
+        (err: unknown) => (ended = err),
+      );
       try {
         await until('a second command stream', () => fake.streams.length >= 2);
         assert.deepEqual(fake.streams, ['session-1', 'session-2'], 'the second stream uses the new session');

@@ -22,7 +22,16 @@ describe('ensureLoaded with the tape in another drive', () => {
   before(async () => {
     const tmp = await tempDir();
     cleanup = tmp.cleanup;
-    ({ library, drives } = await openEmulatedLibrary({ name: 'lib', dir: tmp.dir, slots: 4, drives: 2, generation: 9, capacityBytes: 64 * 1024 ** 2, barcodes: ['TST001L9', 'TST002L9'], timeScale: 0 }));
+    ({ library, drives } = await openEmulatedLibrary({
+      name: 'lib',
+      dir: tmp.dir,
+      slots: 4,
+      drives: 2,
+      generation: 9,
+      capacityBytes: 64 * 1024 ** 2,
+      barcodes: ['TST001L9', 'TST002L9'],
+      timeScale: 0,
+    }));
     const slot = (await library.status()).slots.find((s) => s.barcode === 'TST001L9')!.slot;
     await library.load(slot, 1);
   });
@@ -36,13 +45,16 @@ describe('ensureLoaded with the tape in another drive', () => {
 
   it('refuses while a job holds that drive, or when it cannot tell', async () => {
     for (const inUse of [() => true, undefined]) {
-      await assert.rejects(ensureLoaded(ctx(inUse), 'TST001L9'), (err: JobError) => err.code === 'TAPE_IN_OTHER_DRIVE' && /another job is using/.test(err.message));
+      await assert.rejects(
+        ensureLoaded(ctx(inUse), 'TST001L9'),
+        (err: JobError) => err.code === 'TAPE_IN_OTHER_DRIVE' && /another job is using/.test(err.message),
+      );
     }
     const status = await library.status();
     assert.equal(status.drives.find((d) => d.driveIndex === 1)?.barcode, 'TST001L9', 'nothing moved');
   });
 
-  it('sends the tape home from an idle drive and loads it into the job\'s drive', async () => {
+  it("sends the tape home from an idle drive and loads it into the job's drive", async () => {
     const asked: Array<[string, number]> = [];
     await ensureLoaded(
       ctx((lib, index) => {

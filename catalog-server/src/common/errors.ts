@@ -15,8 +15,6 @@ export class FerriteError extends Error {
   }
 }
 
-export const notFound = (what: string, code: ErrorCode, key: string) =>
-  new FerriteError(code, `${what} ${JSON.stringify(key)} does not exist`, { key });
+export const notFound = (what: string, code: ErrorCode, key: string) => new FerriteError(code, `${what} ${JSON.stringify(key)} does not exist`, { key });
 
-export const invalidInput = (code: ErrorCode, message: string, details: Record<string, unknown> = {}) =>
-  new FerriteError(code, message, details);
+export const invalidInput = (code: ErrorCode, message: string, details: Record<string, unknown> = {}) => new FerriteError(code, message, details);

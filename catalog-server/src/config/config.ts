@@ -52,9 +52,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`)
-      .join('; ');
+    const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid server configuration: ${problems}`);
   }
   return parsed.data;

@@ -8,11 +8,7 @@ export class DatabaseModule {
   static forRoot(config: ServerConfig, databaseUrl: string): DynamicModule {
     return {
       module: DatabaseModule,
-      providers: [
-        { provide: SERVER_CONFIG, useValue: config },
-        { provide: DATABASE_URL, useValue: databaseUrl },
-        PrismaService,
-      ],
+      providers: [{ provide: SERVER_CONFIG, useValue: config }, { provide: DATABASE_URL, useValue: databaseUrl }, PrismaService],
       exports: [SERVER_CONFIG, DATABASE_URL, PrismaService],
     };
   }

@@ -48,32 +48,57 @@ describe('agent killed mid-backup', { timeout: 600_000 }, () => {
     stack.killAgent(AGENT, 'SIGKILL');
     await stack.waitForAgentOffline(AGENT);
     // The sweep marks the agent offline, then interrupts its jobs in a second step: wait for both.
-    const interrupted = await waitFor('the job to leave RUNNING', async () => {
-      const j = await job(stack.gql, backupId);
-      return j.status === 'RUNNING' ? undefined : j;
-    }, 15_000).catch(() => job(stack.gql, backupId));
+    const interrupted = await waitFor(
+      'the job to leave RUNNING',
+      async () => {
+        const j = await job(stack.gql, backupId);
+        return j.status === 'RUNNING' ? undefined : j;
+      },
+      15_000,
+    ).catch(() => job(stack.gql, backupId));
     assert.equal(interrupted.status, 'INTERRUPTED', `status after the kill: ${interrupted.status}`);
 
     const confirmed = await allFiles(stack.gql, { pathPrefix: source, host: AGENT, type: 'FILE' });
     assert.ok(confirmed.length > 1000 && confirmed.length < FILES, `${confirmed.length} files confirmed before the kill`);
     const firstDir = `ferrite/data/${backupId}/`;
-    for (const f of confirmed) assert.ok(f.placements.every((p) => p.containerPath.startsWith(firstDir)), `${f.path} was written by attempt 1`);
+    for (const f of confirmed)
+      assert.ok(
+        f.placements.every((p) => p.containerPath.startsWith(firstDir)),
+        `${f.path} was written by attempt 1`,
+      );
 
     // The agent comes back: the job resumes by itself as attempt 2, on the dirty tape (checked first).
     await stack.startAgent(agentOptions);
-    const resumed = await waitFor('the resumed job to finish', async () => {
-      const r = await stack.gql.request<{ job: { status: string; attempt: number; errorCode: string | null; errorMessage: string | null } }>(
-        'query($id: ID!) { job(id: $id) { status attempt errorCode errorMessage } }', { id: backupId });
-      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.job.status) ? r.job : undefined;
-    }, 300_000);
+    const resumed = await waitFor(
+      'the resumed job to finish',
+      async () => {
+        const r = await stack.gql.request<{ job: { status: string; attempt: number; errorCode: string | null; errorMessage: string | null } }>(
+          'query($id: ID!) { job(id: $id) { status attempt errorCode errorMessage } }',
+          { id: backupId },
+        );
+        return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.job.status) ? r.job : undefined;
+      },
+      300_000,
+    );
     assert.equal(resumed.status, 'SUCCEEDED', `${resumed.errorCode}: ${resumed.errorMessage}`);
     assert.equal(resumed.attempt, 2);
     const log = await stack.gql.request<{ job: { events: Array<{ attempt: number; type: string; message: string }> } }>(
-      'query($id: ID!) { job(id: $id) { events(limit: 5000) { attempt type message } } }', { id: backupId });
+      'query($id: ID!) { job(id: $id) { events(limit: 5000) { attempt type message } } }',
+      { id: backupId },
+    );
     const attempt2 = log.job.events.filter((e) => e.attempt === 2);
-    assert.ok(attempt2.some((e) => e.type === 'RESUMED' && /resuming from checkpoint \d+ of attempt 1/.test(e.message)), 'the log says from which checkpoint it resumed');
-    assert.ok(attempt2.some((e) => /not unmounted cleanly/.test(e.message)), 'the dirty volume was checked before it was written');
-    assert.ok(attempt2.some((e) => /resuming: \d+ entries of .* were confirmed by an earlier attempt/.test(e.message)), 'the agent learnt what was confirmed');
+    assert.ok(
+      attempt2.some((e) => e.type === 'RESUMED' && /resuming from checkpoint \d+ of attempt 1/.test(e.message)),
+      'the log says from which checkpoint it resumed',
+    );
+    assert.ok(
+      attempt2.some((e) => /not unmounted cleanly/.test(e.message)),
+      'the dirty volume was checked before it was written',
+    );
+    assert.ok(
+      attempt2.some((e) => /resuming: \d+ entries of .* were confirmed by an earlier attempt/.test(e.message)),
+      'the agent learnt what was confirmed',
+    );
 
     // One version per file (no duplicates); the confirmed ones kept attempt 1's copy, only the
     // rest was written, into attempt 2's own directory.
@@ -96,15 +121,20 @@ describe('agent killed mid-backup', { timeout: 600_000 }, () => {
     assert.equal(rewritten, FILES - confirmed.length);
 
     // The run counts as if the backup had run once: every file and directory, added once.
-    const runs = await stack.gql.request<{ runs: { edges: Array<{ node: { jobId: string; added: number; modified: number; deleted: number; finishedAt: string | null } }> } }>(
-      'query($h: String) { runs(host: $h) { edges { node { jobId added modified deleted finishedAt } } } }', { h: AGENT });
+    const runs = await stack.gql.request<{
+      runs: { edges: Array<{ node: { jobId: string; added: number; modified: number; deleted: number; finishedAt: string | null } }> };
+    }>('query($h: String) { runs(host: $h) { edges { node { jobId added modified deleted finishedAt } } } }', { h: AGENT });
     const run = runs.runs.edges.map((e) => e.node).find((r) => r.jobId === backupId);
     assert.ok(run?.finishedAt, 'the run is finished');
     assert.deepEqual([run.added, run.modified, run.deleted], [FILES + FILES / 1000 + 1, 0, 0]);
 
     // Every file of the source restores byte for byte (16,000 small files: a long wait on a loaded machine).
     const target = path.join(stack.restoreRoot, 'after-crash');
-    const restore = await waitForJob(stack.gql, await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory: target, stripPrefix: source }), 300_000);
+    const restore = await waitForJob(
+      stack.gql,
+      await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory: target, stripPrefix: source }),
+      300_000,
+    );
     assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
     const sourceTree = await describeTree(source);
     const restoredTree = await describeTree(target);

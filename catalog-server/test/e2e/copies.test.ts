@@ -51,34 +51,52 @@ describe('a pool with two copies', { timeout: 300_000 }, () => {
   it('refuses more copies than one agent has drives, and changes nothing', async () => {
     assert.equal(await errorCodeOf(stack.gql.request('mutation { createPool(input: { name: "thrice", generation: 9, copies: 3 }) { id } }')), 'INVALID_POOL');
     const pools = await stack.gql.request<{ pools: { edges: Array<{ node: { name: string } }> } }>('{ pools { edges { node { name } } } }');
-    assert.deepEqual(pools.pools.edges.map((e) => e.node.name), []);
+    assert.deepEqual(
+      pools.pools.edges.map((e) => e.node.name),
+      [],
+    );
   });
 
   it('writes every file to two tapes at once', async () => {
     await stack.gql.request('mutation { createPool(input: { name: "twice", generation: 9, copies: 2 }) { id } }');
     for (const barcode of ['CPE001L9', 'CPE002L9']) {
-      const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!) { formatTape(barcode: $b, pool: "twice") { id } }', { b: barcode });
+      const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!) { formatTape(barcode: $b, pool: "twice") { id } }', {
+        b: barcode,
+      });
       assert.equal((await waitForJob(stack.gql, r.formatTape.id)).status, 'SUCCEEDED');
     }
     const id = await startBackup(stack.gql, { agent: AGENT, paths: [source], pool: 'twice' });
     const done = await waitForJob(stack.gql, id);
     assert.equal(done.status, 'SUCCEEDED', `${done.errorCode} ${done.errorMessage}`);
     const job = await stack.gql.request<{ job: { tapes: string[]; events: Array<{ type: string; message: string }> } }>(
-      'query($id: ID!) { job(id: $id) { tapes events { type message } } }', { id });
+      'query($id: ID!) { job(id: $id) { tapes events { type message } } }',
+      { id },
+    );
     assert.deepEqual(job.job.tapes, ['CPE001L9', 'CPE002L9']);
-    assert.ok(job.job.events.some((e) => /writing 2 copies at once/.test(e.message)), 'the log says the copies were written together');
+    assert.ok(
+      job.job.events.some((e) => /writing 2 copies at once/.test(e.message)),
+      'the log says the copies were written together',
+    );
 
     const stored = await files({ host: AGENT, pathPrefix: source, type: 'FILE' });
     assert.equal(stored.length, hashes.size);
     for (const f of stored) {
       assert.equal(f.sha256, hashes.get(f.path), f.path);
       const copies = f.placements.map((p) => [p.copy, p.barcode]).sort();
-      assert.deepEqual(copies, [[1, 'CPE001L9'], [2, 'CPE002L9']], f.path);
+      assert.deepEqual(
+        copies,
+        [
+          [1, 'CPE001L9'],
+          [2, 'CPE002L9'],
+        ],
+        f.path,
+      );
     }
     // Two usable copies each: nothing is at risk.
     assert.deepEqual(await files({ host: AGENT, pathPrefix: source, maxCopies: 1 }), []);
     const tapes = await stack.gql.request<{ tapes: { edges: Array<{ node: { barcode: string; state: string; usedBytes: number; pool: { name: string } } }> } }>(
-      '{ tapes(filter: { pool: "twice" }) { edges { node { barcode state usedBytes pool { name } } } } }');
+      '{ tapes(filter: { pool: "twice" }) { edges { node { barcode state usedBytes pool { name } } } } }',
+    );
     const byBarcode = new Map(tapes.tapes.edges.map((e) => [e.node.barcode, e.node]));
     for (const b of ['CPE001L9', 'CPE002L9']) {
       assert.equal(byBarcode.get(b)?.state, 'ACTIVE', `${b} is written`);
@@ -86,7 +104,7 @@ describe('a pool with two copies', { timeout: 300_000 }, () => {
     }
   });
 
-  it('restores every byte from copy 2 when copy 1\'s tape is retired', async () => {
+  it("restores every byte from copy 2 when copy 1's tape is retired", async () => {
     await stack.gql.request('mutation { retireTape(barcode: "CPE001L9") { state } }');
     const target = path.join(stack.restoreRoot, 'from-copy-2');
     const id = await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory: target, stripPrefix: source });

@@ -47,7 +47,13 @@ describe('four backups at once on two agents with two drives each', { timeout: 3
 
   it('runs one backup per drive and every file lands in the catalog on its tape', async () => {
     const jobs = await Promise.all(
-      AGENTS.flatMap((a) => a.barcodes.map(async (barcode) => ({ barcode, agent: a.name, id: await startBackup(stack.gql, { agent: a.name, paths: [path.join(stack.tmp, 'src', barcode)], tape: barcode }) }))),
+      AGENTS.flatMap((a) =>
+        a.barcodes.map(async (barcode) => ({
+          barcode,
+          agent: a.name,
+          id: await startBackup(stack.gql, { agent: a.name, paths: [path.join(stack.tmp, 'src', barcode)], tape: barcode }),
+        })),
+      ),
     );
     const drives = new Map<string, string>();
     for (const j of jobs) {

@@ -82,16 +82,22 @@ describe('incremental backup and restore as of a run', { timeout: 600_000 }, () 
       { r: incrRun.id },
     );
     assert.deepEqual(changes.runChanges.edges.map((e) => `${e.node.kind} ${path.relative(source, e.node.path)}`).sort(), [
-      'ADDED docs/new-name.txt', 'ADDED docs/new.txt', 'DELETED docs/b.txt', 'DELETED docs/old/name.txt', 'MODIFIED docs/a.txt',
+      'ADDED docs/new-name.txt',
+      'ADDED docs/new.txt',
+      'DELETED docs/b.txt',
+      'DELETED docs/old/name.txt',
+      'MODIFIED docs/a.txt',
     ]);
   });
 
   it('browses a directory as of each run', async () => {
     const names = async (asOf: string) =>
-      (await stack.gql.request<{ directory: { edges: Array<{ node: { name: string } }> } }>(
-        'query($h: String!, $p: String!, $a: String) { directory(host: $h, path: $p, asOf: $a) { edges { node { name } } } }',
-        { h: AGENT, p: path.join(source, 'docs'), a: asOf },
-      )).directory.edges.map((e) => e.node.name);
+      (
+        await stack.gql.request<{ directory: { edges: Array<{ node: { name: string } }> } }>(
+          'query($h: String!, $p: String!, $a: String) { directory(host: $h, path: $p, asOf: $a) { edges { node { name } } } }',
+          { h: AGENT, p: path.join(source, 'docs'), a: asOf },
+        )
+      ).directory.edges.map((e) => e.node.name);
     assert.deepEqual(await names(fullRun.id), ['a.txt', 'b.txt', 'old', 'touched.txt']);
     assert.deepEqual(await names(incrRun.id), ['a.txt', 'new-name.txt', 'new.txt', 'old', 'touched.txt']);
   });
@@ -101,7 +107,12 @@ describe('incremental backup and restore as of a run', { timeout: 600_000 }, () 
       const run = which === 'full' ? fullRun : incrRun;
       const want = which === 'full' ? fullTree : incrTree;
       const target = path.join(stack.restoreRoot, `as-of-${which}`);
-      const id = await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: source, asOf: run.id }, targetDirectory: target, stripPrefix: source });
+      const id = await startRestore(stack.gql, {
+        agent: AGENT,
+        selection: { host: AGENT, pathPrefix: source, asOf: run.id },
+        targetDirectory: target,
+        stripPrefix: source,
+      });
       const restore = await waitForJob(stack.gql, id, 300_000);
       assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
       const got = await describeTree(target);

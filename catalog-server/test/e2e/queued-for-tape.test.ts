@@ -80,10 +80,13 @@ describe('a backup waits queued for a tape', { timeout: 300_000 }, () => {
 
     for (const name of ['one', 'two']) {
       const files = await allFiles(stack.gql, { host: AGENT, pathPrefix: src(name), type: 'FILE' });
-      assert.equal(files.length, sources[name]!.size);
+      assert.equal(files.length, sources[name].size);
       for (const f of files) {
-        assert.equal(f.sha256, sources[name]!.get(f.path), f.path);
-        assert.deepEqual(f.placements.map((p) => p.barcode), ['QTP001L9']);
+        assert.equal(f.sha256, sources[name].get(f.path), f.path);
+        assert.deepEqual(
+          f.placements.map((p) => p.barcode),
+          ['QTP001L9'],
+        );
       }
     }
     const tape = await stack.gql.request<{ tape: { state: string; pool: { name: string } | null } }>('{ tape(barcode: "QTP001L9") { state pool { name } } }');

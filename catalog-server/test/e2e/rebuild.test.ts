@@ -34,13 +34,17 @@ async function versions(gql: GraphQLClient): Promise<string[]> {
   const out: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const r: { files: { edges: Array<{ node: Record<string, unknown> & { placements: Array<Record<string, unknown>> } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
-      await gql.request(
-        `query($a: String) { files(filter: { host: "${AGENT}", includeDeleted: true }, first: 500, after: $a) {
+    const r: {
+      files: {
+        edges: Array<{ node: Record<string, unknown> & { placements: Array<Record<string, unknown>> } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    } = await gql.request(
+      `query($a: String) { files(filter: { host: "${AGENT}", includeDeleted: true }, first: 500, after: $a) {
            edges { node { path type size mtime mode sha256 symlinkTarget runId jobId deleted placements { barcode partition startBlock containerPath offset length copy } } }
            pageInfo { hasNextPage endCursor } } }`,
-        { a: after },
-      );
+      { a: after },
+    );
     out.push(...r.files.edges.map((e) => JSON.stringify(e.node)));
     if (!r.files.pageInfo.hasNextPage) return out.sort();
     after = r.files.pageInfo.endCursor;
@@ -114,9 +118,14 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     const rebuild = await second.gql.request<{ rebuildCatalog: { id: string } }>(`mutation { rebuildCatalog(input: { tape: "${TAPE}" }) { id } }`);
     succeeded(await waitForJob(second.gql, rebuild.rebuildCatalog.id));
     const job = await second.gql.request<{ job: { kind: string; summary: string; events: Array<{ message: string }> } }>(
-      'query($id: ID!) { job(id: $id) { kind summary events { message } } }', { id: rebuild.rebuildCatalog.id });
+      'query($id: ID!) { job(id: $id) { kind summary events { message } } }',
+      { id: rebuild.rebuildCatalog.id },
+    );
     assert.equal(job.job.kind, 'REBUILD');
-    assert.ok(job.job.events.some((e) => /2 backup job attempt\(s\) from RBD001L9 .*: (\d+) added to the catalog, 0 already there/.test(e.message)), job.job.events.map((e) => e.message).join('\n'));
+    assert.ok(
+      job.job.events.some((e) => /2 backup job attempt\(s\) from RBD001L9 .*: (\d+) added to the catalog, 0 already there/.test(e.message)),
+      job.job.events.map((e) => e.message).join('\n'),
+    );
 
     // The tape records when each job started, not when it ended: a rebuilt run counts as finished then.
     const got = await runs(second.gql);
@@ -133,10 +142,17 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
 
     // Reading the whole library again (one formatted tape in it) adds nothing.
     assert.equal(await errorCodeOf(second.gql.request('mutation { rebuildCatalogFromLibrary(agent: "nobody") { id } }')), 'AGENT_NOT_FOUND');
-    const again = await second.gql.request<{ rebuildCatalogFromLibrary: Array<{ id: string; summary: string }> }>(`mutation { rebuildCatalogFromLibrary(agent: "${AGENT}") { id summary } }`);
-    assert.deepEqual(again.rebuildCatalogFromLibrary.map((j) => j.summary), [`rebuild the catalog from what tape ${TAPE} holds`]);
+    const again = await second.gql.request<{ rebuildCatalogFromLibrary: Array<{ id: string; summary: string }> }>(
+      `mutation { rebuildCatalogFromLibrary(agent: "${AGENT}") { id summary } }`,
+    );
+    assert.deepEqual(
+      again.rebuildCatalogFromLibrary.map((j) => j.summary),
+      [`rebuild the catalog from what tape ${TAPE} holds`],
+    );
     succeeded(await waitForJob(second.gql, again.rebuildCatalogFromLibrary[0].id));
-    const events = await second.gql.request<{ job: { events: Array<{ message: string }> } }>('query($id: ID!) { job(id: $id) { events { message } } }', { id: again.rebuildCatalogFromLibrary[0].id });
+    const events = await second.gql.request<{ job: { events: Array<{ message: string }> } }>('query($id: ID!) { job(id: $id) { events { message } } }', {
+      id: again.rebuildCatalogFromLibrary[0].id,
+    });
     assert.ok(events.job.events.some((e) => /: 0 added to the catalog, \d+ already there/.test(e.message)));
     assert.deepEqual(await versions(second.gql), wantVersions);
   });
@@ -145,7 +161,12 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     assert.ok(second, 'the rebuild ran');
     const target = path.join(second.restoreRoot, 'docs-now');
     const want = await describeTree(docs);
-    succeeded(await waitForJob(second.gql, await startRestore(second.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: docs }, targetDirectory: target, stripPrefix: docs })));
+    succeeded(
+      await waitForJob(
+        second.gql,
+        await startRestore(second.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: docs }, targetDirectory: target, stripPrefix: docs }),
+      ),
+    );
     assert.deepEqual(await describeTree(target), want);
   });
 });

@@ -21,7 +21,15 @@ interface TapeView {
   state: string;
   cleaning: boolean;
   formatted: boolean;
-  location: { agent: string | null; changer: string | null; slot: number | null; drive: string | null; onShelf: boolean; offsite: boolean; offsiteLocation: string | null };
+  location: {
+    agent: string | null;
+    changer: string | null;
+    slot: number | null;
+    drive: string | null;
+    onShelf: boolean;
+    offsite: boolean;
+    offsiteLocation: string | null;
+  };
 }
 interface DriveView {
   name: string;
@@ -40,10 +48,14 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
   const tape = async (barcode: string) =>
     (await stack.gql.request<{ tape: TapeView }>(`query($b: String!) { tape(barcode: $b) { ${TAPE_FIELDS} } }`, { b: barcode })).tape;
   const drives = async () =>
-    (await stack.gql.request<{ drives: { edges: Array<{ node: DriveView }> } }>('{ drives { edges { node { name state alerts agent { name } loadedTape { barcode } } } } }')).drives.edges.map((e) => e.node);
+    (
+      await stack.gql.request<{ drives: { edges: Array<{ node: DriveView }> } }>(
+        '{ drives { edges { node { name state alerts agent { name } loadedTape { barcode } } } } }',
+      )
+    ).drives.edges.map((e) => e.node);
   const drive = async (agent: string, name: string) => (await drives()).find((d) => d.agent.name === agent && d.name === name)!;
   const mutate = async (field: string, args: string, vars: Record<string, unknown>, sig: string) =>
-    (await stack.gql.request<Record<string, { id: string }>>(`mutation(${sig}) { ${field}(${args}) { id } }`, vars))[field]!.id;
+    (await stack.gql.request<Record<string, { id: string }>>(`mutation(${sig}) { ${field}(${args}) { id } }`, vars))[field].id;
   const succeeded = async (id: string) => {
     const done = await waitForJob(stack.gql, id);
     assert.equal(done.status, 'SUCCEEDED', `${done.kind} ${id}: ${done.errorCode}: ${done.errorMessage}`);
@@ -51,7 +63,10 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
   };
   const libraryFile = (agent: string) => path.join(stack.tmp, 'agents', agent, 'library', 'library.json');
   /** What a person does at the library (insert a cartridge, a drive raising a TapeAlert): edit the emulator's state file. */
-  const editLibrary = async (agent: string, change: (state: { slots: (string | null)[]; drives: Array<{ barcode: string | null; alerts?: string[] }> }) => void) => {
+  const editLibrary = async (
+    agent: string,
+    change: (state: { slots: (string | null)[]; drives: Array<{ barcode: string | null; alerts?: string[] }> }) => void,
+  ) => {
     const file = libraryFile(agent);
     const state = JSON.parse(await readFile(file, 'utf8'));
     change(state);
@@ -75,8 +90,15 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
 
   it('shows every drive and tape of both agents in one view', async () => {
     const all = await drives();
-    assert.deepEqual(all.map((d) => `${d.agent.name}/${d.name}:${d.state}`).sort(), [`${A}/drive0:EMPTY`, `${A}/drive1:EMPTY`, `${B}/drive0:EMPTY`, `${B}/drive1:EMPTY`]);
-    const tapes = (await stack.gql.request<{ tapes: { edges: Array<{ node: TapeView }> } }>(`{ tapes { edges { node { ${TAPE_FIELDS} } } } }`)).tapes.edges.map((e) => e.node);
+    assert.deepEqual(all.map((d) => `${d.agent.name}/${d.name}:${d.state}`).sort(), [
+      `${A}/drive0:EMPTY`,
+      `${A}/drive1:EMPTY`,
+      `${B}/drive0:EMPTY`,
+      `${B}/drive1:EMPTY`,
+    ]);
+    const tapes = (await stack.gql.request<{ tapes: { edges: Array<{ node: TapeView }> } }>(`{ tapes { edges { node { ${TAPE_FIELDS} } } } }`)).tapes.edges.map(
+      (e) => e.node,
+    );
     const where = Object.fromEntries(tapes.map((t) => [t.barcode, `${t.location.agent}/${t.location.changer}/${t.location.slot}`]));
     assert.deepEqual(where, {
       CLN001L1: `${A}/${A}-lib/4`,
@@ -114,7 +136,10 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     const files = await allFiles(stack.gql, { host: B, pathPrefix: source });
     const bin = files.find((f) => f.name === 'b.bin');
     assert.ok(bin, 'the backed-up file is in the catalog');
-    assert.deepEqual(bin.placements.map((p) => p.barcode), ['FER101L9']);
+    assert.deepEqual(
+      bin.placements.map((p) => p.barcode),
+      ['FER101L9'],
+    );
 
     await succeeded(await mutate('unloadTape', 'barcode: $b', { b: 'FER101L9' }, '$b: String'));
     const home = await tape('FER101L9');
@@ -127,7 +152,10 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     const slots = await stack.gql.request<{ agent: { changers: Array<{ slots: Array<{ slot: number; importExport: boolean }> }> } }>(
       `{ agent(name: "${B}") { changers { slots { slot importExport } } } }`,
     );
-    assert.deepEqual(slots.agent.changers[0]!.slots.filter((s) => s.importExport).map((s) => s.slot), [8]);
+    assert.deepEqual(
+      slots.agent.changers[0].slots.filter((s) => s.importExport).map((s) => s.slot),
+      [8],
+    );
     await succeeded(await mutate('moveTape', 'barcode: $b, toSlot: $s', { b: 'FER101L9', s: 8 }, '$b: String!, $s: Int!'));
     // Someone takes it out of the mail slot; the next inventory puts it on the shelf.
     await editLibrary(B, (s) => {
@@ -141,7 +169,9 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     const target = path.join(stack.restoreRoot, 'from-offsite');
     const restoreId = await startRestore(stack.gql, { agent: B, selection: { host: B, pathPrefix: source }, targetDirectory: target, stripPrefix: source });
     await new Promise((r) => setTimeout(r, 1500));
-    const waiting = await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', { id: restoreId });
+    const waiting = await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', {
+      id: restoreId,
+    });
     assert.equal(waiting.job.status, 'QUEUED');
     assert.match(waiting.job.queueReason, /insert tape FER101L9 into library tape-b-lib on host tape-b\.test/);
 
@@ -198,7 +228,10 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     await succeeded(await mutate('inventory', 'agent: $a', { a: B }, '$a: String!'));
     await succeeded(backupId);
     const files = await allFiles(stack.gql, { host: B, pathPrefix: fresh });
-    assert.deepEqual(files.find((f) => f.name === 'c.txt')?.placements.map((p) => p.barcode), ['FER102L9']);
+    assert.deepEqual(
+      files.find((f) => f.name === 'c.txt')?.placements.map((p) => p.barcode),
+      ['FER102L9'],
+    );
     await succeeded(await unload());
     const open = await stack.gql.request<{ operatorRequests: unknown[] }>('{ operatorRequests(status: OPEN) { id } }');
     assert.equal(open.operatorRequests.length, 0);
@@ -206,18 +239,25 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
 
   it('cleans a drive that raised CLEAN_NOW, and only when asked for', async () => {
     await editLibrary(A, (s) => {
-      s.drives[1]!.alerts = ['CLEAN_NOW'];
+      s.drives[1].alerts = ['CLEAN_NOW'];
     });
     await waitFor('drive1 of tape-a to ask for cleaning', async () => (await drive(A, 'drive1')).state === 'NEEDS_CLEANING', 30_000);
     assert.deepEqual((await drive(A, 'drive1')).alerts, ['CLEAN_NOW']);
-    assert.equal(await errorCodeOf(mutate('cleanDrive', 'agent: $a, drive: $d', { a: A, d: 'drive0' }, '$a: String!, $d: String!')), 'DRIVE_DOES_NOT_NEED_CLEANING');
+    assert.equal(
+      await errorCodeOf(mutate('cleanDrive', 'agent: $a, drive: $d', { a: A, d: 'drive0' }, '$a: String!, $d: String!')),
+      'DRIVE_DOES_NOT_NEED_CLEANING',
+    );
 
     const clean = await succeeded(await mutate('cleanDrive', 'agent: $a, drive: $d', { a: A, d: 'drive1' }, '$a: String!, $d: String!'));
     assert.equal(clean.kind, 'CLEAN');
-    await waitFor('drive1 of tape-a to be clean', async () => {
-      const d = await drive(A, 'drive1');
-      return d.state === 'EMPTY' && d.alerts.length === 0;
-    }, 30_000);
+    await waitFor(
+      'drive1 of tape-a to be clean',
+      async () => {
+        const d = await drive(A, 'drive1');
+        return d.state === 'EMPTY' && d.alerts.length === 0;
+      },
+      30_000,
+    );
     const cln = await tape('CLN001L1');
     assert.equal(cln.location.slot, 4, 'the cleaning cartridge went back to its slot');
     assert.equal(cln.location.drive, null);
@@ -251,12 +291,14 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
       '{ operatorRequests(status: OPEN) { barcode message jobId agent } }',
     );
     assert.equal(open.operatorRequests.length, 1);
-    assert.equal(open.operatorRequests[0]!.jobId, loadId);
-    assert.match(open.operatorRequests[0]!.message, /^insert tape FER009L9 into library tape-a-lib on host tape-a\.test/);
+    assert.equal(open.operatorRequests[0].jobId, loadId);
+    assert.match(open.operatorRequests[0].message, /^insert tape FER009L9 into library tape-a-lib on host tape-a\.test/);
 
     // The job waits: it stays QUEUED with the request as its reason, however long we look.
     await new Promise((r) => setTimeout(r, 2500));
-    const waiting = await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', { id: loadId });
+    const waiting = await stack.gql.request<{ job: { status: string; queueReason: string } }>('query($id: ID!) { job(id: $id) { status queueReason } }', {
+      id: loadId,
+    });
     assert.equal(waiting.job.status, 'QUEUED');
     assert.match(waiting.job.queueReason, /waiting for an operator: insert tape FER009L9/);
 
@@ -267,7 +309,10 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     await succeeded(await mutate('inventory', 'agent: $a', { a: A }, '$a: String!'));
     await satisfied;
     await ws.dispose();
-    assert.deepEqual(seen.filter((r) => r.barcode === 'FER009L9').map((r) => r.status), ['OPEN', 'SATISFIED']);
+    assert.deepEqual(
+      seen.filter((r) => r.barcode === 'FER009L9').map((r) => r.status),
+      ['OPEN', 'SATISFIED'],
+    );
 
     await succeeded(loadId);
     const t = await tape('FER009L9');
@@ -322,7 +367,9 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
   it('checks a tape and records the result', async () => {
     const id = await mutate('checkTape', 'barcode: $b', { b: 'FER101L9' }, '$b: String!');
     await succeeded(id);
-    const t = await stack.gql.request<{ tape: { lastCheckedAt: string | null; lastCheckResult: string | null } }>('{ tape(barcode: "FER101L9") { lastCheckedAt lastCheckResult } }');
+    const t = await stack.gql.request<{ tape: { lastCheckedAt: string | null; lastCheckResult: string | null } }>(
+      '{ tape(barcode: "FER101L9") { lastCheckedAt lastCheckResult } }',
+    );
     assert.ok(t.tape.lastCheckedAt);
     assert.match(t.tape.lastCheckResult ?? '', /^CONSISTENT/);
     assert.equal((await job(stack.gql, id)).kind, 'CHECK');

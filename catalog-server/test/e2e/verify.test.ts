@@ -47,10 +47,13 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
   });
 
   const startVerify = async (input: Record<string, unknown>): Promise<string> =>
-    (await stack.gql.request<{ startVerify: { id: string } }>('mutation($i: StartVerifyInput!) { startVerify(input: $i) { id } }', { i: input })).startVerify.id;
+    (await stack.gql.request<{ startVerify: { id: string } }>('mutation($i: StartVerifyInput!) { startVerify(input: $i) { id } }', { i: input })).startVerify
+      .id;
 
   const tapes = async (): Promise<Map<string, TapeView>> => {
-    const r = await stack.gql.request<{ tapes: { edges: Array<{ node: TapeView }> } }>('{ tapes { edges { node { barcode state lastVerifiedAt lastVerifyResult } } } }');
+    const r = await stack.gql.request<{ tapes: { edges: Array<{ node: TapeView }> } }>(
+      '{ tapes { edges { node { barcode state lastVerifiedAt lastVerifyResult } } } }',
+    );
     return new Map(r.tapes.edges.map((e) => [e.node.barcode, e.node]));
   };
 
@@ -82,7 +85,9 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
   it('passes on a tape and on a run whose every object reads back as recorded', async () => {
     await stack.gql.request('mutation { createPool(input: { name: "mirrored", generation: 9, copies: 2 }) { id } }');
     for (const barcode of [COPY1, COPY2]) {
-      const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!) { formatTape(barcode: $b, pool: "mirrored") { id } }', { b: barcode });
+      const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!) { formatTape(barcode: $b, pool: "mirrored") { id } }', {
+        b: barcode,
+      });
       succeeded(await waitForJob(stack.gql, r.formatTape.id));
     }
     succeeded(await waitForJob(stack.gql, await startBackup(stack.gql, { agent: AGENT, paths: [source], pool: 'mirrored' })));
@@ -104,8 +109,14 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
     assert.equal(after1.state, 'ACTIVE');
     assert.equal((await tapes()).get(COPY2)!.lastVerifiedAt, null, 'the other copy was not read');
     const due = await stack.gql.request<{ tapes: { edges: Array<{ node: { barcode: string } }> } }>(
-      'query($t: DateTime) { tapes(filter: { pool: "mirrored", notVerifiedSince: $t }) { edges { node { barcode } } } }', { t: new Date(Date.now() - 3_600_000).toISOString() });
-    assert.deepEqual(due.tapes.edges.map((e) => e.node.barcode), [COPY2], 'what is left to verify');
+      'query($t: DateTime) { tapes(filter: { pool: "mirrored", notVerifiedSince: $t }) { edges { node { barcode } } } }',
+      { t: new Date(Date.now() - 3_600_000).toISOString() },
+    );
+    assert.deepEqual(
+      due.tapes.edges.map((e) => e.node.barcode),
+      [COPY2],
+      'what is left to verify',
+    );
 
     // A run's verify reads every copy: both tapes, one after the other.
     const runJob = await waitForJob(stack.gql, await startVerify({ runId }));
@@ -140,18 +151,30 @@ describe('verifying tapes and runs', { timeout: 300_000 }, () => {
     assert.match(failed.errorMessage ?? '', new RegExp(`1 of ${hashes.size} object\\(s\\)`));
     assert.equal(failed.progress?.filesDone, hashes.size, 'the verify went on past the bad object');
     const errors = (await jobDetail(failed.id)).events.filter((e) => e.level === 'error').map((e) => e.message);
-    assert.ok(errors.some((m) => m.includes(big) && m.includes('SHA-256 mismatch') && m.includes(placement.containerPath)), errors.join('\n'));
+    assert.ok(
+      errors.some((m) => m.includes(big) && m.includes('SHA-256 mismatch') && m.includes(placement.containerPath)),
+      errors.join('\n'),
+    );
     const now = await tapes();
     assert.equal(now.get(COPY1)!.state, 'SUSPECT');
     assert.match(now.get(COPY1)!.lastVerifyResult ?? '', new RegExp(`^1 of ${hashes.size} object`));
     assert.equal(now.get(COPY2)!.state, 'ACTIVE', 'the good copy is untouched');
 
     const target = path.join(stack.restoreRoot, 'after-verify');
-    const restore = await waitForJob(stack.gql, await startRestore(stack.gql, { agent: AGENT, selection: { runId }, targetDirectory: target, stripPrefix: source }));
+    const restore = await waitForJob(
+      stack.gql,
+      await startRestore(stack.gql, { agent: AGENT, selection: { runId }, targetDirectory: target, stripPrefix: source }),
+    );
     succeeded(restore);
     assert.deepEqual((await jobDetail(restore.id)).tapes, [COPY2], 'the restore avoids the suspect tape');
     for (const [file, sha] of hashes) {
-      assert.equal(createHash('sha256').update(await readFile(path.join(target, path.relative(source, file)))).digest('hex'), sha, file);
+      assert.equal(
+        createHash('sha256')
+          .update(await readFile(path.join(target, path.relative(source, file))))
+          .digest('hex'),
+        sha,
+        file,
+      );
     }
 
     // The byte put right (a re-read that works, a cleaned drive): a whole-tape verify that passes

@@ -32,14 +32,36 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
 
   it('shows the agent with its drives, library slots and tapes', async () => {
     type Tape = { barcode: string; state: string; location: { agent: string | null; slot: number | null } };
-    const r = await stack.gql.request<{ agents: { edges: Array<{ node: { name: string; online: boolean; drives: Array<{ name: string; state: string }>; changers: Array<{ slotCount: number; slots: Array<{ slot: number; barcode: string | null }> }> } }> }; tapes: { edges: Array<{ node: Tape }> } }>(
+    const r = await stack.gql.request<{
+      agents: {
+        edges: Array<{
+          node: {
+            name: string;
+            online: boolean;
+            drives: Array<{ name: string; state: string }>;
+            changers: Array<{ slotCount: number; slots: Array<{ slot: number; barcode: string | null }> }>;
+          };
+        }>;
+      };
+      tapes: { edges: Array<{ node: Tape }> };
+    }>(
       '{ agents { edges { node { name online drives { name state } changers { slotCount slots { slot barcode } } } } } tapes { edges { node { barcode state location { agent slot } } } } }',
     );
     const agent = r.agents.edges.map((e) => e.node).find((a) => a.name === AGENT);
     assert.ok(agent?.online);
-    assert.deepEqual(agent.drives.map((d) => [d.name, d.state]).sort(), [['drive0', 'EMPTY'], ['drive1', 'EMPTY']]);
+    assert.deepEqual(agent.drives.map((d) => [d.name, d.state]).sort(), [
+      ['drive0', 'EMPTY'],
+      ['drive1', 'EMPTY'],
+    ]);
     assert.equal(agent.changers[0]?.slotCount, 8);
-    assert.deepEqual(agent.changers[0]?.slots.filter((s) => s.barcode).map((s) => [s.slot, s.barcode]), [[1, 'FER001L9'], [2, 'FER002L9'], [3, 'FER003L9']]);
+    assert.deepEqual(
+      agent.changers[0]?.slots.filter((s) => s.barcode).map((s) => [s.slot, s.barcode]),
+      [
+        [1, 'FER001L9'],
+        [2, 'FER002L9'],
+        [3, 'FER003L9'],
+      ],
+    );
     assert.deepEqual(
       r.tapes.edges.map((e) => e.node).sort((a, b) => a.barcode.localeCompare(b.barcode)),
       [1, 2, 3].map((i) => ({ barcode: `FER00${i}L9`, state: 'SCRATCH', location: { agent: AGENT, slot: i } })),
@@ -92,7 +114,10 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.equal(txt.length, 100);
     assert.ok(txt.every((f) => f.path.startsWith(`${source}/small/file-00`)));
     const nested = await allFiles(stack.gql, { pathPrefix: `${source}/nested`, host: AGENT });
-    const expectedNested = [...sourceTree.keys()].filter((k) => k === 'nested' || k.startsWith('nested/')).map((k) => `${source}/${k}`).sort();
+    const expectedNested = [...sourceTree.keys()]
+      .filter((k) => k === 'nested' || k.startsWith('nested/'))
+      .map((k) => `${source}/${k}`)
+      .sort();
     assert.deepEqual(nested.map((f) => f.path).sort(), expectedNested);
     for (const name of AWKWARD_NAMES) {
       const hit = nested.find((f) => f.name === name);
@@ -102,8 +127,8 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     const big = nested.find((f) => f.name === 'big file.bin')!;
     assert.equal(big.size, BIG);
     assert.equal(big.placements.length, 1);
-    assert.equal(big.placements[0]!.barcode, 'FER001L9');
-    assert.equal(big.placements[0]!.partition, 'b');
+    assert.equal(big.placements[0].barcode, 'FER001L9');
+    assert.equal(big.placements[0].partition, 'b');
 
     // Every file the catalog holds carries the hash of the source bytes.
     const everything = await allFiles(stack.gql, { pathPrefix: source, host: AGENT });
@@ -116,7 +141,8 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
       // Times to the nanosecond in the catalog: .9996 s, the epoch and before it, 2100, sub-microsecond.
       assert.equal(f.mtimeNs, src.mtimeNs, `mtimeNs of ${f.path}`);
     }
-    for (const rel of Object.keys(AWKWARD_TIMES)) assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
+    for (const rel of Object.keys(AWKWARD_TIMES))
+      assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
     // Restore everything into a new directory and compare.
     const target = path.join(stack.restoreRoot, 'restored');
@@ -141,19 +167,32 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     const target = path.join(stack.restoreRoot, 'in-the-way');
     await mkdir(target, { recursive: true });
     await writeFile(path.join(target, 'deeper'), 'not a directory');
-    const id = await startRestore(stack.gql, { agent: AGENT, selection: { host: AGENT, pathPrefix: `${source}/nested` }, targetDirectory: target, stripPrefix: `${source}/nested` });
+    const id = await startRestore(stack.gql, {
+      agent: AGENT,
+      selection: { host: AGENT, pathPrefix: `${source}/nested` },
+      targetDirectory: target,
+      stripPrefix: `${source}/nested`,
+    });
     await waitForJob(stack.gql, id, 300_000);
-    const r = await stack.gql.request<{ job: { status: string; errorCode: string; errorMessage: string; progress: { filesFailed: number; filesTotal: number }; failedFiles: Array<{ path: string; message: string; level: string }> } }>(
-      'query($id: ID!) { job(id: $id) { status errorCode errorMessage progress { filesFailed filesTotal } failedFiles { path message level } } }',
-      { id },
-    );
+    const r = await stack.gql.request<{
+      job: {
+        status: string;
+        errorCode: string;
+        errorMessage: string;
+        progress: { filesFailed: number; filesTotal: number };
+        failedFiles: Array<{ path: string; message: string; level: string }>;
+      };
+    }>('query($id: ID!) { job(id: $id) { status errorCode errorMessage progress { filesFailed filesTotal } failedFiles { path message level } } }', { id });
     const failedPaths = ['deeper', 'deeper/deepest', 'deeper/deepest/leaf.bin'].map((p) => `${source}/nested/${p}`);
     assert.equal(r.job.status, 'FAILED');
     assert.equal(r.job.errorCode, 'RESTORE_INCOMPLETE');
     assert.match(r.job.errorMessage, new RegExp(`^3 of ${r.job.progress.filesTotal} files could not be restored: `));
     assert.equal(r.job.progress.filesFailed, 3);
     assert.deepEqual(r.job.failedFiles.map((f) => f.path).sort(), failedPaths.sort());
-    assert.ok(r.job.failedFiles.every((f) => f.level === 'error' && /\bE(NOTDIR|EXIST)\b/.test(f.message)), JSON.stringify(r.job.failedFiles));
+    assert.ok(
+      r.job.failedFiles.every((f) => f.level === 'error' && /\bE(NOTDIR|EXIST)\b/.test(f.message)),
+      JSON.stringify(r.job.failedFiles),
+    );
     const want = await describeTree(path.join(source, 'nested'));
     const got = await describeTree(target);
     for (const [rel, entry] of want) {
@@ -170,7 +209,11 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.equal(await errorCodeOf(job(stack.gql, '00000000-0000-0000-0000-000000000000')), 'JOB_NOT_FOUND');
     assert.equal(await errorCodeOf(stack.gql.request('{ tape(barcode: "NOPE01L9") { barcode } }')), 'TAPE_NOT_FOUND');
     assert.equal(await errorCodeOf(stack.gql.request('{ agent(name: "nobody") { name } }')), 'AGENT_NOT_FOUND');
-    const finished = (await stack.gql.request<{ jobs: { edges: Array<{ node: { id: string; status: string } }> } }>('{ jobs(filter: { status: SUCCEEDED }) { edges { node { id status } } } }')).jobs.edges[0]!.node;
+    const finished = (
+      await stack.gql.request<{ jobs: { edges: Array<{ node: { id: string; status: string } }> } }>(
+        '{ jobs(filter: { status: SUCCEEDED }) { edges { node { id status } } } }',
+      )
+    ).jobs.edges[0].node;
     assert.equal(await errorCodeOf(stack.gql.request('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: finished.id })), 'JOB_ALREADY_FINISHED');
     assert.equal((await job(stack.gql, finished.id)).status, 'SUCCEEDED');
     const restoreInput = (targetDirectory: string) => ({ agent: AGENT, selection: { host: AGENT, pathPrefix: source }, targetDirectory });

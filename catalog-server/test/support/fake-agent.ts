@@ -76,7 +76,15 @@ export class FakeAgent {
   event(jobId: string, type: JobEventType, over: DeepPartial<ReportJobEventRequest> = {}): Promise<ReportJobEventResponse> {
     const seq = over.seq ?? (this.seqs.get(jobId) ?? 0) + 1;
     if (over.seq === undefined) this.seqs.set(jobId, seq);
-    const req = ReportJobEventRequest.fromPartial<DeepPartial<ReportJobEventRequest>>({ agentId: this.agentId, jobId, attempt: 1, type, at: new Date(), ...over, seq });
+    const req = ReportJobEventRequest.fromPartial<DeepPartial<ReportJobEventRequest>>({
+      agentId: this.agentId,
+      jobId,
+      attempt: 1,
+      type,
+      at: new Date(),
+      ...over,
+      seq,
+    });
     if ([JobEventType.JOB_EVENT_TYPE_COMPLETED, JobEventType.JOB_EVENT_TYPE_FAILED, JobEventType.JOB_EVENT_TYPE_CANCELLED].includes(type)) {
       this.running.delete(jobId);
     }

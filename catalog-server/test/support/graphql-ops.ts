@@ -18,14 +18,21 @@ export async function job(gql: GraphQLClient, id: string): Promise<JobView> {
 }
 
 export async function waitForJob(gql: GraphQLClient, id: string, timeoutMs = 120_000): Promise<JobView> {
-  return waitFor(`job ${id} to finish`, async () => {
-    const j = await job(gql, id);
-    return ['SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'].includes(j.status) ? j : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `job ${id} to finish`,
+    async () => {
+      const j = await job(gql, id);
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED', 'INTERRUPTED'].includes(j.status) ? j : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function formatTape(gql: GraphQLClient, barcode: string, force = false): Promise<string> {
-  const r = await gql.request<{ formatTape: { id: string } }>(`mutation($b: String!, $f: Boolean) { formatTape(barcode: $b, force: $f) { id } }`, { b: barcode, f: force });
+  const r = await gql.request<{ formatTape: { id: string } }>(`mutation($b: String!, $f: Boolean) { formatTape(barcode: $b, force: $f) { id } }`, {
+    b: barcode,
+    f: force,
+  });
   return r.formatTape.id;
 }
 
@@ -83,7 +90,10 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (err) {
-    if (err instanceof ClientError) return String(err.response.errors?.[0]?.extensions?.code ?? 'NO_CODE');
+    if (err instanceof ClientError) {
+      const code = err.response.errors?.[0]?.extensions?.code;
+      return typeof code === 'string' ? code : 'NO_CODE';
+    }
     throw err;
   }
   throw new Error('expected the request to fail, but it succeeded');

@@ -46,8 +46,8 @@ export interface Stack {
 function spawnLogged(name: string, script: string, args: string[], env: Record<string, string>, logDir: string): ChildProcess {
   const child = spawn(process.execPath, [path.join(repoRoot, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(path.join(logDir, `${name}.log`));
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   return child;
 }
 
@@ -87,15 +87,21 @@ export async function startStack(label: string): Promise<Stack> {
   const children: ChildProcess[] = [];
   const agents = new Map<string, ChildProcess>();
 
-  const server = spawnLogged('server', 'catalog-server/dist/src/main.js', [], {
-    DATABASE_URL: db.url,
-    FERRITE_DATA_DIR: path.join(tmp, 'server'),
-    FERRITE_GRAPHQL_PORT: String(graphqlPort),
-    FERRITE_GRPC_PORT: String(grpcPort),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
-    FERRITE_LOG_LEVEL: 'debug',
-  }, logDir);
+  const server = spawnLogged(
+    'server',
+    'catalog-server/dist/src/main.js',
+    [],
+    {
+      DATABASE_URL: db.url,
+      FERRITE_DATA_DIR: path.join(tmp, 'server'),
+      FERRITE_GRAPHQL_PORT: String(graphqlPort),
+      FERRITE_GRPC_PORT: String(grpcPort),
+      FERRITE_HOST: '127.0.0.1',
+      FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
+      FERRITE_LOG_LEVEL: 'debug',
+    },
+    logDir,
+  );
   children.push(server);
   const gql = new GraphQLClient(graphqlUrl);
   await waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
@@ -113,16 +119,32 @@ export async function startStack(label: string): Promise<Stack> {
       const dir = path.join(tmp, 'agents', options.name);
       await mkdir(dir, { recursive: true });
       const configPath = path.join(dir, 'agent.json');
-      await writeFile(configPath, JSON.stringify({
-        name: options.name,
-        server: grpcAddress,
-        hostname: `${options.name}.test`,
-        stateDir: path.join(dir, 'state'),
-        allowedRestoreRoots: [restoreRoot],
-        progressIntervalMs: 100,
-        logLevel: 'debug',
-        libraries: [{ backend: 'emulated', name: `${options.name}-lib`, dir: options.libraryDir ?? path.join(dir, 'library'), slots: options.slots ?? 8, drives: options.drives ?? 2, generation: 9, capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2, barcodes: options.barcodes, timeScale: 0, importExportSlots: options.importExportSlots ?? 0 }],
-      }));
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          name: options.name,
+          server: grpcAddress,
+          hostname: `${options.name}.test`,
+          stateDir: path.join(dir, 'state'),
+          allowedRestoreRoots: [restoreRoot],
+          progressIntervalMs: 100,
+          logLevel: 'debug',
+          libraries: [
+            {
+              backend: 'emulated',
+              name: `${options.name}-lib`,
+              dir: options.libraryDir ?? path.join(dir, 'library'),
+              slots: options.slots ?? 8,
+              drives: options.drives ?? 2,
+              generation: 9,
+              capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2,
+              barcodes: options.barcodes,
+              timeScale: 0,
+              importExportSlots: options.importExportSlots ?? 0,
+            },
+          ],
+        }),
+      );
       const agent = spawnLogged(`agent-${options.name}`, 'agent/dist/src/main.js', ['--config', configPath], {}, logDir);
       children.push(agent);
       agents.set(options.name, agent);
@@ -147,10 +169,14 @@ export async function startStack(label: string): Promise<Stack> {
       agent.kill(signal);
     },
     async waitForAgentOffline(name, timeoutMs = 30_000) {
-      await waitFor(`agent ${name} offline`, async () => {
-        const r = await gql.request<{ agent: { online: boolean } }>('query($n: String!) { agent(name: $n) { online } }', { n: name });
-        return !r.agent.online;
-      }, timeoutMs);
+      await waitFor(
+        `agent ${name} offline`,
+        async () => {
+          const r = await gql.request<{ agent: { online: boolean } }>('query($n: String!) { agent(name: $n) { online } }', { n: name });
+          return !r.agent.online;
+        },
+        timeoutMs,
+      );
     },
     async stop() {
       for (const child of children.reverse()) await stopChild(child);

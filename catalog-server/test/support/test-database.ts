@@ -13,7 +13,10 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.FERRITE_TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('FERRITE_TEST_DATABASE_URL is not set: run the tests with `npm test`');
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `t_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -131,7 +131,15 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
     const st = await lstat(abs, { bigint: true });
     const base = { mode: Number(st.mode) & 0o7777, mtimeNs: st.mtimeNs.toString(), size: 0 };
     if (st.isSymbolicLink()) out.set(rel, { ...base, type: 'symlink', target: await readlink(abs) });
-    else if (st.isFile()) out.set(rel, { ...base, type: 'file', size: Number(st.size), sha256: createHash('sha256').update(await readFile(abs)).digest('hex') });
+    else if (st.isFile())
+      out.set(rel, {
+        ...base,
+        type: 'file',
+        size: Number(st.size),
+        sha256: createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex'),
+      });
     else if (st.isDirectory()) {
       out.set(rel, { ...base, type: 'directory' });
       for (const name of await readdir(abs)) await visit(path.join(abs, name), rel ? `${rel}/${name}` : name);

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const fromIdx = args.indexOf('--from');
   let from: string | null;
   if (args.includes('--empty')) from = null;
-  else if (fromIdx >= 0) from = await readFile(args[fromIdx + 1]!, 'utf8');
+  else if (fromIdx >= 0) from = await readFile(args[fromIdx + 1], 'utf8');
   else from = execFileSync('git', ['show', 'HEAD:prisma/schema.prisma'], { cwd: packageRoot, encoding: 'utf8' });
   const to = await readFile(schemaPath, 'utf8');
 
@@ -40,7 +40,10 @@ async function main(): Promise<void> {
       console.log('schema.prisma has no changes: no migration written');
       return;
     }
-    const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:TZ.]/g, '')
+      .slice(0, 14);
     const dir = path.join(migrationsDir, `${stamp}_${name}`);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'migration.sql'), sql);

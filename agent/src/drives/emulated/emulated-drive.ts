@@ -133,10 +133,7 @@ export class EmulatedDrive implements TapeDrive {
       if (!options.force) {
         const files = await walkFiles(volumeDir);
         if (files.length > 0) {
-          throw new TapeError(
-            'VOLUME_NOT_EMPTY',
-            `${cartridge.barcode} holds ${files.length} file(s) (e.g. ${files[0]}): format with force to erase them`,
-          );
+          throw new TapeError('VOLUME_NOT_EMPTY', `${cartridge.barcode} holds ${files.length} file(s) (e.g. ${files[0]}): format with force to erase them`);
         }
       }
       const volumeUuid = randomUUID();

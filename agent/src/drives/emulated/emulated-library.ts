@@ -40,7 +40,7 @@ export class EmulatedLibrary implements TapeLibrary {
       const barcode = await this.change((state) => {
         const barcode = slotBarcode(state, slot);
         if (barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${slot} is empty`);
-        const target = state.drives[driveIndex]!;
+        const target = state.drives[driveIndex];
         if (target.barcode !== null) {
           throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} already holds ${target.barcode}`);
         }
@@ -65,7 +65,7 @@ export class EmulatedLibrary implements TapeLibrary {
       await this.ctx.timing.unload();
       await this.change((state) => {
         const target = planUnload(state, driveIndex, slot);
-        state.slots[target - 1] = state.drives[driveIndex]!.barcode;
+        state.slots[target - 1] = state.drives[driveIndex].barcode;
         state.drives[driveIndex] = { ...state.drives[driveIndex], barcode: null, sourceSlot: null };
       });
     });
@@ -133,7 +133,7 @@ function slotBarcode(state: LibraryStateFile, slot: number): string | null {
 
 /** Where an unload of `driveIndex` puts its cartridge: the given slot, else its source slot, else the first empty one. */
 function planUnload(state: LibraryStateFile, driveIndex: number, slot: number | undefined): number {
-  const source = state.drives[driveIndex]!;
+  const source = state.drives[driveIndex];
   if (source.barcode === null) throw new TapeError('NO_TAPE', `drive${driveIndex} is empty`);
   const target = slot ?? source.sourceSlot ?? firstEmptySlot(state);
   if (target === null) throw new TapeError('SLOT_OCCUPIED', `no empty slot to unload drive${driveIndex} into`);

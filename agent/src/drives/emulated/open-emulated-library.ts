@@ -68,8 +68,7 @@ export async function openEmulatedLibrary(config: EmulatedLibraryConfig): Promis
     driveGeneration,
     timing: new DriveTiming(driveGeneration, config.timeScale ?? 0),
     importExportSlots: Math.min(config.importExportSlots ?? 0, config.slots),
-    earlyWarningBytes: (capacityBytes) =>
-      config.earlyWarningBytes ?? Math.max(MIN_EARLY_WARNING_BLOCKS * BLOCK_SIZE, Math.floor(capacityBytes * 0.02)),
+    earlyWarningBytes: (capacityBytes) => config.earlyWarningBytes ?? Math.max(MIN_EARLY_WARNING_BLOCKS * BLOCK_SIZE, Math.floor(capacityBytes * 0.02)),
   };
   // Cartridges in slots get their state now, so loaded()/status() never have to invent it.
   await mutex.run(async () => {

@@ -137,7 +137,7 @@ function writeAll(fd: number, buffers: Buffer[], done: (err: Error | null, bytes
       if (rest.length === 0) return done(null, total);
       step(rest);
     };
-    if (pending.length === 1) write(fd, pending[0]!, 0, pending[0]!.length, null, onWritten);
+    if (pending.length === 1) write(fd, pending[0], 0, pending[0].length, null, onWritten);
     else writev(fd, pending, null, onWritten);
   };
   const nonEmpty = buffers.filter((b) => b.length > 0);

@@ -73,7 +73,12 @@ export class ExecFileRunner implements CommandRunner {
         program,
         args,
         // LANG pinned so tool messages (and the LTFS message IDs we parse) are the English ones.
-        { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: MAX_BUFFER, env: { ...this.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' }, killSignal: 'SIGTERM' },
+        {
+          timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          maxBuffer: MAX_BUFFER,
+          env: { ...this.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+          killSignal: 'SIGTERM',
+        },
         (error, stdout, stderr) => {
           const err = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null; code?: number | string }) | null;
           const spawnFailed = typeof err?.code === 'string';
@@ -82,7 +87,7 @@ export class ExecFileRunner implements CommandRunner {
             exitCode: err ? (typeof err.code === 'number' ? err.code : null) : 0,
             signal: err?.signal ?? null,
             stdout: String(stdout),
-            stderr: spawnFailed ? `${String(stderr)}${err!.message}` : String(stderr),
+            stderr: spawnFailed ? `${String(stderr)}${err.message}` : String(stderr),
             timedOut: Boolean(err?.killed && err.signal),
           });
         },

@@ -20,7 +20,10 @@ const binSchema = z
 
 const ltfsDriveSchema = z.object({
   /** Unique across the agent; default `<library>-drive<index>`. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+    .optional(),
   /** Tape device LTFS opens: /dev/nst0 (st driver) or /dev/sg1 (sg backend). */
   device: z.string().min(1),
   /** mtx data transfer element number (0-based); default the drive's position in this list. */
@@ -44,7 +47,10 @@ export const ltfsLibrarySchema = z.object({
   /** LTFS work directories go under <workDirectory>/<drive name>. */
   workDirectory: z.string().min(1),
   /** ltfs -o sync_type. Ferrite forces an index write at every checkpoint, so 'unmount' is enough. */
-  syncType: z.string().regex(/^(unmount|close|time@\d+)$/, "sync_type is 'unmount', 'close' or 'time@MINUTES'").default('unmount'),
+  syncType: z
+    .string()
+    .regex(/^(unmount|close|time@\d+)$/, "sync_type is 'unmount', 'close' or 'time@MINUTES'")
+    .default('unmount'),
   /** ltfs -o eject: eject after unmount (useful for standalone drives). */
   eject: z.boolean().default(false),
   /** How to unmount the FUSE mount: umount (root) or fusermount -u. */
@@ -55,13 +61,33 @@ export const ltfsLibrarySchema = z.object({
   earlyWarningBytes: z.number().int().positive().optional(),
   timeouts: z
     .object({
-      mountMs: z.number().int().positive().default(15 * 60_000),
+      mountMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000),
       /** Index write at unmount; long on a full LTO-9 index. */
-      unmountMs: z.number().int().positive().default(30 * 60_000),
+      unmountMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * 60_000),
       /** New LTO-9 media run a media optimisation of up to two hours at first format. */
-      formatMs: z.number().int().positive().default(3 * 3600_000),
-      checkMs: z.number().int().positive().default(3 * 3600_000),
-      moveMs: z.number().int().positive().default(10 * 60_000),
+      formatMs: z
+        .number()
+        .int()
+        .positive()
+        .default(3 * 3600_000),
+      checkMs: z
+        .number()
+        .int()
+        .positive()
+        .default(3 * 3600_000),
+      moveMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
       commandMs: z.number().int().positive().default(60_000),
     })
     .prefault({}),

@@ -186,7 +186,15 @@ export class LtfsDrive implements TapeDrive {
       }
       const rollback = options.rollbackGeneration;
       const readOnlyRequested = Boolean(options.readOnly) || rollback !== undefined;
-      const args = ['-f', '-o', `devname=${this.settings.device}`, '-o', `sync_type=${this.settings.syncType}`, '-o', `work_directory=${this.settings.workDirectory}`];
+      const args = [
+        '-f',
+        '-o',
+        `devname=${this.settings.device}`,
+        '-o',
+        `sync_type=${this.settings.syncType}`,
+        '-o',
+        `work_directory=${this.settings.workDirectory}`,
+      ];
       if (this.settings.eject) args.push('-o', 'eject');
       if (readOnlyRequested) args.push('-o', 'ro');
       if (rollback !== undefined) args.push('-o', `rollback_mount=${rollback}`);
@@ -208,13 +216,24 @@ export class LtfsDrive implements TapeDrive {
       if (outcome !== 'ok') {
         if (outcome === 'timeout') daemon.kill();
         const result = await daemon.exited;
-        const error = ltfsToolError(`mounting the cartridge in ${this.identity.name}`, { ...result, stderr: daemon.output(), stdout: '', timedOut: outcome === 'timeout' });
+        const error = ltfsToolError(`mounting the cartridge in ${this.identity.name}`, {
+          ...result,
+          stderr: daemon.output(),
+          stdout: '',
+          timedOut: outcome === 'timeout',
+        });
         if (error.code === 'VOLUME_DIRTY' && libraryBarcode) this.remember(libraryBarcode, { dirty: true, formatted: true });
         if (error.code === 'NOT_FORMATTED' && libraryBarcode) this.remember(libraryBarcode, { formatted: false });
         throw error;
       }
       const notices = ltfsMessageIds(daemon.output()).filter((id) => id in READ_ONLY_NOTICES);
-      const readOnlyReason = readOnlyRequested ? (rollback !== undefined ? `a rollback mount of generation ${rollback}` : 'mounted read-only') : notices.length > 0 ? READ_ONLY_NOTICES[notices[0]!]! : null;
+      const readOnlyReason = readOnlyRequested
+        ? rollback !== undefined
+          ? `a rollback mount of generation ${rollback}`
+          : 'mounted read-only'
+        : notices.length > 0
+          ? READ_ONLY_NOTICES[notices[0]]
+          : null;
       const barcode = libraryBarcode ?? (await this.volumeContext.xattrs.get(root, XATTR.volumeName).catch(() => null))?.trim() ?? this.identity.name;
       const writeProtected = notices.includes('14019I');
       const volume = new LtfsVolume(
@@ -293,7 +312,8 @@ export class LtfsDrive implements TapeDrive {
 
   private async hold<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     if (this.operation) throw new TapeError('DRIVE_BUSY', `${this.identity.name} is busy: ${this.operation} in progress`);
-    if (this.mountedVolume) throw new TapeError('ALREADY_MOUNTED', `cannot ${operation}: volume ${this.mountedVolume.barcode} is mounted in ${this.identity.name}`);
+    if (this.mountedVolume)
+      throw new TapeError('ALREADY_MOUNTED', `cannot ${operation}: volume ${this.mountedVolume.barcode} is mounted in ${this.identity.name}`);
     this.operation = operation;
     try {
       return await fn();

@@ -95,7 +95,7 @@ const DEVICE_CODE = /\(-(\d{2,5})\)/g;
 
 /** The LTFS message IDs in a tool's output, in order ('11006E', ...). */
 export function ltfsMessageIds(output: string): string[] {
-  return [...output.matchAll(MESSAGE_ID)].map((m) => m[1]!);
+  return [...output.matchAll(MESSAGE_ID)].map((m) => m[1]);
 }
 
 /** The TapeError code the output points to, or null when nothing is recognised. */

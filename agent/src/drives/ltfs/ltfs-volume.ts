@@ -164,12 +164,12 @@ export class LtfsVolume implements MountedVolume {
     }
     // umount only detaches the mount; LTFS writes its index afterwards and then exits. Returning
     // before it exits would let the cartridge be moved with the index unwritten.
-    const ended = await Promise.race([
-      daemon.exited,
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), this.ctx.unmountTimeoutMs).unref()),
-    ]);
+    const ended = await Promise.race([daemon.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), this.ctx.unmountTimeoutMs).unref())]);
     if (ended === null) {
-      throw new TapeError('DRIVE_BUSY', `LTFS has not finished writing the index of ${this.barcode} after ${this.ctx.unmountTimeoutMs} ms (still running: ${daemon.command})`);
+      throw new TapeError(
+        'DRIVE_BUSY',
+        `LTFS has not finished writing the index of ${this.barcode} after ${this.ctx.unmountTimeoutMs} ms (still running: ${daemon.command})`,
+      );
     }
     await pollUntil(async () => !(await this.ctx.probe.isMounted(this.root)), { intervalMs: this.ctx.pollIntervalMs, timeoutMs: 10_000 });
     this.mounted = false;

@@ -42,19 +42,31 @@ export class LtfsWriteStream extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.writeAll(chunk).then(() => callback(), (err) => callback(mapFsError(err, this.what)));
+    this.writeAll(chunk).then(
+      () => callback(),
+      (err) => callback(mapFsError(err, this.what)),
+    );
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
-    this.writeAll(Buffer.concat(chunks.map((c) => c.chunk))).then(() => callback(), (err) => callback(mapFsError(err, this.what)));
+    this.writeAll(Buffer.concat(chunks.map((c) => c.chunk))).then(
+      () => callback(),
+      (err) => callback(mapFsError(err, this.what)),
+    );
   }
 
   override _final(callback: (err?: Error | null) => void): void {
-    this.closeHandle().then(() => callback(), (err) => callback(mapFsError(err, this.what)));
+    this.closeHandle().then(
+      () => callback(),
+      (err) => callback(mapFsError(err, this.what)),
+    );
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.closeHandle().then(() => callback(err), () => callback(err));
+    this.closeHandle().then(
+      () => callback(err),
+      () => callback(err),
+    );
   }
 
   private async writeAll(buffer: Buffer): Promise<void> {

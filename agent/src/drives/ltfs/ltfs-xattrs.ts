@@ -60,7 +60,10 @@ export class LtfsXattrs {
     const partition = partitionValue?.trim();
     const block = Number(startBlock.trim());
     if (!Number.isSafeInteger(block) || (partition !== 'a' && partition !== 'b')) {
-      throw new TapeError('MEDIUM_ERROR', `unexpected LTFS position of ${file}: partition ${JSON.stringify(partition)}, start block ${JSON.stringify(startBlock)}`);
+      throw new TapeError(
+        'MEDIUM_ERROR',
+        `unexpected LTFS position of ${file}: partition ${JSON.stringify(partition)}, start block ${JSON.stringify(startBlock)}`,
+      );
     }
     return { partition, startBlock: block };
   }

@@ -33,7 +33,10 @@ export class MountpointProbe implements MountProbe {
 }
 
 /** Polls `check` every `intervalMs` until it returns true, `stop` returns true, or `timeoutMs` passes. */
-export async function pollUntil(check: () => Promise<boolean>, options: { intervalMs: number; timeoutMs: number; stop?: () => boolean }): Promise<'ok' | 'stopped' | 'timeout'> {
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  options: { intervalMs: number; timeoutMs: number; stop?: () => boolean },
+): Promise<'ok' | 'stopped' | 'timeout'> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (options.stop?.()) return 'stopped';

@@ -48,7 +48,8 @@ export class MtxLibrary implements TapeLibrary {
     const status = await this.status();
     const source = slotOf(status, slot, this.name);
     const drive = driveOf(status, driveIndex, this.name);
-    if (drive.barcode !== null) throw new TapeError('DRIVE_OCCUPIED', `drive ${driveIndex} of ${this.name} already holds ${drive.barcode || 'an unlabelled cartridge'}`);
+    if (drive.barcode !== null)
+      throw new TapeError('DRIVE_OCCUPIED', `drive ${driveIndex} of ${this.name} already holds ${drive.barcode || 'an unlabelled cartridge'}`);
     if (source.barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${slot} of ${this.name} is empty`);
     await this.move(['load', String(slot), String(driveIndex)], `loading slot ${slot} into drive ${driveIndex}`);
   }
@@ -62,7 +63,8 @@ export class MtxLibrary implements TapeLibrary {
     const target = slot ?? drive.sourceSlot ?? status.slots.find((s) => s.barcode === null && !s.importExport)?.slot;
     if (target === undefined) throw new TapeError('SLOT_OCCUPIED', `no empty slot in ${this.name} to unload drive ${driveIndex} into`);
     const destination = slotOf(status, target, this.name);
-    if (destination.barcode !== null) throw new TapeError('SLOT_OCCUPIED', `slot ${target} of ${this.name} already holds ${destination.barcode || 'an unlabelled cartridge'}`);
+    if (destination.barcode !== null)
+      throw new TapeError('SLOT_OCCUPIED', `slot ${target} of ${this.name} already holds ${destination.barcode || 'an unlabelled cartridge'}`);
     await this.move(['unload', String(target), String(driveIndex)], `unloading drive ${driveIndex} into slot ${target}`);
   }
 
@@ -71,7 +73,8 @@ export class MtxLibrary implements TapeLibrary {
     const source = slotOf(status, fromSlot, this.name);
     const destination = slotOf(status, toSlot, this.name);
     if (source.barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${fromSlot} of ${this.name} is empty`);
-    if (destination.barcode !== null) throw new TapeError('SLOT_OCCUPIED', `slot ${toSlot} of ${this.name} already holds ${destination.barcode || 'an unlabelled cartridge'}`);
+    if (destination.barcode !== null)
+      throw new TapeError('SLOT_OCCUPIED', `slot ${toSlot} of ${this.name} already holds ${destination.barcode || 'an unlabelled cartridge'}`);
     await this.move(['transfer', String(fromSlot), String(toSlot)], `moving slot ${fromSlot} to slot ${toSlot}`);
   }
 

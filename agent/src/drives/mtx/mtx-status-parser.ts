@@ -20,7 +20,8 @@ export interface MtxStatus extends LibraryStatus {
 }
 
 const HEADER = /Storage Changer\s+\S+:\s*(\d+)\s+Drives?,\s*(\d+)\s+Slots?(?:\s*\(\s*(\d+)\s+Import\/Export\s*\))?/i;
-const DRIVE = /^\s*Data Transfer Element\s+(\d+):(Full|Empty)(?:\s*\((?:Storage Element\s+(\d+)|Unknown Storage Element)\s+Loaded\))?(?:\s*:\s*VolumeTag\s*=\s*(\S*))?/i;
+const DRIVE =
+  /^\s*Data Transfer Element\s+(\d+):(Full|Empty)(?:\s*\((?:Storage Element\s+(\d+)|Unknown Storage Element)\s+Loaded\))?(?:\s*:\s*VolumeTag\s*=\s*(\S*))?/i;
 const SLOT = /^\s*Storage Element\s+(\d+)(\s+IMPORT\/EXPORT)?\s*:\s*(Full|Empty)(?:\s*:\s*VolumeTag\s*=\s*(\S*))?/i;
 
 export class MtxParseError extends Error {}
@@ -39,7 +40,7 @@ export function parseMtxStatus(output: string): MtxStatus {
     }
     const drive = DRIVE.exec(line);
     if (drive) {
-      const full = drive[2]!.toLowerCase() === 'full';
+      const full = drive[2].toLowerCase() === 'full';
       status.drives.push({
         driveIndex: Number(drive[1]),
         // A full drive without a label is still occupied: '' marks an unreadable barcode.
@@ -50,7 +51,7 @@ export function parseMtxStatus(output: string): MtxStatus {
     }
     const slot = SLOT.exec(line);
     if (slot) {
-      const full = slot[3]!.toLowerCase() === 'full';
+      const full = slot[3].toLowerCase() === 'full';
       status.slots.push({ slot: Number(slot[1]), barcode: full ? (slot[4] ?? '') : null, importExport: Boolean(slot[2]) });
     }
   }

@@ -11,7 +11,19 @@ const sha = (s: string) => createHash('sha256').update(s).digest();
 function file(path: string, over: Partial<SourceEntry> = {}): SourceEntry {
   // Each path its own inode, as on a real file system.
   const inode = [...path].reduce((n, c) => n * 31 + c.charCodeAt(0), 7) % 1_000_000_007;
-  return { path, type: 'file', size: 10, mtimeMs: 1_700_000_000_000, mtimeNanos: 400_123, ctimeMs: 1_700_000_000_000, ctimeNanos: 999_999, mode: 0o644, inode, symlinkTarget: '', ...over };
+  return {
+    path,
+    type: 'file',
+    size: 10,
+    mtimeMs: 1_700_000_000_000,
+    mtimeNanos: 400_123,
+    ctimeMs: 1_700_000_000_000,
+    ctimeNanos: 999_999,
+    mode: 0o644,
+    inode,
+    symlinkTarget: '',
+    ...over,
+  };
 }
 
 function baseOf(e: SourceEntry, over: Partial<IncrementalBaseEntry> = {}): IncrementalBaseEntry {
@@ -50,7 +62,10 @@ const opts = (over: Partial<BaseDiffOptions> = {}): BaseDiffOptions => ({
 describe('sortForDiff', () => {
   it('orders by directory then name, like the server (not by full path)', () => {
     const paths = ['/a/b-x', '/a/b/c', '/a/b', '/a', '/a/B'];
-    assert.deepEqual(sortForDiff(paths.map((p) => file(p))).map((e) => e.path), ['/a', '/a/B', '/a/b', '/a/b-x', '/a/b/c']);
+    assert.deepEqual(
+      sortForDiff(paths.map((p) => file(p))).map((e) => e.path),
+      ['/a', '/a/B', '/a/b', '/a/b-x', '/a/b/c'],
+    );
   });
 });
 
@@ -66,7 +81,10 @@ describe('diffWithBase', () => {
     const base = [dir, same, changed, gone, { ...touched, mtimeMs: touched.mtimeMs - 1000 }].map((e) => baseOf(e));
     const d = await diffWithBase(scan, stream(base), opts());
     assert.deepEqual(d.record.map((e) => e.path).sort(), ['/d/changed', '/d/new', '/d/touched', '/d/touched2']);
-    assert.deepEqual(d.deleted.map((r) => [r.path, r.deleted]), [['/d/gone', true]]);
+    assert.deepEqual(
+      d.deleted.map((r) => [r.path, r.deleted]),
+      [['/d/gone', true]],
+    );
     assert.equal(d.unchanged, 2);
     assert.equal(d.baseRunId, 'base-run');
     assert.equal(d.note, 'compared');
@@ -75,7 +93,10 @@ describe('diffWithBase', () => {
   it('compares times to the nanosecond: a change below the millisecond is a change', async () => {
     const now = { ...touched, mtimeNanos: touched.mtimeNanos + 1 };
     const d = await diffWithBase([now], stream([baseOf(touched)]), opts());
-    assert.deepEqual(d.record.map((e) => e.path), ['/d/touched']);
+    assert.deepEqual(
+      d.record.map((e) => e.path),
+      ['/d/touched'],
+    );
     const again = await diffWithBase([touched], stream([baseOf(touched)]), opts());
     assert.equal(again.unchanged, 1);
   });
@@ -87,7 +108,11 @@ describe('diffWithBase', () => {
     const d = await diffWithBase([late], stream([legacy]), opts());
     assert.equal(d.unchanged, 1, 'the rounded base matches');
     const moved = await diffWithBase([{ ...late, mtimeNanos: 400_000 }], stream([legacy]), opts());
-    assert.deepEqual(moved.record.map((e) => e.path), [late.path], 'a time that rounds to another millisecond changed');
+    assert.deepEqual(
+      moved.record.map((e) => e.path),
+      [late.path],
+      'a time that rounds to another millisecond changed',
+    );
   });
 
   it('with compareContent, a touched file with the same bytes is recorded by reference, not written', async () => {
@@ -97,19 +122,35 @@ describe('diffWithBase', () => {
     assert.equal(d.byReference.length, 1);
     assert.ok(d.byReference[0].sha256.equals(sha('/d/touched')));
     const differs = await diffWithBase([now], stream([baseOf(touched)]), opts({ compareContent: true, hashFile: async () => sha('other') }));
-    assert.deepEqual(differs.record.map((e) => e.path), ['/d/touched']);
+    assert.deepEqual(
+      differs.record.map((e) => e.path),
+      ['/d/touched'],
+    );
   });
 
   it('treats a new inode or ctime as a change (a file replaced in place)', async () => {
-    const d = await diffWithBase(sortForDiff([{ ...same, inode: 99 }, { ...changed, ctimeMs: changed.ctimeMs + 1 }]), stream([baseOf(same), baseOf(changed)]), opts());
+    const d = await diffWithBase(
+      sortForDiff([
+        { ...same, inode: 99 },
+        { ...changed, ctimeMs: changed.ctimeMs + 1 },
+      ]),
+      stream([baseOf(same), baseOf(changed)]),
+      opts(),
+    );
     assert.deepEqual(d.record.map((e) => e.path).sort(), ['/d/changed', '/d/same']);
   });
 
   it('a FULL run records unchanged files again, by reference only when the pool has enough copies', async () => {
     const full = IncrementalLevel.INCREMENTAL_LEVEL_FULL;
     const d = await diffWithBase([changed, same], stream([baseOf(changed), baseOf(same, { contentSufficient: true })], full), opts({ level: full }));
-    assert.deepEqual(d.record.map((e) => e.path), ['/d/changed']);
-    assert.deepEqual(d.byReference.map((r) => r.entry.path), ['/d/same']);
+    assert.deepEqual(
+      d.record.map((e) => e.path),
+      ['/d/changed'],
+    );
+    assert.deepEqual(
+      d.byReference.map((r) => r.entry.path),
+      ['/d/same'],
+    );
     assert.equal(d.unchanged, 0);
   });
 
@@ -117,13 +158,26 @@ describe('diffWithBase', () => {
     const moved = { ...gone, path: '/d/moved-here' };
     const d = await diffWithBase(sortForDiff([dir, moved]), stream([baseOf(dir), baseOf(gone)]), opts());
     assert.deepEqual(d.record, []);
-    assert.deepEqual(d.byReference.map((r) => [r.entry.path, r.sha256.equals(sha('/d/gone'))]), [['/d/moved-here', true]]);
-    assert.deepEqual(d.deleted.map((r) => r.path), ['/d/gone']);
+    assert.deepEqual(
+      d.byReference.map((r) => [r.entry.path, r.sha256.equals(sha('/d/gone'))]),
+      [['/d/moved-here', true]],
+    );
+    assert.deepEqual(
+      d.deleted.map((r) => r.path),
+      ['/d/gone'],
+    );
     const other = await diffWithBase([{ ...moved, inode: moved.inode + 1 }], stream([baseOf(gone)]), opts());
-    assert.deepEqual(other.record.map((e) => e.path), ['/d/moved-here'], 'another inode is another file');
+    assert.deepEqual(
+      other.record.map((e) => e.path),
+      ['/d/moved-here'],
+      'another inode is another file',
+    );
     const full = IncrementalLevel.INCREMENTAL_LEVEL_FULL;
     const plainFull = await diffWithBase([moved], stream([baseOf(gone)], full), opts({ level: full }));
-    assert.deepEqual(plainFull.record.map((e) => e.path), ['/d/moved-here']);
+    assert.deepEqual(
+      plainFull.record.map((e) => e.path),
+      ['/d/moved-here'],
+    );
   });
 
   it('a resumed FULL skips what an earlier attempt confirmed and still compares the rest with the base', async () => {
@@ -140,9 +194,20 @@ describe('diffWithBase', () => {
     const d = await diffWithBase(scan, stream(base, full), opts({ level: full }));
     assert.equal(d.confirmed, 2, 'the directory and the unchanged file are not recorded again');
     // Changed since it was confirmed: written again (the ingest replaces it in the same run).
-    assert.deepEqual(d.record.map((e) => e.path), ['/d/changed', '/d/new']);
-    assert.deepEqual(d.byReference.map((r) => r.entry.path), ['/d/later'], 'not confirmed yet: the FULL rules apply');
-    assert.deepEqual(d.deleted.map((r) => r.path), ['/d/gone'], 'confirmed, then deleted: marked deleted');
+    assert.deepEqual(
+      d.record.map((e) => e.path),
+      ['/d/changed', '/d/new'],
+    );
+    assert.deepEqual(
+      d.byReference.map((r) => r.entry.path),
+      ['/d/later'],
+      'not confirmed yet: the FULL rules apply',
+    );
+    assert.deepEqual(
+      d.deleted.map((r) => r.path),
+      ['/d/gone'],
+      'confirmed, then deleted: marked deleted',
+    );
     assert.equal(d.unchanged, 0);
   });
 
@@ -155,7 +220,10 @@ describe('diffWithBase', () => {
 
   it('with no base, everything is new', async () => {
     const d = await diffWithBase([dir, same], stream([], IncrementalLevel.INCREMENTAL_LEVEL_FULL), opts());
-    assert.deepEqual(d.record.map((e) => e.path), ['/d', '/d/same']);
+    assert.deepEqual(
+      d.record.map((e) => e.path),
+      ['/d', '/d/same'],
+    );
     assert.equal(d.level, IncrementalLevel.INCREMENTAL_LEVEL_FULL);
   });
 });

@@ -19,8 +19,28 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     sha256: createHash('sha256').update('hello world').digest(),
     symlinkTarget: '',
     locations: [
-      { barcode: 'T1', partition: 'b', startBlock: 7, containerPath: 'ferrite/data/x/bundles/000001.tar', offset: 512, length: 11, segment: 0, fileOffset: 0, copy: 1 },
-      { barcode: 'T2', partition: 'b', startBlock: 9, containerPath: 'ferrite/data/x/bundles/000001.tar', offset: 512, length: 11, segment: 0, fileOffset: 0, copy: 2 },
+      {
+        barcode: 'T1',
+        partition: 'b',
+        startBlock: 7,
+        containerPath: 'ferrite/data/x/bundles/000001.tar',
+        offset: 512,
+        length: 11,
+        segment: 0,
+        fileOffset: 0,
+        copy: 1,
+      },
+      {
+        barcode: 'T2',
+        partition: 'b',
+        startBlock: 9,
+        containerPath: 'ferrite/data/x/bundles/000001.tar',
+        offset: 512,
+        length: 11,
+        segment: 0,
+        fileOffset: 0,
+        copy: 2,
+      },
     ],
     deleted: false,
     ...over,
@@ -46,7 +66,24 @@ test('a manifest line reads back as the record that was reported', () => {
 });
 
 test('a deletion marker written before lines carried `deleted` is still one', () => {
-  const older = (o: Record<string, unknown>) => JSON.stringify({ v: 1, job: job.jobId, attempt: 1, host: 'h', path: '/gone', type: 'file', size: 0, mtimeMs: 5, ctimeMs: 0, mode: 0o100644, inode: 0, sha256: null, symlinkTarget: null, locations: [], ...o });
+  const older = (o: Record<string, unknown>) =>
+    JSON.stringify({
+      v: 1,
+      job: job.jobId,
+      attempt: 1,
+      host: 'h',
+      path: '/gone',
+      type: 'file',
+      size: 0,
+      mtimeMs: 5,
+      ctimeMs: 0,
+      mode: 0o100644,
+      inode: 0,
+      sha256: null,
+      symlinkTarget: null,
+      locations: [],
+      ...o,
+    });
   assert.equal(recordFromManifestLine(older({})).deleted, true);
   assert.equal(recordFromManifestLine(older({ type: 'directory' })).deleted, true);
   // An empty file has its hash, a live entry its ctime; a line from before ctime cannot tell.

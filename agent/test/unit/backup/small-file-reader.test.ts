@@ -9,9 +9,18 @@ import { FsBatchWorker } from '../../../src/backup/fs-batch.js';
 describe('batchBySize', () => {
   it('cuts batches at the file count and at the byte budget, keeping order', () => {
     const sizes = [5, 5, 5, 5, 5, 20, 1];
-    assert.deepEqual(batchBySize(sizes, (s) => s, 3, 12), [[5, 5], [5, 5], [5], [20], [1]]);
-    assert.deepEqual(batchBySize(sizes, (s) => s, 2, 1000), [[5, 5], [5, 5], [5, 20], [1]]);
-    assert.deepEqual(batchBySize([], (s: number) => s), []);
+    assert.deepEqual(
+      batchBySize(sizes, (s) => s, 3, 12),
+      [[5, 5], [5, 5], [5], [20], [1]],
+    );
+    assert.deepEqual(
+      batchBySize(sizes, (s) => s, 2, 1000),
+      [[5, 5], [5, 5], [5, 20], [1]],
+    );
+    assert.deepEqual(
+      batchBySize([], (s: number) => s),
+      [],
+    );
   });
 });
 
@@ -45,9 +54,9 @@ describe('readSmallFiles', () => {
     ];
     const out = [];
     for await (const r of readSmallFiles(items)) out.push(r);
-    assert.ok(out[0]!.result instanceof Error);
-    assert.equal((out[0]!.result as NodeJS.ErrnoException).code, 'ENOENT');
-    assert.equal((out[1]!.result as Buffer).length, 100_001);
+    assert.ok(out[0].result instanceof Error);
+    assert.equal((out[0].result as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.equal((out[1].result as Buffer).length, 100_001);
   });
 
   it('stops its worker when the reader is abandoned half way', async () => {
@@ -66,10 +75,10 @@ describe('FsBatchWorker.lstat', () => {
       await writeFile(path.join(tmp, 'f'), 'abc');
       await symlink('f', path.join(tmp, 'l'));
       const [dir, file, link, gone] = await w.lstat([tmp, path.join(tmp, 'f'), path.join(tmp, 'l'), path.join(tmp, 'nope')]);
-      assert.ok(dir!.ok && dir!.kind === 'directory');
-      assert.ok(file!.ok && file!.kind === 'file' && file!.size === 3);
-      assert.ok(link!.ok && link!.kind === 'symlink');
-      assert.ok(!gone!.ok && gone!.code === 'ENOENT');
+      assert.ok(dir.ok && dir.kind === 'directory');
+      assert.ok(file.ok && file.kind === 'file' && file.size === 3);
+      assert.ok(link.ok && link.kind === 'symlink');
+      assert.ok(!gone.ok && gone.code === 'ENOENT');
     } finally {
       await w.close();
       await rm(tmp, { recursive: true, force: true });

@@ -47,9 +47,12 @@ describe('scanSources', () => {
   });
 
   it('fails before reading anything when a root is missing', async () => {
-    await assert.rejects(scanSources([path.join(tmp, 'src'), path.join(tmp, 'missing')], [], () => {}), (err: SourceNotFoundError) => {
-      assert.deepEqual(err.missing, [path.join(tmp, 'missing')]);
-      return true;
-    });
+    await assert.rejects(
+      scanSources([path.join(tmp, 'src'), path.join(tmp, 'missing')], [], () => {}),
+      (err: SourceNotFoundError) => {
+        assert.deepEqual(err.missing, [path.join(tmp, 'missing')]);
+        return true;
+      },
+    );
   });
 });

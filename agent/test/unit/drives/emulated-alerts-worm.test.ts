@@ -13,42 +13,48 @@ describe('emulated TapeAlert flags, cleaning and WORM cartridges', () => {
 
   it('an injected CLEAN_NOW makes the drive ask for cleaning until a cleaning cartridge runs through it', async () => {
     const { library, drives } = await open(dir);
-    const set = new DriveSet([library], drives.map((drive) => ({ drive, library })));
-    await drives[1]!.injectAlerts(['CLEAN_NOW', 'MEDIA']);
-    assert.deepEqual(await drives[1]!.alerts(), ['CLEAN_NOW', 'MEDIA']);
+    const set = new DriveSet(
+      [library],
+      drives.map((drive) => ({ drive, library })),
+    );
+    await drives[1].injectAlerts(['CLEAN_NOW', 'MEDIA']);
+    assert.deepEqual(await drives[1].alerts(), ['CLEAN_NOW', 'MEDIA']);
     let inv = await takeInventory(set, new Set());
-    assert.equal(inv.drives[1]!.state, DriveState.DRIVE_STATE_NEEDS_CLEANING);
-    assert.deepEqual(inv.drives[1]!.alerts, ['CLEAN_NOW', 'MEDIA']);
-    assert.equal(inv.drives[0]!.state, DriveState.DRIVE_STATE_EMPTY);
+    assert.equal(inv.drives[1].state, DriveState.DRIVE_STATE_NEEDS_CLEANING);
+    assert.deepEqual(inv.drives[1].alerts, ['CLEAN_NOW', 'MEDIA']);
+    assert.equal(inv.drives[0].state, DriveState.DRIVE_STATE_EMPTY);
 
     // A data cartridge cannot clean; the alerts survive loads and unloads.
     await library.load(1, 1);
-    await rejectsWith(drives[1]!.clean(), 'NOT_CLEANING_CARTRIDGE');
+    await rejectsWith(drives[1].clean(), 'NOT_CLEANING_CARTRIDGE');
     await library.unload(1);
-    assert.deepEqual(await drives[1]!.alerts(), ['CLEAN_NOW', 'MEDIA']);
+    assert.deepEqual(await drives[1].alerts(), ['CLEAN_NOW', 'MEDIA']);
 
     await library.load(4, 1); // CLN001L1
-    await drives[1]!.clean();
+    await drives[1].clean();
     await library.unload(1);
-    assert.deepEqual(await drives[1]!.alerts(), ['MEDIA'], 'cleaning clears only the cleaning flags');
+    assert.deepEqual(await drives[1].alerts(), ['MEDIA'], 'cleaning clears only the cleaning flags');
     inv = await takeInventory(set, new Set());
-    assert.equal(inv.drives[1]!.state, DriveState.DRIVE_STATE_EMPTY);
+    assert.equal(inv.drives[1].state, DriveState.DRIVE_STATE_EMPTY);
     assert.equal(inv.tapes.find((t) => t.barcode === 'CLN001L1')?.cleaning, true);
   });
 
   it('an empty drive cannot clean', async () => {
     const { drives } = await open(dir);
-    await rejectsWith(drives[0]!.clean(), 'NO_TAPE');
+    await rejectsWith(drives[0].clean(), 'NO_TAPE');
   });
 
   it('a WORM cartridge is formatted once and never again, even with force', async () => {
     const { library, drives } = await open(dir, { barcodes: ['FER001LZ'] });
     await library.load(1, 0);
-    const info = await drives[0]!.loaded();
+    const info = await drives[0].loaded();
     assert.equal(info?.worm, true);
-    await drives[0]!.format({ barcode: 'FER001LZ', force: false });
-    await rejectsWith(drives[0]!.format({ barcode: 'FER001LZ', force: true }), 'WORM_MEDIUM');
-    const set = new DriveSet([library], drives.map((drive) => ({ drive, library })));
+    await drives[0].format({ barcode: 'FER001LZ', force: false });
+    await rejectsWith(drives[0].format({ barcode: 'FER001LZ', force: true }), 'WORM_MEDIUM');
+    const set = new DriveSet(
+      [library],
+      drives.map((drive) => ({ drive, library })),
+    );
     const inv = await takeInventory(set, new Set());
     assert.equal(inv.tapes.find((t) => t.barcode === 'FER001LZ')?.worm, true);
     assert.equal(inv.tapes.find((t) => t.barcode === 'FER001LZ')?.detailsKnown, true);
@@ -57,8 +63,8 @@ describe('emulated TapeAlert flags, cleaning and WORM cartridges', () => {
   it('a rollback is refused by the emulated drive (it keeps only the latest index)', async () => {
     const { library, drives } = await open(dir);
     await library.load(1, 0);
-    await drives[0]!.format({ barcode: 'FER001L9', force: false });
-    await rejectsWith(drives[0]!.check({ rollbackGeneration: 1 }), 'UNSUPPORTED');
+    await drives[0].format({ barcode: 'FER001L9', force: false });
+    await rejectsWith(drives[0].check({ rollbackGeneration: 1 }), 'UNSUPPORTED');
   });
 });
 
@@ -71,7 +77,10 @@ describe('emulated import/export slots', () => {
   it('flags the last N slots as import/export, and cartridges move through them like any slot', async () => {
     const { library } = await open(dir, { importExportSlots: 2 });
     const status = await library.status();
-    assert.deepEqual(status.slots.filter((s) => s.importExport).map((s) => s.slot), [5, 6]);
+    assert.deepEqual(
+      status.slots.filter((s) => s.importExport).map((s) => s.slot),
+      [5, 6],
+    );
     await library.transfer(1, 6);
     assert.equal((await library.status()).slots.find((s) => s.slot === 6)?.barcode, 'FER001L9');
     await rejectsWith(library.transfer(2, 6), 'SLOT_OCCUPIED');
@@ -79,6 +88,9 @@ describe('emulated import/export slots', () => {
 
   it('has none unless configured', async () => {
     const { library } = await open(dir);
-    assert.equal((await library.status()).slots.some((s) => s.importExport), false);
+    assert.equal(
+      (await library.status()).slots.some((s) => s.importExport),
+      false,
+    );
   });
 });

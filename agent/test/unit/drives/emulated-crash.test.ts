@@ -61,16 +61,16 @@ describe('emulated volume after a crash', () => {
 
   it('leaves the cartridge dirty and refuses a read-write mount', async () => {
     const { drives } = await open(dir);
-    const info = await drives[0]!.loaded();
+    const info = await drives[0].loaded();
     assert.equal(info?.barcode, 'FER001L9');
     assert.equal(info?.dirty, true);
     assert.equal(info?.usedBytes, 4 * BLOCK_SIZE, 'as of the last synced index');
-    await rejectsWith(drives[0]!.mount(), 'VOLUME_DIRTY');
+    await rejectsWith(drives[0].mount(), 'VOLUME_DIRTY');
   });
 
   it('still mounts read-only, showing the last synced index', async () => {
     const { drives } = await open(dir);
-    const volume = await drives[0]!.mount({ readOnly: true });
+    const volume = await drives[0].mount({ readOnly: true });
     assert.deepEqual(await volume.list(''), ['kept/a.txt', 'kept/b.bin', 'replaced.txt']);
     assert.deepEqual(await readAll(volume.createReadStream('kept/a.txt')), Buffer.from('0123456789'));
     await volume.unmount();
@@ -78,19 +78,19 @@ describe('emulated volume after a crash', () => {
 
   it('check() recovers the last synced index and reports the lost files', async () => {
     const { drives } = await open(dir);
-    const result = await drives[0]!.check();
+    const result = await drives[0].check();
     assert.deepEqual(result, { repaired: true, lostFiles: ['lost/c.txt', 'lost/open.bin', 'replaced.txt'] });
     const root = path.join(dir, 'cartridges/FER001L9/volume');
     assert.deepEqual((await readdir(root)).sort(), ['kept']);
     const state = await readJson(path.join(dir, 'cartridges/FER001L9/cartridge.json'));
     assert.equal(state.dirty, false);
     assert.equal(state.nextBlock.b, 4);
-    assert.deepEqual(await drives[0]!.check(), { repaired: false, lostFiles: [] });
+    assert.deepEqual(await drives[0].check(), { repaired: false, lostFiles: [] });
   });
 
   it('mounts read-write after the check and appends after the recovered index', async () => {
     const { drives } = await open(dir);
-    const volume = await drives[0]!.mount();
+    const volume = await drives[0].mount();
     assert.deepEqual(await volume.list(''), ['kept/a.txt', 'kept/b.bin']);
     assert.deepEqual(await volume.position('kept/b.bin'), { partition: 'b', startBlock: 1, size: BLOCK_SIZE + 1 });
     await writeAll(await volume.createWriteStream('after.txt'), Buffer.from('x'));

@@ -36,7 +36,7 @@ describe('EmulatedLibrary', () => {
 
   it('gives drives their names and identity', async () => {
     const { library, drives } = await open(dir, { serialPrefix: 'TST' });
-    assert.deepEqual(drives[1]!.identity, {
+    assert.deepEqual(drives[1].identity, {
       name: 'drive1',
       serial: `${library.serial}D1`,
       vendor: 'FERRITE',
@@ -61,17 +61,17 @@ describe('EmulatedLibrary', () => {
       [null, null, 'FER003L9', 'CLN001L1', null, 'FER001L9'],
     );
     assert.deepEqual(status.drives[1], { driveIndex: 1, barcode: 'FER002L9', sourceSlot: 2 });
-    assert.equal((await second.drives[1]!.loaded())?.barcode, 'FER002L9');
+    assert.equal((await second.drives[1].loaded())?.barcode, 'FER002L9');
   });
 
   it('loads a cartridge and unloads it back to its source slot', async () => {
     const { library, drives } = await open(dir);
     await library.load(3, 0);
-    assert.equal((await library.status()).slots[2]!.barcode, null);
-    assert.equal((await drives[0]!.loaded())?.barcode, 'FER003L9');
+    assert.equal((await library.status()).slots[2].barcode, null);
+    assert.equal((await drives[0].loaded())?.barcode, 'FER003L9');
     await library.unload(0);
-    assert.equal((await library.status()).slots[2]!.barcode, 'FER003L9');
-    assert.equal(await drives[0]!.loaded(), null);
+    assert.equal((await library.status()).slots[2].barcode, 'FER003L9');
+    assert.equal(await drives[0].loaded(), null);
   });
 
   it('unloads to a chosen slot', async () => {
@@ -104,13 +104,13 @@ describe('EmulatedLibrary', () => {
     await rejectsWith(library.unload(0, 2), 'SLOT_OCCUPIED');
     await rejectsWith(library.unload(0, 9), 'UNKNOWN_SLOT');
     await rejectsWith(library.unload(3), 'UNKNOWN_DRIVE');
-    await drives[0]!.format({ barcode: 'FER001L9', force: false });
-    const volume = await drives[0]!.mount();
+    await drives[0].format({ barcode: 'FER001L9', force: false });
+    const volume = await drives[0].mount();
     await rejectsWith(library.unload(0), 'DRIVE_BUSY');
-    assert.equal((await library.status()).drives[0]!.barcode, 'FER001L9');
+    assert.equal((await library.status()).drives[0].barcode, 'FER001L9');
     await volume.unmount();
     await library.unload(0);
-    assert.equal((await library.status()).slots[0]!.barcode, 'FER001L9');
+    assert.equal((await library.status()).slots[0].barcode, 'FER001L9');
     assert.notEqual(await libraryJson(), before);
   });
 
@@ -150,7 +150,7 @@ describe('EmulatedLibrary', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     const status = await library.status();
     const inSlots = status.slots.map((s) => s.barcode).filter((b) => b !== null);
-    assert.equal(inSlots.length + (status.drives[0]!.barcode ? 1 : 0), 4, 'no cartridge lost or duplicated');
+    assert.equal(inSlots.length + (status.drives[0].barcode ? 1 : 0), 4, 'no cartridge lost or duplicated');
   });
 
   it('grows on reopen with more slots and refuses to drop cartridges when shrinking', async () => {
@@ -170,7 +170,7 @@ describe('EmulatedLibrary', () => {
     const { library, drives } = await open(dir);
     await library.setWriteProtected('FER002L9', true);
     await library.load(2, 0);
-    assert.equal((await drives[0]!.loaded())?.writeProtected, true);
+    assert.equal((await drives[0].loaded())?.writeProtected, true);
     await rejectsWith(library.setWriteProtected('FER002L9', false), 'DRIVE_OCCUPIED');
     await rejectsWith(library.setWriteProtected('NOPE01L9', true), 'UNKNOWN_BARCODE');
   });

@@ -44,8 +44,8 @@ describe('emulated drive timing', () => {
     // 30-block tapes: the average locate (45 s) covers 10 blocks; at 1/200 that is 225 ms.
     const { library, drives } = await open(dir, { timeScale: 1 / 200, capacityBytes: 30 * BLOCK_SIZE });
     await library.load(1, 0);
-    await drives[0]!.format({ barcode: 'FER001L9', force: false });
-    const volume = await drives[0]!.mount();
+    await drives[0].format({ barcode: 'FER001L9', force: false });
+    const volume = await drives[0].mount();
     await writeAll(await volume.createWriteStream('near'), pattern(100));
     await writeAll(await volume.createWriteStream('filler'), pattern(9 * BLOCK_SIZE));
     await writeAll(await volume.createWriteStream('far'), pattern(100));

@@ -17,9 +17,9 @@ describe('EmulatedVolume', () => {
   async function mounted(overrides = {}): Promise<{ volume: MountedVolume; reopen: () => Promise<MountedVolume> }> {
     const { library, drives } = await open(dir, overrides);
     await library.load(1, 0);
-    await drives[0]!.format({ barcode: 'FER001L9', force: false });
-    const volume = await drives[0]!.mount();
-    return { volume, reopen: () => drives[0]!.mount() };
+    await drives[0].format({ barcode: 'FER001L9', force: false });
+    const volume = await drives[0].mount();
+    return { volume, reopen: () => drives[0].mount() };
   }
 
   it('writes real files under the volume root, creating parents', async () => {
@@ -95,12 +95,7 @@ describe('EmulatedVolume', () => {
     assert.equal(await volume.exists('ferrite/dat'), false);
     assert.equal(await volume.exists('nothing.txt'), false);
     assert.deepEqual(await volume.list('ferrite/data'), ['ferrite/data/j/bundles/000001.tar', 'ferrite/data/j/x/y.txt']);
-    assert.deepEqual(await volume.list('/'), [
-      'FERRITE.json',
-      'ferrite/data/j/bundles/000001.tar',
-      'ferrite/data/j/x/y.txt',
-      'ferrite/manifests/j-1.jsonl',
-    ]);
+    assert.deepEqual(await volume.list('/'), ['FERRITE.json', 'ferrite/data/j/bundles/000001.tar', 'ferrite/data/j/x/y.txt', 'ferrite/manifests/j-1.jsonl']);
     assert.deepEqual(await volume.list('nowhere'), []);
     await assert.rejects(volume.createWriteStream('../escape'), RangeError);
     await volume.unmount();

@@ -1,13 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  canRead,
-  canWrite,
-  generationFromBarcode,
-  isCleaningBarcode,
-  LTO_GENERATIONS,
-  ltoGeneration,
-} from '../../../src/drives/generations.js';
+import { canRead, canWrite, generationFromBarcode, isCleaningBarcode, LTO_GENERATIONS, ltoGeneration } from '../../../src/drives/generations.js';
 
 describe('LTO generations table', () => {
   it('holds generations 5..10 with the published native capacities and rates', () => {

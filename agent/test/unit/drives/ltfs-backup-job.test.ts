@@ -44,41 +44,57 @@ describe('job handlers on the ltfs backend', { timeout: 120_000 }, () => {
     assert.deepEqual(hw.runner.of('mkltfs'), ['-d /dev/nst0 -s FER001 -n FER001L9']);
     assert.ok(hw.runner.of('mtx').includes('-f /dev/sg3 load 1 0'), 'the tape was fetched from slot 1');
     const label = JSON.parse(await readFile(path.join(hw.volumeDir('FER001L9'), 'FERRITE.json'), 'utf8')) as { barcode: string; volumeUuid: string };
-    const tape = (await hw.state()).tapes.FER001L9!;
+    const tape = (await hw.state()).tapes.FER001L9;
     assert.equal(label.barcode, 'FER001L9');
     assert.equal(label.volumeUuid, tape.uuid);
     assert.equal(tape.dirty, false);
   });
 
   it('backs up with bundles and checkpoints; every reported position is the one LTFS gave', async () => {
-    const spec = { barcode: 'FER001L9', paths: [source], excludes: [], smallFileThreshold: 64 * 1024, bundleTargetBytes: 20 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 6, runId: '' };
+    const spec = {
+      barcode: 'FER001L9',
+      paths: [source],
+      excludes: [],
+      smallFileThreshold: 64 * 1024,
+      bundleTargetBytes: 20 * 1024,
+      checkpointBytes: 1024 ** 3,
+      checkpointFiles: 6,
+      runId: '',
+    };
     await runBackupJob(ctx('job-backup'), spec);
     const records = server.files();
     assert.equal(records.length, 15, 'the source and docs directories, 12 notes and big.bin');
     assert.ok(server.batches.length >= 2, `checkpointed in ${server.batches.length} batches`);
 
     const state = await hw.state();
-    const tape = state.tapes.FER001L9!;
+    const tape = state.tapes.FER001L9;
     assert.equal(tape.dirty, false, 'unmounted cleanly');
     assert.deepEqual(state.mounts, {});
     assert.ok((tape.syncs ?? 0) >= server.batches.length, `an index sync per checkpoint (${tape.syncs} syncs, ${server.batches.length} batches)`);
     for (const r of records.filter((x) => x.size > 0 && x.locations.length > 0)) {
-      const loc = r.locations[0]!;
+      const loc = r.locations[0];
       const onTape = tape.positions![loc.containerPath];
       assert.ok(onTape, `${loc.containerPath} has an LTFS position`);
       assert.equal(loc.startBlock, onTape.startBlock, r.path);
       assert.equal(loc.partition, 'b');
     }
     const big = records.find((r) => r.path.endsWith('big.bin'))!;
-    const bigOnTape = await readFile(path.join(hw.volumeDir('FER001L9'), big.locations[0]!.containerPath));
+    const bigOnTape = await readFile(path.join(hw.volumeDir('FER001L9'), big.locations[0].containerPath));
     assert.equal(bigOnTape.length, 1024 * 1024 + 3);
     // One manifest per checkpoint, and the job header written before any data.
     const manifests = (await readdir(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests'))).sort();
     assert.equal(manifests.length, server.batches.length + 1);
     assert.equal(manifests[0], 'job-backup-000000.json');
-    const header = JSON.parse(await readFile(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests', manifests[0]), 'utf8')) as { job: string; runs: Array<{ root: string; level: string }>; tapes: string[] };
+    const header = JSON.parse(await readFile(path.join(hw.volumeDir('FER001L9'), 'ferrite/manifests', manifests[0]), 'utf8')) as {
+      job: string;
+      runs: Array<{ root: string; level: string }>;
+      tapes: string[];
+    };
     assert.equal(header.job, 'job-backup');
-    assert.deepEqual(header.runs.map((r) => [r.root, r.level]), [[source, 'FULL']]);
+    assert.deepEqual(
+      header.runs.map((r) => [r.root, r.level]),
+      [[source, 'FULL']],
+    );
     assert.deepEqual(header.tapes, ['FER001L9']);
   });
 });

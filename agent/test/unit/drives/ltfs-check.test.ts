@@ -16,19 +16,22 @@ describe('ltfs backend: ltfsck check, rollback, deep recovery', { timeout: 120_0
   it('checks a clean volume: `ltfsck DEV`, nothing repaired', async () => {
     assert.deepEqual(await hw.drive.check(), { repaired: false, lostFiles: [] });
     assert.deepEqual(hw.runner.of('ltfsck'), ['/dev/nst0']);
-    assert.equal((await hw.state()).tapes.FER001L9!.checks, 1);
+    assert.equal((await hw.state()).tapes.FER001L9.checks, 1);
   });
 
   it('lists rollback points from `ltfsck -l`', async () => {
     const points = await hw.drive.rollbackPoints();
-    assert.deepEqual(points.map((p) => p.generation), [4, 3, 2, 1]);
+    assert.deepEqual(
+      points.map((p) => p.generation),
+      [4, 3, 2, 1],
+    );
     assert.deepEqual(points[0], { generation: 4, time: '2026-11-23 10:00:04.000000000 UTC', partition: 0, block: 13 });
   });
 
   it('rolls back to a generation with `ltfsck -g GEN -r DEV`', async () => {
     assert.deepEqual(await hw.drive.check({ rollbackGeneration: 2 }), { repaired: true, lostFiles: [] });
     assert.equal(hw.runner.of('ltfsck').at(-1), '-g 2 -r /dev/nst0');
-    assert.equal((await hw.state()).tapes.FER001L9!.rolledBackTo, 2);
+    assert.equal((await hw.state()).tapes.FER001L9.rolledBackTo, 2);
   });
 
   it('refuses a rollback to a generation the tape does not have', async () => {
@@ -36,11 +39,11 @@ describe('ltfs backend: ltfsck check, rollback, deep recovery', { timeout: 120_0
   });
 
   it('a cartridge without EOD needs --deep-recovery: VOLUME_DIRTY without it, repaired with it', async () => {
-    await hw.update((s) => (s.tapes.FER001L9!.eodMissing = true));
+    await hw.update((s) => (s.tapes.FER001L9.eodMissing = true));
     await assert.rejects(hw.drive.check(), (e: TapeError) => e.code === 'VOLUME_DIRTY');
     assert.deepEqual(await hw.drive.check({ deepRecovery: true }), { repaired: true, lostFiles: [] });
     assert.equal(hw.runner.of('ltfsck').at(-1), '--deep-recovery /dev/nst0');
-    assert.equal((await hw.state()).tapes.FER001L9!.deepRecovered, true);
+    assert.equal((await hw.state()).tapes.FER001L9.deepRecovered, true);
   });
 
   it('mounts an older generation read-only with -o rollback_mount=GEN', async () => {

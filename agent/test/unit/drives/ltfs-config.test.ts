@@ -36,7 +36,7 @@ describe('ltfs library configuration', () => {
 
   it('validates the entry, fills defaults and resolves relative paths against the file', async () => {
     const config = await load({ ...base, libraries: [ltfsEntry] });
-    const lib = config.libraries[0]!;
+    const lib = config.libraries[0];
     assert.equal(lib.backend, 'ltfs');
     if (lib.backend !== 'ltfs') return;
     assert.equal(lib.mountRoot, path.join(dir, 'mnt'));
@@ -49,8 +49,14 @@ describe('ltfs library configuration', () => {
   });
 
   it('rejects a bad sync_type and a drive without a device, naming the field', async () => {
-    await assert.rejects(load({ ...base, libraries: [{ ...ltfsEntry, syncType: 'sometimes' }] }), (e: Error) => e instanceof AgentConfigError && /libraries\.0\.syncType/.test(e.message));
-    await assert.rejects(load({ ...base, libraries: [{ ...ltfsEntry, drives: [{}] }] }), (e: Error) => e instanceof AgentConfigError && /libraries\.0\.drives\.0\.device/.test(e.message));
+    await assert.rejects(
+      load({ ...base, libraries: [{ ...ltfsEntry, syncType: 'sometimes' }] }),
+      (e: Error) => e instanceof AgentConfigError && /libraries\.0\.syncType/.test(e.message),
+    );
+    await assert.rejects(
+      load({ ...base, libraries: [{ ...ltfsEntry, drives: [{}] }] }),
+      (e: Error) => e instanceof AgentConfigError && /libraries\.0\.drives\.0\.device/.test(e.message),
+    );
   });
 
   it('openDriveSet builds ltfs drives beside an emulated library', async () => {
@@ -59,11 +65,25 @@ describe('ltfs library configuration', () => {
       libraries: [ltfsEntry, { backend: 'emulated', name: 'emu', dir: 'emu', slots: 2, drives: 1, generation: 9 }],
     });
     const set = await openDriveSet(config, createLogger('silent'));
-    assert.deepEqual(set.all().map((e) => [e.drive.identity.name, e.drive.identity.backend, e.drive.identity.libraryName, e.drive.identity.libraryDriveIndex, e.drive.identity.generation]), [
-      ['msl-drive0', 'ltfs', 'msl', 0, 9],
-      ['right', 'ltfs', 'msl', 1, 8],
-      ['drive0', 'emulated', 'emu', 0, 9],
-    ]);
-    assert.deepEqual(set.libraries.map((l) => l.name), ['msl', 'emu']);
+    assert.deepEqual(
+      set
+        .all()
+        .map((e) => [
+          e.drive.identity.name,
+          e.drive.identity.backend,
+          e.drive.identity.libraryName,
+          e.drive.identity.libraryDriveIndex,
+          e.drive.identity.generation,
+        ]),
+      [
+        ['msl-drive0', 'ltfs', 'msl', 0, 9],
+        ['right', 'ltfs', 'msl', 1, 8],
+        ['drive0', 'emulated', 'emu', 0, 9],
+      ],
+    );
+    assert.deepEqual(
+      set.libraries.map((l) => l.name),
+      ['msl', 'emu'],
+    );
   });
 });

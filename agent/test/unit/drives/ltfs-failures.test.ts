@@ -35,36 +35,36 @@ describe('ltfs backend: tool failures mapped to TapeError codes', { timeout: 120
   });
 
   it('medium error: MEDIUM_ERROR from mount, format and check', async () => {
-    await hw.update((s) => (s.tapes.FER001L9!.mediumError = true));
+    await hw.update((s) => (s.tapes.FER001L9.mediumError = true));
     await assert.rejects(hw.drive.mount(), is('MEDIUM_ERROR', /LTFS11009E/));
     await assert.rejects(hw.drive.format({ barcode: 'FER001L9', force: true }), is('MEDIUM_ERROR', /LTFS11098E/));
     await assert.rejects(hw.drive.check(), is('MEDIUM_ERROR'));
-    await hw.update((s) => (s.tapes.FER001L9!.mediumError = false));
+    await hw.update((s) => (s.tapes.FER001L9.mediumError = false));
   });
 
   it('write-protected: format refused (LTFS11095E); LTFS mounts it read-only and writes are refused', async () => {
-    await hw.update((s) => (s.tapes.FER001L9!.writeProtected = true));
+    await hw.update((s) => (s.tapes.FER001L9.writeProtected = true));
     await assert.rejects(hw.drive.format({ barcode: 'FER001L9', force: true }), is('WRITE_PROTECTED', /LTFS11095E/));
     const volume = await hw.drive.mount();
     assert.equal(volume.readOnly, true);
     await assert.rejects(volume.createWriteStream('x'), is('WRITE_PROTECTED', /write-protected/));
     await volume.unmount();
-    await hw.update((s) => (s.tapes.FER001L9!.writeProtected = false));
+    await hw.update((s) => (s.tapes.FER001L9.writeProtected = false));
   });
 
   it('a dirty volume refuses to mount (VOLUME_DIRTY, LTFS11027E) until ltfsck repaired it', async () => {
-    await hw.update((s) => (s.tapes.FER001L9!.dirty = true));
+    await hw.update((s) => (s.tapes.FER001L9.dirty = true));
     await assert.rejects(hw.drive.mount(), is('VOLUME_DIRTY', /LTFS11027E/));
     const result = await hw.drive.check();
     assert.deepEqual(result, { repaired: true, lostFiles: [] });
-    assert.equal((await hw.state()).tapes.FER001L9!.dirty, false);
+    assert.equal((await hw.state()).tapes.FER001L9.dirty, false);
     const volume = await hw.drive.mount();
     assert.equal(volume.barcode, 'FER001L9', 'a standalone drive learns the barcode from ltfs.volumeName');
     await volume.unmount();
   });
 
   it('reports the early-warning zone from the space LTFS says is left', async () => {
-    await hw.update((s) => (s.tapes.FER001L9!.capacityMiB = 4));
+    await hw.update((s) => (s.tapes.FER001L9.capacityMiB = 4));
     const volume = await hw.drive.mount();
     assert.equal((await volume.space()).earlyWarning, false);
     await volume.createWriteStream('fill.bin').then((w) => new Promise((resolve) => w.end(Buffer.alloc(3 * 512 * 1024), () => resolve(null))));
@@ -92,14 +92,14 @@ describe('ltfs backend: tool failures mapped to TapeError codes', { timeout: 120
     await assert.rejects(volume.sync(), is('MEDIUM_ERROR', /Input\/output error/));
     await assert.rejects(volume.unmount(), is('MEDIUM_ERROR', /LTFS11033E/));
     assert.equal(hw.drive.mountedVolume, null, 'LTFS exited: the mount is gone even though the index was not written');
-    assert.equal((await hw.state()).tapes.FER001L9!.dirty, true);
+    assert.equal((await hw.state()).tapes.FER001L9.dirty, true);
     await hw.update((s) => (s.faults = {}));
   });
 
   it('an unformatted cartridge: NOT_FORMATTED (LTFS17168E); unformat (mkltfs -w) exits 1 and succeeds', async () => {
     await hw.drive.unformat({ force: true });
     assert.equal(hw.runner.of('mkltfs').at(-1), '-d /dev/nst0 -w -f');
-    assert.equal((await hw.state()).tapes.FER001L9!.formatted, false);
+    assert.equal((await hw.state()).tapes.FER001L9.formatted, false);
     await assert.rejects(hw.drive.mount(), is('NOT_FORMATTED', /LTFS17168E/));
   });
 });

@@ -6,7 +6,14 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExecFileRunner, type CommandResult, type CommandRunner, type RunningCommand, type RunOptions, type ToolName } from '../../../src/drives/ltfs/command-runner.js';
+import {
+  ExecFileRunner,
+  type CommandResult,
+  type CommandRunner,
+  type RunningCommand,
+  type RunOptions,
+  type ToolName,
+} from '../../../src/drives/ltfs/command-runner.js';
 import { ltfsLibrarySchema, type LtfsLibrarySettings } from '../../../src/drives/ltfs/ltfs-config-schema.js';
 import { openLtfsLibrary, type OpenedLtfsLibrary } from '../../../src/drives/ltfs/open-ltfs-library.js';
 import type { MountProbe } from '../../../src/drives/ltfs/mount-probe.js';
@@ -28,8 +35,25 @@ export interface FakeTape {
 }
 
 export interface FakeState {
-  changer: { device: string; busy?: boolean; slots: Array<{ slot: number; barcode: string | null; ie: boolean }>; drives: Array<{ device: string; barcode: string | null; source: number | null }> };
-  tapes: Record<string, FakeTape & { uuid?: string | null; indexGeneration?: number; nextBlock?: number; positions?: Record<string, { startBlock: number; partition: string; size: number }>; syncs?: number; checks?: number; rolledBackTo?: number; deepRecovered?: boolean }>;
+  changer: {
+    device: string;
+    busy?: boolean;
+    slots: Array<{ slot: number; barcode: string | null; ie: boolean }>;
+    drives: Array<{ device: string; barcode: string | null; source: number | null }>;
+  };
+  tapes: Record<
+    string,
+    FakeTape & {
+      uuid?: string | null;
+      indexGeneration?: number;
+      nextBlock?: number;
+      positions?: Record<string, { startBlock: number; partition: string; size: number }>;
+      syncs?: number;
+      checks?: number;
+      rolledBackTo?: number;
+      deepRecovered?: boolean;
+    }
+  >;
   mounts: Record<string, { device: string; barcode: string; ro: boolean; detached: boolean; syncType: string; eject: boolean }>;
   busyDevices: string[];
   faults: { unmountDelayMs?: number; umountBusy?: boolean; syncFails?: boolean; indexWriteFails?: boolean; xattrMediumError?: boolean };
@@ -96,7 +120,15 @@ export class FakeHardware {
       tapes: Object.fromEntries(
         Object.entries(options.tapes ?? {}).map(([b, t]) => [
           b,
-          { formatted: false, capacityMiB: 64, nextBlock: 0, indexGeneration: t.formatted ? 1 : 0, positions: {}, ...(t.formatted ? { uuid: randomUUID(), name: b, serial: b.slice(0, 6) } : {}), ...t },
+          {
+            formatted: false,
+            capacityMiB: 64,
+            nextBlock: 0,
+            indexGeneration: t.formatted ? 1 : 0,
+            positions: {},
+            ...(t.formatted ? { uuid: randomUUID(), name: b, serial: b.slice(0, 6) } : {}),
+            ...t,
+          },
         ]),
       ),
       mounts: {},
@@ -125,7 +157,7 @@ export class FakeHardware {
   }
 
   get drive() {
-    return this.backend.drives[0]!;
+    return this.backend.drives[0];
   }
 
   get library() {
@@ -161,8 +193,8 @@ export class FakeHardware {
   /** Puts a cartridge straight into a drive, as an operator would by hand. */
   async insert(barcode: string, driveIndex = 0): Promise<void> {
     await this.update((s) => {
-      s.changer.drives[driveIndex]!.barcode = barcode;
-      s.changer.drives[driveIndex]!.source = null;
+      s.changer.drives[driveIndex].barcode = barcode;
+      s.changer.drives[driveIndex].source = null;
     });
   }
 

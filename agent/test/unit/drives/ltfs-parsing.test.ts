@@ -34,19 +34,28 @@ describe('ltfs output parsing', () => {
 
   it('decodes TapeAlert words (flag n = bit n-1) and tells when a drive wants cleaning', () => {
     const bits = parseAlertBits('0x0000000000080008');
-    assert.deepEqual(decodeTapeAlerts(bits).map((a) => [a.flag, a.name, a.severity]), [
-      [4, 'MEDIA', 'critical'],
-      [20, 'CLEAN_NOW', 'critical'],
-    ]);
+    assert.deepEqual(
+      decodeTapeAlerts(bits).map((a) => [a.flag, a.name, a.severity]),
+      [
+        [4, 'MEDIA', 'critical'],
+        [20, 'CLEAN_NOW', 'critical'],
+      ],
+    );
     assert.equal(needsCleaning(decodeTapeAlerts(bits)), true);
-    assert.deepEqual(decodeTapeAlerts(parseAlertBits('0x8000000000000000')).map((a) => a.flag), [64]);
+    assert.deepEqual(
+      decodeTapeAlerts(parseAlertBits('0x8000000000000000')).map((a) => a.flag),
+      [64],
+    );
     assert.equal(parseAlertBits(null), 0n);
     assert.throws(() => parseAlertBits('zz'), TapeError);
   });
 
   it('reads LTFS capacities (MiB) as bytes', () => {
     assert.equal(mibToBytes('17166336\n', 'x'), 17166336 * 1024 * 1024);
-    assert.throws(() => mibToBytes(null, 'x'), (e: TapeError) => e.code === 'MEDIUM_ERROR');
+    assert.throws(
+      () => mibToBytes(null, 'x'),
+      (e: TapeError) => e.code === 'MEDIUM_ERROR',
+    );
   });
 
   it('parses `ltfsck -l` rollback points', () => {
@@ -67,7 +76,10 @@ describe('ltfs output parsing', () => {
   it('gives mkltfs the 6-character VOLSER of a barcode', () => {
     assert.equal(volumeSerial('FER001L9'), 'FER001');
     assert.equal(volumeSerial('ABC123'), 'ABC123');
-    assert.throws(() => volumeSerial('AB-1'), (e: TapeError) => e.code === 'UNKNOWN_BARCODE');
+    assert.throws(
+      () => volumeSerial('AB-1'),
+      (e: TapeError) => e.code === 'UNKNOWN_BARCODE',
+    );
   });
 
   it('maps what the kernel says about a write on the LTFS mount to TapeError codes', () => {

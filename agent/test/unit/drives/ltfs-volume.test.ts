@@ -13,7 +13,7 @@ import { BLOCK_SIZE, TapeError } from '../../../src/drives/drive.js';
 import { FakeHardware } from './ltfs-fixture.js';
 
 async function writeFileTo(volume: { createWriteStream(p: string): Promise<NodeJS.WritableStream> }, rel: string, data: Buffer): Promise<void> {
-  await pipeline(Readable.from([data]), (await volume.createWriteStream(rel)) as NodeJS.WritableStream);
+  await pipeline(Readable.from([data]), await volume.createWriteStream(rel));
 }
 
 describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000 }, () => {
@@ -27,15 +27,18 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
   it('formats with the VOLSER as serial and the barcode as volume name, and returns the UUID mkltfs printed', async () => {
     const { volumeUuid } = await hw.drive.format({ barcode: 'FER001L9', force: false });
     assert.deepEqual(hw.runner.of('mkltfs'), ['-d /dev/nst0 -s FER001 -n FER001L9']);
-    const tape = (await hw.state()).tapes.FER001L9!;
+    const tape = (await hw.state()).tapes.FER001L9;
     assert.equal(volumeUuid, tape.uuid);
     assert.equal(tape.formatted, true);
     assert.equal((await hw.drive.loaded())?.volumeUuid, volumeUuid);
   });
 
   it('refuses to reformat a formatted volume without force (VOLUME_NOT_EMPTY), and passes --force with it', async () => {
-    await assert.rejects(hw.drive.format({ barcode: 'FER001L9', force: false }), (e: TapeError) => e.code === 'VOLUME_NOT_EMPTY' && /LTFS15047E/.test(e.message));
-    const before = (await hw.state()).tapes.FER001L9!.uuid;
+    await assert.rejects(
+      hw.drive.format({ barcode: 'FER001L9', force: false }),
+      (e: TapeError) => e.code === 'VOLUME_NOT_EMPTY' && /LTFS15047E/.test(e.message),
+    );
+    const before = (await hw.state()).tapes.FER001L9.uuid;
     const { volumeUuid } = await hw.drive.format({ barcode: 'FER001L9', force: true });
     assert.equal(hw.runner.of('mkltfs').at(-1), '-d /dev/nst0 -s FER001 -n FER001L9 -f');
     assert.notEqual(volumeUuid, before);
@@ -44,7 +47,10 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
   it('mounts with devname, sync_type and work_directory, writes files and reads their LTFS positions', async () => {
     const volume = await hw.drive.mount();
     const mountArgs = hw.runner.of('ltfs').at(-1)!;
-    assert.equal(mountArgs, `-f -o devname=/dev/nst0 -o sync_type=unmount -o work_directory=${path.join(hw.dir, 'work', 'drive0')} ${path.join(hw.dir, 'mnt', 'drive0')}`);
+    assert.equal(
+      mountArgs,
+      `-f -o devname=/dev/nst0 -o sync_type=unmount -o work_directory=${path.join(hw.dir, 'work', 'drive0')} ${path.join(hw.dir, 'mnt', 'drive0')}`,
+    );
     assert.equal(volume.root, path.join(hw.dir, 'mnt', 'drive0'));
     assert.equal(volume.barcode, 'FER001L9');
     assert.equal(volume.readOnly, false);
@@ -71,10 +77,10 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
 
   it('sync writes user.ltfs.sync on the volume root and LTFS writes an index', async () => {
     const volume = hw.drive.mountedVolume!;
-    const generation = (await hw.state()).tapes.FER001L9!.indexGeneration!;
+    const generation = (await hw.state()).tapes.FER001L9.indexGeneration!;
     await volume.sync();
     assert.equal(hw.runner.of('setfattr').at(-1), `-n user.ltfs.sync -v 1 ${volume.root}`);
-    assert.equal((await hw.state()).tapes.FER001L9!.indexGeneration, generation + 1);
+    assert.equal((await hw.state()).tapes.FER001L9.indexGeneration, generation + 1);
   });
 
   it('unmount refuses while a file is open, then waits until LTFS has written its index and exited', async () => {
@@ -83,14 +89,14 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
     await assert.rejects(volume.unmount(), (e: TapeError) => e.code === 'DRIVE_BUSY');
     open.end('x');
     await hw.update((s) => (s.faults.unmountDelayMs = 400));
-    const generation = (await hw.state()).tapes.FER001L9!.indexGeneration!;
+    const generation = (await hw.state()).tapes.FER001L9.indexGeneration!;
     const started = Date.now();
     await volume.unmount();
     const elapsed = Date.now() - started;
     const state = await hw.state();
     assert.ok(elapsed >= 400, `unmount returned after ${elapsed} ms, before LTFS finished its index`);
-    assert.equal(state.tapes.FER001L9!.indexGeneration, generation + 1, 'the index was written before unmount returned');
-    assert.equal(state.tapes.FER001L9!.dirty, false);
+    assert.equal(state.tapes.FER001L9.indexGeneration, generation + 1, 'the index was written before unmount returned');
+    assert.equal(state.tapes.FER001L9.dirty, false);
     assert.deepEqual(state.mounts, {});
     assert.deepEqual(hw.runner.of('umount'), [volume.root]);
     assert.equal(hw.drive.mountedVolume, null);
@@ -111,12 +117,15 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
 
   it('reads capacity and TapeAlert flags from the root xattrs', async () => {
     // TapeAlert flag 4 (media) and 20 (clean now): bits 3 and 19.
-    await hw.update((s) => (s.tapes.FER001L9!.tapeAlert = (1 << 3) | (1 << 19)));
+    await hw.update((s) => (s.tapes.FER001L9.tapeAlert = (1 << 3) | (1 << 19)));
     const volume = await hw.drive.mount();
     const attrs = await volume.attributes();
-    assert.deepEqual(attrs.alerts.map((a) => a.name), ['MEDIA', 'CLEAN_NOW']);
+    assert.deepEqual(
+      attrs.alerts.map((a) => a.name),
+      ['MEDIA', 'CLEAN_NOW'],
+    );
     assert.equal(attrs.alertBits, 0x80008n);
-    assert.equal(attrs.volumeUuid, (await hw.state()).tapes.FER001L9!.uuid);
+    assert.equal(attrs.volumeUuid, (await hw.state()).tapes.FER001L9.uuid);
     assert.equal(attrs.totalBytes, 64 * 1024 * 1024);
     await volume.unmount();
     assert.equal((await hw.drive.loaded())?.capacityBytes, 64 * 1024 * 1024, 'loaded() reports what the last mount learnt');

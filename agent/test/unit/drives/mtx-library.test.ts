@@ -44,9 +44,11 @@ describe('mtx status parsing', () => {
   });
 
   it('reads an empty drive and a library without import/export slots', () => {
-    const status = parseMtxStatus('  Storage Changer /dev/sch0:1 Drives, 2 Slots ( 0 Import/Export )\nData Transfer Element 0:Empty\n      Storage Element 1:Empty\n      Storage Element 2:Full :VolumeTag=A00001L8\n');
+    const status = parseMtxStatus(
+      '  Storage Changer /dev/sch0:1 Drives, 2 Slots ( 0 Import/Export )\nData Transfer Element 0:Empty\n      Storage Element 1:Empty\n      Storage Element 2:Full :VolumeTag=A00001L8\n',
+    );
     assert.deepEqual(status.drives, [{ driveIndex: 0, barcode: null, sourceSlot: null }]);
-    assert.equal(status.slots[1]!.barcode, 'A00001L8');
+    assert.equal(status.slots[1].barcode, 'A00001L8');
   });
 
   it('refuses output that is not mtx status', () => {
@@ -59,29 +61,50 @@ describe('mtx status parsing', () => {
     assert.equal(classifyMtxOutput('Storage Element 2 is Already Full'), 'SLOT_OCCUPIED');
     assert.equal(classifyMtxOutput('Data Transfer Element 1 is Empty'), 'NO_TAPE');
     assert.equal(classifyMtxOutput("Invalid <storage-element-number> argument '99' to 'load' command"), 'UNKNOWN_SLOT');
-    assert.equal(classifyMtxOutput('MOVE MEDIUM from Element Address 1000 to 500 Failed\nmtx: Request Sense: Additional Sense Code = 3B\nmtx: Request Sense: Additional Sense Qualifier = 0E'), 'SLOT_EMPTY');
-    assert.equal(classifyMtxOutput('MOVE MEDIUM from Element Address 500 to 1001 Failed\nmtx: Request Sense: Additional Sense Code = 53\nmtx: Request Sense: Additional Sense Qualifier = 02'), 'DRIVE_BUSY');
+    assert.equal(
+      classifyMtxOutput(
+        'MOVE MEDIUM from Element Address 1000 to 500 Failed\nmtx: Request Sense: Additional Sense Code = 3B\nmtx: Request Sense: Additional Sense Qualifier = 0E',
+      ),
+      'SLOT_EMPTY',
+    );
+    assert.equal(
+      classifyMtxOutput(
+        'MOVE MEDIUM from Element Address 500 to 1001 Failed\nmtx: Request Sense: Additional Sense Code = 53\nmtx: Request Sense: Additional Sense Qualifier = 02',
+      ),
+      'DRIVE_BUSY',
+    );
   });
 });
 
 describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
   let hw: FakeHardware;
   before(async () => {
-    hw = await FakeHardware.create({ slots: ['FER001L9', 'FER002L9', null, null, 'FER005L9'], importExport: 1, drives: 2, tapes: { FER001L9: { formatted: true } } });
+    hw = await FakeHardware.create({
+      slots: ['FER001L9', 'FER002L9', null, null, 'FER005L9'],
+      importExport: 1,
+      drives: 2,
+      tapes: { FER001L9: { formatted: true } },
+    });
   });
   after(() => hw.cleanup());
 
   it('status reports slots, the import/export slot and empty drives', async () => {
     const status = await hw.library.status();
     assert.deepEqual(hw.runner.of('mtx'), ['-f /dev/sg3 status']);
-    assert.deepEqual(status.slots.map((s) => [s.slot, s.barcode, s.importExport]), [
-      [1, 'FER001L9', false],
-      [2, 'FER002L9', false],
-      [3, null, false],
-      [4, null, false],
-      [5, 'FER005L9', true],
-    ]);
-    assert.deepEqual(status.drives.map((d) => d.barcode), [null, null]);
+    assert.deepEqual(
+      status.slots.map((s) => [s.slot, s.barcode, s.importExport]),
+      [
+        [1, 'FER001L9', false],
+        [2, 'FER002L9', false],
+        [3, null, false],
+        [4, null, false],
+        [5, 'FER005L9', true],
+      ],
+    );
+    assert.deepEqual(
+      status.drives.map((d) => d.barcode),
+      [null, null],
+    );
   });
 
   it('loads slot 2 into drive 1 (`mtx load 2 1`) and reports the source slot', async () => {
@@ -89,8 +112,8 @@ describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
     assert.equal(hw.runner.of('mtx').at(-1), '-f /dev/sg3 load 2 1');
     const status = await hw.library.status();
     assert.deepEqual(status.drives[1], { driveIndex: 1, barcode: 'FER002L9', sourceSlot: 2 });
-    assert.equal(status.slots[1]!.barcode, null);
-    assert.equal((await hw.backend.drives[1]!.loaded())?.barcode, 'FER002L9');
+    assert.equal(status.slots[1].barcode, null);
+    assert.equal((await hw.backend.drives[1].loaded())?.barcode, 'FER002L9');
   });
 
   it('refuses bad loads before moving anything', async () => {
@@ -109,7 +132,7 @@ describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
     await hw.library.load(2, 1);
     await hw.library.unload(1, 4);
     assert.equal(hw.runner.of('mtx').at(-1), '-f /dev/sg3 unload 4 1');
-    assert.equal((await hw.library.status()).slots[3]!.barcode, 'FER002L9');
+    assert.equal((await hw.library.status()).slots[3].barcode, 'FER002L9');
   });
 
   it('refuses bad unloads', async () => {
@@ -127,7 +150,7 @@ describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
     await assert.rejects(hw.library.unload(0), (e: TapeError) => e.code === 'DRIVE_BUSY' && /Failed/.test(e.message));
     await volume.unmount();
     await hw.library.unload(0);
-    assert.equal((await hw.library.status()).slots[0]!.barcode, 'FER001L9');
+    assert.equal((await hw.library.status()).slots[0].barcode, 'FER001L9');
   });
 
   it('transfers between slots, including to and from the import/export slot', async () => {
@@ -135,7 +158,7 @@ describe('mtx library over the fake changer', { timeout: 120_000 }, () => {
     assert.equal(hw.runner.of('mtx').at(-1), '-f /dev/sg3 transfer 5 3');
     await hw.library.transfer(1, 5);
     const status = await hw.library.status();
-    assert.deepEqual([status.slots[0]!.barcode, status.slots[2]!.barcode, status.slots[4]!.barcode], [null, 'FER005L9', 'FER001L9']);
+    assert.deepEqual([status.slots[0].barcode, status.slots[2].barcode, status.slots[4].barcode], [null, 'FER005L9', 'FER001L9']);
     await assert.rejects(hw.library.transfer(1, 2), is('SLOT_EMPTY'));
     await assert.rejects(hw.library.transfer(3, 4), is('SLOT_OCCUPIED'));
     await assert.rejects(hw.library.transfer(3, 0), is('UNKNOWN_SLOT'));

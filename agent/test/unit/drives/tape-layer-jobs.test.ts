@@ -30,7 +30,13 @@ describe('tape-layer job handlers on an emulated library', () => {
   let drives: EmulatedDrive[];
   let server: RecordingServer;
   const ctx = (driveIndex: number, jobId = 'job-1'): JobContext =>
-    recordingJobContext(server, { jobId, drive: drives[driveIndex]!, library, log, config: { name: 'agent-t', hostname: 'agent-t', progressIntervalMs: 10 } as AgentConfig });
+    recordingJobContext(server, {
+      jobId,
+      drive: drives[driveIndex],
+      library,
+      log,
+      config: { name: 'agent-t', hostname: 'agent-t', progressIntervalMs: 10 } as AgentConfig,
+    });
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -41,15 +47,15 @@ describe('tape-layer job handlers on an emulated library', () => {
 
   it('checks a clean volume (CONSISTENT), reports a dirty one without repair (NEEDS_REPAIR), repairs it with repair', async () => {
     await runLoadJob(ctx(0), { barcode: 'FER001L9' });
-    await drives[0]!.format({ barcode: 'FER001L9', force: false });
+    await drives[0].format({ barcode: 'FER001L9', force: false });
     assert.match(await runCheckJob(ctx(0), { barcode: 'FER001L9', repair: false, rollbackGeneration: 0 }), /^CONSISTENT/);
     // A volume the agent died with: dirty on the cartridge.
     const file = path.join(dir, 'cartridges', 'FER001L9', 'cartridge.json');
     await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), dirty: true }));
     assert.match(await runCheckJob(ctx(0), { barcode: 'FER001L9', repair: false, rollbackGeneration: 0 }), /^NEEDS_REPAIR/);
-    assert.equal((await drives[0]!.loaded())?.dirty, true, 'a check without repair changes nothing');
+    assert.equal((await drives[0].loaded())?.dirty, true, 'a check without repair changes nothing');
     assert.match(await runCheckJob(ctx(0), { barcode: 'FER001L9', repair: true, rollbackGeneration: 0 }), /^REPAIRED/);
-    assert.equal((await drives[0]!.loaded())?.dirty, false);
+    assert.equal((await drives[0].loaded())?.dirty, false);
     await failsWith(runCheckJob(ctx(0), { barcode: 'FER001L9', repair: false, rollbackGeneration: 3 }), 'INVALID_SPEC');
     await failsWith(runCheckJob(ctx(0), { barcode: 'CLN001L1', repair: false, rollbackGeneration: 0 }), 'CLEANING_CARTRIDGE');
   });
@@ -65,16 +71,19 @@ describe('tape-layer job handlers on an emulated library', () => {
     await failsWith(runMoveJob(ctx(1), { barcode: 'FER002L9', toSlot: 6 }, [library]), 'SLOT_OCCUPIED');
     await failsWith(runMoveJob(ctx(1), { barcode: 'NOPE01L9', toSlot: 5 }, [library]), 'TAPE_NOT_IN_LIBRARY');
     const status = await library.status();
-    assert.deepEqual(status.slots.map((s) => s.barcode), [null, 'FER002L9', 'FER003L9', 'CLN001L1', null, 'FER001L9']);
+    assert.deepEqual(
+      status.slots.map((s) => s.barcode),
+      [null, 'FER002L9', 'FER003L9', 'CLN001L1', null, 'FER001L9'],
+    );
     assert.match(await runInventoryJob(ctx(1), { library: '' }, [library]), /4 cartridge\(s\)/);
     await failsWith(runInventoryJob(ctx(1), { library: 'nope' }, [library]), 'UNKNOWN_LIBRARY');
   });
 
-  it('cleans a drive with the library\'s cleaning cartridge and puts it back', async () => {
-    await drives[1]!.injectAlerts(['CLEAN_NOW']);
+  it("cleans a drive with the library's cleaning cartridge and puts it back", async () => {
+    await drives[1].injectAlerts(['CLEAN_NOW']);
     assert.match(await runCleanJob(ctx(1), { cleaningBarcode: '' }), /cleaned drive1 with CLN001L1/);
-    assert.deepEqual(await drives[1]!.alerts(), []);
-    assert.equal((await library.status()).slots[3]!.barcode, 'CLN001L1');
+    assert.deepEqual(await drives[1].alerts(), []);
+    assert.equal((await library.status()).slots[3].barcode, 'CLN001L1');
     await failsWith(runCleanJob(ctx(1), { cleaningBarcode: 'FER001L9' }), 'NOT_CLEANING_CARTRIDGE');
   });
 

@@ -60,7 +60,10 @@ describe('restoring times', () => {
   });
 
   it('fails one path with its errno, and goes on answering', async () => {
-    await assert.rejects(setter.set(path.join(dir, 'missing'), 0, 0, false), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && err.syscall === 'utimensat');
+    await assert.rejects(
+      setter.set(path.join(dir, 'missing'), 0, 0, false),
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && err.syscall === 'utimensat',
+    );
     const file = path.join(dir, 'after');
     await writeFile(file, 'y');
     await setter.set(file, 5, 6, false);

@@ -21,12 +21,24 @@ describe('validateTargetDirectory', () => {
     assert.equal(validateTargetDirectory('/tmp/r', roots), '/tmp/r');
   });
   it('refuses relative paths and `..` components', () => {
-    assert.equal(codeOf(() => validateTargetDirectory('restores/x', roots)), 'RESTORE_TARGET_INVALID');
-    assert.equal(codeOf(() => validateTargetDirectory('/srv/restores/../etc', roots)), 'RESTORE_TARGET_INVALID');
+    assert.equal(
+      codeOf(() => validateTargetDirectory('restores/x', roots)),
+      'RESTORE_TARGET_INVALID',
+    );
+    assert.equal(
+      codeOf(() => validateTargetDirectory('/srv/restores/../etc', roots)),
+      'RESTORE_TARGET_INVALID',
+    );
   });
   it('refuses directories outside the roots, including look-alike prefixes', () => {
-    assert.equal(codeOf(() => validateTargetDirectory('/etc', roots)), 'RESTORE_TARGET_NOT_ALLOWED');
-    assert.equal(codeOf(() => validateTargetDirectory('/srv/restores-evil', roots)), 'RESTORE_TARGET_NOT_ALLOWED');
+    assert.equal(
+      codeOf(() => validateTargetDirectory('/etc', roots)),
+      'RESTORE_TARGET_NOT_ALLOWED',
+    );
+    assert.equal(
+      codeOf(() => validateTargetDirectory('/srv/restores-evil', roots)),
+      'RESTORE_TARGET_NOT_ALLOWED',
+    );
   });
 });
 
@@ -38,8 +50,14 @@ describe('mapRestorePath', () => {
     assert.equal(mapRestorePath('/t', '', '/home/u/new\nline "q".txt'), '/t/home/u/new\nline "q".txt');
   });
   it('refuses entries with . or .. components', () => {
-    assert.equal(codeOf(() => mapRestorePath('/t', '', '/a/../../etc/passwd')), 'RESTORE_PATH_ESCAPES');
-    assert.equal(codeOf(() => mapRestorePath('/t', '', '/a/./b')), 'RESTORE_PATH_ESCAPES');
+    assert.equal(
+      codeOf(() => mapRestorePath('/t', '', '/a/../../etc/passwd')),
+      'RESTORE_PATH_ESCAPES',
+    );
+    assert.equal(
+      codeOf(() => mapRestorePath('/t', '', '/a/./b')),
+      'RESTORE_PATH_ESCAPES',
+    );
   });
 });
 

@@ -14,7 +14,10 @@ test('a refusal from the catalog server keeps its code and its words', () => {
     code: 'LABEL_MISMATCH',
     message: 'the catalog server refused: the tape read is labelled A, but job j rebuilds B',
   });
-  assert.deepEqual(serverRefusal(grpcError('INVALID_RECORD', 'no prefix here')), { code: 'INVALID_RECORD', message: 'the catalog server refused: no prefix here' });
+  assert.deepEqual(serverRefusal(grpcError('INVALID_RECORD', 'no prefix here')), {
+    code: 'INVALID_RECORD',
+    message: 'the catalog server refused: no prefix here',
+  });
 });
 
 test('anything else is not a refusal', () => {

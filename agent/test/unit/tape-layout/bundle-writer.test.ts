@@ -57,13 +57,17 @@ describe('BundleWriter', () => {
   it('returns offsets where each member data lies in the bundle', async () => {
     const bytes = await readFile(bundle);
     members.forEach((m, i) => {
-      const { offset, length } = locations[i]!;
+      const { offset, length } = locations[i];
       assert.equal(length, m.data.length, m.name);
       assert.equal(offset % 512, 0, `${m.name}: data starts on a tar block`);
       assert.deepEqual(bytes.subarray(offset, offset + length), m.data, m.name);
     });
     const offsets = locations.map((l) => l.offset);
-    assert.deepEqual([...offsets].sort((a, b) => a - b), offsets, 'members are in call order');
+    assert.deepEqual(
+      [...offsets].sort((a, b) => a - b),
+      offsets,
+      'members are in call order',
+    );
   });
 
   it('is listed by tar -tf with every exact name', async () => {

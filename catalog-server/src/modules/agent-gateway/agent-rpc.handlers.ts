@@ -3,7 +3,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import type { AgentServiceServer, CommandsRequest, CommandsResponse, IncrementalBaseRequest, IncrementalBaseResponse, VerifyItemsRequest, VerifyItemsResponse } from '@ferrite/proto';
+import type {
+  AgentServiceServer,
+  CommandsRequest,
+  CommandsResponse,
+  IncrementalBaseRequest,
+  IncrementalBaseResponse,
+  VerifyItemsRequest,
+  VerifyItemsResponse,
+} from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
@@ -67,7 +75,9 @@ export class AgentRpcHandlers {
         const sessionValid = await this.agents.heartbeat(req);
         if (sessionValid) {
           // A failed reconcile must not make a live agent look dead: log it, answer the beat.
-          await this.liveness.reconcile(req.agentId, req.runningJobIds).catch((err: unknown) => this.log.error({ err, agentId: req.agentId }, 'job reconcile failed'));
+          await this.liveness
+            .reconcile(req.agentId, req.runningJobIds)
+            .catch((err: unknown) => this.log.error({ err, agentId: req.agentId }, 'job reconcile failed'));
         }
         return { sessionValid };
       }),
@@ -86,7 +96,10 @@ export class AgentRpcHandlers {
       }
       call.end();
     } catch (err) {
-      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'IncrementalBase' }, 'IncrementalBase failed')));
+      call.emit(
+        'error',
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'IncrementalBase' }, 'IncrementalBase failed')),
+      );
     }
   }
 
@@ -101,7 +114,10 @@ export class AgentRpcHandlers {
       }
       call.end();
     } catch (err) {
-      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'VerifyItems' }, 'VerifyItems failed')));
+      call.emit(
+        'error',
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'VerifyItems' }, 'VerifyItems failed')),
+      );
     }
   }
 
@@ -110,7 +126,10 @@ export class AgentRpcHandlers {
     try {
       if (!(await this.agents.isCurrentSession(agentId, sessionId))) throw AgentErrors.sessionInvalid(agentId);
     } catch (err) {
-      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')));
+      call.emit(
+        'error',
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')),
+      );
       return;
     }
     if (call.cancelled) return;
@@ -118,7 +137,10 @@ export class AgentRpcHandlers {
       await this.router.streamOpened(agentId, sessionId, call);
     } catch (err) {
       this.router.streamClosed(agentId, sessionId, call).catch(() => {});
-      call.emit('error', toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')));
+      call.emit(
+        'error',
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'Commands' }, 'Commands failed')),
+      );
       return;
     }
     let open = true;

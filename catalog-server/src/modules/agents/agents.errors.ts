@@ -4,10 +4,7 @@ import { FerriteError } from '../../common/errors.js';
 export const AgentErrors = {
   notFound: (name: string) =>
     new FerriteError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)} has registered; check the name under \`agents\``, { agent: name }),
-  idNotFound: (id: string) =>
-    new FerriteError('AGENT_NOT_FOUND', `agent ${id} is not registered; register again`, { agentId: id }),
-  invalidRegistration: (message: string, details: Record<string, unknown> = {}) =>
-    new FerriteError('INVALID_REGISTRATION', message, details),
-  sessionInvalid: (agentId: string) =>
-    new FerriteError('SESSION_INVALID', `session is not the current one of agent ${agentId}; register again`, { agentId }),
+  idNotFound: (id: string) => new FerriteError('AGENT_NOT_FOUND', `agent ${id} is not registered; register again`, { agentId: id }),
+  invalidRegistration: (message: string, details: Record<string, unknown> = {}) => new FerriteError('INVALID_REGISTRATION', message, details),
+  sessionInvalid: (agentId: string) => new FerriteError('SESSION_INVALID', `session is not the current one of agent ${agentId}; register again`, { agentId }),
 };

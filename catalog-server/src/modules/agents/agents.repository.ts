@@ -214,7 +214,8 @@ export class AgentsRepository {
       const loadedNow = drive.loadedTape?.barcode ?? null;
       if (loadedNow === r.loadedBarcode) {
         const alerts = r.alerts ?? drive.alerts;
-        if (drive.state !== r.state || drive.alerts.join(',') !== alerts.join(',')) await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, alerts } });
+        if (drive.state !== r.state || drive.alerts.join(',') !== alerts.join(','))
+          await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, alerts } });
         continue;
       }
       const tape = r.loadedBarcode ? await tx.tape.findUnique({ where: { barcode: r.loadedBarcode }, select: { id: true } }) : null;
@@ -228,9 +229,11 @@ export class AgentsRepository {
 
   /** Marks agents (and their drives) offline whose last beat is older than `cutoff`; returns them. */
   markStaleOffline(cutoff: Date): Promise<{ id: string; name: string }[]> {
-    return dbOperation('mark agents offline', () =>
-      // Its drives show OFFLINE until it registers again (no one can reach them meanwhile).
-      this.prisma.client.$queryRaw<{ id: string; name: string }[]>`
+    return dbOperation(
+      'mark agents offline',
+      () =>
+        // Its drives show OFFLINE until it registers again (no one can reach them meanwhile).
+        this.prisma.client.$queryRaw<{ id: string; name: string }[]>`
         WITH gone AS (
           UPDATE agent SET online = false
           WHERE online AND (last_seen_at IS NULL OR last_seen_at < ${cutoff})

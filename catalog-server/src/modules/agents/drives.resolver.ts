@@ -19,10 +19,7 @@ export class DrivesResolver {
   ) {}
 
   @Query(() => DriveConnection, { description: 'Drives of every agent (or of one), by agent and drive name.' })
-  drives(
-    @Args('agent', { type: () => String, nullable: true, description: 'Agent name.' }) agent: string | null,
-    @Args() page: PageArgs,
-  ) {
+  drives(@Args('agent', { type: () => String, nullable: true, description: 'Agent name.' }) agent: string | null, @Args() page: PageArgs) {
     return this.agents.listDrives(agent, page);
   }
 

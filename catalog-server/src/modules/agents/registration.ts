@@ -69,20 +69,26 @@ export interface Registration {
 // Agent names are typed by operators in GraphQL arguments: keep them plain. Drive and changer names
 // come from hardware configuration and may be anything printable.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what a device name must not hold
 const DEVICE_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseRegistration(req: RegisterRequest): Registration {
   if (!NAME.test(req.agentName)) {
-    throw AgentErrors.invalidRegistration(
-      `agent name ${JSON.stringify(req.agentName)} is not valid: use up to 64 letters, digits, '.', '_' or '-'`,
-      { agentName: req.agentName },
-    );
+    throw AgentErrors.invalidRegistration(`agent name ${JSON.stringify(req.agentName)} is not valid: use up to 64 letters, digits, '.', '_' or '-'`, {
+      agentName: req.agentName,
+    });
   }
   const changers = req.changers.map(parseChanger);
-  assertUnique(changers.map((c) => c.name), 'changer');
+  assertUnique(
+    changers.map((c) => c.name),
+    'changer',
+  );
   const drives = req.drives.map(parseDrive);
-  assertUnique(drives.map((d) => d.name), 'drive');
+  assertUnique(
+    drives.map((d) => d.name),
+    'drive',
+  );
   const changerNames = new Set(changers.map((c) => c.name));
   for (const d of drives) {
     if (d.changerName !== null && !changerNames.has(d.changerName)) {
@@ -102,13 +108,20 @@ export function parseRegistration(req: RegisterRequest): Registration {
 
 export function protoDriveState(state: ProtoDriveState, loaded: boolean): DriveState {
   switch (state) {
-    case ProtoDriveState.DRIVE_STATE_EMPTY: return 'EMPTY';
-    case ProtoDriveState.DRIVE_STATE_LOADED: return 'LOADED';
-    case ProtoDriveState.DRIVE_STATE_MOUNTED: return 'MOUNTED';
-    case ProtoDriveState.DRIVE_STATE_BUSY: return 'BUSY';
-    case ProtoDriveState.DRIVE_STATE_NEEDS_CLEANING: return 'NEEDS_CLEANING';
-    case ProtoDriveState.DRIVE_STATE_OFFLINE: return 'OFFLINE';
-    default: return loaded ? 'LOADED' : 'EMPTY';
+    case ProtoDriveState.DRIVE_STATE_EMPTY:
+      return 'EMPTY';
+    case ProtoDriveState.DRIVE_STATE_LOADED:
+      return 'LOADED';
+    case ProtoDriveState.DRIVE_STATE_MOUNTED:
+      return 'MOUNTED';
+    case ProtoDriveState.DRIVE_STATE_BUSY:
+      return 'BUSY';
+    case ProtoDriveState.DRIVE_STATE_NEEDS_CLEANING:
+      return 'NEEDS_CLEANING';
+    case ProtoDriveState.DRIVE_STATE_OFFLINE:
+      return 'OFFLINE';
+    default:
+      return loaded ? 'LOADED' : 'EMPTY';
   }
 }
 
@@ -133,10 +146,11 @@ function parseDrive(d: DriveInfo): DriveRegistration {
 
 function parseChanger(c: RegisterRequest['changers'][number]): ChangerRegistration {
   if (!DEVICE_NAME.test(c.name)) throw AgentErrors.invalidRegistration(`changer name ${JSON.stringify(c.name)} is not valid`, { changer: c.name });
-  const slots = [...c.slots]
-    .sort((a, b) => a.slot - b.slot)
-    .map((s) => ({ slot: s.slot, barcode: s.barcode.trim() || null, importExport: s.importExport }));
-  assertUnique(slots.map((s) => String(s.slot)), `slot of changer ${c.name}`);
+  const slots = [...c.slots].sort((a, b) => a.slot - b.slot).map((s) => ({ slot: s.slot, barcode: s.barcode.trim() || null, importExport: s.importExport }));
+  assertUnique(
+    slots.map((s) => String(s.slot)),
+    `slot of changer ${c.name}`,
+  );
   return { name: c.name, serial: c.serial, slotCount: Math.max(c.slotCount, slots.length), slots };
 }
 

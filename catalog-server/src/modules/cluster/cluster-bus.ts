@@ -36,7 +36,10 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(DATABASE_URL) private readonly url: string, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(DATABASE_URL) private readonly url: string,
+    @Inject(LOGGER) logger: Logger,
+  ) {
     this.log = logger.child({ component: 'cluster-bus', replica: this.replicaId });
     this.publisher = new pg.Pool({ connectionString: url, max: 2 });
   }

@@ -56,5 +56,5 @@ export function decodeCursor(cursor: string, hash: string, arity: number): Curso
   if (key.length !== arity || !key.every((p) => typeof p === 'string' || typeof p === 'number')) {
     invalidCursor('the cursor is not one this server issued');
   }
-  return key as CursorKey;
+  return key;
 }

@@ -78,19 +78,44 @@ export const VERSION_FROM = `
   LEFT JOIN content c ON c.id = fv.content_id`;
 
 export interface RawVersion {
-  id: string; host: string; dir_path: string; name: string; type: DbFileType; size: number; mtime: Date; mtime_nanos: number | null; mode: number;
-  sha256: Buffer | null; symlink_target: string | null; run_id: string; job_id: string | null; archived_at: Date; deleted: boolean;
+  id: string;
+  host: string;
+  dir_path: string;
+  name: string;
+  type: DbFileType;
+  size: number;
+  mtime: Date;
+  mtime_nanos: number | null;
+  mode: number;
+  sha256: Buffer | null;
+  symlink_target: string | null;
+  run_id: string;
+  job_id: string | null;
+  archived_at: Date;
+  deleted: boolean;
   content_id: string | null;
 }
 
 export function toVersion(r: RawVersion): FileVersionRow {
   return {
-    id: r.id, host: r.host, dirPath: r.dir_path, name: r.name, type: r.type, size: r.size, mtime: r.mtime, mtimeNanos: r.mtime_nanos, mode: r.mode,
-    sha256: r.sha256, symlinkTarget: r.symlink_target, runId: r.run_id, jobId: r.job_id ?? '', archivedAt: r.archived_at,
-    deleted: r.deleted, contentId: r.content_id,
+    id: r.id,
+    host: r.host,
+    dirPath: r.dir_path,
+    name: r.name,
+    type: r.type,
+    size: r.size,
+    mtime: r.mtime,
+    mtimeNanos: r.mtime_nanos,
+    mode: r.mode,
+    sha256: r.sha256,
+    symlinkTarget: r.symlink_target,
+    runId: r.run_id,
+    jobId: r.job_id ?? '',
+    archivedAt: r.archived_at,
+    deleted: r.deleted,
+    contentId: r.content_id,
   };
 }
-
 
 /** Entries at `prefix` or below it, by whole components. The entry `prefix` itself is filed under
  *  its parent directory, hence the second branch. */
@@ -196,7 +221,9 @@ function blockConditions(q: FileSearchQuery, p: Params, keys: BlockKeys): string
   // A tape of many contents: its blocks through the contents' buckets (a few lookups per range of
   // 1,024 content ids instead of one per content); whereClause then tests each version's content.
   if (q.tapeId) {
-    conds.push(keys.manyContents ? `fv.block_content_buckets && ARRAY(${tapeBuckets(q.tapeId, p)})` : `fv.block_content_ids && ARRAY(${tapeContents(q.tapeId, p)})`);
+    conds.push(
+      keys.manyContents ? `fv.block_content_buckets && ARRAY(${tapeBuckets(q.tapeId, p)})` : `fv.block_content_ids && ARRAY(${tapeContents(q.tapeId, p)})`,
+    );
   }
   return conds;
 }
@@ -261,7 +288,9 @@ export class FileSearchRepository {
       cursor = w.end;
     }
     const keys = counted ?? (await this.blockKeys(q));
-    const rest = onlyTapeBuckets(q, keys) ? await this.gatherTapeBlocks(q, cursor, limit - found.length, keys) : await this.gather(q, cursor, limit - found.length, keys);
+    const rest = onlyTapeBuckets(q, keys)
+      ? await this.gatherTapeBlocks(q, cursor, limit - found.length, keys)
+      : await this.gather(q, cursor, limit - found.length, keys);
     return [...found, ...rest];
   }
 

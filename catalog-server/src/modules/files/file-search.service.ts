@@ -91,7 +91,8 @@ export class FileSearchService {
     };
     if (f.host !== undefined) {
       q.hostId = await this.repo.hostId(f.host);
-      if (q.hostId === undefined) throw filesError(FilesErrorCode.HOST_NOT_FOUND, `host ${JSON.stringify(f.host)} has nothing in the catalog`, { host: f.host });
+      if (q.hostId === undefined)
+        throw filesError(FilesErrorCode.HOST_NOT_FOUND, `host ${JSON.stringify(f.host)} has nothing in the catalog`, { host: f.host });
     }
     if (f.tape !== undefined) {
       q.tapeId = await this.repo.requireTapeId(f.tape);

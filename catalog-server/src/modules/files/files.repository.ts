@@ -68,8 +68,7 @@ const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE '
 
 /** A block's `content_buckets`: its distinct content ids >> CONTENT_BUCKET_SHIFT (what a tape's
  *  GIN condition in the search looks for; see migration *_version_block_content_buckets). */
-const contentBucketsOf = (contentIds: string) =>
-  `ARRAY(SELECT DISTINCT c >> ${CONTENT_BUCKET_SHIFT} FROM unnest(${contentIds}) c WHERE c IS NOT NULL)`;
+const contentBucketsOf = (contentIds: string) => `ARRAY(SELECT DISTINCT c >> ${CONTENT_BUCKET_SHIFT} FROM unnest(${contentIds}) c WHERE c IS NOT NULL)`;
 
 /** Pooled connections that already have the staging tables. */
 const staged = new WeakSet<pg.PoolClient>();
@@ -183,7 +182,7 @@ export class FilesRepository {
       placements
         .row()
         .bytes(p.shas[i])
-        .bytes(tapes.get(p.barcodes[i])!)
+        .bytes(tapes.get(p.barcodes[i]))
         .text(p.partitions[i])
         .int8(p.startBlocks[i])
         .text(p.containerPaths[i])
@@ -227,10 +226,7 @@ export class FilesRepository {
     );
     // The batch's ids, looked up once per distinct directory, name and content (not per record):
     // from here on the batch is joined with these small maps only.
-    await c.query(
-      `INSERT INTO ingest_dir_id SELECT d.path, d.id FROM ingest_stage_dir s JOIN directory d ON d.host_id = $1 AND d.path = s.path`,
-      [hostId],
-    );
+    await c.query(`INSERT INTO ingest_dir_id SELECT d.path, d.id FROM ingest_stage_dir s JOIN directory d ON d.host_id = $1 AND d.path = s.path`, [hostId]);
     // One row per distinct name and content of the batch, with its id when the catalog has it (one
     // index probe each, forced by LATERAL).
     await c.query(

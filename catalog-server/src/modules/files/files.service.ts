@@ -43,7 +43,10 @@ export class FilesService {
   async ingestBatch(input: IngestBatchInput): Promise<IngestBatchResult> {
     const jobNotFound = () => filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(input.jobId)} does not exist`, { jobId: input.jobId });
     if (!isUuid(input.jobId)) throw jobNotFound();
-    for (const [field, value] of [['attempt', input.attempt], ['batchSeq', input.batchSeq]] as const) {
+    for (const [field, value] of [
+      ['attempt', input.attempt],
+      ['batchSeq', input.batchSeq],
+    ] as const) {
       if (!Number.isSafeInteger(value) || value < 0) throw filesError(FilesErrorCode.INVALID_ARGUMENT, `${field} must be a non-negative integer, got ${value}`);
     }
     const records = input.records ?? [];
@@ -94,7 +97,8 @@ export class FilesService {
   async resolveVerify(selection: VerifySelection): Promise<ResolvedVerify> {
     const hasTape = selection.barcode !== undefined && selection.barcode !== null;
     const hasRun = selection.runId !== undefined && selection.runId !== null;
-    if (Number(hasTape) + Number(hasRun) !== 1) throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to verify with exactly one of: tape (a barcode) or runId');
+    if (Number(hasTape) + Number(hasRun) !== 1)
+      throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to verify with exactly one of: tape (a barcode) or runId');
     if (hasTape) {
       const barcode = selection.barcode!;
       const tapeId = await this.search.requireTapeId(barcode);
@@ -104,7 +108,8 @@ export class FilesService {
       return { tapes: [{ barcode, items: [] }], objectCount: count.objects, byteCount: count.bytes, partialSegments: count.partial, streamed: true };
     }
     const runId = selection.runId!;
-    if (!isUuid(runId) || (await this.search.runHost(runId)) === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    if (!isUuid(runId) || (await this.search.runHost(runId)) === undefined)
+      throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
     const paths = new Map<string, string>();
     for (const v of await this.search.versionsOfRun(runId)) {
       if (v.type === 'FILE' && v.size > 0 && v.contentId && !paths.has(v.contentId)) paths.set(v.contentId, joinPath(v.dirPath, v.name));
@@ -145,7 +150,11 @@ export class FilesService {
   }
 
   /** The runs of a backup job read back from tape (rebuildCatalog); runs that exist are kept. */
-  restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+  restoreBackupRuns(
+    jobId: string,
+    host: string,
+    runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>,
+  ): Promise<void> {
     return this.runs.restoreBackupRuns(jobId, host, runs);
   }
 
@@ -165,16 +174,24 @@ export class FilesService {
     const found = new Set(rows.map((r) => r.id));
     const missing = malformed.length ? malformed : ids.filter((id) => !found.has(id));
     if (missing.length > 0) {
-      throw filesError(FilesErrorCode.FILE_NOT_FOUND, `no file version with id ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''}`, {
-        fileIds: missing,
-      });
+      throw filesError(
+        FilesErrorCode.FILE_NOT_FOUND,
+        `no file version with id ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''}`,
+        {
+          fileIds: missing,
+        },
+      );
     }
     const hosts = [...new Set(rows.map((r) => r.host))];
     if (hosts.length > 1) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, `the selected files come from several hosts (${hosts.join(', ')}); restore one host at a time`);
     }
     // A deletion marker has nothing to bring back.
-    return this.plan(hosts[0], rows.filter((r) => !r.deleted), 'the selected file versions are all deletion markers');
+    return this.plan(
+      hosts[0],
+      rows.filter((r) => !r.deleted),
+      'the selected file versions are all deletion markers',
+    );
   }
 
   private async restoreRun(runId: string): Promise<ResolvedRestore> {
@@ -201,9 +218,7 @@ export class FilesService {
   private async plan(host: string, versions: FileVersionRow[], emptyMessage: string): Promise<ResolvedRestore> {
     if (versions.length === 0) throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, emptyMessage);
     checkPlanSize(versions.length, 'restore a narrower directory, or several directories one after the other');
-    const contentIds = [
-      ...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!)),
-    ];
+    const contentIds = [...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!))];
     const placements = await this.search.placementsOf(contentIds);
     // A file with several copies is read from the one whose tape can be read now (copy 1 first).
     const ranks = await this.tapeAvailability.ranks([...new Set(placements.map((p) => p.barcode))]);

@@ -11,11 +11,7 @@ export type GlobMatcher =
   | { kind: 'regex'; pattern: string };
 
 type ClassItem = { from: string; to: string };
-type Token =
-  | { t: 'lit'; c: string }
-  | { t: 'star' }
-  | { t: 'any' }
-  | { t: 'class'; negated: boolean; items: ClassItem[] };
+type Token = { t: 'lit'; c: string } | { t: 'star' } | { t: 'any' } | { t: 'class'; negated: boolean; items: ClassItem[] };
 
 function invalid(glob: string, problem: string): never {
   throw filesError(FilesErrorCode.INVALID_GLOB, `invalid name glob ${JSON.stringify(glob)}: ${problem}`, { glob });

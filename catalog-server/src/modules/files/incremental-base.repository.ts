@@ -45,14 +45,22 @@ export class IncrementalBaseRepository {
   /** How many entries (deletion markers included) a run already holds. */
   async countRunEntries(runId: string): Promise<number> {
     try {
-      const rows = await this.db.client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = ${runId}::uuid)`;
+      const rows = await this.db.client.$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM file_version WHERE run_num = (SELECT num FROM run WHERE id = ${runId}::uuid)`;
       return rows[0]?.n ?? 0;
     } catch (err) {
       throw translateDatabaseError(err, 'reading the run of a resumed job');
     }
   }
 
-  async *baseEntries(from: BaseChain, hostId: number, root: string, dedup: { poolId: string; copies: number } | null, pageSize: number): AsyncGenerator<BaseEntryRow[]> {
+  async *baseEntries(
+    from: BaseChain,
+    hostId: number,
+    root: string,
+    dedup: { poolId: string; copies: number } | null,
+    pageSize: number,
+  ): AsyncGenerator<BaseEntryRow[]> {
     const p = new SqlParams();
     const cte = 'ownRunId' in from ? resumeChainCte(from.ownRunId, p) : chainCte({ runId: from.baseRunId }, p);
     const confirmed = 'ownRunId' in from ? `s.run_num = ${runNumOf(p.add(from.ownRunId))}` : 'false';

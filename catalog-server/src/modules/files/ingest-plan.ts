@@ -88,6 +88,11 @@ function isNanosWithinMs(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 1_000_000;
 }
 
+/** A refused value as the error message shows it (whatever type it arrived as). */
+function shown(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? 'undefined');
+}
+
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
@@ -133,10 +138,11 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     const path = stripTrailingSlashes(record.path);
     const type = PROTO_TO_DB[record.type];
     if (!type) reject(index, record, `unknown file type ${record.type}`);
-    if (!isCount(record.size)) reject(index, record, `size ${record.size} is not a non-negative integer`);
-    if (!isTimeMs(record.mtimeMs)) reject(index, record, `mtime_ms ${record.mtimeMs} is not a time the catalog can hold`);
-    if (!isTimeMs(record.ctimeMs)) reject(index, record, `ctime_ms ${record.ctimeMs} is not a time the catalog can hold`);
-    if (record.mtimeNanos !== undefined && !isNanosWithinMs(record.mtimeNanos)) reject(index, record, `mtime_nanos ${record.mtimeNanos} is not 0..999999`);
+    if (!isCount(record.size)) reject(index, record, `size ${shown(record.size)} is not a non-negative integer`);
+    if (!isTimeMs(record.mtimeMs)) reject(index, record, `mtime_ms ${shown(record.mtimeMs)} is not a time the catalog can hold`);
+    if (!isTimeMs(record.ctimeMs)) reject(index, record, `ctime_ms ${shown(record.ctimeMs)} is not a time the catalog can hold`);
+    if (record.mtimeNanos !== undefined && !isNanosWithinMs(record.mtimeNanos))
+      reject(index, record, `mtime_nanos ${shown(record.mtimeNanos)} is not 0..999999`);
     if (!isCount(record.inode)) reject(index, record, 'inode is not a non-negative integer');
     if (!isCount(record.mode) || record.mode > INT4_MAX) reject(index, record, `mode ${record.mode} is out of range`);
     const shaBytes = record.sha256 ?? EMPTY_BYTES;
@@ -150,7 +156,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       else if (shaBytes.length === 0 && record.size === 0) sha = EMPTY_SHA256;
       else reject(index, record, `a file needs a 32-byte sha256, got ${shaBytes.length} bytes`);
       // A non-empty file without a location of its own refers to a content already on tape.
-      if (record.size > 0 && locations.length === 0) references.add(sha!.toString('latin1'));
+      if (record.size > 0 && locations.length === 0) references.add(sha.toString('latin1'));
       for (let i = 0; i < locations.length; i++) {
         const bad = locationProblem(locations[i]);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
@@ -162,7 +168,11 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     }
     const run = runs.length === 1 && isUnderOrEqual(path, runs[0].root) ? runs[0] : runForPath(path, runs);
     if (!run) {
-      reject(index, record, `the path lies outside every root of job ${jobId} (${runs.map((r) => JSON.stringify(r.root)).join(', ') || 'the job has no runs'})`);
+      reject(
+        index,
+        record,
+        `the path lies outside every root of job ${jobId} (${runs.map((r) => JSON.stringify(r.root)).join(', ') || 'the job has no runs'})`,
+      );
     }
 
     // The root entry is filed under the root directory itself with the name "".
@@ -237,7 +247,10 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   }
   plan.barcodes = [...barcodes].sort();
   // A content the batch itself places needs no earlier copy.
-  plan.references = [...references].filter((key) => !placed.has(key)).map((key) => Buffer.from(key, 'latin1').toString('hex')).sort();
+  plan.references = [...references]
+    .filter((key) => !placed.has(key))
+    .map((key) => Buffer.from(key, 'latin1').toString('hex'))
+    .sort();
   return plan;
 }
 
@@ -248,9 +261,34 @@ const NO_LOCATIONS: TapeLocation[] = [];
 function emptyPlan(): IngestPlan {
   return {
     directories: { paths: [], names: [], parents: [] },
-    versions: { dirPaths: [], names: [], types: [], sizes: [], mtimesMs: [], mtimeNanos: [], ctimesMs: [], inodes: [], modes: [], shas: [], symlinkTargets: [], runIds: [], deleted: [] },
+    versions: {
+      dirPaths: [],
+      names: [],
+      types: [],
+      sizes: [],
+      mtimesMs: [],
+      mtimeNanos: [],
+      ctimesMs: [],
+      inodes: [],
+      modes: [],
+      shas: [],
+      symlinkTargets: [],
+      runIds: [],
+      deleted: [],
+    },
     references: [],
-    placements: { shas: [], barcodes: [], partitions: [], startBlocks: [], containerPaths: [], offsets: [], lengths: [], segments: [], fileOffsets: [], copies: [] },
+    placements: {
+      shas: [],
+      barcodes: [],
+      partitions: [],
+      startBlocks: [],
+      containerPaths: [],
+      offsets: [],
+      lengths: [],
+      segments: [],
+      fileOffsets: [],
+      copies: [],
+    },
     barcodes: [],
   };
 }
@@ -267,10 +305,10 @@ function locationProblem(loc: TapeLocation): string | null {
     return `partition ${JSON.stringify(part)} is not one character`;
   }
   if (!loc.containerPath) return 'the container path is empty';
-  if (!isCount(loc.startBlock)) return `startBlock ${loc.startBlock} is not a non-negative integer`;
-  if (!isCount(loc.offset)) return `offset ${loc.offset} is not a non-negative integer`;
-  if (!isCount(loc.length)) return `length ${loc.length} is not a non-negative integer`;
-  if (!isCount(loc.fileOffset)) return `fileOffset ${loc.fileOffset} is not a non-negative integer`;
+  if (!isCount(loc.startBlock)) return `startBlock ${shown(loc.startBlock)} is not a non-negative integer`;
+  if (!isCount(loc.offset)) return `offset ${shown(loc.offset)} is not a non-negative integer`;
+  if (!isCount(loc.length)) return `length ${shown(loc.length)} is not a non-negative integer`;
+  if (!isCount(loc.fileOffset)) return `fileOffset ${shown(loc.fileOffset)} is not a non-negative integer`;
   if (!isCount(loc.segment) || loc.segment > INT4_MAX) return `segment ${loc.segment} is out of range`;
   return null;
 }

@@ -39,7 +39,13 @@ export class PointInTimeService {
     return { hostId, asOf: { hostId, at } };
   }
 
-  async directory(host: string, path: string, asOf: string | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<DirectoryListing> {
+  async directory(
+    host: string,
+    path: string,
+    asOf: string | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<DirectoryListing> {
     const dir = normalizePath(path);
     const limit = checkPageSize(first);
     const point = await this.resolve(host, asOf);

@@ -84,7 +84,10 @@ export const MAX_PLAN_ENTRIES = 500_000;
 /** Throws SELECTION_TOO_LARGE when `entries` exceed what one plan holds; `narrower` says what to do. */
 export function checkPlanSize(entries: number, narrower: string, max = MAX_PLAN_ENTRIES): void {
   if (entries > max) {
-    throw filesError(FilesErrorCode.SELECTION_TOO_LARGE, `the selection has ${entries} entries; one job's plan holds at most ${max}: ${narrower}`, { entries, max });
+    throw filesError(FilesErrorCode.SELECTION_TOO_LARGE, `the selection has ${entries} entries; one job's plan holds at most ${max}: ${narrower}`, {
+      entries,
+      max,
+    });
   }
 }
 
@@ -93,11 +96,19 @@ function compareText(a: string, b: string): number {
 }
 
 /** Tape order on one tape: partition, then start block, then offset inside the container. */
-export function compareTapePosition(a: { partition: string; startBlock: number; offset: number }, b: { partition: string; startBlock: number; offset: number }): number {
+export function compareTapePosition(
+  a: { partition: string; startBlock: number; offset: number },
+  b: { partition: string; startBlock: number; offset: number },
+): number {
   return compareText(a.partition, b.partition) || a.startBlock - b.startBlock || a.offset - b.offset;
 }
 
-export function buildRestorePlan(host: string, versions: FileVersionRow[], placements: PlacementRow[], tapeRank: (barcode: string) => number = () => 0): ResolvedRestore {
+export function buildRestorePlan(
+  host: string,
+  versions: FileVersionRow[],
+  placements: PlacementRow[],
+  tapeRank: (barcode: string) => number = () => 0,
+): ResolvedRestore {
   const byContent = new Map<string, PlacementRow[]>();
   for (const p of placements) {
     const list = byContent.get(p.contentId);
@@ -133,9 +144,13 @@ export function buildRestorePlan(host: string, versions: FileVersionRow[], place
     }
     const segments = v.contentId ? chooseCopy(v, byContent.get(v.contentId) ?? [], tapeRank) : [];
     if (segments.length === 0) {
-      throw filesError(FilesErrorCode.CATALOG_ERROR, `the catalog has no copy on tape of ${JSON.stringify(item.path)} (version ${v.id}); it cannot be restored`, {
-        fileId: v.id,
-      });
+      throw filesError(
+        FilesErrorCode.CATALOG_ERROR,
+        `the catalog has no copy on tape of ${JSON.stringify(item.path)} (version ${v.id}); it cannot be restored`,
+        {
+          fileId: v.id,
+        },
+      );
     }
     for (const s of segments) {
       const list = tapes.get(s.barcode) ?? [];

@@ -51,9 +51,17 @@ export class VerifyPlanRepository {
     return this.select('reading the placements of a run', `WHERE p.content_id = ANY($1::bigint[]) AND t.state <> 'RETIRED'`, [contentIds]);
   }
 
-  private async select(what: string, where: string, params: unknown[], order = 'ORDER BY t.barcode, p.partition, p.start_block, p."offset"'): Promise<VerifyPlacementRow[]> {
+  private async select(
+    what: string,
+    where: string,
+    params: unknown[],
+    order = 'ORDER BY t.barcode, p.partition, p.start_block, p."offset"',
+  ): Promise<VerifyPlacementRow[]> {
     try {
-      const { rows } = await this.db.pool.query<VerifyPlacementRow>(`SELECT ${COLUMNS} FROM placement p JOIN content c ON c.id = p.content_id JOIN tape t ON t.id = p.tape_id ${where} ${order}`, params);
+      const { rows } = await this.db.pool.query<VerifyPlacementRow>(
+        `SELECT ${COLUMNS} FROM placement p JOIN content c ON c.id = p.content_id JOIN tape t ON t.id = p.tape_id ${where} ${order}`,
+        params,
+      );
       return rows;
     } catch (err) {
       throw translateDatabaseError(err, what);

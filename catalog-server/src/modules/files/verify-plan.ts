@@ -30,11 +30,14 @@ export function buildVerifyPlan(placements: VerifyPlacementRow[], pathOf: (conte
   let objectCount = 0;
   let byteCount = 0;
   const planned: RestoreTape[] = [...tapes.keys()].sort().map((barcode) => {
-    const items = tapes.get(barcode)!.sort(compareTapePosition).map((p) => {
-      objectCount++;
-      byteCount += p.length;
-      return toVerifyItem(p, pathOf(p.contentId));
-    });
+    const items = tapes
+      .get(barcode)!
+      .sort(compareTapePosition)
+      .map((p) => {
+        objectCount++;
+        byteCount += p.length;
+        return toVerifyItem(p, pathOf(p.contentId));
+      });
     return { barcode, items };
   });
   return { tapes: planned, objectCount, byteCount, partialSegments, streamed: false };

@@ -35,7 +35,10 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
-        .then(() => undefined, (err: unknown) => this.log.error({ err }, 'offline sweep failed'))
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.error({ err }, 'offline sweep failed'),
+        )
         .finally(() => (this.sweeping = null));
     }, this.config.heartbeatIntervalMs);
     this.timer.unref();

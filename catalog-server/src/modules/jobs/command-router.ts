@@ -37,7 +37,7 @@ export class CommandRouter implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.unsubscribe?.();
-    await this.streams.closedAll(this.bus.replicaId).catch((err: unknown) => this.log.warn({ err }, 'could not forget this replica\'s command streams'));
+    await this.streams.closedAll(this.bus.replicaId).catch((err: unknown) => this.log.warn({ err }, "could not forget this replica's command streams"));
   }
 
   get replicaId(): string {
@@ -94,6 +94,9 @@ export class CommandRouter implements OnModuleInit, OnModuleDestroy {
       message = { assignJob: buildAssignJob(job, driveName) };
     }
     const sent = this.sessions.send(command.agentId, message);
-    this.log.info({ agentId: command.agentId, job: command.jobId, kind: command.kind, from: command.from, sent }, 'pushed a command routed from another replica');
+    this.log.info(
+      { agentId: command.agentId, job: command.jobId, kind: command.kind, from: command.from, sent },
+      'pushed a command routed from another replica',
+    );
   }
 }

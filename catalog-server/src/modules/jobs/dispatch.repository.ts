@@ -34,9 +34,7 @@ export interface AssignmentContext {
 }
 
 export type AssignOutcome =
-  | { outcome: 'skipped' }
-  | { outcome: 'waiting'; reason: string; changed: boolean }
-  | { outcome: 'assigned'; job: JobRow; driveName: string };
+  { outcome: 'skipped' } | { outcome: 'waiting'; reason: string; changed: boolean } | { outcome: 'assigned'; job: JobRow; driveName: string };
 
 @Injectable()
 export class DispatchRepository {
@@ -46,7 +44,15 @@ export class DispatchRepository {
   listQueued(limit: number): Promise<QueuedJob[]> {
     return dbOperation('list queued jobs', async () => {
       const rows = await this.prisma.client.$queryRaw<
-        { id: string; kind: JobKind; agent_id: string | null; agent_name: string | null; online: boolean | null; stream_open: boolean; queue_reason: string | null }[]
+        {
+          id: string;
+          kind: JobKind;
+          agent_id: string | null;
+          agent_name: string | null;
+          online: boolean | null;
+          stream_open: boolean;
+          queue_reason: string | null;
+        }[]
       >`
         SELECT j.id::text, j.kind::text AS kind, j.agent_id::text, a.name AS agent_name, a.online, j.queue_reason,
                EXISTS (SELECT 1 FROM agent_command_stream s WHERE s.agent_id = j.agent_id AND s.session_id = a.session_id) AS stream_open
@@ -82,11 +88,7 @@ export class DispatchRepository {
    * Tries to assign one queued job. `choose` picks the drive from the locked state (pure logic);
    * the job then becomes ASSIGNED with its drive and lease.
    */
-  tryAssign(
-    jobId: string,
-    lease: { owner: string; expiresAt: Date },
-    choose: (ctx: AssignmentContext) => DriveChoice,
-  ): Promise<AssignOutcome> {
+  tryAssign(jobId: string, lease: { owner: string; expiresAt: Date }, choose: (ctx: AssignmentContext) => DriveChoice): Promise<AssignOutcome> {
     return dbOperation('assign job', () =>
       this.prisma.client.$transaction(async (tx): Promise<AssignOutcome> => {
         const locked = await tx.$queryRaw<{ id: string }[]>`
@@ -126,13 +128,21 @@ export class DispatchRepository {
         }
         const barcode = chosenTape ?? firstTapeOfJob(job.kind, job.spec);
         // Format and backup specs name one tape; a restore spec lists its plan's tapes.
-        const holders = barcode && !chosenTape
-          ? await tx.$queryRaw<{ id: string }[]>`
+        const holders =
+          barcode && !chosenTape
+            ? await tx.$queryRaw<{ id: string }[]>`
               SELECT id::text FROM job
               WHERE agent_id = ${job.agentId}::uuid AND ${jobIsActive('')} AND ${jobNamesTape('', Prisma.sql`${barcode}`)}
               LIMIT 1`
-          : [];
-        const forChoice = drives.map((d) => ({ id: d.id, name: d.name, state: d.state, generation: d.generation, loadedBarcode: d.loaded_barcode, busy: d.busy }));
+            : [];
+        const forChoice = drives.map((d) => ({
+          id: d.id,
+          name: d.name,
+          state: d.state,
+          generation: d.generation,
+          loadedBarcode: d.loaded_barcode,
+          busy: d.busy,
+        }));
         const choice = choose({
           job,
           barcode,
@@ -150,7 +160,7 @@ export class DispatchRepository {
           const first = chosenTape ?? backupSpec!.barcode!;
           const tapes: BackupCopyTape[] = [
             { copy: 1, barcode: first, driveName: choice.drive.name, driveId: choice.drive.id },
-            ...copyBarcodes.map((barcode, i) => ({ copy: i + 2, barcode, driveName: copyDrives.drives[i]!.name, driveId: copyDrives.drives[i]!.id })),
+            ...copyBarcodes.map((barcode, i) => ({ copy: i + 2, barcode, driveName: copyDrives.drives[i].name, driveId: copyDrives.drives[i].id })),
           ];
           spec = { ...backupSpec!, barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } satisfies BackupJobSpec;
           if (chosenTape || chosenCopies) {
@@ -163,7 +173,14 @@ export class DispatchRepository {
         await appendServerEvent(tx, jobId, job.attempt, 'ASSIGNED', `assigned to drive ${choice.drive.name} of ${agent.name}${copyNote}`);
         const assigned = await tx.job.update({
           where: { id: jobId },
-          data: { status: 'ASSIGNED', ...(spec ? { spec } : {}), driveId: choice.drive.id, leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, queueReason: null },
+          data: {
+            status: 'ASSIGNED',
+            ...(spec ? { spec } : {}),
+            driveId: choice.drive.id,
+            leaseOwner: lease.owner,
+            leaseExpiresAt: lease.expiresAt,
+            queueReason: null,
+          },
           include: jobInclude,
         });
         return { outcome: 'assigned', job: assigned, driveName: choice.drive.name };
@@ -227,7 +244,15 @@ async function poolPolicy(tx: Tx, name: string): Promise<PoolPolicyRow | null> {
 }
 
 /** One tape per copy from the agent's writable tapes, leaving out those leased to unfinished jobs. */
-async function pickBackupTapes(tx: Tx, jobId: string, agentId: string, agentName: string, pool: PoolPolicyRow | null, copies = pool?.copies ?? 1, exclude: string[] = []) {
+async function pickBackupTapes(
+  tx: Tx,
+  jobId: string,
+  agentId: string,
+  agentName: string,
+  pool: PoolPolicyRow | null,
+  copies = pool?.copies ?? 1,
+  exclude: string[] = [],
+) {
   const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
     SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
            (SELECT j.id::text FROM job j
@@ -237,9 +262,16 @@ async function pickBackupTapes(tx: Tx, jobId: string, agentId: string, agentName
     WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
       AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
     ORDER BY t.barcode`;
-  const tapes: WritableTape[] = rows.filter((r) => !exclude.includes(r.barcode)).map((r) => ({
-    barcode: r.barcode, state: r.state, capacityBytes: Number(r.capacity), usedBytes: Number(r.used), poolId: r.pool_id, heldBy: r.held_by,
-  }));
+  const tapes: WritableTape[] = rows
+    .filter((r) => !exclude.includes(r.barcode))
+    .map((r) => ({
+      barcode: r.barcode,
+      state: r.state,
+      capacityBytes: Number(r.capacity),
+      usedBytes: Number(r.used),
+      poolId: r.pool_id,
+      heldBy: r.held_by,
+    }));
   return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies });
 }
 

@@ -107,9 +107,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private async dispatchJob(job: QueuedJob): Promise<boolean | 'locked'> {
     if (!job.agentId) return false;
     if (!job.streamOpen || !job.agentOnline) {
-      const reason = job.agentOnline
-        ? `agent ${job.agentName} is online but has no command stream open`
-        : `agent ${job.agentName} is offline`;
+      const reason = job.agentOnline ? `agent ${job.agentName} is online but has no command stream open` : `agent ${job.agentName} is offline`;
       if (job.queueReason !== reason && (await this.dispatch.setQueueReason(job.id, reason))) await this.publish(job.id);
       return false;
     }

@@ -36,7 +36,7 @@ export function chooseDrive(drives: DriveForChoice[], barcode: string | null, ag
   if (usable.length === 0) return { reason: `${allDrives(drives.length, agentName)} offline or need${drives.length === 1 ? 's' : ''} cleaning` };
   const free = usable.filter((d) => !d.busy);
   if (free.length === 0) return { reason: `${allDrives(usable.length, agentName)} busy` };
-  return { drive: free.find((d) => d.loadedBarcode === null) ?? free[0]! };
+  return { drive: free.find((d) => d.loadedBarcode === null) ?? free[0] };
 }
 
 // "all 2 drives of tape-01 are" / "the only drive of tape-01 is"
@@ -68,7 +68,10 @@ export function chooseCopyDrives(
       return { reason: `tape ${barcode} is in drive ${holder.name}, which is ${holder.busy ? 'busy' : holder.state}` };
     }
     // Never a drive holding another copy's tape: that copy would have to unload it again.
-    const pick = free.find((d) => d.loadedBarcode === barcode) ?? free.find((d) => d.loadedBarcode === null) ?? free.find((d) => !copyBarcodes.includes(d.loadedBarcode ?? ''));
+    const pick =
+      free.find((d) => d.loadedBarcode === barcode) ??
+      free.find((d) => d.loadedBarcode === null) ??
+      free.find((d) => !copyBarcodes.includes(d.loadedBarcode ?? ''));
     if (!pick) {
       const needed = copyBarcodes.length + 1;
       const what = generation === null ? 'drives' : `LTO-${generation} drives`;

@@ -11,9 +11,7 @@ import type { EventDecision, JobForEvent, TapeUpdate } from './job-transitions.j
 import { jobInclude, type JobRow } from './jobs.repository.js';
 
 export type RecordOutcome =
-  | { outcome: 'not-found' }
-  | { outcome: 'duplicate'; job: JobRow; decision: EventDecision }
-  | { outcome: 'recorded'; job: JobRow; decision: EventDecision };
+  { outcome: 'not-found' } | { outcome: 'duplicate'; job: JobRow; decision: EventDecision } | { outcome: 'recorded'; job: JobRow; decision: EventDecision };
 
 @Injectable()
 export class JobEventsRepository {
@@ -54,9 +52,7 @@ export class JobEventsRepository {
           data.errorCode = null;
           data.errorMessage = null;
         }
-        const updated = Object.keys(data).length
-          ? await tx.job.update({ where: { id: job.id }, data, include: jobInclude })
-          : job;
+        const updated = Object.keys(data).length ? await tx.job.update({ where: { id: job.id }, data, include: jobInclude }) : job;
         if (decision.tape) await this.applyTapeUpdate(tx, decision.tape);
         for (const t of decision.copyTapes ?? []) await this.applyTapeUpdate(tx, t);
         return { outcome: 'recorded', job: updated, decision };

@@ -76,7 +76,9 @@ export class JobEventsService {
     const job = await this.jobs.findById(ev.jobId);
     if (!job || job.agentId !== ev.agentId || job.attempt !== ev.attempt || TERMINAL_STATUSES.includes(job.status)) return;
     if (ev.inventory) {
-      await this.agents.applyInventory(ev.agentId, ev.inventory).catch((err: Error) => this.log.warn({ err, job: job.id }, 'could not apply the inventory sent with a job event'));
+      await this.agents
+        .applyInventory(ev.agentId, ev.inventory)
+        .catch((err: Error) => this.log.warn({ err, job: job.id }, 'could not apply the inventory sent with a job event'));
     }
     if (job.kind === 'CHECK' && ending) {
       const barcode = parseJobSpec(job.kind, job.spec, job.id).barcode;

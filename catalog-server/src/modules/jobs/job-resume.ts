@@ -24,8 +24,10 @@ export function canResume(attempt: number): boolean {
 export function resumeMessage(nextAttempt: number, last: LastCheckpoint | null): string {
   if (!last) return `the agent is back: queued again as attempt ${nextAttempt}; no checkpoint was confirmed, so it starts from the beginning`;
   const where = last.manifest ? ` (${last.manifest})` : '';
-  return `the agent is back: queued again as attempt ${nextAttempt}, resuming from checkpoint ${last.batchSeq} of attempt ${last.attempt}${where}; ` +
-    `${last.confirmedEntries} confirmed entries are not written again`;
+  return (
+    `the agent is back: queued again as attempt ${nextAttempt}, resuming from checkpoint ${last.batchSeq} of attempt ${last.attempt}${where}; ` +
+    `${last.confirmedEntries} confirmed entries are not written again`
+  );
 }
 
 /** Why a backup that could be resumed stays INTERRUPTED. */

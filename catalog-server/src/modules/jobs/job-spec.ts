@@ -125,7 +125,7 @@ export type JobSpecOf = { [K in JobKind]: z.infer<(typeof SCHEMAS)[K]> };
 export function parseJobSpec<K extends JobKind>(kind: K, spec: unknown, jobId = ''): JobSpecOf[K] {
   const result = SCHEMAS[kind].safeParse(spec);
   if (result.success) return result.data as JobSpecOf[K];
-  const issue = result.error.issues[0]!;
+  const issue = result.error.issues[0];
   const where = issue.path.length ? issue.path.join('.') : 'the spec';
   throw new FerriteError(
     'INVALID_JOB_SPEC',
@@ -157,7 +157,7 @@ export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
   switch (kind) {
     case 'RESTORE':
     case 'VERIFY':
-      return (tryParseJobSpec(kind, spec)?.tapes ?? []).map((t) => String((t as { barcode?: unknown } | null)?.barcode ?? ''));
+      return (tryParseJobSpec(kind, spec)?.tapes ?? []).map((t) => barcodeOfPlanTape(t));
     case 'CLEAN':
       return [tryParseJobSpec(kind, spec)?.cleaningBarcode ?? ''].filter(Boolean);
     case 'BACKUP': {
@@ -172,6 +172,12 @@ export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
       return s && 'barcode' in s && s.barcode ? [s.barcode] : [];
     }
   }
+}
+
+/** A plan tape's barcode (proto JSON of RestoreTape), '' when it has none. */
+function barcodeOfPlanTape(t: unknown): string {
+  const barcode = (t as { barcode?: unknown } | null)?.barcode;
+  return typeof barcode === 'string' ? barcode : '';
 }
 
 /** A backup still waiting for the dispatcher to choose its tape. */
@@ -252,7 +258,11 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
     case 'REBUILD':
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_REBUILD, rebuild: { barcode: parseJobSpec(job.kind, job.spec, job.id).barcode } });
     case 'INVENTORY':
-      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_INVENTORY, inventory: { library: parseJobSpec(job.kind, job.spec, job.id).library ?? '' } });
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_INVENTORY,
+        inventory: { library: parseJobSpec(job.kind, job.spec, job.id).library ?? '' },
+      });
     case 'LOAD':
       return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_LOAD, load: { barcode: parseJobSpec(job.kind, job.spec, job.id).barcode } });
     case 'UNLOAD': {
@@ -265,12 +275,20 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
     }
     case 'CHECK': {
       const s = parseJobSpec(job.kind, job.spec, job.id);
-      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_CHECK, check: { barcode: s.barcode, repair: s.repair, rollbackGeneration: s.rollbackGeneration ?? 0 } });
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_CHECK,
+        check: { barcode: s.barcode, repair: s.repair, rollbackGeneration: s.rollbackGeneration ?? 0 },
+      });
     }
     case 'CLEAN':
-      return AssignJob.fromPartial({ ...base, kind: ProtoJobKind.JOB_KIND_CLEAN, clean: { cleaningBarcode: parseJobSpec(job.kind, job.spec, job.id).cleaningBarcode } });
+      return AssignJob.fromPartial({
+        ...base,
+        kind: ProtoJobKind.JOB_KIND_CLEAN,
+        clean: { cleaningBarcode: parseJobSpec(job.kind, job.spec, job.id).cleaningBarcode },
+      });
     default:
-      throw new Error(`job ${job.id}: the server cannot dispatch ${job.kind} jobs yet`);
+      throw new Error(`job ${job.id}: the server cannot dispatch ${String(job.kind)} jobs yet`);
   }
 }
 
@@ -288,7 +306,10 @@ function summaryOf(kind: JobKind, spec: unknown): string | null {
     case 'BACKUP': {
       const s = tryParseJobSpec(kind, spec);
       if (!s) return null;
-      const to = s.tapes && s.tapes.length > 1 ? s.tapes.map((t) => t.barcode).join(' + ') : (s.barcode ?? `a tape${s.pool ? ` of pool ${s.pool}` : ''} chosen when it runs`);
+      const to =
+        s.tapes && s.tapes.length > 1
+          ? s.tapes.map((t) => t.barcode).join(' + ')
+          : (s.barcode ?? `a tape${s.pool ? ` of pool ${s.pool}` : ''} chosen when it runs`);
       return `${s.level.toLowerCase()} backup of ${s.paths.join(', ')} on ${s.host} to ${to}`;
     }
     case 'RESTORE': {

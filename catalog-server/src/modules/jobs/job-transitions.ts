@@ -160,4 +160,3 @@ export function averageRate(progress: Pick<ProgressSnapshot, 'bytesDone' | 'at'>
   const seconds = (Date.parse(progress.at) - startedAt.getTime()) / 1000;
   return seconds >= 1 ? Math.round(progress.bytesDone / seconds) : null;
 }
-

@@ -56,7 +56,7 @@ export class JobUpdatesPubSub implements OnModuleInit, OnModuleDestroy {
       },
       throw: (err?: unknown) => {
         release();
-        return inner.throw ? inner.throw(err) : Promise.reject(err);
+        return inner.throw ? inner.throw(err) : Promise.reject(err instanceof Error ? err : new Error(String(err)));
       },
       [Symbol.asyncIterator]() {
         return this;

@@ -70,7 +70,7 @@ export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | n
   const eligible = candidates.filter((t) => isEligibleForPool(t, poolId, scratchPoolId));
   const free = (t: TapeCandidate) => t.capacityBytes - t.usedBytes;
   const active = eligible.filter((t) => t.state === 'ACTIVE' && free(t) > 0).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
-  if (active.length) return active[0]!.barcode;
+  if (active.length) return active[0].barcode;
   const scratch = eligible
     .filter((t) => t.state === 'SCRATCH')
     // Prefer scratch tapes already in the pool, then by barcode so the choice is predictable.
@@ -124,9 +124,16 @@ export function formatAgentId(barcode: string, holder: string | null, named: { i
  * A pool's copies are written at once by the backup's own agent, one drive each: a backup (or a
  * schedule) from an agent with fewer drives able to write the pool's generation could never run.
  */
-export function checkAgentWritesCopies(agentName: string, pool: { name: string; copies: number; generation: number | null }, drives: { generation: number }[]): void {
+export function checkAgentWritesCopies(
+  agentName: string,
+  pool: { name: string; copies: number; generation: number | null },
+  drives: { generation: number }[],
+): void {
   if (pool.copies <= 1) return;
-  const writable = writableDriveCount(pool.generation, drives.map((d) => ({ generation: d.generation, count: 1 })));
+  const writable = writableDriveCount(
+    pool.generation,
+    drives.map((d) => ({ generation: d.generation, count: 1 })),
+  );
   if (writable < pool.copies) throw JobErrors.copiesUnsatisfiable(agentName, pool.name, pool.copies, pool.generation, writable);
 }
 

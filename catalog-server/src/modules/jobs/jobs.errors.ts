@@ -6,10 +6,8 @@ const err = (code: JobErrorCode, message: string, details: Record<string, unknow
 
 export const JobErrors = {
   notFound: (id: string) => err('JOB_NOT_FOUND', `job ${JSON.stringify(id)} does not exist`, { jobId: id }),
-  notOwned: (jobId: string, agentId: string) =>
-    err('JOB_NOT_OWNED', `job ${jobId} is not assigned to agent ${agentId}`, { jobId, agentId }),
-  alreadyFinished: (id: string, status: string) =>
-    err('JOB_ALREADY_FINISHED', `job ${id} already ended (${status}); nothing to cancel`, { jobId: id, status }),
+  notOwned: (jobId: string, agentId: string) => err('JOB_NOT_OWNED', `job ${jobId} is not assigned to agent ${agentId}`, { jobId, agentId }),
+  alreadyFinished: (id: string, status: string) => err('JOB_ALREADY_FINISHED', `job ${id} already ended (${status}); nothing to cancel`, { jobId: id, status }),
   staleAttempt: (id: string, attempt: number, current: number) =>
     err('STALE_ATTEMPT', `job ${id} is on attempt ${current}; reports for attempt ${attempt} are no longer taken`, { jobId: id, attempt, current }),
   invalidEvent: (message: string, details: Record<string, unknown> = {}) => err('INVALID_EVENT', message, details),
@@ -36,11 +34,9 @@ export const JobErrors = {
       { tapes: barcodes, agent },
     ),
   tapeAgentUnknown: (barcode: string) =>
-    err(
-      'TAPE_AGENT_UNKNOWN',
-      `tape ${barcode} is in no library and no agent has held it; pass agent: the agent whose library it should be inserted into`,
-      { barcode },
-    ),
+    err('TAPE_AGENT_UNKNOWN', `tape ${barcode} is in no library and no agent has held it; pass agent: the agent whose library it should be inserted into`, {
+      barcode,
+    }),
   tapesInSeveralLibraries: (byAgent: Map<string, string[]>) =>
     err(
       'TAPES_IN_SEVERAL_LIBRARIES',
@@ -54,10 +50,8 @@ export const JobErrors = {
     err('TAPE_WRITE_PROTECTED', `tape ${barcode} is write-protected; slide its write-protect tab off and re-inventory`, { barcode }),
   tapeNotEmpty: (barcode: string, reason: string) =>
     err('TAPE_NOT_EMPTY', `tape ${barcode} ${reason}; formatting erases it: pass force: true if that is what you want`, { barcode }),
-  tapeNotFormatted: (barcode: string) =>
-    err('TAPE_NOT_FORMATTED', `tape ${barcode} is not formatted; run formatTape first`, { barcode }),
-  tapeNotWritable: (barcode: string, state: string) =>
-    err('TAPE_NOT_WRITABLE', `tape ${barcode} is ${state} and takes no more data`, { barcode, state }),
+  tapeNotFormatted: (barcode: string) => err('TAPE_NOT_FORMATTED', `tape ${barcode} is not formatted; run formatTape first`, { barcode }),
+  tapeNotWritable: (barcode: string, state: string) => err('TAPE_NOT_WRITABLE', `tape ${barcode} is ${state} and takes no more data`, { barcode, state }),
   tapePoolMismatch: (barcode: string, tapePool: string, pool: string) =>
     err('TAPE_POOL_MISMATCH', `tape ${barcode} belongs to pool ${tapePool}, not ${pool}`, { barcode, tapePool, pool }),
   tapeGenerationMismatch: (barcode: string, generation: number, pool: string, poolGeneration: number) =>
@@ -66,12 +60,9 @@ export const JobErrors = {
     err('TAPE_BUSY', `tape ${barcode} has an unfinished job (${jobId}); wait for it or cancel it`, { barcode, jobId }),
   tapeIsWorm: (barcode: string) =>
     err('TAPE_IS_WORM', `tape ${barcode} is a WORM cartridge that already holds a volume; it can never be reformatted`, { barcode }),
-  cleaningCartridge: (barcode: string) =>
-    err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
-  invalidPriority: (priority: number) =>
-    err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
-  notQueued: (id: string, status: string) =>
-    err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
+  cleaningCartridge: (barcode: string) => err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot hold data`, { barcode }),
+  invalidPriority: (priority: number) => err('INVALID_PRIORITY', `priority must be a whole number from 0 to 1000, got ${priority}`, { priority }),
+  notQueued: (id: string, status: string) => err('JOB_NOT_QUEUED', `job ${id} is ${status}; only a QUEUED job's priority can change`, { jobId: id, status }),
   copiesUnsatisfiable: (agent: string, pool: string, copies: number, generation: number | null, drives: number) =>
     err(
       'POOL_COPIES_UNSATISFIABLE',

@@ -39,10 +39,7 @@ export interface JobListFilter {
 }
 
 export type CancelOutcome =
-  | { outcome: 'not-found' }
-  | { outcome: 'finished'; job: JobRow }
-  | { outcome: 'cancelled'; job: JobRow }
-  | { outcome: 'requested'; job: JobRow };
+  { outcome: 'not-found' } | { outcome: 'finished'; job: JobRow } | { outcome: 'cancelled'; job: JobRow } | { outcome: 'requested'; job: JobRow };
 
 @Injectable()
 export class JobsRepository {
@@ -56,7 +53,19 @@ export class JobsRepository {
   createRebuiltBackup(input: { id: string; agentId: string; attempt: number; spec: object; startedAt: Date }): Promise<void> {
     return dbOperation('record a rebuilt backup job', async () => {
       await this.prisma.client.job.createMany({
-        data: [{ id: input.id, kind: 'BACKUP', status: 'SUCCEEDED', agentId: input.agentId, attempt: input.attempt, spec: input.spec, startedAt: input.startedAt, finishedAt: input.startedAt, priority: 0 }],
+        data: [
+          {
+            id: input.id,
+            kind: 'BACKUP',
+            status: 'SUCCEEDED',
+            agentId: input.agentId,
+            attempt: input.attempt,
+            spec: input.spec,
+            startedAt: input.startedAt,
+            finishedAt: input.startedAt,
+            priority: 0,
+          },
+        ],
         skipDuplicates: true,
       });
     });
@@ -136,9 +145,7 @@ export class JobsRepository {
       ...(filter.kinds?.length ? { kind: { in: filter.kinds } } : {}),
       ...(filter.agentName !== undefined ? { agent: { name: filter.agentName } } : {}),
     };
-    const page: Prisma.JobWhereInput = after
-      ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-      : {};
+    const page: Prisma.JobWhereInput = after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {};
     return dbOperation('list jobs', async () => {
       const [rows, total] = await this.prisma.client.$transaction([
         this.prisma.client.job.findMany({ where: { AND: [where, page] }, include: jobInclude, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take }),
@@ -162,8 +169,10 @@ export class JobsRepository {
 
   /** Error lines naming a file, of the job's current attempt, in the order they came. */
   failedFiles(jobId: string, limit: number): Promise<JobEventRow[]> {
-    return dbOperation('list failed files of a job', () =>
-      this.prisma.client.$queryRaw<JobEventRow[]>`
+    return dbOperation(
+      'list failed files of a job',
+      () =>
+        this.prisma.client.$queryRaw<JobEventRow[]>`
         SELECT e.id, e.job_id AS "jobId", e.attempt, e.seq, e.type, e.level, e.message, e.data, e.at
         FROM job_event e JOIN job j ON j.id = e.job_id AND j.attempt = e.attempt
         WHERE e.job_id = ${jobId}::uuid AND e.type = 'LOG' AND e.level = 'error' AND e.data ? 'path'
@@ -310,8 +319,15 @@ export class JobsRepository {
           await tx.job.update({
             where: { id: job.id },
             data: {
-              status: 'QUEUED', attempt: next, driveId: null, leaseOwner: null, leaseExpiresAt: null, finishedAt: null,
-              errorCode: null, errorMessage: null, queueReason: `resuming as attempt ${next}`,
+              status: 'QUEUED',
+              attempt: next,
+              driveId: null,
+              leaseOwner: null,
+              leaseExpiresAt: null,
+              finishedAt: null,
+              errorCode: null,
+              errorMessage: null,
+              queueReason: `resuming as attempt ${next}`,
             },
           });
           resumed.push(job.id);

@@ -35,7 +35,9 @@ export class JobsResolver {
     return job;
   }
 
-  @Mutation(() => JobModel, { description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode. A tape in no library waits for an operator request.' })
+  @Mutation(() => JobModel, {
+    description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode. A tape in no library waits for an operator request.',
+  })
   formatTape(
     @Args('barcode') barcode: string,
     @Args('force', { type: () => Boolean, nullable: true, defaultValue: false, description: 'Format even if the tape holds data (it is erased).' })
@@ -71,13 +73,15 @@ export class JobsResolver {
 
   @Mutation(() => JobModel, {
     description:
-      'Reads a tape\'s label and manifests and adds to the catalog what it does not hold: the tape, its backup jobs and runs, file versions, contents and placements (every copy the manifests name). Idempotent: a tape the catalog already knows adds nothing.',
+      "Reads a tape's label and manifests and adds to the catalog what it does not hold: the tape, its backup jobs and runs, file versions, contents and placements (every copy the manifests name). Idempotent: a tape the catalog already knows adds nothing.",
   })
   rebuildCatalog(@Args('input') input: RebuildCatalogInput): Promise<JobModel> {
     return this.jobsService.rebuildCatalog(input);
   }
 
-  @Mutation(() => [JobModel], { description: 'rebuildCatalog for every formatted tape in the agent\'s library (one job per tape, read one after the other or on several drives).' })
+  @Mutation(() => [JobModel], {
+    description: "rebuildCatalog for every formatted tape in the agent's library (one job per tape, read one after the other or on several drives).",
+  })
   rebuildCatalogFromLibrary(@Args('agent') agent: string): Promise<JobModel[]> {
     return this.jobsService.rebuildCatalogFromLibrary(agent);
   }
@@ -137,14 +141,11 @@ export class JobsResolver {
     description:
       'The files the current attempt could not restore (or read, or verify), each an error line with its `path` and cause, in the order they failed (the first `limit`, at most 10,000; the log export has them all).',
   })
-  failedFiles(
-    @Parent() job: JobModel,
-    @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number,
-  ): Promise<JobEventModel[]> {
+  failedFiles(@Parent() job: JobModel, @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number): Promise<JobEventModel[]> {
     return this.jobsService.failedFiles(job.id, limit ?? 1000);
   }
 
-  @ResolveField(() => [JobEventModel], { description: 'The job\'s log, oldest first (the latest `limit` lines).' })
+  @ResolveField(() => [JobEventModel], { description: "The job's log, oldest first (the latest `limit` lines)." })
   events(
     @Parent() job: JobModel,
     @Args('includeProgress', { type: () => Boolean, nullable: true, defaultValue: false }) includeProgress: boolean,

@@ -19,17 +19,38 @@ import { jobLogLines } from './job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from './job-priority.js';
 import { DispatcherService } from './dispatcher.service.js';
 import type { JobFilterInput, RebuildCatalogInput, StartBackupInput, StartRestoreInput, StartVerifyInput } from './dto/job-inputs.js';
-import { BACKUP_DEFAULTS, parseJobSpec, restorePlanToJson, tapesOfJob, type BackupJobSpec, type FormatJobSpec, type RebuildJobSpec, type RestoreJobSpec, type VerifyJobSpec } from './job-spec.js';
+import {
+  BACKUP_DEFAULTS,
+  parseJobSpec,
+  restorePlanToJson,
+  tapesOfJob,
+  type BackupJobSpec,
+  type FormatJobSpec,
+  type RebuildJobSpec,
+  type RestoreJobSpec,
+  type VerifyJobSpec,
+} from './job-spec.js';
 import { toJobEventModel, toJobModel } from './job.mapper.js';
 import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { checkAgentWritesCopies, formatAgentId, formatBlockReason, normalizeSourcePaths, readerAgentId, validateExcludes, validateRestoreTarget } from './job-validation.js';
+import {
+  checkAgentWritesCopies,
+  formatAgentId,
+  formatBlockReason,
+  normalizeSourcePaths,
+  readerAgentId,
+  validateExcludes,
+  validateRestoreTarget,
+} from './job-validation.js';
 import { JobErrors } from './jobs.errors.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import type { JobEventModel, JobModel } from './models/job.model.js';
 
-
 const isJobCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && isUuid((v as { id?: unknown }).id);
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { t?: unknown }).t === 'string' &&
+  !Number.isNaN(Date.parse((v as { t: string }).t)) &&
+  isUuid((v as { id?: unknown }).id);
 
 @Injectable()
 export class JobsService {
@@ -140,7 +161,16 @@ export class JobsService {
     // With no tape named, the dispatcher chooses one when the job can run (and leases it then), so a
     // backup with no writable tape yet waits QUEUED with the reason instead of being refused.
     const tapeSpec = named ? { barcode: named.barcode } : { tapeChosenAtDispatch: true };
-    const spec: BackupJobSpec = { ...tapeSpec, paths, excludes, level, pool: pool?.name ?? null, host: agent.name, compareContent: input.compareContent ?? false, ...BACKUP_DEFAULTS };
+    const spec: BackupJobSpec = {
+      ...tapeSpec,
+      paths,
+      excludes,
+      level,
+      pool: pool?.name ?? null,
+      host: agent.name,
+      compareContent: input.compareContent ?? false,
+      ...BACKUP_DEFAULTS,
+    };
     const queueReason = named ? null : await this.noTapeYet(agent, pool);
     const newJob = { kind: 'BACKUP' as const, agentId: agent.id, priority, spec, idempotencyKey: key, queueReason };
     // A named tape in no library is asked for in the source agent's library; the job waits for it.
@@ -182,7 +212,15 @@ export class JobsService {
       byteCount: plan.byteCount,
       ...restorePlanToJson(plan.tapes, plan.metadataItems),
     };
-    const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.fileCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
+    const progress = {
+      bytesDone: 0,
+      bytesTotal: plan.byteCount,
+      filesDone: 0,
+      filesTotal: plan.fileCount,
+      currentFile: '',
+      currentTape: '',
+      at: new Date().toISOString(),
+    };
     const newJob = { kind: 'RESTORE' as const, agentId: agent.id, priority, spec, progress };
     if (missing.length) return this.created(await this.waitForTapes(newJob, missing, agent));
     const { job } = await this.jobs.create(newJob);
@@ -203,7 +241,15 @@ export class JobsService {
       tapes: restorePlanToJson(plan.tapes, []).tapes,
       streamItems: plan.streamed,
     };
-    const progress = { bytesDone: 0, bytesTotal: plan.byteCount, filesDone: 0, filesTotal: plan.objectCount, currentFile: '', currentTape: '', at: new Date().toISOString() };
+    const progress = {
+      bytesDone: 0,
+      bytesTotal: plan.byteCount,
+      filesDone: 0,
+      filesTotal: plan.objectCount,
+      currentFile: '',
+      currentTape: '',
+      at: new Date().toISOString(),
+    };
     if (plan.partialSegments) this.log.info({ segments: plan.partialSegments }, 'verify leaves out segments of files spanning tapes (no hash of their own)');
     return this.createReadingJob({ kind: 'VERIFY', priority, spec, progress }, rows, named);
   }
@@ -341,9 +387,18 @@ export class JobsService {
    */
   private async noTapeYet(agent: AgentRow, pool: { id: string; name: string; scratchPoolId: string | null; copies: number } | null): Promise<string | null> {
     const tapes = (await this.tapes.listWritableInLibrary(agent.id)).map((t) => ({
-      barcode: t.barcode, state: t.state, capacityBytes: Number(t.capacityBytes), usedBytes: Number(t.usedBytes), poolId: t.poolId, heldBy: null,
+      barcode: t.barcode,
+      state: t.state,
+      capacityBytes: Number(t.capacityBytes),
+      usedBytes: Number(t.usedBytes),
+      poolId: t.poolId,
+      heldBy: null,
     }));
-    const choice = chooseBackupTapes(tapes, { agentName: agent.name, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies: pool?.copies ?? 1 });
+    const choice = chooseBackupTapes(tapes, {
+      agentName: agent.name,
+      pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
+      copies: pool?.copies ?? 1,
+    });
     return 'reason' in choice ? choice.reason : null;
   }
 }

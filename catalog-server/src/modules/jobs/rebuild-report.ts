@@ -38,7 +38,7 @@ export function parseRebuildLabel(json: string): RebuildLabel {
   const created = typeof o.createdAt === 'string' ? new Date(o.createdAt) : null;
   return {
     barcode: o.barcode,
-    volumeUuid: isUuid(o.volumeUuid) ? (o.volumeUuid as string).toLowerCase() : null,
+    volumeUuid: isUuid(o.volumeUuid) ? o.volumeUuid.toLowerCase() : null,
     createdAt: created && !Number.isNaN(created.getTime()) ? created : null,
     pool: typeof o.pool === 'string' && o.pool ? o.pool : null,
   };
@@ -70,7 +70,7 @@ export function rebuiltJob(sourceJobId: string, headerJson: string, sourceHost: 
       throw invalid(`the header of job ${sourceJobId} has a malformed run: ${JSON.stringify(r).slice(0, 200)}`);
     }
     // A job run without a catalog (tools, tests) has no run ids: the rebuilt runs get new ones.
-    return { id: isUuid(r.id) ? r.id : newRunId(), root: r.root, level: r.level, baseRunId: isUuid(r.baseRunId) ? (r.baseRunId as string) : null, startedAt };
+    return { id: isUuid(r.id) ? r.id : newRunId(), root: r.root, level: r.level, baseRunId: isUuid(r.baseRunId) ? r.baseRunId : null, startedAt };
   });
   return { host: h.host, startedAt, runs };
 }

@@ -35,12 +35,15 @@ export class RebuildService {
   async report(req: ReportRebuildRequest): Promise<ReportRebuildResponse> {
     if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
     const job = await this.jobsService.currentAttemptOf(req.jobId, req.agentId, req.attempt);
-    if (job.kind !== 'REBUILD') throw new FerriteError('JOB_NOT_REBUILD', `job ${job.id} is a ${job.kind} job; only rebuild jobs report what a tape holds`, { jobId: job.id });
-    if (!isUuid(req.sourceJobId)) throw new FerriteError('INVALID_REBUILD_REPORT', `manifest ${req.manifestPath} names job ${JSON.stringify(req.sourceJobId)}, which is not a job id`);
+    if (job.kind !== 'REBUILD')
+      throw new FerriteError('JOB_NOT_REBUILD', `job ${job.id} is a ${job.kind} job; only rebuild jobs report what a tape holds`, { jobId: job.id });
+    if (!isUuid(req.sourceJobId))
+      throw new FerriteError('INVALID_REBUILD_REPORT', `manifest ${req.manifestPath} names job ${JSON.stringify(req.sourceJobId)}, which is not a job id`);
 
     const barcode = parseJobSpec('REBUILD', job.spec, job.id).barcode;
     const label = parseRebuildLabel(req.labelJson);
-    if (label.barcode !== barcode) throw new FerriteError('LABEL_MISMATCH', `the tape read is labelled ${label.barcode}, but job ${job.id} rebuilds ${barcode}`, { barcode });
+    if (label.barcode !== barcode)
+      throw new FerriteError('LABEL_MISMATCH', `the tape read is labelled ${label.barcode}, but job ${job.id} rebuilds ${barcode}`, { barcode });
 
     // Everything is checked before anything is written, so a refused report changes nothing.
     const source = await this.jobs.findById(req.sourceJobId);
@@ -64,7 +67,13 @@ export class RebuildService {
           rebuiltFrom: barcode,
           ...BACKUP_DEFAULTS,
         };
-        await this.jobs.createRebuiltBackup({ id: req.sourceJobId, agentId: req.agentId, attempt: Math.max(1, req.sourceAttempt), spec, startedAt: rebuilt.startedAt });
+        await this.jobs.createRebuiltBackup({
+          id: req.sourceJobId,
+          agentId: req.agentId,
+          attempt: Math.max(1, req.sourceAttempt),
+          spec,
+          startedAt: rebuilt.startedAt,
+        });
         ownerId = req.agentId;
         this.log.info({ job: job.id, backup: req.sourceJobId, host: rebuilt.host, runs: rebuilt.runs.length }, 'rebuild: backup job recorded from tape');
       }

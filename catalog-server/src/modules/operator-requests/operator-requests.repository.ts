@@ -22,7 +22,7 @@ export class OperatorRequestsRepository {
   /** Creates a QUEUED job and the request it waits for, atomically. */
   async createJobWithRequest(job: NewJob, request: NewOperatorRequest): Promise<{ job: JobRow; request: OperatorRequestRow }> {
     const { job: created, requests } = await this.createJobWithRequests(job, [request]);
-    return { job: created, request: requests[0]! };
+    return { job: created, request: requests[0] };
   }
 
   /** Creates a QUEUED job and every request it waits for (one per missing tape), atomically. */
@@ -31,7 +31,15 @@ export class OperatorRequestsRepository {
       this.prisma.client.$transaction(async (tx) => {
         const reason = `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
         const created = await tx.job.create({
-          data: { kind: job.kind, agentId: job.agentId, priority: job.priority, spec: job.spec, progress: job.progress, idempotencyKey: job.idempotencyKey ?? null, queueReason: reason },
+          data: {
+            kind: job.kind,
+            agentId: job.agentId,
+            priority: job.priority,
+            spec: job.spec,
+            progress: job.progress,
+            idempotencyKey: job.idempotencyKey ?? null,
+            queueReason: reason,
+          },
           include: jobInclude,
         });
         const rows = [];
@@ -98,7 +106,10 @@ export class OperatorRequestsRepository {
   }
 
   private async withAgents(rows: OperatorRequest[], client: Pick<PrismaService['client'], 'agent'> = this.prisma.client): Promise<OperatorRequestRow[]> {
-    const agents = await client.agent.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.agentId))] } }, select: { id: true, name: true, hostname: true } });
+    const agents = await client.agent.findMany({
+      where: { id: { in: [...new Set(rows.map((r) => r.agentId))] } },
+      select: { id: true, name: true, hostname: true },
+    });
     const byId = new Map(agents.map((a) => [a.id, a]));
     return rows.map((r) => ({ ...r, agentName: byId.get(r.agentId)?.name ?? '', hostname: byId.get(r.agentId)?.hostname ?? '' }));
   }

@@ -16,7 +16,7 @@ export function insertTapeMessage(barcode: string, library: string | null, agent
 /** The library a request names: the one the operator chose, else the agent's only one, else none ("the library"). */
 export function libraryToAskFor(named: string | null | undefined, libraries: string[]): string | null {
   if (named) return named;
-  return libraries.length === 1 ? libraries[0]! : null;
+  return libraries.length === 1 ? libraries[0] : null;
 }
 
 export function toOperatorRequestModel(row: OperatorRequestRow): OperatorRequestModel {
@@ -64,7 +64,12 @@ export class OperatorRequestsService {
   ): Promise<JobRow> {
     const created = await this.requests.createJobWithRequests(
       job,
-      where.barcodes.map((barcode) => ({ barcode, agentId: where.agentId, changerName: where.library, message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname) })),
+      where.barcodes.map((barcode) => ({
+        barcode,
+        agentId: where.agentId,
+        changerName: where.library,
+        message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname),
+      })),
     );
     for (const row of created.requests) {
       this.log.warn({ request: row.id, job: created.job.id, barcode: row.barcode, agent: where.agentName }, `operator request: ${row.message}`);

@@ -6,7 +6,15 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
 import { inTransaction } from '../files/sql-runner.js';
-import { afterCondition, prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from '../files/file-search.repository.js';
+import {
+  afterCondition,
+  prefixCondition,
+  toVersion,
+  VERSION_COLUMNS,
+  VERSION_FROM,
+  type FileVersionRow,
+  type RawVersion,
+} from '../files/file-search.repository.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
 import { chainCte, runNumOf, SqlParams, stateSubquery } from '../files/run-state.js';
 
@@ -58,7 +66,14 @@ export class RunChangesRepository {
    */
   async resolveBase(jobId: string, root: string): Promise<RunBase> {
     return this.inTransaction('choosing the base run', async (c) => {
-      const { rows } = await c.query<{ id: string; host_id: number; level: 'FULL' | 'INCREMENTAL'; base_run_id: string | null; pool: string | null; requested: string | null }>(
+      const { rows } = await c.query<{
+        id: string;
+        host_id: number;
+        level: 'FULL' | 'INCREMENTAL';
+        base_run_id: string | null;
+        pool: string | null;
+        requested: string | null;
+      }>(
         `SELECT r.id::text AS id, r.host_id, r.level::text AS level, r.base_run_id::text AS base_run_id, j.spec->>'pool' AS pool,
                 j.spec->>'level' AS requested
            FROM run r JOIN job j ON j.id = r.job_id WHERE r.job_id = $1::uuid AND r.root = $2 FOR UPDATE OF r`,
@@ -80,7 +95,9 @@ export class RunChangesRepository {
       }
       let dedup: RunBase['dedup'] = null;
       if (run.pool) {
-        const pool = await c.query<{ id: string; copies: number; dedup: boolean }>('SELECT id::text AS id, copies, dedup FROM pool WHERE name = $1', [run.pool]);
+        const pool = await c.query<{ id: string; copies: number; dedup: boolean }>('SELECT id::text AS id, copies, dedup FROM pool WHERE name = $1', [
+          run.pool,
+        ]);
         const p = pool.rows[0];
         if (p?.dedup) dedup = { poolId: p.id, copies: p.copies };
       }

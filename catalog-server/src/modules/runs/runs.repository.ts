@@ -84,7 +84,11 @@ export class RunsRepository {
    * Re-creates the runs of a backup job read back from tape (rebuildCatalog), with their ids,
    * roots, levels, bases and start time as the job header records them. Runs that exist are kept.
    */
-  async restoreRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: RunLevel; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+  async restoreRuns(
+    jobId: string,
+    host: string,
+    runs: Array<{ id: string; root: string; level: RunLevel; baseRunId: string | null; startedAt: Date }>,
+  ): Promise<void> {
     try {
       await this.db.client.$transaction(async (tx) => {
         const [hostRow] = await tx.$queryRaw<{ id: number }[]>`
@@ -120,7 +124,11 @@ export class RunsRepository {
 
   /** Stamps a run finished with its counts (recounted from the file index each time, so a
    *  retried job that re-reported files never double-counts). */
-  async finishRun(runId: string, counts: { added: number; modified: number; deleted: number; unchanged: number }, finishedAt: Date = new Date()): Promise<void> {
+  async finishRun(
+    runId: string,
+    counts: { added: number; modified: number; deleted: number; unchanged: number },
+    finishedAt: Date = new Date(),
+  ): Promise<void> {
     try {
       await this.db.client.run.update({ where: { id: runId }, data: { ...counts, finishedAt } });
     } catch (err) {

@@ -35,7 +35,11 @@ export class RunsService {
   }
 
   /** See RunsRepository.restoreRuns. */
-  restoreBackupRuns(jobId: string, host: string, runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>): Promise<void> {
+  restoreBackupRuns(
+    jobId: string,
+    host: string,
+    runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>,
+  ): Promise<void> {
     return this.repo.restoreRuns(jobId, host, runs);
   }
 
@@ -60,9 +64,15 @@ export class RunsService {
   }
 
   /** What a run added, modified and deleted (or any kinds asked for), by version id. */
-  async runChanges(runId: string, kinds: readonly string[] | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<RunChangeConnection> {
+  async runChanges(
+    runId: string,
+    kinds: readonly string[] | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<RunChangeConnection> {
     const limit = checkPageSize(first);
-    if (!isUuid(runId) || !(await this.repo.findRun(runId))) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
+    if (!isUuid(runId) || !(await this.repo.findRun(runId)))
+      throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
     const wanted = kinds?.length ? ([...new Set(kinds)].sort() as ChangeKind[]) : DEFAULT_CHANGE_KINDS;
     const hash = queryHash({ runChanges: { runId, kinds: wanted } });
     let afterId: string | undefined;

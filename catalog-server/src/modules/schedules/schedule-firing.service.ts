@@ -14,7 +14,7 @@ import { FerriteError } from '../../common/errors.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { WAITING_FOR_DISPATCHER } from '../jobs/jobs.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { BackupLevelValue } from '../jobs/models/job-enums.js';
+import { BackupLevelValue, JobStatusValue } from '../jobs/models/job-enums.js';
 import { isFireInstant } from './cron-expression.js';
 import { CLOCK, type Clock } from './clock.js';
 import { SchedulesRepository, type ScheduleRow } from './schedules.repository.js';
@@ -78,7 +78,9 @@ export class ScheduleFiringService {
       const schedule = await this.schedules.findById(f.scheduleId);
       if (!schedule) continue; // deleted: its firings went with it
       if (now.getTime() - f.fireTime.getTime() > MAX_LATE_START_MS || !schedule.enabled) {
-        const why = schedule.enabled ? 'the server that claimed it stopped before starting the backup, which is now too late to start' : 'the schedule was paused before the backup started';
+        const why = schedule.enabled
+          ? 'the server that claimed it stopped before starting the backup, which is now too late to start'
+          : 'the schedule was paused before the backup started';
         await this.record(f.id, schedule.id, f.fireTime, { outcome: 'failed', errorCode: 'FIRING_ABANDONED', errorMessage: why }, schedule.name);
         continue;
       }
@@ -113,7 +115,8 @@ export class ScheduleFiringService {
           idempotencyKey: scheduleIdempotencyKey(schedule.id, fireTime),
         });
         // A backup with no tape yet is created QUEUED and waits; the firing says so rather than fail.
-        const note = job.status === 'QUEUED' && job.queueReason && job.queueReason !== WAITING_FOR_DISPATCHER ? `queued: ${job.queueReason}` : null;
+        const note =
+          job.status === JobStatusValue.QUEUED && job.queueReason && job.queueReason !== WAITING_FOR_DISPATCHER ? `queued: ${job.queueReason}` : null;
         result = { outcome: 'started', jobId: job.id, note };
         log.info({ job: job.id, note }, 'schedule fired: backup job created');
       }
@@ -133,7 +136,13 @@ export class ScheduleFiringService {
   private async record(firingId: string, scheduleId: string, fireTime: Date, result: FireOutcome, name: string): Promise<void> {
     if (result.outcome === 'skipped') return;
     try {
-      await this.schedules.finishFiring(firingId, scheduleId, fireTime, result.outcome === 'started' ? { jobId: result.jobId, note: result.note } : result, this.clock.now());
+      await this.schedules.finishFiring(
+        firingId,
+        scheduleId,
+        fireTime,
+        result.outcome === 'started' ? { jobId: result.jobId, note: result.note } : result,
+        this.clock.now(),
+      );
     } catch (err) {
       // Left unfinished, the firing is taken over by resumeStale after STALE_CLAIM_MS.
       this.log.error({ err, schedule: name, fireTime: fireTime.toISOString() }, 'could not record the outcome of a schedule firing');

@@ -3,12 +3,13 @@
 import { FerriteError } from '../../common/errors.js';
 
 export const ScheduleErrors = {
-  notFound: (name: string) =>
-    new FerriteError('SCHEDULE_NOT_FOUND', `no schedule named ${JSON.stringify(name)}; see \`schedules\``, { schedule: name }),
+  notFound: (name: string) => new FerriteError('SCHEDULE_NOT_FOUND', `no schedule named ${JSON.stringify(name)}; see \`schedules\``, { schedule: name }),
   alreadyExists: (name: string) =>
     new FerriteError('SCHEDULE_ALREADY_EXISTS', `a schedule named ${JSON.stringify(name)} already exists; change it with updateSchedule`, { schedule: name }),
   invalidName: (name: string) =>
-    new FerriteError('INVALID_SCHEDULE_NAME', `schedule name ${JSON.stringify(name)} is not valid: use up to 64 letters, digits, '.', '_' or '-'`, { schedule: name }),
+    new FerriteError('INVALID_SCHEDULE_NAME', `schedule name ${JSON.stringify(name)} is not valid: use up to 64 letters, digits, '.', '_' or '-'`, {
+      schedule: name,
+    }),
   invalidCron: (expression: string, problem: string) =>
     new FerriteError(
       'INVALID_CRON',
@@ -16,7 +17,10 @@ export const ScheduleErrors = {
       { cron: expression, problem },
     ),
   invalidTimeZone: (zone: string) =>
-    new FerriteError('INVALID_TIME_ZONE', `time zone ${JSON.stringify(zone)} is not an IANA time zone name such as "Europe/Berlin", "America/New_York" or "UTC"`, { timeZone: zone }),
-  invalidCount: (count: number) =>
-    new FerriteError('INVALID_COUNT', `count must be between 1 and 100, got ${count}`, { count }),
+    new FerriteError(
+      'INVALID_TIME_ZONE',
+      `time zone ${JSON.stringify(zone)} is not an IANA time zone name such as "Europe/Berlin", "America/New_York" or "UTC"`,
+      { timeZone: zone },
+    ),
+  invalidCount: (count: number) => new FerriteError('INVALID_COUNT', `count must be between 1 and 100, got ${count}`, { count }),
 };

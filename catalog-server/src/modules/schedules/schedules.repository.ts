@@ -102,12 +102,21 @@ export class SchedulesRepository {
   }
 
   /** Records the outcome of a claimed firing and, with it, the schedule's lastFiredAt. */
-  finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string }, at: Date): Promise<void> {
+  finishFiring(
+    firingId: string,
+    scheduleId: string,
+    fireTime: Date,
+    outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string },
+    at: Date,
+  ): Promise<void> {
     return dbOperation('record schedule firing', async () => {
       await this.prisma.client.$transaction([
         this.prisma.client.scheduleFiring.update({
           where: { id: firingId },
-          data: 'jobId' in outcome ? { jobId: outcome.jobId, note: outcome.note, finishedAt: at } : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, finishedAt: at },
+          data:
+            'jobId' in outcome
+              ? { jobId: outcome.jobId, note: outcome.note, finishedAt: at }
+              : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, finishedAt: at },
         }),
         // Only forward (a late record of an older instant must not move it back), and in plain SQL
         // so updatedAt keeps meaning "the operator changed the schedule".
@@ -139,8 +148,10 @@ export class SchedulesRepository {
    * SKIP LOCKED + the claimed_at bump make each one go to a single replica per period.
    */
   reclaimStaleFirings(replica: string, staleBefore: Date, now: Date, limit: number): Promise<{ id: string; scheduleId: string; fireTime: Date }[]> {
-    return dbOperation('reclaim stale schedule firings', () =>
-      this.prisma.client.$queryRaw<{ id: string; scheduleId: string; fireTime: Date }[]>`
+    return dbOperation(
+      'reclaim stale schedule firings',
+      () =>
+        this.prisma.client.$queryRaw<{ id: string; scheduleId: string; fireTime: Date }[]>`
         UPDATE schedule_firing SET claimed_by = ${replica}, claimed_at = ${now}
         WHERE id IN (
           SELECT id FROM schedule_firing

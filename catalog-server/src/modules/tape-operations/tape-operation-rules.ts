@@ -35,11 +35,13 @@ export function needsCleaning(drive: Pick<DriveView, 'state' | 'alerts'>): boole
  */
 export function loadDriveProblem(drive: DriveView, tapeChangerId: string | null, libraryName: string | null, tapeGeneration = 0): FerriteError | null {
   if (drive.changerId === null) return TapeOpErrors.driveNotInLibrary(drive.name, null);
-  if (tapeGeneration > 0 && !driveCanRead(drive.generation, tapeGeneration)) return TapeOpErrors.driveIncompatible(drive.name, drive.generation, tapeGeneration);
+  if (tapeGeneration > 0 && !driveCanRead(drive.generation, tapeGeneration))
+    return TapeOpErrors.driveIncompatible(drive.name, drive.generation, tapeGeneration);
   if (tapeChangerId !== null && drive.changerId !== tapeChangerId) return TapeOpErrors.driveNotInLibrary(drive.name, libraryName);
   if (drive.busyJob || drive.state === 'BUSY') return TapeOpErrors.driveBusy(drive.name, drive.busyJob ? `job ${drive.busyJob}` : 'the agent reports it busy');
   if (drive.loadedBarcode) return TapeOpErrors.driveOccupied(drive.name, drive.loadedBarcode);
-  if (drive.state === 'OFFLINE' || needsCleaning(drive)) return TapeOpErrors.driveUnusable(drive.name, drive.state === 'OFFLINE' ? 'OFFLINE' : 'NEEDS_CLEANING');
+  if (drive.state === 'OFFLINE' || needsCleaning(drive))
+    return TapeOpErrors.driveUnusable(drive.name, drive.state === 'OFFLINE' ? 'OFFLINE' : 'NEEDS_CLEANING');
   return null;
 }
 
@@ -48,7 +50,8 @@ export function pickLoadDrive(drives: DriveView[], changerId: string | null, tap
   return (
     [...drives]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .find((d) => (changerId === null ? d.changerId !== null : d.changerId === changerId) && loadDriveProblem(d, changerId, null, tapeGeneration) === null) ?? null
+      .find((d) => (changerId === null ? d.changerId !== null : d.changerId === changerId) && loadDriveProblem(d, changerId, null, tapeGeneration) === null) ??
+    null
   );
 }
 

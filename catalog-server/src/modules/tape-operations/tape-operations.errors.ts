@@ -13,22 +13,41 @@ export const TapeOpErrors = {
     err('DRIVE_OCCUPIED', `drive ${drive} already holds ${barcode}; unload it first (unloadTape)`, { drive, barcode }),
   driveEmpty: (drive: string) => err('DRIVE_EMPTY', `drive ${drive} holds no tape`, { drive }),
   driveUnusable: (drive: string, state: string) =>
-    err(state === 'OFFLINE' ? 'DRIVE_OFFLINE' : 'DRIVE_NEEDS_CLEANING', `drive ${drive} is ${state}${state === 'NEEDS_CLEANING' ? '; clean it first (cleanDrive)' : ''}`, { drive, state }),
+    err(
+      state === 'OFFLINE' ? 'DRIVE_OFFLINE' : 'DRIVE_NEEDS_CLEANING',
+      `drive ${drive} is ${state}${state === 'NEEDS_CLEANING' ? '; clean it first (cleanDrive)' : ''}`,
+      { drive, state },
+    ),
   driveNotInLibrary: (drive: string, library: string | null) =>
-    err('DRIVE_NOT_IN_LIBRARY', library ? `drive ${drive} is not in library ${library}, where the tape is` : `drive ${drive} is not in a library`, { drive, library }),
+    err('DRIVE_NOT_IN_LIBRARY', library ? `drive ${drive} is not in library ${library}, where the tape is` : `drive ${drive} is not in a library`, {
+      drive,
+      library,
+    }),
   driveIncompatible: (drive: string, driveGeneration: number, tapeGeneration: number) =>
-    err('DRIVE_INCOMPATIBLE', `drive ${drive} (LTO-${driveGeneration}) cannot read an LTO-${tapeGeneration} cartridge`, { drive, driveGeneration, tapeGeneration }),
+    err('DRIVE_INCOMPATIBLE', `drive ${drive} (LTO-${driveGeneration}) cannot read an LTO-${tapeGeneration} cartridge`, {
+      drive,
+      driveGeneration,
+      tapeGeneration,
+    }),
   noDriveAvailable: (agent: string, library: string | null) =>
-    err('NO_DRIVE_AVAILABLE', `no empty, idle drive in ${library ? `library ${library} of ` : ''}agent ${agent}; unload one or name a drive`, { agent, library }),
+    err('NO_DRIVE_AVAILABLE', `no empty, idle drive in ${library ? `library ${library} of ` : ''}agent ${agent}; unload one or name a drive`, {
+      agent,
+      library,
+    }),
   driveClean: (drive: string) =>
     err('DRIVE_DOES_NOT_NEED_CLEANING', `drive ${drive} has not asked for cleaning; pass force: true to clean it anyway (cleaning wears the heads)`, { drive }),
   tapeAlreadyLoaded: (barcode: string, drive: string) => err('TAPE_ALREADY_LOADED', `tape ${barcode} is already in drive ${drive}`, { barcode, drive }),
   tapeNotLoaded: (barcode: string) => err('TAPE_NOT_LOADED', `tape ${barcode} is not in a drive`, { barcode }),
   tapeInDrive: (barcode: string, drive: string) => err('TAPE_IN_DRIVE', `tape ${barcode} is in drive ${drive}; unload it first`, { barcode, drive }),
   tapeInLibrary: (barcode: string, agent: string) =>
-    err('TAPE_IN_LIBRARY', `tape ${barcode} is still in agent ${agent}'s library; take it out (moveTape to an import/export slot), then run inventory`, { barcode, agent }),
+    err('TAPE_IN_LIBRARY', `tape ${barcode} is still in agent ${agent}'s library; take it out (moveTape to an import/export slot), then run inventory`, {
+      barcode,
+      agent,
+    }),
   tapeOnShelf: (barcode: string) =>
-    err('TAPE_NOT_IN_LIBRARY', `tape ${barcode} is in no library; name the agent (and library) it should go into, and an operator will be asked to insert it`, { barcode }),
+    err('TAPE_NOT_IN_LIBRARY', `tape ${barcode} is in no library; name the agent (and library) it should go into, and an operator will be asked to insert it`, {
+      barcode,
+    }),
   tapeRetired: (barcode: string) => err('TAPE_RETIRED', `tape ${barcode} is retired`, { barcode }),
   cleaningCartridge: (barcode: string) =>
     err('TAPE_IS_CLEANING_CARTRIDGE', `${barcode} is a cleaning cartridge and cannot be used as a data tape; use cleanDrive`, { barcode }),

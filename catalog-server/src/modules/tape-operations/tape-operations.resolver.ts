@@ -11,15 +11,23 @@ const optionalString = (description: string) => ({ type: () => String, nullable:
 export class TapeOperationsResolver {
   constructor(private readonly ops: TapeOperationsService) {}
 
-  @Mutation(() => JobModel, { description: 'Rescans an agent\'s library (or all of them) and updates every tape\'s location; satisfies operator requests for tapes it finds.' })
-  inventory(@Args('agent') agent: string, @Args('library', optionalString('Library (changer) name; all of the agent\'s libraries when omitted.')) library: string | null): Promise<JobModel> {
+  @Mutation(() => JobModel, {
+    description: "Rescans an agent's library (or all of them) and updates every tape's location; satisfies operator requests for tapes it finds.",
+  })
+  inventory(
+    @Args('agent') agent: string,
+    @Args('library', optionalString("Library (changer) name; all of the agent's libraries when omitted.")) library: string | null,
+  ): Promise<JobModel> {
     return this.ops.inventory(agent, library);
   }
 
-  @Mutation(() => JobModel, { description: 'Loads a tape from its slot into a drive. A tape in no library needs `agent`: an operator request asks someone to insert it, and the job waits.' })
+  @Mutation(() => JobModel, {
+    description:
+      'Loads a tape from its slot into a drive. A tape in no library needs `agent`: an operator request asks someone to insert it, and the job waits.',
+  })
   loadTape(
     @Args('barcode') barcode: string,
-    @Args('drive', optionalString('Drive name; an empty idle drive of the tape\'s library when omitted.')) drive: string | null,
+    @Args('drive', optionalString("Drive name; an empty idle drive of the tape's library when omitted.")) drive: string | null,
     @Args('agent', optionalString('Agent whose library should receive a tape that is in no library.')) agent: string | null,
     @Args('library', optionalString('Library of that agent (when it has several).')) library: string | null,
   ): Promise<JobModel> {
@@ -41,7 +49,9 @@ export class TapeOperationsResolver {
     return this.ops.moveTape(barcode, toSlot);
   }
 
-  @Mutation(() => JobModel, { description: 'Checks a tape\'s LTFS volume (ltfsck). `repair` fixes a volume left dirty; `rollbackGeneration` (with repair) rolls the index back.' })
+  @Mutation(() => JobModel, {
+    description: "Checks a tape's LTFS volume (ltfsck). `repair` fixes a volume left dirty; `rollbackGeneration` (with repair) rolls the index back.",
+  })
   checkTape(
     @Args('barcode') barcode: string,
     @Args('repair', { type: () => Boolean, nullable: true, defaultValue: false }) repair: boolean,
@@ -52,7 +62,9 @@ export class TapeOperationsResolver {
     return this.ops.checkTape(barcode, repair ?? false, rollbackGeneration, { agent, library });
   }
 
-  @Mutation(() => JobModel, { description: 'Cleans a drive with a cleaning cartridge (CLN) from its library. Refused for a drive that has not asked for cleaning unless `force`.' })
+  @Mutation(() => JobModel, {
+    description: 'Cleans a drive with a cleaning cartridge (CLN) from its library. Refused for a drive that has not asked for cleaning unless `force`.',
+  })
   cleanDrive(
     @Args('agent') agent: string,
     @Args('drive') drive: string,
@@ -67,8 +79,13 @@ export class TapeOperationsResolver {
     return this.ops.retireTape(barcode);
   }
 
-  @Mutation(() => TapeModel, { description: 'Records that a tape (already out of every library) is kept offsite. An inventory that finds it again brings it back.' })
-  markOffsite(@Args('barcode') barcode: string, @Args('location', optionalString('Where it is kept, e.g. "vault B, box 12".')) location: string | null): Promise<TapeModel> {
+  @Mutation(() => TapeModel, {
+    description: 'Records that a tape (already out of every library) is kept offsite. An inventory that finds it again brings it back.',
+  })
+  markOffsite(
+    @Args('barcode') barcode: string,
+    @Args('location', optionalString('Where it is kept, e.g. "vault B, box 12".')) location: string | null,
+  ): Promise<TapeModel> {
     return this.ops.markOffsite(barcode, location);
   }
 }

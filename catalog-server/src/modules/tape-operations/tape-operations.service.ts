@@ -75,7 +75,12 @@ export class TapeOperationsService {
     return this.createOrRequest('LOAD', agent, tape, spec, dest.library ?? null);
   }
 
-  async unloadTape(barcode: string | null | undefined, agentName: string | null | undefined, driveName: string | null | undefined, toSlot: number | null | undefined): Promise<JobModel> {
+  async unloadTape(
+    barcode: string | null | undefined,
+    agentName: string | null | undefined,
+    driveName: string | null | undefined,
+    toSlot: number | null | undefined,
+  ): Promise<JobModel> {
     let agent: AgentRow;
     let drive: DriveView | undefined;
     if (barcode) {
@@ -111,7 +116,8 @@ export class TapeOperationsService {
   async checkTape(barcode: string, repair: boolean, rollbackGeneration: number | null | undefined, dest: Destination): Promise<JobModel> {
     const tape = await this.dataTape(barcode);
     if (rollbackGeneration !== null && rollbackGeneration !== undefined) {
-      if (!Number.isInteger(rollbackGeneration) || rollbackGeneration < 1) throw TapeOpErrors.invalidArgument(`rollbackGeneration must be a positive index generation, not ${rollbackGeneration}`);
+      if (!Number.isInteger(rollbackGeneration) || rollbackGeneration < 1)
+        throw TapeOpErrors.invalidArgument(`rollbackGeneration must be a positive index generation, not ${rollbackGeneration}`);
       if (!repair) throw TapeOpErrors.invalidArgument('a rollback rewrites the index: pass repair: true with rollbackGeneration');
     }
     if (!tape.formattedAt) throw JobErrors.tapeNotFormatted(barcode);
@@ -230,7 +236,13 @@ export class TapeOperationsService {
     if (tape.agentId) return this.create(kind, agent.id, spec);
     const job = await this.requests.createJobWaitingForTape(
       { kind, agentId: agent.id, priority: TAPE_OP_PRIORITY[kind] ?? 50, spec },
-      { barcode: tape.barcode, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library: libraryToAskFor(library, await this.agents.changerNamesOf(agent.id)) },
+      {
+        barcode: tape.barcode,
+        agentId: agent.id,
+        agentName: agent.name,
+        hostname: agent.hostname,
+        library: libraryToAskFor(library, await this.agents.changerNamesOf(agent.id)),
+      },
     );
     return this.created(job);
   }

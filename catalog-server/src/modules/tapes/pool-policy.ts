@@ -48,7 +48,12 @@ export function checkPoolPolicy(p: PoolPolicy): void {
  * drives that can write its generation on one agent. One copy is always allowed: a pool may be set
  * up before any agent has registered.
  */
-export function checkCopiesSatisfiable(pool: string, generation: number | null, copies: number, drives: { agent: string; generation: number; count: number }[]): void {
+export function checkCopiesSatisfiable(
+  pool: string,
+  generation: number | null,
+  copies: number,
+  drives: { agent: string; generation: number; count: number }[],
+): void {
   if (copies <= 1) return;
   const perAgent = new Map<string, { generation: number; count: number }[]>();
   for (const d of drives) perAgent.set(d.agent, [...(perAgent.get(d.agent) ?? []), d]);
@@ -77,7 +82,10 @@ export function checkScratchPool(
   scratchChain: string[],
 ): void {
   if (pool.id !== null && (scratch.id === pool.id || scratchChain.includes(pool.id))) {
-    throw TapeErrors.invalidPool(`pool ${JSON.stringify(pool.name)} cannot draw tapes from ${JSON.stringify(scratch.name)}: that pool draws from it, a circle`, { pool: pool.name, scratchPool: scratch.name });
+    throw TapeErrors.invalidPool(
+      `pool ${JSON.stringify(pool.name)} cannot draw tapes from ${JSON.stringify(scratch.name)}: that pool draws from it, a circle`,
+      { pool: pool.name, scratchPool: scratch.name },
+    );
   }
   if (pool.generation !== null && scratch.generation !== null && pool.generation !== scratch.generation) {
     throw TapeErrors.invalidPool(

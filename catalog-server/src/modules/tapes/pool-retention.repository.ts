@@ -23,8 +23,10 @@ export class PoolRetentionRepository {
 
   /** Written tapes of pools that have a retention limit: the candidates to check one by one. */
   candidates(): Promise<{ id: string; barcode: string }[]> {
-    return dbOperation('list retention candidates', () =>
-      this.prisma.client.$queryRaw<{ id: string; barcode: string }[]>`
+    return dbOperation(
+      'list retention candidates',
+      () =>
+        this.prisma.client.$queryRaw<{ id: string; barcode: string }[]>`
         SELECT t.id::text, t.barcode FROM tape t JOIN pool p ON p.id = t.pool_id
         WHERE t.state IN ('ACTIVE', 'FULL') AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)
         ORDER BY t.barcode`,
@@ -39,7 +41,9 @@ export class PoolRetentionRepository {
   recycleIfExpired(tapeId: string, now: Date): Promise<RecycledTape | null> {
     return dbOperation('recycle tape', () =>
       this.prisma.client.$transaction(async (tx) => {
-        const [tape] = await tx.$queryRaw<{ barcode: string; pool: string; days: number | null; runs: number | null; scratch_pool_id: string | null; scratch_pool: string | null }[]>`
+        const [tape] = await tx.$queryRaw<
+          { barcode: string; pool: string; days: number | null; runs: number | null; scratch_pool_id: string | null; scratch_pool: string | null }[]
+        >`
           SELECT t.barcode, p.name AS pool, p.retention_days AS days, p.retention_runs AS runs, p.scratch_pool_id::text, sp.name AS scratch_pool
           FROM tape t JOIN pool p ON p.id = t.pool_id LEFT JOIN pool sp ON sp.id = p.scratch_pool_id
           WHERE t.id = ${tapeId}::uuid AND t.state IN ('ACTIVE', 'FULL') AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)

@@ -42,7 +42,10 @@ export class PoolRetentionService implements OnApplicationBootstrap, OnModuleDes
       const done = await this.retention.recycleIfExpired(tape.id, now);
       if (!done) continue;
       recycled.push(done);
-      this.log.info({ tape: done.barcode, pool: done.pool, toPool: done.toPool, placementsRemoved: done.placementsRemoved }, 'tape returned to scratch: everything on it has expired');
+      this.log.info(
+        { tape: done.barcode, pool: done.pool, toPool: done.toPool, placementsRemoved: done.placementsRemoved },
+        'tape returned to scratch: everything on it has expired',
+      );
     }
     return recycled;
   }

@@ -74,8 +74,10 @@ export class PoolsRepository {
 
   /** Drives per (agent, generation): copies are written by the drives of one agent. */
   driveCountsByAgent(): Promise<{ agent: string; generation: number; count: number }[]> {
-    return dbOperation('count drives', () =>
-      this.prisma.client.$queryRaw<{ agent: string; generation: number; count: number }[]>`
+    return dbOperation(
+      'count drives',
+      () =>
+        this.prisma.client.$queryRaw<{ agent: string; generation: number; count: number }[]>`
         SELECT a.name AS agent, d.generation, count(*)::int AS count
         FROM drive d JOIN agent a ON a.id = d.agent_id GROUP BY a.name, d.generation`,
     );

@@ -37,7 +37,9 @@ export class PoolsResolver {
     return this.poolsService.update(name, input);
   }
 
-  @Mutation(() => [RecycledTapeModel], { description: 'Runs a retention pass now (it also runs every 15 minutes): tapes whose contents have all expired return to scratch.' })
+  @Mutation(() => [RecycledTapeModel], {
+    description: 'Runs a retention pass now (it also runs every 15 minutes): tapes whose contents have all expired return to scratch.',
+  })
   applyRetention(): Promise<RecycledTapeModel[]> {
     return this.retention.apply();
   }

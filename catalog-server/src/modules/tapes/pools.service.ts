@@ -62,7 +62,10 @@ export class PoolsService {
     if (data.generation !== null && data.generation !== current.generation) {
       const others = await this.pools.countTapesOfOtherGeneration(current.id, data.generation);
       if (others > 0) {
-        throw TapeErrors.invalidPool(`pool ${JSON.stringify(name)} holds ${others} tape(s) of another generation than LTO-${data.generation}; move them out first`, { pool: name, tapes: others });
+        throw TapeErrors.invalidPool(
+          `pool ${JSON.stringify(name)} holds ${others} tape(s) of another generation than LTO-${data.generation}; move them out first`,
+          { pool: name, tapes: others },
+        );
       }
     }
     const row = await this.pools.update(name, data);

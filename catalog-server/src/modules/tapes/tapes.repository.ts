@@ -36,9 +36,7 @@ export class TapesRepository {
   }
 
   findByBarcodes(barcodes: string[]): Promise<TapeRow[]> {
-    return dbOperation('find tapes', () =>
-      this.prisma.client.tape.findMany({ where: { barcode: { in: barcodes } }, include: tapeInclude }),
-    );
+    return dbOperation('find tapes', () => this.prisma.client.tape.findMany({ where: { barcode: { in: barcodes } }, include: tapeInclude }));
   }
 
   async list(filter: TapeListFilter, skip: number, take: number): Promise<{ rows: TapeRow[]; total: number }> {
@@ -62,7 +60,13 @@ export class TapesRepository {
     return dbOperation('register tape', async () => {
       try {
         return await this.prisma.client.tape.create({
-          data: { barcode: input.barcode, generation: input.generation, capacityBytes: BigInt(input.capacityBytes), worm: input.worm ?? false, cleaning: input.cleaning ?? false },
+          data: {
+            barcode: input.barcode,
+            generation: input.generation,
+            capacityBytes: BigInt(input.capacityBytes),
+            worm: input.worm ?? false,
+            cleaning: input.cleaning ?? false,
+          },
           include: tapeInclude,
         });
       } catch (err) {
@@ -118,7 +122,10 @@ export class TapesRepository {
 
   /** Whether the catalog records any file data on the tape. */
   async hasPlacements(tapeId: string): Promise<boolean> {
-    return dbOperation('check tape placements', async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null);
+    return dbOperation(
+      'check tape placements',
+      async () => (await this.prisma.client.placement.findFirst({ where: { tapeId }, select: { tapeId: true } })) !== null,
+    );
   }
 
   /** Formatted data tapes in an agent's library (slots or drives), whatever their state: what a rebuild reads. */

@@ -15,10 +15,7 @@ export class TapesResolver {
   constructor(private readonly tapesService: TapesService) {}
 
   @Query(() => TapeConnection, { description: 'Tapes, by barcode.' })
-  tapes(
-    @Args('filter', { type: () => TapeFilterInput, nullable: true }) filter: TapeFilterInput | null,
-    @Args() page: PageArgs,
-  ) {
+  tapes(@Args('filter', { type: () => TapeFilterInput, nullable: true }) filter: TapeFilterInput | null, @Args() page: PageArgs) {
     return this.tapesService.list(filter, page);
   }
 

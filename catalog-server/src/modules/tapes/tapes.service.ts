@@ -3,7 +3,15 @@ import { Injectable } from '@nestjs/common';
 import { offsetAfter, offsetConnection, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import type { TapeFilterInput } from './dto/tape-filter.input.js';
 import type { TapeModel } from './models/tape.model.js';
-import { generationFromBarcode, isCleaningBarcode, isValidBarcode, isWormBarcode, MAX_TAPE_GENERATION, MIN_TAPE_GENERATION, nativeCapacityBytes } from './tape-generations.js';
+import {
+  generationFromBarcode,
+  isCleaningBarcode,
+  isValidBarcode,
+  isWormBarcode,
+  MAX_TAPE_GENERATION,
+  MIN_TAPE_GENERATION,
+  nativeCapacityBytes,
+} from './tape-generations.js';
 import { toTapeModel } from './tape.mapper.js';
 import { TapeErrors } from './tapes.errors.js';
 import { TapesRepository, type TapeRow } from './tapes.repository.js';
@@ -47,7 +55,12 @@ export class TapesService {
     const size = pageSize(page.first);
     const offset = offsetAfter(page.after);
     const { rows, total } = await this.tapes.list(
-      { state: filter?.state ?? undefined, agentName: filter?.agent ?? undefined, poolName: filter?.pool ?? undefined, notVerifiedSince: filter?.notVerifiedSince ?? undefined },
+      {
+        state: filter?.state ?? undefined,
+        agentName: filter?.agent ?? undefined,
+        poolName: filter?.pool ?? undefined,
+        notVerifiedSince: filter?.notVerifiedSince ?? undefined,
+      },
       offset,
       size + 1,
     );
@@ -76,7 +89,13 @@ export class TapesService {
       throw TapeErrors.invalidGeneration(gen ?? 0);
     }
     const cleaning = isCleaningBarcode(barcode);
-    const row = await this.tapes.create({ barcode, generation: gen, capacityBytes: cleaning ? 0 : nativeCapacityBytes(gen)!, worm: isWormBarcode(barcode), cleaning });
+    const row = await this.tapes.create({
+      barcode,
+      generation: gen,
+      capacityBytes: cleaning ? 0 : nativeCapacityBytes(gen)!,
+      worm: isWormBarcode(barcode),
+      cleaning,
+    });
     return toTapeModel(row);
   }
 }

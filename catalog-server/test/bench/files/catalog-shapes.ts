@@ -19,7 +19,20 @@ const USERS = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'gus', 'hana'];
 const EVENTS = ['Holiday', 'Birthday', 'Hiking', 'Wedding', 'Beach', 'Concert', 'Garden', 'Roadtrip', 'Snow', 'Zoo'];
 const PROJECTS = ['ferrite', 'website', 'thesis', 'game', 'scripts', 'dotfiles', 'infra', 'ml-experiments'];
 const DIRS = ['src', 'lib', 'test', 'util', 'core', 'api', 'components', 'internal', 'docs', 'build'];
-const SOURCE_NAMES = ['index.ts', 'utils.ts', 'README.md', 'package.json', 'main.c', 'Makefile', 'config.yaml', 'types.d.ts', '__init__.py', 'mod.rs', '.gitignore', 'LICENSE'];
+const SOURCE_NAMES = [
+  'index.ts',
+  'utils.ts',
+  'README.md',
+  'package.json',
+  'main.c',
+  'Makefile',
+  'config.yaml',
+  'types.d.ts',
+  '__init__.py',
+  'mod.rs',
+  '.gitignore',
+  'LICENSE',
+];
 const DOC_TOPICS = ['taxes', 'invoices', 'contracts', 'school', 'medical', 'house', 'car', 'travel'];
 
 /** 32-bit integer hash (a few multiply-xorshift rounds): stable pseudo-random choices per index. */
@@ -88,7 +101,13 @@ export function entry(host: number, i: number): Entry {
     const dir = `/home/${user}/Documents/${topic}/${year}/${pad(block, 5)}`;
     const style = mix(i, 11) % 4;
     const name =
-      style === 0 ? `report-${year}-${pad(j, 3)}.pdf` : style === 1 ? `invoice_${year}_${pad(counter, 4)}.pdf` : style === 2 ? `Scan ${pad(counter, 4)}.pdf` : `notes-${j}.txt`;
+      style === 0
+        ? `report-${year}-${pad(j, 3)}.pdf`
+        : style === 1
+          ? `invoice_${year}_${pad(counter, 4)}.pdf`
+          : style === 2
+            ? `Scan ${pad(counter, 4)}.pdf`
+            : `notes-${j}.txt`;
     return { dir, name, size: 20_000 + (mix(i, 13) % 3_000_000), mtimeMs };
   }
   // One huge flat directory per host: every block of this kind lands in it.
@@ -137,18 +156,23 @@ export function records(host: number, run: number, from: number, to: number, job
       mode: 0o100644,
       sha256: fakeSha256(host, i, written),
       symlinkTarget: '',
-      locations: written < run ? [] : [
-        {
-          barcode: tapeBarcode(host, written, i),
-          partition: 'b',
-          startBlock: small ? bundle * 8 : i * 4,
-          containerPath: small ? `/ferrite/data/${jobTag}-${written}/bundles/${pad(bundle, 6)}.tar` : `/ferrite/data/${jobTag}-${written}${e.dir}/${e.name}`,
-          offset: small ? 512 + (i % 256) * 1024 : 0,
-          length: e.size,
-          segment: 0,
-          fileOffset: 0,
-        },
-      ],
+      locations:
+        written < run
+          ? []
+          : [
+              {
+                barcode: tapeBarcode(host, written, i),
+                partition: 'b',
+                startBlock: small ? bundle * 8 : i * 4,
+                containerPath: small
+                  ? `/ferrite/data/${jobTag}-${written}/bundles/${pad(bundle, 6)}.tar`
+                  : `/ferrite/data/${jobTag}-${written}${e.dir}/${e.name}`,
+                offset: small ? 512 + (i % 256) * 1024 : 0,
+                length: e.size,
+                segment: 0,
+                fileOffset: 0,
+              },
+            ],
     };
   }
   return out;

@@ -145,7 +145,9 @@ async function ingestCeiling(f: FilesFixture): Promise<void> {
 }
 
 async function ingest(f: FilesFixture): Promise<void> {
-  console.log(`catalog: ${HOSTS.length} hosts x ${RUNS_PER_HOST} full runs x ${filesPerHost} files = ${filesPerHost * HOSTS.length * RUNS_PER_HOST} versions, batches of ${BATCH}, ${concurrency} concurrent streams`);
+  console.log(
+    `catalog: ${HOSTS.length} hosts x ${RUNS_PER_HOST} full runs x ${filesPerHost} files = ${filesPerHost * HOSTS.length * RUNS_PER_HOST} versions, batches of ${BATCH}, ${concurrency} concurrent streams`,
+  );
   const agents = await Promise.all(HOSTS.map((h) => createAgent(f, h)));
   for (let h = 0; h < HOSTS.length; h++) {
     for (let r = 0; r < RUNS_PER_HOST; r++) {
@@ -225,7 +227,11 @@ async function measureSize(db: { query: FilesFixture['prisma']['pool']['query'] 
       `(version_block + file_name + directory + content + placement, tables, TOAST and all their indexes, / file versions; target <= 300)`,
   );
   for (const r of rows) {
-    console.log(`  ${r.t.padEnd(13)} ${String(r.rows).padStart(10)} rows  ${(r.total / 2 ** 20).toFixed(0).padStart(6)} MiB = ${Math.round(r.total / n).toString().padStart(3)} B/version (heap ${Math.round(r.heap / n)})`);
+    console.log(
+      `  ${r.t.padEnd(13)} ${String(r.rows).padStart(10)} rows  ${(r.total / 2 ** 20).toFixed(0).padStart(6)} MiB = ${Math.round(r.total / n)
+        .toString()
+        .padStart(3)} B/version (heap ${Math.round(r.heap / n)})`,
+    );
   }
   const idx = await db.query<{ name: string; bytes: number }>(
     `SELECT i.relname AS name, pg_relation_size(i.oid)::float8 AS bytes FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -242,7 +248,7 @@ async function search(f: FilesFixture): Promise<void> {
   const like = (s: string) => s.replace(/[\\%_]/g, '\\$&');
   // `extra`: measured and printed, but outside the target mix (see the files module README).
   const mix: Array<{ label: string; filter: FileFilterLike; naive?: string; extra?: boolean }> = [
-    { label: "name *.mov (case-insensitive)", filter: { nameGlob: '*.mov', caseInsensitive: true }, naive: '%.mov' },
+    { label: 'name *.mov (case-insensitive)', filter: { nameGlob: '*.mov', caseInsensitive: true }, naive: '%.mov' },
     { label: 'name IMG_*', filter: { nameGlob: 'IMG_*' }, naive: '%/IMG\\_%' },
     { label: 'name *2024*', filter: { nameGlob: '*2024*' }, naive: '%/%2024%' },
     { label: 'name DSC0123*.ARW (mid)', filter: { nameGlob: 'DSC0123*.ARW' }, naive: '%/DSC0123%.ARW' },
@@ -306,13 +312,19 @@ async function search(f: FilesFixture): Promise<void> {
       nt.sort((a, b) => a - b);
       naive = timedOut ? `  > ${NAIVE_TIMEOUT_MS} (statement timeout)` : `${fmt(pct(nt, 50))}  ${fmt(pct(nt, 95))}`;
     }
-    console.log(`  ${q.label.padEnd(50)} ${fmt(pct(times, 50))}  ${fmt(pct(times, 95))}  ${fmt(pct(times, 99))}  ${String(rows).padStart(4)} | ${naive || '  (no pattern: same query)'}`);
+    console.log(
+      `  ${q.label.padEnd(50)} ${fmt(pct(times, 50))}  ${fmt(pct(times, 95))}  ${fmt(pct(times, 99))}  ${String(rows).padStart(4)} | ${naive || '  (no pattern: same query)'}`,
+    );
   }
   await naiveClient.end();
   all.sort((a, b) => a - b);
   target.sort((a, b) => a - b);
-  console.log(`search, target mix (every query above but the extra ones): p50 ${pct(target, 50).toFixed(1)} ms, p95 ${pct(target, 95).toFixed(1)} ms, p99 ${pct(target, 99).toFixed(1)} ms (target p95 <= ${P95_TARGET_MS} ms); load average ${loadAverage()}`);
-  console.log(`search, every query including the extra ones: p50 ${pct(all, 50).toFixed(1)} ms, p95 ${pct(all, 95).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms`);
+  console.log(
+    `search, target mix (every query above but the extra ones): p50 ${pct(target, 50).toFixed(1)} ms, p95 ${pct(target, 95).toFixed(1)} ms, p99 ${pct(target, 99).toFixed(1)} ms (target p95 <= ${P95_TARGET_MS} ms); load average ${loadAverage()}`,
+  );
+  console.log(
+    `search, every query including the extra ones: p50 ${pct(all, 50).toFixed(1)} ms, p95 ${pct(all, 95).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms`,
+  );
 }
 
 // FERRITE_BENCH_KEEP=1 keeps the catalog database (on FERRITE_TEST_DATABASE_URL's server) and prints

@@ -71,10 +71,11 @@ try {
   );
   // Client and server work alternate, so their summed CPU time is what the wall time would be on an
   // idle machine: a figure that other load on a shared machine does not distort.
-  if (cpu !== undefined) console.log(
-    `cpu: ${cpu.toFixed(2)} s of Node (${nodeCpuTotal.toFixed(2)} s) + PostgreSQL CPU = ${Math.round(total / cpu)} records per CPU-second ` +
-      `(load average ${loadAverage()})`,
-  );
+  if (cpu !== undefined)
+    console.log(
+      `cpu: ${cpu.toFixed(2)} s of Node (${nodeCpuTotal.toFixed(2)} s) + PostgreSQL CPU = ${Math.round(total / cpu)} records per CPU-second ` +
+        `(load average ${loadAverage()})`,
+    );
 } finally {
   await f.close();
 }

@@ -81,20 +81,30 @@ async function grpcError(op: Promise<unknown>): Promise<{ code: number; ferriteC
 }
 
 test('the registered agent shows up with its drives and slots', async () => {
-  const r = await gql.request<{ agent: any }>(`{ agent(name: "fake-01") { name online drives { name state backend } changers { name slotCount slots { slot barcode importExport } } } }`);
+  const r = await gql.request<{ agent: any }>(
+    `{ agent(name: "fake-01") { name online drives { name state backend } changers { name slotCount slots { slot barcode importExport } } } }`,
+  );
   assert.equal(r.agent.online, true);
-  assert.deepEqual(r.agent.drives.map((d: any) => d.name), ['drive0', 'drive1']);
+  assert.deepEqual(
+    r.agent.drives.map((d: any) => d.name),
+    ['drive0', 'drive1'],
+  );
   const slots = r.agent.changers[0].slots;
-  assert.deepEqual(slots.slice(0, 4).map((s: any) => s.barcode), BARCODES);
+  assert.deepEqual(
+    slots.slice(0, 4).map((s: any) => s.barcode),
+    BARCODES,
+  );
   assert.equal(slots.at(-1).importExport, true);
-  const tapes = await gql.request<{ tapes: any }>(`{ tapes(filter: { agent: "fake-01" }) { totalCount edges { node { barcode state formatted location { agent changer slot drive onShelf } } } } }`);
+  const tapes = await gql.request<{ tapes: any }>(
+    `{ tapes(filter: { agent: "fake-01" }) { totalCount edges { node { barcode state formatted location { agent changer slot drive onShelf } } } } }`,
+  );
   assert.equal(tapes.tapes.totalCount, 4);
   assert.deepEqual(tapes.tapes.edges[0].node.location, { agent: 'fake-01', changer: 'lib0', slot: 1, drive: null, onShelf: false });
 });
 
 test('format: GraphQL -> AssignJob on the stream -> events -> SUCCEEDED with progress', async () => {
   const updates: string[] = [];
-  const created = await format(BARCODES[0]!, ', pool: null');
+  const created = await format(BARCODES[0], ', pool: null');
   const ws = createClient({ url: server.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
   const subscribed = new Promise<void>((resolve, reject) => {
     ws.subscribe<{ jobUpdated: { status: string } }>(
@@ -111,7 +121,7 @@ test('format: GraphQL -> AssignJob on the stream -> events -> SUCCEEDED with pro
   assert.equal((await job(created.id)).status, 'ASSIGNED');
   await new Promise((r) => setTimeout(r, 200)); // let the subscription settle before the events
 
-  const progress = { bytesDone: 524288, bytesTotal: 524288, filesDone: 1, filesTotal: 1, currentFile: '/FERRITE.json', currentTape: BARCODES[0]! };
+  const progress = { bytesDone: 524288, bytesTotal: 524288, filesDone: 1, filesTotal: 1, currentFile: '/FERRITE.json', currentTape: BARCODES[0] };
   assert.equal((await agent.event(created.id, JobEventType.JOB_EVENT_TYPE_ACKNOWLEDGED)).accepted, true);
   await agent.event(created.id, JobEventType.JOB_EVENT_TYPE_STARTED);
   await agent.event(created.id, JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress });
@@ -151,12 +161,12 @@ test('format: GraphQL -> AssignJob on the stream -> events -> SUCCEEDED with pro
 });
 
 test('busy drives queue a job with a reason; a finishing job lets it run; cancel reaches the agent', async () => {
-  const a = await format(BARCODES[1]!);
-  const b = await format(BARCODES[2]!);
+  const a = await format(BARCODES[1]);
+  const b = await format(BARCODES[2]);
   const ca = await agent.nextCommand();
   const cb = await agent.nextCommand();
   assert.deepEqual([ca.assignJob?.jobId, cb.assignJob?.jobId].sort(), [a.id, b.id].sort());
-  const c = await format(BARCODES[3]!);
+  const c = await format(BARCODES[3]);
   await new Promise((r) => setTimeout(r, 300));
   const queued = await job(c.id);
   assert.equal(queued.status, 'QUEUED');
@@ -182,10 +192,15 @@ test('busy drives queue a job with a reason; a finishing job lets it run; cancel
   assert.equal(failed.status, 'FAILED');
   assert.equal(failed.errorCode, 'MEDIUM_ERROR');
 
-  const list = await gql.request<{ jobs: any }>(`{ jobs(filter: { status: [FAILED, CANCELLED], agent: "fake-01" }, first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`);
+  const list = await gql.request<{ jobs: any }>(
+    `{ jobs(filter: { status: [FAILED, CANCELLED], agent: "fake-01" }, first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`,
+  );
   assert.equal(list.jobs.totalCount, 2);
   assert.equal(list.jobs.pageInfo.hasNextPage, true);
-  const next = await gql.request<{ jobs: any }>(`query($after: String) { jobs(filter: { status: [FAILED, CANCELLED] }, first: 5, after: $after) { pageInfo { hasNextPage } edges { node { id } } } }`, { after: list.jobs.pageInfo.endCursor });
+  const next = await gql.request<{ jobs: any }>(
+    `query($after: String) { jobs(filter: { status: [FAILED, CANCELLED] }, first: 5, after: $after) { pageInfo { hasNextPage } edges { node { id } } } }`,
+    { after: list.jobs.pageInfo.endCursor },
+  );
   assert.equal(next.jobs.edges.length, 1);
   assert.notEqual(next.jobs.edges[0].node.id, list.jobs.edges[0].node.id);
 });
@@ -230,8 +245,13 @@ test('a format of a shelf tape naming an agent waits for an operator to insert i
   assert.equal(j.status, 'QUEUED');
   const waiting = await job(j.id);
   assert.match(waiting.queueReason, /^waiting for an operator: insert tape SHELF1L9 into library lib0 on host /);
-  const open = await gql.request<{ operatorRequests: Array<{ barcode: string; agent: string; jobId: string }> }>('{ operatorRequests(status: OPEN) { barcode agent jobId } }');
-  assert.deepEqual(open.operatorRequests.map((r) => [r.barcode, r.agent, r.jobId]), [['SHELF1L9', 'fake-01', j.id]]);
+  const open = await gql.request<{ operatorRequests: Array<{ barcode: string; agent: string; jobId: string }> }>(
+    '{ operatorRequests(status: OPEN) { barcode agent jobId } }',
+  );
+  assert.deepEqual(
+    open.operatorRequests.map((r) => [r.barcode, r.agent, r.jobId]),
+    [['SHELF1L9', 'fake-01', j.id]],
+  );
   // It does not reach the agent; cancelling it closes the request.
   await gql.request(`mutation { cancelJob(id: "${j.id}") { id } }`);
   const left = await gql.request<{ operatorRequests: unknown[] }>('{ operatorRequests(status: OPEN) { id } }');
@@ -243,7 +263,7 @@ test('heartbeats: an old session is told to re-register; a silent agent goes off
   assert.equal(stale.sessionValid, false);
   assert.equal(agent.lastBeatValid, true);
 
-  const j = await format(BARCODES[1]!, ', force: true');
+  const j = await format(BARCODES[1], ', force: true');
   const cmd = await agent.nextCommand();
   assert.equal(cmd.assignJob?.jobId, j.id);
   await agent.event(j.id, JobEventType.JOB_EVENT_TYPE_STARTED);

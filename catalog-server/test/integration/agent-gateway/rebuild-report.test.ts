@@ -24,8 +24,23 @@ const TAPE = 'RBR001L9';
 const COPY2 = 'RBR009L9';
 const backupJob = randomUUID();
 const runId = randomUUID();
-const label = JSON.stringify({ format: 'ferrite', formatVersion: 1, barcode: TAPE, volumeUuid: randomUUID(), pool: null, createdAt: '2026-11-01T10:00:00.000Z' });
-const header = JSON.stringify({ v: 1, job: backupJob, attempt: 1, host: 'ws-7', startedAt: '2026-11-02T01:00:00.000Z', runs: [{ id: runId, root: '/srv', level: 'FULL', baseRunId: null }], tapes: [TAPE, COPY2] });
+const label = JSON.stringify({
+  format: 'ferrite',
+  formatVersion: 1,
+  barcode: TAPE,
+  volumeUuid: randomUUID(),
+  pool: null,
+  createdAt: '2026-11-01T10:00:00.000Z',
+});
+const header = JSON.stringify({
+  v: 1,
+  job: backupJob,
+  attempt: 1,
+  host: 'ws-7',
+  startedAt: '2026-11-02T01:00:00.000Z',
+  runs: [{ id: runId, root: '/srv', level: 'FULL', baseRunId: null }],
+  tapes: [TAPE, COPY2],
+});
 const sha = createHash('sha256').update('payload').digest();
 
 before(async () => {
@@ -34,7 +49,12 @@ before(async () => {
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
   gql = new GraphQLClient(server.graphqlUrl);
   agent = new FakeAgent(server.grpcAddress);
-  await agent.register(libraryRequest('rebuilder', [TAPE], { drives: 1, tapes: [{ barcode: TAPE, generation: 9, capacityBytes: 1e12, formatted: true, detailsKnown: true, volumeUuid: '' }] }));
+  await agent.register(
+    libraryRequest('rebuilder', [TAPE], {
+      drives: 1,
+      tapes: [{ barcode: TAPE, generation: 9, capacityBytes: 1e12, formatted: true, detailsKnown: true, volumeUuid: '' }],
+    }),
+  );
   await agent.openCommands();
   agent.startBeating(200);
   const r = await gql.request<{ rebuildCatalog: { id: string } }>(`mutation { rebuildCatalog(input: { tape: "${TAPE}" }) { id } }`);
@@ -66,7 +86,14 @@ function report(over: DeepPartial<ReportRebuildRequest> = {}): Promise<ReportReb
     files: [
       { path: '/srv', type: FileType.FILE_TYPE_DIRECTORY, mtimeMs: 1, ctimeMs: 1, inode: 1, mode: 0o40755 },
       {
-        path: '/srv/a.bin', type: FileType.FILE_TYPE_FILE, size: 7, mtimeMs: 2, ctimeMs: 2, inode: 2, mode: 0o100644, sha256: sha,
+        path: '/srv/a.bin',
+        type: FileType.FILE_TYPE_FILE,
+        size: 7,
+        mtimeMs: 2,
+        ctimeMs: 2,
+        inode: 2,
+        mode: 0o100644,
+        sha256: sha,
         locations: [
           { barcode: TAPE, partition: 'b', startBlock: 5, containerPath: `ferrite/data/${backupJob}/bundles/000001.tar`, offset: 512, length: 7, copy: 1 },
           { barcode: COPY2, partition: 'b', startBlock: 6, containerPath: `ferrite/data/${backupJob}/bundles/000001.tar`, offset: 512, length: 7, copy: 2 },
@@ -75,7 +102,7 @@ function report(over: DeepPartial<ReportRebuildRequest> = {}): Promise<ReportReb
     ],
     ...over,
   });
-  return new Promise((resolve, reject) => agent.client.reportRebuild(req, (err, res) => (err ? reject(err) : resolve(res!))));
+  return new Promise((resolve, reject) => agent.client.reportRebuild(req, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 async function refusal(op: Promise<unknown>): Promise<string> {
@@ -89,18 +116,21 @@ async function refusal(op: Promise<unknown>): Promise<string> {
 
 const versions = async () =>
   (
-    await gql.request<{ files: { edges: Array<{ node: { path: string; runId: string; jobId: string; placements: Array<{ barcode: string; copy: number }> } }> } }>(
-      '{ files(filter: { host: "ws-7" }) { edges { node { path runId jobId placements { barcode copy } } } } }',
-    )
+    await gql.request<{
+      files: { edges: Array<{ node: { path: string; runId: string; jobId: string; placements: Array<{ barcode: string; copy: number }> } }> };
+    }>('{ files(filter: { host: "ws-7" }) { edges { node { path runId jobId placements { barcode copy } } } } }')
   ).files.edges.map((e) => e.node);
 
-test('refuses reports that are not this rebuild\'s, and changes nothing', async () => {
+test("refuses reports that are not this rebuild's, and changes nothing", async () => {
   assert.equal(await refusal(report({ labelJson: label.replace(TAPE, 'OTHER1L9') })), 'LABEL_MISMATCH');
   assert.equal(await refusal(report({ labelJson: '{"barcode":"x"}' })), 'INVALID_REBUILD_REPORT');
   assert.equal(await refusal(report({ jobHeaderJson: header.replace('"/srv"', '"srv"') })), 'INVALID_REBUILD_REPORT');
   assert.equal(await refusal(report({ sourceJobId: 'not-a-job' })), 'INVALID_REBUILD_REPORT');
   // A record the catalog cannot take (outside the job's runs) refuses the whole report first.
-  assert.equal(await refusal(report({ files: [{ path: '/etc/passwd', type: FileType.FILE_TYPE_FILE, size: 0, sha256: createHash('sha256').digest() }] })), 'INVALID_RECORD');
+  assert.equal(
+    await refusal(report({ files: [{ path: '/etc/passwd', type: FileType.FILE_TYPE_FILE, size: 0, sha256: createHash('sha256').digest() }] })),
+    'INVALID_RECORD',
+  );
   assert.equal(await refusal(report({ attempt: 2 })), 'STALE_ATTEMPT');
   assert.equal(await refusal(report({ jobId: randomUUID() })), 'JOB_NOT_FOUND');
   // No run, job or tape recorded by a refused report.
@@ -114,15 +144,30 @@ test('refuses reports that are not this rebuild\'s, and changes nothing', async 
 test('adds the job, its run, the versions and both copies, and registers the unknown copy tape', async () => {
   assert.deepEqual(await report(), { added: true, records: 2 });
   const got = await versions();
-  assert.deepEqual(got.map((v) => [v.path, v.runId, v.jobId]).sort(), [['/srv', runId, backupJob], ['/srv/a.bin', runId, backupJob]]);
-  assert.deepEqual(got.find((v) => v.path === '/srv/a.bin')!.placements.map((p) => [p.barcode, p.copy]).sort(), [[TAPE, 1], [COPY2, 2]]);
+  assert.deepEqual(got.map((v) => [v.path, v.runId, v.jobId]).sort(), [
+    ['/srv', runId, backupJob],
+    ['/srv/a.bin', runId, backupJob],
+  ]);
+  assert.deepEqual(
+    got
+      .find((v) => v.path === '/srv/a.bin')!
+      .placements.map((p) => [p.barcode, p.copy])
+      .sort(),
+    [
+      [TAPE, 1],
+      [COPY2, 2],
+    ],
+  );
   const run = await gql.request<{ run: { root: string; level: string; added: number; startedAt: string; finishedAt: string } }>(
-    'query($id: ID!) { run(id: $id) { root level added startedAt finishedAt } }', { id: runId });
+    'query($id: ID!) { run(id: $id) { root level added startedAt finishedAt } }',
+    { id: runId },
+  );
   assert.deepEqual(run.run, { root: '/srv', level: 'FULL', added: 2, startedAt: '2026-11-02T01:00:00.000Z', finishedAt: '2026-11-02T01:00:00.000Z' });
   const job = await gql.request<{ job: { kind: string; status: string } }>('query($id: ID!) { job(id: $id) { kind status } }', { id: backupJob });
   assert.deepEqual(job.job, { kind: 'BACKUP', status: 'SUCCEEDED' });
   const tapes = await gql.request<{ a: { state: string; formatted: boolean }; b: { state: string; location: { onShelf: boolean } } }>(
-    `{ a: tape(barcode: "${TAPE}") { state formatted } b: tape(barcode: "${COPY2}") { state location { onShelf } } }`);
+    `{ a: tape(barcode: "${TAPE}") { state formatted } b: tape(barcode: "${COPY2}") { state location { onShelf } } }`,
+  );
   assert.deepEqual(tapes.a, { state: 'ACTIVE', formatted: true });
   assert.equal(tapes.b.location.onShelf, true);
 });

@@ -29,7 +29,10 @@ test('re-registering the same inventory duplicates nothing and keeps ids', async
   assert.deepEqual(await counts(), before);
   assert.deepEqual(before, { agents: 1, drives: 2, changers: 1, tapes: 3 });
   const drives2 = await f.prisma.client.drive.findMany({ where: { agentId: id1 }, orderBy: { name: 'asc' } });
-  assert.deepEqual(drives2.map((d) => d.id), drives1.map((d) => d.id));
+  assert.deepEqual(
+    drives2.map((d) => d.id),
+    drives1.map((d) => d.id),
+  );
 });
 
 test('a re-register moves tapes: into a drive, and off to the shelf when no longer reported', async () => {
@@ -38,16 +41,16 @@ test('a re-register moves tapes: into a drive, and off to the shelf when no long
   await f.register(libraryRequest('mover', ['', 'MOV002L9'], { loaded: { drive1: 'MOV001L9' } }));
   const tapes = await f.prisma.client.tape.findMany({ where: { barcode: { startsWith: 'MOV' } }, include: { loadedIn: true }, orderBy: { barcode: 'asc' } });
   const [t1, t2, t3] = tapes;
-  assert.equal(t1!.agentId, id);
-  assert.equal(t1!.loadedIn?.name, 'drive1');
-  assert.equal(t1!.slot, 1, 'a tape in a drive keeps its home slot');
-  assert.equal(t2!.slot, 2);
-  assert.equal(t3!.agentId, null);
-  assert.equal(t3!.slot, null);
-  assert.equal(t3!.changerId, null);
+  assert.equal(t1.agentId, id);
+  assert.equal(t1.loadedIn?.name, 'drive1');
+  assert.equal(t1.slot, 1, 'a tape in a drive keeps its home slot');
+  assert.equal(t2.slot, 2);
+  assert.equal(t3.agentId, null);
+  assert.equal(t3.slot, null);
+  assert.equal(t3.changerId, null);
 });
 
-test('a tape that shows up in another agent\'s library leaves the first agent\'s drive', async () => {
+test("a tape that shows up in another agent's library leaves the first agent's drive", async () => {
   await f.register(libraryRequest('first', [], { loaded: { drive0: 'WAN001L9' } }));
   const second = await f.register(libraryRequest('second', ['WAN001L9']));
   const tape = await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'WAN001L9' }, include: { loadedIn: true } });
@@ -59,7 +62,17 @@ test('a tape that shows up in another agent\'s library leaves the first agent\'s
 test('what the agent read is kept; a barcode-only sighting does not erase it', async () => {
   await f.register(
     libraryRequest('reader', ['REA001L9'], {
-      tapes: [{ barcode: 'REA001L9', generation: 9, capacityBytes: 5000, usedBytes: 1234, formatted: true, volumeUuid: '0e6bd2b1-2c2a-4a8e-9d4c-2b8f0d9b7e11', detailsKnown: true }],
+      tapes: [
+        {
+          barcode: 'REA001L9',
+          generation: 9,
+          capacityBytes: 5000,
+          usedBytes: 1234,
+          formatted: true,
+          volumeUuid: '0e6bd2b1-2c2a-4a8e-9d4c-2b8f0d9b7e11',
+          detailsKnown: true,
+        },
+      ],
     }),
   );
   await f.register(libraryRequest('reader', ['REA001L9']));
@@ -92,5 +105,8 @@ test('heartbeats: only the current session counts; stale agents go offline', asy
   assert.ok(drivesAfter.length > 0 && drivesAfter.every((d) => d.state === 'OFFLINE'), 'the drives of an offline agent are OFFLINE');
   assert.deepEqual(await f.agents.markStaleOffline(new Date(later.getTime() + 1)), [], 'already offline agents are not reported again');
   await f.register(libraryRequest('beater', ['BEA001L9']), s2);
-  assert.ok((await f.prisma.client.drive.findMany({ where: { agentId: id } })).every((d) => d.state !== 'OFFLINE'), 'registering again brings them back');
+  assert.ok(
+    (await f.prisma.client.drive.findMany({ where: { agentId: id } })).every((d) => d.state !== 'OFFLINE'),
+    'registering again brings them back',
+  );
 });

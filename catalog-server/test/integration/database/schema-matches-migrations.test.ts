@@ -72,7 +72,10 @@ describe('schema.prisma and the migrations', () => {
     const onlyMigrations = a.indexes.filter((def) => !Object.keys(MIGRATION_ONLY_INDEXES).some((name) => def.includes(` ${name} `)));
     assert.deepEqual(onlyMigrations, b.indexes);
     for (const name of Object.keys(MIGRATION_ONLY_INDEXES)) {
-      assert.ok(a.indexes.some((def) => def.includes(` ${name} `)), `the migrations no longer create ${name}: drop it from MIGRATION_ONLY_INDEXES`);
+      assert.ok(
+        a.indexes.some((def) => def.includes(` ${name} `)),
+        `the migrations no longer create ${name}: drop it from MIGRATION_ONLY_INDEXES`,
+      );
     }
     assert.deepEqual(a.columns, b.columns);
     assert.deepEqual(a.constraints, b.constraints);

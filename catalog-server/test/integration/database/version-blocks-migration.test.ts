@@ -15,7 +15,11 @@ const MIGRATION = 'version_blocks';
 const COLUMNS = 'directory_id, name_id, content_id, size, mtime, ctime, inode, run_num, mode, type, deleted, symlink_target';
 
 /** The migration directories, in the order they apply. */
-const migrationDirs = async () => (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const migrationDirs = async () =>
+  (await readdir(migrationsDir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 const sql = (dir: string) => readFile(path.join(migrationsDir, dir, 'migration.sql'), 'utf8');
 
 describe('migration *_version_blocks', () => {
@@ -66,28 +70,52 @@ describe('migration *_version_blocks', () => {
 
     const afterRows = (await c.query(`SELECT ${COLUMNS} FROM file_version ORDER BY run_num, directory_id, id`)).rows;
     assert.deepEqual(afterRows, before);
-    const blocks = (await c.query<{ run_num: number; directory_id: string; n: number; days: number }>(
-      `SELECT run_num, directory_id::text AS directory_id, cardinality(name_ids) AS n, cardinality(mtime_days) AS days FROM version_block ORDER BY id`,
-    )).rows;
-    assert.deepEqual(blocks.map((b) => [b.run_num, b.directory_id, b.n]), [[1, '2', 3], [1, '3', 1000], [1, '1', 1], [2, '2', 1], [1, '3', 101]]);
+    const blocks = (
+      await c.query<{ run_num: number; directory_id: string; n: number; days: number }>(
+        `SELECT run_num, directory_id::text AS directory_id, cardinality(name_ids) AS n, cardinality(mtime_days) AS days FROM version_block ORDER BY id`,
+      )
+    ).rows;
+    assert.deepEqual(
+      blocks.map((b) => [b.run_num, b.directory_id, b.n]),
+      [
+        [1, '2', 3],
+        [1, '3', 1000],
+        [1, '1', 1],
+        [2, '2', 1],
+        [1, '3', 101],
+      ],
+    );
     // Distinct UTC days: /big's first block has n10 (2024-02-01) and n101..n1099, one a day from
     // 2024-01-02, which meet on 2024-02-01.
-    assert.deepEqual(blocks.map((b) => b.days), [3, 999, 1, 1, 101]);
-    const ids = (await c.query<{ id: string; block_id: string; ord: number }>('SELECT id::text AS id, block_id::text AS block_id, ord FROM file_version ORDER BY id')).rows;
-    assert.ok(ids.every((r) => BigInt(r.id) === (BigInt(r.block_id) << 16n) + BigInt(r.ord)), 'version id = block id * 65536 + position');
+    assert.deepEqual(
+      blocks.map((b) => b.days),
+      [3, 999, 1, 1, 101],
+    );
+    const ids = (
+      await c.query<{ id: string; block_id: string; ord: number }>('SELECT id::text AS id, block_id::text AS block_id, ord FROM file_version ORDER BY id')
+    ).rows;
+    assert.ok(
+      ids.every((r) => BigInt(r.id) === (BigInt(r.block_id) << 16n) + BigInt(r.ord)),
+      'version id = block id * 65536 + position',
+    );
   });
 
   it('then *_version_block_content_buckets gives each existing block the ranges of its content ids', async () => {
     const next = (await migrationDirs()).find((d) => d.endsWith('_version_block_content_buckets'));
     assert.ok(next, 'no migration named *_version_block_content_buckets');
     await c.query(await sql(next));
-    const blocks = (await c.query<{ contents: Array<string | null>; buckets: string[] }>(
-      'SELECT content_ids::text[] AS contents, content_buckets::text[] AS buckets FROM version_block ORDER BY id',
-    )).rows;
+    const blocks = (
+      await c.query<{ contents: Array<string | null>; buckets: string[] }>(
+        'SELECT content_ids::text[] AS contents, content_buckets::text[] AS buckets FROM version_block ORDER BY id',
+      )
+    ).rows;
     assert.equal(blocks.length, 5);
     for (const b of blocks) {
       const expected = [...new Set(b.contents.filter((c) => c !== null).map((c) => Number(c) >> 10))].sort((x, y) => x - y);
-      assert.deepEqual(b.buckets.map(Number).sort((x, y) => x - y), expected);
+      assert.deepEqual(
+        b.buckets.map(Number).sort((x, y) => x - y),
+        expected,
+      );
     }
     // /big's first block holds contents 101..1100 (two ranges); the view still reads every version.
     assert.deepEqual(blocks[1].buckets.map(Number).sort(), [0, 1]);

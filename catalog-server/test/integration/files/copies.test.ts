@@ -3,7 +3,19 @@
 // (maxCopies), and "what would be lost if tape X died" (tapeLossImpact).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { allPaths, createAgent, createBackupJob, createFilesFixture, createTape, fileRecord, location, sha256, tableCounts, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
+import {
+  allPaths,
+  createAgent,
+  createBackupJob,
+  createFilesFixture,
+  createTape,
+  fileRecord,
+  location,
+  sha256,
+  tableCounts,
+  type FilesFixture,
+  errorCodeOf as code,
+} from './files-fixture.js';
 
 describe('copies and dedup', () => {
   let f: FilesFixture;
@@ -38,7 +50,10 @@ describe('copies and dedup', () => {
     const first = await f.search.tapeLossImpact('CPY001L9', 50);
     assert.equal(first.contents, 2);
     assert.equal(first.fileVersions, 2);
-    assert.deepEqual(first.files.map((v) => v.path), ['/c/one-copy', '/c/second-on-suspect']);
+    assert.deepEqual(
+      first.files.map((v) => v.path),
+      ['/c/one-copy', '/c/second-on-suspect'],
+    );
     const bytes = Buffer.byteLength('/c/one-copy') + 1 + Buffer.byteLength('/c/second-on-suspect') + 1;
     assert.equal(first.bytes, bytes);
     assert.deepEqual((await f.search.tapeLossImpact('CPY001L9', 1)).files.length, 1);
@@ -50,7 +65,11 @@ describe('copies and dedup', () => {
   it('records a file by reference to a content on tape: one content, two versions, no new placement', async () => {
     const { jobId } = await createBackupJob(f, agentId, 'host-c', ['/d']);
     const before = await tableCounts(f);
-    const copy = fileRecord('/d/same-bytes', 'CPY001L9', 0, { sha256: sha256('content of /c/one-copy'), size: Buffer.byteLength('/c/one-copy') + 1, locations: [] });
+    const copy = fileRecord('/d/same-bytes', 'CPY001L9', 0, {
+      sha256: sha256('content of /c/one-copy'),
+      size: Buffer.byteLength('/c/one-copy') + 1,
+      locations: [],
+    });
     assert.equal((await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records: [copy], manifestPath: '' })).stored, 1);
     const afterCounts = await tableCounts(f);
     assert.equal(afterCounts.content, before.content);
@@ -59,11 +78,15 @@ describe('copies and dedup', () => {
     const sharing = await allPaths(f, { sha256: sha256('content of /c/one-copy').toString('hex') });
     assert.deepEqual(sharing, ['/c/one-copy', '/d/same-bytes']);
     const versions = await f.search.fileVersions('host-c', '/d/same-bytes');
-    assert.deepEqual(versions[0].placements.map((p) => p.barcode), ['CPY001L9'], 'the version shows where its content lies');
+    assert.deepEqual(
+      versions[0].placements.map((p) => p.barcode),
+      ['CPY001L9'],
+      'the version shows where its content lies',
+    );
     assert.equal((await f.search.tapeLossImpact('CPY001L9', 50)).fileVersions, 3);
   });
 
-  it('stores a backup\'s inline copies with their copy numbers, counts them, and restores from copy 2 when copy 1\'s tape is retired', async () => {
+  it("stores a backup's inline copies with their copy numbers, counts them, and restores from copy 2 when copy 1's tape is retired", async () => {
     for (const b of ['INL001L9', 'INL002L9']) await createTape(f, b);
     const { jobId } = await createBackupJob(f, agentId, 'host-c', ['/inline']);
     const both = (path: string, block: number) => {
@@ -73,20 +96,52 @@ describe('copies and dedup', () => {
     };
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records: [both('/inline/a', 10), both('/inline/b', 11)], manifestPath: '' });
     const { rows } = await f.prisma.pool.query<{ barcode: string; copy: number }>(
-      `SELECT t.barcode, p.copy FROM placement p JOIN tape t ON t.id = p.tape_id WHERE p.job_id = $1 ORDER BY p.copy, t.barcode`, [jobId]);
-    assert.deepEqual(rows.map((r) => [r.copy, r.barcode]), [[1, 'INL001L9'], [1, 'INL001L9'], [2, 'INL002L9'], [2, 'INL002L9']]);
+      `SELECT t.barcode, p.copy FROM placement p JOIN tape t ON t.id = p.tape_id WHERE p.job_id = $1 ORDER BY p.copy, t.barcode`,
+      [jobId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.copy, r.barcode]),
+      [
+        [1, 'INL001L9'],
+        [1, 'INL001L9'],
+        [2, 'INL002L9'],
+        [2, 'INL002L9'],
+      ],
+    );
     assert.ok(!(await allPaths(f, { maxCopies: 1 })).some((p) => p.startsWith('/inline/')), 'two usable copies: not at risk');
-    assert.deepEqual((await allPaths(f, { maxCopies: 2 })).filter((p) => p.startsWith('/inline/')), ['/inline/a', '/inline/b']);
+    assert.deepEqual(
+      (await allPaths(f, { maxCopies: 2 })).filter((p) => p.startsWith('/inline/')),
+      ['/inline/a', '/inline/b'],
+    );
 
     // Read from copy 1 while it can be read; one copy only, never both.
     const plan = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
-    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length]), [['INL001L9', 2]]);
-    assert.deepEqual(plan.tapes[0]!.items.map((i) => i.location!.copy), [1, 1]);
+    assert.deepEqual(
+      plan.tapes.map((t) => [t.barcode, t.items.length]),
+      [['INL001L9', 2]],
+    );
+    assert.deepEqual(
+      plan.tapes[0].items.map((i) => i.location!.copy),
+      [1, 1],
+    );
     // Copy 1's tape is retired: the same restore reads copy 2.
     await f.prisma.client.tape.update({ where: { barcode: 'INL001L9' }, data: { state: 'RETIRED' } });
     const fallback = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
-    assert.deepEqual(fallback.tapes.map((t) => [t.barcode, t.items.length]), [['INL002L9', 2]]);
-    assert.deepEqual(fallback.tapes[0]!.items.map((i) => [i.location!.copy, i.location!.startBlock]), [[2, 17], [2, 18]]);
-    assert.deepEqual(await allPaths(f, { maxCopies: 1 }).then((ps) => ps.filter((p) => p.startsWith('/inline/'))), ['/inline/a', '/inline/b'], 'one usable copy left');
+    assert.deepEqual(
+      fallback.tapes.map((t) => [t.barcode, t.items.length]),
+      [['INL002L9', 2]],
+    );
+    assert.deepEqual(
+      fallback.tapes[0].items.map((i) => [i.location!.copy, i.location!.startBlock]),
+      [
+        [2, 17],
+        [2, 18],
+      ],
+    );
+    assert.deepEqual(
+      await allPaths(f, { maxCopies: 1 }).then((ps) => ps.filter((p) => p.startsWith('/inline/'))),
+      ['/inline/a', '/inline/b'],
+      'one usable copy left',
+    );
   });
 });

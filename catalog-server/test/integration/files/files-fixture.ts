@@ -44,7 +44,14 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
     db,
     prisma,
     runs,
-    files: new FilesService(new FilesRepository(prisma), searchRepo, runs, pointInTime, new TapeAvailabilityRepository(prisma), new VerifyPlanRepository(prisma)),
+    files: new FilesService(
+      new FilesRepository(prisma),
+      searchRepo,
+      runs,
+      pointInTime,
+      new TapeAvailabilityRepository(prisma),
+      new VerifyPlanRepository(prisma),
+    ),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     searchRepo,
@@ -98,11 +105,36 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
 }
 
 export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRecord {
-  return { path, type: FileType.FILE_TYPE_DIRECTORY, size: 4096, mtimeMs: 1_690_000_000_000, mode: 0o40755, sha256: Buffer.alloc(0), symlinkTarget: '', locations: [], ctimeMs: 0, inode: 0, deleted: false, ...over };
+  return {
+    path,
+    type: FileType.FILE_TYPE_DIRECTORY,
+    size: 4096,
+    mtimeMs: 1_690_000_000_000,
+    mode: 0o40755,
+    sha256: Buffer.alloc(0),
+    symlinkTarget: '',
+    locations: [],
+    ctimeMs: 0,
+    inode: 0,
+    deleted: false,
+    ...over,
+  };
 }
 
 export function symlinkRecord(path: string, target: string): FileRecord {
-  return { path, type: FileType.FILE_TYPE_SYMLINK, size: target.length, mtimeMs: 1_690_000_000_000, mode: 0o120777, sha256: Buffer.alloc(0), symlinkTarget: target, locations: [], ctimeMs: 0, inode: 0, deleted: false };
+  return {
+    path,
+    type: FileType.FILE_TYPE_SYMLINK,
+    size: target.length,
+    mtimeMs: 1_690_000_000_000,
+    mode: 0o120777,
+    sha256: Buffer.alloc(0),
+    symlinkTarget: target,
+    locations: [],
+    ctimeMs: 0,
+    inode: 0,
+    deleted: false,
+  };
 }
 
 const TABLES = ['host', 'run', 'directory', 'file_name', 'file_version', 'content', 'placement', 'ingest_batch'] as const;

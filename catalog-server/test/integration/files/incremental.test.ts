@@ -7,7 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { IncrementalLevel, type FileRecord, type IncrementalBaseResponse } from '@ferrite/proto';
 import { IncrementalBaseRepository } from '../../../src/modules/files/incremental-base.repository.js';
 import { IncrementalBaseService } from '../../../src/modules/files/incremental-base.service.js';
-import { createAgent, createFilesFixture, createTape, dirRecord, fileRecord, sha256, tableCounts, type FilesFixture, errorCodeOf as code } from './files-fixture.js';
+import {
+  createAgent,
+  createFilesFixture,
+  createTape,
+  dirRecord,
+  fileRecord,
+  sha256,
+  tableCounts,
+  type FilesFixture,
+  errorCodeOf as code,
+} from './files-fixture.js';
 
 const TAPE = 'INC001L9';
 
@@ -35,7 +45,8 @@ describe('incremental runs', () => {
     const runIds = await f.files.createBackupRuns({ jobId: job.id, host: 'host-i', roots, level });
     return { jobId: job.id, runId: runIds[0] };
   };
-  const ingest = (jobId: string, records: FileRecord[], batchSeq = 1) => f.files.ingestBatch({ jobId, attempt: 1, batchSeq, agentId, records, manifestPath: '' });
+  const ingest = (jobId: string, records: FileRecord[], batchSeq = 1) =>
+    f.files.ingestBatch({ jobId, attempt: 1, batchSeq, agentId, records, manifestPath: '' });
   const touched = (r: FileRecord, mtimeMs: number): FileRecord => ({ ...r, mtimeMs, locations: [] });
 
   const a1 = fileRecord('/inc/a', TAPE, 1);
@@ -65,7 +76,10 @@ describe('incremental runs', () => {
     assert.equal(messages[0].baseRunId, full.runId);
     assert.equal(messages[0].level, IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL);
     const entries = messages.flatMap((m) => m.entries);
-    assert.deepEqual(entries.map((e) => e.path), ['/inc', '/inc/a', '/inc/b', '/inc/c', '/inc/d']);
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      ['/inc', '/inc/a', '/inc/b', '/inc/c', '/inc/d'],
+    );
     const a = entries.find((e) => e.path === '/inc/a')!;
     assert.deepEqual([a.size, a.mtimeMs, a.ctimeMs, a.inode], [a1.size, a1.mtimeMs, a1.ctimeMs, a1.inode]);
     assert.ok(Buffer.from(a.sha256).equals(a1.sha256));
@@ -90,13 +104,19 @@ describe('incremental runs', () => {
     await f.files.finishBackupRuns(incr.jobId); // a re-sent COMPLETED recounts to the same numbers
     const run = (await f.runs.run(incr.runId))!;
     assert.equal(run.baseRunId, full.runId);
-    assert.deepEqual({ added: run.added, modified: run.modified, deleted: run.deleted, unchanged: run.unchanged }, { added: 2, modified: 1, deleted: 2, unchanged: 2 });
+    assert.deepEqual(
+      { added: run.added, modified: run.modified, deleted: run.deleted, unchanged: run.unchanged },
+      { added: 2, modified: 1, deleted: 2, unchanged: 2 },
+    );
 
     const changes = await f.runs.runChanges(incr.runId, null, 100, null);
     const listed = changes.edges.map((e) => `${e.node.kind} ${e.node.path}`).sort();
     assert.deepEqual(listed, ['ADDED /inc/c2', 'ADDED /inc/e', 'DELETED /inc/b', 'DELETED /inc/c', 'MODIFIED /inc/a']);
     const withTouch = await f.runs.runChanges(incr.runId, ['UNCHANGED'], 100, null);
-    assert.deepEqual(withTouch.edges.map((e) => e.node.path), ['/inc/d']);
+    assert.deepEqual(
+      withTouch.edges.map((e) => e.node.path),
+      ['/inc/d'],
+    );
   });
 
   it('pages runChanges with cursors bound to the query', async () => {
@@ -116,7 +136,10 @@ describe('incremental runs', () => {
   it('the next incremental compares with the chain: deleted entries gone, touched ones with their new time', async () => {
     const next = await newJob('INCREMENTAL', ['/inc']);
     const entries = (await collect(bases.stream(next.jobId, '/inc'))).flatMap((m) => m.entries);
-    assert.deepEqual(entries.map((e) => e.path), ['/inc', '/inc/a', '/inc/c2', '/inc/d', '/inc/e']);
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      ['/inc', '/inc/a', '/inc/c2', '/inc/d', '/inc/e'],
+    );
     assert.equal(entries.find((e) => e.path === '/inc/d')!.mtimeMs, d1.mtimeMs + 5000);
     assert.ok(Buffer.from(entries.find((e) => e.path === '/inc/a')!.sha256).equals(sha256('new a')));
   });
@@ -124,12 +147,19 @@ describe('incremental runs', () => {
   it('marks contents already held by enough tapes of a dedup pool', async () => {
     const pool = await f.prisma.client.pool.create({ data: { name: 'dedup-pool', copies: 1, dedup: true } });
     await f.prisma.client.tape.update({ where: { barcode: TAPE }, data: { poolId: pool.id } });
-    const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } } });
+    const job = await f.prisma.client.job.create({
+      data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } },
+    });
     await f.files.createBackupRuns({ jobId: job.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
     const entries = (await collect(bases.stream(job.id, '/inc'))).flatMap((m) => m.entries);
-    assert.deepEqual(entries.filter((e) => e.contentSufficient).map((e) => e.path), ['/inc/a', '/inc/c2', '/inc/d', '/inc/e']);
+    assert.deepEqual(
+      entries.filter((e) => e.contentSufficient).map((e) => e.path),
+      ['/inc/a', '/inc/c2', '/inc/d', '/inc/e'],
+    );
     await f.prisma.client.pool.update({ where: { id: pool.id }, data: { copies: 2 } });
-    const job2 = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } } });
+    const job2 = await f.prisma.client.job.create({
+      data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } },
+    });
     await f.files.createBackupRuns({ jobId: job2.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
     const again = (await collect(bases.stream(job2.id, '/inc'))).flatMap((m) => m.entries);
     assert.equal(again.filter((e) => e.contentSufficient).length, 0, 'one tape is not enough copies for a pool of 2');

@@ -37,7 +37,7 @@ async function rejected(promise: Promise<unknown>): Promise<FerriteError> {
   try {
     await promise;
   } catch (err) {
-    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${err}`);
+    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${String(err)}`);
     return err;
   }
   assert.fail('expected a rejection');
@@ -75,7 +75,16 @@ describe('FilesService.ingestBatch', () => {
     const result = await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '/ferrite/manifests/x-1.jsonl' });
     assert.deepEqual(result, { accepted: true, stored: records.length });
 
-    const { rows } = await f.prisma.pool.query<{ path: string; name: string; type: string; size: string; mtime: Date; mtime_nanos: number | null; mode: number; link: string | null }>(
+    const { rows } = await f.prisma.pool.query<{
+      path: string;
+      name: string;
+      type: string;
+      size: string;
+      mtime: Date;
+      mtime_nanos: number | null;
+      mode: number;
+      link: string | null;
+    }>(
       `SELECT CASE WHEN n.name = '' THEN d.path WHEN d.path = '/' THEN '/' || n.name ELSE d.path || '/' || n.name END AS path,
               n.name, fv.type::text AS type, fv.size::text AS size, fv.mtime, fv.mtime_nanos, fv.mode, fv.symlink_target AS link
          FROM file_version fv JOIN directory d ON d.id = fv.directory_id JOIN file_name n ON n.id = fv.name_id`,
@@ -113,7 +122,9 @@ describe('FilesService.ingestBatch', () => {
     assert.equal(counts.content, WEIRD_NAMES.length + 3);
     assert.equal(counts.placement, WEIRD_NAMES.length + 2);
     assert.equal(counts.ingest_batch, 1);
-    const empty = await f.prisma.pool.query(`SELECT size FROM content WHERE encode(sha256, 'hex') = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'`);
+    const empty = await f.prisma.pool.query(
+      `SELECT size FROM content WHERE encode(sha256, 'hex') = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'`,
+    );
     assert.equal(empty.rows.length, 1);
   });
 
@@ -137,22 +148,45 @@ describe('FilesService.ingestBatch', () => {
   it('refuses unknown tapes, unknown jobs, non-backup jobs and bad records without storing anything', async () => {
     const before = await tableCounts(f);
     const unknownTape = await rejected(
-      f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 3, agentId, records: [fileRecord('/data/a', 'FER001L9', 1), fileRecord('/data/b', 'NOPE00L9', 2)], manifestPath: '' }),
+      f.files.ingestBatch({
+        jobId,
+        attempt: 1,
+        batchSeq: 3,
+        agentId,
+        records: [fileRecord('/data/a', 'FER001L9', 1), fileRecord('/data/b', 'NOPE00L9', 2)],
+        manifestPath: '',
+      }),
     );
     assert.equal(unknownTape.code, 'TAPE_NOT_FOUND');
     assert.match(unknownTape.message, /NOPE00L9/);
-    assert.equal((await rejected(f.files.ingestBatch({ jobId: randomUUID(), attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_FOUND');
-    assert.equal((await rejected(f.files.ingestBatch({ jobId: 'not-a-uuid', attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_FOUND');
+    assert.equal(
+      (await rejected(f.files.ingestBatch({ jobId: randomUUID(), attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code,
+      'JOB_NOT_FOUND',
+    );
+    assert.equal(
+      (await rejected(f.files.ingestBatch({ jobId: 'not-a-uuid', attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code,
+      'JOB_NOT_FOUND',
+    );
     const format = await f.prisma.client.job.create({ data: { kind: 'FORMAT', agentId, spec: {} } });
-    assert.equal((await rejected(f.files.ingestBatch({ jobId: format.id, attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code, 'JOB_NOT_BACKUP');
-    const outside = await rejected(f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 3, agentId, records: [fileRecord('/etc/passwd', 'FER001L9', 1)], manifestPath: '' }));
+    assert.equal(
+      (await rejected(f.files.ingestBatch({ jobId: format.id, attempt: 1, batchSeq: 1, agentId, records: [], manifestPath: '' }))).code,
+      'JOB_NOT_BACKUP',
+    );
+    const outside = await rejected(
+      f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 3, agentId, records: [fileRecord('/etc/passwd', 'FER001L9', 1)], manifestPath: '' }),
+    );
     assert.equal(outside.code, 'INVALID_RECORD');
     assert.deepEqual(await tableCounts(f), before);
   });
 
   it('shares one content between files with the same bytes, across batches', async () => {
     const same = fileRecord('/data/dup/one', 'FER001L9', 500);
-    const twin = { ...fileRecord('/data/dup/two', 'FER001L9', 501), sha256: same.sha256, size: same.size, locations: [location('FER001L9', 501, { length: same.size })] };
+    const twin = {
+      ...fileRecord('/data/dup/two', 'FER001L9', 501),
+      sha256: same.sha256,
+      size: same.size,
+      locations: [location('FER001L9', 501, { length: same.size })],
+    };
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 10, agentId, records: [same], manifestPath: '' });
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 11, agentId, records: [twin], manifestPath: '' });
     const { rows } = await f.prisma.pool.query<{ n: number; contents: number }>(
@@ -178,15 +212,33 @@ describe('FilesService.ingestBatch', () => {
     // The later attempt saw the file with a new mtime: its report replaces the earlier version in
     // its block (same id); the neighbour in that block is untouched, a new file gets a new block.
     const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, mtimeNanos: 123_456, locations: [location('FER001L9', 700, { length: rec.size })] };
-    const second = await f.files.ingestBatch({ jobId, attempt: 2, batchSeq: 1, agentId, records: [rewritten, fileRecord('/data/retry/new', 'FER001L9', 601)], manifestPath: '' });
+    const second = await f.files.ingestBatch({
+      jobId,
+      attempt: 2,
+      batchSeq: 1,
+      agentId,
+      records: [rewritten, fileRecord('/data/retry/new', 'FER001L9', 601)],
+      manifestPath: '',
+    });
     assert.deepEqual(second, { accepted: true, stored: 2 });
     const after = await versionsIn();
     assert.deepEqual(
       after.map((v) => [v.name, v.mtime.getTime()]),
-      [['file', rewritten.mtimeMs], ['neighbour', neighbour.mtimeMs], ['new', after[2].mtime.getTime()]],
+      [
+        ['file', rewritten.mtimeMs],
+        ['neighbour', neighbour.mtimeMs],
+        ['new', after[2].mtime.getTime()],
+      ],
     );
-    assert.deepEqual(after.slice(0, 2).map((v) => v.id), before.map((v) => v.id));
-    assert.deepEqual(after.map((v) => v.mtime_nanos), [123_456, null, null], 'the replaced version has its nanoseconds, the others none');
+    assert.deepEqual(
+      after.slice(0, 2).map((v) => v.id),
+      before.map((v) => v.id),
+    );
+    assert.deepEqual(
+      after.map((v) => v.mtime_nanos),
+      [123_456, null, null],
+      'the replaced version has its nanoseconds, the others none',
+    );
     assert.notEqual(after[2].block_id, after[0].block_id);
   });
 
@@ -194,7 +246,14 @@ describe('FilesService.ingestBatch', () => {
     // A batch of the run is in progress on another connection (it holds the run's lock) and adds
     // /data/race/same; a second batch with the same entry arrives meanwhile. It must wait for the
     // first and then replace that version, not add a second one.
-    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 29, agentId, records: [fileRecord('/data/race/other', 'FER001L9', 799), fileRecord('/data/same', 'FER001L9', 798)], manifestPath: '' });
+    await f.files.ingestBatch({
+      jobId,
+      attempt: 1,
+      batchSeq: 29,
+      agentId,
+      records: [fileRecord('/data/race/other', 'FER001L9', 799), fileRecord('/data/same', 'FER001L9', 798)],
+      manifestPath: '',
+    });
     const first = await f.prisma.pool.connect();
     let ingest: Promise<unknown> | undefined;
     try {
@@ -218,7 +277,10 @@ describe('FilesService.ingestBatch', () => {
       `SELECT fv.type::text AS type FROM file_version fv WHERE fv.directory_id = (SELECT id FROM directory WHERE path = '/data/race')
           AND fv.name_id = (SELECT id FROM file_name WHERE name = 'same')`,
     );
-    assert.deepEqual(rows.map((r) => r.type), ['FILE']);
+    assert.deepEqual(
+      rows.map((r) => r.type),
+      ['FILE'],
+    );
   });
 
   it('leaves no dangling reference in the bulk tables (they carry no foreign keys)', async () => {
@@ -231,13 +293,18 @@ describe('FilesService.ingestBatch', () => {
       UNION ALL SELECT 'placement without content', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM content c WHERE c.id = p.content_id)
       UNION ALL SELECT 'placement without tape', count(*)::int FROM placement p WHERE NOT EXISTS (SELECT 1 FROM tape t WHERE t.id = p.tape_id)
       UNION ALL SELECT 'directory without parent', count(*)::int FROM directory d WHERE d.path <> '/' AND d.parent_id IS NULL`);
-    assert.deepEqual(rows.filter((r) => r.n > 0), []);
+    assert.deepEqual(
+      rows.filter((r) => r.n > 0),
+      [],
+    );
   });
 
   it('fills the run counts when the job finishes', async () => {
     await f.files.finishBackupRuns(jobId);
     const run = await f.prisma.client.run.findFirstOrThrow({ where: { jobId } });
-    const [{ versions }] = await f.prisma.client.$queryRaw<{ versions: number }[]>`SELECT count(*)::int AS versions FROM file_version WHERE run_num = ${run.num}`;
+    const [{ versions }] = await f.prisma.client.$queryRaw<
+      { versions: number }[]
+    >`SELECT count(*)::int AS versions FROM file_version WHERE run_num = ${run.num}`;
     assert.equal(run.added, versions);
     assert.ok(run.finishedAt);
   });

@@ -41,8 +41,10 @@ describe('point in time', () => {
     beforeRun1 = new Date();
     await sleep(20);
     run1 = await backup('FULL', [
-      dirRecord('/pit'), dirRecord('/pit/sub'),
-      fileRecord('/pit/a', TAPE, 1, { sha256: sha256('a1') }), fileRecord('/pit/b', TAPE, 2, { sha256: sha256('b1') }),
+      dirRecord('/pit'),
+      dirRecord('/pit/sub'),
+      fileRecord('/pit/a', TAPE, 1, { sha256: sha256('a1') }),
+      fileRecord('/pit/b', TAPE, 2, { sha256: sha256('b1') }),
       fileRecord('/pit/sub/x', TAPE, 3, { sha256: sha256('x1') }),
     ]);
     await sleep(20);
@@ -50,8 +52,10 @@ describe('point in time', () => {
     await sleep(20);
     const gone = (path: string): FileRecord => ({ ...fileRecord(path, TAPE, 0), size: 0, sha256: Buffer.alloc(0), locations: [], deleted: true });
     run2 = await backup('INCREMENTAL', [
-      fileRecord('/pit/a', TAPE, 10, { sha256: sha256('a2') }), gone('/pit/b'),
-      fileRecord('/pit/c', TAPE, 11, { sha256: sha256('c2') }), fileRecord('/pit/sub/y', TAPE, 12, { sha256: sha256('y2') }),
+      fileRecord('/pit/a', TAPE, 10, { sha256: sha256('a2') }),
+      gone('/pit/b'),
+      fileRecord('/pit/c', TAPE, 11, { sha256: sha256('c2') }),
+      fileRecord('/pit/sub/y', TAPE, 12, { sha256: sha256('y2') }),
     ]);
   });
   after(() => f.close());
@@ -106,7 +110,10 @@ describe('point in time', () => {
       return [...files, ...plan.metadataItems.map((i) => i.path)].sort();
     };
     assert.deepEqual(await paths(run1), ['/pit', `/pit/a:${short('a1')}`, `/pit/b:${short('b1')}`, '/pit/sub', `/pit/sub/x:${short('x1')}`].sort());
-    assert.deepEqual(await paths(run2), ['/pit', `/pit/a:${short('a2')}`, `/pit/c:${short('c2')}`, '/pit/sub', `/pit/sub/x:${short('x1')}`, `/pit/sub/y:${short('y2')}`].sort());
+    assert.deepEqual(
+      await paths(run2),
+      ['/pit', `/pit/a:${short('a2')}`, `/pit/c:${short('c2')}`, '/pit/sub', `/pit/sub/x:${short('x1')}`, `/pit/sub/y:${short('y2')}`].sort(),
+    );
     assert.deepEqual(await paths(), await paths(run2), 'without asOf: newest versions, deleted files not brought back');
     assert.equal(await code(f.files.resolveRestore({ runId: run1, asOf: run1 })), 'INVALID_SELECTION');
     assert.equal(await code(f.files.resolveRestore({ host: HOST, pathPrefix: '/pit', asOf: beforeRun1.toISOString() })), 'NOTHING_TO_RESTORE');
@@ -114,9 +121,12 @@ describe('point in time', () => {
 
   it('lists every version of a file with the tape positions of each', async () => {
     const versions = await f.search.fileVersions(HOST, '/pit/a');
-    assert.deepEqual(versions.map((v) => [v.runId, v.sha256?.slice(0, 6), v.placements.map((p) => [p.barcode, p.startBlock])]), [
-      [run2, short('a2'), [[TAPE, 10]]],
-      [run1, short('a1'), [[TAPE, 1]]],
-    ]);
+    assert.deepEqual(
+      versions.map((v) => [v.runId, v.sha256?.slice(0, 6), v.placements.map((p) => [p.barcode, p.startBlock])]),
+      [
+        [run2, short('a2'), [[TAPE, 10]]],
+        [run1, short('a1'), [[TAPE, 1]]],
+      ],
+    );
   });
 });

@@ -35,8 +35,14 @@ describe('FilesService.resolveRestore', () => {
       fileRecord('/data/a/late', 'RST001L9', 900),
       fileRecord('/data/a/early', 'RST001L9', 10),
       fileRecord('/data/a/sub/middle', 'RST001L9', 400),
-      fileRecord('/data/a/bundled-2', 'RST001L9', 50, { locations: [location('RST001L9', 50, { containerPath: '/ferrite/data/j/bundles/000001.tar', offset: 8192, length: 20 })], size: 20 }),
-      fileRecord('/data/a/bundled-1', 'RST001L9', 50, { locations: [location('RST001L9', 50, { containerPath: '/ferrite/data/j/bundles/000001.tar', offset: 512, length: 20 })], size: 20 }),
+      fileRecord('/data/a/bundled-2', 'RST001L9', 50, {
+        locations: [location('RST001L9', 50, { containerPath: '/ferrite/data/j/bundles/000001.tar', offset: 8192, length: 20 })],
+        size: 20,
+      }),
+      fileRecord('/data/a/bundled-1', 'RST001L9', 50, {
+        locations: [location('RST001L9', 50, { containerPath: '/ferrite/data/j/bundles/000001.tar', offset: 512, length: 20 })],
+        size: 20,
+      }),
       fileRecord('/data/a/empty', 'RST001L9', 0, { size: 0, sha256: Buffer.alloc(0), locations: [] }),
       symlinkRecord('/data/a/link', 'early'),
       fileRecord('/data/a/span', 'RST001L9', 1000, {
@@ -52,7 +58,10 @@ describe('FilesService.resolveRestore', () => {
   it('plans a prefix restore per tape in start-block order, matching whole components', async () => {
     const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a' });
     assert.equal(plan.host, 'srv');
-    assert.deepEqual(plan.tapes.map((t) => t.barcode), ['RST001L9', 'RST002L9']);
+    assert.deepEqual(
+      plan.tapes.map((t) => t.barcode),
+      ['RST001L9', 'RST002L9'],
+    );
     assert.deepEqual(
       plan.tapes[0].items.map((i) => [i.path, i.location?.startBlock, i.location?.offset]),
       [
@@ -64,31 +73,50 @@ describe('FilesService.resolveRestore', () => {
         ['/data/a/span', 1000, 0],
       ],
     );
-    assert.deepEqual(plan.tapes[1].items.map((i) => [i.path, i.location?.segment, i.location?.fileOffset, i.location?.length]), [['/data/a/span', 1, 200, 100]]);
-    assert.deepEqual(plan.metadataItems.map((i) => [i.path, i.type]), [
-      ['/data/a', FileType.FILE_TYPE_DIRECTORY],
-      ['/data/a/sub', FileType.FILE_TYPE_DIRECTORY],
-      ['/data/a/empty', FileType.FILE_TYPE_FILE],
-      ['/data/a/link', FileType.FILE_TYPE_SYMLINK],
-    ]);
+    assert.deepEqual(
+      plan.tapes[1].items.map((i) => [i.path, i.location?.segment, i.location?.fileOffset, i.location?.length]),
+      [['/data/a/span', 1, 200, 100]],
+    );
+    assert.deepEqual(
+      plan.metadataItems.map((i) => [i.path, i.type]),
+      [
+        ['/data/a', FileType.FILE_TYPE_DIRECTORY],
+        ['/data/a/sub', FileType.FILE_TYPE_DIRECTORY],
+        ['/data/a/empty', FileType.FILE_TYPE_FILE],
+        ['/data/a/link', FileType.FILE_TYPE_SYMLINK],
+      ],
+    );
     assert.equal(plan.metadataItems[3].symlinkTarget, 'early');
     assert.equal(plan.fileCount, 7);
     const early = plan.tapes[0].items[0];
     assert.equal(early.sha256.length, 32);
     assert.equal(early.mode, 0o100644);
     assert.equal(early.mtimeMs, 1_700_000_000_010);
-    assert.equal(plan.byteCount, [...plan.tapes[0].items, ...plan.metadataItems].reduce((n, i) => n + (i.type === FileType.FILE_TYPE_FILE ? i.size : 0), 0));
+    assert.equal(
+      plan.byteCount,
+      [...plan.tapes[0].items, ...plan.metadataItems].reduce((n, i) => n + (i.type === FileType.FILE_TYPE_FILE ? i.size : 0), 0),
+    );
   });
 
   it('restores a single file when the prefix names it', async () => {
     const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a/late' });
-    assert.deepEqual(plan.tapes.flatMap((t) => t.items.map((i) => i.path)), ['/data/a/late']);
+    assert.deepEqual(
+      plan.tapes.flatMap((t) => t.items.map((i) => i.path)),
+      ['/data/a/late'],
+    );
     assert.deepEqual(plan.metadataItems, []);
   });
 
   it('takes the newest version of each entry under the prefix', async () => {
     const job = await createBackupJob(f, agentId, 'srv', ['/data/a/sub']);
-    await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: 1, agentId, records: [fileRecord('/data/a/sub/middle', 'RST002L9', 77, { mtimeMs: 1_800_000_000_000 })], manifestPath: '' });
+    await f.files.ingestBatch({
+      jobId: job.jobId,
+      attempt: 1,
+      batchSeq: 1,
+      agentId,
+      records: [fileRecord('/data/a/sub/middle', 'RST002L9', 77, { mtimeMs: 1_800_000_000_000 })],
+      manifestPath: '',
+    });
     const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a/sub' });
     const middle = plan.tapes.flatMap((t) => t.items).filter((i) => i.path === '/data/a/sub/middle');
     assert.equal(middle.length, 1);
@@ -104,7 +132,10 @@ describe('FilesService.resolveRestore', () => {
     assert.equal(new Set(paths).size, 13 - 1); // the spanning file appears on both tapes
     const page = await f.search.files({ host: 'srv', nameGlob: 'bundled-*' }, 10, undefined);
     const byIds = await f.files.resolveRestore({ fileIds: page.edges.map((e) => e.node.id) });
-    assert.deepEqual(byIds.tapes[0].items.map((i) => i.path), ['/data/a/bundled-1', '/data/a/bundled-2']);
+    assert.deepEqual(
+      byIds.tapes[0].items.map((i) => i.path),
+      ['/data/a/bundled-1', '/data/a/bundled-2'],
+    );
   });
 
   it('refuses bad selections with stable codes', async () => {
@@ -130,11 +161,30 @@ describe('FilesService.resolveRestore', () => {
   it('counts a tape for a verify, then lists its whole objects page by page in tape order', async () => {
     const plan = await f.files.resolveVerify({ barcode: 'RST001L9' });
     // The spanning file's first segment has no hash of its own: counted apart, not read.
-    assert.deepEqual({ ...plan, tapes: plan.tapes.map((t) => [t.barcode, t.items.length]) }, { tapes: [['RST001L9', 0]], objectCount: 6, byteCount: plan.byteCount, partialSegments: 1, streamed: true });
+    assert.deepEqual(
+      { ...plan, tapes: plan.tapes.map((t) => [t.barcode, t.items.length]) },
+      { tapes: [['RST001L9', 0]], objectCount: 6, byteCount: plan.byteCount, partialSegments: 1, streamed: true },
+    );
     const pages: Array<Array<[number, number]>> = [];
     for await (const page of f.files.verifyItems('RST001L9', 2)) pages.push(page.map((i) => [i.location!.startBlock, i.location!.offset]));
-    assert.deepEqual(pages, [[[5, 0], [10, 0]], [[50, 512], [50, 8192]], [[400, 0], [900, 0]]]);
-    assert.equal(plan.byteCount, (await collect(f.files.verifyItems('RST001L9', 1000))).reduce((n, i) => n + i.location!.length, 0));
+    assert.deepEqual(pages, [
+      [
+        [5, 0],
+        [10, 0],
+      ],
+      [
+        [50, 512],
+        [50, 8192],
+      ],
+      [
+        [400, 0],
+        [900, 0],
+      ],
+    ]);
+    assert.equal(
+      plan.byteCount,
+      (await collect(f.files.verifyItems('RST001L9', 1000))).reduce((n, i) => n + i.location!.length, 0),
+    );
     await createTape(f, 'RST003L9');
     assert.equal(await code(f.files.resolveVerify({ barcode: 'RST003L9' })), 'NOTHING_TO_VERIFY');
     assert.equal(await code(collect(f.files.verifyItems('NOPE01L9'))), 'TAPE_NOT_FOUND');

@@ -61,9 +61,15 @@ describe('backup runs', () => {
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor!;
     }
-    assert.deepEqual(seen, all.edges.map((e) => e.node.id));
+    assert.deepEqual(
+      seen,
+      all.edges.map((e) => e.node.id),
+    );
     const starts = all.edges.map((e) => e.node.startedAt.getTime());
-    assert.deepEqual(starts, [...starts].sort((x, y) => y - x));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((x, y) => y - x),
+    );
     assert.equal(await code(f.runs.runs(undefined, 2, after)), 'INVALID_CURSOR');
     assert.equal(await code(f.runs.runs('nobody', 2, undefined)), 'HOST_NOT_FOUND');
   });

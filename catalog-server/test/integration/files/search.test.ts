@@ -66,16 +66,31 @@ describe('FileSearchService.files', () => {
     const nasJob = await createBackupJob(f, nas, 'nas', ['/data']);
     const big = fileRecord('/data/a/IMG_9999.JPG', 'NAS001L9', 0, { size: 5_000_000_000 });
     bigSha = big.sha256;
-    await f.files.ingestBatch({ jobId: nasJob.jobId, attempt: 1, batchSeq: 1, agentId: nas, records: [big, fileRecord('/data/other.txt', 'NAS001L9', 5)], manifestPath: '' });
+    await f.files.ingestBatch({
+      jobId: nasJob.jobId,
+      attempt: 1,
+      batchSeq: 1,
+      agentId: nas,
+      records: [big, fileRecord('/data/other.txt', 'NAS001L9', 5)],
+      manifestPath: '',
+    });
   });
   after(() => f.close());
 
   const search = (filter: FileFilterLike) => allPaths(f, filter).then(byName);
 
   it('matches name globs exactly', async () => {
-    assert.deepEqual(await search({ host: 'cam', nameGlob: '*.mov' }), ['/data/a/holiday 2024.mov', '/data/a/link.mov', '/data/a/sub/deep.mov', '/data/ab/clip.mov']);
+    assert.deepEqual(await search({ host: 'cam', nameGlob: '*.mov' }), [
+      '/data/a/holiday 2024.mov',
+      '/data/a/link.mov',
+      '/data/a/sub/deep.mov',
+      '/data/ab/clip.mov',
+    ]);
     assert.deepEqual(await search({ host: 'cam', nameGlob: '*.mov', caseInsensitive: true, type: 'FILE' }), [
-      '/data/a/Trip.MOV', '/data/a/holiday 2024.mov', '/data/a/sub/deep.mov', '/data/ab/clip.mov',
+      '/data/a/Trip.MOV',
+      '/data/a/holiday 2024.mov',
+      '/data/a/sub/deep.mov',
+      '/data/ab/clip.mov',
     ]);
     // "_" in IMG_ is literal: IMGX0003.JPG does not match.
     assert.deepEqual(await search({ host: 'cam', nameGlob: 'IMG_*' }), ['/data/a/IMG_0001.JPG', '/data/a/IMG_0002.jpg']);
@@ -83,7 +98,12 @@ describe('FileSearchService.files', () => {
     assert.deepEqual(await search({ host: 'cam', nameGlob: '?' }), ['/data/a', '/data/ab/x']);
     assert.deepEqual(await search({ host: 'cam', nameGlob: '?', type: 'FILE' }), ['/data/ab/x']);
     assert.deepEqual(await search({ host: 'cam', nameGlob: 'IMG[_X]000[13].JPG' }), ['/data/a/IMGX0003.JPG', '/data/a/IMG_0001.JPG'].sort());
-    assert.deepEqual(await search({ host: 'cam', nameGlob: '[!Ih]*.mov', caseInsensitive: true }), ['/data/a/Trip.MOV', '/data/a/link.mov', '/data/a/sub/deep.mov', '/data/ab/clip.mov']);
+    assert.deepEqual(await search({ host: 'cam', nameGlob: '[!Ih]*.mov', caseInsensitive: true }), [
+      '/data/a/Trip.MOV',
+      '/data/a/link.mov',
+      '/data/a/sub/deep.mov',
+      '/data/ab/clip.mov',
+    ]);
     assert.deepEqual(await search({ host: 'cam', nameGlob: 'img_000?.jpg', caseInsensitive: true }), ['/data/a/IMG_0001.JPG', '/data/a/IMG_0002.jpg']);
   });
 
@@ -116,10 +136,19 @@ describe('FileSearchService.files', () => {
   });
 
   it('matches path prefixes by whole components, the prefix itself included', async () => {
-    assert.deepEqual(await search({ host: 'cam', pathPrefix: '/data/a' }), [
-      '/data/a', '/data/a/IMG_0001.JPG', '/data/a/IMG_0002.jpg', '/data/a/IMGX0003.JPG', '/data/a/Trip.MOV', '/data/a/holiday 2024.mov',
-      '/data/a/link.mov', '/data/a/sub/deep.mov',
-    ].sort());
+    assert.deepEqual(
+      await search({ host: 'cam', pathPrefix: '/data/a' }),
+      [
+        '/data/a',
+        '/data/a/IMG_0001.JPG',
+        '/data/a/IMG_0002.jpg',
+        '/data/a/IMGX0003.JPG',
+        '/data/a/Trip.MOV',
+        '/data/a/holiday 2024.mov',
+        '/data/a/link.mov',
+        '/data/a/sub/deep.mov',
+      ].sort(),
+    );
     assert.deepEqual(await search({ host: 'cam', pathPrefix: '/data/ab/' }), ['/data/ab/clip.mov', '/data/ab/x']);
     assert.deepEqual(await search({ pathPrefix: '/data/a/IMG_0001.JPG' }), ['/data/a/IMG_0001.JPG']);
     assert.deepEqual(await search({ pathPrefix: '/data/a/sub', nameGlob: '*.mov' }), ['/data/a/sub/deep.mov']);
@@ -131,13 +160,19 @@ describe('FileSearchService.files', () => {
 
   it('filters by host, mtime range, size range, sha256, tape and run', async () => {
     assert.deepEqual(await search({ host: 'nas' }), ['/data/a/IMG_9999.JPG', '/data/other.txt']);
-    assert.deepEqual(await search({ host: 'cam', type: 'FILE', modifiedAfter: new Date(T0 + DAY), modifiedBefore: new Date(T0 + 4 * DAY) }), [
-      '/data/a/IMG_0002.jpg', '/data/a/IMGX0003.JPG', '/data/a/holiday 2024.mov',
-    ].sort());
+    assert.deepEqual(
+      await search({ host: 'cam', type: 'FILE', modifiedAfter: new Date(T0 + DAY), modifiedBefore: new Date(T0 + 4 * DAY) }),
+      ['/data/a/IMG_0002.jpg', '/data/a/IMGX0003.JPG', '/data/a/holiday 2024.mov'].sort(),
+    );
     assert.deepEqual(await search({ sizeMin: 4_000_000_000 }), ['/data/a/IMG_9999.JPG']);
     assert.deepEqual(await search({ host: 'cam', type: 'FILE', sizeMin: 2000, sizeMax: 3000 }), ['/data/a/IMG_0002.jpg', '/data/a/IMGX0003.JPG'].sort());
     assert.deepEqual(await search({ sha256: bigSha.toString('hex').toUpperCase() }), ['/data/a/IMG_9999.JPG']);
-    assert.deepEqual(await search({ tape: 'CAM002L9' }), CAM_FILES.slice(0, 4).map(([p]) => p).sort());
+    assert.deepEqual(
+      await search({ tape: 'CAM002L9' }),
+      CAM_FILES.slice(0, 4)
+        .map(([p]) => p)
+        .sort(),
+    );
     assert.equal((await search({ runId: camRun })).length, CAM_FILES.length + 3);
     const archived = await search({ archivedAfter: new Date(Date.now() - 3_600_000), archivedBefore: new Date(Date.now() + 3_600_000) });
     assert.equal(archived.length, CAM_FILES.length + 5);
@@ -149,10 +184,15 @@ describe('FileSearchService.files', () => {
     // two rows (the rest of the page comes from the planner's plan after them), in pages of one
     // and of three.
     const filters: FileFilterLike[] = [
-      {}, { nameGlob: '*.mov', caseInsensitive: true }, { host: 'cam', pathPrefix: '/data/a' }, { tape: 'CAM002L9' },
+      {},
+      { nameGlob: '*.mov', caseInsensitive: true },
+      { host: 'cam', pathPrefix: '/data/a' },
+      { tape: 'CAM002L9' },
       { host: 'cam', type: 'FILE', modifiedAfter: new Date(T0 + DAY), modifiedBefore: new Date(T0 + 4 * DAY) },
-      { modifiedAfter: new Date(T0 + DAY + 1), modifiedBefore: new Date(T0 + 4 * DAY - 1) }, { sizeMin: 2000, sizeMax: 3000 },
-      { sha256: bigSha.toString('hex') }, { runId: camRun },
+      { modifiedAfter: new Date(T0 + DAY + 1), modifiedBefore: new Date(T0 + 4 * DAY - 1) },
+      { sizeMin: 2000, sizeMax: 3000 },
+      { sha256: bigSha.toString('hex') },
+      { runId: camRun },
     ];
     const expected = await Promise.all(filters.map((q) => allPaths(f, q)));
     assert.ok(expected.filter((paths) => paths.length > 2).length >= 5, 'most filters must match more rows than the window holds');
@@ -211,7 +251,14 @@ describe('FileSearchService.files', () => {
         // Rows archived mid-listing land after the cursor (archive order): still seen once.
         const cam = (await f.prisma.client.agent.findUniqueOrThrow({ where: { name: 'cam' } })).id;
         const job = await createBackupJob(f, cam, 'cam', ['/late']);
-        await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: 1, agentId: cam, records: [fileRecord('/late/file', 'CAM001L9', 999)], manifestPath: '' });
+        await f.files.ingestBatch({
+          jobId: job.jobId,
+          attempt: 1,
+          batchSeq: 1,
+          agentId: cam,
+          records: [fileRecord('/late/file', 'CAM001L9', 999)],
+          manifestPath: '',
+        });
       }
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor!;

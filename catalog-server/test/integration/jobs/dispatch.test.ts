@@ -70,11 +70,13 @@ test('two jobs racing for the only drive: one runs, the other waits with a reaso
 test('three replicas dispatching at once: each job assigned once and delivered to the replica holding the stream', async () => {
   const session = randomUUID();
   const agent = await f.register(libraryRequest('d-replicas', ['DSP004L9', 'DSP005L9', 'DSP006L9', 'DSP008L9'], { drives: 3 }), session);
-  const jobs = await Promise.all(['DSP004L9', 'DSP005L9', 'DSP006L9', 'DSP008L9'].map((barcode) => f.job(agent, 'FORMAT', 'QUEUED', { barcode, force: true, pool: null })));
+  const jobs = await Promise.all(
+    ['DSP004L9', 'DSP005L9', 'DSP006L9', 'DSP008L9'].map((barcode) => f.job(agent, 'FORMAT', 'QUEUED', { barcode, force: true, pool: null })),
+  );
   const replicas = [await replica(), await replica(), await replica()];
   // The agent's stream is on the first replica only; the others must route through NOTIFY.
   const sent: CommandsResponse[] = [];
-  await replicas[0]!.router.streamOpened(agent, session, { write: (m) => (sent.push(m), true), end: () => {} });
+  await replicas[0].router.streamOpened(agent, session, { write: (m) => (sent.push(m), true), end: () => {} });
   await Promise.all(replicas.flatMap((r) => [r.dispatcher.dispatchOnce(), r.dispatcher.dispatchOnce()]));
   // Leftovers skipped by a lock in one pass are picked up by the next.
   await Promise.all(replicas.map((r) => r.dispatcher.dispatchOnce()));
@@ -89,8 +91,14 @@ test('three replicas dispatching at once: each job assigned once and delivered t
   const assignedIds = sent.map((m) => m.assignJob!.jobId).sort();
   assert.deepEqual(assignedIds, assigned.map((j) => j.id).sort(), 'each assigned job pushed exactly once');
   const owners = new Set(assigned.map((j) => j.leaseOwner));
-  assert.ok([...owners].every((o) => o && o.length > 0), 'every assignment carries a lease owner');
-  assert.ok(assigned.every((j) => j.leaseExpiresAt && j.leaseExpiresAt.getTime() > Date.now()), 'leases expire in the future');
+  assert.ok(
+    [...owners].every((o) => o && o.length > 0),
+    'every assignment carries a lease owner',
+  );
+  assert.ok(
+    assigned.every((j) => j.leaseExpiresAt && j.leaseExpiresAt.getTime() > Date.now()),
+    'leases expire in the future',
+  );
 });
 
 test('a cancel on one replica reaches the agent whose stream is on another', async () => {
@@ -103,7 +111,10 @@ test('a cancel on one replica reaches the agent whose stream is on another', asy
   assert.equal(await other.router.isReachable(agent), true);
   assert.equal(await other.router.cancel(agent, job, 'test'), true);
   for (let i = 0; i < 100 && sent.length < 1; i++) await sleep(50);
-  assert.deepEqual(sent.map((m) => m.cancelJob?.jobId), [job]);
+  assert.deepEqual(
+    sent.map((m) => m.cancelJob?.jobId),
+    [job],
+  );
   // Once the stream closes, no replica claims the agent is reachable.
   await holder.router.streamClosed(agent, session, { write: () => true, end: () => {} }).catch(() => {});
   holder.sessions.disconnect(agent);
@@ -132,9 +143,24 @@ test('a job whose stored spec is not valid fails INVALID_JOB_SPEC at dispatch in
   // A format whose spec lost its barcode, and a backup whose paths are not a list (as a hand edit
   // of the database or an older server could leave them).
   const format = await f.job(agent, 'FORMAT', 'QUEUED', { force: false, pool: null });
-  const backup = await f.job(agent, 'BACKUP', 'QUEUED', { barcode: 'DSP202L9', paths: '/data', excludes: [], level: 'FULL', pool: null, host: 'h', runIds: ['r'], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
+  const backup = await f.job(agent, 'BACKUP', 'QUEUED', {
+    barcode: 'DSP202L9',
+    paths: '/data',
+    excludes: [],
+    level: 'FULL',
+    pool: null,
+    host: 'h',
+    runIds: ['r'],
+    smallFileThreshold: 1,
+    bundleTargetBytes: 1,
+    checkpointBytes: 1,
+    checkpointFiles: 1,
+  });
   await dispatcher.dispatchOnce();
-  for (const [id, field] of [[format, 'barcode'], [backup, 'paths']] as const) {
+  for (const [id, field] of [
+    [format, 'barcode'],
+    [backup, 'paths'],
+  ] as const) {
     const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id } });
     assert.equal(row.status, 'FAILED', `${field}: ${row.queueReason}`);
     assert.equal(row.errorCode, 'INVALID_JOB_SPEC');
@@ -147,7 +173,19 @@ test('a job whose stored spec is not valid fails INVALID_JOB_SPEC at dispatch in
 });
 
 /** A backup that names no tape, as startBackup writes it: the dispatcher chooses the tape. */
-const backupSpec = (pool: string | null) => ({ tapeChosenAtDispatch: true, paths: ['/data'], excludes: [], level: 'FULL', pool, host: 'h', runIds: [], smallFileThreshold: 1, bundleTargetBytes: 1, checkpointBytes: 1, checkpointFiles: 1 });
+const backupSpec = (pool: string | null) => ({
+  tapeChosenAtDispatch: true,
+  paths: ['/data'],
+  excludes: [],
+  level: 'FULL',
+  pool,
+  host: 'h',
+  runIds: [],
+  smallFileThreshold: 1,
+  bundleTargetBytes: 1,
+  checkpointBytes: 1,
+  checkpointFiles: 1,
+});
 
 test('a backup with no tape waits with the reason; two queued backups and one new tape: only one takes it', async () => {
   const agent = await f.register(libraryRequest('d-pick', ['DSP101L9', 'DSP102L9'], { drives: 2 }));
@@ -161,7 +199,7 @@ test('a backup with no tape waits with the reason; two queued backups and one ne
   await f.prisma.client.tape.update({ where: { barcode: 'DSP101L9' }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
   const results = await Promise.all([f.dispatch.tryAssign(a, lease(), chooseDriveFor), f.dispatch.tryAssign(b, lease(), chooseDriveFor)]);
   assert.deepEqual(results.map((r) => r.outcome).sort(), ['assigned', 'waiting']);
-  const [winner, loser] = results[0]!.outcome === 'assigned' ? [a, b] : [b, a];
+  const [winner, loser] = results[0].outcome === 'assigned' ? [a, b] : [b, a];
   const won = await f.prisma.client.job.findUniqueOrThrow({ where: { id: winner } });
   assert.equal(won.status, 'ASSIGNED');
   assert.equal((won.spec as { barcode?: string }).barcode, 'DSP101L9');
@@ -180,12 +218,15 @@ test('a backup with no tape waits with the reason; two queued backups and one ne
   assert.equal((await f.dispatch.tryAssign(loser, lease(), chooseDriveFor)).outcome, 'assigned');
 });
 
-test('a backup takes a tape from its pool\'s scratch pool, never one of another pool or one a queued format names', async () => {
+test("a backup takes a tape from its pool's scratch pool, never one of another pool or one a queued format names", async () => {
   const agent = await f.register(libraryRequest('d-scratch', ['DSP201L9', 'DSP202L9', 'DSP203L9'], { drives: 1 }));
   const scratch = await f.prisma.client.pool.create({ data: { name: 'scratch-s' } });
   const other = await f.prisma.client.pool.create({ data: { name: 'other-s' } });
   await f.prisma.client.pool.create({ data: { name: 'weekly-s', scratchPoolId: scratch.id } });
-  await f.prisma.client.tape.updateMany({ where: { barcode: { in: ['DSP201L9', 'DSP202L9', 'DSP203L9'] } }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  await f.prisma.client.tape.updateMany({
+    where: { barcode: { in: ['DSP201L9', 'DSP202L9', 'DSP203L9'] } },
+    data: { formattedAt: new Date(), state: 'SCRATCH' },
+  });
   await f.prisma.client.tape.update({ where: { barcode: 'DSP201L9' }, data: { poolId: other.id } });
   await f.prisma.client.tape.update({ where: { barcode: 'DSP202L9' }, data: { poolId: scratch.id } });
   await f.prisma.client.tape.update({ where: { barcode: 'DSP203L9' }, data: { poolId: scratch.id } });
@@ -200,20 +241,33 @@ test('a backup takes a tape from its pool\'s scratch pool, never one of another 
 test('a backup to a pool with copies 2 leases two tapes and two drives; what it holds no other job gets', async () => {
   const agent = await f.register(libraryRequest('d-copies', ['DSP301L9', 'DSP302L9', 'DSP303L9'], { drives: 3 }));
   await f.prisma.client.pool.create({ data: { name: 'twice', copies: 2, generation: 9 } });
-  await f.prisma.client.tape.updateMany({ where: { barcode: { in: ['DSP301L9', 'DSP302L9', 'DSP303L9'] } }, data: { formattedAt: new Date(), state: 'SCRATCH' } });
+  await f.prisma.client.tape.updateMany({
+    where: { barcode: { in: ['DSP301L9', 'DSP302L9', 'DSP303L9'] } },
+    data: { formattedAt: new Date(), state: 'SCRATCH' },
+  });
   const a = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('twice'));
   const b = await f.job(agent, 'BACKUP', 'QUEUED', backupSpec('twice'));
   const ra = await f.dispatch.tryAssign(a, lease(), chooseDriveFor);
   assert.equal(ra.outcome, 'assigned');
   const row = await f.prisma.client.job.findUniqueOrThrow({ where: { id: a } });
   const spec = row.spec as { barcode: string; tapes: { copy: number; barcode: string; driveName: string; driveId: string }[] };
-  assert.deepEqual(spec.tapes.map((t) => [t.copy, t.barcode]), [[1, 'DSP301L9'], [2, 'DSP302L9']]);
+  assert.deepEqual(
+    spec.tapes.map((t) => [t.copy, t.barcode]),
+    [
+      [1, 'DSP301L9'],
+      [2, 'DSP302L9'],
+    ],
+  );
   assert.equal(spec.barcode, 'DSP301L9');
-  assert.notEqual(spec.tapes[0]!.driveName, spec.tapes[1]!.driveName);
-  assert.equal(spec.tapes[0]!.driveId, row.driveId);
+  assert.notEqual(spec.tapes[0].driveName, spec.tapes[1].driveName);
+  assert.equal(spec.tapes[0].driveId, row.driveId);
   // One tape and one drive are left: the second backup needs two of each.
   const rb = await f.dispatch.tryAssign(b, lease(), chooseDriveFor);
-  assert.deepEqual(rb, { outcome: 'waiting', reason: 'needs 2 tapes in pool twice on agent d-copies (one per copy), 1 available (2 more are in use by other jobs)', changed: true });
+  assert.deepEqual(rb, {
+    outcome: 'waiting',
+    reason: 'needs 2 tapes in pool twice on agent d-copies (one per copy), 1 available (2 more are in use by other jobs)',
+    changed: true,
+  });
   // The copy drive counts as busy: a format queued now gets the third drive, not the copy's.
   const fmt = await f.job(agent, 'FORMAT', 'QUEUED', { barcode: 'DSP303L9', force: true, pool: null });
   const rf = await f.dispatch.tryAssign(fmt, lease(), chooseDriveFor);
@@ -225,10 +279,14 @@ test('a backup to a pool with copies 2 leases two tapes and two drives; what it 
   const c = await f.job(agent, 'FORMAT', 'ASSIGNED', { barcode: 'X', force: true, pool: null });
   const d = await f.job(agent, 'FORMAT', 'ASSIGNED', { barcode: 'Y', force: true, pool: null });
   const drives = await f.prisma.client.drive.findMany({ where: { agentId: agent }, orderBy: { name: 'asc' } });
-  await f.prisma.client.job.update({ where: { id: c }, data: { driveId: drives[0]!.id } });
-  await f.prisma.client.job.update({ where: { id: d }, data: { driveId: drives[1]!.id } });
+  await f.prisma.client.job.update({ where: { id: c }, data: { driveId: drives[0].id } });
+  await f.prisma.client.job.update({ where: { id: d }, data: { driveId: drives[1].id } });
   const rb2 = await f.dispatch.tryAssign(b, lease(), chooseDriveFor);
   assert.equal(rb2.outcome, 'waiting');
   assert.equal(rb2.outcome === 'waiting' && rb2.reason, 'needs 2 free LTO-9 drives on agent d-copies (one per copy), 1 free');
-  assert.equal(((await f.prisma.client.job.findUniqueOrThrow({ where: { id: b } })).spec as { barcode?: string }).barcode, undefined, 'no tape is leased while it waits');
+  assert.equal(
+    ((await f.prisma.client.job.findUniqueOrThrow({ where: { id: b } })).spec as { barcode?: string }).barcode,
+    undefined,
+    'no tape is leased while it waits',
+  );
 });

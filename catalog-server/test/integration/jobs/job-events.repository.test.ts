@@ -62,7 +62,7 @@ test('COMPLETED of a format: job SUCCEEDED, tape formatted and empty; a re-send 
   assert.equal((await f.prisma.client.job.findUniqueOrThrow({ where: { id: jobId } })).status, 'SUCCEEDED');
 });
 
-test('a report for another agent\'s job is refused and stores nothing', async () => {
+test("a report for another agent's job is refused and stores nothing", async () => {
   const other = await f.register(libraryRequest('ev-other', []));
   const jobId = await f.job(other, 'FORMAT', 'ASSIGNED');
   await assert.rejects(report(jobId, 1, JobEventType.JOB_EVENT_TYPE_STARTED), (err: unknown) => err instanceof FerriteError && err.code === 'JOB_NOT_OWNED');

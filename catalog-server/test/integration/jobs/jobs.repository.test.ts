@@ -91,10 +91,12 @@ test('the agent is back: its interrupted backups are queued again as the next at
   const restore = await f.job(agent, 'RESTORE', 'INTERRUPTED');
   const worn = await f.job(agent, 'BACKUP', 'INTERRUPTED', { barcode: 'JOB001L9', paths: ['/src'] });
   await f.prisma.client.job.update({ where: { id: worn }, data: { attempt: 5 } });
-  await f.prisma.client.ingestBatch.createMany({ data: [
-    { jobId: backup, attempt: 1, batchSeq: 1n, fileCount: 5000, manifest: `ferrite/manifests/${backup}-000001.jsonl` },
-    { jobId: backup, attempt: 1, batchSeq: 2n, fileCount: 1200, manifest: `ferrite/manifests/${backup}-000002.jsonl` },
-  ] });
+  await f.prisma.client.ingestBatch.createMany({
+    data: [
+      { jobId: backup, attempt: 1, batchSeq: 1n, fileCount: 5000, manifest: `ferrite/manifests/${backup}-000001.jsonl` },
+      { jobId: backup, attempt: 1, batchSeq: 2n, fileCount: 1200, manifest: `ferrite/manifests/${backup}-000002.jsonl` },
+    ],
+  });
 
   const resumed = await f.jobs.resumeInterruptedBackups(agent, [stillRunning]);
   assert.deepEqual(resumed.sort(), [backup, fresh].sort(), 'only backups the agent does not run, with attempts left');

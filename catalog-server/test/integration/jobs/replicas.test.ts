@@ -85,14 +85,18 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
   }
 }
 
-test('a job created on A reaches the agent streaming to B; A\'s subscriber sees the updates B records; the log exports', async () => {
-  const id = await format(BARCODES[0]!);
+test("a job created on A reaches the agent streaming to B; A's subscriber sees the updates B records; the log exports", async () => {
+  const id = await format(BARCODES[0]);
   const seen: Array<{ status: string; percent: number | null }> = [];
   const ws = createClient({ url: a.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
   const finished = new Promise<void>((resolve, reject) => {
     ws.subscribe<{ jobUpdated: { status: string; progress: { percentDone: number | null } | null } }>(
       { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress { percentDone } } }`, variables: { id } },
-      { next: (m) => seen.push({ status: m.data!.jobUpdated.status, percent: m.data!.jobUpdated.progress?.percentDone ?? null }), error: reject, complete: resolve },
+      {
+        next: (m) => seen.push({ status: m.data!.jobUpdated.status, percent: m.data!.jobUpdated.progress?.percentDone ?? null }),
+        error: reject,
+        complete: resolve,
+      },
     );
   });
   const cmd = await agent.nextCommand();
@@ -100,14 +104,17 @@ test('a job created on A reaches the agent streaming to B; A\'s subscriber sees 
   await until('the subscription to start', async () => seen.length > 0);
 
   await agent.event(id, JobEventType.JOB_EVENT_TYPE_STARTED);
-  const progress = { bytesDone: 250, bytesTotal: 1000, filesDone: 1, filesTotal: 4, currentFile: '/a', currentTape: BARCODES[0]! };
+  const progress = { bytesDone: 250, bytesTotal: 1000, filesDone: 1, filesTotal: 4, currentFile: '/a', currentTape: BARCODES[0] };
   await agent.event(id, JobEventType.JOB_EVENT_TYPE_PROGRESS, { progress });
   await until('A to see the progress B recorded', async () => seen.some((s) => s.percent === 25));
   await agent.event(id, JobEventType.JOB_EVENT_TYPE_COMPLETED, { progress: { ...progress, bytesDone: 1000, filesDone: 4 } });
   await finished;
   await ws.dispose();
   assert.equal(seen.at(-1)?.status, 'SUCCEEDED');
-  assert.ok(seen.some((s) => s.status === 'RUNNING'), `saw ${seen.map((s) => s.status).join(',')}`);
+  assert.ok(
+    seen.some((s) => s.status === 'RUNNING'),
+    `saw ${seen.map((s) => s.status).join(',')}`,
+  );
 
   // The log: GraphQL field on either replica, and plain HTTP, same lines, in order.
   const field = (await gqlB.request<{ job: { logJsonl: string } }>(`query($id: ID!) { job(id: $id) { logJsonl } }`, { id })).job.logJsonl;
@@ -116,9 +123,18 @@ test('a job created on A reaches the agent streaming to B; A\'s subscriber sees 
   assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
   const text = await res.text();
   assert.equal(text, field);
-  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.type), ['ASSIGNED', 'STARTED', 'PROGRESS', 'COMPLETED']);
-  assert.deepEqual(lines.map((l) => l.source), ['SERVER', 'AGENT', 'AGENT', 'AGENT']);
+  const lines = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.type),
+    ['ASSIGNED', 'STARTED', 'PROGRESS', 'COMPLETED'],
+  );
+  assert.deepEqual(
+    lines.map((l) => l.source),
+    ['SERVER', 'AGENT', 'AGENT', 'AGENT'],
+  );
   const missing = await fetch(a.graphqlUrl.replace('/graphql', `/jobs/${crypto.randomUUID()}/log.jsonl`));
   assert.equal(missing.status, 404);
   assert.equal(((await missing.json()) as { code: string }).code, 'JOB_NOT_FOUND');
@@ -126,13 +142,13 @@ test('a job created on A reaches the agent streaming to B; A\'s subscriber sees 
 
 test('cancel at every stage from A; priorities order the queue; a finished job cannot be cancelled', async () => {
   // Two jobs fill both drives.
-  const [r1, r2] = [await format(BARCODES[1]!), await format(BARCODES[2]!)];
+  const [r1, r2] = [await format(BARCODES[1]), await format(BARCODES[2])];
   const got = [(await agent.nextCommand()).assignJob?.jobId, (await agent.nextCommand()).assignJob?.jobId].sort();
   assert.deepEqual(got, [r1, r2].sort());
   // Three more wait, with a reason.
-  const low = await format(BARCODES[3]!);
-  const high = await format(BARCODES[4]!);
-  const doomed = await format(BARCODES[5]!);
+  const low = await format(BARCODES[3]);
+  const high = await format(BARCODES[4]);
+  const doomed = await format(BARCODES[5]);
   const queued = await until('the reason', async () => {
     const j = await job(low);
     return j.queueReason === 'all 2 drives of rep-agent are busy' && j;
@@ -147,7 +163,10 @@ test('cancel at every stage from A; priorities order the queue; a finished job c
   assert.equal(await errorCode(gqlA.request(`mutation { setJobPriority(id: "${high}", priority: 5000) { id } }`)), 'INVALID_PRIORITY');
   assert.equal(await errorCode(gqlA.request(`mutation { setJobPriority(id: "${r1}", priority: 900) { id } }`)), 'JOB_NOT_QUEUED');
   assert.equal((await job(r1)).priority, 50);
-  assert.equal((await gqlB.request<{ setJobPriority: any }>(`mutation { setJobPriority(id: "${high}", priority: 900) { priority } }`)).setJobPriority.priority, 900);
+  assert.equal(
+    (await gqlB.request<{ setJobPriority: any }>(`mutation { setJobPriority(id: "${high}", priority: 900) { priority } }`)).setJobPriority.priority,
+    900,
+  );
 
   // Cancel an ASSIGNED job (never acknowledged) and a RUNNING one: the agent on B is told.
   await agent.event(r2, JobEventType.JOB_EVENT_TYPE_STARTED);
@@ -159,7 +178,10 @@ test('cancel at every stage from A; priorities order the queue; a finished job c
   assert.deepEqual(cancels, [r1, r2].sort(), 'both cancels crossed to the replica holding the stream');
   // The queue is read highest priority first (the later, raised job ahead of the earlier one).
   const order = (await a.app.get(DispatchRepository).listQueued(10)).map((j) => j.id);
-  assert.deepEqual(order.filter((id) => id === high || id === low), [high, low]);
+  assert.deepEqual(
+    order.filter((id) => id === high || id === low),
+    [high, low],
+  );
   for (const id of [r1, r2]) {
     await agent.event(id, JobEventType.JOB_EVENT_TYPE_CANCELLED);
     assert.equal((await job(id)).status, 'CANCELLED');
@@ -175,7 +197,7 @@ test('cancel at every stage from A; priorities order the queue; a finished job c
 });
 
 test('a double submission is one job, even sent at once to both replicas', async () => {
-  await b.app.get(JobsRepository); // both replicas share the database; no state in memory
+  b.app.get(JobsRepository); // both replicas share the database; no state in memory
   const tapes = BARCODES.slice(0, 2);
   for (const barcode of tapes) {
     await gqlA.request(`mutation { formatTape(barcode: "${barcode}", force: true) { id } }`).catch(() => {});
@@ -188,7 +210,11 @@ test('a double submission is one job, even sent at once to both replicas', async
     await sql.query(`UPDATE job SET status = 'CANCELLED', finished_at = now() WHERE status IN ('QUEUED', 'ASSIGNED', 'RUNNING')`);
     await sql.query(`UPDATE tape SET formatted_at = now(), volume_uuid = gen_random_uuid() WHERE barcode = ANY($1)`, [tapes]);
     const submit = (gql: GraphQLClient) =>
-      gql.request<{ startBackup: { id: string } }>(`mutation { startBackup(input: { agent: "rep-agent", paths: ["/data"], idempotencyKey: "nightly-2026-12-02", priority: 7 }) { id } }`).then((r) => r.startBackup.id);
+      gql
+        .request<{ startBackup: { id: string } }>(
+          `mutation { startBackup(input: { agent: "rep-agent", paths: ["/data"], idempotencyKey: "nightly-2026-12-02", priority: 7 }) { id } }`,
+        )
+        .then((r) => r.startBackup.id);
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => submit(i % 2 ? gqlA : gqlB)));
     assert.equal(new Set(ids).size, 1, `one job id for all submissions (got ${new Set(ids).size})`);
     const { rows } = await sql.query(`SELECT count(*)::int AS n, min(priority) AS p FROM job WHERE idempotency_key = 'nightly-2026-12-02'`);
@@ -200,7 +226,7 @@ test('a double submission is one job, even sent at once to both replicas', async
   }
 });
 
-test('a job whose lease ran out while its agent is offline is INTERRUPTED by the replicas\' sweep; jobs of a live agent are left alone', async () => {
+test("a job whose lease ran out while its agent is offline is INTERRUPTED by the replicas' sweep; jobs of a live agent are left alone", async () => {
   const repo = a.app.get(JobsRepository);
   const pg = (await import('pg')).default;
   const sql = new pg.Client({ connectionString: db.url });
@@ -220,7 +246,9 @@ test('a job whose lease ran out while its agent is offline is INTERRUPTED by the
     await ghost.register(libraryRequest('rep-ghost', [], { drives: 1 }));
     ghost.close();
     await sql.query(`UPDATE agent SET online = false WHERE name = 'rep-ghost'`);
-    const { rows: [orphan] } = await sql.query(
+    const {
+      rows: [orphan],
+    } = await sql.query(
       `INSERT INTO job (id, kind, status, agent_id, drive_id, spec, lease_owner, lease_expires_at, updated_at)
        SELECT gen_random_uuid(), 'FORMAT', 'RUNNING', a.id, d.id, '{"barcode":"Y"}', 'gone-replica', now() - interval '1 minute', now()
        FROM agent a JOIN drive d ON d.agent_id = a.id WHERE a.name = 'rep-ghost' RETURNING id::text`,

@@ -39,14 +39,17 @@ test('a job waiting for an operator is not dispatched until an inventory finds i
   // The operator inserted it; the agent's inventory shows it in slot 2.
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('req-agent', ['REQ001L9', 'REQ009L9'])));
   const satisfied = await requests.satisfyFound(agentId);
-  assert.deepEqual(satisfied.map((r) => [r.id, r.status]), [[request.id, 'SATISFIED']]);
-  assert.ok(satisfied[0]!.resolvedAt);
+  assert.deepEqual(
+    satisfied.map((r) => [r.id, r.status]),
+    [[request.id, 'SATISFIED']],
+  );
+  assert.ok(satisfied[0].resolvedAt);
   assert.ok((await queuedIds()).includes(job.id), 'the dispatcher sees it now');
   assert.equal((await f.jobs.findById(job.id))!.queueReason, 'waiting for the dispatcher');
   assert.deepEqual(await requests.satisfyFound(agentId), [], 'satisfied once');
 });
 
-test('a tape found in another agent\'s library does not satisfy the request', async () => {
+test("a tape found in another agent's library does not satisfy the request", async () => {
   const wanted = await f.register(libraryRequest('want-agent', []));
   const other = await f.register(libraryRequest('other-agent', ['OTH001L9']));
   const { request } = await requests.createJobWithRequest(
@@ -55,7 +58,10 @@ test('a tape found in another agent\'s library does not satisfy the request', as
   );
   assert.deepEqual(await requests.satisfyFound(other), []);
   assert.deepEqual(await requests.satisfyFound(wanted), []);
-  assert.equal((await requests.list('OPEN', 100)).some((r) => r.id === request.id), true);
+  assert.equal(
+    (await requests.list('OPEN', 100)).some((r) => r.id === request.id),
+    true,
+  );
 });
 
 test('a request whose job was cancelled is closed as CANCELLED', async () => {
@@ -66,7 +72,10 @@ test('a request whose job was cancelled is closed as CANCELLED', async () => {
   );
   await f.prisma.client.job.update({ where: { id: job.id }, data: { status: 'CANCELLED' } });
   const closed = await requests.closeAbandoned();
-  assert.deepEqual(closed.map((r) => [r.id, r.status]), [[request.id, 'CANCELLED']]);
+  assert.deepEqual(
+    closed.map((r) => [r.id, r.status]),
+    [[request.id, 'CANCELLED']],
+  );
   assert.deepEqual(await requests.closeAbandoned(), []);
 });
 
@@ -77,7 +86,7 @@ test('an inventory records drive and tape TapeAlerts, and brings an offsite tape
     loaded: { drive1: 'ALR001L9' },
     tapes: [{ barcode: 'ALR001L9', generation: 9, detailsKnown: true, formatted: true, alerts: ['MEDIA'] }],
   });
-  req.drives[1]!.alerts = ['CLEAN_NOW'];
+  req.drives[1].alerts = ['CLEAN_NOW'];
   await f.agents.applyInventory(agentId, parseRegistration(req));
   const drive = await f.prisma.client.drive.findFirstOrThrow({ where: { agentId, name: 'drive1' } });
   assert.deepEqual(drive.alerts, ['CLEAN_NOW']);
@@ -97,10 +106,16 @@ test('a job waiting for several tapes goes back to the dispatcher only when the 
   );
   assert.equal(made.length, 2);
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9'])));
-  assert.deepEqual((await requests.satisfyFound(agentId)).map((r) => r.barcode), ['MUL001L9']);
+  assert.deepEqual(
+    (await requests.satisfyFound(agentId)).map((r) => r.barcode),
+    ['MUL001L9'],
+  );
   assert.ok(!(await queuedIds()).includes(job.id), 'still waiting for MUL002L9');
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9', 'MUL002L9'])));
-  assert.deepEqual((await requests.satisfyFound(agentId)).map((r) => r.barcode), ['MUL002L9']);
+  assert.deepEqual(
+    (await requests.satisfyFound(agentId)).map((r) => r.barcode),
+    ['MUL002L9'],
+  );
   assert.ok((await queuedIds()).includes(job.id));
   assert.equal((await f.jobs.findById(job.id))!.queueReason, 'waiting for the dispatcher');
 });

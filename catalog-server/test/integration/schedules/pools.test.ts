@@ -34,7 +34,10 @@ async function codeOf(op: Promise<unknown>): Promise<string> {
 describe('pools', () => {
   it('creates pools with the full policy and a scratch pool', async () => {
     const scratch = await pools.create({ name: 'scratch9', generation: 9 });
-    assert.deepEqual({ copies: scratch.copies, dedup: scratch.dedup, retentionRuns: scratch.retentionRuns, scratchPoolId: scratch.scratchPoolId }, { copies: 1, dedup: false, retentionRuns: null, scratchPoolId: null });
+    assert.deepEqual(
+      { copies: scratch.copies, dedup: scratch.dedup, retentionRuns: scratch.retentionRuns, scratchPoolId: scratch.scratchPoolId },
+      { copies: 1, dedup: false, retentionRuns: null, scratchPoolId: null },
+    );
     const p = await pools.create({ name: 'weekly', generation: 9, copies: 2, retentionDays: 35, retentionRuns: 4, scratchPool: 'scratch9', dedup: true });
     assert.equal(p.copies, 2);
     assert.equal(p.retentionDays, 35);

@@ -63,21 +63,36 @@ async function errorCode(op: Promise<unknown>): Promise<string> {
 }
 
 const create = (input: Record<string, unknown>) =>
-  gql.request<{ createSchedule: Record<string, any> }>(`mutation($input: CreateScheduleInput!) { createSchedule(input: $input) { ${FIELDS} } }`, { input }).then((r) => r.createSchedule);
+  gql
+    .request<{ createSchedule: Record<string, any> }>(`mutation($input: CreateScheduleInput!) { createSchedule(input: $input) { ${FIELDS} } }`, { input })
+    .then((r) => r.createSchedule);
 const update = (name: string, input: Record<string, unknown>) =>
-  gql.request<{ updateSchedule: Record<string, any> }>(`mutation($name: String!, $input: UpdateScheduleInput!) { updateSchedule(name: $name, input: $input) { ${FIELDS} } }`, { name, input }).then((r) => r.updateSchedule);
+  gql
+    .request<{ updateSchedule: Record<string, any> }>(
+      `mutation($name: String!, $input: UpdateScheduleInput!) { updateSchedule(name: $name, input: $input) { ${FIELDS} } }`,
+      { name, input },
+    )
+    .then((r) => r.updateSchedule);
 const mutate = (op: 'pauseSchedule' | 'resumeSchedule' | 'deleteSchedule', name: string) =>
-  gql.request<Record<string, Record<string, any>>>(`mutation($name: String!) { ${op}(name: $name) { ${FIELDS} } }`, { name }).then((r) => r[op]!);
-const get = (name: string) => gql.request<{ schedule: Record<string, any> }>(`query($name: String!) { schedule(name: $name) { ${FIELDS} firings(count: 50) { fireTime jobId errorCode claimedBy } } }`, { name }).then((r) => r.schedule);
+  gql.request<Record<string, Record<string, any>>>(`mutation($name: String!) { ${op}(name: $name) { ${FIELDS} } }`, { name }).then((r) => r[op]);
+const get = (name: string) =>
+  gql
+    .request<{ schedule: Record<string, any> }>(
+      `query($name: String!) { schedule(name: $name) { ${FIELDS} firings(count: 50) { fireTime jobId errorCode claimedBy } } }`,
+      { name },
+    )
+    .then((r) => r.schedule);
 const count = async () => (await gql.request<{ schedules: { totalCount: number } }>(`{ schedules(first: 10) { totalCount } }`)).schedules.totalCount;
 
 type FiringSeen = { fireTime: string; jobId: string | null; errorCode: string | null; claimedBy: string; finishedAt: string | null };
 async function waitForFinished(name: string): Promise<FiringSeen[]> {
   for (let i = 0; ; i++) {
-    const { firings } = await gql.request<{ schedule: { firings: FiringSeen[] } }>(
-      `query($name: String!) { schedule(name: $name) { firings(count: 50) { fireTime jobId errorCode claimedBy finishedAt } } }`,
-      { name },
-    ).then((r) => r.schedule);
+    const { firings } = await gql
+      .request<{ schedule: { firings: FiringSeen[] } }>(
+        `query($name: String!) { schedule(name: $name) { firings(count: 50) { fireTime jobId errorCode claimedBy finishedAt } } }`,
+        { name },
+      )
+      .then((r) => r.schedule);
     if (firings.every((f) => f.finishedAt) || i >= 100) return firings;
     await sleep(100);
   }
@@ -96,7 +111,16 @@ describe('schedules over GraphQL', () => {
     assert.deepEqual(pool.createPool, { name: 'sched-pool', copies: 2, retentionDays: null, retentionRuns: 3, scratchPool: 'sched-scratch', dedup: true });
     assert.equal(await errorCode(gql.request(`mutation { createPool(input: { name: "lto10", generation: 10, copies: 2 }) { id } }`)), 'INVALID_POOL');
     assert.equal(await errorCode(gql.request(`mutation { updatePool(name: "ghost", input: { copies: 1 }) { id } }`)), 'POOL_NOT_FOUND');
-    const s = await create({ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', agent: 'sched-host', paths: ['/srv/data'], excludes: ['*.tmp'], pool: 'sched-pool', level: 'INCREMENTAL' });
+    const s = await create({
+      name: 'nightly',
+      cron: '30 2 * * *',
+      timeZone: 'Europe/Berlin',
+      agent: 'sched-host',
+      paths: ['/srv/data'],
+      excludes: ['*.tmp'],
+      pool: 'sched-pool',
+      level: 'INCREMENTAL',
+    });
     assert.equal(s.agent, 'sched-host');
     assert.equal(s.pool, 'sched-pool');
     assert.equal(s.level, 'INCREMENTAL');
@@ -169,7 +193,10 @@ describe('firing', () => {
       await sql.query(`UPDATE job SET status = 'SUCCEEDED', finished_at = now() WHERE idempotency_key = $1`, [`schedule:${s.id}:${t.toISOString()}`]);
     }
     const { rows } = await sql.query(`SELECT idempotency_key, spec FROM job WHERE idempotency_key LIKE $1 ORDER BY idempotency_key`, [`schedule:${s.id}:%`]);
-    assert.deepEqual(rows.map((r) => r.idempotency_key), instants.map((t) => `schedule:${s.id}:${t.toISOString()}`));
+    assert.deepEqual(
+      rows.map((r) => r.idempotency_key),
+      instants.map((t) => `schedule:${s.id}:${t.toISOString()}`),
+    );
     assert.deepEqual(rows[0].spec.paths, ['/srv/race']);
     const after = await get('race');
     assert.equal(after.lastFiredAt, '2026-10-25T00:30:00.000Z');
@@ -183,13 +210,17 @@ describe('firing', () => {
     const t = new Date('2026-05-01T01:00:00.000Z');
     const out = await a.app.get(ScheduleFiringService).fire(s.id, t);
     assert.equal(out.outcome, 'started');
-    const [firing] = (await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; note: string | null }[] } }>(
-      `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode note } } }`,
-    )).schedule.firings;
-    assert.ok(firing!.jobId);
-    assert.equal(firing!.errorCode, null);
-    assert.equal(firing!.note, 'queued: no writable tape on agent bare-host');
-    const { job } = await gql.request<{ job: { status: string; queueReason: string } }>(`query($id: ID!) { job(id: $id) { status queueReason } }`, { id: firing!.jobId });
+    const [firing] = (
+      await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; note: string | null }[] } }>(
+        `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode note } } }`,
+      )
+    ).schedule.firings;
+    assert.ok(firing.jobId);
+    assert.equal(firing.errorCode, null);
+    assert.equal(firing.note, 'queued: no writable tape on agent bare-host');
+    const { job } = await gql.request<{ job: { status: string; queueReason: string } }>(`query($id: ID!) { job(id: $id) { status queueReason } }`, {
+      id: firing.jobId,
+    });
     // The job waits; its reason is kept current by the dispatcher (this test agent has no command
     // stream, which the dispatcher reports first).
     assert.equal(job.status, 'QUEUED');
@@ -199,16 +230,18 @@ describe('firing', () => {
     const nextNight = new Date('2026-05-02T01:00:00.000Z');
     const held = await a.app.get(ScheduleFiringService).fire(s.id, nextNight);
     assert.equal(held.outcome, 'failed');
-    const [heldFiring] = (await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; errorMessage: string | null }[] } }>(
-      `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode errorMessage } } }`,
-    )).schedule.firings;
-    assert.equal(heldFiring!.jobId, null);
-    assert.equal(heldFiring!.errorCode, 'PREVIOUS_JOB_UNFINISHED');
-    assert.match(heldFiring!.errorMessage!, new RegExp(`job ${firing!.jobId} from this schedule's firing at ${t.toISOString()} is still QUEUED`));
+    const [heldFiring] = (
+      await gql.request<{ schedule: { firings: { jobId: string | null; errorCode: string | null; errorMessage: string | null }[] } }>(
+        `query { schedule(name: "no-tape") { firings(count: 1) { jobId errorCode errorMessage } } }`,
+      )
+    ).schedule.firings;
+    assert.equal(heldFiring.jobId, null);
+    assert.equal(heldFiring.errorCode, 'PREVIOUS_JOB_UNFINISHED');
+    assert.match(heldFiring.errorMessage!, new RegExp(`job ${firing.jobId} from this schedule's firing at ${t.toISOString()} is still QUEUED`));
     const jobsOfSchedule = async () => (await sql.query(`SELECT count(*)::int AS n FROM job WHERE idempotency_key LIKE $1`, [`schedule:${s.id}:%`])).rows[0].n;
     assert.equal(await jobsOfSchedule(), 1);
     // The operator can drop the waiting backup; the night after starts a new one.
-    const cancelled = await gql.request<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: firing!.jobId });
+    const cancelled = await gql.request<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, { id: firing.jobId });
     assert.equal(cancelled.cancelJob.status, 'CANCELLED');
     const third = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-03T01:00:00.000Z'));
     assert.equal(third.outcome, 'started');
@@ -217,8 +250,11 @@ describe('firing', () => {
     await mutate('deleteSchedule', 'no-tape');
   });
 
-  it('refuses a schedule whose agent can never write the pool\'s copies, and records the refusal if the pool changes later', async () => {
-    assert.equal(await errorCode(create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' })), 'POOL_COPIES_UNSATISFIABLE');
+  it("refuses a schedule whose agent can never write the pool's copies, and records the refusal if the pool changes later", async () => {
+    assert.equal(
+      await errorCode(create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-pool' })),
+      'POOL_COPIES_UNSATISFIABLE',
+    );
     assert.equal(await errorCode(get('one-drive')), 'SCHEDULE_NOT_FOUND');
     // Valid when created (one copy); the pool asks for two copies afterwards.
     const s = await create({ name: 'one-drive', cron: '0 2 * * *', timeZone: 'UTC', agent: 'bare-host', paths: ['/home'], pool: 'sched-scratch' });
@@ -227,7 +263,10 @@ describe('firing', () => {
     const out = await a.app.get(ScheduleFiringService).fire(s.id, new Date('2026-05-02T02:00:00.000Z'));
     assert.equal(out.outcome, 'failed');
     assert.equal(out.outcome === 'failed' && out.errorCode, 'POOL_COPIES_UNSATISFIABLE');
-    assert.match(out.outcome === 'failed' ? out.errorMessage : '', /pool sched-scratch writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/);
+    assert.match(
+      out.outcome === 'failed' ? out.errorMessage : '',
+      /pool sched-scratch writes 2 copies at once, one per drive, but agent bare-host has only 1 drive/,
+    );
     assert.equal((await sql.query(`SELECT count(*)::int AS n FROM job`)).rows[0].n, before, 'no job was created');
     await gql.request('mutation { updatePool(name: "sched-scratch", input: { copies: 1 }) { copies } }');
     await mutate('deleteSchedule', 'one-drive');
@@ -237,14 +276,20 @@ describe('firing', () => {
     const s = await create({ name: 'orphaned', cron: '*/5 * * * *', timeZone: 'UTC', agent: 'sched-host', paths: ['/srv/orphan'] });
     // A replica claimed this instant three minutes ago and died before starting the backup.
     const t = new Date(Math.floor((Date.now() - 3 * 60_000) / 300_000) * 300_000);
-    await sql.query(`INSERT INTO schedule_firing (id, schedule_id, fire_time, claimed_by, claimed_at) VALUES (gen_random_uuid(), $1, $2, 'dead', now() - interval '3 minutes')`, [s.id, t]);
+    await sql.query(
+      `INSERT INTO schedule_firing (id, schedule_id, fire_time, claimed_by, claimed_at) VALUES (gen_random_uuid(), $1, $2, 'dead', now() - interval '3 minutes')`,
+      [s.id, t],
+    );
     await timersOf(b).reconcile();
     const [firing] = (await get('orphaned')).firings;
     assert.equal(firing.fireTime, t.toISOString());
     assert.equal(firing.claimedBy, b.app.get(ScheduleFiringService).replicaId);
     assert.ok(firing.jobId);
     const { rows } = await sql.query(`SELECT id FROM job WHERE idempotency_key = $1`, [`schedule:${s.id}:${t.toISOString()}`]);
-    assert.deepEqual(rows.map((r) => r.id), [firing.jobId]);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [firing.jobId],
+    );
     await mutate('deleteSchedule', 'orphaned');
   });
 
@@ -264,7 +309,10 @@ describe('firing', () => {
     // no job of their own (PREVIOUS_JOB_UNFINISHED).
     const started = firings.filter((f) => f.jobId);
     assert.ok(started.length >= 1);
-    assert.ok(firings.every((f) => f.jobId || f.errorCode === 'PREVIOUS_JOB_UNFINISHED'), JSON.stringify(firings));
+    assert.ok(
+      firings.every((f) => f.jobId || f.errorCode === 'PREVIOUS_JOB_UNFINISHED'),
+      JSON.stringify(firings),
+    );
     const { rows } = await sql.query(`SELECT count(*)::int AS n FROM job WHERE idempotency_key LIKE $1`, [`schedule:${s.id}:%`]);
     assert.equal(rows[0].n, started.length);
   });

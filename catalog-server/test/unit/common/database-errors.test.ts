@@ -25,9 +25,19 @@ describe('translateDatabaseError', () => {
   });
 
   it('is what every repository operation throws', async () => {
-    await assert.rejects(dbOperation('reading tapes', async () => { throw Object.assign(new Error('relation "tape" does not exist'), { code: '42P01' }); }), (err: FerriteError) => err.code === 'CATALOG_ERROR' && /reading tapes/.test(err.message) && !/relation/.test(err.message));
+    await assert.rejects(
+      dbOperation('reading tapes', async () => {
+        throw Object.assign(new Error('relation "tape" does not exist'), { code: '42P01' });
+      }),
+      (err: FerriteError) => err.code === 'CATALOG_ERROR' && /reading tapes/.test(err.message) && !/relation/.test(err.message),
+    );
     const own = new FerriteError('JOB_NOT_FOUND', 'no job');
-    await assert.rejects(dbOperation('x', async () => { throw own; }), (err) => err === own);
+    await assert.rejects(
+      dbOperation('x', async () => {
+        throw own;
+      }),
+      (err) => err === own,
+    );
     assert.equal(isUniqueViolation(Object.assign(new Error('dup'), { cause: { code: '23505' } })), true);
   });
 });

@@ -23,7 +23,14 @@ test('FerriteError codes map to gRPC statuses', () => {
 });
 
 test('every error code has a gRPC status, and only the statuses the agent knows how to treat', () => {
-  const known = new Set([status.NOT_FOUND, status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.FAILED_PRECONDITION, status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
+  const known = new Set([
+    status.NOT_FOUND,
+    status.INVALID_ARGUMENT,
+    status.PERMISSION_DENIED,
+    status.FAILED_PRECONDITION,
+    status.UNAVAILABLE,
+    status.DEADLINE_EXCEEDED,
+  ]);
   assert.ok(ERROR_CODES.length >= 80);
   for (const code of ERROR_CODES) assert.ok(known.has(grpcStatusFor(code)), `${code} -> ${grpcStatusFor(code)}`);
   // The suffix conventions hold for every code (the table is explicit, the names still tell).
@@ -67,9 +74,12 @@ test('GraphQL: FerriteError -> extensions.code; request errors kept; internals h
   assert.equal(lines.length, 1);
 
   // A database failure: its code and operation reach the client, the database's words only the log.
-  const db = format({ message: 'x', path: ['x'] }, wrap(translateDatabaseError(Object.assign(new Error('relation "secret" does not exist'), { code: '42P01' }), 'listing tapes')));
+  const db = format(
+    { message: 'x', path: ['x'] },
+    wrap(translateDatabaseError(Object.assign(new Error('relation "secret" does not exist'), { code: '42P01' }), 'listing tapes')),
+  );
   assert.equal(db.extensions?.code, 'CATALOG_ERROR');
   assert.doesNotMatch(db.message, /secret/);
   assert.equal(lines.length, 2);
-  assert.match(lines[1]!, /relation \\"secret\\" does not exist/);
+  assert.match(lines[1], /relation \\"secret\\" does not exist/);
 });

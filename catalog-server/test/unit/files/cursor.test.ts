@@ -29,16 +29,37 @@ describe('cursors', () => {
 
   it('refuse a cursor from another query', () => {
     const c = encodeCursor(['5'], queryHash({ nameGlob: '*.mov' }));
-    assert.equal(code(() => decodeCursor(c, queryHash({ nameGlob: '*.jpg' }), 1)), 'INVALID_CURSOR');
+    assert.equal(
+      code(() => decodeCursor(c, queryHash({ nameGlob: '*.jpg' }), 1)),
+      'INVALID_CURSOR',
+    );
   });
 
   it('refuse garbage, wrong versions and wrong arity', () => {
     const q = queryHash({});
-    assert.equal(code(() => decodeCursor('not a cursor!', q, 1)), 'INVALID_CURSOR');
-    assert.equal(code(() => decodeCursor('', q, 1)), 'INVALID_CURSOR');
-    assert.equal(code(() => decodeCursor(Buffer.from('{"v":9,"k":["1"],"q":"' + q + '"}').toString('base64url'), q, 1)), 'INVALID_CURSOR');
-    assert.equal(code(() => decodeCursor(Buffer.from('[1,2]').toString('base64url'), q, 1)), 'INVALID_CURSOR');
-    assert.equal(code(() => decodeCursor(encodeCursor(['1', '2'], q), q, 1)), 'INVALID_CURSOR');
-    assert.equal(code(() => decodeCursor(Buffer.from('{"v":1,"k":[{}],"q":"' + q + '"}').toString('base64url'), q, 1)), 'INVALID_CURSOR');
+    assert.equal(
+      code(() => decodeCursor('not a cursor!', q, 1)),
+      'INVALID_CURSOR',
+    );
+    assert.equal(
+      code(() => decodeCursor('', q, 1)),
+      'INVALID_CURSOR',
+    );
+    assert.equal(
+      code(() => decodeCursor(Buffer.from('{"v":9,"k":["1"],"q":"' + q + '"}').toString('base64url'), q, 1)),
+      'INVALID_CURSOR',
+    );
+    assert.equal(
+      code(() => decodeCursor(Buffer.from('[1,2]').toString('base64url'), q, 1)),
+      'INVALID_CURSOR',
+    );
+    assert.equal(
+      code(() => decodeCursor(encodeCursor(['1', '2'], q), q, 1)),
+      'INVALID_CURSOR',
+    );
+    assert.equal(
+      code(() => decodeCursor(Buffer.from('{"v":1,"k":[{}],"q":"' + q + '"}').toString('base64url'), q, 1)),
+      'INVALID_CURSOR',
+    );
   });
 });

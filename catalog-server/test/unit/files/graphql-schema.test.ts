@@ -24,12 +24,15 @@ describe('files GraphQL schema', () => {
 
   const signature = (name: string) => {
     const field = schema.getQueryType()!.getFields()[name];
-    const args = field.args.map((a) => `${a.name}: ${String(a.type)}${a.defaultValue !== undefined ? ` = ${a.defaultValue}` : ''}`);
+    const args = field.args.map((a) => `${a.name}: ${String(a.type)}${a.defaultValue !== undefined ? ` = ${JSON.stringify(a.defaultValue)}` : ''}`);
     return `${name}(${args.join(', ')}): ${String(field.type)}`;
   };
   const fieldsOf = (type: string) =>
     Object.fromEntries(
-      Object.values((schema.getType(type) as unknown as { getFields(): Record<string, { name: string; type: unknown }> }).getFields()).map((f) => [f.name, String(f.type)]),
+      Object.values((schema.getType(type) as unknown as { getFields(): Record<string, { name: string; type: unknown }> }).getFields()).map((f) => [
+        f.name,
+        String(f.type),
+      ]),
     );
 
   it('exposes files, fileVersions, runs and run with their arguments', () => {
@@ -41,9 +44,22 @@ describe('files GraphQL schema', () => {
 
   it('gives the filter every condition, all optional', () => {
     assert.deepEqual(fieldsOf('FileFilter'), {
-      nameGlob: 'String', caseInsensitive: 'Boolean', pathPrefix: 'String', host: 'String', modifiedAfter: 'DateTime',
-      modifiedBefore: 'DateTime', archivedAfter: 'DateTime', archivedBefore: 'DateTime', sizeMin: 'Float', sizeMax: 'Float', maxCopies: 'Int',
-      sha256: 'String', tape: 'String', runId: 'ID', type: 'FileType', includeDeleted: 'Boolean',
+      nameGlob: 'String',
+      caseInsensitive: 'Boolean',
+      pathPrefix: 'String',
+      host: 'String',
+      modifiedAfter: 'DateTime',
+      modifiedBefore: 'DateTime',
+      archivedAfter: 'DateTime',
+      archivedBefore: 'DateTime',
+      sizeMin: 'Float',
+      sizeMax: 'Float',
+      maxCopies: 'Int',
+      sha256: 'String',
+      tape: 'String',
+      runId: 'ID',
+      type: 'FileType',
+      includeDeleted: 'Boolean',
     });
   });
 
@@ -51,13 +67,34 @@ describe('files GraphQL schema', () => {
     assert.deepEqual(fieldsOf('FileVersionConnection'), { edges: '[FileVersionEdge!]!', pageInfo: 'PageInfo!', totalCount: 'Int!' });
     assert.deepEqual(fieldsOf('FileVersionEdge'), { cursor: 'String!', node: 'FileVersion!' });
     assert.deepEqual(fieldsOf('FileVersion'), {
-      id: 'ID!', host: 'String!', path: 'String!', name: 'String!', directory: 'String', type: 'FileType!', size: 'Float!',
-      mtime: 'DateTime!', mtimeNs: 'String!', mode: 'Int!', sha256: 'String', symlinkTarget: 'String', runId: 'ID!', jobId: 'ID!',
-      archivedAt: 'DateTime!', deleted: 'Boolean!', placements: '[Placement!]!',
+      id: 'ID!',
+      host: 'String!',
+      path: 'String!',
+      name: 'String!',
+      directory: 'String',
+      type: 'FileType!',
+      size: 'Float!',
+      mtime: 'DateTime!',
+      mtimeNs: 'String!',
+      mode: 'Int!',
+      sha256: 'String',
+      symlinkTarget: 'String',
+      runId: 'ID!',
+      jobId: 'ID!',
+      archivedAt: 'DateTime!',
+      deleted: 'Boolean!',
+      placements: '[Placement!]!',
     });
     assert.deepEqual(fieldsOf('Placement'), {
-      barcode: 'String!', partition: 'String!', startBlock: 'Float!', containerPath: 'String!', offset: 'Float!', length: 'Float!',
-      segment: 'Int!', fileOffset: 'Float!', copy: 'Int!',
+      barcode: 'String!',
+      partition: 'String!',
+      startBlock: 'Float!',
+      containerPath: 'String!',
+      offset: 'Float!',
+      length: 'Float!',
+      segment: 'Int!',
+      fileOffset: 'Float!',
+      copy: 'Int!',
     });
     assert.match(sdl, /enum FileType \{\s*FILE\s*DIRECTORY\s*SYMLINK\s*\}/);
     assert.equal(fieldsOf('Run').level, 'RunLevel!');

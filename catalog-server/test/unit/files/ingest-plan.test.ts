@@ -73,11 +73,7 @@ describe('planIngest', () => {
 
   it('de-duplicates contents, placements and repeated paths (last wins)', () => {
     const same = sha('same');
-    const plan = planIngest(
-      [rec('/data/a', { sha256: same }), rec('/data/b', { sha256: same }), rec('/data/a', { sha256: same, mode: 0o100600 })],
-      RUNS,
-      JOB,
-    );
+    const plan = planIngest([rec('/data/a', { sha256: same }), rec('/data/b', { sha256: same }), rec('/data/a', { sha256: same, mode: 0o100600 })], RUNS, JOB);
     assert.deepEqual(plan.versions.shas, [same, same]);
     assert.equal(plan.placements.shas.length, 1);
     assert.deepEqual(plan.versions.names, ['a', 'b']);

@@ -11,14 +11,41 @@ let nextId = 1;
 function version(dirPath: string, name: string, over: Partial<FileVersionRow> = {}): FileVersionRow {
   const id = String(nextId++);
   return {
-    id, host: 'h', dirPath, name, type: 'FILE', size: 100, mtime: new Date(1_700_000_000_000), mtimeNanos: 999_600, mode: 0o100644,
-    sha256: Buffer.alloc(32, 1), symlinkTarget: null, runId: 'r', jobId: JOB, archivedAt: new Date(), deleted: false,
-    contentId: `c${id}`, ...over,
+    id,
+    host: 'h',
+    dirPath,
+    name,
+    type: 'FILE',
+    size: 100,
+    mtime: new Date(1_700_000_000_000),
+    mtimeNanos: 999_600,
+    mode: 0o100644,
+    sha256: Buffer.alloc(32, 1),
+    symlinkTarget: null,
+    runId: 'r',
+    jobId: JOB,
+    archivedAt: new Date(),
+    deleted: false,
+    contentId: `c${id}`,
+    ...over,
   };
 }
 
 function placement(contentId: string, over: Partial<PlacementRow> = {}): PlacementRow {
-  return { contentId, barcode: 'T1', partition: 'b', startBlock: 0, containerPath: '/x', offset: 0, length: 100, segment: 0, fileOffset: 0, copy: 1, jobId: JOB, ...over };
+  return {
+    contentId,
+    barcode: 'T1',
+    partition: 'b',
+    startBlock: 0,
+    containerPath: '/x',
+    offset: 0,
+    length: 100,
+    segment: 0,
+    fileOffset: 0,
+    copy: 1,
+    jobId: JOB,
+    ...over,
+  };
 }
 
 describe('buildRestorePlan', () => {
@@ -27,14 +54,24 @@ describe('buildRestorePlan', () => {
     const b = version('/d', 'b');
     const c = version('/d', 'c');
     const d = version('/d', 'd');
-    const plan = buildRestorePlan('h', [a, b, c, d], [
-      placement(a.contentId!, { barcode: 'T2', startBlock: 50 }),
-      placement(b.contentId!, { startBlock: 900 }),
-      placement(c.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 4096 }),
-      placement(d.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 512 }),
-    ]);
-    assert.deepEqual(plan.tapes.map((t) => t.barcode), ['T1', 'T2']);
-    assert.deepEqual(plan.tapes[0].items.map((i) => i.path), ['/d/d', '/d/c', '/d/b']);
+    const plan = buildRestorePlan(
+      'h',
+      [a, b, c, d],
+      [
+        placement(a.contentId!, { barcode: 'T2', startBlock: 50 }),
+        placement(b.contentId!, { startBlock: 900 }),
+        placement(c.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 4096 }),
+        placement(d.contentId!, { startBlock: 20, containerPath: '/bundle', offset: 512 }),
+      ],
+    );
+    assert.deepEqual(
+      plan.tapes.map((t) => t.barcode),
+      ['T1', 'T2'],
+    );
+    assert.deepEqual(
+      plan.tapes[0].items.map((i) => i.path),
+      ['/d/d', '/d/c', '/d/b'],
+    );
     assert.equal(plan.tapes[0].items[0].location?.offset, 512);
     assert.equal(plan.fileCount, 4);
     assert.equal(plan.byteCount, 400);
@@ -49,7 +86,10 @@ describe('buildRestorePlan', () => {
       version('/d', 'empty', { size: 0 }),
     ];
     const plan = buildRestorePlan('h', rows, []);
-    assert.deepEqual(plan.metadataItems.map((i) => i.path), ['/d', '/d/sub', '/d/sub/deeper', '/d/empty', '/d/link']);
+    assert.deepEqual(
+      plan.metadataItems.map((i) => i.path),
+      ['/d', '/d/sub', '/d/sub/deeper', '/d/empty', '/d/link'],
+    );
     assert.equal(plan.metadataItems[0].type, FileType.FILE_TYPE_DIRECTORY);
     assert.equal(plan.metadataItems[4].symlinkTarget, 'sub');
     assert.equal(plan.metadataItems[0].sha256.length, 0);
@@ -60,11 +100,21 @@ describe('buildRestorePlan', () => {
 
   it('lists a file spanning tapes once per segment, each with its own location', () => {
     const big = version('/d', 'big', { size: 150 });
-    const plan = buildRestorePlan('h', [big], [
-      placement(big.contentId!, { barcode: 'T1', startBlock: 400, length: 100 }),
-      placement(big.contentId!, { barcode: 'T2', startBlock: 0, length: 50, segment: 1, fileOffset: 100 }),
-    ]);
-    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items[0].location?.segment, t.items[0].location?.fileOffset]), [['T1', 0, 0], ['T2', 1, 100]]);
+    const plan = buildRestorePlan(
+      'h',
+      [big],
+      [
+        placement(big.contentId!, { barcode: 'T1', startBlock: 400, length: 100 }),
+        placement(big.contentId!, { barcode: 'T2', startBlock: 0, length: 50, segment: 1, fileOffset: 100 }),
+      ],
+    );
+    assert.deepEqual(
+      plan.tapes.map((t) => [t.barcode, t.items[0].location?.segment, t.items[0].location?.fileOffset]),
+      [
+        ['T1', 0, 0],
+        ['T2', 1, 100],
+      ],
+    );
     assert.equal(plan.byteCount, 150);
   });
 
@@ -90,13 +140,35 @@ describe('chooseCopy', () => {
     const one = placement(v.contentId!, { jobId: JOB, barcode: 'C1', copy: 1 });
     const two = placement(v.contentId!, { jobId: JOB, barcode: 'C2', copy: 2 });
     const rank = (ranks: Record<string, number>) => (b: string) => ranks[b] ?? 0;
-    assert.deepEqual(chooseCopy(v, [two, one], rank({})).map((p) => p.barcode), ['C1']);
-    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2 })).map((p) => p.barcode), ['C2'], 'copy 1 retired');
-    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 1 })).map((p) => p.barcode), ['C2'], 'copy 1 offsite');
-    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2, C2: 1 })).map((p) => p.barcode), ['C2'], 'offsite beats retired');
-    assert.deepEqual(chooseCopy(v, [one, two], rank({ C1: 2, C2: 2 })).map((p) => p.barcode), ['C1'], 'nothing better: still copy 1');
+    assert.deepEqual(
+      chooseCopy(v, [two, one], rank({})).map((p) => p.barcode),
+      ['C1'],
+    );
+    assert.deepEqual(
+      chooseCopy(v, [one, two], rank({ C1: 2 })).map((p) => p.barcode),
+      ['C2'],
+      'copy 1 retired',
+    );
+    assert.deepEqual(
+      chooseCopy(v, [one, two], rank({ C1: 1 })).map((p) => p.barcode),
+      ['C2'],
+      'copy 1 offsite',
+    );
+    assert.deepEqual(
+      chooseCopy(v, [one, two], rank({ C1: 2, C2: 1 })).map((p) => p.barcode),
+      ['C2'],
+      'offsite beats retired',
+    );
+    assert.deepEqual(
+      chooseCopy(v, [one, two], rank({ C1: 2, C2: 2 })).map((p) => p.barcode),
+      ['C1'],
+      'nothing better: still copy 1',
+    );
     const plan = buildRestorePlan('h', [v], [one, two], rank({ C1: 2 }));
-    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length, t.items[0]!.location!.copy]), [['C2', 1, 2]]);
+    assert.deepEqual(
+      plan.tapes.map((t) => [t.barcode, t.items.length, t.items[0].location!.copy]),
+      [['C2', 1, 2]],
+    );
   });
 
   it('keeps one placement per segment when an attempt wrote a segment twice', () => {
@@ -111,7 +183,9 @@ describe('checkPlanSize', () => {
     assert.doesNotThrow(() => checkPlanSize(MAX_PLAN_ENTRIES, 'x'));
     assert.throws(
       () => checkPlanSize(MAX_PLAN_ENTRIES + 1, 'restore a narrower directory'),
-      (err: FerriteError) => err.code === 'SELECTION_TOO_LARGE' && err.message === `the selection has ${MAX_PLAN_ENTRIES + 1} entries; one job's plan holds at most ${MAX_PLAN_ENTRIES}: restore a narrower directory`,
+      (err: FerriteError) =>
+        err.code === 'SELECTION_TOO_LARGE' &&
+        err.message === `the selection has ${MAX_PLAN_ENTRIES + 1} entries; one job's plan holds at most ${MAX_PLAN_ENTRIES}: restore a narrower directory`,
     );
     assert.throws(() => checkPlanSize(3, 'x', 2), /3 entries; one job's plan holds at most 2/);
   });

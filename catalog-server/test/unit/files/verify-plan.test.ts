@@ -4,8 +4,19 @@ import { buildVerifyPlan, type VerifyPlacementRow } from '../../../src/modules/f
 
 function placement(contentId: string, over: Partial<VerifyPlacementRow> = {}): VerifyPlacementRow {
   return {
-    contentId, sha256: Buffer.alloc(32, Number(contentId)), contentSize: 100, barcode: 'T1', partition: 'b', startBlock: 0,
-    containerPath: '/x', offset: 0, length: 100, segment: 0, fileOffset: 0, copy: 1, ...over,
+    contentId,
+    sha256: Buffer.alloc(32, Number(contentId)),
+    contentSize: 100,
+    barcode: 'T1',
+    partition: 'b',
+    startBlock: 0,
+    containerPath: '/x',
+    offset: 0,
+    length: 100,
+    segment: 0,
+    fileOffset: 0,
+    copy: 1,
+    ...over,
   };
 }
 
@@ -21,8 +32,14 @@ describe('buildVerifyPlan', () => {
       ],
       (id) => `/f${id}`,
     );
-    assert.deepEqual(plan.tapes.map((t) => t.barcode), ['T1', 'T2']);
-    assert.deepEqual(plan.tapes[0].items.map((i) => i.path), ['/f5', '/f4', '/f3', '/f2']);
+    assert.deepEqual(
+      plan.tapes.map((t) => t.barcode),
+      ['T1', 'T2'],
+    );
+    assert.deepEqual(
+      plan.tapes[0].items.map((i) => i.path),
+      ['/f5', '/f4', '/f3', '/f2'],
+    );
     assert.deepEqual(plan.tapes[0].items[1].sha256, Buffer.alloc(32, 4));
     assert.equal(plan.tapes[0].items[1].location?.offset, 512);
     assert.equal(plan.tapes[1].items[0].location?.barcode, 'T2');
@@ -37,7 +54,10 @@ describe('buildVerifyPlan', () => {
       placement('1', { contentSize: 300, length: 100, segment: 1, fileOffset: 200, barcode: 'T2' }),
       placement('2'),
     ]);
-    assert.deepEqual(plan.tapes.map((t) => [t.barcode, t.items.length]), [['T1', 1]]);
+    assert.deepEqual(
+      plan.tapes.map((t) => [t.barcode, t.items.length]),
+      [['T1', 1]],
+    );
     assert.equal(plan.partialSegments, 2);
     assert.equal(plan.objectCount, 1);
     assert.equal(plan.tapes[0].items[0].path, '', 'no path at hand: the agent names the content by hash');

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { chooseBackupTapes, type WritableTape } from '../../../src/modules/jobs/backup-tape-choice.js';
 
 const tape = (barcode: string, state: string, used: number, poolId: string | null, heldBy: string | null = null): WritableTape => ({
-  barcode, state, capacityBytes: 1000, usedBytes: used, poolId, heldBy,
+  barcode,
+  state,
+  capacityBytes: 1000,
+  usedBytes: used,
+  poolId,
+  heldBy,
 });
 const pool = { id: 'p', name: 'weekly', scratchPoolId: 's' };
 

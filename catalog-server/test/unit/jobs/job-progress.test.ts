@@ -27,16 +27,39 @@ test('priority: the default when unset, the operator value when in range, a clea
   assert.equal(resolvePriority(0, 10), 0);
   assert.equal(resolvePriority(1000, 10), 1000);
   for (const bad of [-1, 1001, 2.5, Number.NaN]) {
-    assert.throws(() => resolvePriority(bad, 10), (err: { code?: string }) => err.code === 'INVALID_PRIORITY', String(bad));
+    assert.throws(
+      () => resolvePriority(bad, 10),
+      (err: { code?: string }) => err.code === 'INVALID_PRIORITY',
+      String(bad),
+    );
   }
 });
 
 const row = (id: number, seq: number, type: string, data: unknown = null): JobEventRow =>
-  ({ id: BigInt(id), jobId: 'j', attempt: 1, seq: BigInt(seq), type, level: 'info', message: `m${id}`, data, at: new Date(Date.UTC(2026, 11, 2, 0, 0, id)) }) as JobEventRow;
+  ({
+    id: BigInt(id),
+    jobId: 'j',
+    attempt: 1,
+    seq: BigInt(seq),
+    type,
+    level: 'info',
+    message: `m${id}`,
+    data,
+    at: new Date(Date.UTC(2026, 11, 2, 0, 0, id)),
+  }) as JobEventRow;
 
 test('a log line is one JSON object with the source told by the sign of seq', () => {
   const agent = JSON.parse(toJsonLine(row(1, 3, 'PROGRESS', { x: 1 })));
-  assert.deepEqual(agent, { at: '2026-12-02T00:00:01.000Z', attempt: 1, seq: 3, source: 'AGENT', type: 'PROGRESS', level: 'info', message: 'm1', data: { x: 1 } });
+  assert.deepEqual(agent, {
+    at: '2026-12-02T00:00:01.000Z',
+    attempt: 1,
+    seq: 3,
+    source: 'AGENT',
+    type: 'PROGRESS',
+    level: 'info',
+    message: 'm1',
+    data: { x: 1 },
+  });
   const server = JSON.parse(toJsonLine(row(2, -1, 'ASSIGNED')));
   assert.equal(server.source, 'SERVER');
   assert.equal('data' in server, false);
@@ -55,6 +78,9 @@ test('the export pages through the whole log in order', async () => {
   for await (const line of jobLogLines(source, 'j')) lines.push(line);
   assert.equal(lines.length, all.length);
   assert.ok(lines.every((l) => l.endsWith('\n')));
-  assert.deepEqual(lines.map((l) => JSON.parse(l).seq), all.map((r) => Number(r.seq)));
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l).seq),
+    all.map((r) => Number(r.seq)),
+  );
   assert.deepEqual(asked, [0n, 5000n, 10000n]);
 });

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssignJob, FileType, JobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
-import { BACKUP_DEFAULTS, buildAssignJob, firstTapeOfJob, parseJobSpec, restorePlanToJson, summarizeJob, tapesOfJob } from '../../../src/modules/jobs/job-spec.js';
+import {
+  BACKUP_DEFAULTS,
+  buildAssignJob,
+  firstTapeOfJob,
+  parseJobSpec,
+  restorePlanToJson,
+  summarizeJob,
+  tapesOfJob,
+} from '../../../src/modules/jobs/job-spec.js';
 import type { FerriteError } from '../../../src/common/errors.js';
 
 const base = { id: 'job-1', attempt: 2 };
@@ -80,10 +88,17 @@ test('a stored spec that does not match its kind is refused with INVALID_JOB_SPE
   const bad = { barcode: 'B', paths: '/not-a-list', excludes: [], level: 'FULL', pool: null, host: 'h', ...BACKUP_DEFAULTS };
   assert.throws(
     () => buildAssignJob({ ...base, kind: 'BACKUP', spec: bad }, 'drive0'),
-    (err: FerriteError) => err.code === 'INVALID_JOB_SPEC' && /job job-1: the stored backup job spec is not valid \(paths: /.test(err.message) && err.details.field === 'paths',
+    (err: FerriteError) =>
+      err.code === 'INVALID_JOB_SPEC' && /job job-1: the stored backup job spec is not valid \(paths: /.test(err.message) && err.details.field === 'paths',
   );
-  assert.throws(() => buildAssignJob({ ...base, kind: 'RESTORE', spec: null }, 'drive0'), (err: FerriteError) => err.code === 'INVALID_JOB_SPEC');
-  assert.throws(() => parseJobSpec('CHECK', { barcode: 'T', repair: 'yes', rollbackGeneration: null }), (err: FerriteError) => err.code === 'INVALID_JOB_SPEC' && err.details.field === 'repair');
+  assert.throws(
+    () => buildAssignJob({ ...base, kind: 'RESTORE', spec: null }, 'drive0'),
+    (err: FerriteError) => err.code === 'INVALID_JOB_SPEC',
+  );
+  assert.throws(
+    () => parseJobSpec('CHECK', { barcode: 'T', repair: 'yes', rollbackGeneration: null }),
+    (err: FerriteError) => err.code === 'INVALID_JOB_SPEC' && err.details.field === 'repair',
+  );
   // Lists still show such a job, working on no tape.
   assert.equal(summarizeJob('BACKUP', bad), 'backup job whose stored spec is not valid');
   assert.deepEqual(tapesOfJob('BACKUP', bad), []);

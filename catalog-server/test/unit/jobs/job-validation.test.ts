@@ -31,16 +31,37 @@ test('restore target: normalized, under an allowed root', () => {
 });
 
 test('restore target: relative, "..", NUL are RESTORE_TARGET_INVALID', () => {
-  assert.equal(code(() => validateRestoreTarget('restore/x', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
-  assert.equal(code(() => validateRestoreTarget('/restore/../etc', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
-  assert.equal(code(() => validateRestoreTarget('/restore/..', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
-  assert.equal(code(() => validateRestoreTarget('/restore/a\0b', ['/restore'], 'a')), 'RESTORE_TARGET_INVALID');
+  assert.equal(
+    code(() => validateRestoreTarget('restore/x', ['/restore'], 'a')),
+    'RESTORE_TARGET_INVALID',
+  );
+  assert.equal(
+    code(() => validateRestoreTarget('/restore/../etc', ['/restore'], 'a')),
+    'RESTORE_TARGET_INVALID',
+  );
+  assert.equal(
+    code(() => validateRestoreTarget('/restore/..', ['/restore'], 'a')),
+    'RESTORE_TARGET_INVALID',
+  );
+  assert.equal(
+    code(() => validateRestoreTarget('/restore/a\0b', ['/restore'], 'a')),
+    'RESTORE_TARGET_INVALID',
+  );
 });
 
 test('restore target: outside the roots (by whole segments) is RESTORE_TARGET_NOT_ALLOWED', () => {
-  assert.equal(code(() => validateRestoreTarget('/restore2/x', ['/restore'], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
-  assert.equal(code(() => validateRestoreTarget('/etc', ['/restore', '/srv/in'], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
-  assert.equal(code(() => validateRestoreTarget('/restore', [], 'a')), 'RESTORE_TARGET_NOT_ALLOWED');
+  assert.equal(
+    code(() => validateRestoreTarget('/restore2/x', ['/restore'], 'a')),
+    'RESTORE_TARGET_NOT_ALLOWED',
+  );
+  assert.equal(
+    code(() => validateRestoreTarget('/etc', ['/restore', '/srv/in'], 'a')),
+    'RESTORE_TARGET_NOT_ALLOWED',
+  );
+  assert.equal(
+    code(() => validateRestoreTarget('/restore', [], 'a')),
+    'RESTORE_TARGET_NOT_ALLOWED',
+  );
   // A name that merely starts with '..' is fine.
   assert.equal(validateRestoreTarget('/restore/..hidden', ['/restore'], 'a'), '/restore/..hidden');
   assert.equal(isUnder('/data2', '/data'), false);
@@ -51,10 +72,22 @@ test('backup paths: absolute, no NUL, no "..", deduplicated', () => {
   assert.deepEqual(normalizeSourcePaths(['/data/', '/home/u', '/data']), ['/data', '/home/u']);
   assert.deepEqual(normalizeSourcePaths(['/']), ['/']);
   assert.deepEqual(normalizeSourcePaths(['/with space/ünï "q"']), ['/with space/ünï "q"']);
-  assert.equal(code(() => normalizeSourcePaths([])), 'INVALID_PATH');
-  assert.equal(code(() => normalizeSourcePaths(['data'])), 'INVALID_PATH');
-  assert.equal(code(() => normalizeSourcePaths(['/a/../b'])), 'INVALID_PATH');
-  assert.equal(code(() => normalizeSourcePaths(['/a\0'])), 'INVALID_PATH');
+  assert.equal(
+    code(() => normalizeSourcePaths([])),
+    'INVALID_PATH',
+  );
+  assert.equal(
+    code(() => normalizeSourcePaths(['data'])),
+    'INVALID_PATH',
+  );
+  assert.equal(
+    code(() => normalizeSourcePaths(['/a/../b'])),
+    'INVALID_PATH',
+  );
+  assert.equal(
+    code(() => normalizeSourcePaths(['/a\0'])),
+    'INVALID_PATH',
+  );
 });
 
 const tape = (barcode: string, state: string, used: number, poolId: string | null = null): TapeCandidate => ({
@@ -92,22 +125,42 @@ test('format agent: the library that holds the tape, else the named agent, else 
   const b = { id: 'agent-b', name: 'b' };
   assert.equal(formatAgentId('T1', 'agent-a', null, 'agent-c'), 'agent-a');
   assert.equal(formatAgentId('T1', 'agent-a', { id: 'agent-a', name: 'a' }, null), 'agent-a');
-  assert.equal(code(() => formatAgentId('T1', 'agent-a', b, null)), 'TAPE_NOT_IN_LIBRARY');
+  assert.equal(
+    code(() => formatAgentId('T1', 'agent-a', b, null)),
+    'TAPE_NOT_IN_LIBRARY',
+  );
   // In no library: the operator's choice wins over where it was last.
   assert.equal(formatAgentId('T1', null, b, 'agent-c'), 'agent-b');
   assert.equal(formatAgentId('T1', null, null, 'agent-c'), 'agent-c');
-  assert.equal(code(() => formatAgentId('T1', null, null, null)), 'TAPE_AGENT_UNKNOWN');
+  assert.equal(
+    code(() => formatAgentId('T1', null, null, null)),
+    'TAPE_AGENT_UNKNOWN',
+  );
 });
 
 test('a verify is read by the agent holding its tapes, the named one, or the last holder', () => {
-  const tape = (barcode: string, agentId: string | null, lastAgentId: string | null = null) => ({ barcode, agentId, agentName: agentId ? `name-${agentId}` : null, lastAgentId });
+  const tape = (barcode: string, agentId: string | null, lastAgentId: string | null = null) => ({
+    barcode,
+    agentId,
+    agentName: agentId ? `name-${agentId}` : null,
+    lastAgentId,
+  });
   assert.equal(readerAgentId([tape('T1', 'a'), tape('T2', 'a')], null), 'a');
   // One tape on the shelf: it is asked for in the holder's library.
   assert.equal(readerAgentId([tape('T1', null, 'z'), tape('T2', 'a')], null), 'a');
   assert.equal(readerAgentId([tape('T1', null, 'z')], null), 'z');
   assert.equal(readerAgentId([tape('T1', null, 'z')], { id: 'b', name: 'b' }), 'b');
   assert.equal(readerAgentId([tape('T1', 'b')], { id: 'b', name: 'b' }), 'b');
-  assert.equal(code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], { id: 'b', name: 'b' })), 'TAPE_NOT_IN_LIBRARY');
-  assert.equal(code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], null)), 'TAPES_IN_SEVERAL_LIBRARIES');
-  assert.equal(code(() => readerAgentId([tape('T1', null)], null)), 'TAPE_AGENT_UNKNOWN');
+  assert.equal(
+    code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], { id: 'b', name: 'b' })),
+    'TAPE_NOT_IN_LIBRARY',
+  );
+  assert.equal(
+    code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], null)),
+    'TAPES_IN_SEVERAL_LIBRARIES',
+  );
+  assert.equal(
+    code(() => readerAgentId([tape('T1', null)], null)),
+    'TAPE_AGENT_UNKNOWN',
+  );
 });

@@ -52,7 +52,18 @@ export class FakeSchedulesRepository {
   async claimFiring(scheduleId: string, fireTime: Date, replica: string, now: Date) {
     if (this.firings.some((f) => f.scheduleId === scheduleId && f.fireTime.getTime() === fireTime.getTime())) return null;
     const id = crypto.randomUUID();
-    this.firings.push({ id, scheduleId, fireTime, claimedBy: replica, claimedAt: now, jobId: null, errorCode: null, errorMessage: null, note: null, finishedAt: null });
+    this.firings.push({
+      id,
+      scheduleId,
+      fireTime,
+      claimedBy: replica,
+      claimedAt: now,
+      jobId: null,
+      errorCode: null,
+      errorMessage: null,
+      note: null,
+      finishedAt: null,
+    });
     return id;
   }
   async reclaimStaleFirings(replica: string, staleBefore: Date, now: Date, limit: number) {
@@ -60,7 +71,13 @@ export class FakeSchedulesRepository {
     for (const f of stale) Object.assign(f, { claimedBy: replica, claimedAt: now });
     return stale.map((f) => ({ id: f.id, scheduleId: f.scheduleId, fireTime: f.fireTime }));
   }
-  async finishFiring(firingId: string, scheduleId: string, fireTime: Date, outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string }, at: Date) {
+  async finishFiring(
+    firingId: string,
+    scheduleId: string,
+    fireTime: Date,
+    outcome: { jobId: string; note: string | null } | { errorCode: string; errorMessage: string },
+    at: Date,
+  ) {
     const f = this.firings.find((x) => x.id === firingId)!;
     Object.assign(f, outcome, { finishedAt: at });
     const row = [...this.rows.values()].find((r) => r.id === scheduleId);
@@ -70,16 +87,31 @@ export class FakeSchedulesRepository {
   jobsByKey = new Map<string, string>();
   async unfinishedJobBefore(keyPrefix: string, keyBefore: string) {
     const open = [...this.jobsByKey]
-      .filter(([key, jobId]) => key.startsWith(keyPrefix) && key < keyBefore && ['QUEUED', 'ASSIGNED', 'RUNNING'].includes(this.jobStatuses.get(jobId) ?? 'SUCCEEDED'))
+      .filter(
+        ([key, jobId]) =>
+          key.startsWith(keyPrefix) && key < keyBefore && ['QUEUED', 'ASSIGNED', 'RUNNING'].includes(this.jobStatuses.get(jobId) ?? 'SUCCEEDED'),
+      )
       .sort(([a], [b]) => (a < b ? 1 : -1));
     return open[0] ? { jobId: open[0][1], status: this.jobStatuses.get(open[0][1])!, key: open[0][0] } : null;
   }
   async recentFirings(scheduleId: string, take: number) {
-    return this.firings.filter((f) => f.scheduleId === scheduleId).slice(-take).reverse();
+    return this.firings
+      .filter((f) => f.scheduleId === scheduleId)
+      .slice(-take)
+      .reverse();
   }
 
   private dataOf(r: ScheduleRow): ScheduleData {
-    return { cron: r.cron, timeZone: r.timeZone, agentId: r.agentId, paths: r.paths, excludes: r.excludes, poolId: r.poolId, level: r.level, enabled: r.enabled };
+    return {
+      cron: r.cron,
+      timeZone: r.timeZone,
+      agentId: r.agentId,
+      paths: r.paths,
+      excludes: r.excludes,
+      poolId: r.poolId,
+      level: r.level,
+      enabled: r.enabled,
+    };
   }
   private toRow(id: string, name: string, d: ScheduleData, createdAt: Date): ScheduleRow {
     return {

@@ -18,11 +18,29 @@ const policy = { generation: 9, copies: 1, retentionDays: null, retentionRuns: n
 
 describe('pool policy', () => {
   it('takes copies 1..3 and sane retention', () => {
-    for (const copies of [1, 2, 3]) assert.equal(code(() => checkPoolPolicy({ ...policy, copies })), null);
-    for (const copies of [0, 4, -1, 1.5]) assert.equal(code(() => checkPoolPolicy({ ...policy, copies })), 'INVALID_POOL', String(copies));
-    assert.equal(code(() => checkPoolPolicy({ ...policy, retentionDays: -1 })), 'INVALID_POOL');
-    assert.equal(code(() => checkPoolPolicy({ ...policy, retentionRuns: 0 })), 'INVALID_POOL');
-    assert.equal(code(() => checkPoolPolicy({ ...policy, generation: 11 })), 'INVALID_GENERATION');
+    for (const copies of [1, 2, 3])
+      assert.equal(
+        code(() => checkPoolPolicy({ ...policy, copies })),
+        null,
+      );
+    for (const copies of [0, 4, -1, 1.5])
+      assert.equal(
+        code(() => checkPoolPolicy({ ...policy, copies })),
+        'INVALID_POOL',
+        String(copies),
+      );
+    assert.equal(
+      code(() => checkPoolPolicy({ ...policy, retentionDays: -1 })),
+      'INVALID_POOL',
+    );
+    assert.equal(
+      code(() => checkPoolPolicy({ ...policy, retentionRuns: 0 })),
+      'INVALID_POOL',
+    );
+    assert.equal(
+      code(() => checkPoolPolicy({ ...policy, generation: 11 })),
+      'INVALID_GENERATION',
+    );
   });
 
   it('knows which drives write which media', () => {
@@ -31,7 +49,10 @@ describe('pool policy', () => {
     assert.equal(driveWrites(8, 9), false);
     assert.equal(driveWrites(9, 7), false);
     assert.equal(driveWrites(10, 9), false, 'LTO-10 writes only LTO-10');
-    const drives = [{ generation: 9, count: 2 }, { generation: 8, count: 1 }];
+    const drives = [
+      { generation: 9, count: 2 },
+      { generation: 8, count: 1 },
+    ];
     assert.equal(writableDriveCount(9, drives), 2);
     assert.equal(writableDriveCount(8, drives), 3);
     assert.equal(writableDriveCount(7, drives), 1);
@@ -39,21 +60,61 @@ describe('pool policy', () => {
   });
 
   it('refuses more copies than the drives of one agent can ever write at once, but always allows one', () => {
-    const drives = [{ agent: 'a', generation: 9, count: 2 }, { agent: 'b', generation: 9, count: 1 }, { agent: 'b', generation: 8, count: 1 }];
-    assert.equal(code(() => checkCopiesSatisfiable('p', 9, 2, drives)), null);
-    assert.equal(code(() => checkCopiesSatisfiable('p', 9, 3, drives)), 'INVALID_POOL', 'three LTO-9 drives, but not on one agent');
-    assert.equal(code(() => checkCopiesSatisfiable('p', 8, 2, drives)), null, 'agent b: an LTO-9 and an LTO-8 drive both write LTO-8');
-    assert.equal(code(() => checkCopiesSatisfiable('p', 10, 2, drives)), 'INVALID_POOL');
-    assert.throws(() => checkCopiesSatisfiable('p', 9, 3, drives), /asks for 3 copies, written at once by one agent, but agent a has the most, 2 drives that can write LTO-9 tapes/);
-    assert.equal(code(() => checkCopiesSatisfiable('p', 9, 1, [])), null, 'a pool may exist before any agent registers');
+    const drives = [
+      { agent: 'a', generation: 9, count: 2 },
+      { agent: 'b', generation: 9, count: 1 },
+      { agent: 'b', generation: 8, count: 1 },
+    ];
+    assert.equal(
+      code(() => checkCopiesSatisfiable('p', 9, 2, drives)),
+      null,
+    );
+    assert.equal(
+      code(() => checkCopiesSatisfiable('p', 9, 3, drives)),
+      'INVALID_POOL',
+      'three LTO-9 drives, but not on one agent',
+    );
+    assert.equal(
+      code(() => checkCopiesSatisfiable('p', 8, 2, drives)),
+      null,
+      'agent b: an LTO-9 and an LTO-8 drive both write LTO-8',
+    );
+    assert.equal(
+      code(() => checkCopiesSatisfiable('p', 10, 2, drives)),
+      'INVALID_POOL',
+    );
+    assert.throws(
+      () => checkCopiesSatisfiable('p', 9, 3, drives),
+      /asks for 3 copies, written at once by one agent, but agent a has the most, 2 drives that can write LTO-9 tapes/,
+    );
+    assert.equal(
+      code(() => checkCopiesSatisfiable('p', 9, 1, [])),
+      null,
+      'a pool may exist before any agent registers',
+    );
   });
 
   it('refuses a scratch pool that is itself, leads back to it, or holds another generation', () => {
     const pool = { id: 'a', name: 'daily', generation: 9 };
-    assert.equal(code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b'])), null);
-    assert.equal(code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: null }, ['b'])), null);
-    assert.equal(code(() => checkScratchPool(pool, { id: 'a', name: 'daily', generation: 9 }, ['a'])), 'INVALID_POOL');
-    assert.equal(code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b', 'c', 'a'])), 'INVALID_POOL');
-    assert.equal(code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 8 }, ['b'])), 'INVALID_POOL');
+    assert.equal(
+      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b'])),
+      null,
+    );
+    assert.equal(
+      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: null }, ['b'])),
+      null,
+    );
+    assert.equal(
+      code(() => checkScratchPool(pool, { id: 'a', name: 'daily', generation: 9 }, ['a'])),
+      'INVALID_POOL',
+    );
+    assert.equal(
+      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b', 'c', 'a'])),
+      'INVALID_POOL',
+    );
+    assert.equal(
+      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 8 }, ['b'])),
+      'INVALID_POOL',
+    );
   });
 });

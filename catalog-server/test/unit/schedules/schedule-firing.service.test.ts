@@ -34,19 +34,36 @@ describe('ScheduleFiringService', () => {
     jobs = new FakeJobs(repo);
     clock = new FakeClock(new Date('2026-03-29T01:00:00.010Z'));
     const schedules = new SchedulesService(repo as never, fakeAgents as never, fakePools as never, new FakeTimers() as never, clock);
-    scheduleId = (await schedules.create({ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly' })).id;
+    scheduleId = (
+      await schedules.create({
+        name: 'nightly',
+        cron: '30 2 * * *',
+        timeZone: 'Europe/Berlin',
+        agent: 'host-a',
+        paths: ['/data'],
+        excludes: ['*.tmp'],
+        pool: 'weekly',
+      })
+    ).id;
   });
 
   const replica = () => new ScheduleFiringService(repo as never, jobs as never, clock, silentLogger as never);
 
-  it('starts one backup with the schedule\'s spec and a key made of (schedule, instant)', async () => {
+  it("starts one backup with the schedule's spec and a key made of (schedule, instant)", async () => {
     const out = await replica().fire(scheduleId, T);
     assert.deepEqual(out, { outcome: 'started', jobId: 'job-1', note: null });
     assert.deepEqual(jobs.calls, [
-      { agent: 'host-a', paths: ['/data'], excludes: ['*.tmp'], pool: 'weekly', level: 'FULL', idempotencyKey: `schedule:${scheduleId}:2026-03-29T01:00:00.000Z` },
+      {
+        agent: 'host-a',
+        paths: ['/data'],
+        excludes: ['*.tmp'],
+        pool: 'weekly',
+        level: 'FULL',
+        idempotencyKey: `schedule:${scheduleId}:2026-03-29T01:00:00.000Z`,
+      },
     ]);
     assert.equal(scheduleIdempotencyKey(scheduleId, T), `schedule:${scheduleId}:2026-03-29T01:00:00.000Z`);
-    assert.equal(repo.firings[0]!.jobId, 'job-1');
+    assert.equal(repo.firings[0].jobId, 'job-1');
     assert.equal((await repo.findById(scheduleId))!.lastFiredAt?.toISOString(), T.toISOString());
   });
 
@@ -66,7 +83,7 @@ describe('ScheduleFiringService', () => {
     assert.equal(out.outcome === 'failed' && out.errorCode, 'PREVIOUS_JOB_UNFINISHED');
     assert.match(out.outcome === 'failed' ? out.errorMessage : '', /job job-1 from this schedule's firing at 2026-03-29T01:00:00.000Z is still QUEUED/);
     assert.equal(jobs.calls.length, 1, 'no second backup job');
-    assert.equal(repo.firings[1]!.errorCode, 'PREVIOUS_JOB_UNFINISHED');
+    assert.equal(repo.firings[1].errorCode, 'PREVIOUS_JOB_UNFINISHED');
     // Once it has finished, the next instant starts a backup again.
     repo.jobStatuses.set('job-1', 'SUCCEEDED');
     assert.deepEqual(await replica().fire(scheduleId, nightAfter), { outcome: 'started', jobId: 'job-2', note: null });
@@ -76,20 +93,20 @@ describe('ScheduleFiringService', () => {
     jobs.created = { status: 'QUEUED', queueReason: 'no scratch tape in pool weekly on agent host-a' };
     const out = await replica().fire(scheduleId, T);
     assert.deepEqual(out, { outcome: 'started', jobId: 'job-1', note: 'queued: no scratch tape in pool weekly on agent host-a' });
-    assert.equal(repo.firings[0]!.jobId, 'job-1');
-    assert.equal(repo.firings[0]!.note, 'queued: no scratch tape in pool weekly on agent host-a');
-    assert.equal(repo.firings[0]!.errorCode, null);
+    assert.equal(repo.firings[0].jobId, 'job-1');
+    assert.equal(repo.firings[0].note, 'queued: no scratch tape in pool weekly on agent host-a');
+    assert.equal(repo.firings[0].errorCode, null);
   });
 
   it('records why no job could start, and does not throw', async () => {
     jobs.failWith = new FerriteError('AGENT_NOT_FOUND', 'no agent named host-a');
     const out = await replica().fire(scheduleId, T);
     assert.deepEqual(out, { outcome: 'failed', errorCode: 'AGENT_NOT_FOUND', errorMessage: 'no agent named host-a' });
-    assert.equal(repo.firings[0]!.errorCode, 'AGENT_NOT_FOUND');
+    assert.equal(repo.firings[0].errorCode, 'AGENT_NOT_FOUND');
     jobs.failWith = new Error('connection reset');
     const later = new Date('2026-03-30T00:30:00.000Z');
     assert.equal((await replica().fire(scheduleId, later)).outcome, 'failed');
-    assert.equal(repo.firings[1]!.errorCode, 'INTERNAL_ERROR');
+    assert.equal(repo.firings[1].errorCode, 'INTERNAL_ERROR');
   });
 
   it('skips paused and deleted schedules and instants the expression does not have (a stale timer)', async () => {
@@ -112,9 +129,9 @@ describe('ScheduleFiringService', () => {
     const survivor = replica();
     assert.equal(await survivor.resumeStale(), 1);
     assert.equal(jobs.calls.length, 1);
-    assert.equal(jobs.calls[0]!.idempotencyKey, `schedule:${scheduleId}:${T.toISOString()}`);
-    assert.equal(repo.firings[0]!.claimedBy, survivor.replicaId);
-    assert.equal(repo.firings[0]!.jobId, 'job-1');
+    assert.equal(jobs.calls[0].idempotencyKey, `schedule:${scheduleId}:${T.toISOString()}`);
+    assert.equal(repo.firings[0].claimedBy, survivor.replicaId);
+    assert.equal(repo.firings[0].jobId, 'job-1');
     assert.equal(await replica().resumeStale(), 0, 'finished: nothing left to take over');
   });
 
@@ -123,6 +140,6 @@ describe('ScheduleFiringService', () => {
     clock.current = new Date('2026-03-29T04:00:00Z');
     assert.equal(await replica().resumeStale(), 1);
     assert.equal(jobs.calls.length, 0);
-    assert.equal(repo.firings[0]!.errorCode, 'FIRING_ABANDONED');
+    assert.equal(repo.firings[0].errorCode, 'FIRING_ABANDONED');
   });
 });

@@ -44,9 +44,15 @@ describe('SchedulesService', () => {
 
   it('computes next fire times from the clock, in the zone, across the spring-forward night', async () => {
     const s = await service.create(base);
-    assert.deepEqual(service.nextFireTimes(s, 3).map((d) => d.toISOString()), ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
+    assert.deepEqual(
+      service.nextFireTimes(s, 3).map((d) => d.toISOString()),
+      ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z'],
+    );
     clock.current = new Date('2026-10-24T12:00:00Z');
-    assert.deepEqual(service.nextFireTimes(s, 2).map((d) => d.toISOString()), ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
+    assert.deepEqual(
+      service.nextFireTimes(s, 2).map((d) => d.toISOString()),
+      ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z'],
+    );
     assert.equal(await codeOf(Promise.resolve().then(() => service.nextFireTimes(s, 0))), 'INVALID_COUNT');
   });
 
@@ -63,7 +69,7 @@ describe('SchedulesService', () => {
       [{ name: 'bad name!' }, 'INVALID_SCHEDULE_NAME'],
     ];
     for (const [change, code] of cases) {
-      assert.equal(await codeOf(service.create({ ...base, ...change } as never)), code, JSON.stringify(change));
+      assert.equal(await codeOf(service.create({ ...base, ...change })), code, JSON.stringify(change));
     }
     assert.equal(repo.writes, 0);
     assert.equal(timers.synced.length, 0);

@@ -1,12 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadDriveProblem, moveSlotProblem, needsCleaning, pickLoadDrive, type DriveView, type SlotView } from '../../../src/modules/tape-operations/tape-operation-rules.js';
+import {
+  loadDriveProblem,
+  moveSlotProblem,
+  needsCleaning,
+  pickLoadDrive,
+  type DriveView,
+  type SlotView,
+} from '../../../src/modules/tape-operations/tape-operation-rules.js';
 import { insertTapeMessage, libraryToAskFor } from '../../../src/modules/operator-requests/operator-requests.service.js';
 
-const drive = (over: Partial<DriveView> = {}): DriveView => ({ name: 'drive0', generation: 9, state: 'EMPTY', changerId: 'lib1', loadedBarcode: null, busyJob: null, alerts: [], ...over });
+const drive = (over: Partial<DriveView> = {}): DriveView => ({
+  name: 'drive0',
+  generation: 9,
+  state: 'EMPTY',
+  changerId: 'lib1',
+  loadedBarcode: null,
+  busyJob: null,
+  alerts: [],
+  ...over,
+});
 const codeOf = (e: { code: string } | null) => e?.code ?? null;
 
-test('a load goes only into an idle, empty, clean drive of the tape\'s library', () => {
+test("a load goes only into an idle, empty, clean drive of the tape's library", () => {
   assert.equal(loadDriveProblem(drive(), 'lib1', 'lib1'), null);
   assert.equal(codeOf(loadDriveProblem(drive({ loadedBarcode: 'FER001L9', state: 'LOADED' }), 'lib1', 'lib1')), 'DRIVE_OCCUPIED');
   assert.equal(codeOf(loadDriveProblem(drive({ busyJob: 'job-1' }), 'lib1', 'lib1')), 'DRIVE_BUSY');
@@ -31,10 +47,14 @@ test('without a named drive, the first idle empty drive of the library is picked
   assert.equal(pickLoadDrive(drives, 'lib2')?.name, 'drive2');
   assert.equal(pickLoadDrive([drive({ busyJob: 'j' })], 'lib1'), null);
   assert.equal(pickLoadDrive(drives, null)?.name, 'drive1');
-  assert.equal(pickLoadDrive([drive({ name: 'drive0', generation: 8 }), drive({ name: 'drive1' })], 'lib1', 9)?.name, 'drive1', 'the drive that can read the tape');
+  assert.equal(
+    pickLoadDrive([drive({ name: 'drive0', generation: 8 }), drive({ name: 'drive1' })], 'lib1', 9)?.name,
+    'drive1',
+    'the drive that can read the tape',
+  );
 });
 
-test('a move targets an existing, empty slot that is not another tape\'s home', () => {
+test("a move targets an existing, empty slot that is not another tape's home", () => {
   const slots: SlotView[] = [
     { slot: 1, occupant: { barcode: 'FER001L9', inDrive: false } },
     { slot: 2, occupant: null },
@@ -61,7 +81,7 @@ test('the operator request says which tape goes where', () => {
   assert.equal(insertTapeMessage('FER004L9', null, 'a1', 'host.example'), 'insert tape FER004L9 into the library on host host.example (agent a1)');
 });
 
-test('the request names the library the operator chose, else the agent\'s only one, else none', () => {
+test("the request names the library the operator chose, else the agent's only one, else none", () => {
   assert.equal(libraryToAskFor('lib2', ['lib1', 'lib2']), 'lib2');
   assert.equal(libraryToAskFor(null, ['lib1']), 'lib1');
   assert.equal(libraryToAskFor(undefined, ['lib1', 'lib2']), null);

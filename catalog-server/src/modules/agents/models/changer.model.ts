@@ -12,7 +12,7 @@ export class SlotModel {
   importExport!: boolean;
 }
 
-@ObjectType('Changer', { description: 'A tape library\'s robot and its storage slots.' })
+@ObjectType('Changer', { description: "A tape library's robot and its storage slots." })
 export class ChangerModel {
   @Field(() => ID)
   id!: string;

@@ -38,7 +38,11 @@ export class FileFilterInput implements FileFilterLike {
   @Field(() => Float, { nullable: true, description: 'Size <= this many bytes.' })
   sizeMax?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Only non-empty files whose content lies on at most this many distinct usable tapes (not SUSPECT or RETIRED): `maxCopies: 1` = "fewer than 2 copies".' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Only non-empty files whose content lies on at most this many distinct usable tapes (not SUSPECT or RETIRED): `maxCopies: 1` = "fewer than 2 copies".',
+  })
   maxCopies?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Content SHA-256 as 64 hex digits.' })

@@ -22,7 +22,10 @@ export class DirectoryArgs {
   @Field(() => String, { description: 'Absolute path of the directory.' })
   path!: string;
 
-  @Field(() => String, { nullable: true, description: 'A run id (the state that run saw) or an ISO 8601 instant (the newest successful run of each source root finished by then). Default: now.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'A run id (the state that run saw) or an ISO 8601 instant (the newest successful run of each source root finished by then). Default: now.',
+  })
   asOf?: string | null;
 
   @Field(() => Int, { nullable: true, defaultValue: 200, description: 'Page size, 1..1000.' })

@@ -14,6 +14,10 @@ export class RestoreSelectionInput {
   @Field({ nullable: true, description: 'A directory (or file) path on that host; everything under it is restored.' })
   pathPrefix?: string;
 
-  @Field({ nullable: true, description: 'With host + pathPrefix: restore the state as of a run id or an ISO 8601 instant (files deleted later included, files added later left out). Default: the newest version of each entry.' })
+  @Field({
+    nullable: true,
+    description:
+      'With host + pathPrefix: restore the state as of a run id or an ISO 8601 instant (files deleted later included, files added later left out). Default: the newest version of each entry.',
+  })
   asOf?: string;
 }

@@ -37,7 +37,7 @@ export class JobProgressModel {
   updatedAt!: Date;
 }
 
-@ObjectType('JobEvent', { description: 'One line of a job\'s log.' })
+@ObjectType('JobEvent', { description: "One line of a job's log." })
 export class JobEventModel {
   @Field(() => Int)
   attempt!: number;
@@ -45,7 +45,10 @@ export class JobEventModel {
   @Field(() => Float, { description: 'Agent lines count 1, 2, 3... per attempt; server lines are negative.' })
   seq!: number;
 
-  @Field({ description: 'ACKNOWLEDGED, STARTED, PROGRESS, TAPE_CHANGED, COMPLETED, FAILED, CANCELLED, LOG (agent); ASSIGNED, CANCEL_REQUESTED, INTERRUPTED, REQUEUED (server).' })
+  @Field({
+    description:
+      'ACKNOWLEDGED, STARTED, PROGRESS, TAPE_CHANGED, COMPLETED, FAILED, CANCELLED, LOG (agent); ASSIGNED, CANCEL_REQUESTED, INTERRUPTED, REQUEUED (server).',
+  })
   type!: string;
 
   @Field({ description: 'AGENT or SERVER' })

@@ -14,7 +14,7 @@ export enum ChangeKindValue {
 registerEnumType(ChangeKindValue, {
   name: 'ChangeKind',
   description:
-    'How a run\'s version compares with its base run: ADDED (not in the base), MODIFIED (other content, size, type or link target), DELETED (a deletion marker), UNCHANGED (same content; recorded again, e.g. a FULL run or a touched file).',
+    "How a run's version compares with its base run: ADDED (not in the base), MODIFIED (other content, size, type or link target), DELETED (a deletion marker), UNCHANGED (same content; recorded again, e.g. a FULL run or a touched file).",
 });
 
 @ObjectType('RunChange')

@@ -18,7 +18,10 @@ export class RunModel {
   @Field(() => RunLevel)
   level!: RunLevel;
 
-  @Field(() => ID, { nullable: true, description: 'The run this one was compared with (latest successful run of the same host and root); null when it had none.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The run this one was compared with (latest successful run of the same host and root); null when it had none.',
+  })
   baseRunId!: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The backup job that made the run.' })

@@ -15,7 +15,7 @@ export class CreateScheduleInput {
   @Field({ description: 'Name of the agent whose files are backed up.' })
   agent!: string;
 
-  @Field(() => [String], { description: 'Absolute paths on the agent\'s host.' })
+  @Field(() => [String], { description: "Absolute paths on the agent's host." })
   paths!: string[];
 
   @Field(() => [String], { nullable: true, defaultValue: [], description: 'Glob patterns of paths to leave out.' })

@@ -51,7 +51,7 @@ export class ScheduleModel {
   @Field(() => [String])
   excludes!: string[];
 
-  @Field(() => String, { nullable: true, description: 'Pool the backups go to; null: any writable tape in the agent\'s library.' })
+  @Field(() => String, { nullable: true, description: "Pool the backups go to; null: any writable tape in the agent's library." })
   pool!: string | null;
 
   @Field(() => BackupLevelValue)

@@ -3,7 +3,7 @@ import { PoolModel } from './pool.model.js';
 import { TapeStateValue } from './tape-state.enum.js';
 
 @ObjectType('TapeLocation', {
-  description: 'Where a tape is: in a slot of an agent\'s changer, in a drive, or (agent null) on a shelf.',
+  description: "Where a tape is: in a slot of an agent's changer, in a drive, or (agent null) on a shelf.",
 })
 export class TapeLocationModel {
   @Field(() => String, { nullable: true, description: 'Name of the agent whose library holds the tape.' })
@@ -88,7 +88,10 @@ export class TapeModel {
   @Field(() => Date, { nullable: true, description: 'When a verify job (startVerify) last finished reading this tape.' })
   lastVerifiedAt!: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'What that verify found: objects read back and how many did not match their SHA-256 or could not be read.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'What that verify found: objects read back and how many did not match their SHA-256 or could not be read.',
+  })
   lastVerifyResult!: string | null;
 
   @Field()
