@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import type { FileRecord } from '@ferrite/proto';
 import { FileType, TapeLocation } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
-import type { JobReporter } from '../jobs/job-reporter.js';
 import { manifestPath } from './tape-paths.js';
 
 export interface CheckpointLimits {
@@ -88,6 +87,11 @@ function isOlderDeletionMarker(o: Record<string, unknown>): boolean {
   return o.ctimeMs === 0 && o.inode === 0 && Number(o.size ?? 0) === 0 && o.sha256 === null && (!Array.isArray(o.locations) || o.locations.length === 0);
 }
 
+/** Where confirmed batches go (the job's reporter): each batch, once its manifest is on tape. */
+export interface BatchReporter {
+  files(batchSeq: number, files: FileRecord[], manifestPath: string): Promise<void>;
+}
+
 export class Checkpointer {
   private pending: FileRecord[] = [];
   private pendingBytes = 0;
@@ -97,7 +101,7 @@ export class Checkpointer {
   constructor(
     /** Where manifests go: the tape, or every copy of it (copy-volumes.ts). */
     private readonly volume: Pick<MountedVolume, 'createWriteStream' | 'sync'>,
-    private readonly reporter: JobReporter,
+    private readonly reporter: BatchReporter,
     private readonly job: { jobId: string; attempt: number; host: string },
     readonly limits: CheckpointLimits,
   ) {}

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ltfsLibrarySchema, resolveLtfsPaths } from '../drives/ltfs/ltfs-config-schema.js';
+import { ltfsLibrarySchema, resolveLtfsPaths } from './ltfs-config-schema.js';
 
 const emulatedLibrarySchema = z.object({
   backend: z.literal('emulated'),
@@ -43,7 +43,7 @@ export const agentConfigSchema = z.object({
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type EmulatedLibrarySettings = z.infer<typeof emulatedLibrarySchema>;
-export type { LtfsLibrarySettings } from '../drives/ltfs/ltfs-config-schema.js';
+export type { LtfsLibrarySettings } from './ltfs-config-schema.js';
 
 export class AgentConfigError extends Error {}
 

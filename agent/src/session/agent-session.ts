@@ -2,16 +2,25 @@
 // stream drops, register again after a capped, jittered backoff. A separate loop beats, so a busy job
 // never starves the heartbeat. Jobs keep running while the session is re-established.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CommandsResponse, RegisterResponse } from '@ferrite/proto';
+import type { AssignJob, CommandsResponse, RegisterResponse } from '@ferrite/proto';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { DriveSet } from '../drives/drive-set.js';
-import type { JobRunner } from '../jobs/job-runner.js';
 import type { Logger } from '../logger.js';
 import { reconnectDelayMs } from './backoff.js';
 import { takeInventory } from './inventory.js';
 import { isPermanentGrpcError, mustRegisterAgain, type ServerClient } from './server-client.js';
 
 export const AGENT_VERSION = '0.1.0';
+
+/** What the session needs of the agent's job runner (jobs/job-runner.ts): the session hands it the
+ *  server's commands and reports what it runs; it knows nothing else of jobs. */
+export interface JobHost {
+  assign(job: AssignJob): void;
+  cancel(jobId: string, reason: string): void;
+  busyDriveNames(): Set<string>;
+  runningJobIds(): string[];
+  shutdown(reason: string): Promise<void>;
+}
 
 export class AgentSession {
   agentId = '';
@@ -25,7 +34,7 @@ export class AgentSession {
     private readonly client: ServerClient,
     private readonly config: AgentConfig,
     private readonly drives: DriveSet,
-    private readonly runner: JobRunner,
+    private readonly runner: JobHost,
     private readonly log: Logger,
   ) {}
 

@@ -6,10 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metadata, Server, ServerCredentials, status, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { AgentServiceService, type CommandsRequest, type CommandsResponse, type RegisterRequest, type RegisterResponse } from '@ferrite/proto';
-import { AgentSession } from '../../src/session/agent-session.js';
+import { AgentSession, type JobHost } from '../../src/session/agent-session.js';
 import { ServerClient } from '../../src/session/server-client.js';
 import { DriveSet } from '../../src/drives/drive-set.js';
-import type { JobRunner } from '../../src/jobs/job-runner.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -71,7 +70,7 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 describe('agent session when the server forgets it', { timeout: 60_000 }, () => {
   const fake = new ForgetfulServer();
   const log = createLogger('silent');
-  const runner = { busyDriveNames: () => new Set<string>(), runningJobIds: () => [] } as unknown as JobRunner;
+  const runner: JobHost = { busyDriveNames: () => new Set<string>(), runningJobIds: () => [], assign: () => {}, cancel: () => {}, shutdown: async () => {} };
   const config = { name: 'agent-x', hostname: 'host-x', allowedRestoreRoots: [] } as unknown as AgentConfig;
 
   before(() => fake.start());

@@ -13,4 +13,4 @@ export {
 } from './command-runner.js';
 export { classifyLtfsOutput, ltfsMessageIds, LTFS_ERROR_RULES, LTFS_EXIT } from './ltfs-errors.js';
 export { decodeTapeAlerts, needsCleaning, type TapeAlert } from './tape-alert-flags.js';
-export { ltfsLibrarySchema, type LtfsLibrarySettings } from './ltfs-config-schema.js';
+export { ltfsLibrarySchema, type LtfsLibrarySettings } from '../../config/ltfs-config-schema.js';

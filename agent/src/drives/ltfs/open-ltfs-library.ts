@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 import { BLOCK_SIZE } from '../drive.js';
 import { MtxLibrary } from '../mtx/mtx-library.js';
 import { ExecFileRunner, type CommandRunner } from './command-runner.js';
-import type { LtfsLibrarySettings } from './ltfs-config-schema.js';
+import type { LtfsLibrarySettings } from '../../config/ltfs-config-schema.js';
 import { LtfsDrive } from './ltfs-drive.js';
 import type { LtfsVolumeContext } from './ltfs-volume.js';
 import { LtfsXattrs } from './ltfs-xattrs.js';

@@ -14,7 +14,7 @@ import {
   type RunOptions,
   type ToolName,
 } from '../../../src/drives/ltfs/command-runner.js';
-import { ltfsLibrarySchema, type LtfsLibrarySettings } from '../../../src/drives/ltfs/ltfs-config-schema.js';
+import { ltfsLibrarySchema, type LtfsLibrarySettings } from '../../../src/config/ltfs-config-schema.js';
 import { openLtfsLibrary, type OpenedLtfsLibrary } from '../../../src/drives/ltfs/open-ltfs-library.js';
 import type { MountProbe } from '../../../src/drives/ltfs/mount-probe.js';
 import { createLogger } from '../../../src/logger.js';

@@ -16,6 +16,7 @@ import { JobsRepository } from './jobs.repository.js';
 import { JobsResolver } from './jobs.resolver.js';
 import { JobsService } from './jobs.service.js';
 import { RebuildService } from './rebuild.service.js';
+import { JobsWaitingService } from './jobs-waiting.service.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, OperatorRequestsModule],
@@ -33,7 +34,18 @@ import { RebuildService } from './rebuild.service.js';
     JobUpdatesPubSub,
     JobsResolver,
     RebuildService,
+    JobsWaitingService,
   ],
-  exports: [CommandRouter, JobUpdatesPubSub, JobsService, JobEventsService, DispatcherService, AgentLivenessService, JobsRepository, RebuildService],
+  exports: [
+    CommandRouter,
+    JobUpdatesPubSub,
+    JobsService,
+    JobEventsService,
+    DispatcherService,
+    AgentLivenessService,
+    JobsRepository,
+    RebuildService,
+    JobsWaitingService,
+  ],
 })
 export class JobsModule {}

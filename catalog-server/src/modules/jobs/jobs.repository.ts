@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type JobKind, type JobStatus } from '@ferrite/db';
 import { jobIsUnfinished, jobNamesTape } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
+import type { Tx } from '../../database/transaction.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
 import { appendServerEvent, CANCEL_REQUESTED, lockJob, RELEASE_CHOSEN_TAPE } from './job-event-log.js';
 import { TERMINAL_STATUSES } from './job-transitions.js';
@@ -71,21 +72,26 @@ export class JobsRepository {
     });
   }
 
+  /** A new QUEUED job, in the caller's transaction (or on its own). */
+  insert(tx: Tx | null, input: NewJob): Promise<JobRow> {
+    return (tx ?? this.prisma.client).job.create({
+      data: {
+        kind: input.kind,
+        agentId: input.agentId,
+        priority: input.priority,
+        spec: input.spec,
+        progress: input.progress,
+        idempotencyKey: input.idempotencyKey ?? null,
+        queueReason: input.queueReason ?? WAITING_FOR_DISPATCHER,
+      },
+      include: jobInclude,
+    });
+  }
+
   create(input: NewJob): Promise<{ job: JobRow; created: boolean }> {
     return dbOperation('create job', async () => {
       try {
-        const job = await this.prisma.client.job.create({
-          data: {
-            kind: input.kind,
-            agentId: input.agentId,
-            priority: input.priority,
-            spec: input.spec,
-            progress: input.progress,
-            idempotencyKey: input.idempotencyKey ?? null,
-            queueReason: input.queueReason ?? WAITING_FOR_DISPATCHER,
-          },
-          include: jobInclude,
-        });
+        const job = await this.insert(null, input);
         return { job, created: true };
       } catch (err) {
         if (input.idempotencyKey && isUniqueViolation(err)) {

@@ -9,6 +9,7 @@ import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
 import type { AgentRow } from '../agents/agents.repository.js';
 import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
+import { JobsWaitingService } from './jobs-waiting.service.js';
 import { PoolsService } from '../tapes/pools.service.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
 import { TapesService } from '../tapes/tapes.service.js';
@@ -66,6 +67,7 @@ export class JobsService {
     private readonly router: CommandRouter,
     private readonly updates: JobUpdatesPubSub,
     private readonly requests: OperatorRequestsService,
+    private readonly waiting: JobsWaitingService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'jobs' });
@@ -366,7 +368,7 @@ export class JobsService {
   /** The job, QUEUED behind one operator request per tape: insert it into the agent's library. */
   private async waitForTapes(job: NewJob, barcodes: string[], agent: AgentRow): Promise<JobRow> {
     const library = libraryToAskFor(null, await this.agents.changerNamesOf(agent.id));
-    return this.requests.createJobWaitingForTapes(job, { barcodes, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library });
+    return this.waiting.createJobWaitingForTapes(job, { barcodes, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library });
   }
 
   /** The tape a backup names, if it may take the backup now or once inserted (it is in no library). */

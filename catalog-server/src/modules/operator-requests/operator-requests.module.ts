@@ -6,6 +6,7 @@ import { OperatorRequestsService } from './operator-requests.service.js';
 
 @Module({
   providers: [OperatorRequestsRepository, OperatorRequestsService, OperatorRequestUpdatesPubSub, OperatorRequestsResolver],
-  exports: [OperatorRequestsService],
+  // The repository too: a job and its requests are created in one transaction (jobs-waiting.service.ts).
+  exports: [OperatorRequestsService, OperatorRequestsRepository],
 })
 export class OperatorRequestsModule {}

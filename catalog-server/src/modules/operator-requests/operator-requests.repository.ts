@@ -1,10 +1,11 @@
 // The only code that reads and writes operator requests. A request and the job that waits for it
-// are created in one transaction, so the dispatcher never sees the job without its request.
+// are created in one transaction (jobs/jobs-waiting.service.ts opens it), so the dispatcher never
+// sees the job without its request.
 import { Injectable } from '@nestjs/common';
 import type { OperatorRequest, OperatorRequestStatus } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
-import { jobInclude, type JobRow, type NewJob } from '../jobs/jobs.repository.js';
+import type { Tx } from '../../database/transaction.js';
 
 export type OperatorRequestRow = OperatorRequest & { agentName: string; hostname: string };
 
@@ -19,34 +20,12 @@ export interface NewOperatorRequest {
 export class OperatorRequestsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Creates a QUEUED job and the request it waits for, atomically. */
-  async createJobWithRequest(job: NewJob, request: NewOperatorRequest): Promise<{ job: JobRow; request: OperatorRequestRow }> {
-    const { job: created, requests } = await this.createJobWithRequests(job, [request]);
-    return { job: created, request: requests[0] };
-  }
-
-  /** Creates a QUEUED job and every request it waits for (one per missing tape), atomically. */
-  createJobWithRequests(job: NewJob, requests: NewOperatorRequest[]): Promise<{ job: JobRow; requests: OperatorRequestRow[] }> {
-    return dbOperation('create job waiting for an operator', () =>
-      this.prisma.client.$transaction(async (tx) => {
-        const reason = `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
-        const created = await tx.job.create({
-          data: {
-            kind: job.kind,
-            agentId: job.agentId,
-            priority: job.priority,
-            spec: job.spec,
-            progress: job.progress,
-            idempotencyKey: job.idempotencyKey ?? null,
-            queueReason: reason,
-          },
-          include: jobInclude,
-        });
-        const rows = [];
-        for (const request of requests) rows.push(await tx.operatorRequest.create({ data: { ...request, jobId: created.id } }));
-        return { job: created, requests: await this.withAgents(rows, tx) };
-      }),
-    );
+  /** Stores the requests a new job waits for, in the caller's transaction (the one that creates
+   *  the job: the dispatcher never sees the job without its requests). */
+  async insertForJob(tx: Tx, jobId: string, requests: NewOperatorRequest[]): Promise<OperatorRequestRow[]> {
+    const rows = [];
+    for (const request of requests) rows.push(await tx.operatorRequest.create({ data: { ...request, jobId } }));
+    return this.withAgents(rows, tx);
   }
 
   /**

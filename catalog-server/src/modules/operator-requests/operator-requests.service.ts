@@ -3,10 +3,22 @@
 // The dispatcher leaves a job with an OPEN request alone and picks it up on its next pass after.
 import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, type Logger } from '../../common/logger.js';
-import type { JobRow, NewJob } from '../jobs/jobs.repository.js';
 import { OperatorRequestModel, OperatorRequestStatusValue } from './models/operator-request.model.js';
 import { OperatorRequestUpdatesPubSub } from './operator-request-updates.pubsub.js';
-import { OperatorRequestsRepository, type OperatorRequestRow } from './operator-requests.repository.js';
+import { OperatorRequestsRepository, type NewOperatorRequest, type OperatorRequestRow } from './operator-requests.repository.js';
+
+/** The queue reason of a job created waiting for these requests. */
+export function waitingForOperatorReason(requests: NewOperatorRequest[]): string {
+  return `waiting for an operator: ${requests.map((r) => r.message).join('; ')}`;
+}
+
+/** Where a tape is to be inserted: the agent, its host and the library to ask for. */
+export interface TapeWhere {
+  agentId: string;
+  agentName: string;
+  hostname: string;
+  library: string | null;
+}
 
 /** The sentence an operator reads: where to put which tape. */
 export function insertTapeMessage(barcode: string, library: string | null, agentName: string, hostname: string): string {
@@ -46,36 +58,17 @@ export class OperatorRequestsService {
     this.log = logger.child({ component: 'operator-requests' });
   }
 
-  async createJobWaitingForTape(
-    job: NewJob,
-    where: { barcode: string; agentId: string; agentName: string; hostname: string; library: string | null },
-  ): Promise<JobRow> {
-    const message = insertTapeMessage(where.barcode, where.library, where.agentName, where.hostname);
-    const created = await this.requests.createJobWithRequest(job, { barcode: where.barcode, agentId: where.agentId, changerName: where.library, message });
-    this.log.warn({ request: created.request.id, job: created.job.id, barcode: where.barcode, agent: where.agentName }, `operator request: ${message}`);
-    await this.updates.publish(toOperatorRequestModel(created.request));
-    return created.job;
+  /** The request a job waits for when its tape is in no library of the agent. */
+  requestToInsert(barcode: string, where: TapeWhere): NewOperatorRequest {
+    return { barcode, agentId: where.agentId, changerName: where.library, message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname) };
   }
 
-  /** A job that needs several tapes no library holds (a restore): one request per tape. */
-  async createJobWaitingForTapes(
-    job: NewJob,
-    where: { barcodes: string[]; agentId: string; agentName: string; hostname: string; library: string | null },
-  ): Promise<JobRow> {
-    const created = await this.requests.createJobWithRequests(
-      job,
-      where.barcodes.map((barcode) => ({
-        barcode,
-        agentId: where.agentId,
-        changerName: where.library,
-        message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname),
-      })),
-    );
-    for (const row of created.requests) {
-      this.log.warn({ request: row.id, job: created.job.id, barcode: row.barcode, agent: where.agentName }, `operator request: ${row.message}`);
+  /** Says that requests were opened (the log, and the operatorRequestUpdated subscription). */
+  async announce(jobId: string, rows: OperatorRequestRow[]): Promise<void> {
+    for (const row of rows) {
+      this.log.warn({ request: row.id, job: jobId, barcode: row.barcode, agent: row.agentName }, `operator request: ${row.message}`);
       await this.updates.publish(toOperatorRequestModel(row));
     }
-    return created.job;
   }
 
   /** A job whose creation failed after its requests were written (a backup without its runs): they go with it. */

@@ -13,7 +13,8 @@ import { toJobModel } from '../jobs/job.mapper.js';
 import { JobErrors } from '../jobs/jobs.errors.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
 import type { JobModel } from '../jobs/models/job.model.js';
-import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
+import { libraryToAskFor } from '../operator-requests/operator-requests.service.js';
+import { JobsWaitingService } from '../jobs/jobs-waiting.service.js';
 import type { TapeModel } from '../tapes/models/tape.model.js';
 import { toTapeModel } from '../tapes/tape.mapper.js';
 import { isCleaningBarcode } from '../tapes/tape-generations.js';
@@ -41,7 +42,7 @@ export class TapeOperationsService {
     private readonly tapes: TapesService,
     private readonly jobs: JobsRepository,
     private readonly ops: TapeOperationsRepository,
-    private readonly requests: OperatorRequestsService,
+    private readonly waiting: JobsWaitingService,
     private readonly dispatcher: DispatcherService,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -234,7 +235,7 @@ export class TapeOperationsService {
   /** The job, or, when the tape is in no library, the job plus a request to insert it. */
   private async createOrRequest(kind: JobKind, agent: AgentRow, tape: TapeRow, spec: object, library: string | null): Promise<JobModel> {
     if (tape.agentId) return this.create(kind, agent.id, spec);
-    const job = await this.requests.createJobWaitingForTape(
+    const job = await this.waiting.createJobWaitingForTape(
       { kind, agentId: agent.id, priority: TAPE_OP_PRIORITY[kind] ?? 50, spec },
       {
         barcode: tape.barcode,

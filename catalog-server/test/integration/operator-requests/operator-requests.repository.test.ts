@@ -5,7 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRegistration } from '../../../src/modules/agents/registration.js';
-import { OperatorRequestsRepository } from '../../../src/modules/operator-requests/operator-requests.repository.js';
+import { OperatorRequestsRepository, type NewOperatorRequest } from '../../../src/modules/operator-requests/operator-requests.repository.js';
+import { waitingForOperatorReason } from '../../../src/modules/operator-requests/operator-requests.service.js';
+import type { NewJob } from '../../../src/modules/jobs/jobs.repository.js';
+import { inTransaction } from '../../../src/database/transaction.js';
 import { createCatalogFixture, libraryRequest, type CatalogFixture } from '../catalog-fixture.js';
 
 let f: CatalogFixture;
@@ -18,12 +21,25 @@ after(async () => {
   await f.close();
 });
 
+/** A job and its requests in one transaction, the way jobs-waiting.service.ts creates them. */
+async function createJobWithRequests(job: NewJob, wanted: NewOperatorRequest[]) {
+  return inTransaction(f.prisma, 'create job waiting for an operator', async (tx) => {
+    const row = await f.jobs.insert(tx, { ...job, queueReason: waitingForOperatorReason(wanted) });
+    return { job: row, requests: await requests.insertForJob(tx, row.id, wanted) };
+  });
+}
+
+async function createJobWithRequest(job: NewJob, wanted: NewOperatorRequest) {
+  const { job: row, requests: made } = await createJobWithRequests(job, [wanted]);
+  return { job: row, request: made[0] };
+}
+
 const queuedIds = async () => (await f.dispatch.listQueued(100)).map((j) => j.id);
 
 test('a job waiting for an operator is not dispatched until an inventory finds its tape', async () => {
   const agentId = await f.register(libraryRequest('req-agent', ['REQ001L9']));
   await f.prisma.client.tape.create({ data: { barcode: 'REQ009L9', generation: 9, capacityBytes: 18e12 } });
-  const { job, request } = await requests.createJobWithRequest(
+  const { job, request } = await createJobWithRequest(
     { kind: 'LOAD', agentId, priority: 80, spec: { barcode: 'REQ009L9', driveName: 'drive0' } },
     { barcode: 'REQ009L9', agentId, changerName: 'lib0', message: 'insert tape REQ009L9 into library lib0 on host req-agent.example' },
   );
@@ -52,7 +68,7 @@ test('a job waiting for an operator is not dispatched until an inventory finds i
 test("a tape found in another agent's library does not satisfy the request", async () => {
   const wanted = await f.register(libraryRequest('want-agent', []));
   const other = await f.register(libraryRequest('other-agent', ['OTH001L9']));
-  const { request } = await requests.createJobWithRequest(
+  const { request } = await createJobWithRequest(
     { kind: 'CHECK', agentId: wanted, priority: 40, spec: { barcode: 'OTH001L9', repair: false, rollbackGeneration: null } },
     { barcode: 'OTH001L9', agentId: wanted, changerName: null, message: 'insert tape OTH001L9' },
   );
@@ -66,7 +82,7 @@ test("a tape found in another agent's library does not satisfy the request", asy
 
 test('a request whose job was cancelled is closed as CANCELLED', async () => {
   const agentId = await f.register(libraryRequest('cancel-agent', []));
-  const { job, request } = await requests.createJobWithRequest(
+  const { job, request } = await createJobWithRequest(
     { kind: 'LOAD', agentId, priority: 80, spec: { barcode: 'CAN001L9', driveName: 'drive0' } },
     { barcode: 'CAN001L9', agentId, changerName: null, message: 'insert tape CAN001L9' },
   );
@@ -100,7 +116,7 @@ test('an inventory records drive and tape TapeAlerts, and brings an offsite tape
 
 test('a job waiting for several tapes goes back to the dispatcher only when the last one is in', async () => {
   const agentId = await f.register(libraryRequest('multi-agent', []));
-  const { job, requests: made } = await requests.createJobWithRequests(
+  const { job, requests: made } = await createJobWithRequests(
     { kind: 'RESTORE', agentId, priority: 100, spec: { tapes: [{ barcode: 'MUL001L9' }, { barcode: 'MUL002L9' }] } },
     ['MUL001L9', 'MUL002L9'].map((barcode) => ({ barcode, agentId, changerName: 'lib0', message: `insert tape ${barcode}` })),
   );
