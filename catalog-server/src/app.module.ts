@@ -13,6 +13,7 @@ import { AgentGatewayModule } from './modules/agent-gateway/agent-gateway.module
 import { AgentsModule } from './modules/agents/agents.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { FilesModule } from './modules/files/files.module.js';
+import { RunsModule } from './modules/runs/runs.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { SchedulesModule } from './modules/schedules/schedules.module.js';
 import { TapesModule } from './modules/tapes/tapes.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         TapesModule,
         AgentsModule,
         FilesModule,
+        RunsModule,
         JobsModule,
         SchedulesModule,
         OperatorRequestsModule,

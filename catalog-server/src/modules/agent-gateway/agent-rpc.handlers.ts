@@ -17,7 +17,7 @@ import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
-import { IncrementalBaseService } from '../files/incremental-base.service.js';
+import { IncrementalBaseService } from '../runs/incremental-base.service.js';
 import { CommandRouter } from '../jobs/command-router.js';
 import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
 import { DispatcherService } from '../jobs/dispatcher.service.js';

@@ -2,16 +2,7 @@
 // and backup-run bookkeeping (delegated to RunsService). Search for operators is FileSearchService.
 import { Injectable } from '@nestjs/common';
 import type { FileRecord, RestoreItem } from '@ferrite/proto';
-import { RunsService } from '../runs/runs.service.js';
-import type {
-  BackupRunsInput,
-  IngestBatchInput,
-  IngestBatchResult,
-  ResolvedRestore,
-  ResolvedVerify,
-  RestoreSelection,
-  VerifySelection,
-} from './files.contract.js';
+import type { IngestBatchInput, IngestBatchResult, ResolvedRestore, ResolvedVerify, RestoreSelection, VerifySelection } from './files.contract.js';
 import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
 import { FilesRepository } from './files.repository.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -31,7 +22,6 @@ export class FilesService {
   constructor(
     private readonly files: FilesRepository,
     private readonly search: FileSearchRepository,
-    private readonly runs: RunsService,
     private readonly pointInTime: PointInTimeService,
     private readonly tapeAvailability: TapeAvailabilityRepository,
     private readonly verifyPlan: VerifyPlanRepository,
@@ -132,35 +122,10 @@ export class FilesService {
     }
   }
 
-  /** Creates one Run per root for a backup job; returns run ids in the order of roots. A second
-   *  call for the same job (a retried attempt) returns the runs the first call made. */
-  async createBackupRuns(input: BackupRunsInput): Promise<string[]> {
-    return this.runs.createBackupRuns(input);
-  }
-
-  /** A backup job's runs with their roots; empty when it has none (yet). */
-  backupRunRoots(jobId: string): Promise<Array<{ id: string; root: string }>> {
-    return this.runs.rootsOfJob(jobId);
-  }
-
   /** Throws INVALID_RECORD as ingestBatch would, without writing: for callers that must check a
    *  batch before they write anything else (a rebuild records the job and runs first). */
   checkRecords(records: FileRecord[], runs: Array<{ id: string; root: string }>, jobId: string): void {
     planIngest(records, runs, jobId);
-  }
-
-  /** The runs of a backup job read back from tape (rebuildCatalog); runs that exist are kept. */
-  restoreBackupRuns(
-    jobId: string,
-    host: string,
-    runs: Array<{ id: string; root: string; level: 'FULL' | 'INCREMENTAL'; baseRunId: string | null; startedAt: Date }>,
-  ): Promise<void> {
-    return this.runs.restoreBackupRuns(jobId, host, runs);
-  }
-
-  /** Marks the job's runs finished and updates their counts. */
-  async finishBackupRuns(jobId: string, finishedAt?: Date): Promise<void> {
-    return this.runs.finishBackupRuns(jobId, finishedAt);
   }
 
   private async restoreIds(fileIds: string[]): Promise<ResolvedRestore> {

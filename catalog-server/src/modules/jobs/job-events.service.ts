@@ -9,7 +9,7 @@ import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import { parseJobSpec, tapesOfJob } from './job-spec.js';
-import { FilesService } from '../files/files.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { JobEventsRepository } from './job-events.repository.js';
 import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from './job-transitions.js';
@@ -28,7 +28,7 @@ export class JobEventsService {
 
   constructor(
     private readonly events: JobEventsRepository,
-    private readonly files: FilesService,
+    private readonly runs: RunsService,
     private readonly dispatcher: DispatcherService,
     private readonly updates: JobUpdatesPubSub,
     private readonly agents: AgentsService,
@@ -55,7 +55,7 @@ export class JobEventsService {
     // Also on a re-sent COMPLETED: closing the runs may have failed the first time (the agent
     // retries exactly because we answered with an error), and it is idempotent.
     if (job.kind === 'BACKUP' && decision.type === 'COMPLETED' && job.status === 'SUCCEEDED') {
-      await this.files.finishBackupRuns(job.id);
+      await this.runs.finishBackupRuns(job.id);
     }
     if (result.outcome === 'duplicate') return { accepted: false, cancelRequested: cancelRequested(job) };
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module.js';
 import { FilesModule } from '../files/files.module.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { TapesModule } from '../tapes/tapes.module.js';
 import { OperatorRequestsModule } from '../operator-requests/operator-requests.module.js';
 import { AgentLivenessService } from './agent-liveness.service.js';
@@ -19,7 +20,7 @@ import { RebuildService } from './rebuild.service.js';
 import { JobsWaitingService } from './jobs-waiting.service.js';
 
 @Module({
-  imports: [AgentsModule, TapesModule, FilesModule, OperatorRequestsModule],
+  imports: [AgentsModule, TapesModule, FilesModule, RunsModule, OperatorRequestsModule],
   controllers: [JobLogController],
   providers: [
     JobsRepository,

@@ -7,6 +7,7 @@ import { LOGGER, type Logger } from '../../common/logger.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import type { AgentRow } from '../agents/agents.repository.js';
 import { libraryToAskFor, OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 import { JobsWaitingService } from './jobs-waiting.service.js';
@@ -63,6 +64,7 @@ export class JobsService {
     private readonly tapes: TapesService,
     private readonly pools: PoolsService,
     private readonly files: FilesService,
+    private readonly runs: RunsService,
     private readonly dispatcher: DispatcherService,
     private readonly router: CommandRouter,
     private readonly updates: JobUpdatesPubSub,
@@ -180,7 +182,7 @@ export class JobsService {
     const { job, created } = onShelf ? { job: await this.waitForTapes(newJob, [named.barcode], agent), created: true } : await this.jobs.create(newJob);
     if (!created) return toJobModel(job);
     try {
-      const runIds = await this.files.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
+      const runIds = await this.runs.createBackupRuns({ jobId: job.id, host: agent.name, roots: paths, level });
       await this.jobs.updateSpec(job.id, { ...spec, runIds });
     } catch (err) {
       // Without its runs the backup cannot record files: take the job back rather than leave a husk.

@@ -12,6 +12,7 @@ import { isUuid } from '../../common/ids.js';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { AgentErrors } from '../agents/agents.errors.js';
 import { FilesService } from '../files/files.service.js';
+import { RunsService } from '../runs/runs.service.js';
 import { TapesService } from '../tapes/tapes.service.js';
 import { BACKUP_DEFAULTS, parseJobSpec, tryParseJobSpec, type BackupJobSpec } from './job-spec.js';
 import { JobsRepository } from './jobs.repository.js';
@@ -26,6 +27,7 @@ export class RebuildService {
     private readonly jobs: JobsRepository,
     private readonly jobsService: JobsService,
     private readonly files: FilesService,
+    private readonly runs: RunsService,
     private readonly tapes: TapesService,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -47,7 +49,7 @@ export class RebuildService {
 
     // Everything is checked before anything is written, so a refused report changes nothing.
     const source = await this.jobs.findById(req.sourceJobId);
-    const existingRuns = source ? await this.files.backupRunRoots(req.sourceJobId) : [];
+    const existingRuns = source ? await this.runs.rootsOfJob(req.sourceJobId) : [];
     const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, randomUUID, label.createdAt ?? new Date());
     this.files.checkRecords(req.files, existingRuns.length ? existingRuns : rebuilt.runs, req.sourceJobId);
 
@@ -77,7 +79,7 @@ export class RebuildService {
         ownerId = req.agentId;
         this.log.info({ job: job.id, backup: req.sourceJobId, host: rebuilt.host, runs: rebuilt.runs.length }, 'rebuild: backup job recorded from tape');
       }
-      await this.files.restoreBackupRuns(req.sourceJobId, rebuilt.host, rebuilt.runs);
+      await this.runs.restoreBackupRuns(req.sourceJobId, rebuilt.host, rebuilt.runs);
     }
     const result = await this.files.ingestBatch({
       jobId: req.sourceJobId,
@@ -91,7 +93,7 @@ export class RebuildService {
       // A job known from the tape only: the tape records when it started, not when it ended, so
       // its runs count as finished from their start (for `asOf` an instant).
       const fromTape = !source || (source.kind === 'BACKUP' && tryParseJobSpec(source.kind, source.spec)?.rebuiltFrom !== undefined);
-      await this.files.finishBackupRuns(req.sourceJobId, fromTape ? (source?.startedAt ?? rebuilt.startedAt) : undefined);
+      await this.runs.finishBackupRuns(req.sourceJobId, fromTape ? (source?.startedAt ?? rebuilt.startedAt) : undefined);
     }
     return { added: result.accepted, records: result.stored };
   }

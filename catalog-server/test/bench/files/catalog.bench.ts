@@ -175,7 +175,7 @@ async function ingest(f: FilesFixture): Promise<void> {
         console.log(`  ${done} versions, ${Math.round(done / ((now - t0) / 1000))}/s so far (load average ${loadAverage()})`);
       }
     },
-    (job) => f.files.finishBackupRuns(job.jobId),
+    (job) => f.runs.finishBackupRuns(job.jobId),
   );
   const seconds = (performance.now() - t0) / 1000;
   const node = process.cpuUsage(node0);

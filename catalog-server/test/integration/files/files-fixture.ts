@@ -44,14 +44,7 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
     db,
     prisma,
     runs,
-    files: new FilesService(
-      new FilesRepository(prisma),
-      searchRepo,
-      runs,
-      pointInTime,
-      new TapeAvailabilityRepository(prisma),
-      new VerifyPlanRepository(prisma),
-    ),
+    files: new FilesService(new FilesRepository(prisma), searchRepo, pointInTime, new TapeAvailabilityRepository(prisma), new VerifyPlanRepository(prisma)),
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     searchRepo,
@@ -75,7 +68,7 @@ export async function createTape(f: FilesFixture, barcode: string): Promise<stri
 /** A backup job assigned to `agentId` with one run per root on host `host`. */
 export async function createBackupJob(f: FilesFixture, agentId: string, host: string, roots: string[]): Promise<{ jobId: string; runIds: string[] }> {
   const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: roots } } });
-  const runIds = await f.files.createBackupRuns({ jobId: job.id, host, roots, level: 'FULL' });
+  const runIds = await f.runs.createBackupRuns({ jobId: job.id, host, roots, level: 'FULL' });
   return { jobId: job.id, runIds };
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { IncrementalLevel, type FileRecord, type IncrementalBaseResponse } from '@ferrite/proto';
 import { IncrementalBaseRepository } from '../../../src/modules/files/incremental-base.repository.js';
-import { IncrementalBaseService } from '../../../src/modules/files/incremental-base.service.js';
+import { IncrementalBaseService } from '../../../src/modules/runs/incremental-base.service.js';
 import {
   createAgent,
   createFilesFixture,
@@ -42,7 +42,7 @@ describe('incremental runs', () => {
 
   const newJob = async (level: 'FULL' | 'INCREMENTAL', roots: string[]) => {
     const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: roots, level } } });
-    const runIds = await f.files.createBackupRuns({ jobId: job.id, host: 'host-i', roots, level });
+    const runIds = await f.runs.createBackupRuns({ jobId: job.id, host: 'host-i', roots, level });
     return { jobId: job.id, runId: runIds[0] };
   };
   const ingest = (jobId: string, records: FileRecord[], batchSeq = 1) =>
@@ -65,7 +65,7 @@ describe('incremental runs', () => {
     assert.match(messages[0].note, /runs as a FULL/);
     assert.equal((await f.runs.run(full.runId))!.level, 'FULL');
     await ingest(full.jobId, [dirRecord('/inc'), a1, b1, c1, d1]);
-    await f.files.finishBackupRuns(full.jobId);
+    await f.runs.finishBackupRuns(full.jobId);
     const run = (await f.runs.run(full.runId))!;
     assert.deepEqual([run.added, run.modified, run.deleted, run.unchanged], [5, 0, 0, 0]);
   });
@@ -100,8 +100,8 @@ describe('incremental runs', () => {
     const before = await tableCounts(f);
     assert.deepEqual(await ingest(incr.jobId, batch), { accepted: false, stored: 0 }, 'a re-delivered batch is a no-op');
     assert.deepEqual(await tableCounts(f), before);
-    await f.files.finishBackupRuns(incr.jobId);
-    await f.files.finishBackupRuns(incr.jobId); // a re-sent COMPLETED recounts to the same numbers
+    await f.runs.finishBackupRuns(incr.jobId);
+    await f.runs.finishBackupRuns(incr.jobId); // a re-sent COMPLETED recounts to the same numbers
     const run = (await f.runs.run(incr.runId))!;
     assert.equal(run.baseRunId, full.runId);
     assert.deepEqual(
@@ -150,7 +150,7 @@ describe('incremental runs', () => {
     const job = await f.prisma.client.job.create({
       data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } },
     });
-    await f.files.createBackupRuns({ jobId: job.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
+    await f.runs.createBackupRuns({ jobId: job.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
     const entries = (await collect(bases.stream(job.id, '/inc'))).flatMap((m) => m.entries);
     assert.deepEqual(
       entries.filter((e) => e.contentSufficient).map((e) => e.path),
@@ -160,7 +160,7 @@ describe('incremental runs', () => {
     const job2 = await f.prisma.client.job.create({
       data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/inc'], level: 'FULL', pool: 'dedup-pool' } },
     });
-    await f.files.createBackupRuns({ jobId: job2.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
+    await f.runs.createBackupRuns({ jobId: job2.id, host: 'host-i', roots: ['/inc'], level: 'FULL' });
     const again = (await collect(bases.stream(job2.id, '/inc'))).flatMap((m) => m.entries);
     assert.equal(again.filter((e) => e.contentSufficient).length, 0, 'one tape is not enough copies for a pool of 2');
   });

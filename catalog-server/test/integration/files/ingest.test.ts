@@ -300,7 +300,7 @@ describe('FilesService.ingestBatch', () => {
   });
 
   it('fills the run counts when the job finishes', async () => {
-    await f.files.finishBackupRuns(jobId);
+    await f.runs.finishBackupRuns(jobId);
     const run = await f.prisma.client.run.findFirstOrThrow({ where: { jobId } });
     const [{ versions }] = await f.prisma.client.$queryRaw<
       { versions: number }[]

@@ -21,10 +21,10 @@ describe('point in time', () => {
 
   const backup = async (level: 'FULL' | 'INCREMENTAL', records: FileRecord[]) => {
     const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { paths: ['/pit'], level } } });
-    const [runId] = await f.files.createBackupRuns({ jobId: job.id, host: HOST, roots: ['/pit'], level });
+    const [runId] = await f.runs.createBackupRuns({ jobId: job.id, host: HOST, roots: ['/pit'], level });
     await f.runs.resolveBase(job.id, '/pit');
     await f.files.ingestBatch({ jobId: job.id, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '' });
-    await f.files.finishBackupRuns(job.id);
+    await f.runs.finishBackupRuns(job.id);
     return runId;
   };
   const list = async (path: string, asOf?: string, first = 100) => {
@@ -99,7 +99,7 @@ describe('point in time', () => {
     // A run of another host is refused (the other host needs a catalog entry first).
     const otherAgent = (await f.prisma.client.agent.findUnique({ where: { name: 'other-host' } }))!.id;
     const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', agentId: otherAgent, spec: {} } });
-    const [otherRun] = await f.files.createBackupRuns({ jobId: job.id, host: 'other-host', roots: ['/o'], level: 'FULL' });
+    const [otherRun] = await f.runs.createBackupRuns({ jobId: job.id, host: 'other-host', roots: ['/o'], level: 'FULL' });
     assert.equal(await code(f.pointInTime.directory(HOST, '/pit', otherRun, 10, null)), 'INVALID_ARGUMENT');
   });
 

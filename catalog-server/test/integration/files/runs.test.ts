@@ -18,30 +18,30 @@ describe('backup runs', () => {
 
   it('creates one run per root, in order, and reuses them for a retried attempt', async () => {
     const jobId = await newJob();
-    const ids = await f.files.createBackupRuns({ jobId, host: 'host-r', roots: ['/srv/b', '/srv/a/', '/srv/b'], level: 'FULL' });
+    const ids = await f.runs.createBackupRuns({ jobId, host: 'host-r', roots: ['/srv/b', '/srv/a/', '/srv/b'], level: 'FULL' });
     assert.equal(ids.length, 3);
     assert.equal(ids[0], ids[2]);
     assert.notEqual(ids[0], ids[1]);
     const runs = await f.prisma.client.run.findMany({ where: { jobId }, include: { host: true } });
     assert.deepEqual(runs.map((r) => r.root).sort(), ['/srv/a', '/srv/b']);
     assert.ok(runs.every((r) => r.host.name === 'host-r' && r.level === 'FULL' && r.finishedAt === null));
-    assert.deepEqual(await f.files.createBackupRuns({ jobId, host: 'host-r', roots: ['/srv/a', '/srv/b'], level: 'FULL' }), [ids[1], ids[0]]);
-    assert.equal(await code(f.files.createBackupRuns({ jobId, host: 'other-host', roots: ['/srv/a'], level: 'FULL' })), 'INVALID_ARGUMENT');
+    assert.deepEqual(await f.runs.createBackupRuns({ jobId, host: 'host-r', roots: ['/srv/a', '/srv/b'], level: 'FULL' }), [ids[1], ids[0]]);
+    assert.equal(await code(f.runs.createBackupRuns({ jobId, host: 'other-host', roots: ['/srv/a'], level: 'FULL' })), 'INVALID_ARGUMENT');
   });
 
   it('refuses unknown jobs and bad roots', async () => {
-    assert.equal(await code(f.files.createBackupRuns({ jobId: randomUUID(), host: 'h', roots: ['/x'], level: 'FULL' })), 'JOB_NOT_FOUND');
-    assert.equal(await code(f.files.createBackupRuns({ jobId: 'x', host: 'h', roots: ['/x'], level: 'FULL' })), 'JOB_NOT_FOUND');
-    assert.equal(await code(f.files.createBackupRuns({ jobId: await newJob(), host: 'h', roots: ['x'], level: 'FULL' })), 'INVALID_PATH');
-    assert.equal(await code(f.files.createBackupRuns({ jobId: await newJob(), host: 'h', roots: [], level: 'FULL' })), 'INVALID_ARGUMENT');
+    assert.equal(await code(f.runs.createBackupRuns({ jobId: randomUUID(), host: 'h', roots: ['/x'], level: 'FULL' })), 'JOB_NOT_FOUND');
+    assert.equal(await code(f.runs.createBackupRuns({ jobId: 'x', host: 'h', roots: ['/x'], level: 'FULL' })), 'JOB_NOT_FOUND');
+    assert.equal(await code(f.runs.createBackupRuns({ jobId: await newJob(), host: 'h', roots: ['x'], level: 'FULL' })), 'INVALID_PATH');
+    assert.equal(await code(f.runs.createBackupRuns({ jobId: await newJob(), host: 'h', roots: [], level: 'FULL' })), 'INVALID_ARGUMENT');
   });
 
   it('counts what each run archived when the job finishes', async () => {
     const jobId = await newJob();
-    const [a, b] = await f.files.createBackupRuns({ jobId, host: 'host-r', roots: ['/c/a', '/c/b'], level: 'FULL' });
+    const [a, b] = await f.runs.createBackupRuns({ jobId, host: 'host-r', roots: ['/c/a', '/c/b'], level: 'FULL' });
     const records = [fileRecord('/c/a/1', 'RUN001L9', 1), fileRecord('/c/a/2', 'RUN001L9', 2), fileRecord('/c/b/1', 'RUN001L9', 3)];
     await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '' });
-    await f.files.finishBackupRuns(jobId);
+    await f.runs.finishBackupRuns(jobId);
     const run = async (id: string) => f.runs.run(id);
     assert.equal((await run(a))!.added, 2);
     assert.equal((await run(b))!.added, 1);

@@ -5,9 +5,9 @@
 // earlier attempt, flagged `confirmed`): one merge pass then skips those and diffs the rest.
 import { Injectable } from '@nestjs/common';
 import { FileType, IncrementalLevel, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
-import { RunsService } from '../runs/runs.service.js';
-import { IncrementalBaseRepository, type BaseEntryRow } from './incremental-base.repository.js';
-import { joinPath } from './paths.js';
+import { RunsService } from './runs.service.js';
+import { IncrementalBaseRepository, type BaseEntryRow } from '../files/incremental-base.repository.js';
+import { joinPath } from '../files/paths.js';
 
 /** Entries per message: ~150 bytes each, so a message stays well under 1 MiB. */
 const PAGE_SIZE = 2000;
