@@ -9,6 +9,8 @@ import { parseRegistration } from '../../src/modules/agents/registration.js';
 import { DispatchRepository } from '../../src/modules/jobs/dispatch.repository.js';
 import { JobEventsRepository } from '../../src/modules/jobs/job-events.repository.js';
 import { JobsRepository } from '../../src/modules/jobs/jobs.repository.js';
+import { TapesRepository } from '../../src/modules/tapes/tapes.repository.js';
+import { FilesRepository } from '../../src/modules/files/files.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 export interface CatalogFixture {
@@ -33,8 +35,8 @@ export async function createCatalogFixture(label: string): Promise<CatalogFixtur
     prisma,
     agents,
     jobs: new JobsRepository(prisma),
-    events: new JobEventsRepository(prisma),
-    dispatch: new DispatchRepository(prisma),
+    events: new JobEventsRepository(prisma, new TapesRepository(prisma), new FilesRepository(prisma)),
+    dispatch: new DispatchRepository(prisma, new TapesRepository(prisma)),
     register: (req, sessionId = crypto.randomUUID()) => agents.register(parseRegistration(req), sessionId, new Date()),
     async job(agentId, kind, status, spec = { barcode: 'FER001L9', force: false, pool: null }) {
       const row = await prisma.client.job.create({ data: { kind, status, agentId, spec } });

@@ -29,6 +29,7 @@ import { TapeLossRepository } from './tape-loss.repository.js';
     TapeAvailabilityRepository,
     VerifyPlanRepository,
   ],
-  exports: [FilesService, IncrementalBaseRepository],
+  // FilesRepository too: a job event that reformats a tape removes its placements in its own transaction.
+  exports: [FilesService, IncrementalBaseRepository, FilesRepository],
 })
 export class FilesModule {}

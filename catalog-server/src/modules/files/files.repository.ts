@@ -7,6 +7,7 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { PrismaService } from '../../database/prisma.service.js';
+import type { Tx } from '../../database/transaction.js';
 import { translateDatabaseError } from '../../database/database-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
@@ -86,6 +87,12 @@ async function copyIn(c: pg.PoolClient, sql: string, data: Buffer): Promise<void
 @Injectable()
 export class FilesRepository {
   constructor(private readonly db: PrismaService) {}
+
+  /** Every placement on a tape, in the caller's transaction (the tape was reformatted or recycled:
+   *  what the catalog said was on it is gone). Returns how many. */
+  deleteOnTape(tx: Tx, tapeId: string): Promise<number> {
+    return tx.$executeRaw`DELETE FROM placement WHERE tape_id = ${tapeId}::uuid`;
+  }
 
   /**
    * Stores one batch atomically. `prepare` sees the job (null when it does not exist) and either

@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type JobKind } from '@ferrite/db';
 import { jobIsActive, jobMayStillWrite, jobNamesTape, jobUsesDrive } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
+import { TapesRepository } from '../tapes/tapes.repository.js';
 import { dbOperation } from '../../database/database-errors.js';
 import { chooseBackupTapes, type WritableTape } from './backup-tape-choice.js';
 import { chooseCopyDrives, type DriveChoice, type DriveForChoice } from './drive-choice.js';
@@ -38,7 +39,10 @@ export type AssignOutcome =
 
 @Injectable()
 export class DispatchRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tapes: TapesRepository,
+  ) {}
 
   /** Queued jobs, restores first (priority), then oldest first. Backups wait until their runs exist. */
   listQueued(limit: number): Promise<QueuedJob[]> {
@@ -164,7 +168,7 @@ export class DispatchRepository {
           ];
           spec = { ...backupSpec!, barcode: first, ...(tapes.length > 1 ? { tapes } : {}) } satisfies BackupJobSpec;
           if (chosenTape || chosenCopies) {
-            for (const t of tapes) await drawIntoPool(tx, t.barcode, backupSpec!.pool);
+            for (const t of tapes) await this.tapes.drawIntoPool(tx, t.barcode, backupSpec!.pool);
             const which = tapes.length > 1 ? `tapes ${tapes.map((t) => `${t.barcode} (copy ${t.copy})`).join(', ')}` : `tape ${first}`;
             await appendServerEvent(tx, jobId, job.attempt, 'TAPE_CHOSEN', `${which} chosen for this backup`);
           }
@@ -273,12 +277,4 @@ async function pickBackupTapes(
       heldBy: r.held_by,
     }));
   return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies });
-}
-
-/** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
-async function drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
-  if (!poolName) return;
-  await tx.$executeRaw`
-    UPDATE tape SET pool_id = p.id, updated_at = now() FROM pool p
-    WHERE p.name = ${poolName} AND tape.barcode = ${barcode} AND tape.state = 'SCRATCH' AND tape.pool_id IS DISTINCT FROM p.id`;
 }

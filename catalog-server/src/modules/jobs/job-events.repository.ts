@@ -5,6 +5,8 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@ferrite/db';
 import type { ReportJobEventRequest } from '@ferrite/proto';
 import { PrismaService } from '../../database/prisma.service.js';
+import { TapesRepository } from '../tapes/tapes.repository.js';
+import { FilesRepository } from '../files/files.repository.js';
 import { dbOperation } from '../../database/database-errors.js';
 import { lockJob, type Tx } from './job-event-log.js';
 import type { EventDecision, JobForEvent, TapeUpdate } from './job-transitions.js';
@@ -15,7 +17,11 @@ export type RecordOutcome =
 
 @Injectable()
 export class JobEventsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tapes: TapesRepository,
+    private readonly placements: FilesRepository,
+  ) {}
 
   /**
    * `decide` runs on the locked row and may throw a FerriteError to refuse the report (the
@@ -60,25 +66,9 @@ export class JobEventsRepository {
     );
   }
 
-  // Facts the agent read off the volume. A completed format leaves an empty volume: whatever the
-  // catalog said was on the tape is gone, so its placements go too (the catalog never claims
-  // data that is not on tape).
+  /** The tape's facts from the report; a completed format also takes the tape's placements away. */
   private async applyTapeUpdate(tx: Tx, t: TapeUpdate): Promise<void> {
-    const tape = await tx.tape.findUnique({ where: { barcode: t.barcode }, select: { id: true } });
-    if (!tape) return;
-    const pool = t.pool ? await tx.pool.findUnique({ where: { name: t.pool }, select: { id: true } }) : null;
-    await tx.$executeRaw`
-      UPDATE tape SET
-        capacity_bytes = CASE WHEN ${t.capacityBytes}::bigint > 0 THEN ${t.capacityBytes}::bigint ELSE capacity_bytes END,
-        used_bytes = ${t.usedBytes}::bigint,
-        volume_uuid = COALESCE(${t.volumeUuid}::uuid, volume_uuid),
-        formatted_at = CASE WHEN ${t.reformatted}::boolean THEN now() WHEN ${t.formatted}::boolean THEN COALESCE(formatted_at, now()) ELSE formatted_at END,
-        state = CASE WHEN ${t.reformatted}::boolean THEN 'SCRATCH'::"TapeState"
-                     WHEN ${t.written}::boolean AND state = 'SCRATCH' THEN 'ACTIVE'::"TapeState"
-                     ELSE state END,
-        pool_id = CASE WHEN ${pool?.id ?? null}::uuid IS NOT NULL AND (${t.reformatted}::boolean OR pool_id IS NULL) THEN ${pool?.id ?? null}::uuid ELSE pool_id END,
-        updated_at = now()
-      WHERE id = ${tape.id}::uuid`;
-    if (t.reformatted) await tx.placement.deleteMany({ where: { tapeId: tape.id } });
+    const tapeId = await this.tapes.applyAgentReport(tx, t);
+    if (tapeId && t.reformatted) await this.placements.deleteOnTape(tx, tapeId);
   }
 }

@@ -4,6 +4,8 @@
 import { JobEventType, type ReportJobEventRequest, type TapeStatus } from '@ferrite/proto';
 import type { JobKind, JobStatus } from '@ferrite/db';
 import { tryParseJobSpec } from './job-spec.js';
+import type { TapeUpdate } from '../tapes/tapes.repository.js';
+export type { TapeUpdate } from '../tapes/tapes.repository.js';
 import { JobErrors } from './jobs.errors.js';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -19,20 +21,6 @@ export interface ProgressSnapshot {
   currentTape: string;
   /** Server time the snapshot arrived (agent clocks may be off). */
   at: string;
-}
-
-export interface TapeUpdate {
-  barcode: string;
-  capacityBytes: number;
-  usedBytes: number;
-  volumeUuid: string | null;
-  formatted: boolean;
-  /** A format completed: the volume is new and empty (formattedAt now, SCRATCH, no placements). */
-  reformatted: boolean;
-  /** A backup wrote to it: SCRATCH becomes ACTIVE. */
-  written: boolean;
-  /** Pool to put the tape in (when it has none, or it was just formatted). */
-  pool: string | null;
 }
 
 export interface JobForEvent {

@@ -41,18 +41,4 @@ export class TapeOperationsRepository {
       return rows.map((r) => r.barcode);
     });
   }
-
-  retire(tapeId: string): Promise<void> {
-    return dbOperation('retire tape', async () => {
-      await this.prisma.client.tape.update({ where: { id: tapeId }, data: { state: 'RETIRED' } });
-    });
-  }
-
-  /** Only a tape no library reports can go offsite (checked again here, in the same statement). */
-  markOffsite(tapeId: string, location: string | null): Promise<boolean> {
-    return dbOperation('mark tape offsite', async () => {
-      const n = await this.prisma.client.tape.updateMany({ where: { id: tapeId, agentId: null }, data: { state: 'OFFSITE', offsiteLocation: location } });
-      return n.count > 0;
-    });
-  }
 }

@@ -156,7 +156,7 @@ export class TapeOperationsService {
   async retireTape(barcode: string): Promise<TapeModel> {
     const tape = await this.tapes.getByBarcode(barcode);
     await this.assertTapeIdle(barcode);
-    if (tape.state !== 'RETIRED') await this.ops.retire(tape.id);
+    if (tape.state !== 'RETIRED') await this.tapes.retire(tape.id);
     if (tape.loadedIn && tape.agentId) {
       const spec: UnloadJobSpec = { barcode, driveName: tape.loadedIn.name, toSlot: null };
       await this.create('UNLOAD', tape.agentId, spec);
@@ -173,7 +173,7 @@ export class TapeOperationsService {
     await this.assertTapeIdle(barcode);
     const where = location?.trim() || null;
     if (where && where.length > 200) throw TapeOpErrors.invalidArgument('location: at most 200 characters');
-    if (!(await this.ops.markOffsite(tape.id, where))) throw TapeOpErrors.tapeInLibrary(barcode, 'an agent');
+    if (!(await this.tapes.markOffsite(tape.id, where))) throw TapeOpErrors.tapeInLibrary(barcode, 'an agent');
     this.log.info({ barcode, location: where }, 'tape marked offsite');
     return toTapeModel(await this.tapes.getByBarcode(barcode));
   }

@@ -10,6 +10,7 @@ import { TapesService } from './tapes.service.js';
 
 @Module({
   providers: [TapesRepository, TapesService, TapesResolver, PoolsRepository, PoolsService, PoolsResolver, PoolRetentionRepository, PoolRetentionService],
-  exports: [TapesService, PoolsService],
+  // The repository too: jobs update tapes inside their own transactions (job events, dispatch).
+  exports: [TapesService, PoolsService, TapesRepository],
 })
 export class TapesModule {}

@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type TapeState } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
+import type { Tx } from '../../database/transaction.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
 import { TapeErrors } from './tapes.errors.js';
 
@@ -21,6 +22,21 @@ export interface TapeListFilter {
   state?: TapeState;
   agentName?: string;
   poolName?: string;
+}
+
+/** What an agent's report of a job says about a tape it worked on (read off the volume). */
+export interface TapeUpdate {
+  barcode: string;
+  capacityBytes: number;
+  usedBytes: number;
+  volumeUuid: string | null;
+  formatted: boolean;
+  /** A format completed: the volume is new and empty (formattedAt now, SCRATCH, no placements). */
+  reformatted: boolean;
+  /** A backup wrote to it: SCRATCH becomes ACTIVE. */
+  written: boolean;
+  /** Pool to put the tape in (when it has none, or it was just formatted). */
+  pool: string | null;
 }
 
 @Injectable()
@@ -129,6 +145,53 @@ export class TapesRepository {
   }
 
   /** Formatted data tapes in an agent's library (slots or drives), whatever their state: what a rebuild reads. */
+  /**
+   * Facts an agent read off the volume, in the caller's transaction (the one that records the job
+   * event). A completed format leaves an empty volume: whatever the catalog said was on the tape
+   * is gone, so the caller removes its placements too (the catalog never claims data that is not on
+   * tape). Returns the tape's id, or null for a tape the catalog does not know.
+   */
+  async applyAgentReport(tx: Tx, t: TapeUpdate): Promise<string | null> {
+    const tape = await tx.tape.findUnique({ where: { barcode: t.barcode }, select: { id: true } });
+    if (!tape) return null;
+    const pool = t.pool ? await tx.pool.findUnique({ where: { name: t.pool }, select: { id: true } }) : null;
+    await tx.$executeRaw`
+      UPDATE tape SET
+        capacity_bytes = CASE WHEN ${t.capacityBytes}::bigint > 0 THEN ${t.capacityBytes}::bigint ELSE capacity_bytes END,
+        used_bytes = ${t.usedBytes}::bigint,
+        volume_uuid = COALESCE(${t.volumeUuid}::uuid, volume_uuid),
+        formatted_at = CASE WHEN ${t.reformatted}::boolean THEN now() WHEN ${t.formatted}::boolean THEN COALESCE(formatted_at, now()) ELSE formatted_at END,
+        state = CASE WHEN ${t.reformatted}::boolean THEN 'SCRATCH'::"TapeState"
+                     WHEN ${t.written}::boolean AND state = 'SCRATCH' THEN 'ACTIVE'::"TapeState"
+                     ELSE state END,
+        pool_id = CASE WHEN ${pool?.id ?? null}::uuid IS NOT NULL AND (${t.reformatted}::boolean OR pool_id IS NULL) THEN ${pool?.id ?? null}::uuid ELSE pool_id END,
+        updated_at = now()
+      WHERE id = ${tape.id}::uuid`;
+    return tape.id;
+  }
+
+  /** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
+  async drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
+    if (!poolName) return;
+    await tx.$executeRaw`
+      UPDATE tape SET pool_id = p.id, updated_at = now() FROM pool p
+      WHERE p.name = ${poolName} AND tape.barcode = ${barcode} AND tape.state = 'SCRATCH' AND tape.pool_id IS DISTINCT FROM p.id`;
+  }
+
+  retire(tapeId: string): Promise<void> {
+    return dbOperation('retire tape', async () => {
+      await this.prisma.client.tape.update({ where: { id: tapeId }, data: { state: 'RETIRED' } });
+    });
+  }
+
+  /** Only a tape no library reports can go offsite (checked again here, in the same statement). */
+  markOffsite(tapeId: string, location: string | null): Promise<boolean> {
+    return dbOperation('mark tape offsite', async () => {
+      const n = await this.prisma.client.tape.updateMany({ where: { id: tapeId, agentId: null }, data: { state: 'OFFSITE', offsiteLocation: location } });
+      return n.count > 0;
+    });
+  }
+
   listFormattedInLibrary(agentId: string): Promise<TapeRow[]> {
     return dbOperation('list formatted tapes', () =>
       this.prisma.client.tape.findMany({ where: { agentId, formattedAt: { not: null }, cleaning: false }, include: tapeInclude, orderBy: { barcode: 'asc' } }),

@@ -77,6 +77,15 @@ export class TapesService {
   }
 
   /** The outcome of a check job (CONSISTENT / NEEDS_REPAIR / REPAIRED / ROLLED_BACK / FAILED: ...). */
+  retire(tapeId: string): Promise<void> {
+    return this.tapes.retire(tapeId);
+  }
+
+  /** False when a library reports the tape after all (only a tape in none can go offsite). */
+  markOffsite(tapeId: string, location: string | null): Promise<boolean> {
+    return this.tapes.markOffsite(tapeId, location);
+  }
+
   recordCheck(barcode: string, at: Date, result: string): Promise<void> {
     return this.tapes.recordCheck(barcode, at, result.slice(0, 500));
   }
