@@ -29,7 +29,7 @@ export interface CatalogFixture {
 export async function createCatalogFixture(label: string): Promise<CatalogFixture> {
   const db = await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
-  const agents = new AgentsRepository(prisma);
+  const agents = new AgentsRepository(prisma, new TapesRepository(prisma));
   return {
     db,
     prisma,

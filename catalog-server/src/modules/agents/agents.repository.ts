@@ -5,7 +5,8 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Agent, type Changer, type Drive, type DriveState } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
-import type { Registration, TapeSighting } from './registration.js';
+import type { Registration } from './registration.js';
+import { TapesRepository } from '../tapes/tapes.repository.js';
 
 export type AgentRow = Agent;
 export type DriveRow = Drive;
@@ -29,7 +30,10 @@ type Tx = Prisma.TransactionClient;
 
 @Injectable()
 export class AgentsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tapes: TapesRepository,
+  ) {}
 
   /** Upserts the agent and everything it reported; returns the agent's id. */
   register(reg: Registration, sessionId: string, now: Date): Promise<string> {
@@ -79,16 +83,18 @@ export class AgentsRepository {
     const changerIds = await this.replaceChangers(tx, agentId, reg);
     // Loaded tapes are re-linked below; clearing first keeps drive.loaded_tape_id unique meanwhile.
     await tx.drive.updateMany({ where: { agentId }, data: { loadedTapeId: null } });
-    await this.upsertTapes(tx, agentId, reg.tapes, changerIds);
+    await this.tapes.applySightings(tx, agentId, reg.tapes, changerIds);
     // A tape this agent now holds cannot still be in another agent's drive.
     await tx.$executeRaw`
       UPDATE drive SET loaded_tape_id = NULL
       WHERE agent_id <> ${agentId}::uuid AND loaded_tape_id IN (SELECT id FROM tape WHERE agent_id = ${agentId}::uuid)`;
     await this.replaceDrives(tx, agentId, reg, changerIds);
     // A tape that left keeps the agent it left, so a job for it later knows whom to ask for it.
-    await tx.$executeRaw`
-      UPDATE tape SET last_agent_id = agent_id, agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
-      WHERE agent_id = ${agentId}::uuid AND NOT (barcode = ANY(${reg.tapes.map((t) => t.barcode)}::text[]))`;
+    await this.tapes.releaseUnseen(
+      tx,
+      agentId,
+      reg.tapes.map((t) => t.barcode),
+    );
   }
 
   private async replaceChangers(tx: Tx, agentId: string, reg: Registration): Promise<Map<string, string>> {
@@ -133,61 +139,6 @@ export class AgentsRepository {
   }
 
   // Set-based: a library can hold hundreds of cartridges, and this runs on every registration.
-  private async upsertTapes(tx: Tx, agentId: string, tapes: TapeSighting[], changerIds: Map<string, string>): Promise<void> {
-    if (tapes.length === 0) return;
-    const col = <T>(f: (t: TapeSighting) => T) => tapes.map(f);
-    const barcodes = col((t) => t.barcode);
-    const generations = col((t) => t.generation);
-    const capacities = col((t) => String(Math.trunc(t.capacityBytes)));
-    const used = col((t) => String(Math.trunc(t.usedBytes)));
-    const writeProtected = col((t) => t.writeProtected);
-    const volumes = col((t) => t.volumeUuid);
-    const formatted = col((t) => t.formatted);
-    const known = col((t) => t.detailsKnown);
-    const changers = col((t) => (t.changerName ? (changerIds.get(t.changerName) ?? null) : null));
-    const slots = col((t) => t.slot);
-    const inDrive = col((t) => t.driveName !== null);
-    // Postgres arrays cannot be ragged: alerts travel as one comma-joined string per tape.
-    const alerts = col((t) => t.alerts.join(','));
-    const worm = col((t) => t.worm);
-    const cleaning = col((t) => t.cleaning);
-    const rows = Prisma.sql`unnest(
-        ${barcodes}::text[], ${generations}::int[], ${capacities}::bigint[], ${used}::bigint[],
-        ${writeProtected}::boolean[], ${volumes}::uuid[], ${formatted}::boolean[], ${known}::boolean[],
-        ${changers}::uuid[], ${slots}::int[], ${inDrive}::boolean[], ${alerts}::text[], ${worm}::boolean[], ${cleaning}::boolean[])
-      AS r(barcode, generation, capacity, used, write_protected, volume_uuid, formatted, known, changer_id, slot, in_drive, alerts, worm, cleaning)`;
-    await tx.$executeRaw`
-      INSERT INTO tape (id, barcode, generation, capacity_bytes, used_bytes, write_protected, volume_uuid, formatted_at, agent_id, changer_id, slot, worm, cleaning)
-      SELECT gen_random_uuid(), r.barcode, r.generation, r.capacity, CASE WHEN r.known THEN r.used ELSE 0 END,
-             r.write_protected, r.volume_uuid, CASE WHEN r.known AND r.formatted THEN now() END,
-             ${agentId}::uuid, r.changer_id, r.slot, r.worm, r.cleaning
-      FROM ${rows}
-      ON CONFLICT (barcode) DO NOTHING`;
-    // A tape in a drive keeps the slot it came from (its home slot) when it stays in the same changer.
-    await tx.$executeRaw`
-      UPDATE tape t SET
-        agent_id = ${agentId}::uuid,
-        changer_id = r.changer_id,
-        slot = COALESCE(r.slot, CASE WHEN r.in_drive AND t.agent_id = ${agentId}::uuid AND t.changer_id IS NOT DISTINCT FROM r.changer_id THEN t.slot END),
-        generation = CASE WHEN r.generation > 0 THEN r.generation ELSE t.generation END,
-        capacity_bytes = CASE WHEN r.known AND r.capacity > 0 THEN r.capacity ELSE t.capacity_bytes END,
-        used_bytes = CASE WHEN r.known THEN r.used ELSE t.used_bytes END,
-        volume_uuid = CASE WHEN r.known THEN r.volume_uuid ELSE t.volume_uuid END,
-        formatted_at = CASE WHEN NOT r.known THEN t.formatted_at WHEN r.formatted THEN COALESCE(t.formatted_at, now()) END,
-        write_protected = CASE WHEN r.known THEN r.write_protected ELSE t.write_protected END,
-        alerts = CASE WHEN r.known THEN COALESCE(string_to_array(NULLIF(r.alerts, ''), ','), ARRAY[]::text[]) ELSE t.alerts END,
-        worm = t.worm OR r.worm,
-        cleaning = t.cleaning OR r.cleaning,
-        -- An offsite tape that a library reports again is back: it holds data or it does not.
-        state = CASE WHEN t.state <> 'OFFSITE' THEN t.state
-                     WHEN EXISTS (SELECT 1 FROM placement p WHERE p.tape_id = t.id) THEN 'ACTIVE'::"TapeState"
-                     ELSE 'SCRATCH'::"TapeState" END,
-        offsite_location = CASE WHEN t.state = 'OFFSITE' THEN NULL ELSE t.offsite_location END,
-        updated_at = now()
-      FROM ${rows}
-      WHERE t.barcode = r.barcode`;
-  }
-
   /**
    * Records a beat: last seen, online, drive states and loaded tapes. Returns false (and changes
    * nothing) when the agent is unknown or the session is not its current one.
@@ -221,7 +172,7 @@ export class AgentsRepository {
       const tape = r.loadedBarcode ? await tx.tape.findUnique({ where: { barcode: r.loadedBarcode }, select: { id: true } }) : null;
       if (tape) {
         await tx.drive.updateMany({ where: { loadedTapeId: tape.id, id: { not: drive.id } }, data: { loadedTapeId: null } });
-        await tx.tape.update({ where: { id: tape.id }, data: { agentId, changerId: drive.changerId } });
+        await this.tapes.placeInDriveOf(tx, tape.id, agentId, drive.changerId);
       }
       await tx.drive.update({ where: { id: drive.id }, data: { state: r.state, loadedTapeId: tape?.id ?? null, alerts: r.alerts ?? drive.alerts } });
     }

@@ -4,6 +4,7 @@
 import { DriveBackend as ProtoBackend, DriveState as ProtoDriveState, type DriveInfo, type RegisterRequest, type TapeInfo } from '@ferrite/proto';
 import type { DriveBackend, DriveState } from '@ferrite/db';
 import { generationFromBarcode, isCleaningBarcode, nativeCapacityBytes } from '../tapes/tape-generations.js';
+import type { TapeSighting } from '../tapes/tapes.repository.js';
 import { AgentErrors } from './agents.errors.js';
 
 export interface DriveRegistration {
@@ -34,27 +35,7 @@ export interface ChangerRegistration {
   slots: SlotLayout[];
 }
 
-/** Everything the agent said about one barcode. */
-export interface TapeSighting {
-  barcode: string;
-  /** 0 when neither the agent nor the barcode suffix tells. */
-  generation: number;
-  /** Used only when the tape is new to the catalog, or when details are known. */
-  capacityBytes: number;
-  usedBytes: number;
-  writeProtected: boolean;
-  volumeUuid: string | null;
-  formatted: boolean;
-  /** False when only the barcode was seen (a slot never read): the catalog keeps what it knew. */
-  detailsKnown: boolean;
-  /** TapeAlert flags seen while the tape was in a drive (only with detailsKnown). */
-  alerts: string[];
-  worm: boolean;
-  cleaning: boolean;
-  changerName: string | null;
-  slot: number | null;
-  driveName: string | null;
-}
+export type { TapeSighting } from '../tapes/tapes.repository.js';
 
 export interface Registration {
   agentName: string;

@@ -8,6 +8,8 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '@ferrite/db';
 import { jobIsUnfinished, jobNamesTape } from '../../database/job-holds.sql.js';
 import { PrismaService } from '../../database/prisma.service.js';
+import { FilesRepository } from '../files/files.repository.js';
+import { TapesRepository } from './tapes.repository.js';
 import { dbOperation } from '../../database/database-errors.js';
 
 export interface RecycledTape {
@@ -19,7 +21,11 @@ export interface RecycledTape {
 
 @Injectable()
 export class PoolRetentionRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly tapes: TapesRepository,
+    private readonly placements: FilesRepository,
+  ) {}
 
   /** Written tapes of pools that have a retention limit: the candidates to check one by one. */
   candidates(): Promise<{ id: string; barcode: string }[]> {
@@ -84,10 +90,8 @@ export class PoolRetentionRepository {
           )
           LIMIT 1`;
         if (retained) return null;
-        const removed = await tx.$executeRaw`DELETE FROM placement WHERE tape_id = ${tapeId}::uuid`;
-        await tx.$executeRaw`
-          UPDATE tape SET state = 'SCRATCH', pool_id = COALESCE(${tape.scratch_pool_id}::uuid, pool_id), updated_at = now()
-          WHERE id = ${tapeId}::uuid`;
+        const removed = await this.placements.deleteOnTape(tx, tapeId);
+        await this.tapes.returnToScratch(tx, tapeId, tape.scratch_pool_id);
         return { barcode: tape.barcode, pool: tape.pool, placementsRemoved: removed, toPool: tape.scratch_pool ?? tape.pool };
       }),
     );

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FilesModule } from '../files/files.module.js';
 import { PoolRetentionRepository } from './pool-retention.repository.js';
 import { PoolRetentionService } from './pool-retention.service.js';
 import { PoolsRepository } from './pools.repository.js';
@@ -9,6 +10,8 @@ import { TapesResolver } from './tapes.resolver.js';
 import { TapesService } from './tapes.service.js';
 
 @Module({
+  // Recycling a tape removes its placements, which the files repository owns.
+  imports: [FilesModule],
   providers: [TapesRepository, TapesService, TapesResolver, PoolsRepository, PoolsService, PoolsResolver, PoolRetentionRepository, PoolRetentionService],
   // The repository too: jobs update tapes inside their own transactions (job events, dispatch).
   exports: [TapesService, PoolsService, TapesRepository],

@@ -24,6 +24,28 @@ export interface TapeListFilter {
   poolName?: string;
 }
 
+/** Everything the agent said about one barcode. */
+export interface TapeSighting {
+  barcode: string;
+  /** 0 when neither the agent nor the barcode suffix tells. */
+  generation: number;
+  /** Used only when the tape is new to the catalog, or when details are known. */
+  capacityBytes: number;
+  usedBytes: number;
+  writeProtected: boolean;
+  volumeUuid: string | null;
+  formatted: boolean;
+  /** False when only the barcode was seen (a slot never read): the catalog keeps what it knew. */
+  detailsKnown: boolean;
+  /** TapeAlert flags seen while the tape was in a drive (only with detailsKnown). */
+  alerts: string[];
+  worm: boolean;
+  cleaning: boolean;
+  changerName: string | null;
+  slot: number | null;
+  driveName: string | null;
+}
+
 /** What an agent's report of a job says about a tape it worked on (read off the volume). */
 export interface TapeUpdate {
   barcode: string;
@@ -176,6 +198,85 @@ export class TapesRepository {
     await tx.$executeRaw`
       UPDATE tape SET pool_id = p.id, updated_at = now() FROM pool p
       WHERE p.name = ${poolName} AND tape.barcode = ${barcode} AND tape.state = 'SCRATCH' AND tape.pool_id IS DISTINCT FROM p.id`;
+  }
+
+  /** What an agent's inventory shows, in its registration's transaction: tapes new to the catalog
+   *  are added, known ones move to the agent, library and slot that report them, with what was read
+   *  off them. `changerIds`: the agent's changers by name. */
+  async applySightings(tx: Tx, agentId: string, tapes: TapeSighting[], changerIds: Map<string, string>): Promise<void> {
+    if (tapes.length === 0) return;
+    const col = <T>(f: (t: TapeSighting) => T) => tapes.map(f);
+    const barcodes = col((t) => t.barcode);
+    const generations = col((t) => t.generation);
+    const capacities = col((t) => String(Math.trunc(t.capacityBytes)));
+    const used = col((t) => String(Math.trunc(t.usedBytes)));
+    const writeProtected = col((t) => t.writeProtected);
+    const volumes = col((t) => t.volumeUuid);
+    const formatted = col((t) => t.formatted);
+    const known = col((t) => t.detailsKnown);
+    const changers = col((t) => (t.changerName ? (changerIds.get(t.changerName) ?? null) : null));
+    const slots = col((t) => t.slot);
+    const inDrive = col((t) => t.driveName !== null);
+    // Postgres arrays cannot be ragged: alerts travel as one comma-joined string per tape.
+    const alerts = col((t) => t.alerts.join(','));
+    const worm = col((t) => t.worm);
+    const cleaning = col((t) => t.cleaning);
+    const rows = Prisma.sql`unnest(
+        ${barcodes}::text[], ${generations}::int[], ${capacities}::bigint[], ${used}::bigint[],
+        ${writeProtected}::boolean[], ${volumes}::uuid[], ${formatted}::boolean[], ${known}::boolean[],
+        ${changers}::uuid[], ${slots}::int[], ${inDrive}::boolean[], ${alerts}::text[], ${worm}::boolean[], ${cleaning}::boolean[])
+      AS r(barcode, generation, capacity, used, write_protected, volume_uuid, formatted, known, changer_id, slot, in_drive, alerts, worm, cleaning)`;
+    await tx.$executeRaw`
+      INSERT INTO tape (id, barcode, generation, capacity_bytes, used_bytes, write_protected, volume_uuid, formatted_at, agent_id, changer_id, slot, worm, cleaning)
+      SELECT gen_random_uuid(), r.barcode, r.generation, r.capacity, CASE WHEN r.known THEN r.used ELSE 0 END,
+             r.write_protected, r.volume_uuid, CASE WHEN r.known AND r.formatted THEN now() END,
+             ${agentId}::uuid, r.changer_id, r.slot, r.worm, r.cleaning
+      FROM ${rows}
+      ON CONFLICT (barcode) DO NOTHING`;
+    // A tape in a drive keeps the slot it came from (its home slot) when it stays in the same changer.
+    await tx.$executeRaw`
+      UPDATE tape t SET
+        agent_id = ${agentId}::uuid,
+        changer_id = r.changer_id,
+        slot = COALESCE(r.slot, CASE WHEN r.in_drive AND t.agent_id = ${agentId}::uuid AND t.changer_id IS NOT DISTINCT FROM r.changer_id THEN t.slot END),
+        generation = CASE WHEN r.generation > 0 THEN r.generation ELSE t.generation END,
+        capacity_bytes = CASE WHEN r.known AND r.capacity > 0 THEN r.capacity ELSE t.capacity_bytes END,
+        used_bytes = CASE WHEN r.known THEN r.used ELSE t.used_bytes END,
+        volume_uuid = CASE WHEN r.known THEN r.volume_uuid ELSE t.volume_uuid END,
+        formatted_at = CASE WHEN NOT r.known THEN t.formatted_at WHEN r.formatted THEN COALESCE(t.formatted_at, now()) END,
+        write_protected = CASE WHEN r.known THEN r.write_protected ELSE t.write_protected END,
+        alerts = CASE WHEN r.known THEN COALESCE(string_to_array(NULLIF(r.alerts, ''), ','), ARRAY[]::text[]) ELSE t.alerts END,
+        worm = t.worm OR r.worm,
+        cleaning = t.cleaning OR r.cleaning,
+        -- An offsite tape that a library reports again is back: it holds data or it does not.
+        state = CASE WHEN t.state <> 'OFFSITE' THEN t.state
+                     WHEN EXISTS (SELECT 1 FROM placement p WHERE p.tape_id = t.id) THEN 'ACTIVE'::"TapeState"
+                     ELSE 'SCRATCH'::"TapeState" END,
+        offsite_location = CASE WHEN t.state = 'OFFSITE' THEN NULL ELSE t.offsite_location END,
+        updated_at = now()
+      FROM ${rows}
+      WHERE t.barcode = r.barcode`;
+  }
+
+  /** Tapes the agent held but no longer reports left it; each keeps the agent it left, so a job for
+   *  it later knows whom to ask for it. */
+  async releaseUnseen(tx: Tx, agentId: string, seen: string[]): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE tape SET last_agent_id = agent_id, agent_id = NULL, changer_id = NULL, slot = NULL, updated_at = now()
+      WHERE agent_id = ${agentId}::uuid AND NOT (barcode = ANY(${seen}::text[]))`;
+  }
+
+  /** A drive's heartbeat shows this tape in it: the tape is with that agent and changer now. */
+  async placeInDriveOf(tx: Tx, tapeId: string, agentId: string, changerId: string | null): Promise<void> {
+    await tx.tape.update({ where: { id: tapeId }, data: { agentId, changerId } });
+  }
+
+  /** A recycled tape (retention expired everything on it) is scratch again, in its pool's scratch
+   *  pool when the pool names one; in the caller's transaction. */
+  async returnToScratch(tx: Tx, tapeId: string, scratchPoolId: string | null): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE tape SET state = 'SCRATCH', pool_id = COALESCE(${scratchPoolId}::uuid, pool_id), updated_at = now()
+      WHERE id = ${tapeId}::uuid`;
   }
 
   retire(tapeId: string): Promise<void> {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { PoolRetentionRepository } from '../../../src/modules/tapes/pool-retention.repository.js';
 import { PoolRetentionService } from '../../../src/modules/tapes/pool-retention.service.js';
+import { TapesRepository } from '../../../src/modules/tapes/tapes.repository.js';
+import { FilesRepository } from '../../../src/modules/files/files.repository.js';
 import { createCatalogFixture, libraryRequest, type CatalogFixture } from '../catalog-fixture.js';
 
 let f: CatalogFixture;
@@ -16,7 +18,10 @@ const now = new Date('2026-12-02T12:00:00Z');
 
 before(async () => {
   f = await createCatalogFixture('retention');
-  retention = new PoolRetentionService(new PoolRetentionRepository(f.prisma), pino({ level: 'silent' }));
+  retention = new PoolRetentionService(
+    new PoolRetentionRepository(f.prisma, new TapesRepository(f.prisma), new FilesRepository(f.prisma)),
+    pino({ level: 'silent' }),
+  );
   agent = await f.register(libraryRequest('ret-host', ['RET001L9', 'RET002L9', 'RET003L9', 'RET004L9', 'RET005L9', 'RET006L9']));
   await f.prisma.client.$executeRaw`INSERT INTO host (name) VALUES ('ret-host') ON CONFLICT DO NOTHING`;
   await f.prisma.client.$executeRaw`INSERT INTO pool (id, name, retention_days, updated_at) VALUES (gen_random_uuid(), 'days30', 30, now())`;
