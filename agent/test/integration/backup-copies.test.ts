@@ -19,7 +19,7 @@ import { runRestoreJob } from '../../src/jobs/restore-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
-import { RecordingServer, recordingJobContext } from './recording-server.js';
+import { RecordingServer, recordingJobContext, restoreItemOf } from './recording-server.js';
 
 const log = createLogger('silent');
 
@@ -128,17 +128,7 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
 
   it('restores every file from copy 2 alone', async () => {
     const records = server.files();
-    const item = (r: FileRecord, copy: number): RestoreItem => ({
-      path: r.path,
-      type: r.type,
-      size: r.size,
-      mtimeMs: r.mtimeMs,
-      mtimeNanos: r.mtimeNanos ?? 0,
-      mode: r.mode,
-      sha256: r.sha256,
-      symlinkTarget: r.symlinkTarget,
-      location: r.locations.find((l) => l.copy === copy),
-    });
+    const item = (r: FileRecord, copy: number): RestoreItem => restoreItemOf(r, copy);
     const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
     const items = withData.map((r) => item(r, 2)).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
     const target = path.join(tmp, 'restores', 'from-copy-2');

@@ -17,7 +17,7 @@ import { runVerifyJob } from '../../src/jobs/verify-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
-import { RecordingServer, recordingJobContext } from './recording-server.js';
+import { RecordingServer, recordingJobContext, restoreItemOf } from './recording-server.js';
 
 const log = createLogger('silent');
 
@@ -45,17 +45,7 @@ async function describeTree(root: string): Promise<Map<string, string>> {
 
 function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string) {
   const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
-  const item = (r: FileRecord): RestoreItem => ({
-    path: r.path,
-    type: r.type,
-    size: r.size,
-    mtimeMs: r.mtimeMs,
-    mtimeNanos: r.mtimeNanos ?? 0,
-    mode: r.mode,
-    sha256: r.sha256,
-    symlinkTarget: r.symlinkTarget,
-    location: r.locations[0],
-  });
+  const item = (r: FileRecord): RestoreItem => restoreItemOf(r);
   const items = withData.map(item).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
   return {
     targetDirectory: target,

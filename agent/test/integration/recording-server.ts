@@ -1,6 +1,6 @@
 // A stand-in for the server's side of the reporting calls, recording what a job reports. Used to
 // drive job handlers directly (the real gRPC path is covered by the end-to-end tests).
-import type { FileRecord, ReportFilesRequest, ReportJobEventRequest } from '@ferrite/proto';
+import type { FileRecord, ReportFilesRequest, ReportJobEventRequest, RestoreItem } from '@ferrite/proto';
 import type { ServerClient } from '../../src/session/server-client.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
 import type { TapeDrive, TapeLibrary } from '../../src/drives/drive.js';
@@ -42,5 +42,20 @@ export function recordingJobContext(
     agentName: parts.config.name,
     reporter: new JobReporter(server.asClient(), { agentId: () => 'a1', jobId, attempt: 1 }, 10, parts.log),
     signal: new AbortController().signal,
+  };
+}
+
+/** The restore item the server would build from a reported record, reading copy `copy`. */
+export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
+  return {
+    path: r.path,
+    type: r.type,
+    size: r.size,
+    mtimeMs: r.mtimeMs,
+    mtimeNanos: r.mtimeNanos ?? 0,
+    mode: r.mode,
+    sha256: r.sha256,
+    symlinkTarget: r.symlinkTarget,
+    location: r.locations.find((l) => (l.copy || 1) === copy),
   };
 }
