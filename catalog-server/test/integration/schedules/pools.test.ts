@@ -3,10 +3,10 @@
 // changing nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FerriteError } from '../../../src/common/errors.js';
 import { PoolsRepository } from '../../../src/modules/tapes/pools.repository.js';
 import { PoolsService } from '../../../src/modules/tapes/pools.service.js';
 import { createCatalogFixture, libraryRequest, type CatalogFixture } from '../catalog-fixture.js';
+import { rejectionCode } from '../../support/error-codes.js';
 
 let f: CatalogFixture;
 let pools: PoolsService;
@@ -20,16 +20,6 @@ before(async () => {
 });
 
 after(() => f?.close());
-
-async function codeOf(op: Promise<unknown>): Promise<string> {
-  try {
-    await op;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  assert.fail('expected an error');
-}
 
 describe('pools', () => {
   it('creates pools with the full policy and a scratch pool', async () => {
@@ -50,31 +40,31 @@ describe('pools', () => {
 
   it('refuses bad pools with stable codes and stores nothing', async () => {
     const before = (await pools.list({ first: 100 })).totalCount;
-    assert.equal(await codeOf(pools.create({ name: 'too-many', copies: 4 })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.create({ name: 'too-few', copies: 0 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'too-many', copies: 4 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'too-few', copies: 0 })), 'INVALID_POOL');
     // Three drives write LTO-9, but no agent has three (copies are written at once by one agent);
     // none can write LTO-10.
-    assert.equal(await codeOf(pools.create({ name: 'three', generation: 9, copies: 3 })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.create({ name: 'lto10', generation: 10, copies: 2 })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.create({ name: 'lto7', generation: 7, copies: 2 })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.create({ name: 'weekly' })), 'POOL_ALREADY_EXISTS');
-    assert.equal(await codeOf(pools.create({ name: 'orphan', scratchPool: 'nope' })), 'POOL_NOT_FOUND');
-    assert.equal(await codeOf(pools.create({ name: 'mixed', generation: 8, scratchPool: 'scratch9' })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.create({ name: 'bad name' })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'three', generation: 9, copies: 3 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'lto10', generation: 10, copies: 2 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'lto7', generation: 7, copies: 2 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'weekly' })), 'POOL_ALREADY_EXISTS');
+    assert.equal(await rejectionCode(pools.create({ name: 'orphan', scratchPool: 'nope' })), 'POOL_NOT_FOUND');
+    assert.equal(await rejectionCode(pools.create({ name: 'mixed', generation: 8, scratchPool: 'scratch9' })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.create({ name: 'bad name' })), 'INVALID_POOL');
     assert.equal((await pools.list({ first: 100 })).totalCount, before);
   });
 
   it('updates only what is given and refuses a circle of scratch pools', async () => {
     const p = await pools.update('weekly', { copies: 1, retentionDays: null });
     assert.equal(p.copies, 1);
-    assert.equal(await codeOf(pools.update('weekly', { copies: 3 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.update('weekly', { copies: 3 })), 'INVALID_POOL');
     assert.equal(p.retentionDays, null);
     assert.equal(p.retentionRuns, 4, 'not given: unchanged');
     assert.equal(await pools.nameOf(p.scratchPoolId), 'scratch9');
-    assert.equal(await codeOf(pools.update('scratch9', { scratchPool: 'weekly' })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.update('scratch9', { scratchPool: 'scratch9' })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.update('weekly', { copies: 4 })), 'INVALID_POOL');
-    assert.equal(await codeOf(pools.update('ghost', { copies: 1 })), 'POOL_NOT_FOUND');
+    assert.equal(await rejectionCode(pools.update('scratch9', { scratchPool: 'weekly' })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.update('scratch9', { scratchPool: 'scratch9' })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.update('weekly', { copies: 4 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.update('ghost', { copies: 1 })), 'POOL_NOT_FOUND');
     assert.equal((await pools.getByName('scratch9')).scratchPoolId, null);
     assert.equal((await pools.getByName('weekly')).copies, 1);
     const cleared = await pools.update('weekly', { scratchPool: null });
@@ -84,7 +74,7 @@ describe('pools', () => {
   it('refuses a generation change while the pool holds tapes of another generation', async () => {
     await pools.create({ name: 'holding', generation: 9 });
     await f.prisma.client.tape.update({ where: { barcode: 'POL001L9' }, data: { pool: { connect: { name: 'holding' } } } });
-    assert.equal(await codeOf(pools.update('holding', { generation: 8 })), 'INVALID_POOL');
+    assert.equal(await rejectionCode(pools.update('holding', { generation: 8 })), 'INVALID_POOL');
     assert.equal((await pools.getByName('holding')).generation, 9);
   });
 });

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FerriteError } from '../../../src/common/errors.js';
 import { canonicalJson, decodeCursor, encodeCursor, queryHash } from '../../../src/modules/files/cursor.js';
-
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof FerriteError);
-    return err.code;
-  }
-  return 'no error';
-};
+import { thrownCode } from '../../support/error-codes.js';
 
 describe('cursors', () => {
   it('round-trip a key for the same query', () => {
@@ -30,7 +20,7 @@ describe('cursors', () => {
   it('refuse a cursor from another query', () => {
     const c = encodeCursor(['5'], queryHash({ nameGlob: '*.mov' }));
     assert.equal(
-      code(() => decodeCursor(c, queryHash({ nameGlob: '*.jpg' }), 1)),
+      thrownCode(() => decodeCursor(c, queryHash({ nameGlob: '*.jpg' }), 1)),
       'INVALID_CURSOR',
     );
   });
@@ -38,27 +28,27 @@ describe('cursors', () => {
   it('refuse garbage, wrong versions and wrong arity', () => {
     const q = queryHash({});
     assert.equal(
-      code(() => decodeCursor('not a cursor!', q, 1)),
+      thrownCode(() => decodeCursor('not a cursor!', q, 1)),
       'INVALID_CURSOR',
     );
     assert.equal(
-      code(() => decodeCursor('', q, 1)),
+      thrownCode(() => decodeCursor('', q, 1)),
       'INVALID_CURSOR',
     );
     assert.equal(
-      code(() => decodeCursor(Buffer.from('{"v":9,"k":["1"],"q":"' + q + '"}').toString('base64url'), q, 1)),
+      thrownCode(() => decodeCursor(Buffer.from('{"v":9,"k":["1"],"q":"' + q + '"}').toString('base64url'), q, 1)),
       'INVALID_CURSOR',
     );
     assert.equal(
-      code(() => decodeCursor(Buffer.from('[1,2]').toString('base64url'), q, 1)),
+      thrownCode(() => decodeCursor(Buffer.from('[1,2]').toString('base64url'), q, 1)),
       'INVALID_CURSOR',
     );
     assert.equal(
-      code(() => decodeCursor(encodeCursor(['1', '2'], q), q, 1)),
+      thrownCode(() => decodeCursor(encodeCursor(['1', '2'], q), q, 1)),
       'INVALID_CURSOR',
     );
     assert.equal(
-      code(() => decodeCursor(Buffer.from('{"v":1,"k":[{}],"q":"' + q + '"}').toString('base64url'), q, 1)),
+      thrownCode(() => decodeCursor(Buffer.from('{"v":1,"k":[{}],"q":"' + q + '"}').toString('base64url'), q, 1)),
       'INVALID_CURSOR',
     );
   });

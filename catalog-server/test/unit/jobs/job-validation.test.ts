@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FerriteError } from '../../../src/common/errors.js';
 import {
   chooseBackupTape,
   EMPTY_VOLUME_OVERHEAD_BYTES,
@@ -12,16 +11,7 @@ import {
   validateRestoreTarget,
   type TapeCandidate,
 } from '../../../src/modules/jobs/job-validation.js';
-
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected an error');
-};
+import { thrownCode } from '../../support/error-codes.js';
 
 test('restore target: normalized, under an allowed root', () => {
   assert.equal(validateRestoreTarget('/restore/run1/', ['/restore'], 'a'), '/restore/run1');
@@ -32,34 +22,34 @@ test('restore target: normalized, under an allowed root', () => {
 
 test('restore target: relative, "..", NUL are RESTORE_TARGET_INVALID', () => {
   assert.equal(
-    code(() => validateRestoreTarget('restore/x', ['/restore'], 'a')),
+    thrownCode(() => validateRestoreTarget('restore/x', ['/restore'], 'a')),
     'RESTORE_TARGET_INVALID',
   );
   assert.equal(
-    code(() => validateRestoreTarget('/restore/../etc', ['/restore'], 'a')),
+    thrownCode(() => validateRestoreTarget('/restore/../etc', ['/restore'], 'a')),
     'RESTORE_TARGET_INVALID',
   );
   assert.equal(
-    code(() => validateRestoreTarget('/restore/..', ['/restore'], 'a')),
+    thrownCode(() => validateRestoreTarget('/restore/..', ['/restore'], 'a')),
     'RESTORE_TARGET_INVALID',
   );
   assert.equal(
-    code(() => validateRestoreTarget('/restore/a\0b', ['/restore'], 'a')),
+    thrownCode(() => validateRestoreTarget('/restore/a\0b', ['/restore'], 'a')),
     'RESTORE_TARGET_INVALID',
   );
 });
 
 test('restore target: outside the roots (by whole segments) is RESTORE_TARGET_NOT_ALLOWED', () => {
   assert.equal(
-    code(() => validateRestoreTarget('/restore2/x', ['/restore'], 'a')),
+    thrownCode(() => validateRestoreTarget('/restore2/x', ['/restore'], 'a')),
     'RESTORE_TARGET_NOT_ALLOWED',
   );
   assert.equal(
-    code(() => validateRestoreTarget('/etc', ['/restore', '/srv/in'], 'a')),
+    thrownCode(() => validateRestoreTarget('/etc', ['/restore', '/srv/in'], 'a')),
     'RESTORE_TARGET_NOT_ALLOWED',
   );
   assert.equal(
-    code(() => validateRestoreTarget('/restore', [], 'a')),
+    thrownCode(() => validateRestoreTarget('/restore', [], 'a')),
     'RESTORE_TARGET_NOT_ALLOWED',
   );
   // A name that merely starts with '..' is fine.
@@ -73,19 +63,19 @@ test('backup paths: absolute, no NUL, no "..", deduplicated', () => {
   assert.deepEqual(normalizeSourcePaths(['/']), ['/']);
   assert.deepEqual(normalizeSourcePaths(['/with space/ünï "q"']), ['/with space/ünï "q"']);
   assert.equal(
-    code(() => normalizeSourcePaths([])),
+    thrownCode(() => normalizeSourcePaths([])),
     'INVALID_PATH',
   );
   assert.equal(
-    code(() => normalizeSourcePaths(['data'])),
+    thrownCode(() => normalizeSourcePaths(['data'])),
     'INVALID_PATH',
   );
   assert.equal(
-    code(() => normalizeSourcePaths(['/a/../b'])),
+    thrownCode(() => normalizeSourcePaths(['/a/../b'])),
     'INVALID_PATH',
   );
   assert.equal(
-    code(() => normalizeSourcePaths(['/a\0'])),
+    thrownCode(() => normalizeSourcePaths(['/a\0'])),
     'INVALID_PATH',
   );
 });
@@ -126,14 +116,14 @@ test('format agent: the library that holds the tape, else the named agent, else 
   assert.equal(formatAgentId('T1', 'agent-a', null, 'agent-c'), 'agent-a');
   assert.equal(formatAgentId('T1', 'agent-a', { id: 'agent-a', name: 'a' }, null), 'agent-a');
   assert.equal(
-    code(() => formatAgentId('T1', 'agent-a', b, null)),
+    thrownCode(() => formatAgentId('T1', 'agent-a', b, null)),
     'TAPE_NOT_IN_LIBRARY',
   );
   // In no library: the operator's choice wins over where it was last.
   assert.equal(formatAgentId('T1', null, b, 'agent-c'), 'agent-b');
   assert.equal(formatAgentId('T1', null, null, 'agent-c'), 'agent-c');
   assert.equal(
-    code(() => formatAgentId('T1', null, null, null)),
+    thrownCode(() => formatAgentId('T1', null, null, null)),
     'TAPE_AGENT_UNKNOWN',
   );
 });
@@ -152,15 +142,15 @@ test('a verify is read by the agent holding its tapes, the named one, or the las
   assert.equal(readerAgentId([tape('T1', null, 'z')], { id: 'b', name: 'b' }), 'b');
   assert.equal(readerAgentId([tape('T1', 'b')], { id: 'b', name: 'b' }), 'b');
   assert.equal(
-    code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], { id: 'b', name: 'b' })),
+    thrownCode(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], { id: 'b', name: 'b' })),
     'TAPE_NOT_IN_LIBRARY',
   );
   assert.equal(
-    code(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], null)),
+    thrownCode(() => readerAgentId([tape('T1', 'a'), tape('T2', 'b')], null)),
     'TAPES_IN_SEVERAL_LIBRARIES',
   );
   assert.equal(
-    code(() => readerAgentId([tape('T1', null)], null)),
+    thrownCode(() => readerAgentId([tape('T1', null)], null)),
     'TAPE_AGENT_UNKNOWN',
   );
 });

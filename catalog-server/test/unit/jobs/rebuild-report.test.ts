@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FerriteError } from '../../../src/common/errors.js';
 import { parseRebuildLabel, rebuiltJob } from '../../../src/modules/jobs/rebuild-report.js';
+import { thrownCode } from '../../support/error-codes.js';
 
 const JOB = '8d3e4f3a-1c2b-4d5e-8f90-123456789abc';
 const RUN = '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed';
@@ -10,16 +10,6 @@ const at = new Date('2026-01-02T03:04:05.000Z');
 let n = 0;
 const newId = () => `new-${++n}`;
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  assert.fail('expected an error');
-};
-
 test('a label gives the barcode, volume, format time and pool', () => {
   const label = parseRebuildLabel(
     JSON.stringify({ format: 'ferrite', barcode: 'T1', volumeUuid: 'AAAAAAAA-1C2B-4D5E-8F90-123456789ABC', pool: 'vault', createdAt: at.toISOString() }),
@@ -27,11 +17,11 @@ test('a label gives the barcode, volume, format time and pool', () => {
   assert.deepEqual(label, { barcode: 'T1', volumeUuid: 'aaaaaaaa-1c2b-4d5e-8f90-123456789abc', createdAt: at, pool: 'vault' });
   assert.deepEqual(parseRebuildLabel('{"format":"ferrite","barcode":"T1","pool":null}'), { barcode: 'T1', volumeUuid: null, createdAt: null, pool: null });
   assert.equal(
-    code(() => parseRebuildLabel('{"barcode":"T1"}')),
+    thrownCode(() => parseRebuildLabel('{"barcode":"T1"}')),
     'INVALID_REBUILD_REPORT',
   );
   assert.equal(
-    code(() => parseRebuildLabel('nope')),
+    thrownCode(() => parseRebuildLabel('nope')),
     'INVALID_REBUILD_REPORT',
   );
 });
@@ -57,15 +47,15 @@ test('a header gives the runs as the backup had them', () => {
     { id: 'new-1', root: '/etc', level: 'FULL', baseRunId: null, startedAt: at },
   ]);
   assert.equal(
-    code(() => rebuiltJob(JOB, header.replace(JOB, RUN), '', newId, at)),
+    thrownCode(() => rebuiltJob(JOB, header.replace(JOB, RUN), '', newId, at)),
     'INVALID_REBUILD_REPORT',
   );
   assert.equal(
-    code(() => rebuiltJob(JOB, header.replace('"/srv"', '"srv"'), '', newId, at)),
+    thrownCode(() => rebuiltJob(JOB, header.replace('"/srv"', '"srv"'), '', newId, at)),
     'INVALID_REBUILD_REPORT',
   );
   assert.equal(
-    code(() => rebuiltJob(JOB, '{', '', newId, at)),
+    thrownCode(() => rebuiltJob(JOB, '{', '', newId, at)),
     'INVALID_REBUILD_REPORT',
   );
 });
@@ -74,7 +64,7 @@ test('a tape without headers gives one FULL run rooted at "/" (every manifest of
   const job = rebuiltJob(JOB, '', 'ws-2', newId, at);
   assert.deepEqual(job, { host: 'ws-2', startedAt: at, runs: [{ id: 'new-2', root: '/', level: 'FULL', baseRunId: null, startedAt: at }] });
   assert.equal(
-    code(() => rebuiltJob(JOB, '', '', newId, at)),
+    thrownCode(() => rebuiltJob(JOB, '', '', newId, at)),
     'INVALID_REBUILD_REPORT',
   );
 });

@@ -4,17 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FerriteError } from '../../../src/common/errors.js';
 import { canonicalTimeZone, fireInstantFor, isFireInstant, nextFireTimes, normalizeCron } from '../../../src/modules/schedules/cron-expression.js';
+import { thrownCode } from '../../support/error-codes.js';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, `expected a FerriteError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected an error');
-};
 
 describe('next fire times', () => {
   it('keeps a 02:30 daily job at 02:30 local across spring-forward (Europe/Berlin, 2026-03-29)', () => {
@@ -87,7 +79,7 @@ describe('validation', () => {
     assert.equal(canonicalTimeZone('UTC'), 'UTC');
     for (const bad of ['Mars/Olympus', '', '+02:00', 'Europe/Berlin; DROP', 'CEST ']) {
       assert.equal(
-        code(() => canonicalTimeZone(bad)),
+        thrownCode(() => canonicalTimeZone(bad)),
         'INVALID_TIME_ZONE',
         bad,
       );

@@ -2,43 +2,34 @@
 // the scratch-pool chain.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FerriteError } from '../../../src/common/errors.js';
 import { checkCopiesSatisfiable, checkPoolPolicy, checkScratchPool, driveWrites, writableDriveCount } from '../../../src/modules/tapes/pool-policy.js';
+import { thrownCode } from '../../support/error-codes.js';
 
-const code = (fn: () => unknown): string | null => {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError);
-    return err.code;
-  }
-};
 const policy = { generation: 9, copies: 1, retentionDays: null, retentionRuns: null };
 
 describe('pool policy', () => {
   it('takes copies 1..3 and sane retention', () => {
     for (const copies of [1, 2, 3])
       assert.equal(
-        code(() => checkPoolPolicy({ ...policy, copies })),
+        thrownCode(() => checkPoolPolicy({ ...policy, copies })),
         null,
       );
     for (const copies of [0, 4, -1, 1.5])
       assert.equal(
-        code(() => checkPoolPolicy({ ...policy, copies })),
+        thrownCode(() => checkPoolPolicy({ ...policy, copies })),
         'INVALID_POOL',
         String(copies),
       );
     assert.equal(
-      code(() => checkPoolPolicy({ ...policy, retentionDays: -1 })),
+      thrownCode(() => checkPoolPolicy({ ...policy, retentionDays: -1 })),
       'INVALID_POOL',
     );
     assert.equal(
-      code(() => checkPoolPolicy({ ...policy, retentionRuns: 0 })),
+      thrownCode(() => checkPoolPolicy({ ...policy, retentionRuns: 0 })),
       'INVALID_POOL',
     );
     assert.equal(
-      code(() => checkPoolPolicy({ ...policy, generation: 11 })),
+      thrownCode(() => checkPoolPolicy({ ...policy, generation: 11 })),
       'INVALID_GENERATION',
     );
   });
@@ -66,21 +57,21 @@ describe('pool policy', () => {
       { agent: 'b', generation: 8, count: 1 },
     ];
     assert.equal(
-      code(() => checkCopiesSatisfiable('p', 9, 2, drives)),
+      thrownCode(() => checkCopiesSatisfiable('p', 9, 2, drives)),
       null,
     );
     assert.equal(
-      code(() => checkCopiesSatisfiable('p', 9, 3, drives)),
+      thrownCode(() => checkCopiesSatisfiable('p', 9, 3, drives)),
       'INVALID_POOL',
       'three LTO-9 drives, but not on one agent',
     );
     assert.equal(
-      code(() => checkCopiesSatisfiable('p', 8, 2, drives)),
+      thrownCode(() => checkCopiesSatisfiable('p', 8, 2, drives)),
       null,
       'agent b: an LTO-9 and an LTO-8 drive both write LTO-8',
     );
     assert.equal(
-      code(() => checkCopiesSatisfiable('p', 10, 2, drives)),
+      thrownCode(() => checkCopiesSatisfiable('p', 10, 2, drives)),
       'INVALID_POOL',
     );
     assert.throws(
@@ -88,7 +79,7 @@ describe('pool policy', () => {
       /asks for 3 copies, written at once by one agent, but agent a has the most, 2 drives that can write LTO-9 tapes/,
     );
     assert.equal(
-      code(() => checkCopiesSatisfiable('p', 9, 1, [])),
+      thrownCode(() => checkCopiesSatisfiable('p', 9, 1, [])),
       null,
       'a pool may exist before any agent registers',
     );
@@ -97,23 +88,23 @@ describe('pool policy', () => {
   it('refuses a scratch pool that is itself, leads back to it, or holds another generation', () => {
     const pool = { id: 'a', name: 'daily', generation: 9 };
     assert.equal(
-      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b'])),
+      thrownCode(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b'])),
       null,
     );
     assert.equal(
-      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: null }, ['b'])),
+      thrownCode(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: null }, ['b'])),
       null,
     );
     assert.equal(
-      code(() => checkScratchPool(pool, { id: 'a', name: 'daily', generation: 9 }, ['a'])),
+      thrownCode(() => checkScratchPool(pool, { id: 'a', name: 'daily', generation: 9 }, ['a'])),
       'INVALID_POOL',
     );
     assert.equal(
-      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b', 'c', 'a'])),
+      thrownCode(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 9 }, ['b', 'c', 'a'])),
       'INVALID_POOL',
     );
     assert.equal(
-      code(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 8 }, ['b'])),
+      thrownCode(() => checkScratchPool(pool, { id: 'b', name: 'scratch', generation: 8 }, ['b'])),
       'INVALID_POOL',
     );
   });

@@ -2,22 +2,12 @@
 // every change, next fire times from a controlled clock.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { FerriteError } from '../../../src/common/errors.js';
 import { BackupLevelValue } from '../../../src/modules/jobs/models/job-enums.js';
 import { SchedulesService } from '../../../src/modules/schedules/schedules.service.js';
 import { FakeClock, FakeSchedulesRepository, FakeTimers, fakeAgents, fakePools } from './fakes.js';
+import { rejectionCode } from '../../support/error-codes.js';
 
 const base = { name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', agent: 'host-a', paths: ['/data/'], excludes: ['*.tmp'], pool: 'weekly' };
-
-async function codeOf(op: Promise<unknown>): Promise<string> {
-  try {
-    await op;
-  } catch (err) {
-    assert.ok(err instanceof FerriteError, String(err));
-    return err.code;
-  }
-  assert.fail('expected an error');
-}
 
 describe('SchedulesService', () => {
   let repo: FakeSchedulesRepository;
@@ -53,7 +43,7 @@ describe('SchedulesService', () => {
       service.nextFireTimes(s, 2).map((d) => d.toISOString()),
       ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z'],
     );
-    assert.equal(await codeOf(Promise.resolve().then(() => service.nextFireTimes(s, 0))), 'INVALID_COUNT');
+    assert.equal(await rejectionCode(Promise.resolve().then(() => service.nextFireTimes(s, 0))), 'INVALID_COUNT');
   });
 
   it('refuses bad input with a stable code and writes nothing', async () => {
@@ -69,7 +59,7 @@ describe('SchedulesService', () => {
       [{ name: 'bad name!' }, 'INVALID_SCHEDULE_NAME'],
     ];
     for (const [change, code] of cases) {
-      assert.equal(await codeOf(service.create({ ...base, ...change })), code, JSON.stringify(change));
+      assert.equal(await rejectionCode(service.create({ ...base, ...change })), code, JSON.stringify(change));
     }
     assert.equal(repo.writes, 0);
     assert.equal(timers.synced.length, 0);
@@ -78,9 +68,9 @@ describe('SchedulesService', () => {
   it('updates only what is given, validates the result, and leaves the schedule alone on error', async () => {
     await service.create(base);
     const writes = repo.writes;
-    assert.equal(await codeOf(service.update('nightly', { cron: '* * *' })), 'INVALID_CRON');
-    assert.equal(await codeOf(service.update('nightly', { timeZone: 'Nowhere/Town' })), 'INVALID_TIME_ZONE');
-    assert.equal(await codeOf(service.update('missing', { cron: '0 1 * * *' })), 'SCHEDULE_NOT_FOUND');
+    assert.equal(await rejectionCode(service.update('nightly', { cron: '* * *' })), 'INVALID_CRON');
+    assert.equal(await rejectionCode(service.update('nightly', { timeZone: 'Nowhere/Town' })), 'INVALID_TIME_ZONE');
+    assert.equal(await rejectionCode(service.update('missing', { cron: '0 1 * * *' })), 'SCHEDULE_NOT_FOUND');
     assert.equal(repo.writes, writes);
     assert.equal((await service.getByName('nightly')).cron, '30 2 * * *');
 
@@ -102,8 +92,8 @@ describe('SchedulesService', () => {
     assert.equal(timers.synced.at(-1)!.enabled, true);
     await service.delete('nightly');
     assert.deepEqual(timers.removed, [s.id]);
-    assert.equal(await codeOf(service.getByName('nightly')), 'SCHEDULE_NOT_FOUND');
-    assert.equal(await codeOf(service.pause('nightly')), 'SCHEDULE_NOT_FOUND');
-    assert.equal(await codeOf(service.delete('nightly')), 'SCHEDULE_NOT_FOUND');
+    assert.equal(await rejectionCode(service.getByName('nightly')), 'SCHEDULE_NOT_FOUND');
+    assert.equal(await rejectionCode(service.pause('nightly')), 'SCHEDULE_NOT_FOUND');
+    assert.equal(await rejectionCode(service.delete('nightly')), 'SCHEDULE_NOT_FOUND');
   });
 });
