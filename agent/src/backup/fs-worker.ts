@@ -2,9 +2,10 @@
 // batch per message: in a worker thread a blocking lstat or read costs a few microseconds and stalls
 // nobody, while the promise API pays a thread-pool round trip per call (open, fstat, read, close:
 // four per small file), which on a busy 2-core machine caps a backup at a few thousand files/s.
-import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { splitNs } from './file-time.js';
+import { openSourceFileSync } from './source-file.js';
 import type { FsRequest, FsResponse, StatKind, StatResult, ReadResult } from './fs-batch.js';
 
 function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): StatKind {
@@ -36,12 +37,9 @@ function statOne(p: string): StatResult {
 
 /** Reads a whole file as it is now (it may have changed size since it was scanned). */
 function readOne(p: string): ReadResult {
-  let fd: number;
-  try {
-    fd = openSync(p, 'r');
-  } catch (err) {
-    return failure(err);
-  }
+  const opened = openSourceFileSync(p);
+  if (!('fd' in opened)) return { ok: false, ...opened };
+  const fd = opened.fd;
   try {
     const expected = fstatSync(fd).size;
     // Not from the shared pool: each file's buffer is its own ArrayBuffer, handed over without a copy.

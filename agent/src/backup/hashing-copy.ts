@@ -3,7 +3,7 @@
 // read while the current one is hashed and the previous ones are still being written, through a
 // small ring of reused buffers (no allocation per chunk), so a drive can be fed at disk speed.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { openSourceFile } from './source-file.js';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 
@@ -21,9 +21,17 @@ function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
   });
 }
 
-export async function hashingCopy(source: string, out: Writable, onBytes: (n: number) => void, signal?: AbortSignal): Promise<CopyResult> {
+/** `openOut` is called only once the source is open: a file that cannot be read leaves nothing on tape. */
+export async function hashingCopy(source: string, openOut: () => Promise<Writable>, onBytes: (n: number) => void, signal?: AbortSignal): Promise<CopyResult> {
   const hash = createHash('sha256');
-  const file = await open(source, 'r');
+  const file = await openSourceFile(source);
+  let out: Writable;
+  try {
+    out = await openOut();
+  } catch (err) {
+    await file.close();
+    throw err;
+  }
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK));
   // A buffer is reused only once the write that holds it has completed.
   const writes: Array<Promise<void>> = ring.map(() => Promise.resolve());

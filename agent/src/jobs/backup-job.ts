@@ -11,6 +11,7 @@ import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
+import { SourceSkipped } from '../backup/source-file.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun, type RunPlan } from '../backup/run-plan.js';
@@ -27,7 +28,15 @@ interface Progress {
   bytesTotal: number;
   filesDone: number;
   filesTotal: number;
+  /** Files skipped because they could not be read as they are now (logged one by one). */
+  filesFailed: number;
   currentFile: string;
+}
+
+/** A file that cannot be read is skipped, logged with its path and counted; the backup goes on. */
+async function skipUnreadable(ctx: JobContext, path: string, reason: string, progress: Progress): Promise<void> {
+  progress.filesFailed++;
+  await ctx.reporter.note('warn', `${path}: ${reason}; skipped`, path);
 }
 
 function baseRecord(e: SourceEntry): FileRecord {
@@ -87,6 +96,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     bytesTotal: files.reduce((n, e) => n + e.size, 0),
     filesDone: 0,
     filesTotal: entries.length + extraRecords.length,
+    filesFailed: 0,
     currentFile: '',
   };
   const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: spec.barcode }, force);
@@ -141,7 +151,8 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
   const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
-  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}`;
+  const unreadable = progress.filesFailed ? `; ${progress.filesFailed} could not be read and were skipped (see the job log)` : '';
+  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}${unreadable}`;
 }
 
 function jobHeaderOf(job: { jobId: string; attempt: number; host: string }, spec: BackupJobSpec, runs: RunPlan['runs'], tapes: string[]): JobHeader {
@@ -239,7 +250,7 @@ async function writeSmallFiles(
     i++;
     throwIfCancelled(ctx.signal);
     if (result instanceof Error) {
-      await ctx.reporter.note('warn', `${e.path}: could not be read (${(result as NodeJS.ErrnoException).code ?? result.message}); skipped`);
+      await skipUnreadable(ctx, e.path, result.message, progress);
       if (i === small.length - 1) await close().then(() => checkpoint.flush());
       continue;
     }
@@ -279,7 +290,7 @@ async function writeLargeFile(
   try {
     result = await hashingCopy(
       e.path,
-      await volume.createWriteStream(dest),
+      () => volume.createWriteStream(dest),
       (n) => {
         progress.bytesDone += n;
         report();
@@ -287,8 +298,8 @@ async function writeLargeFile(
       ctx.signal,
     );
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(err instanceof TapeError)) {
-      await ctx.reporter.note('warn', `${e.path}: vanished during the backup; skipped`);
+    if (err instanceof SourceSkipped) {
+      await skipUnreadable(ctx, e.path, err.message, progress);
       return;
     }
     if ((err as Error).name === 'AbortError') throw new JobError('CANCELLED', 'the job was cancelled');
