@@ -111,15 +111,16 @@ export function restoreIncomplete(c: Pick<Counters, 'failed' | 'filesTotal'>): J
  * Runs one entry's restore. A failure of that entry alone (a file-system error at the target, a
  * path that would escape it, a bad checksum) is logged with its path, counted, and the restore
  * goes on; a cancel or a failure of the job itself (wrong tape, drive error) still ends the job.
+ * `alreadyCounted`: the entry is in filesDone already (a directory's second pass, for its times).
  */
-async function perFile(ctx: JobContext, entryPath: string, c: Counters, restore: () => Promise<void>): Promise<void> {
+async function perFile(ctx: JobContext, entryPath: string, c: Counters, restore: () => Promise<void>, alreadyCounted = false): Promise<void> {
   try {
     await restore();
   } catch (err) {
     if (ctx.signal.aborted || !isPerFileFailure(err)) throw err;
     const cause = causeOf(err);
     c.failed.push({ path: entryPath, cause });
-    c.filesDone++;
+    if (!alreadyCounted) c.filesDone++;
     await ctx.reporter.note('error', `${entryPath}: not restored: ${cause}`, entryPath);
   }
 }
@@ -149,6 +150,14 @@ export function partialNameFor(dest: string): string {
   return path.join(path.dirname(dest), `.ferrite-${randomBytes(8).toString('hex')}.partial`);
 }
 
+/** Creates dest's parent directories and checks, on disk, that dest stays inside the target. */
+async function prepareParent(targetReal: string, dest: string): Promise<void> {
+  await mkdir(path.dirname(dest), { recursive: true });
+  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
+    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
+  });
+}
+
 async function exists(p: string): Promise<boolean> {
   return lstat(p).then(
     () => true,
@@ -174,10 +183,7 @@ async function restoreFile(
     await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
     return;
   }
-  await mkdir(path.dirname(dest), { recursive: true });
-  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
-    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
-  });
+  await prepareParent(targetReal, dest);
   const partial = partialNameFor(dest);
   try {
     await writeVerifiedCopy(ctx, volume, item, partial, c);
@@ -234,10 +240,16 @@ async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: 
   // Deepest first, so setting a child's times does not disturb its parent's afterwards.
   dirs.sort((a, b) => b.dest.length - a.dest.length);
   for (const { dest, item } of dirs) {
-    await perFile(ctx, item.path, c, async () => {
-      await chmod(dest, item.mode & 0o7777);
-      await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
-    });
+    await perFile(
+      ctx,
+      item.path,
+      c,
+      async () => {
+        await chmod(dest, item.mode & 0o7777);
+        await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
+      },
+      true,
+    );
   }
 }
 
@@ -247,10 +259,7 @@ async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal:
     c.skipped++;
     return;
   }
-  await mkdir(path.dirname(dest), { recursive: true });
-  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
-    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
-  });
+  await prepareParent(targetReal, dest);
   await rm(dest, { force: true });
   if (item.type === FileType.FILE_TYPE_SYMLINK) {
     await symlink(item.symlinkTarget, dest);

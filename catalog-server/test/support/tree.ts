@@ -74,12 +74,14 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
-  await utimes(path.join(root, 'nested/deeper/deepest/leaf.bin'), old, old);
-  await utimes(path.join(root, 'nested/deeper'), old, old);
+  for (const rel of OLD_TIME_PATHS) await utimes(path.join(root, rel), old, old);
   // Times a float of milliseconds cannot carry: every file of the tree gets nanoseconds (below the
   // microsecond too), and some the ones that rounding damaged (.9996 s came back a second late).
   await setNanosecondTimes(root);
 }
+
+/** Entries given an old, whole-millisecond time (the rest get nanoseconds). */
+const OLD_TIME_PATHS = ['nested/deeper/deepest/leaf.bin', 'nested/deeper'];
 
 /** Times of the tree's awkward-time entries, in nanoseconds since the epoch. */
 export const AWKWARD_TIMES: Record<string, bigint> = {
@@ -102,7 +104,7 @@ async function setNanosecondTimes(root: string): Promise<void> {
     const abs = rel ? path.join(root, rel) : root;
     const st = await lstat(abs);
     if (st.isDirectory()) for (const name of await readdir(abs)) await visit(rel ? `${rel}/${name}` : name);
-    if (rel === 'nested/deeper' || rel === 'nested/deeper/deepest/leaf.bin') return; // keep their old times
+    if (OLD_TIME_PATHS.includes(rel)) return; // keep their old times
     const ns = AWKWARD_TIMES[rel] ?? 1_650_000_000_000_000_000n + BigInt(n++ % 7) * 86_400_123_456_789n + 1n;
     byTime.set(ns, [...(byTime.get(ns) ?? []), abs]);
   };
