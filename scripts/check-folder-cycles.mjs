@@ -11,8 +11,16 @@ import ts from 'typescript';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const trees = [
   { name: 'agent', src: path.join(root, 'agent/src'), folderOf: (rel) => (rel.length > 1 ? rel[0] : null) },
-  { name: 'catalog-server', src: path.join(root, 'catalog-server/src'), folderOf: (rel) => (rel[0] === 'modules' && rel.length > 2 ? `modules/${rel[1]}` : rel.length > 1 ? rel[0] : null) },
+  { name: 'catalog-server', src: path.join(root, 'catalog-server/src'), folderOf: serverFolderOf },
 ];
+
+/** A server module is a room; so is each sub-folder of one (jobs/dispatch, jobs/lifecycle, ...),
+ *  except the GraphQL `models` and `dto` folders, which belong to the room around them. */
+function serverFolderOf(rel) {
+  if (rel[0] !== 'modules') return rel.length > 1 ? rel[0] : null;
+  if (rel.length > 3 && !['models', 'dto'].includes(rel[2])) return `modules/${rel[1]}/${rel[2]}`;
+  return rel.length > 2 ? `modules/${rel[1]}` : null;
+}
 
 function* tsFiles(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

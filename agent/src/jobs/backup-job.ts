@@ -61,13 +61,18 @@ function baseRecord(e: SourceEntry): FileRecord {
 type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> &
   Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
 
-export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promise<string> {
-  const opts = {
+/** Packing and checkpoint settings of the spec, with the defaults for those it leaves at 0. */
+function packingOptions(spec: BackupJobSpec) {
+  return {
     smallFileThreshold: spec.smallFileThreshold || DEFAULTS.smallFileThreshold,
     bundleTargetBytes: spec.bundleTargetBytes || DEFAULTS.bundleTargetBytes,
     checkpointBytes: spec.checkpointBytes || DEFAULTS.checkpointBytes,
     checkpointFiles: spec.checkpointFiles || DEFAULTS.checkpointFiles,
   };
+}
+
+export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promise<string> {
+  const opts = packingOptions(spec);
   if (!spec.barcode) throw new JobError('INVALID_SPEC', 'backup job without a tape barcode');
   if (spec.paths.length === 0) throw new JobError('INVALID_SPEC', 'backup job without paths');
 
@@ -146,13 +151,18 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   if (failure instanceof Error) throw failure;
   if (failure) throw new Error(`backup failed: ${JSON.stringify(failure)}`);
   await ctx.reporter.finalProgress({ ...progress, currentTape: spec.barcode });
+  const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
+  return backupSummary(checkpoint.reportedFiles, progress, runPlan, to);
+}
+
+/** The job's last line: what was written, what was not and why, and where to. */
+function backupSummary(entries: number, progress: Progress, runPlan: RunPlan, to: string): string {
   const skipped = runPlan.unchanged ? `, ${runPlan.unchanged} unchanged` : '';
   const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
   const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
   const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
-  const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
   const unreadable = progress.filesFailed ? `; ${progress.filesFailed} could not be read and were skipped (see the job log)` : '';
-  return `backed up ${checkpoint.reportedFiles} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}${unreadable}`;
+  return `backed up ${entries} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}${unreadable}`;
 }
 
 function jobHeaderOf(job: { jobId: string; attempt: number; host: string }, spec: BackupJobSpec, runs: RunPlan['runs'], tapes: string[]): JobHeader {

@@ -6,9 +6,12 @@ import { loadServerConfig } from '../../src/config/config.js';
 import { PrismaService } from '../../src/database/prisma.service.js';
 import { AgentsRepository } from '../../src/modules/agents/agents.repository.js';
 import { parseRegistration } from '../../src/modules/agents/registration.js';
-import { DispatchRepository } from '../../src/modules/jobs/dispatch.repository.js';
-import { JobEventsRepository } from '../../src/modules/jobs/job-events.repository.js';
-import { JobsRepository } from '../../src/modules/jobs/jobs.repository.js';
+import { DispatchRepository } from '../../src/modules/jobs/dispatch/dispatch.repository.js';
+import { AssignmentService } from '../../src/modules/jobs/dispatch/assignment.service.js';
+import { JobLifecycleService } from '../../src/modules/jobs/lifecycle/job-lifecycle.service.js';
+import { JobLogRepository } from '../../src/modules/jobs/lifecycle/job-log.repository.js';
+import { JobReportRecorder } from '../../src/modules/jobs/events/job-report-recorder.js';
+import { JobsRepository } from '../../src/modules/jobs/lifecycle/jobs.repository.js';
 import { TapesRepository } from '../../src/modules/tapes/tapes.repository.js';
 import { FilesRepository } from '../../src/modules/files/files.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -18,8 +21,11 @@ export interface CatalogFixture {
   prisma: PrismaService;
   agents: AgentsRepository;
   jobs: JobsRepository;
-  events: JobEventsRepository;
+  jobLog: JobLogRepository;
+  lifecycle: JobLifecycleService;
+  events: JobReportRecorder;
   dispatch: DispatchRepository;
+  assignment: AssignmentService;
   /** Registers (or re-registers) an agent; returns its id. */
   register(req: RegisterRequest, sessionId?: string): Promise<string>;
   job(agentId: string, kind: JobKind, status: JobStatus, spec?: object): Promise<string>;
@@ -29,14 +35,21 @@ export interface CatalogFixture {
 export async function createCatalogFixture(label: string): Promise<CatalogFixture> {
   const db = await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
-  const agents = new AgentsRepository(prisma, new TapesRepository(prisma));
+  const tapes = new TapesRepository(prisma);
+  const agents = new AgentsRepository(prisma, tapes);
+  const jobs = new JobsRepository(prisma);
+  const jobLog = new JobLogRepository(prisma);
+  const dispatch = new DispatchRepository(prisma);
   return {
     db,
     prisma,
     agents,
-    jobs: new JobsRepository(prisma),
-    events: new JobEventsRepository(prisma, new TapesRepository(prisma), new FilesRepository(prisma)),
-    dispatch: new DispatchRepository(prisma, new TapesRepository(prisma)),
+    jobs,
+    jobLog,
+    lifecycle: new JobLifecycleService(prisma, jobs, jobLog),
+    events: new JobReportRecorder(prisma, jobs, jobLog, tapes, new FilesRepository(prisma)),
+    dispatch,
+    assignment: new AssignmentService(prisma, dispatch, jobs, jobLog, tapes),
     register: (req, sessionId = crypto.randomUUID()) => agents.register(parseRegistration(req), sessionId, new Date()),
     async job(agentId, kind, status, spec = { barcode: 'FER001L9', force: false, pool: null }) {
       const row = await prisma.client.job.create({ data: { kind, status, agentId, spec } });

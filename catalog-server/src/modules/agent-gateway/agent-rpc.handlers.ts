@@ -18,12 +18,13 @@ import { AgentErrors } from '../agents/agents.errors.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { FilesService } from '../files/files.service.js';
 import { IncrementalBaseService } from '../runs/incremental-base.service.js';
-import { CommandRouter } from '../jobs/command-router.js';
-import { AgentLivenessService } from '../jobs/agent-liveness.service.js';
-import { DispatcherService } from '../jobs/dispatcher.service.js';
-import { JobEventsService } from '../jobs/job-events.service.js';
-import { JobsService } from '../jobs/jobs.service.js';
-import { RebuildService } from '../jobs/rebuild.service.js';
+import { CommandRouter } from '../jobs/dispatch/command-router.js';
+import { AgentLivenessService } from '../jobs/dispatch/agent-liveness.service.js';
+import { DispatcherService } from '../jobs/dispatch/dispatcher.service.js';
+import { JobEventsService } from '../jobs/events/job-events.service.js';
+import { JobsService } from '../jobs/api/jobs.service.js';
+import { JobsWaitingService } from '../jobs/lifecycle/jobs-waiting.service.js';
+import { RebuildService } from '../jobs/rebuild/rebuild.service.js';
 import { toGrpcError } from './grpc-status.mapper.js';
 
 @Injectable()
@@ -40,6 +41,7 @@ export class AgentRpcHandlers {
     private readonly liveness: AgentLivenessService,
     private readonly incrementalBase: IncrementalBaseService,
     private readonly rebuild: RebuildService,
+    private readonly waiting: JobsWaitingService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -50,6 +52,7 @@ export class AgentRpcHandlers {
     return {
       register: this.unary('Register', async (req) => {
         const res = await this.agents.register(req);
+        await this.waiting.tapesArrived(res.agentId);
         this.dispatcher.kick();
         return res;
       }),

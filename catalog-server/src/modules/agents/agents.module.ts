@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TapesModule } from '../tapes/tapes.module.js';
-import { OperatorRequestsModule } from '../operator-requests/operator-requests.module.js';
 import { AgentSessionsRegistry } from './agent-sessions.registry.js';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentsResolver } from './agents.resolver.js';
@@ -9,7 +8,7 @@ import { ChangerLayoutCache } from './changer-layout.cache.js';
 import { ChangersResolver, DrivesResolver } from './drives.resolver.js';
 
 @Module({
-  imports: [TapesModule, OperatorRequestsModule],
+  imports: [TapesModule],
   providers: [AgentsRepository, AgentsService, ChangerLayoutCache, AgentSessionsRegistry, AgentsResolver, DrivesResolver, ChangersResolver],
   exports: [AgentsService, AgentSessionsRegistry],
 })

@@ -15,7 +15,6 @@ import type { AgentModel } from './models/agent.model.js';
 import type { ChangerModel, SlotModel } from './models/changer.model.js';
 import type { DriveModel } from './models/drive.model.js';
 import { cleanAlerts, parseRegistration, protoDriveState } from './registration.js';
-import { OperatorRequestsService } from '../operator-requests/operator-requests.service.js';
 
 export interface RegisterResult {
   agentId: string;
@@ -30,7 +29,6 @@ export class AgentsService {
   constructor(
     private readonly agents: AgentsRepository,
     private readonly layouts: ChangerLayoutCache,
-    private readonly requests: OperatorRequestsService,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -42,7 +40,6 @@ export class AgentsService {
     const sessionId = randomUUID();
     const agentId = await this.agents.register(reg, sessionId, new Date());
     this.layouts.replace(agentId, reg.changers);
-    await this.requests.satisfyFound(agentId);
     this.log.info(
       { agent: reg.agentName, agentId, sessionId, drives: reg.drives.length, changers: reg.changers.length, tapes: reg.tapes.length },
       'agent registered',
@@ -52,7 +49,7 @@ export class AgentsService {
 
   /**
    * What an agent's libraries hold after one of its jobs: the catalog follows every cartridge move,
-   * and operator requests for tapes that have now arrived are satisfied.
+   * (JobsWaitingService then satisfies operator requests for tapes that have arrived).
    */
   async applyInventory(agentId: string, inventory: LibraryInventory): Promise<void> {
     const agent = await this.findById(agentId);
@@ -68,7 +65,6 @@ export class AgentsService {
     });
     await this.agents.applyInventory(agentId, reg);
     this.layouts.replace(agentId, reg.changers);
-    await this.requests.satisfyFound(agentId);
     this.log.debug({ agent: agent.name, tapes: reg.tapes.length }, 'inventory applied');
   }
 

@@ -4,27 +4,33 @@ import { FilesModule } from '../files/files.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { TapesModule } from '../tapes/tapes.module.js';
 import { OperatorRequestsModule } from '../operator-requests/operator-requests.module.js';
-import { AgentLivenessService } from './agent-liveness.service.js';
-import { CommandRouter } from './command-router.js';
-import { CommandStreamsRepository } from './command-streams.repository.js';
-import { DispatchRepository } from './dispatch.repository.js';
-import { DispatcherService } from './dispatcher.service.js';
-import { JobLogController } from './job-log.controller.js';
-import { JobEventsRepository } from './job-events.repository.js';
-import { JobEventsService } from './job-events.service.js';
-import { JobUpdatesPubSub } from './job-updates.pubsub.js';
-import { JobsRepository } from './jobs.repository.js';
-import { JobsResolver } from './jobs.resolver.js';
-import { JobsService } from './jobs.service.js';
-import { RebuildService } from './rebuild.service.js';
-import { JobsWaitingService } from './jobs-waiting.service.js';
+import { AgentLivenessService } from './dispatch/agent-liveness.service.js';
+import { CommandRouter } from './dispatch/command-router.js';
+import { CommandStreamsRepository } from './dispatch/command-streams.repository.js';
+import { DispatchRepository } from './dispatch/dispatch.repository.js';
+import { DispatcherService } from './dispatch/dispatcher.service.js';
+import { JobLogController } from './events/job-log.controller.js';
+import { AssignmentService } from './dispatch/assignment.service.js';
+import { JobLifecycleService } from './lifecycle/job-lifecycle.service.js';
+import { JobLogRepository } from './lifecycle/job-log.repository.js';
+import { JobReportRecorder } from './events/job-report-recorder.js';
+import { JobEventsService } from './events/job-events.service.js';
+import { JobUpdatesPubSub } from './lifecycle/job-updates.pubsub.js';
+import { JobsRepository } from './lifecycle/jobs.repository.js';
+import { JobsResolver } from './api/jobs.resolver.js';
+import { JobsService } from './api/jobs.service.js';
+import { RebuildService } from './rebuild/rebuild.service.js';
+import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, RunsModule, OperatorRequestsModule],
   controllers: [JobLogController],
   providers: [
     JobsRepository,
-    JobEventsRepository,
+    JobLogRepository,
+    JobReportRecorder,
+    JobLifecycleService,
+    AssignmentService,
     DispatchRepository,
     CommandStreamsRepository,
     CommandRouter,

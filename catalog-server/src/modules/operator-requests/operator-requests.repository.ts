@@ -1,6 +1,6 @@
 // The only code that reads and writes operator requests. A request and the job that waits for it
-// are created in one transaction (jobs/jobs-waiting.service.ts opens it), so the dispatcher never
-// sees the job without its request.
+// are created in one transaction, and satisfied together with the job's release to the dispatcher
+// (jobs/jobs-waiting.service.ts opens both), so the dispatcher never sees the job without them.
 import { Injectable } from '@nestjs/common';
 import type { OperatorRequest, OperatorRequestStatus } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
@@ -29,26 +29,17 @@ export class OperatorRequestsRepository {
   }
 
   /**
-   * Marks OPEN requests of the agent SATISFIED when their tape now sits in that agent's library,
-   * and lets their jobs go back to the dispatcher. Returns the requests it satisfied.
+   * Marks OPEN requests of the agent SATISFIED when their tape now sits in that agent's library, in
+   * the caller's transaction (which lets their jobs go back to the dispatcher). Returns them.
    */
-  satisfyFound(agentId: string): Promise<OperatorRequestRow[]> {
-    return dbOperation('satisfy operator requests', () =>
-      this.prisma.client.$transaction(async (tx) => {
-        const done = await tx.$queryRaw<{ id: string; job_id: string }[]>`
-          UPDATE operator_request r SET status = 'SATISFIED', resolved_at = now()
-          FROM tape t
-          WHERE r.status = 'OPEN' AND r.agent_id = ${agentId}::uuid AND t.barcode = r.barcode AND t.agent_id = r.agent_id
-          RETURNING r.id::text AS id, r.job_id::text AS job_id`;
-        if (done.length === 0) return [];
-        // A job waiting for several tapes goes back to the dispatcher once the last one is in.
-        await tx.$executeRaw`
-          UPDATE job j SET queue_reason = 'waiting for the dispatcher', updated_at = now()
-          WHERE j.id = ANY(${done.map((d) => d.job_id)}::uuid[]) AND j.status = 'QUEUED'
-            AND NOT EXISTS (SELECT 1 FROM operator_request r WHERE r.job_id = j.id AND r.status = 'OPEN')`;
-        return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
-      }),
-    );
+  async satisfyFound(tx: Tx, agentId: string): Promise<OperatorRequestRow[]> {
+    const done = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE operator_request r SET status = 'SATISFIED', resolved_at = now()
+      FROM tape t
+      WHERE r.status = 'OPEN' AND r.agent_id = ${agentId}::uuid AND t.barcode = r.barcode AND t.agent_id = r.agent_id
+      RETURNING r.id::text AS id`;
+    if (done.length === 0) return [];
+    return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
   }
 
   deleteForJob(jobId: string): Promise<void> {

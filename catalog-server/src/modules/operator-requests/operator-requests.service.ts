@@ -76,8 +76,9 @@ export class OperatorRequestsService {
     await this.requests.deleteForJob(jobId);
   }
 
-  async satisfyFound(agentId: string): Promise<void> {
-    for (const row of await this.requests.satisfyFound(agentId)) {
+  /** Says that requests were satisfied. */
+  async announceSatisfied(rows: OperatorRequestRow[]): Promise<void> {
+    for (const row of rows) {
       this.log.info({ request: row.id, job: row.jobId, barcode: row.barcode }, 'operator request satisfied');
       await this.updates.publish(toOperatorRequestModel(row));
     }

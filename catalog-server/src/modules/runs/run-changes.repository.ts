@@ -1,5 +1,5 @@
-// What a run changed compared with its base: the base run is chosen (once per run) when the agent
-// asks for it, and each of the run's versions is classified against the base state of the
+// What a run changed compared with its base (chosen by RunsService.resolveBase): each of the run's
+// versions is classified against the base state of the
 // directories the run wrote in (their blocks in the base's chain), so the cost follows the size of
 // the run, not of the base. Counts are stored on the run when its job succeeds.
 import { Injectable } from '@nestjs/common';
@@ -58,53 +58,6 @@ const KIND = `CASE
 @Injectable()
 export class RunChangesRepository {
   constructor(private readonly db: PrismaService) {}
-
-  /**
-   * The run of `jobId` for `root`, with its base chosen: the latest successful run of the same host
-   * and root. Chosen once (a retried attempt compares with the same base); an INCREMENTAL with no
-   * base becomes FULL. RUN_NOT_FOUND when the job has no run for that root.
-   */
-  async resolveBase(jobId: string, root: string): Promise<RunBase> {
-    return this.inTransaction('choosing the base run', async (c) => {
-      const { rows } = await c.query<{
-        id: string;
-        host_id: number;
-        level: 'FULL' | 'INCREMENTAL';
-        base_run_id: string | null;
-        pool: string | null;
-        requested: string | null;
-      }>(
-        `SELECT r.id::text AS id, r.host_id, r.level::text AS level, r.base_run_id::text AS base_run_id, j.spec->>'pool' AS pool,
-                j.spec->>'level' AS requested
-           FROM run r JOIN job j ON j.id = r.job_id WHERE r.job_id = $1::uuid AND r.root = $2 FOR UPDATE OF r`,
-        [jobId, root],
-      );
-      const run = rows[0];
-      if (!run) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `job ${jobId} has no run for ${JSON.stringify(root)}`, { jobId, root });
-      let baseRunId = run.base_run_id;
-      let level = run.level;
-      if (baseRunId === null) {
-        const base = await c.query<{ id: string }>(
-          `SELECT id::text AS id FROM run WHERE host_id = $1 AND root = $2 AND finished_at IS NOT NULL AND id <> $3::uuid
-            ORDER BY finished_at DESC, id DESC LIMIT 1`,
-          [run.host_id, root, run.id],
-        );
-        baseRunId = base.rows[0]?.id ?? null;
-        if (baseRunId === null) level = 'FULL';
-        await c.query(`UPDATE run SET base_run_id = $2::uuid, level = $3::"RunLevel" WHERE id = $1::uuid`, [run.id, baseRunId, level]);
-      }
-      let dedup: RunBase['dedup'] = null;
-      if (run.pool) {
-        const pool = await c.query<{ id: string; copies: number; dedup: boolean }>('SELECT id::text AS id, copies, dedup FROM pool WHERE name = $1', [
-          run.pool,
-        ]);
-        const p = pool.rows[0];
-        if (p?.dedup) dedup = { poolId: p.id, copies: p.copies };
-      }
-      const requestedLevel = run.requested === 'INCREMENTAL' ? 'INCREMENTAL' : 'FULL';
-      return { runId: run.id, hostId: run.host_id, root, requestedLevel, level, baseRunId, dedup };
-    });
-  }
 
   /** Counts of one run against its base (all added when it has none). */
   async countRun(runId: string): Promise<RunCounts> {

@@ -3,6 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type RunLevel } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
+import type { Tx } from '../../database/transaction.js';
 import { translateDatabaseError } from '../../database/database-errors.js';
 import { FilesErrorCode, filesError } from '../files/files.errors.js';
 
@@ -180,4 +181,40 @@ export class RunsRepository {
       throw translateDatabaseError(err, 'looking up a host');
     }
   }
+
+  /** The run of `jobId` for `root`, locked, with the level and pool its backup asked for; null when there is none. */
+  async lockRunOfJob(tx: Tx, jobId: string, root: string): Promise<RunOfJob | null> {
+    const [run] = await tx.$queryRaw<RunOfJob[]>`
+      SELECT r.id::text AS "runId", r.host_id AS "hostId", r.level::text AS level, r.base_run_id::text AS "baseRunId",
+             j.spec->>'pool' AS pool, j.spec->>'level' AS "requestedLevel"
+        FROM run r JOIN job j ON j.id = r.job_id WHERE r.job_id = ${jobId}::uuid AND r.root = ${root} FOR UPDATE OF r`;
+    return run ?? null;
+  }
+
+  /** The latest finished run of the host and root other than `exceptRunId`, if any. */
+  async latestFinished(tx: Tx, hostId: number, root: string, exceptRunId: string): Promise<string | null> {
+    const [row] = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM run WHERE host_id = ${hostId} AND root = ${root} AND finished_at IS NOT NULL AND id <> ${exceptRunId}::uuid
+       ORDER BY finished_at DESC, id DESC LIMIT 1`;
+    return row?.id ?? null;
+  }
+
+  async setBase(tx: Tx, runId: string, baseRunId: string | null, level: RunLevel): Promise<void> {
+    await tx.$executeRaw`UPDATE run SET base_run_id = ${baseRunId}::uuid, level = ${level}::"RunLevel" WHERE id = ${runId}::uuid`;
+  }
+
+  /** The pool's dedup settings when it has dedup on. */
+  async dedupOfPool(tx: Tx, pool: string): Promise<{ poolId: string; copies: number } | null> {
+    const [p] = await tx.$queryRaw<{ id: string; copies: number; dedup: boolean }[]>`SELECT id::text AS id, copies, dedup FROM pool WHERE name = ${pool}`;
+    return p?.dedup ? { poolId: p.id, copies: p.copies } : null;
+  }
+}
+
+export interface RunOfJob {
+  runId: string;
+  hostId: number;
+  level: RunLevel;
+  baseRunId: string | null;
+  pool: string | null;
+  requestedLevel: string | null;
 }

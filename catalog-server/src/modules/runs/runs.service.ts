@@ -1,6 +1,8 @@
 // Backup runs: created when a backup job starts (one per source root), finished with their counts
 // when it ends, and listed for operators.
 import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service.js';
+import { inTransaction } from '../../database/transaction.js';
 import { RunLevel } from '@ferrite/db';
 import { decodeCursor, encodeCursor, queryHash } from '../files/cursor.js';
 import { checkPageSize } from '../files/file-query.js';
@@ -19,6 +21,7 @@ const DEFAULT_CHANGE_KINDS: ChangeKind[] = ['ADDED', 'DELETED', 'MODIFIED'];
 @Injectable()
 export class RunsService {
   constructor(
+    private readonly prisma: PrismaService,
     private readonly repo: RunsRepository,
     private readonly changesRepo: RunChangesRepository,
   ) {}
@@ -57,10 +60,27 @@ export class RunsService {
     }
   }
 
-  /** The run of a job for one root, with its base chosen (see RunChangesRepository.resolveBase). */
-  async resolveBase(jobId: string, root: string): Promise<RunBase> {
+  /**
+   * The run of `jobId` for `root`, with its base chosen: the latest successful run of the same host
+   * and root. Chosen once (a retried attempt compares with the same base); an INCREMENTAL with no
+   * base becomes FULL. RUN_NOT_FOUND when the job has no run for that root.
+   */
+  async resolveBase(jobId: string, rawRoot: string): Promise<RunBase> {
     if (!isUuid(jobId)) throw filesError(FilesErrorCode.JOB_NOT_FOUND, `job ${JSON.stringify(jobId)} does not exist`, { jobId });
-    return this.changesRepo.resolveBase(jobId, normalizePath(root, 'backup path'));
+    const root = normalizePath(rawRoot, 'backup path');
+    return inTransaction(this.prisma, 'choosing the base run', async (tx) => {
+      const run = await this.repo.lockRunOfJob(tx, jobId, root);
+      if (!run) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `job ${jobId} has no run for ${JSON.stringify(root)}`, { jobId, root });
+      let { baseRunId, level } = run;
+      if (baseRunId === null) {
+        baseRunId = await this.repo.latestFinished(tx, run.hostId, root, run.runId);
+        if (baseRunId === null) level = 'FULL';
+        await this.repo.setBase(tx, run.runId, baseRunId, level);
+      }
+      const dedup = run.pool ? await this.repo.dedupOfPool(tx, run.pool) : null;
+      const requestedLevel = run.requestedLevel === 'INCREMENTAL' ? 'INCREMENTAL' : 'FULL';
+      return { runId: run.runId, hostId: run.hostId, root, requestedLevel, level, baseRunId, dedup };
+    });
   }
 
   /** What a run added, modified and deleted (or any kinds asked for), by version id. */

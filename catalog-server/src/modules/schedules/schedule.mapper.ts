@@ -1,5 +1,5 @@
 // Catalog rows -> GraphQL models for schedules and their firings.
-import { BackupLevelValue } from '../jobs/models/job-enums.js';
+import { BackupLevelValue } from '../jobs/lifecycle/models/job-enums.js';
 import type { ScheduleFiringModel, ScheduleModel } from './models/schedule.model.js';
 import type { ScheduleFiringRow, ScheduleRow } from './schedules.repository.js';
 

@@ -4,8 +4,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { offsetAfter, offsetConnection, pageSize, type ConnectionShape, type PageArgs } from '../../common/pagination.js';
 import { AgentsService } from '../agents/agents.service.js';
-import { checkAgentWritesCopies, normalizeSourcePaths, validateExcludes } from '../jobs/job-validation.js';
-import { BackupLevelValue } from '../jobs/models/job-enums.js';
+import { checkAgentWritesCopies, normalizeSourcePaths, validateExcludes } from '../jobs/lifecycle/job-validation.js';
+import { BackupLevelValue } from '../jobs/lifecycle/models/job-enums.js';
 import { PoolsService } from '../tapes/pools.service.js';
 import { canonicalTimeZone, nextFireTimes, normalizeCron } from './cron-expression.js';
 import { CLOCK, type Clock } from './clock.js';

@@ -1,7 +1,7 @@
 // GraphQL edge for tape operations: each mutation calls one service method. Job-backed operations
 // return the job (follow it with jobUpdated); retireTape and markOffsite return the tape.
 import { Args, Int, Mutation, Resolver } from '@nestjs/graphql';
-import { JobModel } from '../jobs/models/job.model.js';
+import { JobModel } from '../jobs/lifecycle/models/job.model.js';
 import { TapeModel } from '../tapes/models/tape.model.js';
 import { TapeOperationsService } from './tape-operations.service.js';
 

@@ -37,7 +37,7 @@ export interface FilesFixture {
 export async function createFilesFixture(label: string, existingUrl?: string): Promise<FilesFixture> {
   const db: TestDatabase = existingUrl ? { url: existingUrl, drop: async () => {} } : await createTestDatabase(label);
   const prisma = new PrismaService(db.url, loadServerConfig({}));
-  const runs = new RunsService(new RunsRepository(prisma), new RunChangesRepository(prisma));
+  const runs = new RunsService(prisma, new RunsRepository(prisma), new RunChangesRepository(prisma));
   const searchRepo = new FileSearchRepository(prisma);
   const pointInTime = new PointInTimeService(new PointInTimeRepository(prisma), searchRepo);
   return {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parseRegistration } from '../../../src/modules/agents/registration.js';
 import { OperatorRequestsRepository, type NewOperatorRequest } from '../../../src/modules/operator-requests/operator-requests.repository.js';
 import { waitingForOperatorReason } from '../../../src/modules/operator-requests/operator-requests.service.js';
-import type { NewJob } from '../../../src/modules/jobs/jobs.repository.js';
+import type { NewJob } from '../../../src/modules/jobs/lifecycle/jobs.repository.js';
 import { inTransaction } from '../../../src/database/transaction.js';
 import { createCatalogFixture, libraryRequest, type CatalogFixture } from '../catalog-fixture.js';
 
@@ -34,6 +34,18 @@ async function createJobWithRequest(job: NewJob, wanted: NewOperatorRequest) {
   return { job: row, request: made[0] };
 }
 
+/** Satisfies the agent's requests and releases their jobs, the way JobsWaitingService.tapesArrived does. */
+function satisfy(agentId: string) {
+  return inTransaction(f.prisma, 'satisfy operator requests', async (tx) => {
+    const rows = await requests.satisfyFound(tx, agentId);
+    await f.jobs.releaseToDispatcher(
+      tx,
+      rows.map((r) => r.jobId),
+    );
+    return rows;
+  });
+}
+
 const queuedIds = async () => (await f.dispatch.listQueued(100)).map((j) => j.id);
 
 test('a job waiting for an operator is not dispatched until an inventory finds its tape', async () => {
@@ -50,11 +62,11 @@ test('a job waiting for an operator is not dispatched until an inventory finds i
   assert.ok(!(await queuedIds()).includes(job.id), 'the dispatcher does not see it');
 
   // An inventory that does not show the tape changes nothing.
-  assert.deepEqual(await requests.satisfyFound(agentId), []);
+  assert.deepEqual(await satisfy(agentId), []);
 
   // The operator inserted it; the agent's inventory shows it in slot 2.
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('req-agent', ['REQ001L9', 'REQ009L9'])));
-  const satisfied = await requests.satisfyFound(agentId);
+  const satisfied = await satisfy(agentId);
   assert.deepEqual(
     satisfied.map((r) => [r.id, r.status]),
     [[request.id, 'SATISFIED']],
@@ -62,7 +74,7 @@ test('a job waiting for an operator is not dispatched until an inventory finds i
   assert.ok(satisfied[0].resolvedAt);
   assert.ok((await queuedIds()).includes(job.id), 'the dispatcher sees it now');
   assert.equal((await f.jobs.findById(job.id))!.queueReason, 'waiting for the dispatcher');
-  assert.deepEqual(await requests.satisfyFound(agentId), [], 'satisfied once');
+  assert.deepEqual(await satisfy(agentId), [], 'satisfied once');
 });
 
 test("a tape found in another agent's library does not satisfy the request", async () => {
@@ -72,8 +84,8 @@ test("a tape found in another agent's library does not satisfy the request", asy
     { kind: 'CHECK', agentId: wanted, priority: 40, spec: { barcode: 'OTH001L9', repair: false, rollbackGeneration: null } },
     { barcode: 'OTH001L9', agentId: wanted, changerName: null, message: 'insert tape OTH001L9' },
   );
-  assert.deepEqual(await requests.satisfyFound(other), []);
-  assert.deepEqual(await requests.satisfyFound(wanted), []);
+  assert.deepEqual(await satisfy(other), []);
+  assert.deepEqual(await satisfy(wanted), []);
   assert.equal(
     (await requests.list('OPEN', 100)).some((r) => r.id === request.id),
     true,
@@ -123,13 +135,13 @@ test('a job waiting for several tapes goes back to the dispatcher only when the 
   assert.equal(made.length, 2);
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9'])));
   assert.deepEqual(
-    (await requests.satisfyFound(agentId)).map((r) => r.barcode),
+    (await satisfy(agentId)).map((r) => r.barcode),
     ['MUL001L9'],
   );
   assert.ok(!(await queuedIds()).includes(job.id), 'still waiting for MUL002L9');
   await f.agents.applyInventory(agentId, parseRegistration(libraryRequest('multi-agent', ['MUL001L9', 'MUL002L9'])));
   assert.deepEqual(
-    (await requests.satisfyFound(agentId)).map((r) => r.barcode),
+    (await satisfy(agentId)).map((r) => r.barcode),
     ['MUL002L9'],
   );
   assert.ok((await queuedIds()).includes(job.id));

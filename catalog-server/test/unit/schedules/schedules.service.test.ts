@@ -2,7 +2,7 @@
 // every change, next fire times from a controlled clock.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { BackupLevelValue } from '../../../src/modules/jobs/models/job-enums.js';
+import { BackupLevelValue } from '../../../src/modules/jobs/lifecycle/models/job-enums.js';
 import { SchedulesService } from '../../../src/modules/schedules/schedules.service.js';
 import { FakeClock, FakeSchedulesRepository, FakeTimers, fakeAgents, fakePools } from './fakes.js';
 import { rejectionCode } from '../../support/error-codes.js';

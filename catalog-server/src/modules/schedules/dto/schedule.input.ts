@@ -1,5 +1,5 @@
 import { Field, InputType } from '@nestjs/graphql';
-import { BackupLevelValue } from '../../jobs/models/job-enums.js';
+import { BackupLevelValue } from '../../jobs/lifecycle/models/job-enums.js';
 
 @InputType()
 export class CreateScheduleInput {

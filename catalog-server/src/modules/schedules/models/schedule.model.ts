@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
-import { BackupLevelValue } from '../../jobs/models/job-enums.js';
+import { BackupLevelValue } from '../../jobs/lifecycle/models/job-enums.js';
 
 @ObjectType('ScheduleFiring', { description: 'One instant at which a schedule fired, and what came of it.' })
 export class ScheduleFiringModel {
