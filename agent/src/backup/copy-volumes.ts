@@ -59,10 +59,17 @@ export class CopyVolumes {
     return (await this.positions(relPath)).map((at) => at(offset, length));
   }
 
-  /** The first copy whose tape has reached its early-warning zone, if any: the job stops there. */
-  async earlyWarning(): Promise<string | null> {
-    const spaces = await Promise.all(this.copies.map(async (c) => ({ barcode: c.barcode, ew: (await c.volume.space()).earlyWarning })));
-    return spaces.find((s) => s.ew)?.barcode ?? null;
+  /** The copies whose tape has reached its early-warning zone: they continue on a next tape. */
+  async atEarlyWarning(): Promise<CopyVolume[]> {
+    const ew = await Promise.all(this.copies.map(async (c) => (await c.volume.space()).earlyWarning));
+    return this.copies.filter((_, i) => ew[i]);
+  }
+
+  /** Copy `next.copy` goes on on another tape (the old one is unmounted by the caller). */
+  replace(next: CopyVolume): void {
+    const at = this.copies.findIndex((c) => c.copy === next.copy);
+    if (at < 0) throw new Error(`no copy ${next.copy} to replace`);
+    this.copies[at] = next;
   }
 
   /** Unmounts every copy (each writes its index); the first failure is thrown after all were tried. */

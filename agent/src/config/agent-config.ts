@@ -39,6 +39,8 @@ export const agentConfigSchema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Minimum interval between two PROGRESS reports of one job. */
   progressIntervalMs: z.number().int().min(10).default(500),
+  /** How long a backup waits before asking the server again for a next tape when there was none. */
+  nextTapeRetryMs: z.number().int().min(100).default(30_000),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileType, IncrementalLevel, type BackupSpec, type FileRecord } from '@ferrite/proto';
-import { TapeError } from '../drives/drive.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeStatus } from '@ferrite/proto';
+import { TapeError, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
 import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
@@ -17,7 +18,7 @@ import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun, type RunPlan } from '../backup/run-plan.js';
 import { bundleMemberName, bundlePath, jobHeaderPath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
-import { ensureLoaded, mountChecked } from './tape-handling.js';
+import { ensureLoaded, mountChecked, tapeStatusOf } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
@@ -104,13 +105,16 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     filesFailed: 0,
     currentFile: '',
   };
-  const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: spec.barcode }, force);
+  const mounted: { volumes?: CopyVolumes } = {};
+  // The tape copy 1 writes now: it changes when the backup continues on a next tape.
+  const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: mounted.volumes?.barcodes[0] ?? spec.barcode }, force);
   report(true);
 
-  const volumes = await mountCopies(ctx, spec.barcode);
+  const volumes = (mounted.volumes = await mountCopies(ctx, spec.barcode));
   const job = { jobId: ctx.jobId, attempt: ctx.attempt, host: ctx.agentName };
+  const header = () => jobHeaderOf(job, spec, runPlan.runs, volumes.barcodes);
   try {
-    await writeJobHeader(volumes, jobHeaderOf(job, spec, runPlan.runs, volumes.barcodes));
+    await writeJobHeader(volumes, header());
   } catch (err) {
     await volumes.unmount();
     throw err;
@@ -129,12 +133,12 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
       checkpoint.add(baseRecord(e));
       progress.filesDone++;
     }
-    await writeSmallFiles(ctx, volumes, small, opts, checkpoint, progress, report);
+    await writeSmallFiles(ctx, volumes, small, opts, checkpoint, progress, report, header);
     for (const e of large) {
       throwIfCancelled(ctx.signal);
       await writeLargeFile(ctx, volumes, e, checkpoint, progress, report);
       if (checkpoint.due) await checkpoint.flush();
-      await stopAtEarlyWarning(volumes, checkpoint, large.length - large.indexOf(e) - 1);
+      await continueAtEarlyWarning(ctx, volumes, checkpoint, large.length - large.indexOf(e) - 1, header);
     }
     await checkpoint.flush();
   } catch (err) {
@@ -150,7 +154,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   }
   if (failure instanceof Error) throw failure;
   if (failure) throw new Error(`backup failed: ${JSON.stringify(failure)}`);
-  await ctx.reporter.finalProgress({ ...progress, currentTape: spec.barcode });
+  await ctx.reporter.finalProgress({ ...progress, currentTape: volumes.barcodes[0] });
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
   return backupSummary(checkpoint.reportedFiles, progress, runPlan, to);
 }
@@ -193,24 +197,28 @@ async function writeJobHeader(volumes: CopyVolumes, header: JobHeader): Promise<
  * other (they may share a robot), and checks every label; on any failure the ones already mounted
  * are unmounted again.
  */
+/** Loads the copy's tape into its drive, mounts it read-write and checks its label (unmounted again on a mismatch). */
+async function mountCopy(ctx: JobContext, w: { copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }): Promise<CopyVolume> {
+  await ensureLoaded(ctx, w.barcode, w.drive, w.library);
+  const volume = await mountChecked(ctx, false, w.drive);
+  const label = await readLabel(volume).catch(() => null);
+  if (!label || label.barcode !== w.barcode) {
+    await volume.unmount().catch(() => undefined);
+    throw new JobError(
+      'LABEL_MISMATCH',
+      label
+        ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}`
+        : `tape ${w.barcode} has no Ferrite label: format it first`,
+    );
+  }
+  return { copy: w.copy, barcode: w.barcode, volume };
+}
+
 async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolumes> {
   const wanted: NonNullable<JobContext['copies']> = [{ copy: 1, barcode, drive: ctx.drive, library: ctx.library }, ...(ctx.copies ?? [])];
   const mounted: CopyVolume[] = [];
   try {
-    for (const w of wanted) {
-      await ensureLoaded(ctx, w.barcode, w.drive, w.library);
-      const volume = await mountChecked(ctx, false, w.drive);
-      mounted.push({ copy: w.copy, barcode: w.barcode, volume });
-      const label = await readLabel(volume).catch(() => null);
-      if (!label || label.barcode !== w.barcode) {
-        throw new JobError(
-          'LABEL_MISMATCH',
-          label
-            ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}`
-            : `tape ${w.barcode} has no Ferrite label: format it first`,
-        );
-      }
-    }
+    for (const w of wanted) mounted.push(await mountCopy(ctx, w));
   } catch (err) {
     await Promise.allSettled(mounted.map((m) => m.volume.unmount()));
     throw err;
@@ -223,14 +231,59 @@ async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolume
   return new CopyVolumes(mounted);
 }
 
-async function stopAtEarlyWarning(volumes: CopyVolumes, checkpoint: Checkpointer, remaining: number): Promise<void> {
+/**
+ * Between two objects: every copy whose tape reached its early-warning zone goes on on a next tape.
+ * What was written is confirmed first (manifest, index sync, records reported); then the server
+ * marks the tape FULL and names the next one (NextTape), which is loaded into the same drive,
+ * checked and given the job header, so each tape can be rebuilt alone. With no tape yet the job
+ * waits and asks again; a server that cannot span ends the job with TAPE_FULL as before.
+ */
+async function continueAtEarlyWarning(
+  ctx: JobContext,
+  volumes: CopyVolumes,
+  checkpoint: Checkpointer,
+  remaining: number,
+  header: () => JobHeader,
+): Promise<void> {
   if (remaining === 0) return;
-  const barcode = await volumes.earlyWarning();
-  if (!barcode) return;
-  // What is written so far is on every copy: confirm it before stopping.
+  const full = await volumes.atEarlyWarning();
+  if (full.length === 0) return;
+  // What is written so far is on every copy: confirm it before leaving any tape.
   await checkpoint.flush();
-  // Spanning onto a next tape is not built; the job stops cleanly here.
-  throw new JobError('TAPE_FULL', `tape ${barcode} reached its early-warning zone with ${remaining} file(s) left to write`);
+  for (const copy of full) {
+    const where = copyPlace(ctx, copy.copy);
+    const status = await tapeStatusOf(ctx, where.drive);
+    const next = status ? await askForNextTape(ctx, copy, status) : null;
+    if (!next) throw new JobError('TAPE_FULL', `tape ${copy.barcode} reached its early-warning zone with ${remaining} file(s) left to write`);
+    await copy.volume.unmount();
+    await ctx.reporter.note('info', `tape ${copy.barcode} is full${volumes.copies.length > 1 ? ` (copy ${copy.copy})` : ''}; continuing on ${next}`);
+    const mounted = await mountCopy(ctx, { ...where, copy: copy.copy, barcode: next });
+    volumes.replace(mounted);
+    await writeJobHeader(new CopyVolumes([mounted]), { ...header(), tapes: volumes.barcodes });
+  }
+}
+
+/** The drive (and library) that writes copy `copy`. */
+function copyPlace(ctx: JobContext, copy: number): { drive: TapeDrive; library: TapeLibrary | null } {
+  if (copy === 1) return { drive: ctx.drive, library: ctx.library };
+  const c = ctx.copies?.find((x) => x.copy === copy);
+  if (!c) throw new Error(`no drive for copy ${copy}`);
+  return { drive: c.drive, library: c.library };
+}
+
+/** Asks until the server names a tape (waiting between asks, noting each new reason); null: it cannot span. */
+async function askForNextTape(ctx: JobContext, copy: CopyVolume, full: TapeStatus): Promise<string | null> {
+  if (!ctx.nextTape) return null;
+  let lastReason = '';
+  for (;;) {
+    throwIfCancelled(ctx.signal);
+    const answer = await ctx.nextTape(copy.copy, full);
+    if (!answer) return null;
+    if (answer.barcode) return answer.barcode;
+    if (answer.waitReason !== lastReason) await ctx.reporter.note('warn', `waiting for a next tape after ${copy.barcode}: ${answer.waitReason}`);
+    lastReason = answer.waitReason;
+    await sleep(ctx.nextTapeRetryMs ?? 30_000, undefined, { signal: ctx.signal }).catch(() => undefined);
+  }
 }
 
 async function writeSmallFiles(
@@ -241,6 +294,7 @@ async function writeSmallFiles(
   checkpoint: Checkpointer,
   progress: Progress,
   report: () => void,
+  header: () => JobHeader,
 ): Promise<void> {
   let bundleIndex = 0;
   let open: { writer: BundleWriter; path: string; members: Array<{ record: FileRecord; offset: number; length: number }> } | null = null;
@@ -280,7 +334,7 @@ async function writeSmallFiles(
     if (last || open.writer.bytesWritten >= opts.bundleTargetBytes || checkpoint.pendingCount + open.members.length >= checkpoint.limits.files) {
       await close();
       if (checkpoint.due || last) await checkpoint.flush();
-      await stopAtEarlyWarning(volume, checkpoint, small.length - i - 1);
+      await continueAtEarlyWarning(ctx, volume, checkpoint, small.length - i - 1, header);
     }
   }
 }

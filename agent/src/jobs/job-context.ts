@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { JobReporter } from './job-reporter.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { BaseSource, VerifyItemsSource } from '../backup/base-source.js';
-import type { VerifiedTape } from '@ferrite/proto';
+import type { TapeStatus, VerifiedTape } from '@ferrite/proto';
 
 export interface JobContext {
   jobId: string;
@@ -29,6 +29,14 @@ export interface JobContext {
    * no job holds that drive. Absent: every other drive counts as busy.
    */
   driveInUse?: (libraryName: string, driveIndex: number) => boolean;
+  /**
+   * Asks the server for the tape a backup's copy continues on once `full` reached its early-warning
+   * zone: the barcode, or why there is none yet (ask again later). Null: the server cannot span
+   * (older than NextTape) or there is no server; the backup then stops with TAPE_FULL.
+   */
+  nextTape?: (copy: number, full: TapeStatus) => Promise<{ barcode: string; waitReason: string } | null>;
+  /** How long to wait before asking again for a next tape when there is none yet. */
+  nextTapeRetryMs?: number;
   /** A verify job's result per tape, filled as it goes: sent with the job's last event, failed or not. */
   verifiedTapes?: VerifiedTape[];
 }

@@ -1,6 +1,7 @@
 // Runs the jobs the server assigns: one job per drive at a time, each with its own abort signal.
 // The lifecycle (ACKNOWLEDGED, STARTED, then COMPLETED / FAILED / CANCELLED) is reported here, so
 // handlers only do their work and throw JobError on failure.
+import { status } from '@grpc/grpc-js';
 import { JobEventType, JobKind, type AssignJob } from '@ferrite/proto';
 import { TapeError } from '../drives/drive.js';
 import type { DriveSet } from '../drives/drive-set.js';
@@ -109,6 +110,12 @@ export class JobRunner {
         config: this.config,
         baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
         verifyItems: grpcVerifyItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
+        nextTapeRetryMs: this.config.nextTapeRetryMs,
+        nextTape: (copy, fullTape) =>
+          this.client.nextTape({ agentId: this.agentId(), jobId: cmd.jobId, attempt: cmd.attempt, copy, fullTape }).catch((err: unknown) => {
+            if ((err as { code?: number }).code === status.UNIMPLEMENTED) return null;
+            throw err;
+          }),
         copies: copyDrives.map((c) => ({ copy: c.copy, barcode: c.barcode, drive: c.entry!.drive, library: c.entry!.library })),
         driveInUse: (libraryName, driveIndex) => this.driveInUse(cmd.jobId, libraryName, driveIndex),
       };

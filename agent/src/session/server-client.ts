@@ -6,6 +6,8 @@ import {
   AgentServiceClient,
   type HeartbeatRequest,
   type HeartbeatResponse,
+  type NextTapeRequest,
+  type NextTapeResponse,
   type RegisterRequest,
   type RegisterResponse,
   type ReportFilesRequest,
@@ -115,6 +117,11 @@ export class ServerClient {
 
   reportRebuild(req: ReportRebuildRequest, policy: RetryPolicy = RETRY.final): Promise<ReportRebuildResponse> {
     return this.call('reportRebuild', this.client.reportRebuild.bind(this.client), req, policy);
+  }
+
+  /** A backup's next tape for one copy (NextTape); UNIMPLEMENTED from a server older than the call. */
+  nextTape(req: NextTapeRequest, policy: RetryPolicy = RETRY.report): Promise<NextTapeResponse> {
+    return this.call('nextTape', this.client.nextTape.bind(this.client), req, policy);
   }
 
   close(): void {

@@ -18,6 +18,8 @@ const schema = z.object({
   /** Upper bound on any catalog query. */
   statementTimeoutMs: z.coerce.number().int().min(100),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  /** An ACTIVE tape with less room left than this share of its capacity takes no new backup. */
+  tapeMinFreePercent: z.coerce.number().min(0).max(50),
 });
 
 export type ServerConfig = z.infer<typeof schema>;
@@ -34,6 +36,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   heartbeatMissesBeforeOffline: 'FERRITE_HEARTBEAT_MISSES',
   statementTimeoutMs: 'FERRITE_STATEMENT_TIMEOUT_MS',
   logLevel: 'FERRITE_LOG_LEVEL',
+  tapeMinFreePercent: 'FERRITE_TAPE_MIN_FREE_PERCENT',
 };
 
 export class ConfigError extends Error {}
@@ -50,6 +53,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     heartbeatMissesBeforeOffline: env.FERRITE_HEARTBEAT_MISSES ?? 3,
     statementTimeoutMs: env.FERRITE_STATEMENT_TIMEOUT_MS ?? 15000,
     logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
+    tapeMinFreePercent: env.FERRITE_TAPE_MIN_FREE_PERCENT ?? 1,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');

@@ -1,7 +1,7 @@
 // The rules "which job holds this tape" and "which job holds this drive", written once in SQL: every
 // query that asks (dispatch, tape choice, tape operations, retention, format) builds on these. A job
-// holds a tape its spec names: copy 1's `barcode`, or any copy's in `tapes` (a backup writing two or
-// three tapes at once); it holds the drive it runs on and the drives its copies write on. Kept here,
+// holds a tape its spec names: copy 1's `barcode`, any copy's in `tapes` (a backup writing two or
+// three tapes at once), or any tape it wrote before continuing on a next one (`spanned`); it holds the drive it runs on and the drives its copies write on. Kept here,
 // below the modules, because jobs, tapes and tape operations all ask (and must agree).
 import { Prisma } from '@ferrite/db';
 
@@ -11,7 +11,8 @@ const column = (alias: string, name: string) => Prisma.raw(alias ? `${alias}.${n
 /** SQL condition: the job row `alias` names the tape `barcode` (a parameter or a column). */
 export function jobNamesTape(alias: string, barcode: Prisma.Sql): Prisma.Sql {
   const spec = column(alias, 'spec');
-  return Prisma.sql`(${spec}->>'barcode' = (${barcode})::text OR ${spec}->'tapes' @> jsonb_build_array(jsonb_build_object('barcode', (${barcode})::text)))`;
+  const named = Prisma.sql`jsonb_build_array(jsonb_build_object('barcode', (${barcode})::text))`;
+  return Prisma.sql`(${spec}->>'barcode' = (${barcode})::text OR ${spec}->'tapes' @> ${named} OR ${spec}->'spanned' @> ${named})`;
 }
 
 /** SQL condition: the job row `alias` runs on the drive `driveId`, or a copy of its backup writes there. */

@@ -49,7 +49,7 @@ export async function createCatalogFixture(label: string): Promise<CatalogFixtur
     lifecycle: new JobLifecycleService(prisma, jobs, jobLog),
     events: new JobReportRecorder(prisma, jobs, jobLog, tapes, new FilesRepository(prisma)),
     dispatch,
-    assignment: new AssignmentService(prisma, dispatch, jobs, jobLog, tapes),
+    assignment: new AssignmentService(prisma, dispatch, jobs, jobLog, tapes, loadServerConfig({})),
     register: (req, sessionId = crypto.randomUUID()) => agents.register(parseRegistration(req), sessionId, new Date()),
     async job(agentId, kind, status, spec = { barcode: 'FER001L9', force: false, pool: null }) {
       const row = await prisma.client.job.create({ data: { kind, status, agentId, spec } });

@@ -19,6 +19,8 @@ export interface AgentOptions {
   drives?: number;
   barcodes: string[];
   capacityBytes?: number;
+  /** Size of the emulated early-warning zone (default: 2% of the capacity). */
+  earlyWarningBytes?: number;
   /** The last N slots of the emulated library are import/export slots. */
   importExportSlots?: number;
   /** An existing emulated library (another stack's, with its tapes) instead of a new one. */
@@ -138,6 +140,7 @@ export async function startStack(label: string): Promise<Stack> {
               drives: options.drives ?? 2,
               generation: 9,
               capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2,
+              ...(options.earlyWarningBytes ? { earlyWarningBytes: options.earlyWarningBytes } : {}),
               barcodes: options.barcodes,
               timeScale: 0,
               importExportSlots: options.importExportSlots ?? 0,

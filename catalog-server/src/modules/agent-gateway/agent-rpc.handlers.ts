@@ -25,6 +25,7 @@ import { JobEventsService } from '../jobs/events/job-events.service.js';
 import { JobsService } from '../jobs/api/jobs.service.js';
 import { JobsWaitingService } from '../jobs/lifecycle/jobs-waiting.service.js';
 import { RebuildService } from '../jobs/rebuild/rebuild.service.js';
+import { NextTapeService } from '../jobs/dispatch/next-tape.service.js';
 import { toGrpcError } from './grpc-status.mapper.js';
 
 @Injectable()
@@ -42,6 +43,7 @@ export class AgentRpcHandlers {
     private readonly incrementalBase: IncrementalBaseService,
     private readonly rebuild: RebuildService,
     private readonly waiting: JobsWaitingService,
+    private readonly nextTapes: NextTapeService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -72,6 +74,7 @@ export class AgentRpcHandlers {
         });
       }),
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
+      nextTape: this.unary('NextTape', (req) => this.nextTapes.nextTape(req)),
       incrementalBase: (call) => void this.streamIncrementalBase(call),
       verifyItems: (call) => void this.streamVerifyItems(call),
       heartbeat: this.unary('Heartbeat', async (req) => {

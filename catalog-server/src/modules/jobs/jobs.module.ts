@@ -11,6 +11,7 @@ import { DispatchRepository } from './dispatch/dispatch.repository.js';
 import { DispatcherService } from './dispatch/dispatcher.service.js';
 import { JobLogController } from './events/job-log.controller.js';
 import { AssignmentService } from './dispatch/assignment.service.js';
+import { NextTapeService } from './dispatch/next-tape.service.js';
 import { JobLifecycleService } from './lifecycle/job-lifecycle.service.js';
 import { JobLogRepository } from './lifecycle/job-log.repository.js';
 import { JobReportRecorder } from './events/job-report-recorder.js';
@@ -31,6 +32,7 @@ import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
     JobReportRecorder,
     JobLifecycleService,
     AssignmentService,
+    NextTapeService,
     DispatchRepository,
     CommandStreamsRepository,
     CommandRouter,
@@ -44,6 +46,7 @@ import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
     JobsWaitingService,
   ],
   exports: [
+    NextTapeService,
     CommandRouter,
     JobUpdatesPubSub,
     JobsService,

@@ -193,6 +193,19 @@ export class TapesRepository {
   }
 
   /** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
+  /**
+   * A backup reached the tape's early-warning zone: FULL (never chosen for writing again), with the
+   * space the agent reported. A tape already SUSPECT, RETIRED or OFFSITE keeps its state.
+   */
+  async markFull(tx: Tx, barcode: string, usedBytes: number, capacityBytes: number): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE tape SET state = CASE WHEN state IN ('SCRATCH', 'ACTIVE') THEN 'FULL'::"TapeState" ELSE state END,
+             used_bytes = GREATEST(used_bytes, ${usedBytes}::bigint),
+             capacity_bytes = CASE WHEN ${capacityBytes}::bigint > 0 THEN ${capacityBytes}::bigint ELSE capacity_bytes END,
+             updated_at = now()
+      WHERE barcode = ${barcode}`;
+  }
+
   async drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
     if (!poolName) return;
     await tx.$executeRaw`

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RestoreItem } from '@ferrite/proto';
 import { isUuid } from '../../../common/ids.js';
 import { LOGGER, type Logger } from '../../../common/logger.js';
+import { SERVER_CONFIG, type ServerConfig } from '../../../config/config.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../../common/pagination.js';
 import { AgentsService } from '../../agents/agents.service.js';
 import { FilesService } from '../../files/files.service.js';
@@ -74,6 +75,7 @@ export class JobsService {
     private readonly updates: JobUpdatesPubSub,
     private readonly requests: OperatorRequestsService,
     private readonly waiting: JobsWaitingService,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'jobs' });
@@ -406,6 +408,7 @@ export class JobsService {
       agentName: agent.name,
       pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
       copies: pool?.copies ?? 1,
+      minFreePercent: this.config.tapeMinFreePercent,
     });
     return 'reason' in choice ? choice.reason : null;
   }

@@ -3,7 +3,8 @@
 // and tapes are handed out, so two jobs never get the same drive or tape. A backup that named no
 // tape gets one now (one per copy of its pool); a tape leased to another unfinished job is never
 // offered. The choices are the pure functions of drive-choice.ts and backup-tape-choice.ts.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVER_CONFIG, type ServerConfig } from '../../../config/config.js';
 import { PrismaService } from '../../../database/prisma.service.js';
 import { inTransaction, type Tx } from '../../../database/transaction.js';
 import { TapesRepository } from '../../tapes/tapes.repository.js';
@@ -50,6 +51,7 @@ export class AssignmentService {
     private readonly jobs: JobsRepository,
     private readonly log: JobLogRepository,
     private readonly tapes: TapesRepository,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
   ) {}
 
   /** Tries to assign one queued job; `choose` picks the drive from the locked state (pure logic). */
@@ -115,7 +117,13 @@ export class AssignmentService {
   /** One tape per copy from the agent's writable tapes, leaving out those leased to unfinished jobs. */
   private async pickTapes(tx: Tx, job: JobRow, agentName: string, pool: PoolPolicyRow | null, copies: number, exclude: string[]) {
     const tapes = (await this.reads.writableTapes(tx, job.agentId!, job.id)).filter((t) => !exclude.includes(t.barcode));
-    return chooseBackupTapes(tapes, { agentName, pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null, copies });
+    const need = {
+      agentName,
+      pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
+      copies,
+      minFreePercent: this.config.tapeMinFreePercent,
+    };
+    return chooseBackupTapes(tapes, need);
   }
 
   /**

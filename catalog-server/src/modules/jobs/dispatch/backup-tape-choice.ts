@@ -15,6 +15,8 @@ export interface BackupTapeNeed {
   pool: { id: string; name: string; scratchPoolId: string | null } | null;
   /** How many different tapes the backup writes at once (the pool's copies; 1 without a pool). */
   copies: number;
+  /** See DEFAULT_MIN_FREE_PERCENT. */
+  minFreePercent?: number;
 }
 
 export type BackupTapeChoice = { barcodes: string[] } | { reason: string };
@@ -27,7 +29,7 @@ export function chooseBackupTapes(tapes: WritableTape[], need: BackupTapeNeed): 
   let free = eligible.filter((t) => t.heldBy === null);
   const barcodes: string[] = [];
   while (barcodes.length < need.copies) {
-    const next = chooseBackupTape(free, poolId, scratchPoolId);
+    const next = chooseBackupTape(free, poolId, scratchPoolId, need.minFreePercent);
     if (!next) break;
     barcodes.push(next);
     free = free.filter((t) => t.barcode !== next);

@@ -91,8 +91,17 @@ export class DispatchRepository {
     return row ?? null;
   }
 
-  /** The agent's formatted, writable tapes, each with the unfinished job (other than `jobId`) that may still write it. */
-  async writableTapes(tx: Tx, agentId: string, jobId: string): Promise<WritableTape[]> {
+  /** The library (changer) a drive sits in; null for a standalone drive. */
+  async changerOfDrive(tx: Tx, driveId: string): Promise<string | null> {
+    const [row] = await tx.$queryRaw<{ changer_id: string | null }[]>`SELECT changer_id::text FROM drive WHERE id = ${driveId}::uuid`;
+    return row?.changer_id ?? null;
+  }
+
+  /**
+   * The agent's formatted, writable tapes (in library `changerId` only, when given), each with the
+   * unfinished job (other than `jobId`) that may still write it.
+   */
+  async writableTapes(tx: Tx, agentId: string, jobId: string, changerId?: string): Promise<WritableTape[]> {
     const rows = await tx.$queryRaw<{ barcode: string; state: string; capacity: bigint; used: bigint; pool_id: string | null; held_by: string | null }[]>`
       SELECT t.barcode, t.state::text AS state, t.capacity_bytes AS capacity, t.used_bytes AS used, t.pool_id::text,
              (SELECT j.id::text FROM job j
@@ -101,6 +110,7 @@ export class DispatchRepository {
       FROM tape t
       WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
         AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
+        AND (${changerId ?? null}::uuid IS NULL OR t.changer_id = ${changerId ?? null}::uuid)
       ORDER BY t.barcode`;
     return rows.map((r) => ({
       barcode: r.barcode,

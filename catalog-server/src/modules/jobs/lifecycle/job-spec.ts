@@ -53,6 +53,12 @@ export const BackupJobSpec = z.looseObject({
   checkpointFiles: z.number(),
   /** A backup job the catalog learned from a tape (rebuildCatalog): the barcode it was read from. */
   rebuiltFrom: z.string().optional(),
+  /**
+   * Every tape the backup has written, in order, once it has continued on a next tape (NextTape):
+   * the first tape of each copy, then each next one as it was taken. `barcode` and `tapes` always
+   * name the tape each copy writes now (where a resumed attempt goes on).
+   */
+  spanned: z.array(z.looseObject({ copy: z.number().int().min(1), barcode })).optional(),
 });
 export type BackupJobSpec = z.infer<typeof BackupJobSpec>;
 
@@ -172,6 +178,29 @@ export function tapesOfJob(kind: JobKind, spec: unknown): string[] {
       return s && 'barcode' in s && s.barcode ? [s.barcode] : [];
     }
   }
+}
+
+/** Every tape a job has used or uses, in order: a backup that continued on next tapes lists them all. */
+export function tapesUsedByJob(kind: JobKind, spec: unknown): string[] {
+  const spanned = kind === 'BACKUP' ? tryParseJobSpec(kind, spec)?.spanned : undefined;
+  return spanned?.length ? spanned.map((t) => t.barcode) : tapesOfJob(kind, spec);
+}
+
+/** The tape copy `copy` of a backup writes now (copy 1: `barcode`; others: `tapes`), if any. */
+export function currentTapeOfCopy(spec: BackupJobSpec, copy: number): string | null {
+  if (copy === 1) return spec.barcode ?? null;
+  return spec.tapes?.find((t) => t.copy === copy)?.barcode ?? null;
+}
+
+/** The spec after copy `copy` moved from its current tape to `next`: every tape used stays listed in `spanned`. */
+export function specOnNextTape(spec: BackupJobSpec, copy: number, next: string): BackupJobSpec {
+  const first = [
+    ...(spec.barcode ? [{ copy: 1, barcode: spec.barcode }] : []),
+    ...(spec.tapes ?? []).filter((t) => t.copy > 1).map((t) => ({ copy: t.copy, barcode: t.barcode })),
+  ];
+  const spanned = [...(spec.spanned ?? first), { copy, barcode: next }];
+  const tapes = spec.tapes?.map((t) => (t.copy === copy ? { ...t, barcode: next } : t));
+  return { ...spec, ...(copy === 1 ? { barcode: next } : {}), ...(tapes ? { tapes } : {}), spanned };
 }
 
 /** A plan tape's barcode (proto JSON of RestoreTape), '' when it has none. */

@@ -52,6 +52,10 @@ function checkAbsolute(p: string, what: string, error: (message: string, path: s
   return `/${segments.join('/')}`;
 }
 
+/** An ACTIVE tape with less room left than this share of its capacity takes no new backup and is
+ *  not a backup's next tape (FERRITE_TAPE_MIN_FREE_PERCENT). FULL tapes are never chosen. */
+export const DEFAULT_MIN_FREE_PERCENT = 1;
+
 export interface TapeCandidate {
   barcode: string;
   state: string;
@@ -66,10 +70,16 @@ export interface TapeCandidate {
  * tapes, scratch tapes in no pool yet, or scratch tapes of the scratch pool the pool draws from
  * (they join the pool when the backup takes them).
  */
-export function chooseBackupTape(candidates: TapeCandidate[], poolId: string | null, scratchPoolId: string | null = null): string | null {
+export function chooseBackupTape(
+  candidates: TapeCandidate[],
+  poolId: string | null,
+  scratchPoolId: string | null = null,
+  minFreePercent = DEFAULT_MIN_FREE_PERCENT,
+): string | null {
   const eligible = candidates.filter((t) => isEligibleForPool(t, poolId, scratchPoolId));
   const free = (t: TapeCandidate) => t.capacityBytes - t.usedBytes;
-  const active = eligible.filter((t) => t.state === 'ACTIVE' && free(t) > 0).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
+  const roomy = (t: TapeCandidate) => free(t) > 0 && free(t) >= (t.capacityBytes * minFreePercent) / 100;
+  const active = eligible.filter((t) => t.state === 'ACTIVE' && roomy(t)).sort((a, b) => free(b) - free(a) || a.barcode.localeCompare(b.barcode));
   if (active.length) return active[0].barcode;
   const scratch = eligible
     .filter((t) => t.state === 'SCRATCH')

@@ -1,6 +1,6 @@
 // Catalog rows -> GraphQL models for jobs and their log.
 import { etaSeconds, percentDone } from './job-progress.js';
-import { summarizeJob, tapesOfJob } from './job-spec.js';
+import { summarizeJob, tapesUsedByJob } from './job-spec.js';
 import { averageRate, type ProgressSnapshot } from './job-transitions.js';
 import type { JobEventRow } from './job-log.repository.js';
 import type { JobRow } from './jobs.repository.js';
@@ -13,7 +13,7 @@ export function toJobModel(row: JobRow): JobModel {
     kind: JobKindValue[row.kind],
     status: JobStatusValue[row.status],
     summary: summarizeJob(row.kind, row.spec),
-    tapes: tapesOfJob(row.kind, row.spec),
+    tapes: tapesUsedByJob(row.kind, row.spec),
     queueReason: row.status === 'QUEUED' ? row.queueReason : null,
     cancelRequested: row.events.length > 0 && (row.status === 'ASSIGNED' || row.status === 'RUNNING'),
     attempt: row.attempt,

@@ -9,6 +9,9 @@ import {
   restorePlanToJson,
   summarizeJob,
   tapesOfJob,
+  currentTapeOfCopy,
+  specOnNextTape,
+  tapesUsedByJob,
 } from '../../../../src/modules/jobs/lifecycle/job-spec.js';
 import type { FerriteError } from '../../../../src/common/errors.js';
 
@@ -107,4 +110,32 @@ test('a stored spec that does not match its kind is refused with INVALID_JOB_SPE
 test('parsed specs keep the fields their schema does not name', () => {
   const spec = { barcode: 'B', paths: ['/d'], excludes: [], level: 'FULL', pool: null, host: 'h', ...BACKUP_DEFAULTS, rebuiltFrom: 'FER001L9', futureField: 7 };
   assert.deepEqual(parseJobSpec('BACKUP', spec), spec);
+});
+
+test('a backup moving to its next tape: the spec names the new tape per copy and lists every tape used in order', () => {
+  const base = parseJobSpec('BACKUP', {
+    barcode: 'AAA001L9',
+    tapes: [
+      { copy: 1, barcode: 'AAA001L9', driveName: 'drive0', driveId: 'd0' },
+      { copy: 2, barcode: 'BBB001L9', driveName: 'drive1', driveId: 'd1' },
+    ],
+    paths: ['/data'],
+    excludes: [],
+    level: 'FULL',
+    pool: 'p',
+    host: 'h',
+    ...BACKUP_DEFAULTS,
+  });
+  const once = specOnNextTape(base, 1, 'AAA002L9');
+  assert.equal(currentTapeOfCopy(once, 1), 'AAA002L9');
+  assert.equal(currentTapeOfCopy(once, 2), 'BBB001L9');
+  assert.deepEqual(tapesOfJob('BACKUP', once), ['AAA002L9', 'BBB001L9'], 'the tapes written now (a resumed attempt goes on there)');
+  const twice = specOnNextTape(once, 2, 'BBB002L9');
+  assert.equal(currentTapeOfCopy(twice, 2), 'BBB002L9');
+  assert.deepEqual(
+    twice.spanned?.map((t) => `${t.copy}:${t.barcode}`),
+    ['1:AAA001L9', '2:BBB001L9', '1:AAA002L9', '2:BBB002L9'],
+  );
+  assert.deepEqual(tapesUsedByJob('BACKUP', twice), ['AAA001L9', 'BBB001L9', 'AAA002L9', 'BBB002L9']);
+  assert.equal(currentTapeOfCopy(twice, 3), null);
 });

@@ -94,6 +94,14 @@ test('tape choice: the ACTIVE tape with most free space, then SCRATCH, else none
   assert.equal(chooseBackupTape([], null), null);
 });
 
+test('tape choice never takes an ACTIVE tape with less room than the minimum share of its capacity', () => {
+  // Capacity 1000: 1% is 10 bytes of room.
+  assert.equal(chooseBackupTape([tape('A', 'ACTIVE', 995), tape('S', 'SCRATCH', 0)], null), 'S', '5 bytes left is too little');
+  assert.equal(chooseBackupTape([tape('A', 'ACTIVE', 990), tape('S', 'SCRATCH', 0)], null), 'A', '10 bytes left is enough');
+  assert.equal(chooseBackupTape([tape('A', 'ACTIVE', 900), tape('S', 'SCRATCH', 0)], null, null, 20), 'S', 'a site asking for 20% room');
+  assert.equal(chooseBackupTape([tape('F', 'FULL', 100)], null), null, 'a FULL tape is never chosen');
+});
+
 test('tape choice with a pool: its tapes, or scratch tapes in no pool', () => {
   const tapes = [tape('A', 'ACTIVE', 0, 'other'), tape('B', 'SCRATCH', 0, 'other'), tape('C', 'SCRATCH', 0, null), tape('D', 'SCRATCH', 0, 'p')];
   assert.equal(chooseBackupTape(tapes, 'p'), 'D');

@@ -1,0 +1,111 @@
+// A backup larger than one tape continues on the next tapes of its pool: at each tape's early
+// warning the agent confirms what it wrote, the server marks the tape FULL and names the next one,
+// and the job goes on in the same drive. Every tape carries the job header and the manifests of
+// what it holds. Small emulated cartridges (64 MiB), real server and agent processes, GraphQL.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { startStack, type Stack } from '../support/stack.js';
+import { allFiles, startBackup, startRestore, waitForJob } from '../support/graphql-ops.js';
+
+const AGENT = 'spanner';
+const TAPES = ['SPN001L9', 'SPN002L9', 'SPN003L9', 'SPN004L9'];
+const MiB = 1024 * 1024;
+
+describe('a backup that spans tapes', { timeout: 300_000 }, () => {
+  let stack: Stack;
+  const source = () => path.join(stack.tmp, 'big');
+  const hashes = new Map<string, string>();
+
+  before(async () => {
+    stack = await startStack('spanning');
+    await stack.startAgent({ name: AGENT, barcodes: TAPES, drives: 1, slots: 6, capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB });
+    await stack.gql.request(`mutation { createPool(input: { name: "span", generation: 9 }) { id } }`);
+    for (const barcode of TAPES) {
+      const r = await stack.gql.request<{ formatTape: { id: string } }>(`mutation($b: String!) { formatTape(barcode: $b, pool: "span") { id } }`, {
+        b: barcode,
+      });
+      assert.equal((await waitForJob(stack.gql, r.formatTape.id)).status, 'SUCCEEDED');
+    }
+    // 130 MiB in 3 MiB files (each written whole) and a few small ones (a bundle): at least 3 tapes.
+    await mkdir(path.join(source(), 'small'), { recursive: true });
+    for (let i = 0; i < 44; i++) {
+      const body = randomBytes(3 * MiB - i);
+      const file = path.join(source(), `part-${String(i).padStart(2, '0')}.bin`);
+      await writeFile(file, body);
+      hashes.set(file, createHash('sha256').update(body).digest('hex'));
+    }
+    for (let i = 0; i < 5; i++) {
+      const body = randomBytes(1000 + i);
+      const file = path.join(source(), 'small', `s${i}.txt`);
+      await writeFile(file, body);
+      hashes.set(file, createHash('sha256').update(body).digest('hex'));
+    }
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('goes on on the next tapes, marks the full ones FULL, and restores byte for byte', async () => {
+    const id = await startBackup(stack.gql, { agent: AGENT, paths: [source()], pool: 'span' });
+    const done = await waitForJob(stack.gql, id, 240_000);
+    assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
+
+    const { job } = await stack.gql.request<{ job: { tapes: string[]; events: { type: string; message: string }[] } }>(
+      'query($id: ID!) { job(id: $id) { tapes events { type message } } }',
+      { id },
+    );
+    assert.ok(job.tapes.length >= 3, `tapes used: ${job.tapes.join(', ')}`);
+    assert.equal(new Set(job.tapes).size, job.tapes.length, 'never the same tape twice');
+    const chosen = job.events.filter((e) => e.type === 'TAPE_CHOSEN' && / is full; continuing on /.test(e.message));
+    assert.equal(chosen.length, job.tapes.length - 1, job.events.map((e) => e.message).join('\n'));
+
+    const states = await stack.gql.request<{ tapes: { edges: { node: { barcode: string; state: string } }[] } }>(
+      '{ tapes { edges { node { barcode state } } } }',
+    );
+    const stateOf = new Map(states.tapes.edges.map((e) => [e.node.barcode, e.node.state]));
+    for (const barcode of job.tapes.slice(0, -1)) assert.equal(stateOf.get(barcode), 'FULL', barcode);
+    assert.equal(stateOf.get(job.tapes.at(-1)!), 'ACTIVE');
+
+    // Every file in the catalog with its hash, on one of the job's tapes; the data is spread.
+    const files = await allFiles(stack.gql, { host: AGENT, pathPrefix: source(), type: 'FILE' });
+    assert.equal(files.length, hashes.size);
+    const used = new Set<string>();
+    for (const f of files) {
+      assert.equal(f.sha256, hashes.get(f.path), f.path);
+      for (const p of f.placements) {
+        assert.ok(job.tapes.includes(p.barcode), `${f.path} on ${p.barcode}`);
+        used.add(p.barcode);
+      }
+    }
+    assert.equal(used.size, job.tapes.length, 'each tape holds part of the backup');
+
+    // Each tape alone carries the job header and manifests of what it holds.
+    for (const barcode of job.tapes) {
+      const ferrite = path.join(stack.libraryDirOf(AGENT), 'cartridges', barcode, 'volume', 'ferrite');
+      const entries = await readdir(ferrite, { recursive: true });
+      assert.ok(entries.includes(`manifests/${id}-000000.json`), `${barcode} has the job header: ${entries.join(', ')}`);
+      assert.ok(
+        entries.some((e) => e.startsWith(`manifests/${id}-`) && e.endsWith('.jsonl')),
+        `${barcode} has manifests`,
+      );
+    }
+
+    const target = path.join(stack.restoreRoot, 'spanned');
+    const restoreId = await startRestore(stack.gql, {
+      agent: AGENT,
+      selection: { host: AGENT, pathPrefix: source() },
+      targetDirectory: target,
+      stripPrefix: source(),
+    });
+    const restore = await waitForJob(stack.gql, restoreId, 240_000);
+    assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
+    for (const [file, sha] of hashes) {
+      const body = await readFile(path.join(target, path.relative(source(), file)));
+      assert.equal(createHash('sha256').update(body).digest('hex'), sha, file);
+    }
+  });
+});
