@@ -259,7 +259,7 @@ async function continueAtEarlyWarning(
     await ctx.reporter.note('info', `tape ${copy.barcode} is full${volumes.copies.length > 1 ? ` (copy ${copy.copy})` : ''}; continuing on ${next}`);
     const mounted = await mountCopy(ctx, { ...where, copy: copy.copy, barcode: next });
     volumes.replace(mounted);
-    await writeJobHeader(new CopyVolumes([mounted]), { ...header(), tapes: volumes.barcodes });
+    await writeJobHeader(new CopyVolumes([mounted]), header());
   }
 }
 

@@ -406,7 +406,7 @@ export class JobsService {
     }));
     const choice = chooseBackupTapes(tapes, {
       agentName: agent.name,
-      pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
+      pool,
       copies: pool?.copies ?? 1,
       minFreePercent: this.config.tapeMinFreePercent,
     });

@@ -119,7 +119,7 @@ export class AssignmentService {
     const tapes = (await this.reads.writableTapes(tx, job.agentId!, job.id)).filter((t) => !exclude.includes(t.barcode));
     const need = {
       agentName,
-      pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
+      pool,
       copies,
       minFreePercent: this.config.tapeMinFreePercent,
     };

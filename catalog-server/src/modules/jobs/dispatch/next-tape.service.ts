@@ -99,7 +99,7 @@ export class NextTapeService {
     const candidates = (await this.reads.writableTapes(tx, job.agentId!, job.id, changerId ?? undefined)).filter((t) => !own.has(t.barcode));
     const choice = chooseBackupTapes(candidates, {
       agentName,
-      pool: pool ? { id: pool.id, name: pool.name, scratchPoolId: pool.scratchPoolId } : null,
+      pool,
       copies: 1,
       minFreePercent: this.config.tapeMinFreePercent,
     });
