@@ -19,10 +19,22 @@ const TYPE_NAMES: Record<number, string> = {
   [FileType.FILE_TYPE_SYMLINK]: 'symlink',
 };
 
+/** A location as a manifest writes it: a segment's SHA-256 in hex, and only on segments of a file spanning tapes. */
+function locationJson(l: TapeLocation): Record<string, unknown> {
+  const { segmentSha256, ...rest } = l;
+  return segmentSha256?.length ? { ...rest, segmentSha256: Buffer.from(segmentSha256).toString('hex') } : rest;
+}
+
+/** Whether the record's content lies in more than one piece (a file spanning tapes). */
+function isSpanned(r: FileRecord): boolean {
+  return r.locations.some((l) => l.segment > 0 || (l.segmentSha256?.length ?? 0) > 0);
+}
+
 /** One manifest line: self-contained, so a catalog can be rebuilt from the tape alone. */
 export function manifestLine(job: { jobId: string; attempt: number; host: string }, r: FileRecord): string {
   return JSON.stringify({
-    v: 1,
+    // 2 on a file spanning tapes: a reader of version 1 would take its first segment for the file.
+    v: isSpanned(r) ? 2 : 1,
     job: job.jobId,
     attempt: job.attempt,
     host: job.host,
@@ -37,7 +49,7 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     inode: r.inode,
     sha256: r.sha256.length ? Buffer.from(r.sha256).toString('hex') : null,
     symlinkTarget: r.symlinkTarget || null,
-    locations: r.locations,
+    locations: r.locations.map(locationJson),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
   });
@@ -73,9 +85,15 @@ export function recordFromManifestLine(line: string): FileRecord {
     inode: Number(o.inode ?? 0),
     sha256: typeof o.sha256 === 'string' ? Buffer.from(o.sha256, 'hex') : Buffer.alloc(0),
     symlinkTarget: typeof o.symlinkTarget === 'string' ? o.symlinkTarget : '',
-    locations: Array.isArray(o.locations) ? o.locations.map((l) => TapeLocation.fromJSON(l)) : [],
+    locations: Array.isArray(o.locations) ? o.locations.map(locationFromJson) : [],
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
   };
+}
+
+function locationFromJson(l: unknown): TapeLocation {
+  const { segmentSha256, ...rest } = (l ?? {}) as Record<string, unknown>;
+  const location = TapeLocation.fromJSON(rest);
+  return typeof segmentSha256 === 'string' ? { ...location, segmentSha256: Buffer.from(segmentSha256, 'hex') } : location;
 }
 
 /**

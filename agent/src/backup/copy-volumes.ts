@@ -49,6 +49,7 @@ export class CopyVolumes {
           segment: 0,
           fileOffset: 0,
           copy: c.copy,
+          segmentSha256: Buffer.alloc(0),
         });
       }),
     );

@@ -26,6 +26,15 @@ export function jobHeaderPath(jobId: string, attempt: number): string {
   return `${MANIFEST_DIR}/${job}-000000.json`;
 }
 
+/**
+ * The note on a tape that ends in the middle of a file spanning tapes: which piece of which file it
+ * holds (the file's manifest line, with every segment, is on the tape where the file ends).
+ */
+export function continuedNotePath(jobId: string, attempt: number): string {
+  const job = attempt > 1 ? `${jobId}.${attempt}` : jobId;
+  return `${MANIFEST_DIR}/${job}-continued.json`;
+}
+
 /** A manifest's or header's job, attempt and checkpoint number, from its path; null for anything else. */
 export function parseManifestPath(path: string): { jobId: string; attempt: number; seq: number; header: boolean } | null {
   const m = /^ferrite\/manifests\/(.+?)(?:\.(\d+))?-(\d{6})\.(jsonl|json)$/.exec(path);

@@ -129,6 +129,9 @@ export interface VolumeSpace {
   availableBytes: number;
   /** Writing has entered the early-warning zone: finish the current object and change tapes. */
   earlyWarning: boolean;
+  /** Bytes that can still be written before the early-warning zone (0 once in it): where a file
+   *  that does not fit is cut, so its first segment ends the tape. */
+  bytesBeforeEarlyWarning: number;
 }
 
 /**

@@ -3,12 +3,12 @@
 // Small files go first, then large ones, so only one object is ever open on the tape. For a pool
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
+import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { TapeError } from '../drives/drive.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeStatus } from '@ferrite/proto';
-import { TapeError, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
-import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
+import { teeWritable, type CopyVolume, type CopyVolumes } from '../backup/copy-volumes.js';
+import { SegmentingWritable, type NextVolume } from '../backup/segmenting-writable.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
 import { hashingCopy } from '../backup/hashing-copy.js';
@@ -16,10 +16,9 @@ import { SourceSkipped } from '../backup/source-file.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun, type RunPlan } from '../backup/run-plan.js';
-import { bundleMemberName, bundlePath, jobHeaderPath, largeFilePath } from '../backup/tape-paths.js';
+import { bundleMemberName, bundlePath, continuedNotePath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
-import { ensureLoaded, mountChecked, tapeStatusOf } from './tape-handling.js';
-import { readLabel } from './volume-label.js';
+import { mountCopies, TapeChanger, writeJobHeader } from './tape-changer.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
 const EMPTY_SHA256 = createHash('sha256').digest();
@@ -120,6 +119,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     throw err;
   }
   const checkpoint = new Checkpointer(volumes, ctx.reporter, job, { bytes: opts.checkpointBytes, files: opts.checkpointFiles });
+  const changer = new TapeChanger(ctx, volumes, header);
   let failure: unknown;
   try {
     // Metadata-only entries (directories, symlinks, empty files, files whose content is already on
@@ -133,12 +133,12 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
       checkpoint.add(baseRecord(e));
       progress.filesDone++;
     }
-    await writeSmallFiles(ctx, volumes, small, opts, checkpoint, progress, report, header);
-    for (const e of large) {
+    await writeSmallFiles(ctx, changer, small, opts, checkpoint, progress, report);
+    for (const [i, e] of large.entries()) {
       throwIfCancelled(ctx.signal);
-      await writeLargeFile(ctx, volumes, e, checkpoint, progress, report);
+      await writeLargeFile(ctx, changer, e, checkpoint, progress, report);
       if (checkpoint.due) await checkpoint.flush();
-      await continueAtEarlyWarning(ctx, volumes, checkpoint, large.length - large.indexOf(e) - 1, header);
+      await changer.continueAtEarlyWarning(checkpoint, large.length - i - 1);
     }
     await checkpoint.flush();
   } catch (err) {
@@ -186,118 +186,30 @@ function jobHeaderOf(job: { jobId: string; attempt: number; host: string }, spec
   };
 }
 
-/** The header goes on every copy before any data, so each tape alone can rebuild the job's runs. */
-async function writeJobHeader(volumes: CopyVolumes, header: JobHeader): Promise<void> {
-  const out = await volumes.createWriteStream(jobHeaderPath(header.job, header.attempt));
-  await pipeline(Readable.from([Buffer.from(JSON.stringify(header) + '\n')]), out);
-}
-
-/**
- * Loads and mounts copy 1 in the job's drive and each further copy in its own drive, one after the
- * other (they may share a robot), and checks every label; on any failure the ones already mounted
- * are unmounted again.
- */
-/** Loads the copy's tape into its drive, mounts it read-write and checks its label (unmounted again on a mismatch). */
-async function mountCopy(ctx: JobContext, w: { copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }): Promise<CopyVolume> {
-  await ensureLoaded(ctx, w.barcode, w.drive, w.library);
-  const volume = await mountChecked(ctx, false, w.drive);
-  const label = await readLabel(volume).catch(() => null);
-  if (!label || label.barcode !== w.barcode) {
-    await volume.unmount().catch(() => undefined);
-    throw new JobError(
-      'LABEL_MISMATCH',
-      label
-        ? `tape in drive ${w.drive.identity.name} is labelled ${label.barcode}, expected ${w.barcode}`
-        : `tape ${w.barcode} has no Ferrite label: format it first`,
-    );
-  }
-  return { copy: w.copy, barcode: w.barcode, volume };
-}
-
-async function mountCopies(ctx: JobContext, barcode: string): Promise<CopyVolumes> {
-  const wanted: NonNullable<JobContext['copies']> = [{ copy: 1, barcode, drive: ctx.drive, library: ctx.library }, ...(ctx.copies ?? [])];
-  const mounted: CopyVolume[] = [];
-  try {
-    for (const w of wanted) mounted.push(await mountCopy(ctx, w));
-  } catch (err) {
-    await Promise.allSettled(mounted.map((m) => m.volume.unmount()));
-    throw err;
-  }
-  if (mounted.length > 1)
-    await ctx.reporter.note(
-      'info',
-      `writing ${mounted.length} copies at once: ${wanted.map((w) => `copy ${w.copy} on ${w.barcode} in ${w.drive.identity.name}`).join(', ')}`,
-    );
-  return new CopyVolumes(mounted);
-}
-
-/**
- * Between two objects: every copy whose tape reached its early-warning zone goes on on a next tape.
- * What was written is confirmed first (manifest, index sync, records reported); then the server
- * marks the tape FULL and names the next one (NextTape), which is loaded into the same drive,
- * checked and given the job header, so each tape can be rebuilt alone. With no tape yet the job
- * waits and asks again; a server that cannot span ends the job with TAPE_FULL as before.
- */
-async function continueAtEarlyWarning(
-  ctx: JobContext,
-  volumes: CopyVolumes,
-  checkpoint: Checkpointer,
-  remaining: number,
-  header: () => JobHeader,
-): Promise<void> {
-  if (remaining === 0) return;
-  const full = await volumes.atEarlyWarning();
-  if (full.length === 0) return;
-  // What is written so far is on every copy: confirm it before leaving any tape.
-  await checkpoint.flush();
-  for (const copy of full) {
-    const where = copyPlace(ctx, copy.copy);
-    const status = await tapeStatusOf(ctx, where.drive);
-    const next = status ? await askForNextTape(ctx, copy, status) : null;
-    if (!next) throw new JobError('TAPE_FULL', `tape ${copy.barcode} reached its early-warning zone with ${remaining} file(s) left to write`);
-    await copy.volume.unmount();
-    await ctx.reporter.note('info', `tape ${copy.barcode} is full${volumes.copies.length > 1 ? ` (copy ${copy.copy})` : ''}; continuing on ${next}`);
-    const mounted = await mountCopy(ctx, { ...where, copy: copy.copy, barcode: next });
-    volumes.replace(mounted);
-    await writeJobHeader(new CopyVolumes([mounted]), header());
-  }
-}
-
-/** The drive (and library) that writes copy `copy`. */
-function copyPlace(ctx: JobContext, copy: number): { drive: TapeDrive; library: TapeLibrary | null } {
-  if (copy === 1) return { drive: ctx.drive, library: ctx.library };
-  const c = ctx.copies?.find((x) => x.copy === copy);
-  if (!c) throw new Error(`no drive for copy ${copy}`);
-  return { drive: c.drive, library: c.library };
-}
-
-/** Asks until the server names a tape (waiting between asks, noting each new reason); null: it cannot span. */
-async function askForNextTape(ctx: JobContext, copy: CopyVolume, full: TapeStatus): Promise<string | null> {
-  if (!ctx.nextTape) return null;
-  let lastReason = '';
-  for (;;) {
-    throwIfCancelled(ctx.signal);
-    const answer = await ctx.nextTape(copy.copy, full);
-    if (!answer) return null;
-    if (answer.barcode) return answer.barcode;
-    if (answer.waitReason !== lastReason) await ctx.reporter.note('warn', `waiting for a next tape after ${copy.barcode}: ${answer.waitReason}`);
-    lastReason = answer.waitReason;
-    await sleep(ctx.nextTapeRetryMs ?? 30_000, undefined, { signal: ctx.signal }).catch(() => undefined);
-  }
+/** The least room any copy has before its early-warning zone. */
+async function roomOnEveryCopy(volumes: CopyVolumes): Promise<number> {
+  const rooms = await Promise.all(volumes.copies.map(async (c) => (await c.volume.space()).bytesBeforeEarlyWarning));
+  return Math.min(...rooms);
 }
 
 async function writeSmallFiles(
   ctx: JobContext,
-  volume: CopyVolumes,
+  changer: TapeChanger,
   small: SourceEntry[],
   opts: { bundleTargetBytes: number },
   checkpoint: Checkpointer,
   progress: Progress,
   report: () => void,
-  header: () => JobHeader,
 ): Promise<void> {
+  const volume = changer.volumes;
   let bundleIndex = 0;
-  let open: { writer: BundleWriter; path: string; members: Array<{ record: FileRecord; offset: number; length: number }> } | null = null;
+  let open: {
+    writer: BundleWriter;
+    path: string;
+    members: Array<{ record: FileRecord; offset: number; length: number }>;
+    /** A bundle closes at its target size or where the fullest copy's tape reaches early warning. */
+    limit: number;
+  } | null = null;
 
   const close = async () => {
     if (!open) return;
@@ -321,7 +233,8 @@ async function writeSmallFiles(
     const data = result;
     if (!open) {
       const path = bundlePath(ctx.jobId, ctx.attempt, ++bundleIndex);
-      open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [] };
+      const limit = Math.min(opts.bundleTargetBytes, await roomOnEveryCopy(volume));
+      open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [], limit };
     }
     const { offset, length } = await open.writer.add({ name: bundleMemberName(e.path), size: data.length, mode: e.mode, mtimeMs: e.mtimeMs, data });
     const record = { ...baseRecord(e), size: data.length, sha256: createHash('sha256').update(data).digest() };
@@ -331,17 +244,23 @@ async function writeSmallFiles(
     progress.currentFile = e.path;
     report();
     const last = i === small.length - 1;
-    if (last || open.writer.bytesWritten >= opts.bundleTargetBytes || checkpoint.pendingCount + open.members.length >= checkpoint.limits.files) {
+    if (last || open.writer.bytesWritten >= open.limit || checkpoint.pendingCount + open.members.length >= checkpoint.limits.files) {
       await close();
       if (checkpoint.due || last) await checkpoint.flush();
-      await continueAtEarlyWarning(ctx, volume, checkpoint, small.length - i - 1, header);
+      await changer.continueAtEarlyWarning(checkpoint, small.length - i - 1);
     }
   }
 }
 
+/**
+ * A large file, read and hashed once and teed to every copy; each copy cuts it into segments where
+ * its tape ends and goes on on its next tape (segmenting-writable.ts), so copies span independently.
+ * A file that may not fit on some copy is started only once what is pending is confirmed, so the
+ * manifests of a tape are on that tape before the job leaves it.
+ */
 async function writeLargeFile(
   ctx: JobContext,
-  volume: CopyVolumes,
+  changer: TapeChanger,
   e: SourceEntry,
   checkpoint: Checkpointer,
   progress: Progress,
@@ -350,11 +269,21 @@ async function writeLargeFile(
   const dest = largeFilePath(ctx.jobId, ctx.attempt, e.path);
   progress.currentFile = e.path;
   report();
+  // Room for the file and for it growing by a read chunk while it is read.
+  if (e.size + 8 * 1024 * 1024 > (await roomOnEveryCopy(changer.volumes))) await checkpoint.flush();
+  let writers: SegmentingWritable[] = [];
   let result;
   try {
     result = await hashingCopy(
       e.path,
-      () => volume.createWriteStream(dest),
+      async () => {
+        const next: NextVolume = async (full, piece) => {
+          if (piece) await writeContinuedNote(ctx, full, e, piece);
+          return changer.change(full, `in the middle of ${e.path}`);
+        };
+        writers = changer.volumes.copies.map((c) => new SegmentingWritable(c, dest, next));
+        return writers.length === 1 ? writers[0] : teeWritable(writers);
+      },
       (n) => {
         progress.bytesDone += n;
         report();
@@ -370,11 +299,29 @@ async function writeLargeFile(
     throw err;
   }
   if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
-  checkpoint.add({
-    ...baseRecord(e),
-    size: result.bytes,
-    sha256: result.sha256,
-    locations: await volume.locations(dest, 0, result.bytes),
-  });
+  const locations = writers.flatMap((w) => w.locations());
+  const pieces = Math.max(...writers.map((w) => w.segments.length));
+  if (pieces > 1)
+    await ctx.reporter.note('info', `${e.path}: ${result.bytes} bytes written in ${pieces} segments across tapes ${spannedTapes(writers)}`, e.path);
+  checkpoint.add({ ...baseRecord(e), size: result.bytes, sha256: result.sha256, locations });
   progress.filesDone++;
+}
+
+/** Says on the tape being left which piece of which file ends it, so the tape alone tells what it holds. */
+async function writeContinuedNote(ctx: JobContext, full: CopyVolume, e: SourceEntry, piece: TapeLocation): Promise<void> {
+  const note = {
+    v: 2,
+    job: ctx.jobId,
+    attempt: ctx.attempt,
+    host: ctx.agentName,
+    path: e.path,
+    note: 'this tape ends inside a file spanning tapes; the rest follows on the next tape of the same copy, and the manifest line of the file (with every segment) is on the tape where it ends',
+    segment: { ...piece, segmentSha256: Buffer.from(piece.segmentSha256).toString('hex') },
+  };
+  const out = await full.volume.createWriteStream(continuedNotePath(ctx.jobId, ctx.attempt));
+  await pipeline(Readable.from([Buffer.from(JSON.stringify(note) + '\n')]), out);
+}
+
+function spannedTapes(writers: SegmentingWritable[]): string {
+  return writers.map((w) => w.segments.map((s) => s.barcode).join(' > ')).join('; ');
 }

@@ -6,7 +6,7 @@
 // cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { FileType, type JobProgress, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
@@ -27,6 +27,24 @@ interface Counters {
   times: TimeSetter;
   /** Files that could not be restored, with why (already logged, path by path). */
   failed: Array<{ path: string; cause: string }>;
+  /** Files spanning tapes, by destination: assembled segment by segment, tape after tape. */
+  spanned: Map<string, Assembly>;
+}
+
+/** A file spanning tapes being put together in a temporary file; `done`/`skipped`/`failed` once settled. */
+type Assembly = { path: string; partial: string; received: number } | 'done' | 'skipped' | 'failed';
+
+/** Whether the item is one segment of a file spanning tapes (not the whole content). */
+function isSegment(item: RestoreItem): boolean {
+  const loc = item.location;
+  return !!loc && (loc.fileOffset > 0 || loc.length < item.size);
+}
+
+/** Files the plan restores: a file spanning tapes counts once, whatever its number of segments. */
+function filesIn(spec: RestoreSpec): number {
+  const items = spec.tapes.flatMap((t) => t.items);
+  const spanned = new Set(items.filter(isSegment).map((i) => i.path));
+  return items.filter((i) => !isSegment(i)).length + spanned.size + spec.metadataItems.length;
 }
 
 /** How many failed paths the job's final message names (the job log has them all). */
@@ -47,10 +65,11 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     bytesDone: 0,
     bytesTotal: spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + (i.location?.length ?? 0), 0), 0),
     filesDone: 0,
-    filesTotal: spec.tapes.reduce((n, t) => n + t.items.length, 0) + spec.metadataItems.length,
+    filesTotal: filesIn(spec),
     skipped: 0,
     times: await openTimeSetter(),
     failed: [],
+    spanned: new Map(),
   };
   try {
     return await restoreAll(ctx, spec, target, counters);
@@ -75,12 +94,14 @@ async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, co
         throwIfCancelled(ctx.signal);
         const dest = mapRestorePath(target, spec.stripPrefix, item.path);
         ctx.reporter.progress(progressOf(counters, item.path, tape.barcode));
-        await perFile(ctx, item.path, counters, () => restoreFile(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
+        const restore = isSegment(item) ? restoreSegment : restoreFile;
+        await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
       }
     } finally {
       await volume.unmount();
     }
   }
+  await failUnfinishedSpans(ctx, counters);
 
   await restoreMetadataItems(ctx, spec, target, targetReal, counters);
   await ctx.reporter.finalProgress(progressOf(counters, '', ''));
@@ -186,13 +207,8 @@ async function restoreFile(
   await prepareParent(targetReal, dest);
   const partial = partialNameFor(dest);
   try {
-    await writeVerifiedCopy(ctx, volume, item, partial, c);
-    const fh = await open(partial, 'r');
-    await fh.sync();
-    await fh.close();
-    await chmod(partial, item.mode & 0o7777);
-    await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
-    await rename(partial, dest);
+    await writeVerifiedCopy(ctx, volume, item, partial, c, item.sha256);
+    await putInPlace(partial, item, dest, c);
   } catch (err) {
     await rm(partial, { force: true }).catch(() => undefined);
     throw err;
@@ -200,8 +216,100 @@ async function restoreFile(
   c.filesDone++;
 }
 
-/** Copies the item's bytes from tape into `partial`, checking its SHA-256 on the way. */
-async function writeVerifiedCopy(ctx: JobContext, volume: MountedVolume, item: RestoreItem, partial: string, c: Counters): Promise<void> {
+/** Makes the restored bytes durable, gives them the entry's mode and time, and renames them into place. */
+async function putInPlace(partial: string, item: RestoreItem, dest: string, c: Counters): Promise<void> {
+  const fh = await open(partial, 'r');
+  await fh.sync();
+  await fh.close();
+  await chmod(partial, item.mode & 0o7777);
+  await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
+  await rename(partial, dest);
+}
+
+/**
+ * One segment of a file spanning tapes: written at its offset into the file's temporary copy and
+ * checked against the segment's SHA-256; once every byte is there the whole file is checked against
+ * its own SHA-256 and put in place. A failed segment fails the file once: its other segments are
+ * passed over.
+ */
+async function restoreSegment(
+  ctx: JobContext,
+  volume: MountedVolume,
+  item: RestoreItem,
+  dest: string,
+  targetReal: string,
+  overwrite: boolean,
+  c: Counters,
+): Promise<void> {
+  const loc = item.location!;
+  let state = c.spanned.get(dest);
+  if (state === 'skipped' || state === 'failed' || state === 'done') {
+    c.bytesDone += loc.length;
+    return;
+  }
+  if (!state) {
+    if (!overwrite && (await exists(dest))) {
+      c.spanned.set(dest, 'skipped');
+      c.skipped++;
+      c.filesDone++;
+      c.bytesDone += loc.length;
+      await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
+      return;
+    }
+    await prepareParent(targetReal, dest);
+    state = { path: item.path, partial: partialNameFor(dest), received: 0 };
+    await writeFile(state.partial, '', { mode: 0o600 });
+    c.spanned.set(dest, state);
+  }
+  try {
+    await writeVerifiedCopy(ctx, volume, item, state.partial, c, loc.segmentSha256, loc.fileOffset);
+    state.received += loc.length;
+    if (state.received < item.size) return;
+    const whole = await sha256Of(state.partial);
+    if (item.sha256.length && !whole.equals(Buffer.from(item.sha256)))
+      throw new FileFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
+    await putInPlace(state.partial, item, dest, c);
+    c.spanned.set(dest, 'done');
+    c.filesDone++;
+  } catch (err) {
+    c.spanned.set(dest, 'failed');
+    await rm(state.partial, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function sha256Of(file: string): Promise<Buffer> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest();
+}
+
+/** A file spanning tapes whose segments did not all come is not restored: said, and its partial removed. */
+async function failUnfinishedSpans(ctx: JobContext, c: Counters): Promise<void> {
+  for (const [dest, state] of c.spanned) {
+    if (typeof state !== 'object') continue;
+    await rm(state.partial, { force: true }).catch(() => undefined);
+    c.spanned.set(dest, 'failed');
+    const cause = `only ${state.received} bytes of its segments were read`;
+    c.failed.push({ path: state.path, cause });
+    c.filesDone++;
+    await ctx.reporter.note('error', `${state.path}: not restored: ${cause}`, state.path);
+  }
+}
+
+/**
+ * Copies the item's bytes from tape into `partial` (at `at`, for a segment), checking them against
+ * `expected` on the way (nothing to check when it is empty).
+ */
+async function writeVerifiedCopy(
+  ctx: JobContext,
+  volume: MountedVolume,
+  item: RestoreItem,
+  partial: string,
+  c: Counters,
+  expected: Uint8Array,
+  at?: number,
+): Promise<void> {
   const loc = item.location!;
   const hash = createHash('sha256');
   await pipeline(
@@ -213,12 +321,13 @@ async function writeVerifiedCopy(ctx: JobContext, volume: MountedVolume, item: R
         yield chunk;
       }
     },
-    createWriteStream(partial, { mode: 0o600 }),
+    at === undefined ? createWriteStream(partial, { mode: 0o600 }) : createWriteStream(partial, { flags: 'r+', start: at }),
     { signal: ctx.signal },
   );
   const digest = hash.digest();
-  if (item.sha256.length && !digest.equals(Buffer.from(item.sha256))) {
-    throw new FileFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset})`);
+  if (expected.length && !digest.equals(Buffer.from(expected))) {
+    const segment = at === undefined ? '' : `, segment ${loc.segment} at file offset ${loc.fileOffset}`;
+    throw new FileFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset}${segment})`);
   }
 }
 

@@ -130,5 +130,8 @@ async function readBack(ctx: JobContext, volume: MountedVolume, item: RestoreIte
 }
 
 function describe(item: RestoreItem): string {
-  return item.path || `content ${Buffer.from(item.sha256).toString('hex')}`;
+  const what = item.path || `content ${Buffer.from(item.sha256).toString('hex')}`;
+  // A segment of a file spanning tapes is checked against its own hash: say which piece it is.
+  const loc = item.location;
+  return loc?.segmentSha256?.length ? `${what} (segment ${loc.segment} at file offset ${loc.fileOffset})` : what;
 }

@@ -72,11 +72,13 @@ export class EmulatedVolume implements MountedVolume {
     this.assertMounted();
     const totalBytes = this.totalBlocks * BLOCK_SIZE;
     const usedBytes = Math.min(this.nextBlock.b, this.totalBlocks) * BLOCK_SIZE;
+    const earlyWarningAt = totalBytes - this.ctx.earlyWarningBytes(this.mount.capacityBytes);
     return {
       totalBytes,
       usedBytes,
       availableBytes: totalBytes - usedBytes,
-      earlyWarning: usedBytes > totalBytes - this.ctx.earlyWarningBytes(this.mount.capacityBytes),
+      earlyWarning: usedBytes > earlyWarningAt,
+      bytesBeforeEarlyWarning: Math.max(0, earlyWarningAt - usedBytes),
     };
   }
 

@@ -67,11 +67,13 @@ export class LtfsVolume implements MountedVolume {
   async space(): Promise<VolumeSpace> {
     this.assertMounted();
     const { totalBytes, availableBytes } = await this.ctx.xattrs.capacity(this.root);
+    const earlyWarningBytes = this.ctx.earlyWarningBytes(totalBytes);
     return {
       totalBytes,
       usedBytes: Math.max(0, totalBytes - availableBytes),
       availableBytes,
-      earlyWarning: availableBytes <= this.ctx.earlyWarningBytes(totalBytes),
+      earlyWarning: availableBytes <= earlyWarningBytes,
+      bytesBeforeEarlyWarning: Math.max(0, availableBytes - earlyWarningBytes),
     };
   }
 

@@ -29,6 +29,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         segment: 0,
         fileOffset: 0,
         copy: 1,
+        segmentSha256: Buffer.alloc(0),
       },
       {
         barcode: 'T2',
@@ -40,6 +41,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         segment: 0,
         fileOffset: 0,
         copy: 2,
+        segmentSha256: Buffer.alloc(0),
       },
     ],
     deleted: false,
@@ -63,6 +65,31 @@ test('a manifest line reads back as the record that was reported', () => {
   assert.equal('mtimeNanos' in recordFromManifestLine(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
+});
+
+test('a file spanning tapes: each segment keeps its place, tape and hash, and the line says version 2', () => {
+  const piece = (segment: number, barcode: string, fileOffset: number, length: number) => ({
+    barcode,
+    partition: 'b',
+    startBlock: 3 + segment,
+    containerPath: 'ferrite/data/x/srv/big.iso',
+    offset: 0,
+    length,
+    segment,
+    fileOffset,
+    copy: 1,
+    segmentSha256: createHash('sha256').update(`piece ${segment}`).digest(),
+  });
+  const r = record({ size: 300, locations: [piece(0, 'T1', 0, 100), piece(1, 'T2', 100, 150), piece(2, 'T3', 250, 50)] });
+  const line = manifestLine(job, r);
+  const json = JSON.parse(line) as { v: number; locations: Array<{ segmentSha256: string }> };
+  assert.equal(json.v, 2, 'a version 1 reader must not take the first segment for the file');
+  assert.equal(json.locations[1].segmentSha256, r.locations[1].segmentSha256.toString('hex'), 'hashes are written in hex');
+  assert.deepEqual(recordFromManifestLine(line), r);
+  // A file in one piece keeps version 1 and has no segment hash on its line.
+  const whole = JSON.parse(manifestLine(job, record())) as { v: number; locations: object[] };
+  assert.equal(whole.v, 1);
+  assert.equal('segmentSha256' in whole.locations[0], false);
 });
 
 test('a deletion marker written before lines carried `deleted` is still one', () => {

@@ -62,6 +62,9 @@ export interface PlacementRow {
   fileOffset: number;
   copy: number;
   jobId: string;
+  /** SHA-256 of this segment's bytes for a file spanning tapes; null for a content in one piece
+   *  (and for segments written before segment hashes existed). */
+  segmentSha256: Buffer | null;
 }
 
 export const VERSION_COLUMNS = `
@@ -399,7 +402,7 @@ export class FileSearchRepository {
       'reading placements',
       `SELECT p.content_id::text AS "contentId", t.barcode, p.partition, p.start_block::float8 AS "startBlock",
               p.container_path AS "containerPath", p."offset"::float8 AS "offset", p.length::float8 AS length, p.segment,
-              p.file_offset::float8 AS "fileOffset", p.copy, p.job_id::text AS "jobId"
+              p.file_offset::float8 AS "fileOffset", p.copy, p.job_id::text AS "jobId", p.segment_sha256 AS "segmentSha256"
          FROM placement p JOIN tape t ON t.id = p.tape_id
         WHERE p.content_id = ANY($1::bigint[])
         ORDER BY p.content_id, p.copy, p.segment, t.barcode, p.start_block`,

@@ -49,11 +49,13 @@ export interface VerifySelection {
 }
 
 export interface ResolvedVerify {
-  /** Per tape (by barcode), whole-content objects in (partition, startBlock, offset) order. */
+  /** Per tape (by barcode), objects in (partition, startBlock, offset) order: whole contents (item
+   *  sha256: the content's) and segments of files spanning tapes (item sha256: the segment's). */
   tapes: RestoreTape[];
   objectCount: number;
   byteCount: number;
-  /** Segments of files spanning tapes: no hash of their own to compare with, so not read. */
+  /** Segments of files spanning tapes written before segment hashes existed: nothing to compare
+   *  with, so not read. */
   partialSegments: number;
   /** The tapes carry no items: the agent reads them page by page (FilesService.verifyItems). */
   streamed: boolean;

@@ -81,8 +81,9 @@ export class FilesService {
     return this.restorePrefix(selection.host, selection.pathPrefix!, selection.asOf ?? undefined);
   }
 
-  /** The objects a verify job re-reads: every whole content on the tape, or every placement (on a
-   *  tape that is not RETIRED) of the contents the run's files use. Throws FerriteError
+  /** The objects a verify job re-reads: every whole content and every segment with a hash of its
+   *  own on the tape, or every such placement (on a tape that is not RETIRED) of the contents the
+   *  run's files use; segments without a hash are counted in partialSegments. Throws FerriteError
    *  INVALID_SELECTION, TAPE_NOT_FOUND, RUN_NOT_FOUND, NOTHING_TO_VERIFY. */
   async resolveVerify(selection: VerifySelection): Promise<ResolvedVerify> {
     const hasTape = selection.barcode !== undefined && selection.barcode !== null;

@@ -54,6 +54,9 @@ export interface IngestPlan {
     fileOffsets: number[];
     /** Which copy of the pool (1..3); 1 when the agent sent none. */
     copies: number[];
+    /** SHA-256 of the segment's bytes (32 bytes) for a file spanning tapes; null for a content in
+     *  one piece (or a segment an older agent sent without one). */
+    segmentShas: Array<Buffer | null>;
   };
   /** Distinct tape barcodes the placements name. */
   barcodes: string[];
@@ -239,6 +242,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       p.segments.push(loc.segment);
       p.fileOffsets.push(loc.fileOffset);
       p.copies.push(loc.copy || 1);
+      p.segmentShas.push(loc.segmentSha256?.length ? asBuffer(loc.segmentSha256) : null);
     }
   }
 
@@ -291,6 +295,7 @@ function emptyPlan(): IngestPlan {
       segments: [],
       fileOffsets: [],
       copies: [],
+      segmentShas: [],
     },
     barcodes: [],
   };
@@ -313,6 +318,12 @@ function locationProblem(loc: TapeLocation): string | null {
   if (!isCount(loc.length)) return `length ${shown(loc.length)} is not a non-negative integer`;
   if (!isCount(loc.fileOffset)) return `fileOffset ${shown(loc.fileOffset)} is not a non-negative integer`;
   if (!isCount(loc.segment) || loc.segment > INT4_MAX) return `segment ${loc.segment} is out of range`;
+  // Optional: a segment of a file spanning tapes carries its own SHA-256, anything else none (empty).
+  const segmentSha = loc.segmentSha256 as unknown;
+  if (segmentSha !== undefined && segmentSha !== null) {
+    if (!(segmentSha instanceof Uint8Array)) return `segmentSha256 ${shown(segmentSha)} is not bytes`;
+    if (segmentSha.length !== 0 && segmentSha.length !== 32) return `segmentSha256 must be 32 bytes, got ${segmentSha.length}`;
+  }
   return null;
 }
 

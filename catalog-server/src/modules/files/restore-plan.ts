@@ -9,6 +9,8 @@ import type { FileVersionRow, PlacementRow } from './file-search.repository.js';
 import type { DbFileType } from './ingest-plan.js';
 import { joinPath } from './paths.js';
 
+const EMPTY = Buffer.alloc(0);
+
 const DB_TO_PROTO: Record<DbFileType, ProtoFileType> = {
   FILE: ProtoFileType.FILE_TYPE_FILE,
   DIRECTORY: ProtoFileType.FILE_TYPE_DIRECTORY,
@@ -167,6 +169,8 @@ export function buildRestorePlan(
           segment: s.segment,
           fileOffset: s.fileOffset,
           copy: s.copy,
+          // The agent checks each piece it reads against it (empty: a file in one piece).
+          segmentSha256: s.segmentSha256 ?? EMPTY,
         },
       });
     }

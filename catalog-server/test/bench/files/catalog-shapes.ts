@@ -171,6 +171,7 @@ export function records(host: number, run: number, from: number, to: number, job
                 length: e.size,
                 segment: 0,
                 fileOffset: 0,
+                segmentSha256: Buffer.alloc(0),
               },
             ],
     };

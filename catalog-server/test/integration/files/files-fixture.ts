@@ -75,7 +75,18 @@ export async function createBackupJob(f: FilesFixture, agentId: string, host: st
 export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest();
 
 export function location(barcode: string, startBlock: number, over: Partial<TapeLocation> = {}): TapeLocation {
-  return { barcode, partition: 'b', startBlock, containerPath: `/ferrite/data/${randomUUID()}`, offset: 0, length: 0, segment: 0, fileOffset: 0, ...over };
+  return {
+    barcode,
+    partition: 'b',
+    startBlock,
+    containerPath: `/ferrite/data/${randomUUID()}`,
+    offset: 0,
+    length: 0,
+    segment: 0,
+    fileOffset: 0,
+    segmentSha256: Buffer.alloc(0),
+    ...over,
+  };
 }
 
 /** A regular file whose content is its own path (so every file has a distinct sha256). */

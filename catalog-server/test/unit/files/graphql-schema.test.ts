@@ -95,6 +95,7 @@ describe('files GraphQL schema', () => {
       segment: 'Int!',
       fileOffset: 'Float!',
       copy: 'Int!',
+      segmentSha256: 'String',
     });
     assert.match(sdl, /enum FileType \{\s*FILE\s*DIRECTORY\s*SYMLINK\s*\}/);
     assert.equal(fieldsOf('Run').level, 'RunLevel!');

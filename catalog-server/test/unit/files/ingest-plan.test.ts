@@ -13,7 +13,18 @@ const RUNS = [
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
 function loc(over: Partial<TapeLocation> = {}): TapeLocation {
-  return { barcode: 'FER001L9', partition: 'b', startBlock: 10, containerPath: '/ferrite/data/j/x', offset: 0, length: 5, segment: 0, fileOffset: 0, ...over };
+  return {
+    barcode: 'FER001L9',
+    partition: 'b',
+    startBlock: 10,
+    containerPath: '/ferrite/data/j/x',
+    offset: 0,
+    length: 5,
+    segment: 0,
+    fileOffset: 0,
+    segmentSha256: Buffer.alloc(0),
+    ...over,
+  };
 }
 
 function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
@@ -88,6 +99,45 @@ describe('planIngest', () => {
     );
     assert.deepEqual(plan.placements.segments, [0, 1]);
     assert.deepEqual(plan.barcodes, ['FER001L9', 'FER002L9']);
+  });
+
+  it("stores each segment's own SHA-256, and none (null) for a file in one piece", () => {
+    const first = sha('bytes 0..5');
+    const second = sha('bytes 6..9');
+    const big = () =>
+      rec('/data/big', {
+        size: 10,
+        locations: [
+          loc({ length: 6, segmentSha256: first }),
+          loc({ barcode: 'FER002L9', segment: 1, fileOffset: 6, length: 4, startBlock: 0, segmentSha256: second }),
+        ],
+      });
+    // The same content reported twice (a second path): its placements are planned once.
+    const plan = planIngest(
+      [big(), { ...big(), path: '/data/big-copy' }, rec('/data/small'), rec('/data/older', { locations: [loc({ startBlock: 11 })] })],
+      RUNS,
+      JOB,
+    );
+    assert.deepEqual(plan.placements.segments, [0, 1, 0, 0]);
+    assert.deepEqual(plan.placements.segmentShas, [first, second, null, null]);
+  });
+
+  it('refuses a segment hash that is not 32 bytes, naming the location', () => {
+    const good = sha('segment 0');
+    const bad = rec('/data/big', {
+      size: 10,
+      locations: [
+        loc({ length: 6, segmentSha256: good }),
+        loc({ barcode: 'FER002L9', segment: 1, fileOffset: 6, length: 4, startBlock: 0, segmentSha256: good.subarray(0, 31) }),
+      ],
+    });
+    const err = rejection([rec('/data/ok'), bad]);
+    assert.equal(err.code, 'INVALID_RECORD');
+    assert.match(
+      err.message,
+      /record 1 \("\/data\/big"\) was rejected: location 1: segmentSha256 must be 32 bytes, got 31; nothing from this batch was stored/,
+    );
+    assert.match(rejection([rec('/data/x', { locations: [loc({ segmentSha256: Buffer.alloc(33) })] })]).message, /segmentSha256 must be 32 bytes, got 33/);
   });
 
   it('files the root entry under the root directory with an empty name', () => {

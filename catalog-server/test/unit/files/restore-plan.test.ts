@@ -44,6 +44,7 @@ function placement(contentId: string, over: Partial<PlacementRow> = {}): Placeme
     fileOffset: 0,
     copy: 1,
     jobId: JOB,
+    segmentSha256: null,
     ...over,
   };
 }
@@ -116,6 +117,33 @@ describe('buildRestorePlan', () => {
       ],
     );
     assert.equal(plan.byteCount, 150);
+  });
+
+  it("gives each segment's location its own SHA-256, and an empty one to a file in one piece", () => {
+    const big = version('/d', 'big', { size: 150 });
+    const small = version('/d', 'small');
+    const first = Buffer.alloc(32, 0xa1);
+    const second = Buffer.alloc(32, 0xb2);
+    const plan = buildRestorePlan(
+      'h',
+      [big, small],
+      [
+        placement(big.contentId!, { barcode: 'T2', startBlock: 0, length: 50, segment: 1, fileOffset: 100, segmentSha256: second }),
+        placement(big.contentId!, { barcode: 'T1', startBlock: 400, length: 100, segmentSha256: first }),
+        placement(small.contentId!, { barcode: 'T1', startBlock: 5 }),
+      ],
+    );
+    const items = plan.tapes.flatMap((t) => t.items);
+    assert.deepEqual(
+      items.map((i) => [i.path, i.location?.barcode, i.location?.segment, i.location?.segmentSha256.toString('hex')]),
+      [
+        ['/d/small', 'T1', 0, ''],
+        ['/d/big', 'T1', 0, first.toString('hex')],
+        ['/d/big', 'T2', 1, second.toString('hex')],
+      ],
+    );
+    // The item's own sha256 stays the whole file's: the agent checks the file once it is whole.
+    assert.ok(items.every((i) => i.sha256.equals(Buffer.alloc(32, 1))));
   });
 
   it('refuses a non-empty file the catalog has no tape copy of', () => {

@@ -30,6 +30,13 @@ export class PlacementModel {
 
   @Field(() => Int, { description: 'Copy number (1 for the first copy).' })
   copy!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "SHA-256 of this segment's bytes (lowercase hex) for a file spanning tapes: what a verify of this tape checks the segment against. Null for a file in one piece (the file's sha256 describes it) and for segments written before segment hashes existed.",
+  })
+  segmentSha256!: string | null;
 }
 
 export function toPlacementModel(row: PlacementRow): PlacementModel {
@@ -43,5 +50,6 @@ export function toPlacementModel(row: PlacementRow): PlacementModel {
     segment: row.segment,
     fileOffset: row.fileOffset,
     copy: row.copy,
+    segmentSha256: row.segmentSha256?.length ? row.segmentSha256.toString('hex') : null,
   };
 }

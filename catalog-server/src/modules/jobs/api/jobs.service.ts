@@ -260,7 +260,12 @@ export class JobsService {
       currentTape: '',
       at: new Date().toISOString(),
     };
-    if (plan.partialSegments) this.log.info({ segments: plan.partialSegments }, 'verify leaves out segments of files spanning tapes (no hash of their own)');
+    if (plan.partialSegments) {
+      this.log.info(
+        { segments: plan.partialSegments },
+        'verify leaves out segments of files spanning tapes written before segment hashes existed (nothing to compare with)',
+      );
+    }
     return this.createReadingJob({ kind: 'VERIFY', priority, spec, progress }, rows, named);
   }
 
