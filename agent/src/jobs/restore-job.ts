@@ -186,6 +186,14 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+/** An existing file with overwrite off: counted as done (its bytes too) and said, not touched. */
+async function leaveAlone(ctx: JobContext, dest: string, bytes: number, c: Counters): Promise<void> {
+  c.skipped++;
+  c.filesDone++;
+  c.bytesDone += bytes;
+  await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
+}
+
 async function restoreFile(
   ctx: JobContext,
   volume: MountedVolume,
@@ -197,13 +205,7 @@ async function restoreFile(
 ): Promise<void> {
   const loc = item.location;
   if (!loc) throw new JobError('INVALID_SPEC', `${item.path} has no tape location`);
-  if (!overwrite && (await exists(dest))) {
-    c.skipped++;
-    c.filesDone++;
-    c.bytesDone += loc.length;
-    await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
-    return;
-  }
+  if (!overwrite && (await exists(dest))) return leaveAlone(ctx, dest, loc.length, c);
   await prepareParent(targetReal, dest);
   const partial = partialNameFor(dest);
   try {
@@ -250,11 +252,7 @@ async function restoreSegment(
   if (!state) {
     if (!overwrite && (await exists(dest))) {
       c.spanned.set(dest, 'skipped');
-      c.skipped++;
-      c.filesDone++;
-      c.bytesDone += loc.length;
-      await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
-      return;
+      return leaveAlone(ctx, dest, loc.length, c);
     }
     await prepareParent(targetReal, dest);
     state = { path: item.path, partial: partialNameFor(dest), received: 0 };
