@@ -146,6 +146,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     // What was completely written before the failure is still confirmed and reported.
     await checkpoint.flush().catch((e: Error) => ctx.log.error({ err: e.message }, 'final checkpoint failed'));
   } finally {
+    await markFullTapes(ctx, volumes);
     await volumes.unmount();
   }
   if (failure instanceof TapeError && failure.code === 'END_OF_MEDIUM') {
@@ -157,6 +158,16 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   await ctx.reporter.finalProgress({ ...progress, currentTape: volumes.barcodes[0] });
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
   return backupSummary(checkpoint.reportedFiles, progress, runPlan, to);
+}
+
+/**
+ * A tape the backup leaves in its early-warning zone (its last file ended there, it hit the end of
+ * medium, or no next tape could be had) is reported full, so the catalog never picks it again.
+ * A tape the backup moved on from was marked FULL by the server when it named the next one.
+ */
+async function markFullTapes(ctx: JobContext, volumes: CopyVolumes): Promise<void> {
+  const full = await volumes.atEarlyWarning().catch(() => []);
+  for (const copy of full) (ctx.fullTapes ??= new Set()).add(copy.barcode);
 }
 
 /** The job's last line: what was written, what was not and why, and where to. */

@@ -39,6 +39,8 @@ export interface JobContext {
   nextTapeRetryMs?: number;
   /** A verify job's result per tape, filled as it goes: sent with the job's last event, failed or not. */
   verifiedTapes?: VerifiedTape[];
+  /** Tapes this job wrote into their early-warning zone (or to the end of medium): reported full. */
+  fullTapes?: Set<string>;
 }
 
 /** A job failure with a stable code, reported to the server as the FAILED event's error_code. */

@@ -2,6 +2,9 @@
 // (ReportRebuild), which adds what it does not hold yet: the tape, the backup jobs and their runs,
 // the file versions, contents and placements. Manifests were written at each checkpoint, so what a
 // tape holds is described on the tape itself; nothing else is needed, and nothing is written.
+// A manifest older than the tape's current label (its job header started before the label was
+// written) belongs to a volume that a format replaced: it is skipped with a warning naming it, so
+// the runs of a recycled tape never come back. A format erases them anyway; this is the guard.
 import { text } from 'node:stream/consumers';
 import type { RebuildSpec } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
@@ -9,7 +12,11 @@ import { recordFromManifestLine } from '../backup/checkpoint.js';
 import { MANIFEST_DIR, parseManifestPath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
-import { expectLabel } from './volume-label.js';
+import { expectLabel, labelGeneration } from './volume-label.js';
+
+/** How far a job header's start may precede its tape's label and still count as written under it:
+ *  the format and the backup may run on hosts whose clocks differ a little. */
+export const LABEL_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** One attempt of one backup job on the tape: its header (if the tape has one) and its manifests. */
 interface JobOnTape {
@@ -23,12 +30,21 @@ export async function runRebuildJob(ctx: JobContext, spec: RebuildSpec): Promise
   await ensureLoaded(ctx, spec.barcode);
   const volume = await mountChecked(ctx, true);
   try {
-    const labelJson = JSON.stringify(await expectLabel(volume, spec.barcode));
+    const label = await expectLabel(volume, spec.barcode);
+    const labelJson = JSON.stringify(label);
     const jobs = await jobsOnTape(volume);
     const total = jobs.reduce((n, j) => n + j.manifests.length, 0);
-    const counts = { manifests: 0, added: 0, known: 0, records: 0 };
+    const counts = { manifests: 0, added: 0, known: 0, records: 0, stale: 0 };
     for (const job of jobs) {
       const headerJson = job.headerPath ? await text(volume.createReadStream(job.headerPath)) : '';
+      if (olderThanLabel(headerJson, label.createdAt)) {
+        counts.stale += job.manifests.length;
+        await ctx.reporter.note(
+          'warn',
+          `skipped ${job.manifests.map((m) => m.path).join(', ')}: job ${job.jobId} started before the label of ${spec.barcode} (generation ${labelGeneration(label)}, volume ${label.volumeUuid}) was written, so they describe a volume since replaced`,
+        );
+        continue;
+      }
       const headerHost = hostIn(headerJson);
       for (const [i, m] of job.manifests.entries()) {
         throwIfCancelled(ctx.signal);
@@ -69,10 +85,25 @@ export async function runRebuildJob(ctx: JobContext, spec: RebuildSpec): Promise
       currentFile: '',
       currentTape: spec.barcode,
     });
-    return `read ${counts.manifests} manifest(s) of ${jobs.length} backup job attempt(s) from ${spec.barcode} (${counts.records} records): ${counts.added} added to the catalog, ${counts.known} already there`;
+    const stale = counts.stale ? `; ${counts.stale} manifest(s) older than the tape's label skipped` : '';
+    return `read ${counts.manifests} manifest(s) of ${jobs.length} backup job attempt(s) from ${spec.barcode} (${counts.records} records): ${counts.added} added to the catalog, ${counts.known} already there${stale}`;
   } finally {
     await volume.unmount();
   }
+}
+
+/** Whether a job header says its job started before the label was written (beyond clock skew).
+ *  False when either time is missing or unreadable: nothing to judge by. */
+export function olderThanLabel(headerJson: string, labelCreatedAt: string): boolean {
+  const labelAt = Date.parse(labelCreatedAt);
+  let startedAt = NaN;
+  try {
+    const s = headerJson ? (JSON.parse(headerJson) as { startedAt?: unknown }).startedAt : undefined;
+    if (typeof s === 'string') startedAt = Date.parse(s);
+  } catch {
+    return false;
+  }
+  return Number.isFinite(labelAt) && Number.isFinite(startedAt) && startedAt < labelAt - LABEL_CLOCK_SKEW_MS;
 }
 
 /** The `host` of a header or manifest line, or '' when it names none. */

@@ -75,5 +75,6 @@ export async function tapeStatusOf(ctx: JobContext, drive: TapeDrive = ctx.drive
     usedBytes: info.usedBytes,
     volumeUuid: info.volumeUuid ?? '',
     formatted: info.formatted,
+    full: ctx.fullTapes?.has(info.barcode) ?? false,
   };
 }

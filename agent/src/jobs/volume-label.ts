@@ -15,6 +15,12 @@ export interface VolumeLabel {
   barcode: string;
   volumeUuid: string;
   pool: string | null;
+  /**
+   * 1 for a tape's first Ferrite volume, one more each time a format replaces a Ferrite volume (a
+   * recycled tape is reformatted before it takes new data). Absent on labels written before
+   * 2026-12-06: read as 1.
+   */
+  generation?: number;
   createdAt: string;
   createdBy: { agent: string; hostname: string };
   /** Encryption header; null while volumes are written in clear. */
@@ -24,6 +30,11 @@ export interface VolumeLabel {
 export async function writeLabel(volume: MountedVolume, label: VolumeLabel): Promise<void> {
   const out = await volume.createWriteStream(LABEL_PATH);
   await pipeline(Readable.from([Buffer.from(JSON.stringify(label, null, 2) + '\n')]), out);
+}
+
+/** The label's generation (labels written before generations existed count as 1). */
+export function labelGeneration(label: Pick<VolumeLabel, 'generation'>): number {
+  return Number.isSafeInteger(label.generation) && label.generation! >= 1 ? label.generation! : 1;
 }
 
 export async function readLabel(volume: MountedVolume): Promise<VolumeLabel | null> {

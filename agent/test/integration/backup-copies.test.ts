@@ -17,6 +17,7 @@ import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
 import { runRestoreJob } from '../../src/jobs/restore-job.js';
 import { JobError, type JobContext } from '../../src/jobs/job-context.js';
+import { tapeStatusOf } from '../../src/jobs/tape-handling.js';
 import { createLogger } from '../../src/logger.js';
 import type { AgentConfig } from '../../src/config/agent-config.js';
 import { RecordingServer, recordingJobContext, restoreItemOf } from './recording-server.js';
@@ -192,7 +193,8 @@ describe('a backup writing two copies when one tape fills up', { timeout: 120_00
       checkpointFiles: 100,
       runId: '',
     };
-    const failure = await runBackupJob(ctx('job-full', 0, [{ copy: 2, barcode: 'FUL002L9', drive: drives[1], library }]), spec).then(
+    const jobCtx = ctx('job-full', 0, [{ copy: 2, barcode: 'FUL002L9', drive: drives[1], library }]);
+    const failure = await runBackupJob(jobCtx, spec).then(
       () => null,
       (err: unknown) => err,
     );
@@ -200,6 +202,10 @@ describe('a backup writing two copies when one tape fills up', { timeout: 120_00
     assert.equal(failure.code, 'TAPE_FULL');
     // The file that does not fit is cut where copy 2's tape ends; with no next tape to go on, it stops there.
     assert.match(failure.message, /tape FUL002L9 reached its early-warning zone in the middle of .*large\d\.bin/);
+    // The job's last report says which tape it left full (copy 2's), so the catalog never picks it again.
+    assert.deepEqual([...(jobCtx.fullTapes ?? [])], ['FUL002L9']);
+    assert.equal((await tapeStatusOf(jobCtx, drives[1]))?.full, true);
+    assert.equal((await tapeStatusOf(jobCtx, drives[0]))?.full, false);
 
     const reported = server.files().filter((r) => r.type === FileType.FILE_TYPE_FILE);
     assert.ok(reported.length > 0 && reported.length < hashes.size, `${reported.length} of ${hashes.size} files confirmed before the stop`);

@@ -22,12 +22,12 @@ export function jobUsesDrive(alias: string, driveId: Prisma.Sql): Prisma.Sql {
 
 /** SQL condition: the job is on a drive now (its tapes and drives are in use). */
 export function jobIsActive(alias: string): Prisma.Sql {
-  return Prisma.sql`${column(alias, 'status')} IN ('ASSIGNED', 'RUNNING')`;
+  return Prisma.sql`${column(alias, 'status')} IN ('ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE')`;
 }
 
 /** SQL condition: the job has not ended, or was interrupted: nothing may reuse what it names. */
 export function jobIsUnfinished(alias: string): Prisma.Sql {
-  return Prisma.sql`${column(alias, 'status')} IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'INTERRUPTED')`;
+  return Prisma.sql`${column(alias, 'status')} IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE', 'INTERRUPTED')`;
 }
 
 /**
@@ -37,6 +37,6 @@ export function jobIsUnfinished(alias: string): Prisma.Sql {
  */
 export function jobMayStillWrite(alias: string): Prisma.Sql {
   const a = (name: string) => column(alias, name);
-  return Prisma.sql`(${a('status')} IN ('QUEUED', 'ASSIGNED', 'RUNNING')
+  return Prisma.sql`(${a('status')} IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE')
     OR (${a('status')} = 'INTERRUPTED' AND ${a('kind')} = 'BACKUP' AND COALESCE(${a('error_code')}, '') <> 'ATTEMPTS_EXHAUSTED'))`;
 }

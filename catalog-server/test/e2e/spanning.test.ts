@@ -12,6 +12,8 @@ import { allFiles, startBackup, startRestore, waitForJob } from '../support/grap
 
 const AGENT = 'spanner';
 const TAPES = ['SPN001L9', 'SPN002L9', 'SPN003L9', 'SPN004L9'];
+// Left unformatted at first: the tapes of the pool a backup runs out of.
+const SPARE = ['SPN005L9', 'SPN006L9'];
 const MiB = 1024 * 1024;
 
 describe('a backup that spans tapes', { timeout: 300_000 }, () => {
@@ -21,14 +23,9 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
 
   before(async () => {
     stack = await startStack('spanning');
-    await stack.startAgent({ name: AGENT, barcodes: TAPES, drives: 1, slots: 6, capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB });
+    await stack.startAgent({ name: AGENT, barcodes: [...TAPES, ...SPARE], drives: 2, slots: 8, capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB });
     await stack.gql.request(`mutation { createPool(input: { name: "span", generation: 9 }) { id } }`);
-    for (const barcode of TAPES) {
-      const r = await stack.gql.request<{ formatTape: { id: string } }>(`mutation($b: String!) { formatTape(barcode: $b, pool: "span") { id } }`, {
-        b: barcode,
-      });
-      assert.equal((await waitForJob(stack.gql, r.formatTape.id)).status, 'SUCCEEDED');
-    }
+    for (const barcode of TAPES) await format(barcode, 'span');
     // 130 MiB in 3 MiB files (each written whole) and a few small ones (a bundle): at least 3 tapes.
     await mkdir(path.join(source(), 'small'), { recursive: true });
     for (let i = 0; i < 44; i++) {
@@ -48,6 +45,16 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
   after(async () => {
     await stack?.stop();
   });
+
+  const format = async (barcode: string, pool: string) => {
+    const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!, $p: String!) { formatTape(barcode: $b, pool: $p) { id } }', {
+      b: barcode,
+      p: pool,
+    });
+    assert.equal((await waitForJob(stack.gql, r.formatTape.id)).status, 'SUCCEEDED');
+  };
+  const tapeState = async (barcode: string) =>
+    (await stack.gql.request<{ tape: { state: string } }>('query($b: String!) { tape(barcode: $b) { state } }', { b: barcode })).tape.state;
 
   it('goes on on the next tapes, marks the full ones FULL, and restores byte for byte', async () => {
     const id = await startBackup(stack.gql, { agent: AGENT, paths: [source()], pool: 'span' });
@@ -107,5 +114,58 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
       const body = await readFile(path.join(target, path.relative(source(), file)));
       assert.equal(createHash('sha256').update(body).digest('hex'), sha, file);
     }
+  });
+
+  it('waits WAITING_FOR_TAPE with an operator request when its pool has no tape left, and goes on once one is formatted', async () => {
+    await stack.gql.request(`mutation { createPool(input: { name: "short", generation: 9 }) { id } }`);
+    await format(SPARE[0], 'short');
+    // 72 MiB: more than one 64 MiB tape with an 8 MiB early-warning zone.
+    const src = path.join(stack.tmp, 'more');
+    await mkdir(src, { recursive: true });
+    const more = new Map<string, string>();
+    for (let i = 0; i < 24; i++) {
+      const body = randomBytes(3 * MiB + i);
+      await writeFile(path.join(src, `m${i}.bin`), body);
+      more.set(path.join(src, `m${i}.bin`), createHash('sha256').update(body).digest('hex'));
+    }
+    const id = await startBackup(stack.gql, { agent: AGENT, paths: [src], pool: 'short' });
+    type Waiting = { job: { status: string; queueReason: string | null } };
+    let job: Waiting['job'] | undefined;
+    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      job = (await stack.gql.request<Waiting>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
+      if (job.status !== 'RUNNING' && job.status !== 'QUEUED' && job.status !== 'ASSIGNED') break;
+    }
+    assert.equal(job?.status, 'WAITING_FOR_TAPE', JSON.stringify(job));
+    assert.match(job.queueReason ?? '', /no scratch tape in pool short on agent spanner/);
+    assert.equal(await tapeState(SPARE[0]), 'FULL');
+
+    type Requests = {
+      operatorRequests: { jobId: string; barcode: string | null; pool: string | null; copy: number | null; message: string; status: string }[];
+    };
+    const open = (await stack.gql.request<Requests>('{ operatorRequests(status: OPEN) { jobId barcode pool copy message status } }')).operatorRequests;
+    const mine = open.filter((r) => r.jobId === id);
+    assert.equal(mine.length, 1, JSON.stringify(open));
+    assert.equal(mine[0].barcode, null);
+    assert.equal(mine[0].pool, 'short');
+    assert.equal(mine[0].copy, 1);
+    assert.match(mine[0].message, /^insert a scratch tape of pool short .*into library spanner-lib \(drive \S+\) on host spanner\.test /);
+
+    // The operator formats a tape into the pool (the other drive is free): the backup goes on by itself.
+    await format(SPARE[1], 'short');
+    const done = await waitForJob(stack.gql, id, 120_000);
+    assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
+    const { job: ended } = await stack.gql.request<{ job: { tapes: string[]; queueReason: string | null } }>(
+      'query($id: ID!) { job(id: $id) { tapes queueReason } }',
+      {
+        id,
+      },
+    );
+    assert.deepEqual(ended.tapes, SPARE);
+    const satisfied = (await stack.gql.request<Requests>('{ operatorRequests(status: SATISFIED) { jobId barcode pool copy message status } }'))
+      .operatorRequests;
+    assert.equal(satisfied.filter((r) => r.jobId === id).length, 1);
+    const files = await allFiles(stack.gql, { host: AGENT, pathPrefix: src, type: 'FILE' });
+    assert.equal(files.length, more.size);
+    for (const f of files) assert.equal(f.sha256, more.get(f.path), f.path);
   });
 });

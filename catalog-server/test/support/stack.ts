@@ -130,6 +130,8 @@ export async function startStack(label: string): Promise<Stack> {
           stateDir: path.join(dir, 'state'),
           allowedRestoreRoots: [restoreRoot],
           progressIntervalMs: 100,
+          // A test plays the operator who inserts a tape: the waiting backup notices it soon.
+          nextTapeRetryMs: 500,
           logLevel: 'debug',
           libraries: [
             {

@@ -22,6 +22,7 @@ import { JobsResolver } from './api/jobs.resolver.js';
 import { JobsService } from './api/jobs.service.js';
 import { RebuildService } from './rebuild/rebuild.service.js';
 import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
+import { RecycledTapeFormatsService } from './api/recycled-tape-formats.service.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, RunsModule, OperatorRequestsModule],
@@ -44,6 +45,7 @@ import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
     JobsResolver,
     RebuildService,
     JobsWaitingService,
+    RecycledTapeFormatsService,
   ],
   exports: [
     NextTapeService,

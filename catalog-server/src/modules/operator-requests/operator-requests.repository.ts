@@ -10,7 +10,11 @@ import type { Tx } from '../../database/transaction.js';
 export type OperatorRequestRow = OperatorRequest & { agentName: string; hostname: string };
 
 export interface NewOperatorRequest {
-  barcode: string;
+  /** The tape wanted; null when any writable tape of `pool` will do (a backup's next tape). */
+  barcode: string | null;
+  pool?: string | null;
+  /** The copy of a backup that waits for its next tape. */
+  copy?: number | null;
   agentId: string;
   changerName: string | null;
   message: string;
@@ -42,19 +46,51 @@ export class OperatorRequestsRepository {
     return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: done.map((d) => d.id) } } }), tx);
   }
 
+  /**
+   * Opens the request for a running backup's next tape for one copy, in the caller's transaction,
+   * or brings the OPEN one up to date (the reason may change while it waits). Returns the row when
+   * it is new or its message changed, null when nothing changed (a retried ask).
+   */
+  async openForNextTape(tx: Tx, jobId: string, request: NewOperatorRequest): Promise<OperatorRequestRow | null> {
+    const open = await tx.operatorRequest.findFirst({ where: { jobId, copy: request.copy, barcode: null, status: 'OPEN' } });
+    if (open?.message === request.message) return null;
+    const row = open
+      ? await tx.operatorRequest.update({ where: { id: open.id }, data: { message: request.message, changerName: request.changerName } })
+      : await tx.operatorRequest.create({ data: { ...request, jobId } });
+    return (await this.withAgents([row], tx))[0];
+  }
+
+  /** Marks the job's OPEN next-tape request of that copy SATISFIED (it got a tape); returns it. */
+  async satisfyNextTape(tx: Tx, jobId: string, copy: number): Promise<OperatorRequestRow[]> {
+    const open = await tx.operatorRequest.findMany({ where: { jobId, copy, barcode: null, status: 'OPEN' } });
+    if (open.length === 0) return [];
+    await tx.operatorRequest.updateMany({ where: { id: { in: open.map((r) => r.id) } }, data: { status: 'SATISFIED', resolvedAt: new Date() } });
+    const rows = await tx.operatorRequest.findMany({ where: { id: { in: open.map((r) => r.id) } } });
+    return this.withAgents(rows, tx);
+  }
+
+  /** Whether the job still waits for any request. */
+  async hasOpen(tx: Tx, jobId: string): Promise<boolean> {
+    return (await tx.operatorRequest.count({ where: { jobId, status: 'OPEN' } })) > 0;
+  }
+
   deleteForJob(jobId: string): Promise<void> {
     return dbOperation('delete operator requests', async () => {
       await this.prisma.client.operatorRequest.deleteMany({ where: { jobId } });
     });
   }
 
-  /** Requests whose job ended without them (cancelled, failed) are closed as CANCELLED. */
+  /**
+   * Requests whose job ended without them (cancelled, failed) are closed as CANCELLED, and so is a
+   * next-tape request of a job interrupted while it waited (its resumed attempt asks again).
+   */
   closeAbandoned(): Promise<OperatorRequestRow[]> {
     return dbOperation('close abandoned operator requests', async () => {
       const rows = await this.prisma.client.$queryRaw<{ id: string }[]>`
         UPDATE operator_request r SET status = 'CANCELLED', resolved_at = now()
         FROM job j
-        WHERE r.status = 'OPEN' AND j.id = r.job_id AND j.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+        WHERE r.status = 'OPEN' AND j.id = r.job_id
+          AND (j.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') OR (j.status = 'INTERRUPTED' AND r.barcode IS NULL))
         RETURNING r.id::text AS id`;
       if (rows.length === 0) return [];
       return this.withAgents(await this.prisma.client.operatorRequest.findMany({ where: { id: { in: rows.map((r) => r.id) } } }));

@@ -25,6 +25,27 @@ export function insertTapeMessage(barcode: string, library: string | null, agent
   return `insert tape ${barcode} into ${library ? `library ${library}` : 'the library'} on host ${hostname}${hostname !== agentName ? ` (agent ${agentName})` : ''}`;
 }
 
+/** Where a backup's next tape goes: the library (or, for a standalone drive, the drive) on a host. */
+export interface NextTapeWhere {
+  pool: string | null;
+  copy: number;
+  /** Copies the job writes; the copy is named only when there are several. */
+  copies: number;
+  library: string | null;
+  drive: string;
+  agentName: string;
+  hostname: string;
+  jobId: string;
+}
+
+/** "insert a scratch tape of pool P into library L (drive D) on host H for job J (copy 2)". */
+export function insertNextTapeMessage(w: NextTapeWhere): string {
+  const what = w.pool ? `a scratch tape of pool ${w.pool} (or one of its tapes with room)` : 'a formatted writable tape';
+  const into = w.library ? `library ${w.library} (drive ${w.drive})` : `drive ${w.drive}`;
+  const host = `host ${w.hostname}${w.hostname !== w.agentName ? ` (agent ${w.agentName})` : ''}`;
+  return `insert ${what} into ${into} on ${host} for backup ${w.jobId}${w.copies > 1 ? ` copy ${w.copy}` : ''}`;
+}
+
 /** The library a request names: the one the operator chose, else the agent's only one, else none ("the library"). */
 export function libraryToAskFor(named: string | null | undefined, libraries: string[]): string | null {
   if (named) return named;
@@ -37,6 +58,8 @@ export function toOperatorRequestModel(row: OperatorRequestRow): OperatorRequest
     status: OperatorRequestStatusValue[row.status],
     message: row.message,
     barcode: row.barcode,
+    pool: row.pool,
+    copy: row.copy,
     agent: row.agentName,
     hostname: row.hostname,
     library: row.changerName,
@@ -61,6 +84,11 @@ export class OperatorRequestsService {
   /** The request a job waits for when its tape is in no library of the agent. */
   requestToInsert(barcode: string, where: TapeWhere): NewOperatorRequest {
     return { barcode, agentId: where.agentId, changerName: where.library, message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname) };
+  }
+
+  /** The request a running backup raises when no next tape is there for one copy. */
+  requestNextTape(where: NextTapeWhere & { agentId: string }): NewOperatorRequest {
+    return { barcode: null, pool: where.pool, copy: where.copy, agentId: where.agentId, changerName: where.library, message: insertNextTapeMessage(where) };
   }
 
   /** Says that requests were opened (the log, and the operatorRequestUpdated subscription). */

@@ -128,7 +128,7 @@ export class SchedulesRepository {
   }
 
   /**
-   * The latest unfinished job (QUEUED, ASSIGNED or RUNNING) whose idempotency key starts with
+   * The latest unfinished job (QUEUED, ASSIGNED, RUNNING or WAITING_FOR_TAPE) whose idempotency key starts with
    * `keyPrefix` and sorts before `keyBefore`: for a schedule, a job an earlier instant started (its
    * keys end in the instant, ISO 8601, which sorts in time order). Read from the jobs rather than
    * from the firing rows, so a job counts from the moment it exists, before its firing is recorded.
@@ -137,7 +137,7 @@ export class SchedulesRepository {
     return dbOperation('find an unfinished job of the schedule', async () => {
       const rows = await this.prisma.client.$queryRaw<{ jobId: string; status: string; key: string }[]>`
         SELECT id::text AS "jobId", status::text AS status, idempotency_key AS key FROM job
-         WHERE starts_with(idempotency_key, ${keyPrefix}) AND idempotency_key < ${keyBefore} AND status IN ('QUEUED', 'ASSIGNED', 'RUNNING')
+         WHERE starts_with(idempotency_key, ${keyPrefix}) AND idempotency_key < ${keyBefore} AND status IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE')
          ORDER BY idempotency_key DESC LIMIT 1`;
       return rows[0] ?? null;
     });

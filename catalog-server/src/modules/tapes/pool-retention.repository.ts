@@ -34,7 +34,7 @@ export class PoolRetentionRepository {
       () =>
         this.prisma.client.$queryRaw<{ id: string; barcode: string }[]>`
         SELECT t.id::text, t.barcode FROM tape t JOIN pool p ON p.id = t.pool_id
-        WHERE t.state IN ('ACTIVE', 'FULL') AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)
+        WHERE t.state IN ('ACTIVE', 'FULL') AND NOT t.worm AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)
         ORDER BY t.barcode`,
     );
   }
@@ -52,7 +52,7 @@ export class PoolRetentionRepository {
         >`
           SELECT t.barcode, p.name AS pool, p.retention_days AS days, p.retention_runs AS runs, p.scratch_pool_id::text, sp.name AS scratch_pool
           FROM tape t JOIN pool p ON p.id = t.pool_id LEFT JOIN pool sp ON sp.id = p.scratch_pool_id
-          WHERE t.id = ${tapeId}::uuid AND t.state IN ('ACTIVE', 'FULL') AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)
+          WHERE t.id = ${tapeId}::uuid AND t.state IN ('ACTIVE', 'FULL') AND NOT t.worm AND (p.retention_days IS NOT NULL OR p.retention_runs IS NOT NULL)
           FOR UPDATE OF t SKIP LOCKED`;
         if (!tape) return null;
         const [busy] = await tx.$queryRaw<{ id: string }[]>`
@@ -68,7 +68,7 @@ export class PoolRetentionRepository {
           retained AS (
             -- a run of a job still under way (or resumable)
             SELECT r.id FROM run r JOIN job j ON j.id = r.job_id
-            WHERE r.finished_at IS NULL AND j.status IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'INTERRUPTED')
+            WHERE r.finished_at IS NULL AND j.status IN ('QUEUED', 'ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE', 'INTERRUPTED')
             UNION
             -- younger than retentionDays
             SELECT r.id FROM run r

@@ -44,6 +44,8 @@ export function toTapeModel(row: TapeRow): TapeModel {
     volumeUuid: row.volumeUuid,
     formatted: row.formattedAt !== null,
     formattedAt: row.formattedAt,
+    recycledAt: row.recycledAt,
+    reformatPending: row.reformatPending,
     writeProtected: row.writeProtected,
     worm: row.worm,
     cleaning: row.cleaning,

@@ -14,6 +14,7 @@ import { TapesService } from './tapes.service.js';
   imports: [FilesModule],
   providers: [TapesRepository, TapesService, TapesResolver, PoolsRepository, PoolsService, PoolsResolver, PoolRetentionRepository, PoolRetentionService],
   // The repository too: jobs update tapes inside their own transactions (job events, dispatch).
-  exports: [TapesService, PoolsService, TapesRepository],
+  // The retention service: the jobs module queues the formats of the tapes it recycles.
+  exports: [TapesService, PoolsService, TapesRepository, PoolRetentionService],
 })
 export class TapesModule {}

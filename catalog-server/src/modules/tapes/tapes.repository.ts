@@ -6,6 +6,7 @@ import { Prisma, type TapeState } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import type { Tx } from '../../database/transaction.js';
 import { dbOperation, isUniqueViolation } from '../../database/database-errors.js';
+import { jobIsUnfinished, jobNamesTape } from '../../database/job-holds.sql.js';
 import { TapeErrors } from './tapes.errors.js';
 
 export const tapeInclude = {
@@ -57,6 +58,8 @@ export interface TapeUpdate {
   reformatted: boolean;
   /** A backup wrote to it: SCRATCH becomes ACTIVE. */
   written: boolean;
+  /** A backup wrote it to its early-warning zone or end of medium: FULL (see markFull). */
+  full?: boolean;
   /** Pool to put the tape in (when it has none, or it was just formatted). */
   pool: string | null;
 }
@@ -166,7 +169,6 @@ export class TapesRepository {
     );
   }
 
-  /** Formatted data tapes in an agent's library (slots or drives), whatever their state: what a rebuild reads. */
   /**
    * Facts an agent read off the volume, in the caller's transaction (the one that records the job
    * event). A completed format leaves an empty volume: whatever the catalog said was on the tape
@@ -183,7 +185,9 @@ export class TapesRepository {
         used_bytes = ${t.usedBytes}::bigint,
         volume_uuid = COALESCE(${t.volumeUuid}::uuid, volume_uuid),
         formatted_at = CASE WHEN ${t.reformatted}::boolean THEN now() WHEN ${t.formatted}::boolean THEN COALESCE(formatted_at, now()) ELSE formatted_at END,
+        reformat_pending = reformat_pending AND NOT ${t.reformatted}::boolean,
         state = CASE WHEN ${t.reformatted}::boolean THEN 'SCRATCH'::"TapeState"
+                     WHEN ${t.full ?? false}::boolean AND state IN ('SCRATCH', 'ACTIVE') THEN 'FULL'::"TapeState"
                      WHEN ${t.written}::boolean AND state = 'SCRATCH' THEN 'ACTIVE'::"TapeState"
                      ELSE state END,
         pool_id = CASE WHEN ${pool?.id ?? null}::uuid IS NOT NULL AND (${t.reformatted}::boolean OR pool_id IS NULL) THEN ${pool?.id ?? null}::uuid ELSE pool_id END,
@@ -192,7 +196,6 @@ export class TapesRepository {
     return tape.id;
   }
 
-  /** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
   /**
    * A backup reached the tape's early-warning zone: FULL (never chosen for writing again), with the
    * space the agent reported. A tape already SUSPECT, RETIRED or OFFSITE keeps its state.
@@ -206,6 +209,7 @@ export class TapesRepository {
       WHERE barcode = ${barcode}`;
   }
 
+  /** A scratch tape drawn for a pool (from no pool or the pool's scratch pool) now belongs to it. */
   async drawIntoPool(tx: Tx, barcode: string, poolName: string | null): Promise<void> {
     if (!poolName) return;
     await tx.$executeRaw`
@@ -285,11 +289,28 @@ export class TapesRepository {
   }
 
   /** A recycled tape (retention expired everything on it) is scratch again, in its pool's scratch
-   *  pool when the pool names one; in the caller's transaction. */
+   *  pool when the pool names one, and awaits a format: its volume still holds the expired runs,
+   *  and no backup may append to them. In the caller's transaction. */
   async returnToScratch(tx: Tx, tapeId: string, scratchPoolId: string | null): Promise<void> {
     await tx.$executeRaw`
-      UPDATE tape SET state = 'SCRATCH', pool_id = COALESCE(${scratchPoolId}::uuid, pool_id), updated_at = now()
+      UPDATE tape SET state = 'SCRATCH', pool_id = COALESCE(${scratchPoolId}::uuid, pool_id),
+             recycled_at = now(), reformat_pending = true, updated_at = now()
       WHERE id = ${tapeId}::uuid`;
+  }
+
+  /** Recycled tapes awaiting their format that sit in a library and no unfinished job names:
+   *  the ones the retention pass queues a format for. */
+  listAwaitingReformat(): Promise<Array<{ barcode: string; agentId: string; pool: string | null; recycledAt: Date }>> {
+    return dbOperation(
+      'list tapes awaiting a format',
+      () =>
+        this.prisma.client.$queryRaw<Array<{ barcode: string; agentId: string; pool: string | null; recycledAt: Date }>>`
+        SELECT t.barcode, t.agent_id::text AS "agentId", p.name AS pool, t.recycled_at AS "recycledAt"
+        FROM tape t LEFT JOIN pool p ON p.id = t.pool_id
+        WHERE t.reformat_pending AND t.agent_id IS NOT NULL AND t.state = 'SCRATCH' AND NOT t.worm AND NOT t.write_protected
+          AND NOT EXISTS (SELECT 1 FROM job j WHERE ${jobIsUnfinished('j')} AND ${jobNamesTape('j', Prisma.raw('t.barcode'))})
+        ORDER BY t.barcode`,
+    );
   }
 
   retire(tapeId: string): Promise<void> {
@@ -306,17 +327,19 @@ export class TapesRepository {
     });
   }
 
+  /** Formatted data tapes in an agent's library (slots or drives), whatever their state: what a rebuild reads. */
   listFormattedInLibrary(agentId: string): Promise<TapeRow[]> {
     return dbOperation('list formatted tapes', () =>
       this.prisma.client.tape.findMany({ where: { agentId, formattedAt: { not: null }, cleaning: false }, include: tapeInclude, orderBy: { barcode: 'asc' } }),
     );
   }
 
-  /** Formatted, writable tapes in an agent's library (slots or drives): what a backup may write to. */
+  /** Formatted, writable tapes in an agent's library (slots or drives): what a backup may write to
+   *  (never one that retention recycled and that awaits its new volume). */
   listWritableInLibrary(agentId: string): Promise<TapeRow[]> {
     return dbOperation('list writable tapes', () =>
       this.prisma.client.tape.findMany({
-        where: { agentId, formattedAt: { not: null }, writeProtected: false, state: { in: ['SCRATCH', 'ACTIVE'] } },
+        where: { agentId, formattedAt: { not: null }, writeProtected: false, reformatPending: false, state: { in: ['SCRATCH', 'ACTIVE'] } },
         include: tapeInclude,
         orderBy: { barcode: 'asc' },
       }),

@@ -7,6 +7,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
 import { FileType, ReportRebuildRequest, type DeepPartial, type ReportRebuildResponse } from '@ferrite/proto';
 import { GraphQLClient } from 'graphql-request';
+import pg from 'pg';
 import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
@@ -175,4 +176,58 @@ test('adds the job, its run, the versions and both copies, and registers the unk
 test('a manifest the catalog holds adds nothing', async () => {
   assert.deepEqual(await report(), { added: false, records: 0 });
   assert.equal((await versions()).length, 2);
+});
+
+test('recycling: locations on a copy tape recycled after the job began are left out; a tape awaiting its format gives no rebuild', async () => {
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  try {
+    // COPY2 was recycled (and reformatted) after this older job wrote it: its copy is gone.
+    await sql.query(`UPDATE tape SET recycled_at = '2026-11-20T00:00:00Z' WHERE barcode = $1`, [COPY2]);
+    const oldJob = randomUUID();
+    const oldHeader = header.replace(backupJob, oldJob).replace(runId, randomUUID());
+    const path = `ferrite/manifests/${oldJob}-000001.jsonl`;
+    const res = await report({
+      sourceJobId: oldJob,
+      jobHeaderJson: oldHeader,
+      manifestPath: path,
+      files: [
+        {
+          path: '/srv/b.bin',
+          type: FileType.FILE_TYPE_FILE,
+          size: 7,
+          mtimeMs: 3,
+          ctimeMs: 3,
+          inode: 3,
+          mode: 0o100644,
+          sha256: createHash('sha256').update('other').digest(),
+          locations: [
+            { barcode: TAPE, partition: 'b', startBlock: 9, containerPath: 'x', offset: 0, length: 7, copy: 1 },
+            { barcode: COPY2, partition: 'b', startBlock: 9, containerPath: 'x', offset: 0, length: 7, copy: 2 },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(res, { added: true, records: 1 });
+    const b = (await versions()).find((v) => v.path === '/srv/b.bin');
+    assert.deepEqual(
+      b?.placements.map((p) => [p.barcode, p.copy]),
+      [[TAPE, 1]],
+    );
+    // What earlier reports recorded is not touched (retention removes placements, not the rebuild).
+    assert.equal((await versions()).find((v) => v.path === '/srv/a.bin')?.placements.length, 2);
+
+    // The rebuilt tape itself recycled and awaiting its format: its reports are refused, nothing changes.
+    await sql.query(`UPDATE tape SET recycled_at = now(), reformat_pending = true, state = 'SCRATCH' WHERE barcode = $1`, [TAPE]);
+    const before = (await versions()).length;
+    assert.equal(await refusal(report({ sourceJobId: randomUUID(), sourceBatchSeq: 7 })), 'TAPE_NOT_FORMATTED');
+    assert.equal((await versions()).length, before);
+    assert.equal(
+      await errorCodeOf(gql.request(`mutation { rebuildCatalog(input: { tape: "${TAPE}" }) { id } }`)),
+      'TAPE_NOT_FORMATTED',
+      'no new rebuild of a tape awaiting its format either',
+    );
+  } finally {
+    await sql.end();
+  }
 });

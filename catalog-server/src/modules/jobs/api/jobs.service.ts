@@ -272,6 +272,7 @@ export class JobsService {
   /** Read a tape's manifests back into the catalog (see RebuildService). */
   async rebuildCatalog(input: RebuildCatalogInput): Promise<JobModel> {
     const tape = await this.tapes.getByBarcode(input.tape);
+    if (tape.reformatPending) throw JobErrors.tapeAwaitingReformat(tape.barcode);
     const named = input.agent ? await this.agents.getByName(input.agent) : null;
     const spec: RebuildJobSpec = { barcode: tape.barcode };
     return this.createReadingJob({ kind: 'REBUILD', priority: JOB_PRIORITY.REBUILD, spec }, [tape], named);
@@ -298,10 +299,11 @@ export class JobsService {
     return this.created(row);
   }
 
-  /** One rebuild job per formatted tape in the agent's library, in barcode order. */
+  /** One rebuild job per formatted tape in the agent's library, in barcode order (recycled tapes
+   *  awaiting their format hold only expired runs: left out). */
   async rebuildCatalogFromLibrary(agentName: string): Promise<JobModel[]> {
     const agent = await this.agents.getByName(agentName);
-    const tapes = await this.tapes.listFormattedInLibrary(agent.id);
+    const tapes = (await this.tapes.listFormattedInLibrary(agent.id)).filter((t) => !t.reformatPending);
     if (tapes.length === 0) throw JobErrors.noTapesToRebuild(agent.name);
     const jobs: JobModel[] = [];
     for (const tape of tapes) jobs.push(await this.rebuildCatalog({ tape: tape.barcode, agent: agent.name }));
@@ -390,6 +392,7 @@ export class JobsService {
     if (tape.agentId !== null && tape.agentId !== agentId) throw JobErrors.tapeNotInLibrary([barcode], agentName);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
     if (!tape.formattedAt) throw JobErrors.tapeNotFormatted(barcode);
+    if (tape.reformatPending) throw JobErrors.tapeAwaitingReformat(barcode);
     if (tape.state !== 'SCRATCH' && tape.state !== 'ACTIVE') throw JobErrors.tapeNotWritable(barcode, tape.state);
     if (pool && tape.pool && tape.pool.id !== pool.id) throw JobErrors.tapePoolMismatch(barcode, tape.pool.name, pool.name);
     return tape;

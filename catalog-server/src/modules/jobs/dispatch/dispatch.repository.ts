@@ -92,9 +92,13 @@ export class DispatchRepository {
   }
 
   /** The library (changer) a drive sits in; null for a standalone drive. */
-  async changerOfDrive(tx: Tx, driveId: string): Promise<string | null> {
-    const [row] = await tx.$queryRaw<{ changer_id: string | null }[]>`SELECT changer_id::text FROM drive WHERE id = ${driveId}::uuid`;
-    return row?.changer_id ?? null;
+  /** Where a drive is: its name, its library (id and name, none for a standalone drive) and its host. */
+  async placeOfDrive(tx: Tx, driveId: string): Promise<DrivePlace | null> {
+    const [row] = await tx.$queryRaw<{ drive: string; changer_id: string | null; changer: string | null; hostname: string }[]>`
+      SELECT d.name AS drive, d.changer_id::text, c.name AS changer, a.hostname
+      FROM drive d JOIN agent a ON a.id = d.agent_id LEFT JOIN changer c ON c.id = d.changer_id
+      WHERE d.id = ${driveId}::uuid`;
+    return row ? { driveName: row.drive, changerId: row.changer_id, changerName: row.changer, hostname: row.hostname } : null;
   }
 
   /**
@@ -109,7 +113,7 @@ export class DispatchRepository {
                LIMIT 1) AS held_by
       FROM tape t
       WHERE t.agent_id = ${agentId}::uuid AND t.formatted_at IS NOT NULL AND NOT t.write_protected
-        AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE')
+        AND NOT t.cleaning AND t.state IN ('SCRATCH', 'ACTIVE') AND NOT t.reformat_pending
         AND (${changerId ?? null}::uuid IS NULL OR t.changer_id = ${changerId ?? null}::uuid)
       ORDER BY t.barcode`;
     return rows.map((r) => ({
@@ -125,6 +129,13 @@ export class DispatchRepository {
   driveName(driveId: string): Promise<string | null> {
     return dbOperation('find drive', async () => (await this.prisma.client.drive.findUnique({ where: { id: driveId }, select: { name: true } }))?.name ?? null);
   }
+}
+
+export interface DrivePlace {
+  driveName: string;
+  changerId: string | null;
+  changerName: string | null;
+  hostname: string;
 }
 
 export interface PoolPolicyRow {

@@ -5,7 +5,9 @@
 // chosen by the same rules as a backup's first (backup-tape-choice.ts: the pool's ACTIVE tape with
 // the most room, else a scratch tape), from the library of the drive writing that copy. The job's
 // spec then names the new tape (where a resumed attempt goes on) and lists every tape used
-// (`spanned`, `Job.tapes`). With no tape to take, the answer says why and the agent asks again.
+// (`spanned`, `Job.tapes`). With no tape to take, the answer says why and the agent asks again; the
+// job waits WAITING_FOR_TAPE with an operator request saying what to insert where (the agent keeps
+// the job and its drive, no transaction stays open), and runs again with the tape it gets next.
 import { Inject, Injectable } from '@nestjs/common';
 import type { NextTapeRequest, NextTapeResponse } from '@ferrite/proto';
 import { isUuid } from '../../../common/ids.js';
@@ -19,8 +21,16 @@ import { JobLogRepository } from '../lifecycle/job-log.repository.js';
 import { currentTapeOfCopy, parseJobSpec, specOnNextTape, type BackupJobSpec } from '../lifecycle/job-spec.js';
 import { JobErrors } from '../lifecycle/jobs.errors.js';
 import { JobsRepository, type JobRow } from '../lifecycle/jobs.repository.js';
+import type { NextTapeWhere } from '../../operator-requests/operator-requests.service.js';
+import { ACTIVE_STATUSES } from '../lifecycle/job-transitions.js';
+import { JobsWaitingService } from '../lifecycle/jobs-waiting.service.js';
 import { chooseBackupTapes } from './backup-tape-choice.js';
-import { DispatchRepository } from './dispatch.repository.js';
+import { DispatchRepository, type DrivePlace } from './dispatch.repository.js';
+
+interface CopyPlace {
+  agentName: string;
+  drive: DrivePlace | null;
+}
 
 @Injectable()
 export class NextTapeService {
@@ -32,6 +42,7 @@ export class NextTapeService {
     private readonly jobLog: JobLogRepository,
     private readonly reads: DispatchRepository,
     private readonly tapes: TapesRepository,
+    private readonly waiting: JobsWaitingService,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -43,24 +54,33 @@ export class NextTapeService {
     if (!isUuid(req.jobId)) throw JobErrors.notFound(req.jobId);
     const full = req.fullTape;
     if (!full?.barcode) throw JobErrors.invalidEvent('NextTape needs the full tape', { jobId: req.jobId });
-    const answer = await inTransaction(this.prisma, 'choose the next tape of a backup', async (tx) => {
+    const { answer, requests } = await inTransaction(this.prisma, 'choose the next tape of a backup', async (tx) => {
       const job = await this.lockRunningBackup(tx, req);
       const spec = parseJobSpec('BACKUP', job.spec, job.id);
       const current = currentTapeOfCopy(spec, req.copy);
       if (current === null) throw JobErrors.invalidEvent(`job ${job.id} writes no copy ${req.copy}`, { jobId: job.id, copy: req.copy });
-      if (current !== full.barcode) return this.alreadyMoved(job, spec, req.copy, full.barcode, current);
+      if (current !== full.barcode) return { answer: this.alreadyMoved(job, spec, req.copy, full.barcode, current), requests: [] };
       await this.tapes.markFull(tx, full.barcode, full.usedBytes, full.capacityBytes);
-      const next = await this.chooseNext(tx, job, spec, req.copy);
-      if ('reason' in next) return { barcode: '', waitReason: next.reason };
+      const place = await this.placeOfCopy(tx, job, spec, req.copy);
+      const next = await this.chooseNext(tx, job, spec, place);
+      if ('reason' in next) {
+        const opened = await this.waiting.waitForNextTape(tx, job, this.whereToInsert(job, spec, req.copy, place), next.reason);
+        return { answer: { barcode: '', waitReason: next.reason }, requests: opened ? [opened] : [] };
+      }
       await this.tapes.drawIntoPool(tx, next.barcode, spec.pool);
       const moved: object = specOnNextTape(spec, req.copy, next.barcode);
       await this.jobs.update(tx, job.id, { spec: moved });
       const copyNote = spec.tapes?.length ? ` (copy ${req.copy})` : '';
       await this.jobLog.appendServerLine(tx, job.id, job.attempt, 'TAPE_CHOSEN', `tape ${full.barcode}${copyNote} is full; continuing on ${next.barcode}`);
-      return { barcode: next.barcode, waitReason: '' };
+      return { answer: { barcode: next.barcode, waitReason: '' }, requests: await this.waiting.nextTapeTaken(tx, job, req.copy) };
     });
-    if (answer.barcode) this.log.info({ job: req.jobId, copy: req.copy, full: full.barcode, next: answer.barcode }, 'backup continues on the next tape');
-    else this.log.warn({ job: req.jobId, copy: req.copy, full: full.barcode, reason: answer.waitReason }, 'backup waits for a next tape');
+    if (answer.barcode) {
+      this.log.info({ job: req.jobId, copy: req.copy, full: full.barcode, next: answer.barcode }, 'backup continues on the next tape');
+      await this.waiting.announce(requests, true);
+    } else {
+      this.log.warn({ job: req.jobId, copy: req.copy, full: full.barcode, reason: answer.waitReason }, 'backup waits for a next tape');
+      await this.waiting.announce(requests, false);
+    }
     return answer;
   }
 
@@ -70,7 +90,7 @@ export class NextTapeService {
     if (!job) throw JobErrors.notFound(req.jobId);
     if (job.agentId !== req.agentId) throw JobErrors.notOwned(job.id, req.agentId);
     if (job.attempt !== req.attempt) throw JobErrors.staleAttempt(job.id, req.attempt, job.attempt);
-    if (job.kind !== 'BACKUP' || (job.status !== 'RUNNING' && job.status !== 'ASSIGNED')) {
+    if (job.kind !== 'BACKUP' || !ACTIVE_STATUSES.includes(job.status)) {
       throw JobErrors.invalidEvent(`job ${job.id} is not a running backup (${job.kind}, ${job.status})`, { jobId: job.id });
     }
     return job;
@@ -88,11 +108,32 @@ export class NextTapeService {
     });
   }
 
-  /** The next tape for the copy, from the library of the drive writing it, never one the job already used. */
-  private async chooseNext(tx: Tx, job: JobRow, spec: BackupJobSpec, copy: number): Promise<{ barcode: string } | { reason: string }> {
+  /** The drive writing the copy, where it is, and the agent (locked: tape choices are made under its lock). */
+  private async placeOfCopy(tx: Tx, job: JobRow, spec: BackupJobSpec, copy: number): Promise<CopyPlace> {
     const agentName = (await this.reads.lockAgent(tx, job.agentId!)) ?? '';
     const driveId = copy === 1 ? job.driveId : (spec.tapes?.find((t) => t.copy === copy)?.driveId ?? null);
-    const changerId = driveId ? await this.reads.changerOfDrive(tx, driveId) : null;
+    const drive = driveId ? await this.reads.placeOfDrive(tx, driveId) : null;
+    return { agentName, drive };
+  }
+
+  private whereToInsert(job: JobRow, spec: BackupJobSpec, copy: number, place: CopyPlace): NextTapeWhere & { agentId: string } {
+    return {
+      pool: spec.pool ?? null,
+      copy,
+      copies: Math.max(1, spec.tapes?.length ?? 1),
+      library: place.drive?.changerName ?? null,
+      drive: place.drive?.driveName ?? 'its drive',
+      agentId: job.agentId!,
+      agentName: place.agentName,
+      hostname: place.drive?.hostname ?? place.agentName,
+      jobId: job.id,
+    };
+  }
+
+  /** The next tape for the copy, from the library of the drive writing it, never one the job already used. */
+  private async chooseNext(tx: Tx, job: JobRow, spec: BackupJobSpec, place: CopyPlace): Promise<{ barcode: string } | { reason: string }> {
+    const { agentName } = place;
+    const changerId = place.drive?.changerId ?? null;
     const pool = spec.pool ? await this.reads.poolPolicy(tx, spec.pool) : null;
     if (spec.pool && !pool) return { reason: `pool ${spec.pool} no longer exists` };
     const own = new Set([spec.barcode, ...(spec.tapes ?? []).map((t) => t.barcode), ...(spec.spanned ?? []).map((t) => t.barcode)]);

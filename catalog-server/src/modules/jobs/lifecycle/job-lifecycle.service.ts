@@ -9,7 +9,7 @@ import { PrismaService } from '../../../database/prisma.service.js';
 import { inTransaction, type Tx } from '../../../database/transaction.js';
 import { CANCEL_REQUESTED, JobLogRepository } from './job-log.repository.js';
 import { canResume, giveUpMessage, resumeMessage } from './job-resume.js';
-import { TERMINAL_STATUSES } from './job-transitions.js';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES } from './job-transitions.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
 
 export type CancelOutcome =
@@ -35,7 +35,7 @@ export class JobLifecycleService {
       const job = await this.jobs.lock(tx, id);
       if (!job) return { outcome: 'not-found' };
       if (TERMINAL_STATUSES.includes(job.status)) return { outcome: 'finished', job };
-      const active = job.status === 'ASSIGNED' || job.status === 'RUNNING';
+      const active = ACTIVE_STATUSES.includes(job.status);
       if (active && job.agentId && canReachAgent(job.agentId)) {
         if (!cancelPending(job)) await this.log.appendServerLine(tx, id, job.attempt, CANCEL_REQUESTED, `cancel requested: ${reason}`, 'warn');
         return { outcome: 'requested', job: (await this.jobs.lock(tx, id))! };

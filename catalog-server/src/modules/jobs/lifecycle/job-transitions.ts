@@ -10,6 +10,9 @@ import { JobErrors } from './jobs.errors.js';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
+/** On an agent now, holding its drive and tapes (a backup waiting for its next tape included). */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE'];
+
 export interface ProgressSnapshot {
   bytesDone: number;
   bytesTotal: number;
@@ -78,7 +81,7 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
   if (copies.length) d.copyTapes = copies.map((t) => tapeUpdateOf(job, type, t));
 
   // Ended jobs stay ended; a queued job has no agent working on it. Their reports are only logged.
-  const live = job.status === 'ASSIGNED' || job.status === 'RUNNING' || job.status === 'INTERRUPTED';
+  const live = ACTIVE_STATUSES.includes(job.status) || job.status === 'INTERRUPTED';
   if (!live) {
     delete d.progress;
     return d;
@@ -87,8 +90,13 @@ export function decideJobEvent(job: JobForEvent, ev: ReportJobEventRequest, now:
     case 'ACKNOWLEDGED':
     case 'STARTED':
     case 'PROGRESS':
+      // INTERRUPTED -> RUNNING: the agent was alive after all (a partition, not a crash). A backup
+      // waiting for its next tape keeps waiting through its heartbeats; only the next tape
+      // (NextTape's answer, TAPE_CHANGED) puts it back to RUNNING.
+      d.status = job.status === 'WAITING_FOR_TAPE' ? 'WAITING_FOR_TAPE' : 'RUNNING';
+      if (!job.startedAt) d.startedAt = now;
+      break;
     case 'TAPE_CHANGED':
-      // INTERRUPTED -> RUNNING: the agent was alive after all (a partition, not a crash).
       d.status = 'RUNNING';
       if (!job.startedAt) d.startedAt = now;
       break;
@@ -138,6 +146,7 @@ function tapeUpdateOf(job: JobForEvent, type: string, tape: TapeStatus): TapeUpd
     formatted: tape.formatted,
     reformatted: job.kind === 'FORMAT' && type === 'COMPLETED' && tape.formatted && spec?.barcode === tape.barcode,
     written: job.kind === 'BACKUP' && tape.formatted,
+    full: job.kind === 'BACKUP' && tape.formatted && tape.full,
     pool: spec?.pool ?? null,
   };
 }
@@ -152,7 +161,7 @@ export function jobChangesOf(job: Pick<JobForEvent, 'status'>, decision: EventDe
     data.leaseOwner = null;
     data.leaseExpiresAt = null;
   }
-  if (decision.status === 'RUNNING' && leaseUntil) data.leaseExpiresAt = leaseUntil;
+  if ((decision.status === 'RUNNING' || decision.status === 'WAITING_FOR_TAPE') && leaseUntil) data.leaseExpiresAt = leaseUntil;
   if (decision.progress) data.progress = { ...decision.progress };
   if (decision.errorCode !== undefined) data.errorCode = decision.errorCode;
   if (decision.errorMessage !== undefined) data.errorMessage = decision.errorMessage;

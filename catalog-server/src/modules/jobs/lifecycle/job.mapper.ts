@@ -1,7 +1,7 @@
 // Catalog rows -> GraphQL models for jobs and their log.
 import { etaSeconds, percentDone } from './job-progress.js';
 import { summarizeJob, tapesUsedByJob } from './job-spec.js';
-import { averageRate, type ProgressSnapshot } from './job-transitions.js';
+import { ACTIVE_STATUSES, averageRate, type ProgressSnapshot } from './job-transitions.js';
 import type { JobEventRow } from './job-log.repository.js';
 import type { JobRow } from './jobs.repository.js';
 import { JobKindValue, JobStatusValue } from './models/job-enums.js';
@@ -14,8 +14,8 @@ export function toJobModel(row: JobRow): JobModel {
     status: JobStatusValue[row.status],
     summary: summarizeJob(row.kind, row.spec),
     tapes: tapesUsedByJob(row.kind, row.spec),
-    queueReason: row.status === 'QUEUED' ? row.queueReason : null,
-    cancelRequested: row.events.length > 0 && (row.status === 'ASSIGNED' || row.status === 'RUNNING'),
+    queueReason: row.status === 'QUEUED' || row.status === 'WAITING_FOR_TAPE' ? row.queueReason : null,
+    cancelRequested: row.events.length > 0 && ACTIVE_STATUSES.includes(row.status),
     attempt: row.attempt,
     priority: row.priority,
     progress: toProgressModel(row.progress as ProgressSnapshot | null, row.startedAt),

@@ -2,12 +2,16 @@
 // QUEUED together with one request per missing tape ("insert FER009L9 into lib1 on tape-02"), in
 // one transaction, so the dispatcher never sees the job without its requests; and when an agent's
 // inventory shows the tapes, the requests are satisfied and the job released in one transaction.
+// A running backup that filled a tape and finds no next one waits WAITING_FOR_TAPE (it keeps its
+// agent and drive) with a request for any writable tape of its pool; the next tape it gets
+// satisfies the request, and the job is RUNNING again once no copy waits.
 // The job row is the jobs repository's to write, the requests the operator-requests repository's.
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../../database/prisma.service.js';
-import { inTransaction } from '../../../database/transaction.js';
+import { inTransaction, type Tx } from '../../../database/transaction.js';
 import { OperatorRequestsRepository } from '../../operator-requests/operator-requests.repository.js';
-import { OperatorRequestsService, waitingForOperatorReason, type TapeWhere } from '../../operator-requests/operator-requests.service.js';
+import type { OperatorRequestRow } from '../../operator-requests/operator-requests.repository.js';
+import { OperatorRequestsService, waitingForOperatorReason, type NextTapeWhere, type TapeWhere } from '../../operator-requests/operator-requests.service.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 
 @Injectable()
@@ -43,6 +47,34 @@ export class JobsWaitingService {
       return rows;
     });
     await this.requests.announceSatisfied(satisfied);
+  }
+
+  /**
+   * A running backup's copy found no next tape: the job waits WAITING_FOR_TAPE (why, in its queue
+   * reason) with an OPEN request for the operator, in the caller's transaction. Returns the
+   * request when it is new or changed (to announce after the commit), null for a retried ask.
+   */
+  async waitForNextTape(tx: Tx, job: JobRow, where: NextTapeWhere & { agentId: string }, reason: string): Promise<OperatorRequestRow | null> {
+    const request = this.requests.requestNextTape(where);
+    const queueReason = `waiting for a tape: ${reason}; ${request.message}`;
+    if (job.status !== 'WAITING_FOR_TAPE' || job.queueReason !== queueReason) {
+      await this.jobs.update(tx, job.id, { status: 'WAITING_FOR_TAPE', queueReason });
+    }
+    return this.requestRows.openForNextTape(tx, job.id, request);
+  }
+
+  /** The copy got its next tape: its request is satisfied, and the job runs again once no copy waits. */
+  async nextTapeTaken(tx: Tx, job: JobRow, copy: number): Promise<OperatorRequestRow[]> {
+    const satisfied = await this.requestRows.satisfyNextTape(tx, job.id, copy);
+    if (job.status === 'WAITING_FOR_TAPE' && !(await this.requestRows.hasOpen(tx, job.id))) {
+      await this.jobs.update(tx, job.id, { status: 'RUNNING', queueReason: null });
+    }
+    return satisfied;
+  }
+
+  announce(requests: OperatorRequestRow[], satisfied: boolean): Promise<void> {
+    if (satisfied) return this.requests.announceSatisfied(requests);
+    return requests.length ? this.requests.announce(requests[0].jobId, requests) : Promise.resolve();
   }
 
   createJobWaitingForTape(job: NewJob, where: TapeWhere & { barcode: string }): Promise<JobRow> {

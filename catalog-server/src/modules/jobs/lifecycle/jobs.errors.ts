@@ -51,6 +51,15 @@ export const JobErrors = {
   tapeNotEmpty: (barcode: string, reason: string) =>
     err('TAPE_NOT_EMPTY', `tape ${barcode} ${reason}; formatting erases it: pass force: true if that is what you want`, { barcode }),
   tapeNotFormatted: (barcode: string) => err('TAPE_NOT_FORMATTED', `tape ${barcode} is not formatted; run formatTape first`, { barcode }),
+  tapeAwaitingReformat: (barcode: string) =>
+    err(
+      'TAPE_NOT_FORMATTED',
+      `tape ${barcode} was recycled: everything on it has expired, and it takes no backup and gives no rebuild until the format retention queued for it writes a new volume`,
+      {
+        barcode,
+        reformatPending: true,
+      },
+    ),
   tapeNotWritable: (barcode: string, state: string) => err('TAPE_NOT_WRITABLE', `tape ${barcode} is ${state} and takes no more data`, { barcode, state }),
   tapePoolMismatch: (barcode: string, tapePool: string, pool: string) =>
     err('TAPE_POOL_MISMATCH', `tape ${barcode} belongs to pool ${tapePool}, not ${pool}`, { barcode, tapePool, pool }),

@@ -169,10 +169,10 @@ export class JobsRepository {
     return rows.length ? tx.job.findUnique({ where: { id }, include: jobInclude }) : null;
   }
 
-  /** Locks the active (ASSIGNED, RUNNING) jobs of the agents; their ids. */
+  /** Locks the active (ASSIGNED, RUNNING, WAITING_FOR_TAPE) jobs of the agents; their ids. */
   async lockActiveOfAgents(tx: Tx, agentIds: string[]): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM job WHERE agent_id = ANY(${agentIds}::uuid[]) AND status IN ('ASSIGNED', 'RUNNING')
+      SELECT id::text FROM job WHERE agent_id = ANY(${agentIds}::uuid[]) AND status IN ('ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE')
       ORDER BY id FOR UPDATE`;
     return rows.map((r) => r.id);
   }
@@ -181,7 +181,7 @@ export class JobsRepository {
   async lockExpiredOfOfflineAgents(tx: Tx, now: Date): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT j.id::text FROM job j LEFT JOIN agent a ON a.id = j.agent_id
-      WHERE j.status IN ('ASSIGNED', 'RUNNING') AND j.lease_expires_at < ${now} AND NOT COALESCE(a.online, false)
+      WHERE j.status IN ('ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE') AND j.lease_expires_at < ${now} AND NOT COALESCE(a.online, false)
       ORDER BY j.id FOR UPDATE OF j SKIP LOCKED`;
     return rows.map((r) => r.id);
   }
@@ -191,14 +191,14 @@ export class JobsRepository {
     if (ids.length === 0) return;
     await tx.$executeRaw`
       UPDATE job SET lease_expires_at = ${until}
-      WHERE agent_id = ${agentId}::uuid AND id = ANY(${ids}::uuid[]) AND status IN ('ASSIGNED', 'RUNNING')`;
+      WHERE agent_id = ${agentId}::uuid AND id = ANY(${ids}::uuid[]) AND status IN ('ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE')`;
   }
 
   /** Locks the agent's active jobs it does not list and that have not changed since `staleBefore`. */
   lockUnlisted(tx: Tx, agentId: string, listed: string[], staleBefore: Date): Promise<{ id: string; status: JobStatus }[]> {
     return tx.$queryRaw<{ id: string; status: JobStatus }[]>`
       SELECT id::text, status::text AS status FROM job
-      WHERE agent_id = ${agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING') AND updated_at < ${staleBefore}
+      WHERE agent_id = ${agentId}::uuid AND status IN ('ASSIGNED', 'RUNNING', 'WAITING_FOR_TAPE') AND updated_at < ${staleBefore}
         AND NOT (id = ANY(${listed}::uuid[]))
       ORDER BY id FOR UPDATE SKIP LOCKED`;
   }

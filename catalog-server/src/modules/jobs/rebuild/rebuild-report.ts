@@ -74,3 +74,27 @@ export function rebuiltJob(sourceJobId: string, headerJson: string, sourceHost: 
   });
   return { host: h.host, startedAt, runs };
 }
+
+/**
+ * The records without their locations on other tapes that retention recycled after the job began:
+ * those tapes were reformatted (or await it), so what the manifest says lies there is gone. The
+ * rebuilt tape's own locations always stay (the manifest is on it). Returns the barcodes dropped.
+ */
+export function withoutRecycledCopies<R extends { locations: Array<{ barcode: string }> }>(
+  files: R[],
+  rebuiltBarcode: string,
+  recycledAt: Map<string, Date | null>,
+  jobStartedAt: Date,
+): { files: R[]; dropped: string[] } {
+  const gone = (barcode: string) => {
+    const at = recycledAt.get(barcode);
+    return barcode !== rebuiltBarcode && at != null && at.getTime() > jobStartedAt.getTime();
+  };
+  const dropped = new Set<string>();
+  const out = files.map((f) => {
+    if (!f.locations.some((l) => gone(l.barcode))) return f;
+    for (const l of f.locations) if (gone(l.barcode)) dropped.add(l.barcode);
+    return { ...f, locations: f.locations.filter((l) => !gone(l.barcode)) };
+  });
+  return { files: out, dropped: [...dropped].sort() };
+}

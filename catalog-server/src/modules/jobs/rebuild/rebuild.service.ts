@@ -4,6 +4,8 @@
 // its runs; the manifest's records are ingested as that job's batch (job, attempt, checkpoint), so a
 // manifest the catalog already holds adds nothing; the other copies' tapes named in the records are
 // registered (on the shelf) when unknown. After a job's last manifest its runs are counted again.
+// Recycling: a tape awaiting its format after retention recycled it gives no rebuild (all it holds
+// has expired), and locations on other tapes recycled after the job began are left out.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ReportRebuildRequest, ReportRebuildResponse } from '@ferrite/proto';
@@ -17,7 +19,8 @@ import { TapesService } from '../../tapes/tapes.service.js';
 import { BACKUP_DEFAULTS, parseJobSpec, tryParseJobSpec, type BackupJobSpec } from '../lifecycle/job-spec.js';
 import { JobsRepository } from '../lifecycle/jobs.repository.js';
 import { JobsService } from '../api/jobs.service.js';
-import { parseRebuildLabel, rebuiltJob } from './rebuild-report.js';
+import { JobErrors } from '../lifecycle/jobs.errors.js';
+import { parseRebuildLabel, rebuiltJob, withoutRecycledCopies } from './rebuild-report.js';
 
 @Injectable()
 export class RebuildService {
@@ -48,13 +51,23 @@ export class RebuildService {
       throw new FerriteError('LABEL_MISMATCH', `the tape read is labelled ${label.barcode}, but job ${job.id} rebuilds ${barcode}`, { barcode });
 
     // Everything is checked before anything is written, so a refused report changes nothing.
+    const named = await this.tapes.findByBarcodes([...new Set([barcode, ...req.files.flatMap((f) => f.locations.map((l) => l.barcode))])]);
+    if (named.find((t) => t.barcode === barcode)?.reformatPending) throw JobErrors.tapeAwaitingReformat(barcode);
     const source = await this.jobs.findById(req.sourceJobId);
     const existingRuns = source ? await this.runs.rootsOfJob(req.sourceJobId) : [];
     const rebuilt = rebuiltJob(req.sourceJobId, req.jobHeaderJson, req.sourceHost, randomUUID, label.createdAt ?? new Date());
-    this.files.checkRecords(req.files, existingRuns.length ? existingRuns : rebuilt.runs, req.sourceJobId);
+    const kept = withoutRecycledCopies(req.files, barcode, new Map(named.map((t) => [t.barcode, t.recycledAt])), rebuilt.startedAt);
+    if (kept.dropped.length) {
+      this.log.warn(
+        { job: job.id, manifest: req.manifestPath, backup: req.sourceJobId, tapes: kept.dropped },
+        'rebuild: locations on tapes recycled after this backup left out (those tapes no longer hold it)',
+      );
+    }
+    const files = kept.files;
+    this.files.checkRecords(files, existingRuns.length ? existingRuns : rebuilt.runs, req.sourceJobId);
 
     await this.tapes.applyRebuildLabel(barcode, label);
-    await this.registerUnknownTapes(req);
+    await this.registerUnknownTapes(req.jobId, files);
     let ownerId = source?.agentId ?? req.agentId;
     if (existingRuns.length === 0) {
       if (!source) {
@@ -86,7 +99,7 @@ export class RebuildService {
       attempt: req.sourceAttempt,
       batchSeq: req.sourceBatchSeq,
       agentId: ownerId,
-      records: req.files,
+      records: files,
       manifestPath: req.manifestPath,
     });
     if (req.lastOfJob) {
@@ -99,8 +112,8 @@ export class RebuildService {
   }
 
   /** Tapes of further copies that the catalog has never seen: registered as on the shelf. */
-  private async registerUnknownTapes(req: ReportRebuildRequest): Promise<void> {
-    const named = [...new Set(req.files.flatMap((f) => f.locations.map((l) => l.barcode)))];
+  private async registerUnknownTapes(jobId: string, files: ReportRebuildRequest['files']): Promise<void> {
+    const named = [...new Set(files.flatMap((f) => f.locations.map((l) => l.barcode)))];
     if (named.length === 0) return;
     const known = new Set((await this.tapes.findByBarcodes(named)).map((t) => t.barcode));
     for (const barcode of named.filter((b) => !known.has(b))) {
@@ -108,7 +121,7 @@ export class RebuildService {
         // Registered meanwhile by another report: fine. Anything else stops the report.
         if (!(err instanceof FerriteError && err.code === 'TAPE_ALREADY_EXISTS')) throw err;
       });
-      this.log.info({ job: req.jobId, tape: barcode }, 'rebuild: a copy tape named on tape registered as on the shelf');
+      this.log.info({ job: jobId, tape: barcode }, 'rebuild: a copy tape named on tape registered as on the shelf');
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 
 export enum OperatorRequestStatusValue {
   OPEN = 'OPEN',
@@ -22,8 +22,14 @@ export class OperatorRequestModel {
   @Field({ description: 'What to do, e.g. "insert tape FER004L9 into library lib1 on host tape-02".' })
   message!: string;
 
-  @Field()
-  barcode!: string;
+  @Field(() => String, { nullable: true, description: 'The tape wanted; null when any writable tape of `pool` will do.' })
+  barcode!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'For a backup waiting for its next tape: the pool a tape must belong to (or be scratch for).' })
+  pool!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'For a backup waiting for its next tape: the copy that waits.' })
+  copy!: number | null;
 
   @Field({ description: 'Agent whose library must receive the tape.' })
   agent!: string;
@@ -34,7 +40,7 @@ export class OperatorRequestModel {
   @Field(() => String, { nullable: true })
   library!: string | null;
 
-  @Field(() => ID, { description: 'The job that waits (QUEUED) for this request.' })
+  @Field(() => ID, { description: 'The job that waits (QUEUED, or WAITING_FOR_TAPE for a next tape) for this request.' })
   jobId!: string;
 
   @Field()

@@ -67,6 +67,14 @@ export class TapeModel {
   @Field(() => Date, { nullable: true })
   formattedAt!: Date | null;
 
+  @Field(() => Date, { nullable: true, description: 'When retention last returned the tape to scratch (everything on it had expired).' })
+  recycledAt!: Date | null;
+
+  @Field({
+    description: 'Recycled, and its volume still holds the expired runs: no backup takes it until the format retention queued gives it a new volume.',
+  })
+  reformatPending!: boolean;
+
   @Field()
   writeProtected!: boolean;
 

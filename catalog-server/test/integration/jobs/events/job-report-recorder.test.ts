@@ -70,3 +70,16 @@ test("a report for another agent's job is refused and stores nothing", async () 
   assert.equal((await f.prisma.client.job.findUniqueOrThrow({ where: { id: jobId } })).status, 'ASSIGNED');
   assert.equal((await report(crypto.randomUUID(), 1, JobEventType.JOB_EVENT_TYPE_STARTED)).outcome, 'not-found');
 });
+
+test('a backup that reports its tape full leaves it FULL; a backup that does not leaves it ACTIVE', async () => {
+  const spec = { barcode: 'EVT002L9', paths: ['/data'], excludes: [], level: 'FULL', pool: null, host: 'h', runIds: [] };
+  const tape = { barcode: 'EVT002L9', capacityBytes: 1000, usedBytes: 10, volumeUuid: '', formatted: true };
+  const state = async () => (await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'EVT002L9' } })).state;
+  const written = await f.job(agentId, 'BACKUP', 'RUNNING', spec);
+  await report(written, 1, JobEventType.JOB_EVENT_TYPE_COMPLETED, { tape });
+  assert.equal(await state(), 'ACTIVE');
+  const filled = await f.job(agentId, 'BACKUP', 'RUNNING', spec);
+  await report(filled, 1, JobEventType.JOB_EVENT_TYPE_FAILED, { errorCode: 'TAPE_FULL', tape: { ...tape, usedBytes: 990, full: true } });
+  assert.equal(await state(), 'FULL');
+  assert.equal((await f.prisma.client.tape.findUniqueOrThrow({ where: { barcode: 'EVT002L9' } })).usedBytes, 990n);
+});

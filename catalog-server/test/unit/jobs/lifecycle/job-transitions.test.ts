@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobEventType, ReportJobEventRequest, type DeepPartial } from '@ferrite/proto';
 import { FerriteError } from '../../../../src/common/errors.js';
-import { averageRate, decideJobEvent, type JobForEvent } from '../../../../src/modules/jobs/lifecycle/job-transitions.js';
+import { averageRate, decideJobEvent, jobChangesOf, type JobForEvent } from '../../../../src/modules/jobs/lifecycle/job-transitions.js';
 
 const AGENT = '11111111-1111-1111-1111-111111111111';
 const job = (over: Partial<JobForEvent> = {}): JobForEvent => ({
@@ -47,6 +47,17 @@ test('ended jobs are not moved by late reports; LOG never moves a job', () => {
   assert.equal(log.level, 'warn');
 });
 
+test('a backup waiting for its next tape keeps waiting through heartbeats, with its lease renewed; a tape change or an end moves it', () => {
+  const waiting = job({ kind: 'BACKUP', status: 'WAITING_FOR_TAPE', startedAt: now, spec: {} });
+  const beat = decideJobEvent(waiting, ev(JobEventType.JOB_EVENT_TYPE_PROGRESS), now);
+  assert.equal(beat.status, 'WAITING_FOR_TAPE');
+  const lease = new Date(now.getTime() + 60_000);
+  assert.deepEqual(jobChangesOf(waiting, beat, lease).leaseExpiresAt, lease);
+  assert.equal(decideJobEvent(waiting, ev(JobEventType.JOB_EVENT_TYPE_TAPE_CHANGED), now).status, 'RUNNING');
+  assert.equal(decideJobEvent(waiting, ev(JobEventType.JOB_EVENT_TYPE_FAILED, { errorCode: 'TAPE_FULL' }), now).status, 'FAILED');
+  assert.equal(decideJobEvent(waiting, ev(JobEventType.JOB_EVENT_TYPE_CANCELLED), now).status, 'CANCELLED');
+});
+
 test('an INTERRUPTED job whose agent reports again is RUNNING again', () => {
   assert.equal(decideJobEvent(job({ status: 'INTERRUPTED' }), ev(JobEventType.JOB_EVENT_TYPE_PROGRESS), now).status, 'RUNNING');
 });
@@ -67,7 +78,7 @@ test('reports from another agent, an old attempt, or with a bad seq/type are ref
   assert.equal(codeOf(job(), ev(JobEventType.JOB_EVENT_TYPE_UNSPECIFIED)), 'INVALID_EVENT');
 });
 
-test('a completed format reformats its tape and puts it in the pool; a backup marks it written', () => {
+test('a completed format reformats its tape and puts it in the pool; a backup marks it written, and full when it says so', () => {
   const tape = { barcode: 'FER001L9', capacityBytes: 100, usedBytes: 1, volumeUuid: 'AAAAAAAA-0000-4000-8000-000000000000', formatted: true };
   const f = decideJobEvent(job({ status: 'RUNNING' }), ev(JobEventType.JOB_EVENT_TYPE_COMPLETED, { tape }), now);
   assert.equal(f.tape?.reformatted, true);
@@ -78,6 +89,12 @@ test('a completed format reformats its tape and puts it in the pool; a backup ma
   const b = decideJobEvent(job({ kind: 'BACKUP', status: 'RUNNING' }), ev(JobEventType.JOB_EVENT_TYPE_COMPLETED, { tape }), now);
   assert.equal(b.tape?.written, true);
   assert.equal(b.tape?.reformatted, false);
+  assert.equal(b.tape?.full, false);
+  // A backup that left its tape at early warning or end of medium says so: the tape becomes FULL.
+  const full = decideJobEvent(job({ kind: 'BACKUP', status: 'RUNNING' }), ev(JobEventType.JOB_EVENT_TYPE_FAILED, { tape: { ...tape, full: true } }), now);
+  assert.equal(full.tape?.full, true);
+  // Only a backup can: a format or a verify reporting it changes no state.
+  assert.equal(decideJobEvent(job({ status: 'RUNNING' }), ev(JobEventType.JOB_EVENT_TYPE_COMPLETED, { tape: { ...tape, full: true } }), now).tape?.full, false);
 });
 
 test('average rate needs a start and at least a second', () => {

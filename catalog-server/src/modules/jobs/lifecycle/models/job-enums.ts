@@ -19,6 +19,7 @@ export enum JobStatusValue {
   QUEUED = 'QUEUED',
   ASSIGNED = 'ASSIGNED',
   RUNNING = 'RUNNING',
+  WAITING_FOR_TAPE = 'WAITING_FOR_TAPE',
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
@@ -35,6 +36,7 @@ registerEnumType(JobStatusValue, {
   name: 'JobStatus',
   description:
     'QUEUED: waiting for its agent and a free drive (see queueReason). ASSIGNED: sent to the agent. RUNNING. ' +
+    'WAITING_FOR_TAPE: a backup that filled its tape and has no next one; it holds its drive and goes on when a tape arrives (see queueReason and the open operator request). ' +
     'SUCCEEDED, FAILED, CANCELLED: ended. INTERRUPTED: the agent went away mid-job.',
 });
 registerEnumType(BackupLevelValue, { name: 'BackupLevel' });

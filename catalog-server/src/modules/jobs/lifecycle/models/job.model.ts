@@ -87,7 +87,7 @@ export class JobModel {
   @Field(() => [String], { description: 'Barcodes the job works on, in order.' })
   tapes!: string[];
 
-  @Field(() => String, { nullable: true, description: 'Why a QUEUED job is not running yet.' })
+  @Field(() => String, { nullable: true, description: 'Why a QUEUED job is not running yet, or what a WAITING_FOR_TAPE backup waits for.' })
   queueReason!: string | null;
 
   @Field({ description: 'An operator asked to cancel; the agent is stopping the job.' })
