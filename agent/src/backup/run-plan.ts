@@ -41,7 +41,7 @@ function isUnderOrEqual(p: string, root: string): boolean {
 export async function planRun(
   entries: SourceEntry[],
   roots: string[],
-  options: { level: IncrementalLevel; compareContent: boolean; baseSource?: BaseSource; note: (line: string) => Promise<void> },
+  options: { level: IncrementalLevel; compareContent: boolean; baseSource?: BaseSource; note: (line: string, root: string) => Promise<void> },
 ): Promise<RunPlan> {
   if (!options.baseSource) {
     return {
@@ -63,7 +63,7 @@ export async function planRun(
   const plan: RunPlan = { record: [], byReference: [], deleted: [], unchanged: 0, confirmed: 0, runs: [] };
   for (const [root, list] of byRoot) {
     const diff = await diffWithBase(sortForDiff(list), options.baseSource(root), { level: options.level, compareContent: options.compareContent, hashFile });
-    if (diff.note) await options.note(diff.note);
+    if (diff.note) await options.note(diff.note, root);
     plan.record.push(...diff.record);
     plan.byReference.push(...diff.byReference);
     plan.deleted.push(...diff.deleted);

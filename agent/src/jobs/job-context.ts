@@ -4,7 +4,7 @@ import type { TapeDrive, TapeLibrary } from '../drives/drive.js';
 import type { Logger } from '../logger.js';
 import type { JobReporter } from './job-reporter.js';
 import type { AgentConfig } from '../config/agent-config.js';
-import type { BaseSource, VerifyItemsSource } from '../backup/base-source.js';
+import type { BaseSource, RestoreItemsSource, VerifyItemsSource } from '../backup/base-source.js';
 import type { TapeStatus, VerifiedTape } from '@ferrite/proto';
 
 export interface JobContext {
@@ -21,6 +21,8 @@ export interface JobContext {
   baseSource?: BaseSource;
   /** Reads the objects of one tape of a verify from the server (VerifySpec.stream_items). */
   verifyItems?: VerifyItemsSource;
+  /** The entries of a restore whose plan is streamed (RestoreSpec.stream_items), tape by tape. */
+  restoreItems?: RestoreItemsSource;
   /** A backup's further copies (copy 2..N of its pool), each in its own drive of this agent. */
   copies?: Array<{ copy: number; barcode: string; drive: TapeDrive; library: TapeLibrary | null }>;
   /**

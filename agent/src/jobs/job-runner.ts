@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { RETRY, serverRefusal, type ServerClient } from '../session/server-client.js';
 import { JobError, type JobContext } from './job-context.js';
 import { JobReporter } from './job-reporter.js';
-import { grpcBaseSource, grpcVerifyItemsSource } from '../backup/base-source.js';
+import { grpcBaseSource, grpcRestoreItemsSource, grpcVerifyItemsSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
 import { runRestoreJob } from './restore-job.js';
@@ -110,6 +110,7 @@ export class JobRunner {
         config: this.config,
         baseSource: grpcBaseSource(this.client.raw, this.agentId, cmd.jobId),
         verifyItems: grpcVerifyItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
+        restoreItems: grpcRestoreItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
         nextTapeRetryMs: this.config.nextTapeRetryMs,
         nextTape: (copy, fullTape) =>
           this.client.nextTape({ agentId: this.agentId(), jobId: cmd.jobId, attempt: cmd.attempt, copy, fullTape }).catch((err: unknown) => {

@@ -40,6 +40,25 @@ function isSegment(item: RestoreItem): boolean {
   return !!loc && (loc.fileOffset > 0 || loc.length < item.size);
 }
 
+/**
+ * The plan's entries on one tape ('' for those that need no tape), page by page: from the server
+ * (RestoreItems) when the plan is streamed, else from the spec itself.
+ */
+async function* itemsOf(ctx: JobContext, spec: RestoreSpec, barcode: string): AsyncGenerator<RestoreItem[]> {
+  if (!spec.streamItems) {
+    yield barcode === '' ? spec.metadataItems : (spec.tapes.find((t) => t.barcode === barcode)?.items ?? []);
+    return;
+  }
+  if (!ctx.restoreItems) throw new JobError('AGENT_INTERNAL_ERROR', 'the restore streams its plan but the job has no RestoreItems source');
+  for await (const page of ctx.restoreItems(barcode)) yield page.items;
+}
+
+/** Every entry of the plan, tape after tape, then those that need no tape. */
+async function* allItems(ctx: JobContext, spec: RestoreSpec): AsyncGenerator<RestoreItem[]> {
+  for (const tape of spec.tapes) yield* itemsOf(ctx, spec, tape.barcode);
+  yield* itemsOf(ctx, spec, '');
+}
+
 /** Files the plan restores: a file spanning tapes counts once, whatever its number of segments. */
 function filesIn(spec: RestoreSpec): number {
   const items = spec.tapes.flatMap((t) => t.items);
@@ -54,8 +73,9 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
   let target: string;
   try {
     target = validateTargetDirectory(spec.targetDirectory, ctx.config.allowedRestoreRoots);
-    // Check every mapping before a single byte moves, so a bad selection changes nothing.
-    for (const item of [...spec.tapes.flatMap((t) => t.items), ...spec.metadataItems]) mapRestorePath(target, spec.stripPrefix, item.path);
+    // Check every mapping before a single byte moves, so a bad selection changes nothing (a
+    // streamed plan is read twice for it: once here, once to restore).
+    for await (const page of allItems(ctx, spec)) for (const item of page) mapRestorePath(target, spec.stripPrefix, item.path);
   } catch (err) {
     if (err instanceof RestoreTargetError) throw new JobError(err.code, err.message);
     throw err;
@@ -63,9 +83,9 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
   await mkdir(target, { recursive: true });
   const counters: Counters = {
     bytesDone: 0,
-    bytesTotal: spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + (i.location?.length ?? 0), 0), 0),
+    bytesTotal: spec.streamItems ? spec.bytesTotal : spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + (i.location?.length ?? 0), 0), 0),
     filesDone: 0,
-    filesTotal: filesIn(spec),
+    filesTotal: spec.streamItems ? spec.entriesTotal : filesIn(spec),
     skipped: 0,
     times: await openTimeSetter(),
     failed: [],
@@ -90,12 +110,14 @@ async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, co
     try {
       const label = await readLabel(volume).catch(() => null);
       if (label && label.barcode !== tape.barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${tape.barcode}`);
-      for (const item of tape.items) {
-        throwIfCancelled(ctx.signal);
-        const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-        ctx.reporter.progress(progressOf(counters, item.path, tape.barcode));
-        const restore = isSegment(item) ? restoreSegment : restoreFile;
-        await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
+      for await (const page of itemsOf(ctx, spec, tape.barcode)) {
+        for (const item of page) {
+          throwIfCancelled(ctx.signal);
+          const dest = mapRestorePath(target, spec.stripPrefix, item.path);
+          ctx.reporter.progress(progressOf(counters, item.path, tape.barcode));
+          const restore = isSegment(item) ? restoreSegment : restoreFile;
+          await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
+        }
       }
     } finally {
       await volume.unmount();
@@ -331,18 +353,20 @@ async function writeVerifiedCopy(
 
 async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: string, targetReal: string, c: Counters): Promise<void> {
   const dirs: Array<{ dest: string; item: RestoreItem }> = [];
-  for (const item of spec.metadataItems) {
-    throwIfCancelled(ctx.signal);
-    const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-    await perFile(ctx, item.path, c, async () => {
-      if (item.type === FileType.FILE_TYPE_DIRECTORY) {
-        await mkdir(dest, { recursive: true });
-        dirs.push({ dest, item });
-      } else {
-        await restoreMetadataEntry(item, dest, targetReal, spec.overwrite, c);
-      }
-      c.filesDone++;
-    });
+  for await (const page of itemsOf(ctx, spec, '')) {
+    for (const item of page) {
+      throwIfCancelled(ctx.signal);
+      const dest = mapRestorePath(target, spec.stripPrefix, item.path);
+      await perFile(ctx, item.path, c, async () => {
+        if (item.type === FileType.FILE_TYPE_DIRECTORY) {
+          await mkdir(dest, { recursive: true });
+          dirs.push({ dest, item });
+        } else {
+          await restoreMetadataEntry(item, dest, targetReal, spec.overwrite, c);
+        }
+        c.filesDone++;
+      });
+    }
   }
   // Deepest first, so setting a child's times does not disturb its parent's afterwards.
   dirs.sort((a, b) => b.dest.length - a.dest.length);

@@ -7,6 +7,7 @@ import type { AgentConfig } from '../config/agent-config.js';
 import type { DriveSet } from '../drives/drive-set.js';
 import type { Logger } from '../logger.js';
 import { reconnectDelayMs } from './backoff.js';
+import { BackupPlanner } from './backup-planner.js';
 import { takeInventory } from './inventory.js';
 import { isPermanentGrpcError, mustRegisterAgain, type ServerClient } from './server-client.js';
 
@@ -29,6 +30,7 @@ export class AgentSession {
   private currentStream: { cancel(): void } | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly stopController = new AbortController();
+  private readonly planner: BackupPlanner;
 
   constructor(
     private readonly client: ServerClient,
@@ -36,7 +38,9 @@ export class AgentSession {
     private readonly drives: DriveSet,
     private readonly runner: JobHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.planner = new BackupPlanner(client, () => this.agentId, log);
+  }
 
   /** Runs until stop(); resolves then. Rejects only on errors that retrying cannot fix. */
   async run(): Promise<void> {
@@ -67,6 +71,7 @@ export class AgentSession {
   stop(): void {
     this.stopped = true;
     this.stopController.abort();
+    this.planner.abortAll('the agent is stopping');
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.currentStream?.cancel();
   }
@@ -139,6 +144,9 @@ export class AgentSession {
       this.runner.cancel(cmd.cancelJob.jobId, cmd.cancelJob.reason || 'cancelled by the server');
     } else if (cmd.inventory) {
       await this.register().catch((err: Error) => this.log.warn({ err: err.message }, 'inventory report failed'));
+    } else if (cmd.planBackup) {
+      // Read-only and beside the jobs: it needs no drive, so neither drain nor busy drives stop it.
+      void this.planner.handle(cmd.planBackup);
     } else if (cmd.drain) {
       this.log.warn({ reason: cmd.drain.reason }, 'drain requested: finishing running jobs, taking no new ones');
       void this.runner.shutdown(cmd.drain.reason || 'drained by the server');

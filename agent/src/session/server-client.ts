@@ -16,6 +16,8 @@ import {
   type ReportJobEventResponse,
   type ReportRebuildRequest,
   type ReportRebuildResponse,
+  type ReportPlanRequest,
+  type ReportPlanResponse,
 } from '@ferrite/proto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
@@ -122,6 +124,11 @@ export class ServerClient {
   /** A backup's next tape for one copy (NextTape); UNIMPLEMENTED from a server older than the call. */
   nextTape(req: NextTapeRequest, policy: RetryPolicy = RETRY.report): Promise<NextTapeResponse> {
     return this.call('nextTape', this.client.nextTape.bind(this.client), req, policy);
+  }
+
+  /** The answer to a PlanBackup command; the server drops it when nobody waits for it any more. */
+  reportPlan(req: ReportPlanRequest, policy: RetryPolicy = RETRY.quick): Promise<ReportPlanResponse> {
+    return this.call('reportPlan', this.client.reportPlan.bind(this.client), req, policy);
   }
 
   close(): void {

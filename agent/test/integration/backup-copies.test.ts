@@ -139,6 +139,9 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
       overwrite: false,
       tapes: [{ barcode: 'CPY002L9', items }],
       metadataItems: records.filter((r) => !withData.includes(r)).map((r) => item(r, 1)),
+      streamItems: false,
+      entriesTotal: 0,
+      bytesTotal: 0,
     });
     for (const [file, sha] of hashes) {
       const restored = await readFile(path.join(target, path.relative(source, file)));

@@ -8,7 +8,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink,
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { FileType, VerifySpec, type RestoreItem, type FileRecord } from '@ferrite/proto';
+import { FileType, VerifySpec, type RestoreItem, type RestoreSpec, type FileRecord } from '@ferrite/proto';
 import { openEmulatedLibrary } from '../../src/drives/emulated/index.js';
 import { runFormatJob } from '../../src/jobs/format-job.js';
 import { runBackupJob } from '../../src/jobs/backup-job.js';
@@ -43,7 +43,7 @@ async function describeTree(root: string): Promise<Map<string, string>> {
   return out;
 }
 
-function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string) {
+function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: string): RestoreSpec {
   const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
   const item = (r: FileRecord): RestoreItem => restoreItemOf(r);
   const items = withData.map(item).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset);
@@ -53,6 +53,9 @@ function restoreSpecFrom(records: FileRecord[], target: string, stripPrefix: str
     overwrite: false,
     tapes: [{ barcode: 'TST001L9', items }],
     metadataItems: records.filter((r) => !withData.includes(r)).map(item),
+    streamItems: false,
+    entriesTotal: 0,
+    bytesTotal: 0,
   };
 }
 
@@ -182,6 +185,37 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
       await writeFile(bigFile, original);
       await writeFile(bundleFile, bundle);
     }
+  });
+
+  it('restores a plan whose entries come from the server page by page, tape then metadata', async () => {
+    const inline = restoreSpecFrom(server.files(), path.join(tmp, 'restores', 'streamed'), source);
+    const items = inline.tapes[0].items;
+    const asked: string[] = [];
+    const streamed = {
+      ...ctx('job-restore-streamed'),
+      restoreItems: async function* (barcode: string) {
+        asked.push(barcode);
+        const all = barcode === '' ? inline.metadataItems : items;
+        for (let i = 0; i < all.length; i += 7) yield { items: all.slice(i, i + 7) };
+      },
+    };
+    const bytes = items.reduce((n, i) => n + i.location!.length, 0);
+    const spec: RestoreSpec = {
+      ...inline,
+      tapes: [{ barcode: 'TST001L9', items: [] }],
+      metadataItems: [],
+      streamItems: true,
+      entriesTotal: items.length + inline.metadataItems.length,
+      bytesTotal: bytes,
+    };
+    await runRestoreJob(streamed, spec);
+    assert.deepEqual(await describeTree(inline.targetDirectory), await describeTree(source));
+    // Read twice: every mapping is checked before a byte moves, then restored.
+    assert.deepEqual(asked, ['TST001L9', '', 'TST001L9', '']);
+    // Without a server to ask, such a spec is refused before anything is written.
+    await assert.rejects(runRestoreJob(ctx('job-restore-alone'), { ...spec, targetDirectory: path.join(tmp, 'restores', 'alone') }), (err: JobError) =>
+      /RestoreItems/.test(err.message),
+    );
   });
 
   it('verifies a tape whose objects come from the server page by page', async () => {

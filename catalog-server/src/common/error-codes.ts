@@ -8,7 +8,7 @@ export const COMMON_ERROR_CODES = ['CATALOG_ERROR', 'INVALID_ARGUMENT', 'INVALID
 export type CommonErrorCode = (typeof COMMON_ERROR_CODES)[number];
 
 /** Agents, their registration and sessions. */
-export const AGENT_ERROR_CODES = ['AGENT_NOT_FOUND', 'INVALID_REGISTRATION', 'SESSION_INVALID'] as const;
+export const AGENT_ERROR_CODES = ['AGENT_NOT_FOUND', 'AGENT_OFFLINE', 'INVALID_REGISTRATION', 'SESSION_INVALID'] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
 /** The file index: ingest, search, restore and verify selections, runs. */
@@ -26,13 +26,13 @@ export const FILES_ERROR_CODES = [
   'NOTHING_TO_RESTORE',
   'NOTHING_TO_VERIFY',
   'RUN_NOT_FOUND',
-  'SELECTION_TOO_LARGE',
   'TAPE_NOT_FOUND',
 ] as const;
 export type FilesErrorCode = (typeof FILES_ERROR_CODES)[number];
 
 /** Jobs: creation, reports, restores and rebuilds. */
 export const JOB_ERROR_CODES = [
+  'BACKUP_PATH_NOT_FOUND',
   'IDEMPOTENCY_KEY_CONFLICT',
   'INVALID_EVENT',
   'INVALID_EXCLUDE',
@@ -47,6 +47,8 @@ export const JOB_ERROR_CODES = [
   'JOB_NOT_REBUILD',
   'LABEL_MISMATCH',
   'NOTHING_TO_REBUILD',
+  'PLAN_FAILED',
+  'PLAN_TIMEOUT',
   'POOL_COPIES_UNSATISFIABLE',
   'RESTORE_TARGET_INVALID',
   'RESTORE_TARGET_NOT_ALLOWED',

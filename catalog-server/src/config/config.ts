@@ -20,7 +20,11 @@ const schema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   /** An ACTIVE tape with less room left than this share of its capacity takes no new backup. */
   tapeMinFreePercent: z.coerce.number().min(0).max(50),
+  /** How long planBackup waits for the agent's scan (default DEFAULT_PLAN_TIMEOUT_MS). */
+  planTimeoutMs: z.coerce.number().int().min(1000).max(3_600_000).optional(),
 });
+
+export const DEFAULT_PLAN_TIMEOUT_MS = 120_000;
 
 export type ServerConfig = z.infer<typeof schema>;
 
@@ -37,6 +41,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   statementTimeoutMs: 'FERRITE_STATEMENT_TIMEOUT_MS',
   logLevel: 'FERRITE_LOG_LEVEL',
   tapeMinFreePercent: 'FERRITE_TAPE_MIN_FREE_PERCENT',
+  planTimeoutMs: 'FERRITE_PLAN_TIMEOUT_MS',
 };
 
 export class ConfigError extends Error {}
@@ -54,6 +59,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     statementTimeoutMs: env.FERRITE_STATEMENT_TIMEOUT_MS ?? 15000,
     logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
     tapeMinFreePercent: env.FERRITE_TAPE_MIN_FREE_PERCENT ?? 1,
+    planTimeoutMs: env.FERRITE_PLAN_TIMEOUT_MS || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');

@@ -3,13 +3,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { IncrementalLevel } from '@ferrite/proto';
 import type {
   AgentServiceServer,
   CommandsRequest,
   CommandsResponse,
   IncrementalBaseRequest,
   IncrementalBaseResponse,
+  PlanBaseRequest,
+  PlanBaseResponse,
   VerifyItemsRequest,
+  RestoreItemsRequest,
+  RestoreItemsResponse,
   VerifyItemsResponse,
 } from '@ferrite/proto';
 import { isUuid } from '../../common/ids.js';
@@ -26,6 +31,7 @@ import { JobsService } from '../jobs/api/jobs.service.js';
 import { JobsWaitingService } from '../jobs/lifecycle/jobs-waiting.service.js';
 import { RebuildService } from '../jobs/rebuild/rebuild.service.js';
 import { NextTapeService } from '../jobs/dispatch/next-tape.service.js';
+import { PlanRequestsService } from '../jobs/dispatch/plan-requests.service.js';
 import { toGrpcError } from './grpc-status.mapper.js';
 
 @Injectable()
@@ -44,6 +50,7 @@ export class AgentRpcHandlers {
     private readonly rebuild: RebuildService,
     private readonly waiting: JobsWaitingService,
     private readonly nextTapes: NextTapeService,
+    private readonly plans: PlanRequestsService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -76,7 +83,14 @@ export class AgentRpcHandlers {
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       nextTape: this.unary('NextTape', (req) => this.nextTapes.nextTape(req)),
       incrementalBase: (call) => void this.streamIncrementalBase(call),
-      verifyItems: (call) => void this.streamVerifyItems(call),
+      verifyItems: (call) => void this.streamItems('VerifyItems', call),
+      restoreItems: (call) => void this.streamItems('RestoreItems', call),
+      planBase: (call) => void this.streamPlanBase(call),
+      reportPlan: this.unary('ReportPlan', async (req) => {
+        // Only the agent's own answer counts (the waiter checks the request was asked of this agent).
+        await this.agents.getById(req.agentId);
+        return { accepted: await this.plans.receive(req) };
+      }),
       heartbeat: this.unary('Heartbeat', async (req) => {
         const sessionValid = await this.agents.heartbeat(req);
         if (sessionValid) {
@@ -109,12 +123,38 @@ export class AgentRpcHandlers {
     }
   }
 
-  /** Streams the objects of one tape of a verify job, page by page, waiting for the agent to drain. */
-  private async streamVerifyItems(call: ServerWritableStream<VerifyItemsRequest, VerifyItemsResponse>): Promise<void> {
+  /** Streams the base a backup plan of the agent's own host compares with (no job: the host is the agent's name). */
+  private async streamPlanBase(call: ServerWritableStream<PlanBaseRequest, PlanBaseResponse>): Promise<void> {
+    const { agentId, root, level, pool } = call.request;
+    try {
+      const agent = await this.agents.getById(agentId);
+      const requested = level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL ? 'INCREMENTAL' : 'FULL';
+      for await (const page of this.incrementalBase.streamForPlan(agent.name, root, requested, pool || null)) {
+        if (call.cancelled) return;
+        if (!call.write({ page })) await new Promise<void>((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    } catch (err) {
+      call.emit(
+        'error',
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'PlanBase' }, 'PlanBase failed')),
+      );
+    }
+  }
+
+  /**
+   * Streams the items of one tape of a verify job (VerifyItems) or a restore (RestoreItems), page by
+   * page, waiting for the agent to drain.
+   */
+  private async streamItems(
+    rpc: 'VerifyItems' | 'RestoreItems',
+    call: ServerWritableStream<VerifyItemsRequest | RestoreItemsRequest, VerifyItemsResponse | RestoreItemsResponse>,
+  ): Promise<void> {
     const { agentId, jobId, attempt, barcode } = call.request;
     try {
       if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
-      for await (const items of this.jobs.verifyItems(jobId, agentId, attempt, barcode)) {
+      const pages = rpc === 'VerifyItems' ? this.jobs.verifyItems(jobId, agentId, attempt, barcode) : this.jobs.restoreItems(jobId, agentId, attempt, barcode);
+      for await (const items of pages) {
         if (call.cancelled) return;
         if (!call.write({ items })) await new Promise<void>((resolve) => call.once('drain', resolve));
       }
@@ -122,7 +162,7 @@ export class AgentRpcHandlers {
     } catch (err) {
       call.emit(
         'error',
-        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'VerifyItems' }, 'VerifyItems failed')),
+        toGrpcError(err, (e) => this.log.error({ err: e, rpc }, `${rpc} failed`)),
       );
     }
   }

@@ -98,6 +98,13 @@ export class AgentsService {
     return isUuid(id) ? this.agents.findById(id) : null;
   }
 
+  /** The agent an RPC names itself by; AGENT_NOT_FOUND (register again) when unknown. */
+  async getById(id: string): Promise<AgentRow> {
+    const agent = await this.findById(id);
+    if (!agent) throw AgentErrors.idNotFound(id);
+    return agent;
+  }
+
   findByName(name: string): Promise<AgentRow | null> {
     return this.agents.findByName(name);
   }

@@ -17,6 +17,8 @@ export const CLUSTER_CHANNELS = {
   agentCommand: 'ferrite_agent_command',
   /** A job row changed: { jobId }. Replicas with subscribers to it re-read and push. */
   jobUpdated: 'ferrite_job_updated',
+  /** An agent's answer to a backup plan, for the replica whose planBackup waits for it: { requestId, ... }. */
+  planAnswer: 'ferrite_plan_answer',
 } as const;
 
 export type ClusterChannel = (typeof CLUSTER_CHANNELS)[keyof typeof CLUSTER_CHANNELS];

@@ -3,11 +3,11 @@
 // parameter; names and paths never reach the SQL text.
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { queryRows } from './sql-runner.js';
+import { cursorPages, queryRows, type SqlQuery } from './sql-runner.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
-import { baseName, escapeLike, parentPath, ROOT } from './paths.js';
+import { baseName, escapeLike, joinPath, parentPath, ROOT } from './paths.js';
 import { CONTENT_BUCKET_SHIFT } from './content-buckets.js';
 import { runNumOf, SqlParams as Params, VERSION_ROW_COLUMNS } from './run-state.js';
 
@@ -248,6 +248,37 @@ export function afterCondition(placeholder: string): string {
   return `fv.block_id >= (${placeholder}::bigint >> 16) AND fv.id > ${placeholder}::bigint`;
 }
 
+/** Selecting millions of entries for a restore is one long sort, not an interactive query. */
+const SELECTION_STATEMENT_TIMEOUT = '15min';
+
+/** Every live version a run recorded. */
+export function runVersionsQuery(runId: string): SqlQuery {
+  return { sql: `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted ORDER BY fv.id`, values: [runId] };
+}
+
+/** Each content with data a run recorded, once, with one path that uses it: what a run verify reads. */
+export function runContentsQuery(runId: string): SqlQuery {
+  return {
+    sql: `SELECT DISTINCT ON (fv.content_id) fv.content_id::text AS content_id, d.path AS dir_path, n.name
+        FROM file_version fv JOIN file_name n ON n.id = fv.name_id JOIN directory d ON d.id = fv.directory_id
+       WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted AND fv.type = 'FILE' AND fv.size > 0 AND fv.content_id IS NOT NULL
+       ORDER BY fv.content_id, fv.id`,
+    values: [runId],
+  };
+}
+
+/** The newest version of every entry at or under `prefix` on one host, unless it is a deletion marker. */
+export function latestUnderQuery(hostId: number, prefix: string): SqlQuery {
+  const p = new Params();
+  const cond = prefixCondition(prefix, hostId, p);
+  return {
+    sql: `SELECT * FROM (SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
+        WHERE d.host_id = ${p.add(hostId)} AND ${cond}
+        ORDER BY fv.directory_id, fv.name_id, r.started_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
+    values: p.values,
+  };
+}
+
 @Injectable()
 export class FileSearchRepository {
   constructor(private readonly db: PrismaService) {}
@@ -443,26 +474,33 @@ export class FileSearchRepository {
   }
 
   async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
-    const rows = await this.query<RawVersion>(
-      'reading the versions of a run',
-      `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted ORDER BY fv.id`,
-      [runId],
+    const q = runVersionsQuery(runId);
+    return (await this.query<RawVersion>('reading the versions of a run', q.sql, q.values)).map(toVersion);
+  }
+
+  /** A run's contents with one path each (runContentsQuery), `pageSize` at a time. */
+  async *runContentPages(runId: string, pageSize: number): AsyncGenerator<Array<{ contentId: string; path: string }>> {
+    const rows = cursorPages<{ content_id: string; dir_path: string; name: string }>(
+      this.db.pool,
+      'reading the contents of a run',
+      runContentsQuery(runId),
+      pageSize,
+      SELECTION_STATEMENT_TIMEOUT,
     );
-    return rows.map(toVersion);
+    for await (const page of rows) yield page.map((r) => ({ contentId: r.content_id, path: joinPath(r.dir_path, r.name) }));
+  }
+
+  /** The versions a query selects, `pageSize` at a time (a restore plan is built page by page). */
+  async *versionPages(query: SqlQuery, pageSize: number): AsyncGenerator<FileVersionRow[]> {
+    for await (const rows of cursorPages<RawVersion>(this.db.pool, 'selecting files to restore', query, pageSize, SELECTION_STATEMENT_TIMEOUT)) {
+      yield rows.map(toVersion);
+    }
   }
 
   /** The newest version of every entry at or under `prefix` on one host, unless that newest
    *  version is a deletion marker (a deleted file is not brought back). */
   async latestUnder(hostId: number, prefix: string): Promise<FileVersionRow[]> {
-    const p = new Params();
-    const cond = prefixCondition(prefix, hostId, p);
-    const rows = await this.query<RawVersion>(
-      'selecting files to restore',
-      `SELECT * FROM (SELECT DISTINCT ON (fv.directory_id, fv.name_id) ${VERSION_COLUMNS} ${VERSION_FROM}
-        WHERE d.host_id = ${p.add(hostId)} AND ${cond}
-        ORDER BY fv.directory_id, fv.name_id, r.started_at DESC, fv.id DESC) latest WHERE NOT latest.deleted`,
-      p.values,
-    );
-    return rows.map(toVersion);
+    const q = latestUnderQuery(hostId, prefix);
+    return (await this.query<RawVersion>('selecting files to restore', q.sql, q.values)).map(toVersion);
   }
 }

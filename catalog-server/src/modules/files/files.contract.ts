@@ -40,6 +40,13 @@ export interface ResolvedRestore {
   fileCount: number;
   /** Total size of those files in bytes. */
   byteCount: number;
+  /** The stored plan (RestorePlanStore): the tapes carry no items and metadataItems is empty; the
+   *  agent reads them page by page. Absent for a plan held whole in `tapes` and `metadataItems`. */
+  planId?: string;
+  /** Entries restored (a file spanning tapes counts once), directories and symlinks included. */
+  entryCount?: number;
+  /** Bytes read from tape (every segment of every file). */
+  readBytes?: number;
 }
 
 /** What to verify: every object on one tape, or every copy of what one run recorded. */
@@ -57,8 +64,10 @@ export interface ResolvedVerify {
   /** Segments of files spanning tapes written before segment hashes existed: nothing to compare
    *  with, so not read. */
   partialSegments: number;
-  /** The tapes carry no items: the agent reads them page by page (FilesService.verifyItems). */
+  /** The tapes carry no items: the agent reads them page by page (FilesService.verifyItems, or
+   *  the stored plan `planId` for a run). */
   streamed: boolean;
+  planId?: string;
 }
 
 export interface BackupRunsInput {

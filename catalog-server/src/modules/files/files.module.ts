@@ -10,6 +10,8 @@ import { FilesService } from './files.service.js';
 import { IncrementalBaseRepository } from './incremental-base.repository.js';
 import { PointInTimeRepository } from './point-in-time.repository.js';
 import { PointInTimeService } from './point-in-time.service.js';
+import { RestorePlanStore } from './restore-plan.store.js';
+import { RestorePlanWriter } from './restore-plan.writer.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
 import { TapeLossRepository } from './tape-loss.repository.js';
@@ -28,6 +30,8 @@ import { TapeLossRepository } from './tape-loss.repository.js';
     TapeLossRepository,
     TapeAvailabilityRepository,
     VerifyPlanRepository,
+    RestorePlanStore,
+    RestorePlanWriter,
   ],
   // FilesRepository too: a job event that reformats a tape removes its placements in its own transaction.
   exports: [FilesService, IncrementalBaseRepository, FilesRepository],

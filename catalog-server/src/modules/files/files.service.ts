@@ -3,19 +3,25 @@
 import { Injectable } from '@nestjs/common';
 import type { FileRecord, RestoreItem } from '@ferrite/proto';
 import type { IngestBatchInput, IngestBatchResult, ResolvedRestore, ResolvedVerify, RestoreSelection, VerifySelection } from './files.contract.js';
-import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
+import { FileSearchRepository, latestUnderQuery, runVersionsQuery } from './file-search.repository.js';
 import { FilesRepository } from './files.repository.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { isBigintId, isUuid } from './ids.js';
 import { planIngest } from './ingest-plan.js';
 import { PointInTimeService } from './point-in-time.service.js';
-import { joinPath, pathProblem, stripTrailingSlashes } from './paths.js';
-import { buildRestorePlan, checkPlanSize } from './restore-plan.js';
+import { pathProblem, stripTrailingSlashes } from './paths.js';
+import { RestorePlanStore } from './restore-plan.store.js';
+import { PLAN_PAGE_SIZE, RestorePlanWriter } from './restore-plan.writer.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
-import { buildVerifyPlan, toVerifyItem, type VerifyPlacementRow } from './verify-plan.js';
+import { toVerifyItem, type VerifyPlacementRow } from './verify-plan.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
 
 const MAX_RESTORE_IDS = 100_000;
+
+/** An in-memory list as the pages a plan writer reads. */
+async function* pagesOf<T>(rows: T[], size: number): AsyncGenerator<T[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
 
 @Injectable()
 export class FilesService {
@@ -25,6 +31,8 @@ export class FilesService {
     private readonly pointInTime: PointInTimeService,
     private readonly tapeAvailability: TapeAvailabilityRepository,
     private readonly verifyPlan: VerifyPlanRepository,
+    private readonly plans: RestorePlanWriter,
+    private readonly planStore: RestorePlanStore,
   ) {}
 
   /** Stores one batch of file records, idempotently per (jobId, attempt, batchSeq). Throws
@@ -101,18 +109,16 @@ export class FilesService {
     const runId = selection.runId!;
     if (!isUuid(runId) || (await this.search.runHost(runId)) === undefined)
       throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
-    const paths = new Map<string, string>();
-    for (const v of await this.search.versionsOfRun(runId)) {
-      if (v.type === 'FILE' && v.size > 0 && v.contentId && !paths.has(v.contentId)) paths.set(v.contentId, joinPath(v.dirPath, v.name));
-    }
-    checkPlanSize(paths.size, 'verify the tapes the run wrote instead (startVerify with tape), which reads any number of objects');
-    const plan = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
-    if (plan.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, `run ${runId} recorded no file data on a tape that can be read`, { runId });
-    return plan;
+    return this.plans.writeRunVerify(runId, `run ${runId} recorded no file data on a tape that can be read`);
   }
 
-  /** The objects of a tape a verify reads, in tape order, `pageSize` at a time. */
-  async *verifyItems(barcode: string, pageSize = 2000): AsyncGenerator<RestoreItem[]> {
+  /** The objects of a tape a verify reads, in tape order, `pageSize` at a time: a whole tape's
+   *  straight from its placements, a run's from its stored plan. */
+  async *verifyItems(barcode: string, planId?: string, pageSize = 2000): AsyncGenerator<RestoreItem[]> {
+    if (planId) {
+      yield* this.planStore.pages(planId, barcode, pageSize);
+      return;
+    }
     const tapeId = await this.search.requireTapeId(barcode);
     let after: VerifyPlacementRow | null = null;
     for (;;) {
@@ -153,17 +159,14 @@ export class FilesService {
       throw filesError(FilesErrorCode.INVALID_SELECTION, `the selected files come from several hosts (${hosts.join(', ')}); restore one host at a time`);
     }
     // A deletion marker has nothing to bring back.
-    return this.plan(
-      hosts[0],
-      rows.filter((r) => !r.deleted),
-      'the selected file versions are all deletion markers',
-    );
+    const live = rows.filter((r) => !r.deleted);
+    return this.plans.write(hosts[0], pagesOf(live, PLAN_PAGE_SIZE), 'the selected file versions are all deletion markers');
   }
 
   private async restoreRun(runId: string): Promise<ResolvedRestore> {
     const host = isUuid(runId) ? await this.search.runHost(runId) : undefined;
     if (host === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
-    return this.plan(host, await this.search.versionsOfRun(runId), `run ${runId} archived no files`);
+    return this.plans.write(host, this.search.versionPages(runVersionsQuery(runId), PLAN_PAGE_SIZE), `run ${runId} archived no files`);
   }
 
   private async restorePrefix(host: string, pathPrefix: string, asOf: string | undefined): Promise<ResolvedRestore> {
@@ -171,23 +174,25 @@ export class FilesService {
     if (problem) throw filesError(FilesErrorCode.INVALID_SELECTION, `pathPrefix ${JSON.stringify(pathPrefix)}: ${problem}`, { pathPrefix });
     const prefix = stripTrailingSlashes(pathPrefix);
     if (asOf !== undefined) {
-      const entries = await this.pointInTime.entriesUnder(host, prefix, asOf);
-      return this.plan(host, entries, `nothing was archived at or under ${JSON.stringify(prefix)} on ${host} as of ${asOf}`);
+      const query = await this.pointInTime.entriesUnderQuery(host, prefix, asOf);
+      const empty = `nothing was archived at or under ${JSON.stringify(prefix)} on ${host} as of ${asOf}`;
+      return this.plans.write(host, this.search.versionPages(query, PLAN_PAGE_SIZE), empty);
     }
     const hostId = await this.search.hostId(host);
     if (hostId === undefined) {
       throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, `host ${JSON.stringify(host)} has nothing in the catalog`, { host });
     }
-    return this.plan(host, await this.search.latestUnder(hostId, prefix), `nothing archived at or under ${JSON.stringify(prefix)} on ${host}`);
+    const empty = `nothing archived at or under ${JSON.stringify(prefix)} on ${host}`;
+    return this.plans.write(host, this.search.versionPages(latestUnderQuery(hostId, prefix), PLAN_PAGE_SIZE), empty);
   }
 
-  private async plan(host: string, versions: FileVersionRow[], emptyMessage: string): Promise<ResolvedRestore> {
-    if (versions.length === 0) throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, emptyMessage);
-    checkPlanSize(versions.length, 'restore a narrower directory, or several directories one after the other');
-    const contentIds = [...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!))];
-    const placements = await this.search.placementsOf(contentIds);
-    // A file with several copies is read from the one whose tape can be read now (copy 1 first).
-    const ranks = await this.tapeAvailability.ranks([...new Set(placements.map((p) => p.barcode))]);
-    return buildRestorePlan(host, versions, placements, (barcode) => ranks.get(barcode) ?? 2);
+  /** A stored restore plan's entries on one tape ('' for those that need no tape), in tape order. */
+  restoreItems(planId: string, barcode: string): AsyncGenerator<RestoreItem[]> {
+    return this.planStore.pages(planId, barcode);
+  }
+
+  /** A restore plan whose job was never created. */
+  discardRestorePlan(planId: string): Promise<void> {
+    return this.plans.discard(planId);
   }
 }

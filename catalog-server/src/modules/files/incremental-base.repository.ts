@@ -3,9 +3,9 @@
 // millions of entries streams in fixed-size pages (the database sorts once, spilling to disk if it
 // must; neither it nor Node ever holds the whole base in memory).
 import { Injectable } from '@nestjs/common';
-import type pg from 'pg';
 import { PrismaService } from '../../database/prisma.service.js';
 import { translateDatabaseError } from '../../database/database-errors.js';
+import { cursorPages } from './sql-runner.js';
 import { prefixCondition } from './file-search.repository.js';
 import type { DbFileType } from './ingest-plan.js';
 import { chainCte, resumeChainCte, runNumOf, SqlParams, stateSubquery } from './run-state.js';
@@ -80,29 +80,6 @@ export class IncrementalBaseRepository {
         LEFT JOIN content ct ON ct.id = s.content_id
        WHERE NOT s.deleted
        ORDER BY d.path COLLATE "C", n.name COLLATE "C"`;
-    let client: pg.PoolClient;
-    try {
-      client = await this.db.pool.connect();
-    } catch (err) {
-      throw translateDatabaseError(err, 'reading the base run');
-    }
-    let broken: Error | undefined;
-    let open = false;
-    try {
-      await client.query('BEGIN READ ONLY');
-      open = true;
-      await client.query(`SET LOCAL statement_timeout = '${BASE_STATEMENT_TIMEOUT}'`);
-      await client.query(`DECLARE base_entries NO SCROLL CURSOR FOR ${sql}`, p.values);
-      for (;;) {
-        const { rows } = await client.query<BaseEntryRow>(`FETCH ${Math.max(1, Math.floor(pageSize))} FROM base_entries`);
-        if (rows.length === 0) break;
-        yield rows;
-      }
-    } catch (err) {
-      throw translateDatabaseError(err, 'reading the base run');
-    } finally {
-      if (open) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      client.release(broken);
-    }
+    yield* cursorPages<BaseEntryRow>(this.db.pool, 'reading the base run', { sql, values: p.values }, pageSize, BASE_STATEMENT_TIMEOUT);
   }
 }

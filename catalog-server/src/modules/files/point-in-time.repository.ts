@@ -2,13 +2,23 @@
 // and every entry at or under a path (for a restore "as of").
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service.js';
-import { queryRows } from './sql-runner.js';
+import { queryRows, type SqlQuery } from './sql-runner.js';
 import { prefixCondition, toVersion, VERSION_COLUMNS, VERSION_FROM, type FileVersionRow, type RawVersion } from './file-search.repository.js';
 import { chainCte, SqlParams, stateSubquery, type AsOf } from './run-state.js';
 
 /** VERSION_FROM over the state instead of the whole table (same alias, so VERSION_COLUMNS fit). */
 function fromState(filter: string): string {
   return VERSION_FROM.replace('FROM file_version fv', `FROM ${stateSubquery(filter)} fv`);
+}
+
+/** The live entries at or under `prefix` on one host at a point in time. */
+export function stateUnderQuery(asOf: AsOf, hostId: number, prefix: string): SqlQuery {
+  const p = new SqlParams();
+  const cte = chainCte(asOf, p);
+  return {
+    sql: `${cte} SELECT ${VERSION_COLUMNS} ${fromState(prefixCondition(prefix, hostId, p))} WHERE NOT fv.deleted ORDER BY d.path, n.name`,
+    values: p.values,
+  };
 }
 
 @Injectable()
@@ -47,13 +57,7 @@ export class PointInTimeRepository {
 
   /** Every live entry at or under `prefix` at `asOf` (the prefix itself included). */
   async stateUnder(asOf: AsOf, hostId: number, prefix: string): Promise<FileVersionRow[]> {
-    const p = new SqlParams();
-    const cte = chainCte(asOf, p);
-    const rows = await this.query<RawVersion>(
-      'selecting files to restore',
-      `${cte} SELECT ${VERSION_COLUMNS} ${fromState(prefixCondition(prefix, hostId, p))} WHERE NOT fv.deleted ORDER BY d.path, n.name`,
-      p.values,
-    );
-    return rows.map(toVersion);
+    const q = stateUnderQuery(asOf, hostId, prefix);
+    return (await this.query<RawVersion>('selecting files to restore', q.sql, q.values)).map(toVersion);
   }
 }

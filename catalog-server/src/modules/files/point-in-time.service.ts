@@ -10,8 +10,9 @@ import { isUuid } from './ids.js';
 import { toFileVersionModel } from './models/file-version.model.js';
 import type { DirectoryListing } from './models/directory-listing.model.js';
 import { normalizePath } from './paths.js';
-import { PointInTimeRepository } from './point-in-time.repository.js';
+import { PointInTimeRepository, stateUnderQuery } from './point-in-time.repository.js';
 import type { AsOf } from './run-state.js';
+import type { SqlQuery } from './sql-runner.js';
 
 @Injectable()
 export class PointInTimeService {
@@ -75,5 +76,11 @@ export class PointInTimeService {
   async entriesUnder(host: string, prefix: string, asOf: string): Promise<FileVersionRow[]> {
     const point = await this.resolve(host, asOf);
     return this.repo.stateUnder(point.asOf, point.hostId, prefix);
+  }
+
+  /** The query selecting those entries, to read page by page (a restore plan). */
+  async entriesUnderQuery(host: string, prefix: string, asOf: string): Promise<SqlQuery> {
+    const point = await this.resolve(host, asOf);
+    return stateUnderQuery(point.asOf, point.hostId, prefix);
   }
 }

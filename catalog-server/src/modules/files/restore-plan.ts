@@ -76,23 +76,6 @@ export function chooseCopy(version: FileVersionRow, placements: PlacementRow[], 
   return ranked[0]?.segments ?? [];
 }
 
-/**
- * The most entries one restore or run-verify plan may hold. The plan travels in the job's row as
- * JSON (a few hundred bytes per entry) and PostgreSQL caps a jsonb value at 255 MB; past this a
- * selection is refused with a clear error instead of failing deep in the database.
- */
-export const MAX_PLAN_ENTRIES = 500_000;
-
-/** Throws SELECTION_TOO_LARGE when `entries` exceed what one plan holds; `narrower` says what to do. */
-export function checkPlanSize(entries: number, narrower: string, max = MAX_PLAN_ENTRIES): void {
-  if (entries > max) {
-    throw filesError(FilesErrorCode.SELECTION_TOO_LARGE, `the selection has ${entries} entries; one job's plan holds at most ${max}: ${narrower}`, {
-      entries,
-      max,
-    });
-  }
-}
-
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

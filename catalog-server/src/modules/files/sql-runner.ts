@@ -35,3 +35,47 @@ export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: 
     client.release(broken);
   }
 }
+
+/** One statement and its parameters, to run now or through a cursor. */
+export interface SqlQuery {
+  sql: string;
+  values: unknown[];
+}
+
+/**
+ * The rows of one statement, `pageSize` at a time, through a server-side cursor in a read-only
+ * transaction: the database sorts once (spilling to disk if it must) and neither it nor Node holds
+ * every row at once. `statementTimeout` (e.g. '15min') lifts the interactive limit for one big sort.
+ */
+export async function* cursorPages<T extends object>(
+  pool: pg.Pool,
+  action: string,
+  query: SqlQuery,
+  pageSize: number,
+  statementTimeout?: string,
+): AsyncGenerator<T[]> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw translateDatabaseError(err, action);
+  }
+  let broken: Error | undefined;
+  let open = false;
+  try {
+    await client.query('BEGIN READ ONLY');
+    open = true;
+    if (statementTimeout) await client.query(`SET LOCAL statement_timeout = '${statementTimeout}'`);
+    await client.query(`DECLARE pages NO SCROLL CURSOR FOR ${query.sql}`, query.values);
+    for (;;) {
+      const { rows } = await client.query<T>(`FETCH ${Math.max(1, Math.floor(pageSize))} FROM pages`);
+      if (rows.length === 0) break;
+      yield rows;
+    }
+  } catch (err) {
+    throw translateDatabaseError(err, action);
+  } finally {
+    if (open) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    client.release(broken);
+  }
+}

@@ -23,6 +23,11 @@ import { JobsService } from './api/jobs.service.js';
 import { RebuildService } from './rebuild/rebuild.service.js';
 import { JobsWaitingService } from './lifecycle/jobs-waiting.service.js';
 import { RecycledTapeFormatsService } from './api/recycled-tape-formats.service.js';
+import { BackupPlanResolver } from './api/backup-plan.resolver.js';
+import { BackupPlanService } from './api/backup-plan.service.js';
+import { PlanRequestsService } from './dispatch/plan-requests.service.js';
+import { TapesInReachService } from './dispatch/tapes-in-reach.service.js';
+import { BackupTapeWarnings } from './events/backup-tape-warning.js';
 
 @Module({
   imports: [AgentsModule, TapesModule, FilesModule, RunsModule, OperatorRequestsModule],
@@ -46,6 +51,11 @@ import { RecycledTapeFormatsService } from './api/recycled-tape-formats.service.
     RebuildService,
     JobsWaitingService,
     RecycledTapeFormatsService,
+    PlanRequestsService,
+    TapesInReachService,
+    BackupTapeWarnings,
+    BackupPlanService,
+    BackupPlanResolver,
   ],
   exports: [
     NextTapeService,
@@ -58,6 +68,7 @@ import { RecycledTapeFormatsService } from './api/recycled-tape-formats.service.
     JobsRepository,
     RebuildService,
     JobsWaitingService,
+    PlanRequestsService,
   ],
 })
 export class JobsModule {}

@@ -32,6 +32,14 @@ function toEntry(r: BaseEntryRow): IncrementalBaseEntry {
   };
 }
 
+/** The job log's line on the base: which run a backup compares with, or why an INCREMENTAL runs FULL. */
+function baseNote(base: { requestedLevel: string; level: string; root: string; baseRunId: string | null; dedup: unknown }): string {
+  if (base.requestedLevel === 'INCREMENTAL' && base.level === 'FULL')
+    return `no earlier successful backup of ${base.root}: this INCREMENTAL runs as a FULL backup`;
+  if (base.baseRunId) return `${base.level} backup of ${base.root} compared with run ${base.baseRunId}${base.dedup ? ' (pool dedup on)' : ''}`;
+  return '';
+}
+
 @Injectable()
 export class IncrementalBaseService {
   constructor(
@@ -39,16 +47,31 @@ export class IncrementalBaseService {
     private readonly repo: IncrementalBaseRepository,
   ) {}
 
+  /**
+   * The base a backup plan compares with (PlanBase): the messages IncrementalBase would send to a
+   * backup of `host` and `root` starting now. The caller has checked that `host` is the agent's own.
+   */
+  async *streamForPlan(host: string, root: string, requestedLevel: 'FULL' | 'INCREMENTAL', pool: string | null): AsyncGenerator<IncrementalBaseResponse> {
+    const base = await this.runs.resolvePlanBase(host, root, requestedLevel, pool);
+    const level = base.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL;
+    const head: IncrementalBaseResponse = { baseRunId: base.baseRunId ?? '', level, note: baseNote(base), entries: [] };
+    if (!base.baseRunId || base.hostId === null) {
+      yield head;
+      return;
+    }
+    let first = true;
+    for await (const page of this.repo.baseEntries({ baseRunId: base.baseRunId }, base.hostId, base.root, base.dedup, PAGE_SIZE)) {
+      yield { ...(first ? head : { ...head, note: '' }), entries: page.map(toEntry) };
+      first = false;
+    }
+    if (first) yield head;
+  }
+
   /** The messages of one IncrementalBase stream. The caller has checked that the job is the agent's. */
   async *stream(jobId: string, root: string): AsyncGenerator<IncrementalBaseResponse> {
     const base = await this.runs.resolveBase(jobId, root);
     const level = base.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL;
-    let note = '';
-    if (base.requestedLevel === 'INCREMENTAL' && base.level === 'FULL') {
-      note = `no earlier successful backup of ${base.root}: this INCREMENTAL runs as a FULL backup`;
-    } else if (base.baseRunId) {
-      note = `${base.level} backup of ${base.root} compared with run ${base.baseRunId}${base.dedup ? ' (pool dedup on)' : ''}`;
-    }
+    let note = baseNote(base);
     // A resumed attempt: the run already holds what earlier attempts confirmed. Those entries are
     // streamed with the base (flagged), so the agent skips them and compares the rest as usual.
     const held = await this.repo.countRunEntries(base.runId);

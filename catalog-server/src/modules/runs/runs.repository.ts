@@ -182,6 +182,12 @@ export class RunsRepository {
     }
   }
 
+  /** The id of a host (a backed-up machine) by name; null when it was never backed up. */
+  async hostIdOf(tx: Tx, name: string): Promise<number | null> {
+    const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM host WHERE name = ${name}`;
+    return row?.id ?? null;
+  }
+
   /** The run of `jobId` for `root`, locked, with the level and pool its backup asked for; null when there is none. */
   async lockRunOfJob(tx: Tx, jobId: string, root: string): Promise<RunOfJob | null> {
     const [run] = await tx.$queryRaw<RunOfJob[]>`

@@ -17,6 +17,18 @@ import { toRunModel, type RunConnection, type RunModel } from './models/run.mode
 import { RunsRepository } from './runs.repository.js';
 
 const DEFAULT_CHANGE_KINDS: ChangeKind[] = ['ADDED', 'DELETED', 'MODIFIED'];
+/** No run is excluded from a plan's base (a plan has no run of its own). */
+const NO_RUN = '00000000-0000-0000-0000-000000000000';
+
+export interface PlanBase {
+  /** Null when the host was never backed up (then there is no base). */
+  hostId: number | null;
+  root: string;
+  requestedLevel: 'FULL' | 'INCREMENTAL';
+  level: 'FULL' | 'INCREMENTAL';
+  baseRunId: string | null;
+  dedup: { poolId: string; copies: number } | null;
+}
 
 @Injectable()
 export class RunsService {
@@ -58,6 +70,21 @@ export class RunsService {
     for (const runId of await this.repo.runIdsOfJob(jobId)) {
       await this.repo.finishRun(runId, await this.changesRepo.countRun(runId), finishedAt);
     }
+  }
+
+  /**
+   * The base a backup of `host` and `root` would compare with if it started now (a plan: no job, no
+   * run, nothing written): the latest successful run of that host and root, as resolveBase chooses.
+   */
+  async resolvePlanBase(host: string, rawRoot: string, requestedLevel: 'FULL' | 'INCREMENTAL', pool: string | null): Promise<PlanBase> {
+    const root = normalizePath(rawRoot, 'backup path');
+    return inTransaction(this.prisma, 'choosing the base of a plan', async (tx) => {
+      const hostId = await this.repo.hostIdOf(tx, host);
+      const baseRunId = hostId === null ? null : await this.repo.latestFinished(tx, hostId, root, NO_RUN);
+      const dedup = pool ? await this.repo.dedupOfPool(tx, pool) : null;
+      const level: 'FULL' | 'INCREMENTAL' = baseRunId === null ? 'FULL' : requestedLevel;
+      return { hostId, root, requestedLevel, level, baseRunId, dedup };
+    });
   }
 
   /**

@@ -190,7 +190,9 @@ export class TapesRepository {
                      WHEN ${t.full ?? false}::boolean AND state IN ('SCRATCH', 'ACTIVE') THEN 'FULL'::"TapeState"
                      WHEN ${t.written}::boolean AND state = 'SCRATCH' THEN 'ACTIVE'::"TapeState"
                      ELSE state END,
-        pool_id = CASE WHEN ${pool?.id ?? null}::uuid IS NOT NULL AND (${t.reformatted}::boolean OR pool_id IS NULL) THEN ${pool?.id ?? null}::uuid ELSE pool_id END,
+        -- A scratch tape a backup writes joins the backup's pool (a named one may come from the pool's scratch pool).
+        pool_id = CASE WHEN ${pool?.id ?? null}::uuid IS NOT NULL AND (${t.reformatted}::boolean OR pool_id IS NULL OR (${t.written}::boolean AND state = 'SCRATCH'))
+                       THEN ${pool?.id ?? null}::uuid ELSE pool_id END,
         updated_at = now()
       WHERE id = ${tape.id}::uuid`;
     return tape.id;

@@ -115,7 +115,7 @@ describe('copies and dedup', () => {
     );
 
     // Read from copy 1 while it can be read; one copy only, never both.
-    const plan = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
+    const plan = await f.restorePlan({ host: 'host-c', pathPrefix: '/inline' });
     assert.deepEqual(
       plan.tapes.map((t) => [t.barcode, t.items.length]),
       [['INL001L9', 2]],
@@ -126,7 +126,7 @@ describe('copies and dedup', () => {
     );
     // Copy 1's tape is retired: the same restore reads copy 2.
     await f.prisma.client.tape.update({ where: { barcode: 'INL001L9' }, data: { state: 'RETIRED' } });
-    const fallback = await f.files.resolveRestore({ host: 'host-c', pathPrefix: '/inline' });
+    const fallback = await f.restorePlan({ host: 'host-c', pathPrefix: '/inline' });
     assert.deepEqual(
       fallback.tapes.map((t) => [t.barcode, t.items.length]),
       [['INL002L9', 2]],

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { FileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { pino } from 'pino';
 import { FerriteError } from '../../../src/common/errors.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { PrismaService } from '../../../src/database/prisma.service.js';
@@ -11,8 +12,11 @@ import { FileSearchRepository } from '../../../src/modules/files/file-search.rep
 import { FileSearchService } from '../../../src/modules/files/file-search.service.js';
 import { FilesRepository } from '../../../src/modules/files/files.repository.js';
 import { FilesService } from '../../../src/modules/files/files.service.js';
+import type { ResolvedRestore, ResolvedVerify, RestoreSelection, VerifySelection } from '../../../src/modules/files/files.contract.js';
 import { PointInTimeRepository } from '../../../src/modules/files/point-in-time.repository.js';
 import { PointInTimeService } from '../../../src/modules/files/point-in-time.service.js';
+import { RestorePlanStore } from '../../../src/modules/files/restore-plan.store.js';
+import { RestorePlanWriter } from '../../../src/modules/files/restore-plan.writer.js';
 import { TapeAvailabilityRepository } from '../../../src/modules/files/tape-availability.repository.js';
 import { VerifyPlanRepository } from '../../../src/modules/files/verify-plan.repository.js';
 import { TapeLossRepository } from '../../../src/modules/files/tape-loss.repository.js';
@@ -30,6 +34,13 @@ export interface FilesFixture {
   searchRepo: FileSearchRepository;
   runs: RunsService;
   pointInTime: PointInTimeService;
+  /** Restore plans as stored (resolveRestore writes them; read them with plans.pages). */
+  plans: RestorePlanStore;
+  /** resolveRestore, with the stored plan read back into its tapes and metadata items, in the
+   *  order the agent reads them. */
+  restorePlan(selection: RestoreSelection): Promise<ResolvedRestore>;
+  /** resolveVerify, with a stored plan read back into its tapes' items. */
+  verifyPlan(selection: VerifySelection): Promise<ResolvedVerify>;
   close(): Promise<void>;
 }
 
@@ -40,11 +51,43 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
   const runs = new RunsService(prisma, new RunsRepository(prisma), new RunChangesRepository(prisma));
   const searchRepo = new FileSearchRepository(prisma);
   const pointInTime = new PointInTimeService(new PointInTimeRepository(prisma), searchRepo);
+  const plans = new RestorePlanStore(prisma, pino({ level: 'silent' }));
+  const files = new FilesService(
+    new FilesRepository(prisma),
+    searchRepo,
+    pointInTime,
+    new TapeAvailabilityRepository(prisma),
+    new VerifyPlanRepository(prisma),
+    new RestorePlanWriter(searchRepo, new TapeAvailabilityRepository(prisma), plans, new VerifyPlanRepository(prisma)),
+    plans,
+  );
   return {
     db,
     prisma,
     runs,
-    files: new FilesService(new FilesRepository(prisma), searchRepo, pointInTime, new TapeAvailabilityRepository(prisma), new VerifyPlanRepository(prisma)),
+    files,
+    plans,
+    async restorePlan(selection) {
+      const resolved = await files.resolveRestore(selection);
+      const read = async (barcode: string) => {
+        const items = [];
+        for await (const page of plans.pages(resolved.planId!, barcode, 3)) items.push(...page);
+        return items;
+      };
+      const tapes = [];
+      for (const t of resolved.tapes) tapes.push({ barcode: t.barcode, items: await read(t.barcode) });
+      return { ...resolved, tapes, metadataItems: await read('') };
+    },
+    async verifyPlan(selection) {
+      const resolved = await files.resolveVerify(selection);
+      const tapes = [];
+      for (const t of resolved.tapes) {
+        const items = [];
+        for await (const page of files.verifyItems(t.barcode, resolved.planId, 3)) items.push(...page);
+        tapes.push({ barcode: t.barcode, items });
+      }
+      return { ...resolved, tapes };
+    },
     pointInTime,
     search: new FileSearchService(searchRepo, new TapeLossRepository(prisma)),
     searchRepo,

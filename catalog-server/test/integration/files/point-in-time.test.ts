@@ -105,7 +105,7 @@ describe('point in time', () => {
 
   it('selects exactly the state as of a run for a restore', async () => {
     const paths = async (asOf?: string) => {
-      const plan = await f.files.resolveRestore({ host: HOST, pathPrefix: '/pit', asOf });
+      const plan = await f.restorePlan({ host: HOST, pathPrefix: '/pit', asOf });
       const files = plan.tapes.flatMap((t) => t.items.map((i) => `${i.path}:${Buffer.from(i.sha256).toString('hex').slice(0, 6)}`));
       return [...files, ...plan.metadataItems.map((i) => i.path)].sort();
     };
@@ -115,8 +115,8 @@ describe('point in time', () => {
       ['/pit', `/pit/a:${short('a2')}`, `/pit/c:${short('c2')}`, '/pit/sub', `/pit/sub/x:${short('x1')}`, `/pit/sub/y:${short('y2')}`].sort(),
     );
     assert.deepEqual(await paths(), await paths(run2), 'without asOf: newest versions, deleted files not brought back');
-    assert.equal(await code(f.files.resolveRestore({ runId: run1, asOf: run1 })), 'INVALID_SELECTION');
-    assert.equal(await code(f.files.resolveRestore({ host: HOST, pathPrefix: '/pit', asOf: beforeRun1.toISOString() })), 'NOTHING_TO_RESTORE');
+    assert.equal(await code(f.restorePlan({ runId: run1, asOf: run1 })), 'INVALID_SELECTION');
+    assert.equal(await code(f.restorePlan({ host: HOST, pathPrefix: '/pit', asOf: beforeRun1.toISOString() })), 'NOTHING_TO_RESTORE');
   });
 
   it('lists every version of a file with the tape positions of each', async () => {

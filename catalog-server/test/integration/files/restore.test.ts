@@ -56,7 +56,7 @@ describe('FilesService.resolveRestore', () => {
   after(() => f.close());
 
   it('plans a prefix restore per tape in start-block order, matching whole components', async () => {
-    const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a' });
+    const plan = await f.restorePlan({ host: 'srv', pathPrefix: '/data/a' });
     assert.equal(plan.host, 'srv');
     assert.deepEqual(
       plan.tapes.map((t) => t.barcode),
@@ -99,7 +99,7 @@ describe('FilesService.resolveRestore', () => {
   });
 
   it('restores a single file when the prefix names it', async () => {
-    const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a/late' });
+    const plan = await f.restorePlan({ host: 'srv', pathPrefix: '/data/a/late' });
     assert.deepEqual(
       plan.tapes.flatMap((t) => t.items.map((i) => i.path)),
       ['/data/a/late'],
@@ -117,7 +117,7 @@ describe('FilesService.resolveRestore', () => {
       records: [fileRecord('/data/a/sub/middle', 'RST002L9', 77, { mtimeMs: 1_800_000_000_000 })],
       manifestPath: '',
     });
-    const plan = await f.files.resolveRestore({ host: 'srv', pathPrefix: '/data/a/sub' });
+    const plan = await f.restorePlan({ host: 'srv', pathPrefix: '/data/a/sub' });
     const middle = plan.tapes.flatMap((t) => t.items).filter((i) => i.path === '/data/a/sub/middle');
     assert.equal(middle.length, 1);
     assert.equal(middle[0].mtimeMs, 1_800_000_000_000);
@@ -125,13 +125,13 @@ describe('FilesService.resolveRestore', () => {
   });
 
   it('restores everything a run archived, and chosen file ids', async () => {
-    const byRun = await f.files.resolveRestore({ runId });
+    const byRun = await f.restorePlan({ runId });
     const paths = [...byRun.tapes.flatMap((t) => t.items.map((i) => i.path)), ...byRun.metadataItems.map((i) => i.path)];
     assert.ok(paths.includes('/data/ab/not-me'));
     assert.ok(paths.includes('/data'));
     assert.equal(new Set(paths).size, 13 - 1); // the spanning file appears on both tapes
     const page = await f.search.files({ host: 'srv', nameGlob: 'bundled-*' }, 10, undefined);
-    const byIds = await f.files.resolveRestore({ fileIds: page.edges.map((e) => e.node.id) });
+    const byIds = await f.restorePlan({ fileIds: page.edges.map((e) => e.node.id) });
     assert.deepEqual(
       byIds.tapes[0].items.map((i) => i.path),
       ['/data/a/bundled-1', '/data/a/bundled-2'],
@@ -155,7 +155,7 @@ describe('FilesService.resolveRestore', () => {
       [{ host: 'srv', pathPrefix: '/data/a/ear' }, 'NOTHING_TO_RESTORE'],
       [{ host: 'nobody', pathPrefix: '/' }, 'NOTHING_TO_RESTORE'],
     ];
-    for (const [selection, expected] of cases) assert.equal(await code(f.files.resolveRestore(selection)), expected, JSON.stringify(selection));
+    for (const [selection, expected] of cases) assert.equal(await code(f.restorePlan(selection)), expected, JSON.stringify(selection));
   });
 
   it('counts a tape for a verify, then lists its whole objects page by page in tape order', async () => {
@@ -166,7 +166,7 @@ describe('FilesService.resolveRestore', () => {
       { tapes: [['RST001L9', 0]], objectCount: 6, byteCount: plan.byteCount, partialSegments: 1, streamed: true },
     );
     const pages: Array<Array<[number, number]>> = [];
-    for await (const page of f.files.verifyItems('RST001L9', 2)) pages.push(page.map((i) => [i.location!.startBlock, i.location!.offset]));
+    for await (const page of f.files.verifyItems('RST001L9', undefined, 2)) pages.push(page.map((i) => [i.location!.startBlock, i.location!.offset]));
     assert.deepEqual(pages, [
       [
         [5, 0],
@@ -183,7 +183,7 @@ describe('FilesService.resolveRestore', () => {
     ]);
     assert.equal(
       plan.byteCount,
-      (await collect(f.files.verifyItems('RST001L9', 1000))).reduce((n, i) => n + i.location!.length, 0),
+      (await collect(f.files.verifyItems('RST001L9', undefined, 1000))).reduce((n, i) => n + i.location!.length, 0),
     );
     await createTape(f, 'RST003L9');
     assert.equal(await code(f.files.resolveVerify({ barcode: 'RST003L9' })), 'NOTHING_TO_VERIFY');

@@ -110,7 +110,7 @@ describe('a file spanning tapes, with segment hashes', () => {
   });
 
   it('restores the file from one copy, one item per segment in order, each with its segment hash', async () => {
-    const plan = await f.files.resolveRestore({ host: 'host-s', pathPrefix: '/span/big' });
+    const plan = await f.restorePlan({ host: 'host-s', pathPrefix: '/span/big' });
     const items = plan.tapes.flatMap((t) => t.items);
     assert.deepEqual(
       items.map((i) => [i.path, i.location!.barcode, i.location!.copy, i.location!.segment, i.location!.fileOffset, hex(i.location!.segmentSha256)]),
@@ -125,7 +125,7 @@ describe('a file spanning tapes, with segment hashes', () => {
       'the item sha256 is the whole file',
     );
     assert.equal(plan.fileCount, 1);
-    const small = (await f.files.resolveRestore({ host: 'host-s', pathPrefix: '/span/small' })).tapes[0].items[0];
+    const small = (await f.restorePlan({ host: 'host-s', pathPrefix: '/span/small' })).tapes[0].items[0];
     assert.equal(small.location!.segmentSha256.length, 0);
   });
 
@@ -153,7 +153,7 @@ describe('a file spanning tapes, with segment hashes', () => {
   });
 
   it('verifies every segment of every copy for a run', async () => {
-    const plan = await f.files.resolveVerify({ runId });
+    const plan = await f.verifyPlan({ runId });
     assert.equal(plan.partialSegments, 0);
     assert.deepEqual(
       plan.tapes.map((t) => [t.barcode, t.items.map((i) => hex(i.sha256))]),

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FileType } from '@ferrite/proto';
 import type { FileVersionRow, PlacementRow } from '../../../src/modules/files/file-search.repository.js';
-import { buildRestorePlan, checkPlanSize, chooseCopy, MAX_PLAN_ENTRIES } from '../../../src/modules/files/restore-plan.js';
-import { FerriteError } from '../../../src/common/errors.js';
+import { buildRestorePlan, chooseCopy } from '../../../src/modules/files/restore-plan.js';
 
 const JOB = 'job-1';
 let nextId = 1;
@@ -203,18 +202,5 @@ describe('chooseCopy', () => {
     const v = version('/d', 'f', { size: 100 });
     const chosen = chooseCopy(v, [placement(v.contentId!, { startBlock: 5 }), placement(v.contentId!, { startBlock: 9, containerPath: '/y' })]);
     assert.equal(chosen.length, 1);
-  });
-});
-
-describe('checkPlanSize', () => {
-  it('refuses a plan larger than one job row holds, saying what to do instead', () => {
-    assert.doesNotThrow(() => checkPlanSize(MAX_PLAN_ENTRIES, 'x'));
-    assert.throws(
-      () => checkPlanSize(MAX_PLAN_ENTRIES + 1, 'restore a narrower directory'),
-      (err: FerriteError) =>
-        err.code === 'SELECTION_TOO_LARGE' &&
-        err.message === `the selection has ${MAX_PLAN_ENTRIES + 1} entries; one job's plan holds at most ${MAX_PLAN_ENTRIES}: restore a narrower directory`,
-    );
-    assert.throws(() => checkPlanSize(3, 'x', 2), /3 entries; one job's plan holds at most 2/);
   });
 });

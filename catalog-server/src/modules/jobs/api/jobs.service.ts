@@ -7,6 +7,7 @@ import { LOGGER, type Logger } from '../../../common/logger.js';
 import { SERVER_CONFIG, type ServerConfig } from '../../../config/config.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../../common/pagination.js';
 import { AgentsService } from '../../agents/agents.service.js';
+import type { ResolvedRestore } from '../../files/files.contract.js';
 import { FilesService } from '../../files/files.service.js';
 import { RunsService } from '../../runs/runs.service.js';
 import type { AgentRow } from '../../agents/agents.repository.js';
@@ -39,6 +40,7 @@ import {
   checkAgentWritesCopies,
   formatAgentId,
   formatBlockReason,
+  isEligibleForPool,
   normalizeSourcePaths,
   readerAgentId,
   validateExcludes,
@@ -206,6 +208,16 @@ export class JobsService {
     const agent = await this.agents.getByName(input.agent);
     const target = validateRestoreTarget(input.targetDirectory, agent.allowedRestoreRoots, agent.name);
     const plan = await this.files.resolveRestore(input.selection);
+    try {
+      return await this.createRestore(input, agent, target, priority, plan);
+    } catch (err) {
+      // Refused after its plan was stored: the plan goes (the sweep would take it within the hour).
+      if (plan.planId) await this.files.discardRestorePlan(plan.planId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async createRestore(input: StartRestoreInput, agent: AgentRow, target: string, priority: number, plan: ResolvedRestore): Promise<JobModel> {
     const barcodes = plan.tapes.map((t) => t.barcode);
     const rows = await this.tapes.findByBarcodes(barcodes);
     const here = new Set(rows.filter((t) => t.agentId === agent.id).map((t) => t.barcode));
@@ -221,6 +233,7 @@ export class JobsService {
       fileCount: plan.fileCount,
       byteCount: plan.byteCount,
       ...restorePlanToJson(plan.tapes, plan.metadataItems),
+      ...(plan.planId ? { planId: plan.planId, entryCount: plan.entryCount, readBytes: plan.readBytes } : {}),
     };
     const progress = {
       bytesDone: 0,
@@ -250,6 +263,7 @@ export class JobsService {
       byteCount: plan.byteCount,
       tapes: restorePlanToJson(plan.tapes, []).tapes,
       streamItems: plan.streamed,
+      ...(plan.planId ? { planId: plan.planId } : {}),
     };
     const progress = {
       bytesDone: 0,
@@ -266,7 +280,12 @@ export class JobsService {
         'verify leaves out segments of files spanning tapes written before segment hashes existed (nothing to compare with)',
       );
     }
-    return this.createReadingJob({ kind: 'VERIFY', priority, spec, progress }, rows, named);
+    try {
+      return await this.createReadingJob({ kind: 'VERIFY', priority, spec, progress }, rows, named);
+    } catch (err) {
+      if (plan.planId) await this.files.discardRestorePlan(plan.planId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Read a tape's manifests back into the catalog (see RebuildService). */
@@ -349,10 +368,21 @@ export class JobsService {
   /** The objects of one tape of a running verify job, page by page, for the agent reading them. */
   async *verifyItems(jobId: string, agentId: string, attempt: number, barcode: string): AsyncGenerator<RestoreItem[]> {
     const job = await this.currentAttemptOf(jobId, agentId, attempt);
-    if (job.kind !== 'VERIFY' || !parseJobSpec(job.kind, job.spec, job.id).streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
+    const spec = job.kind === 'VERIFY' ? parseJobSpec(job.kind, job.spec, job.id) : null;
+    if (!spec?.streamItems || !tapesOfJob(job.kind, job.spec).includes(barcode)) {
       throw JobErrors.invalidEvent(`job ${jobId} does not read tape ${barcode} page by page`, { jobId, barcode });
     }
-    yield* this.files.verifyItems(barcode);
+    yield* this.files.verifyItems(barcode, spec.planId);
+  }
+
+  /** The entries of one tape of a running restore ('' for those that need no tape), page by page, in tape order. */
+  async *restoreItems(jobId: string, agentId: string, attempt: number, barcode: string): AsyncGenerator<RestoreItem[]> {
+    const job = await this.currentAttemptOf(jobId, agentId, attempt);
+    const spec = job.kind === 'RESTORE' ? parseJobSpec(job.kind, job.spec, job.id) : null;
+    if (!spec?.planId || (barcode !== '' && !tapesOfJob(job.kind, job.spec).includes(barcode))) {
+      throw JobErrors.invalidEvent(`job ${jobId} does not read tape ${JSON.stringify(barcode)} page by page`, { jobId, barcode });
+    }
+    yield* this.files.restoreItems(spec.planId, barcode);
   }
 
   /** Rejects a report for a job that does not exist or is not the agent's. */
@@ -387,14 +417,22 @@ export class JobsService {
   }
 
   /** The tape a backup names, if it may take the backup now or once inserted (it is in no library). */
-  private async checkBackupTape(barcode: string, agentId: string, agentName: string, pool: { id: string; name: string } | null): Promise<TapeRow> {
+  async checkBackupTape(
+    barcode: string,
+    agentId: string,
+    agentName: string,
+    pool: { id: string; name: string; scratchPoolId: string | null } | null,
+  ): Promise<TapeRow> {
     const tape = await this.tapes.getByBarcode(barcode);
     if (tape.agentId !== null && tape.agentId !== agentId) throw JobErrors.tapeNotInLibrary([barcode], agentName);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
     if (!tape.formattedAt) throw JobErrors.tapeNotFormatted(barcode);
     if (tape.reformatPending) throw JobErrors.tapeAwaitingReformat(barcode);
     if (tape.state !== 'SCRATCH' && tape.state !== 'ACTIVE') throw JobErrors.tapeNotWritable(barcode, tape.state);
-    if (pool && tape.pool && tape.pool.id !== pool.id) throw JobErrors.tapePoolMismatch(barcode, tape.pool.name, pool.name);
+    // The same rule as a tape the dispatcher chooses: a scratch tape of the pool's scratch pool joins the pool.
+    if (pool && tape.pool && !isEligibleForPool({ state: tape.state, poolId: tape.pool.id }, pool.id, pool.scratchPoolId)) {
+      throw JobErrors.tapePoolMismatch(barcode, tape.pool.name, pool.name);
+    }
     return tape;
   }
 

@@ -4,7 +4,7 @@
 // no command outgrows a NOTIFY payload. A command lost on the way is recovered by the heartbeat
 // reconcile (an ASSIGNED job the agent does not list is queued again).
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { CommandsResponse } from '@ferrite/proto';
+import { IncrementalLevel, type CommandsResponse, type PlanBackup } from '@ferrite/proto';
 import { z } from 'zod';
 import { LOGGER, type Logger } from '../../../common/logger.js';
 import { AgentSessionsRegistry, type CommandSink } from '../../agents/agent-sessions.registry.js';
@@ -14,12 +14,27 @@ import { DispatchRepository } from './dispatch.repository.js';
 import { buildAssignJob } from '../lifecycle/job-spec.js';
 import { JobsRepository } from '../lifecycle/jobs.repository.js';
 
-type RoutedCommand = { agentId: string; jobId: string } & ({ kind: 'assign' } | { kind: 'cancel'; reason: string });
+type RoutedCommand =
+  ({ agentId: string; jobId: string } & ({ kind: 'assign' } | { kind: 'cancel'; reason: string })) | { kind: 'plan'; agentId: string; plan: PlanBackup };
 
 /** A payload from the bus, checked: another replica (or anyone who can NOTIFY) sent it. */
 const routedCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('assign'), agentId: z.string(), jobId: z.string(), from: z.string() }),
   z.object({ kind: z.literal('cancel'), agentId: z.string(), jobId: z.string(), reason: z.string(), from: z.string() }),
+  z.object({
+    kind: z.literal('plan'),
+    agentId: z.string(),
+    from: z.string(),
+    plan: z.object({
+      requestId: z.string(),
+      paths: z.array(z.string()),
+      excludes: z.array(z.string()),
+      level: z.enum(IncrementalLevel),
+      compareContent: z.boolean(),
+      pool: z.string(),
+      deadlineMs: z.number().int().nonnegative(),
+    }),
+  }),
 ]);
 
 @Injectable()
@@ -84,6 +99,12 @@ export class CommandRouter implements OnModuleInit, OnModuleDestroy {
     return this.route({ kind: 'cancel', agentId, jobId, reason });
   }
 
+  /** Asks the agent for a backup plan (no job: the answer comes back by ReportPlan). False: not connected anywhere. */
+  async plan(agentId: string, plan: PlanBackup): Promise<boolean> {
+    if (this.sessions.isConnected(agentId)) return this.sessions.send(agentId, { planBackup: plan });
+    return this.route({ kind: 'plan', agentId, plan });
+  }
+
   private async route(command: RoutedCommand): Promise<boolean> {
     if ((await this.streams.replicaOf(command.agentId)) === null) return false;
     await this.bus.publish(CLUSTER_CHANNELS.agentCommand, command);
@@ -94,7 +115,9 @@ export class CommandRouter implements OnModuleInit, OnModuleDestroy {
   private async receive(command: RoutedCommand & { from: string }): Promise<void> {
     if (command.from === this.bus.replicaId || !this.sessions.isConnected(command.agentId)) return;
     let message: CommandsResponse;
-    if (command.kind === 'cancel') {
+    if (command.kind === 'plan') {
+      message = { planBackup: command.plan };
+    } else if (command.kind === 'cancel') {
       message = { cancelJob: { jobId: command.jobId, reason: command.reason } };
     } else {
       const job = await this.jobs.findById(command.jobId);
@@ -106,7 +129,7 @@ export class CommandRouter implements OnModuleInit, OnModuleDestroy {
     }
     const sent = this.sessions.send(command.agentId, message);
     this.log.info(
-      { agentId: command.agentId, job: command.jobId, kind: command.kind, from: command.from, sent },
+      { agentId: command.agentId, job: 'jobId' in command ? command.jobId : undefined, kind: command.kind, from: command.from, sent },
       'pushed a command routed from another replica',
     );
   }

@@ -12,6 +12,7 @@ import { parseJobSpec, tapesOfJob } from '../lifecycle/job-spec.js';
 import { RunsService } from '../../runs/runs.service.js';
 import { DispatcherService } from '../dispatch/dispatcher.service.js';
 import { JobReportRecorder } from './job-report-recorder.js';
+import { BackupTapeWarnings } from './backup-tape-warning.js';
 import { JobsWaitingService } from '../lifecycle/jobs-waiting.service.js';
 import { decideJobEvent, TERMINAL_STATUSES, type EventDecision } from '../lifecycle/job-transitions.js';
 import { JobUpdatesPubSub } from '../lifecycle/job-updates.pubsub.js';
@@ -36,6 +37,7 @@ export class JobEventsService {
     private readonly tapes: TapesService,
     private readonly jobs: JobsRepository,
     private readonly waiting: JobsWaitingService,
+    private readonly tapeWarnings: BackupTapeWarnings,
     @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -62,6 +64,8 @@ export class JobEventsService {
     if (result.outcome === 'duplicate') return { accepted: false, cancelRequested: cancelRequested(job) };
 
     this.logEvent(job, decision);
+    // Once the agent has scanned, the bytes it will write are known: warn if the tapes cannot hold them.
+    if (job.kind === 'BACKUP' && decision.type === 'PROGRESS' && ev.progress?.bytesTotal) void this.tapeWarnings.afterScan(job, ev.progress.bytesTotal);
     await this.updates.publish(job);
     if (decision.status && TERMINAL_STATUSES.includes(decision.status)) this.dispatcher.kick();
     return { accepted: true, cancelRequested: cancelRequested(job) };

@@ -36,6 +36,13 @@ export class JobLogRepository {
       FROM job_event WHERE job_id = ${jobId}::uuid AND attempt = ${attempt} AND seq < 0`;
   }
 
+  /** Whether the attempt's log already has a server line of this type. */
+  async hasServerLine(tx: Tx, jobId: string, attempt: number, type: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<{ one: number }[]>`
+      SELECT 1 AS one FROM job_event WHERE job_id = ${jobId}::uuid AND attempt = ${attempt} AND seq < 0 AND type = ${type} LIMIT 1`;
+    return rows.length > 0;
+  }
+
   /** Stores an agent's report; false when a report with its (job, attempt, seq) is already there. */
   async insertAgentLine(tx: Tx, ev: ReportJobEventRequest, line: AgentLogLine): Promise<boolean> {
     const inserted = await tx.$queryRaw<{ id: bigint }[]>`

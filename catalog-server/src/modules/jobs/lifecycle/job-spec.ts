@@ -72,6 +72,11 @@ export const RestoreJobSpec = z.looseObject({
   /** The resolved plan, as proto JSON (bytes in base64), in the order the agent reads the tapes. */
   tapes: planList,
   metadataItems: planList,
+  /** The stored plan (job_plan): the tapes carry no items, the agent reads them from RestoreItems. */
+  planId: z.string().optional(),
+  /** Entries restored and bytes read from tape, for progress (a stored plan). */
+  entryCount: z.number().optional(),
+  readBytes: z.number().optional(),
 });
 export type RestoreJobSpec = z.infer<typeof RestoreJobSpec>;
 
@@ -83,8 +88,10 @@ export const VerifyJobSpec = z.looseObject({
   byteCount: z.number(),
   /** The plan, as proto JSON (bytes in base64): tapes in reading order, objects by position. */
   tapes: planList,
-  /** The tapes carry no objects: the agent reads them from VerifyItems (a verify of a whole tape). */
+  /** The tapes carry no objects: the agent reads them from VerifyItems (a whole tape from its
+   *  placements, a run from its stored plan `planId`). */
   streamItems: z.boolean().optional(),
+  planId: z.string().optional(),
 });
 export type VerifyJobSpec = z.infer<typeof VerifyJobSpec>;
 
@@ -247,6 +254,9 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
           overwrite: s.overwrite,
           tapes: s.tapes.map((t) => RestoreTape.fromJSON(t)),
           metadataItems: s.metadataItems.map((i) => RestoreItem.fromJSON(i)),
+          streamItems: s.planId !== undefined,
+          entriesTotal: s.entryCount ?? 0,
+          bytesTotal: s.readBytes ?? 0,
         },
       });
     }

@@ -89,7 +89,7 @@ export function chooseBackupTape(
 }
 
 /** Whether a backup to the pool (null: no pool) may write this tape. */
-export function isEligibleForPool(t: TapeCandidate, poolId: string | null, scratchPoolId: string | null): boolean {
+export function isEligibleForPool(t: Pick<TapeCandidate, 'state' | 'poolId'>, poolId: string | null, scratchPoolId: string | null): boolean {
   if (poolId === null || t.poolId === poolId) return true;
   return t.state === 'SCRATCH' && (t.poolId === null || (scratchPoolId !== null && t.poolId === scratchPoolId));
 }

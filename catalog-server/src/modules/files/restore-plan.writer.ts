@@ -1,0 +1,109 @@
+// Writes a restore's plan page by page: the selected versions arrive through a database cursor a
+// few thousand at a time; for each page the copies to read are chosen (buildRestorePlan's rules)
+// and its entries stored (RestorePlanStore), which orders them by tape position when the agent
+// reads them. Only counts and the set of tapes stay in memory, so a selection of millions of
+// entries plans in flat memory. A run verify's plan is written the same way (every checkable
+// placement of each content the run recorded, buildVerifyPlan's rules).
+import { Injectable } from '@nestjs/common';
+import type { ResolvedRestore } from './files.contract.js';
+import { FilesErrorCode, filesError } from './files.errors.js';
+import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
+import { buildRestorePlan } from './restore-plan.js';
+import { RestorePlanStore, type PlanEntry } from './restore-plan.store.js';
+import { TapeAvailabilityRepository } from './tape-availability.repository.js';
+import { buildVerifyPlan } from './verify-plan.js';
+import { VerifyPlanRepository } from './verify-plan.repository.js';
+import type { ResolvedVerify } from './files.contract.js';
+
+/** Versions read per page while a plan is written. */
+export const PLAN_PAGE_SIZE = 5000;
+
+/** A directory's depth orders entries that need no tape: a parent always comes before its children. */
+function depthOf(path: string): number {
+  let n = 0;
+  for (const ch of path) if (ch === '/') n++;
+  return n;
+}
+
+/** The rows to store for one page's part of the plan. */
+function entriesOf(part: ResolvedRestore): PlanEntry[] {
+  const rows: PlanEntry[] = [];
+  for (const tape of part.tapes) {
+    for (const item of tape.items) {
+      const loc = item.location!;
+      rows.push({ barcode: tape.barcode, partition: loc.partition, startBlock: loc.startBlock, offset: loc.offset, item });
+    }
+  }
+  for (const item of part.metadataItems) rows.push({ barcode: '', partition: '', startBlock: depthOf(item.path), offset: 0, item });
+  return rows;
+}
+
+@Injectable()
+export class RestorePlanWriter {
+  constructor(
+    private readonly search: FileSearchRepository,
+    private readonly tapeAvailability: TapeAvailabilityRepository,
+    private readonly store: RestorePlanStore,
+    private readonly verifyPlan: VerifyPlanRepository,
+  ) {}
+
+  /** The stored plan of `pages`' versions (all of one host); NOTHING_TO_RESTORE when there are none. */
+  async write(host: string, pages: AsyncIterable<FileVersionRow[]>, emptyMessage: string): Promise<ResolvedRestore> {
+    const planId = await this.store.create();
+    try {
+      const barcodes = new Set<string>();
+      const ranks = new Map<string, number>();
+      const totals = { entryCount: 0, fileCount: 0, byteCount: 0, readBytes: 0 };
+      for await (const versions of pages) {
+        const contentIds = [...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!))];
+        const placements = await this.search.placementsOf(contentIds);
+        const unranked = [...new Set(placements.map((p) => p.barcode))].filter((b) => !ranks.has(b));
+        for (const [barcode, rank] of await this.tapeAvailability.ranks(unranked)) ranks.set(barcode, rank);
+        // A file with several copies is read from the one whose tape can be read now (copy 1 first).
+        const part = buildRestorePlan(host, versions, placements, (barcode) => ranks.get(barcode) ?? 2);
+        await this.store.add(planId, entriesOf(part));
+        totals.entryCount += versions.length;
+        totals.fileCount += part.fileCount;
+        totals.byteCount += part.byteCount;
+        for (const tape of part.tapes) {
+          barcodes.add(tape.barcode);
+          for (const item of tape.items) totals.readBytes += item.location!.length;
+        }
+      }
+      if (totals.entryCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, emptyMessage);
+      const tapes = [...barcodes].sort().map((barcode) => ({ barcode, items: [] }));
+      return { host, planId, tapes, metadataItems: [], ...totals };
+    } catch (err) {
+      await this.store.remove(planId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The stored plan of a run verify: each content the run recorded, every copy on a tape that is not retired. */
+  async writeRunVerify(runId: string, emptyMessage: string): Promise<ResolvedVerify> {
+    const planId = await this.store.create();
+    try {
+      const barcodes = new Set<string>();
+      const totals = { objectCount: 0, byteCount: 0, partialSegments: 0 };
+      for await (const contents of this.search.runContentPages(runId, PLAN_PAGE_SIZE)) {
+        const paths = new Map(contents.map((c) => [c.contentId, c.path]));
+        const part = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
+        await this.store.add(planId, entriesOf({ host: '', tapes: part.tapes, metadataItems: [], fileCount: 0, byteCount: 0 }));
+        for (const tape of part.tapes) barcodes.add(tape.barcode);
+        totals.objectCount += part.objectCount;
+        totals.byteCount += part.byteCount;
+        totals.partialSegments += part.partialSegments;
+      }
+      if (totals.objectCount === 0) throw filesError(FilesErrorCode.NOTHING_TO_VERIFY, emptyMessage, { runId });
+      return { planId, tapes: [...barcodes].sort().map((barcode) => ({ barcode, items: [] })), ...totals, streamed: true };
+    } catch (err) {
+      await this.store.remove(planId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A plan whose job was never created (refused after it was written). */
+  discard(planId: string): Promise<void> {
+    return this.store.remove(planId);
+  }
+}

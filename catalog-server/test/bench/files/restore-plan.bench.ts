@@ -1,0 +1,96 @@
+// Restore plan benchmark (issue 15): a restore of N entries (default 2 million) is planned and read
+// back the way a restore job does it: the server writes the plan page by page from a database
+// cursor (FilesService.resolveRestore), the agent's side reads it tape by tape, page by page
+// (RestorePlanStore.pages, what RestoreItems serves). It prints the time and the peak RSS above
+// idle of each step, beside a baseline measured in the same run: the same selection loaded whole
+// and planned in memory, as restores were planned before (every version, every placement, one
+// plan object, which the job row then had to hold).
+//
+// Run: npm run bench:restore-plan -w @ferrite/catalog-server [-- <entries>]
+// It creates and drops its own database: on FERRITE_TEST_DATABASE_URL when set, otherwise on an
+// embedded PostgreSQL it starts in a temporary directory and removes afterwards.
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
+import { buildRestorePlan } from '../../../src/modules/files/restore-plan.js';
+import { createAgent, createBackupJob, createFilesFixture, createTape } from '../../integration/files/files-fixture.js';
+import { FILES_PER_TAPE, HOSTS, records, tapeBarcode } from './catalog-shapes.js';
+
+const entries = Number(process.argv[2] ?? 2_000_000);
+const BATCH = 5000;
+const MiB = 1024 * 1024;
+if (!Number.isSafeInteger(entries) || entries < BATCH) throw new Error(`entries must be a whole number >= ${BATCH}`);
+
+let embedded: EmbeddedDatabase | undefined;
+let tmp: string | undefined;
+if (!process.env.FERRITE_TEST_DATABASE_URL) {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-bench-pg-'));
+  await chmod(tmp, 0o755); // PostgreSQL runs as its own user when we are root
+  embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 57000 + Math.floor(Math.random() * 1000), database: 'ferrite_bench_admin' });
+  process.env.FERRITE_TEST_DATABASE_URL = embedded.url;
+}
+
+/** Runs `work`, sampling RSS every 20 ms; its time and its peak RSS above `idle`. */
+async function measured<T>(idle: number, work: () => Promise<T>): Promise<{ result: T; seconds: number; peakMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const t0 = performance.now();
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, seconds: (performance.now() - t0) / 1000, peakMiB: (peak - idle) / MiB };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const f = await createFilesFixture('bench_restore_plan');
+try {
+  const host = HOSTS[0];
+  const agentId = await createAgent(f, host);
+  for (let i = 0; i < entries; i += FILES_PER_TAPE) await createTape(f, tapeBarcode(0, 0, i));
+  const job = await createBackupJob(f, agentId, host, ['/']);
+  const t0 = performance.now();
+  for (let from = 0, seq = 1; from < entries; from += BATCH, seq++) {
+    const batch = records(0, 0, from, Math.min(entries, from + BATCH), 'h0');
+    await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: seq, agentId, records: batch, manifestPath: '' });
+  }
+  console.log(`catalog: ${entries} versions of ${host} ingested in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+  global.gc?.();
+  const idle = process.memoryUsage().rss;
+  const planned = await measured(idle, () => f.files.resolveRestore({ host, pathPrefix: '/' }));
+  const plan = planned.result;
+  console.log(
+    `streamed plan written: ${plan.entryCount} entries on ${plan.tapes.length} tapes in ${planned.seconds.toFixed(1)} s, ` +
+      `peak RSS ${planned.peakMiB.toFixed(0)} MiB above idle`,
+  );
+  const read = await measured(idle, async () => {
+    let n = 0;
+    for (const tape of [...plan.tapes.map((t) => t.barcode), '']) for await (const page of f.plans.pages(plan.planId!, tape)) n += page.length;
+    return n;
+  });
+  if (read.result !== plan.entryCount) throw new Error(`read ${read.result} entries back, planned ${plan.entryCount}`);
+  console.log(
+    `streamed plan read back in tape order: ${read.result} entries in ${read.seconds.toFixed(1)} s, peak RSS ${read.peakMiB.toFixed(0)} MiB above idle`,
+  );
+
+  global.gc?.();
+  const baseline = await measured(process.memoryUsage().rss, async () => {
+    const hostId = (await f.searchRepo.hostId(host))!;
+    const versions = await f.searchRepo.latestUnder(hostId, '/');
+    const placements = await f.searchRepo.placementsOf([...new Set(versions.map((v) => v.contentId!).filter(Boolean))]);
+    return buildRestorePlan(host, versions, placements);
+  });
+  const whole = baseline.result.tapes.reduce((n, t) => n + t.items.length, 0) + baseline.result.metadataItems.length;
+  console.log(
+    `baseline (same run): the same selection planned whole in memory: ${whole} entries in ${baseline.seconds.toFixed(1)} s, ` +
+      `peak RSS ${baseline.peakMiB.toFixed(0)} MiB above idle (target for the streamed plan: < 300 MiB)`,
+  );
+} finally {
+  await f.close();
+  await embedded?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}
