@@ -82,10 +82,10 @@ export class AgentRpcHandlers {
       }),
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       nextTape: this.unary('NextTape', (req) => this.nextTapes.nextTape(req)),
-      incrementalBase: (call) => void this.streamIncrementalBase(call),
-      verifyItems: (call) => void this.streamItems('VerifyItems', call),
-      restoreItems: (call) => void this.streamItems('RestoreItems', call),
-      planBase: (call) => void this.streamPlanBase(call),
+      incrementalBase: (call) => void this.serveStream('IncrementalBase', call, () => this.incrementalBasePages(call.request)),
+      verifyItems: (call) => void this.serveStream('VerifyItems', call, () => this.itemPages(call.request, 'verify')),
+      restoreItems: (call) => void this.serveStream('RestoreItems', call, () => this.itemPages(call.request, 'restore')),
+      planBase: (call) => void this.serveStream('PlanBase', call, () => this.planBasePages(call.request)),
       reportPlan: this.unary('ReportPlan', async (req) => {
         // Only the agent's own answer counts (the waiter checks the request was asked of this agent).
         await this.agents.getById(req.agentId);
@@ -104,59 +104,16 @@ export class AgentRpcHandlers {
     };
   }
 
-  /** Streams a backup run's base state, waiting for the client to drain between pages. */
-  private async streamIncrementalBase(call: ServerWritableStream<IncrementalBaseRequest, IncrementalBaseResponse>): Promise<void> {
-    const { agentId, jobId, root } = call.request;
+  /**
+   * Serves a server stream: writes each message `messages` yields, waiting for the agent to drain
+   * between them (HTTP/2 flow control keeps the pages it has not read out of our memory), and ends
+   * the call with the gRPC status of any failure.
+   */
+  private async serveStream<Res>(rpc: string, call: ServerWritableStream<unknown, Res>, messages: () => AsyncIterable<Res>): Promise<void> {
     try {
-      if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
-      await this.jobs.assertOwnedBy(jobId, agentId);
-      for await (const message of this.incrementalBase.stream(jobId, root)) {
+      for await (const message of messages()) {
         if (call.cancelled) return;
         if (!call.write(message)) await new Promise<void>((resolve) => call.once('drain', resolve));
-      }
-      call.end();
-    } catch (err) {
-      call.emit(
-        'error',
-        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'IncrementalBase' }, 'IncrementalBase failed')),
-      );
-    }
-  }
-
-  /** Streams the base a backup plan of the agent's own host compares with (no job: the host is the agent's name). */
-  private async streamPlanBase(call: ServerWritableStream<PlanBaseRequest, PlanBaseResponse>): Promise<void> {
-    const { agentId, root, level, pool } = call.request;
-    try {
-      const agent = await this.agents.getById(agentId);
-      const requested = level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL ? 'INCREMENTAL' : 'FULL';
-      for await (const page of this.incrementalBase.streamForPlan(agent.name, root, requested, pool || null)) {
-        if (call.cancelled) return;
-        if (!call.write({ page })) await new Promise<void>((resolve) => call.once('drain', resolve));
-      }
-      call.end();
-    } catch (err) {
-      call.emit(
-        'error',
-        toGrpcError(err, (e) => this.log.error({ err: e, rpc: 'PlanBase' }, 'PlanBase failed')),
-      );
-    }
-  }
-
-  /**
-   * Streams the items of one tape of a verify job (VerifyItems) or a restore (RestoreItems), page by
-   * page, waiting for the agent to drain.
-   */
-  private async streamItems(
-    rpc: 'VerifyItems' | 'RestoreItems',
-    call: ServerWritableStream<VerifyItemsRequest | RestoreItemsRequest, VerifyItemsResponse | RestoreItemsResponse>,
-  ): Promise<void> {
-    const { agentId, jobId, attempt, barcode } = call.request;
-    try {
-      if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
-      const pages = rpc === 'VerifyItems' ? this.jobs.verifyItems(jobId, agentId, attempt, barcode) : this.jobs.restoreItems(jobId, agentId, attempt, barcode);
-      for await (const items of pages) {
-        if (call.cancelled) return;
-        if (!call.write({ items })) await new Promise<void>((resolve) => call.once('drain', resolve));
       }
       call.end();
     } catch (err) {
@@ -165,6 +122,30 @@ export class AgentRpcHandlers {
         toGrpcError(err, (e) => this.log.error({ err: e, rpc }, `${rpc} failed`)),
       );
     }
+  }
+
+  /** A backup run's base state, for the agent's own job. */
+  private async *incrementalBasePages({ agentId, jobId, root }: IncrementalBaseRequest): AsyncGenerator<IncrementalBaseResponse> {
+    if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
+    await this.jobs.assertOwnedBy(jobId, agentId);
+    yield* this.incrementalBase.stream(jobId, root);
+  }
+
+  /** The base a backup plan of the agent's own host compares with (no job: the host is the agent's name). */
+  private async *planBasePages({ agentId, root, level, pool }: PlanBaseRequest): AsyncGenerator<PlanBaseResponse> {
+    const agent = await this.agents.getById(agentId);
+    const requested = level === IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL ? 'INCREMENTAL' : 'FULL';
+    for await (const page of this.incrementalBase.streamForPlan(agent.name, root, requested, pool || null)) yield { page };
+  }
+
+  /** The items of one tape of the agent's verify job (VerifyItems) or restore (RestoreItems), page by page. */
+  private async *itemPages(
+    { agentId, jobId, attempt, barcode }: VerifyItemsRequest | RestoreItemsRequest,
+    of: 'verify' | 'restore',
+  ): AsyncGenerator<VerifyItemsResponse | RestoreItemsResponse> {
+    if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
+    const pages = of === 'verify' ? this.jobs.verifyItems(jobId, agentId, attempt, barcode) : this.jobs.restoreItems(jobId, agentId, attempt, barcode);
+    for await (const items of pages) yield { items };
   }
 
   private async openCommands(call: ServerWritableStream<CommandsRequest, CommandsResponse>): Promise<void> {

@@ -253,7 +253,7 @@ const SELECTION_STATEMENT_TIMEOUT = '15min';
 
 /** Every live version a run recorded. */
 export function runVersionsQuery(runId: string): SqlQuery {
-  return { sql: `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted ORDER BY fv.id`, values: [runId] };
+  return { sql: `SELECT ${VERSION_COLUMNS} ${VERSION_FROM} WHERE fv.run_num = ${runNumOf('$1')} AND NOT fv.deleted`, values: [runId] };
 }
 
 /** Each content with data a run recorded, once, with one path that uses it: what a run verify reads. */
@@ -473,11 +473,6 @@ export class FileSearchRepository {
     return rows.map(toVersion);
   }
 
-  async versionsOfRun(runId: string): Promise<FileVersionRow[]> {
-    const q = runVersionsQuery(runId);
-    return (await this.query<RawVersion>('reading the versions of a run', q.sql, q.values)).map(toVersion);
-  }
-
   /** A run's contents with one path each (runContentsQuery), `pageSize` at a time. */
   async *runContentPages(runId: string, pageSize: number): AsyncGenerator<Array<{ contentId: string; path: string }>> {
     const rows = cursorPages<{ content_id: string; dir_path: string; name: string }>(
@@ -495,12 +490,5 @@ export class FileSearchRepository {
     for await (const rows of cursorPages<RawVersion>(this.db.pool, 'selecting files to restore', query, pageSize, SELECTION_STATEMENT_TIMEOUT)) {
       yield rows.map(toVersion);
     }
-  }
-
-  /** The newest version of every entry at or under `prefix` on one host, unless that newest
-   *  version is a deletion marker (a deleted file is not brought back). */
-  async latestUnder(hostId: number, prefix: string): Promise<FileVersionRow[]> {
-    const q = latestUnderQuery(hostId, prefix);
-    return (await this.query<RawVersion>('selecting files to restore', q.sql, q.values)).map(toVersion);
   }
 }

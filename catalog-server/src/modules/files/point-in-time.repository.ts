@@ -11,7 +11,7 @@ function fromState(filter: string): string {
   return VERSION_FROM.replace('FROM file_version fv', `FROM ${stateSubquery(filter)} fv`);
 }
 
-/** The live entries at or under `prefix` on one host at a point in time. */
+/** The live entries at or under `prefix` (the prefix itself included) on one host at a point in time. */
 export function stateUnderQuery(asOf: AsOf, hostId: number, prefix: string): SqlQuery {
   const p = new SqlParams();
   const cte = chainCte(asOf, p);
@@ -53,11 +53,5 @@ export class PointInTimeRepository {
       p.values,
     );
     return rows.map(toVersion);
-  }
-
-  /** Every live entry at or under `prefix` at `asOf` (the prefix itself included). */
-  async stateUnder(asOf: AsOf, hostId: number, prefix: string): Promise<FileVersionRow[]> {
-    const q = stateUnderQuery(asOf, hostId, prefix);
-    return (await this.query<RawVersion>('selecting files to restore', q.sql, q.values)).map(toVersion);
   }
 }

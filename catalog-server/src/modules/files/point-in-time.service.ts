@@ -4,7 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.js';
 import { checkPageSize } from './file-query.js';
-import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
+import { FileSearchRepository } from './file-search.repository.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { isUuid } from './ids.js';
 import { toFileVersionModel } from './models/file-version.model.js';
@@ -72,13 +72,8 @@ export class PointInTimeService {
     return { host, path: dir, edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  /** Every live entry at or under `prefix` as of a point in time (for a restore). */
-  async entriesUnder(host: string, prefix: string, asOf: string): Promise<FileVersionRow[]> {
-    const point = await this.resolve(host, asOf);
-    return this.repo.stateUnder(point.asOf, point.hostId, prefix);
-  }
-
-  /** The query selecting those entries, to read page by page (a restore plan). */
+  /** The query selecting every live entry at or under `prefix` as of a point in time, to read page
+   *  by page (a restore plan). */
   async entriesUnderQuery(host: string, prefix: string, asOf: string): Promise<SqlQuery> {
     const point = await this.resolve(host, asOf);
     return stateUnderQuery(point.asOf, point.hostId, prefix);

@@ -5,6 +5,7 @@
 // entries plans in flat memory. A run verify's plan is written the same way (every checkable
 // placement of each content the run recorded, buildVerifyPlan's rules).
 import { Injectable } from '@nestjs/common';
+import type { RestoreItem, RestoreTape } from '@ferrite/proto';
 import type { ResolvedRestore } from './files.contract.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
@@ -25,16 +26,16 @@ function depthOf(path: string): number {
   return n;
 }
 
-/** The rows to store for one page's part of the plan. */
-function entriesOf(part: ResolvedRestore): PlanEntry[] {
+/** The rows to store for one page's part of a plan: its tapes' items, then what needs no tape. */
+function entriesOf(tapes: RestoreTape[], metadataItems: RestoreItem[] = []): PlanEntry[] {
   const rows: PlanEntry[] = [];
-  for (const tape of part.tapes) {
+  for (const tape of tapes) {
     for (const item of tape.items) {
       const loc = item.location!;
       rows.push({ barcode: tape.barcode, partition: loc.partition, startBlock: loc.startBlock, offset: loc.offset, item });
     }
   }
-  for (const item of part.metadataItems) rows.push({ barcode: '', partition: '', startBlock: depthOf(item.path), offset: 0, item });
+  for (const item of metadataItems) rows.push({ barcode: '', partition: '', startBlock: depthOf(item.path), offset: 0, item });
   return rows;
 }
 
@@ -61,7 +62,7 @@ export class RestorePlanWriter {
         for (const [barcode, rank] of await this.tapeAvailability.ranks(unranked)) ranks.set(barcode, rank);
         // A file with several copies is read from the one whose tape can be read now (copy 1 first).
         const part = buildRestorePlan(host, versions, placements, (barcode) => ranks.get(barcode) ?? 2);
-        await this.store.add(planId, entriesOf(part));
+        await this.store.add(planId, entriesOf(part.tapes, part.metadataItems));
         totals.entryCount += versions.length;
         totals.fileCount += part.fileCount;
         totals.byteCount += part.byteCount;
@@ -88,7 +89,7 @@ export class RestorePlanWriter {
       for await (const contents of this.search.runContentPages(runId, PLAN_PAGE_SIZE)) {
         const paths = new Map(contents.map((c) => [c.contentId, c.path]));
         const part = buildVerifyPlan(await this.verifyPlan.ofContents([...paths.keys()]), (id) => paths.get(id) ?? '');
-        await this.store.add(planId, entriesOf({ host: '', tapes: part.tapes, metadataItems: [], fileCount: 0, byteCount: 0 }));
+        await this.store.add(planId, entriesOf(part.tapes));
         for (const tape of part.tapes) barcodes.add(tape.barcode);
         totals.objectCount += part.objectCount;
         totals.byteCount += part.byteCount;

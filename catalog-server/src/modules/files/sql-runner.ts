@@ -13,15 +13,19 @@ export async function queryRows<T extends object>(pool: pg.Pool, action: string,
   }
 }
 
-/** Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on any error.
- *  A connection whose ROLLBACK failed is destroyed rather than returned to the pool. */
-export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  let client: pg.PoolClient;
+/** A pooled connection; a failure to get one is named like any other database error. */
+async function connect(pool: pg.Pool, action: string): Promise<pg.PoolClient> {
   try {
-    client = await pool.connect();
+    return await pool.connect();
   } catch (err) {
     throw translateDatabaseError(err, action);
   }
+}
+
+/** Runs `work` in one transaction on one pooled connection: COMMIT on success, ROLLBACK on any error.
+ *  A connection whose ROLLBACK failed is destroyed rather than returned to the pool. */
+export async function inTransaction<T>(pool: pg.Pool, action: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool, action);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -54,12 +58,7 @@ export async function* cursorPages<T extends object>(
   pageSize: number,
   statementTimeout?: string,
 ): AsyncGenerator<T[]> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    throw translateDatabaseError(err, action);
-  }
+  const client = await connect(pool, action);
   let broken: Error | undefined;
   let open = false;
   try {

@@ -7,16 +7,13 @@
 // Run: npm run bench:catalog -w @ferrite/catalog-server [-- <versions> [<concurrency>]]
 // It creates and drops its own database: on FERRITE_TEST_DATABASE_URL when set, otherwise on an
 // embedded PostgreSQL it starts in a temporary directory and removes afterwards.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
 import type { FileRecord } from '@ferrite/proto';
 import pgCopy from 'pg-copy-streams';
 import { CopyBinaryWriter } from '../../../src/modules/files/copy-binary.js';
 import type { FileFilterLike } from '../../../src/modules/files/file-query.js';
 import { createAgent, createBackupJob, createFilesFixture, createTape, type FilesFixture } from '../../integration/files/files-fixture.js';
+import { benchDatabase } from './bench-database.js';
 import { fakeSha256, FILES_PER_TAPE, HOSTS, records, RUNS_PER_HOST, tapeBarcode } from './catalog-shapes.js';
 import { loadAverage, postgresCpuSeconds, postmasterPid } from './cpu.js';
 
@@ -35,20 +32,15 @@ if (!Number.isSafeInteger(versions) || versions < HOSTS.length * RUNS_PER_HOST *
 }
 const filesPerHost = Math.floor(versions / (HOSTS.length * RUNS_PER_HOST));
 
-let embedded: EmbeddedDatabase | undefined;
-let tmp: string | undefined;
-if (!process.env.FERRITE_TEST_DATABASE_URL) {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-bench-pg-'));
-  await chmod(tmp, 0o755); // PostgreSQL runs as its own user when we are root
-  embedded = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 57000 + Math.floor(Math.random() * 1000), database: 'ferrite_bench_admin' });
-  process.env.FERRITE_TEST_DATABASE_URL = embedded.url;
+const database = await benchDatabase();
+if (database.embedded) {
   // Our own server, so tune it as a catalog that takes bulk ingest should be (see the files module
   // README): with the default 1 GB, checkpoints come every few seconds of ingest and each one makes
   // the next change of every index page write a full page image to the WAL. Likewise the
   // default 5-minute checkpoint_timeout, for an ingest of 10 million versions. Neither setting
   // weakens durability: every batch is still committed (and flushed) before it is acknowledged.
   const pg = await import('pg');
-  const admin = new pg.default.Client({ connectionString: embedded.url });
+  const admin = new pg.default.Client({ connectionString: database.url });
   await admin.connect();
   await admin.query(`ALTER SYSTEM SET max_wal_size = '8GB'`);
   await admin.query(`ALTER SYSTEM SET checkpoint_timeout = '30min'`);
@@ -332,7 +324,8 @@ async function search(f: FilesFixture): Promise<void> {
 // ingesting (same <versions> argument), e.g. after a change to a search query.
 const reuse = process.env.FERRITE_BENCH_REUSE;
 const keep = process.env.FERRITE_BENCH_KEEP === '1';
-if ((reuse || keep) && embedded) throw new Error('FERRITE_BENCH_KEEP and FERRITE_BENCH_REUSE need FERRITE_TEST_DATABASE_URL (a server that outlives the run)');
+if ((reuse || keep) && database.embedded)
+  throw new Error('FERRITE_BENCH_KEEP and FERRITE_BENCH_REUSE need FERRITE_TEST_DATABASE_URL (a server that outlives the run)');
 try {
   if (versions < 10_000_000) console.log(`(for the full-size run: npm run bench:catalog -w @ferrite/catalog-server -- 10000000)`);
   const f = await createFilesFixture('catalog-bench', reuse);
@@ -350,6 +343,5 @@ try {
     } else await f.close();
   }
 } finally {
-  if (embedded) await embedded.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await database.stop();
 }

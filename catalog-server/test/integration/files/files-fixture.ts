@@ -52,13 +52,15 @@ export async function createFilesFixture(label: string, existingUrl?: string): P
   const searchRepo = new FileSearchRepository(prisma);
   const pointInTime = new PointInTimeService(new PointInTimeRepository(prisma), searchRepo);
   const plans = new RestorePlanStore(prisma, pino({ level: 'silent' }));
+  const tapeAvailability = new TapeAvailabilityRepository(prisma);
+  const verifyPlan = new VerifyPlanRepository(prisma);
   const files = new FilesService(
     new FilesRepository(prisma),
     searchRepo,
     pointInTime,
-    new TapeAvailabilityRepository(prisma),
-    new VerifyPlanRepository(prisma),
-    new RestorePlanWriter(searchRepo, new TapeAvailabilityRepository(prisma), plans, new VerifyPlanRepository(prisma)),
+    tapeAvailability,
+    verifyPlan,
+    new RestorePlanWriter(searchRepo, tapeAvailability, plans, verifyPlan),
     plans,
   );
   return {
