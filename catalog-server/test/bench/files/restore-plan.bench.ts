@@ -91,7 +91,10 @@ try {
     // One page holding every row: the selection whole in memory.
     let versions: FileVersionRow[] = [];
     for await (const all of f.searchRepo.versionPages(latestUnderQuery(hostId, '/'), entries + 1)) versions = all;
-    const placements = await f.searchRepo.placementsOf([...new Set(versions.map((v) => v.contentId!).filter(Boolean))]);
+    // Placements in slices: one statement for 2 million contents outlives the statement timeout.
+    const contentIds = [...new Set(versions.map((v) => v.contentId!).filter(Boolean))];
+    const placements = [];
+    for (let i = 0; i < contentIds.length; i += 50_000) placements.push(...(await f.searchRepo.placementsOf(contentIds.slice(i, i + 50_000))));
     return buildRestorePlan(host, versions, placements);
   });
   const whole = baseline.result.tapes.reduce((n, t) => n + t.items.length, 0) + baseline.result.metadataItems.length;
