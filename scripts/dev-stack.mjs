@@ -38,7 +38,22 @@ if (!existsSync(agentConfigPath)) {
     allowedRestoreRoots: [path.join(home, 'restores'), path.join(os.tmpdir(), 'ferrite-restores')],
     libraries: [
       // Emulated LTO-9 cartridges scaled down to 8 GiB so a laptop disk is enough; files take real space.
-      { backend: 'emulated', name: 'lib1', dir: 'library', slots: 10, drives: 2, generation: 9, capacityBytes: 8 * 1024 ** 3, barcodes, timeScale: 0 },
+      // The cartridges' contents live on a shelf (.ferrite/shelf) that other emulated libraries of this
+      // machine can share: `npm run shelf -- remove|insert|list --library .ferrite/library ...` moves tapes.
+      // The last 2 slots are import/export (mail) slots, where `insert` puts a tape first.
+      {
+        backend: 'emulated',
+        name: 'lib1',
+        dir: 'library',
+        shelfDir: 'shelf',
+        slots: 10,
+        drives: 2,
+        generation: 9,
+        capacityBytes: 8 * 1024 ** 3,
+        barcodes,
+        timeScale: 0,
+        importExportSlots: 2,
+      },
     ],
   };
   await writeFile(agentConfigPath, JSON.stringify(agentConfig, null, 2) + '\n');
@@ -135,6 +150,13 @@ Paste these into the GraphQL IDE, one at a time:
   query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { barcode partition startBlock } } } } }
   mutation { startRestore(input: { agent: "local-agent", selection: { host: "local-agent", pathPrefix: "${sample}" }, targetDirectory: "${path.join(home, 'restores', 'proto')}", stripPrefix: "${sample}" }) { id status } }
   mutation { startVerify(input: { tape: "FER001L9" }) { id status } }
+
+Move tapes by hand (the emulated library's operator tool), then run an inventory:
+
+  npm run shelf -- list --library .ferrite/library
+  npm run shelf -- remove --library .ferrite/library FER008L9
+  npm run shelf -- insert --library .ferrite/library FER008L9
+  mutation { inventory(agent: "local-agent") { id } }
 
 Press Ctrl-C to stop; starting again keeps the catalog and the tapes.
 `);

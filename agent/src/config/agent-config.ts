@@ -11,7 +11,8 @@ const emulatedLibrarySchema = z.object({
   name: z.string().min(1),
   /** Directory holding the library's state and the cartridges' contents. */
   dir: z.string().min(1),
-  slots: z.number().int().min(1).max(10000),
+  /** Ignored (0) when `changer` is false. */
+  slots: z.number().int().min(0).max(10000).default(0),
   drives: z.number().int().min(1).max(64),
   generation: z.number().int().min(5).max(10),
   /** Per-cartridge capacity override (scaled-down tapes for tests and demos). */
@@ -23,25 +24,48 @@ const emulatedLibrarySchema = z.object({
   timeScale: z.number().min(0).default(0),
   /** The last N slots are import/export (mail) slots. */
   importExportSlots: z.number().int().min(0).default(0),
+  /** Directory holding the cartridges' contents, shared by every emulated library configured with the
+   *  same shelf (on this agent or others on the machine), so a cartridge moved from one library to
+   *  another keeps its data. Default: cartridges/ inside `dir`. */
+  shelfDir: z.string().min(1).optional(),
+  /** False: standalone drives with no changer (and no slots); an operator inserts cartridges into
+   *  the drives (ferrite-emulated insert --drive N) and the agent notices them by itself. */
+  changer: z.boolean().default(true),
 });
 
-export const agentConfigSchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
-  /** host:port of the catalog server's gRPC endpoint. */
-  server: z.string().min(1),
-  hostname: z.string().min(1),
-  /** Restore targets must lie under one of these directories. */
-  allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
-  /** Emulated libraries and real ones (mtx changer + LTFS drives), told apart by `backend`. */
-  libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema])).default([]),
-  /** Working directory for the agent's own state (mount points, temp files). */
-  stateDir: z.string().min(1),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  /** Minimum interval between two PROGRESS reports of one job. */
-  progressIntervalMs: z.number().int().min(10).default(500),
-  /** How long a backup waits before asking the server again for a next tape when there was none. */
-  nextTapeRetryMs: z.number().int().min(100).default(30_000),
-});
+export const agentConfigSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
+    /** host:port of the catalog server's gRPC endpoint. */
+    server: z.string().min(1),
+    hostname: z.string().min(1),
+    /** Restore targets must lie under one of these directories. */
+    allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
+    /** Emulated libraries and real ones (mtx changer + LTFS drives), told apart by `backend`. */
+    libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema])).default([]),
+    /** Working directory for the agent's own state (mount points, temp files). */
+    stateDir: z.string().min(1),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Minimum interval between two PROGRESS reports of one job. */
+    progressIntervalMs: z.number().int().min(10).default(500),
+    /** How long a backup waits before asking the server again for a next tape when there was none. */
+    nextTapeRetryMs: z.number().int().min(100).default(30_000),
+    /** How often the agent looks into its standalone drives (no changer) for a cartridge an operator
+     *  inserted or took out; a change is reported to the server, and a job waiting for it goes on. */
+    standalonePollMs: z.number().int().min(50).default(2000),
+  })
+  .superRefine((config, ctx) => {
+    // Said at startup, not when the library first opens: a library with a changer needs its slots.
+    config.libraries.forEach((lib, i) => {
+      if (lib.backend === 'emulated' && lib.changer && lib.slots < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['libraries', i, 'slots'],
+          message: 'an emulated library with a changer needs slots >= 1 (set changer: false for standalone drives)',
+        });
+      }
+    });
+  });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type EmulatedLibrarySettings = z.infer<typeof emulatedLibrarySchema>;
@@ -83,6 +107,8 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
     ...config,
     stateDir: abs(config.stateDir),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
-    libraries: config.libraries.map((l) => (l.backend === 'ltfs' ? resolveLtfsPaths(l, base) : { ...l, dir: abs(l.dir) })),
+    libraries: config.libraries.map((l) =>
+      l.backend === 'ltfs' ? resolveLtfsPaths(l, base) : { ...l, dir: abs(l.dir), ...(l.shelfDir ? { shelfDir: abs(l.shelfDir) } : {}) },
+    ),
   };
 }

@@ -53,7 +53,14 @@ export async function openDriveSet(config: AgentConfig, log: Logger = createLogg
       barcodes: lib.barcodes,
       timeScale: lib.timeScale,
       importExportSlots: lib.importExportSlots,
+      shelfDir: lib.shelfDir,
+      changer: lib.changer,
     });
+    // Without a changer the drives are standalone: jobs see no library (they ask an operator).
+    if (lib.changer === false) {
+      for (const drive of drives) entries.push({ drive, library: null });
+      continue;
+    }
     libraries.push(library);
     for (const drive of drives) entries.push({ drive, library });
   }

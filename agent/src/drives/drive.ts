@@ -100,6 +100,9 @@ export interface TapeDrive {
   /** Runs a cleaning cycle with the cleaning cartridge that is loaded. Real drives clean by
    *  themselves when a cleaning cartridge is loaded, so backends without it need no call. */
   clean?(): Promise<void>;
+  /** A standalone drive (no changer) ejects its cartridge for the operator to take; returns the
+   *  barcode ejected (null: the drive was empty). Absent on backends that cannot. */
+  eject?(): Promise<string | null>;
 }
 
 /** TapeAlert flags that ask for a cleaning cartridge. */

@@ -37,6 +37,14 @@ export interface JobContext {
    * (older than NextTape) or there is no server; the backup then stops with TAPE_FULL.
    */
   nextTape?: (copy: number, full: TapeStatus) => Promise<{ barcode: string; waitReason: string } | null>;
+  /**
+   * A job on a standalone drive (no changer) asks the server to show an operator request for
+   * `barcode` in `driveName` (done false), or says it has it (done true). Absent without a server:
+   * the job then fails with TAPE_NOT_IN_LIBRARY instead of waiting.
+   */
+  requestTape?: (barcode: string, driveName: string, done: boolean, note: string) => Promise<void>;
+  /** How often a job waiting for an operator looks into its standalone drive (default: config.standalonePollMs). */
+  standalonePollMs?: number;
   /** How long to wait before asking again for a next tape when there is none yet. */
   nextTapeRetryMs?: number;
   /** A verify job's result per tape, filled as it goes: sent with the job's last event, failed or not. */

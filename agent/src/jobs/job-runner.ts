@@ -112,6 +112,7 @@ export class JobRunner {
         verifyItems: grpcVerifyItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
         restoreItems: grpcRestoreItemsSource(this.client.raw, this.agentId, cmd.jobId, cmd.attempt),
         nextTapeRetryMs: this.config.nextTapeRetryMs,
+        requestTape: this.tapeRequester(cmd),
         nextTape: (copy, fullTape) =>
           this.client.nextTape({ agentId: this.agentId(), jobId: cmd.jobId, attempt: cmd.attempt, copy, fullTape }).catch((err: unknown) => {
             if ((err as { code?: number }).code === status.UNIMPLEMENTED) return null;
@@ -176,6 +177,13 @@ export class JobRunner {
   }
 
   /** What the libraries hold now, sent with the job's last event (the job's own drive counts as free). */
+  /** RequestTape for the job's operator requests at a standalone drive. */
+  private tapeRequester(cmd: AssignJob): NonNullable<JobContext['requestTape']> {
+    return async (barcode, driveName, done, note) => {
+      await this.client.requestTape({ agentId: this.agentId(), jobId: cmd.jobId, attempt: cmd.attempt, barcode, driveName, done, note });
+    };
+  }
+
   private async inventoryAfter(jobId: string, log: Logger): Promise<LibraryInventory | undefined> {
     const busy = this.drivesOfOtherJobs(jobId);
     try {

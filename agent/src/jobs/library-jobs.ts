@@ -35,6 +35,7 @@ export async function runLoadJob(ctx: JobContext, spec: LibraryLoadSpec): Promis
 }
 
 export async function runUnloadJob(ctx: JobContext, spec: LibraryUnloadSpec): Promise<string> {
+  if (!ctx.library && ctx.drive.eject) return ejectStandalone(ctx, spec);
   const library = requireLibrary(ctx);
   step(ctx, 0, 1, spec.barcode);
   const current = await ctx.drive.loaded();
@@ -45,6 +46,20 @@ export async function runUnloadJob(ctx: JobContext, spec: LibraryUnloadSpec): Pr
   await library.unload(ctx.drive.identity.libraryDriveIndex, spec.toSlot || undefined);
   step(ctx, 1, 1, current.barcode);
   return `unloaded ${current.barcode} from ${ctx.drive.identity.name}${spec.toSlot ? ` to slot ${spec.toSlot}` : ''}`;
+}
+
+/** A standalone drive (no changer) unloads by ejecting its cartridge for the operator to take. */
+async function ejectStandalone(ctx: JobContext, spec: LibraryUnloadSpec): Promise<string> {
+  step(ctx, 0, 1, spec.barcode);
+  if (spec.toSlot) throw new JobError('NO_LIBRARY', `drive ${ctx.drive.identity.name} is standalone: it has no slot ${spec.toSlot}`);
+  const current = await ctx.drive.loaded();
+  if (!current) throw new JobError('NO_TAPE', `drive ${ctx.drive.identity.name} is empty`);
+  if (spec.barcode && current.barcode !== spec.barcode) {
+    throw new JobError('TAPE_NOT_IN_DRIVE', `drive ${ctx.drive.identity.name} holds ${current.barcode}, not ${spec.barcode}`);
+  }
+  await ctx.drive.eject!();
+  step(ctx, 1, 1, current.barcode);
+  return `ejected ${current.barcode} from standalone drive ${ctx.drive.identity.name} for the operator`;
 }
 
 /** A move needs no drive: it runs in whichever of the agent's libraries holds the cartridge. */

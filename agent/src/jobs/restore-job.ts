@@ -9,7 +9,7 @@ import { chmod, lstat, mkdir, open, rename, rm, symlink, writeFile } from 'node:
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { FileType, type JobProgress, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
+import { FileType, type JobProgress, type RestoreItem, type RestoreSpec, type TapeLocation } from '@ferrite/proto';
 import { assertNoEscapeOnDisk, mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
@@ -29,6 +29,9 @@ interface Counters {
   failed: Array<{ path: string; cause: string }>;
   /** Files spanning tapes, by destination: assembled segment by segment, tape after tape. */
   spanned: Map<string, Assembly>;
+  /** Files whose bytes failed their SHA-256 (or could not be read), by destination, to read again
+   *  from the next copy their item names (RestoreItem.alternates). */
+  retries: Map<string, RestoreItem>;
 }
 
 /** A file spanning tapes being put together in a temporary file; `done`/`skipped`/`failed` once settled. */
@@ -90,6 +93,7 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     times: await openTimeSetter(),
     failed: [],
     spanned: new Map(),
+    retries: new Map(),
   };
   try {
     return await restoreAll(ctx, spec, target, counters);
@@ -103,32 +107,113 @@ async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, co
     await ctx.reporter.note('warn', 'times are restored to the microsecond, not the nanosecond: perl (perl-base) is needed for utimensat');
   const targetReal = path.resolve(target);
 
-  for (const tape of spec.tapes) {
-    throwIfCancelled(ctx.signal);
-    await ensureLoaded(ctx, tape.barcode);
-    const volume = await mountChecked(ctx, true);
-    try {
-      const label = await readLabel(volume).catch(() => null);
-      if (label && label.barcode !== tape.barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${tape.barcode}`);
-      for await (const page of itemsOf(ctx, spec, tape.barcode)) {
-        for (const item of page) {
-          throwIfCancelled(ctx.signal);
-          const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-          ctx.reporter.progress(progressOf(counters, item.path, tape.barcode));
-          const restore = isSegment(item) ? restoreSegment : restoreFile;
-          await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, targetReal, spec.overwrite, counters));
-        }
-      }
-    } finally {
-      await volume.unmount();
-    }
-  }
+  const where = { target, targetReal, stripPrefix: spec.stripPrefix, overwrite: spec.overwrite };
+  for (const tape of spec.tapes) await readTape(ctx, tape.barcode, itemsOf(ctx, spec, tape.barcode), where, counters);
   await failUnfinishedSpans(ctx, counters);
+  await readOtherCopies(ctx, where, counters);
 
   await restoreMetadataItems(ctx, spec, target, targetReal, counters);
   await ctx.reporter.finalProgress(progressOf(counters, '', ''));
   if (counters.failed.length) throw restoreIncomplete(counters);
   return `restored ${counters.filesDone - counters.skipped} entries (${counters.bytesDone} bytes) to ${target}${counters.skipped ? `; ${counters.skipped} existing left alone` : ''}`;
+}
+
+/** Where a restore puts what it reads. */
+interface Destination {
+  target: string;
+  targetReal: string;
+  stripPrefix: string;
+  overwrite: boolean;
+}
+
+/** Loads and mounts one tape and restores its items, page by page, in the order given (tape order). */
+async function readTape(ctx: JobContext, barcode: string, pages: AsyncIterable<RestoreItem[]>, to: Destination, counters: Counters): Promise<void> {
+  throwIfCancelled(ctx.signal);
+  await ensureLoaded(ctx, barcode);
+  const volume = await mountChecked(ctx, true);
+  try {
+    const label = await readLabel(volume).catch(() => null);
+    if (label && label.barcode !== barcode) throw new JobError('LABEL_MISMATCH', `tape in drive is labelled ${label.barcode}, expected ${barcode}`);
+    for await (const page of pages) {
+      for (const item of page) {
+        throwIfCancelled(ctx.signal);
+        const dest = mapRestorePath(to.target, to.stripPrefix, item.path);
+        ctx.reporter.progress(progressOf(counters, item.path, barcode));
+        const restore = isSegment(item) ? restoreSegment : restoreFile;
+        // Bytes that fail their SHA-256 are read again from another copy, when the plan names one.
+        const retry = (err: unknown) => {
+          if (!(err instanceof ReadFailure) || item.alternates.length === 0) return false;
+          counters.retries.set(dest, item);
+          return true;
+        };
+        await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, to.targetReal, to.overwrite, counters), false, retry);
+      }
+    }
+  } finally {
+    await volume.unmount();
+  }
+}
+
+/**
+ * Reads each file whose bytes failed again from its next copy (the lowest copy number among its
+ * alternates), tape by tape in tape order, until it is restored or no copy is left. A tape of
+ * another copy that cannot be loaded (taken out, busy in another drive) fails its files, not the job.
+ */
+async function readOtherCopies(ctx: JobContext, to: Destination, c: Counters): Promise<void> {
+  while (c.retries.size) {
+    const round = [...c.retries];
+    c.retries.clear();
+    const byTape = new Map<string, RestoreItem[]>();
+    for (const [dest, item] of round) {
+      const copy = item.alternates[0].copy;
+      const next = item.alternates.filter((l) => l.copy === copy);
+      const rest = item.alternates.filter((l) => l.copy !== copy);
+      c.spanned.delete(dest);
+      for (const location of next) {
+        c.bytesTotal += location.length;
+        const list = byTape.get(location.barcode) ?? [];
+        byTape.set(location.barcode, list);
+        list.push({ ...item, location, alternates: rest });
+      }
+      await ctx.reporter.note('warn', `${item.path}: reading it from copy ${copy || 1} on ${[...new Set(next.map((l) => l.barcode))].join(', ')}`, item.path);
+    }
+    for (const [barcode, items] of [...byTape].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      items.sort((a, b) => compareTapePosition(a.location!, b.location!));
+      try {
+        await readTape(ctx, barcode, single(items), to, c);
+      } catch (err) {
+        if (ctx.signal.aborted || !(err instanceof JobError) || !UNREADABLE_COPY.has(err.code)) throw err;
+        await failUnreadable(ctx, items, to, c, err.message);
+      }
+    }
+    await failUnfinishedSpans(ctx, c);
+  }
+}
+
+/** Errors of loading another copy's tape that end that copy's attempt, not the job. */
+const UNREADABLE_COPY = new Set(['TAPE_NOT_IN_LIBRARY', 'TAPE_IN_OTHER_DRIVE', 'LABEL_MISMATCH']);
+
+/** The files of a copy whose tape could not be read: failed once each (a spanned one's later pieces are passed over). */
+async function failUnreadable(ctx: JobContext, items: RestoreItem[], to: Destination, c: Counters, cause: string): Promise<void> {
+  for (const item of items) {
+    const dest = mapRestorePath(to.target, to.stripPrefix, item.path);
+    const state = c.spanned.get(dest);
+    if (state === 'failed' || state === 'done' || state === 'skipped') continue;
+    if (state) await rm(state.partial, { force: true }).catch(() => undefined);
+    if (isSegment(item)) c.spanned.set(dest, 'failed');
+    c.failed.push({ path: item.path, cause: `its other copy could not be read: ${cause}` });
+    c.filesDone++;
+    await ctx.reporter.note('error', `${item.path}: not restored: its other copy could not be read: ${cause}`, item.path);
+  }
+}
+
+async function* single<T>(page: T[]): AsyncGenerator<T[]> {
+  yield page;
+}
+
+/** Tape order on one tape: partition, then start block, then offset inside the container. */
+function compareTapePosition(a: TapeLocation, b: TapeLocation): number {
+  return (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || a.startBlock - b.startBlock || a.offset - b.offset;
 }
 
 function progressOf(c: Counters, currentFile: string, currentTape: string): JobProgress {
@@ -156,12 +241,23 @@ export function restoreIncomplete(c: Pick<Counters, 'failed' | 'filesTotal'>): J
  * goes on; a cancel or a failure of the job itself (wrong tape, drive error) still ends the job.
  * `alreadyCounted`: the entry is in filesDone already (a directory's second pass, for its times).
  */
-async function perFile(ctx: JobContext, entryPath: string, c: Counters, restore: () => Promise<void>, alreadyCounted = false): Promise<void> {
+async function perFile(
+  ctx: JobContext,
+  entryPath: string,
+  c: Counters,
+  restore: () => Promise<void>,
+  alreadyCounted = false,
+  retried: (err: unknown) => boolean = () => false,
+): Promise<void> {
   try {
     await restore();
   } catch (err) {
     if (ctx.signal.aborted || !isPerFileFailure(err)) throw err;
     const cause = causeOf(err);
+    if (retried(err)) {
+      await ctx.reporter.note('warn', `${entryPath}: ${cause}; another copy will be read`, entryPath);
+      return;
+    }
     c.failed.push({ path: entryPath, cause });
     if (!alreadyCounted) c.filesDone++;
     await ctx.reporter.note('error', `${entryPath}: not restored: ${cause}`, entryPath);
@@ -184,6 +280,10 @@ function causeOf(err: unknown): string {
 
 /** A failure of one entry that is not an errno (a checksum that does not match). */
 class FileFailure extends Error {}
+
+/** Bytes read from tape that are not the file's (a SHA-256 mismatch) or could not be read at all:
+ *  another copy may still have them. */
+class ReadFailure extends FileFailure {}
 
 /**
  * A temporary name beside `dest`, short whatever dest's name is (a name of 250 bytes plus a suffix
@@ -287,7 +387,7 @@ async function restoreSegment(
     if (state.received < item.size) return;
     const whole = await sha256Of(state.partial);
     if (item.sha256.length && !whole.equals(Buffer.from(item.sha256)))
-      throw new FileFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
+      throw new ReadFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
     await putInPlace(state.partial, item, dest, c);
     c.spanned.set(dest, 'done');
     c.filesDone++;
@@ -332,8 +432,12 @@ async function writeVerifiedCopy(
 ): Promise<void> {
   const loc = item.location!;
   const hash = createHash('sha256');
+  const source = volume.createReadStream(loc.containerPath, { start: loc.offset, end: loc.offset + loc.length - 1 });
+  let unreadable: NodeJS.ErrnoException | undefined;
+  // A read error of the tape's file (EIO on a bad spot) is the copy's fault: another copy may be readable.
+  source.once('error', (err: NodeJS.ErrnoException) => (unreadable = typeof err.code === 'string' && typeof err.syscall === 'string' ? err : undefined));
   await pipeline(
-    volume.createReadStream(loc.containerPath, { start: loc.offset, end: loc.offset + loc.length - 1 }),
+    source,
     async function* (chunks: AsyncIterable<Buffer>) {
       for await (const chunk of chunks) {
         hash.update(chunk);
@@ -343,11 +447,15 @@ async function writeVerifiedCopy(
     },
     at === undefined ? createWriteStream(partial, { mode: 0o600 }) : createWriteStream(partial, { flags: 'r+', start: at }),
     { signal: ctx.signal },
-  );
+  ).catch((err: unknown) => {
+    if (unreadable && !ctx.signal.aborted)
+      throw new ReadFailure(`cannot read tape ${loc.barcode} (${loc.containerPath}): ${unreadable.code} (${unreadable.syscall})`);
+    throw err;
+  });
   const digest = hash.digest();
   if (expected.length && !digest.equals(Buffer.from(expected))) {
     const segment = at === undefined ? '' : `, segment ${loc.segment} at file offset ${loc.fileOffset}`;
-    throw new FileFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset}${segment})`);
+    throw new ReadFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset}${segment})`);
   }
 }
 

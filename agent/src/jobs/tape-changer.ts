@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TapeStatus } from '@ferrite/proto';
+import { JobEventType, type TapeStatus } from '@ferrite/proto';
 import type { TapeDrive, TapeLibrary } from '../drives/drive.js';
 import { CopyVolumes, type CopyVolume } from '../backup/copy-volumes.js';
 import type { Checkpointer, JobHeader } from '../backup/checkpoint.js';
@@ -66,6 +66,8 @@ export async function mountCopies(ctx: JobContext, barcode: string): Promise<Cop
 export class TapeChanger {
   /** Changes run one at a time: two copies may share a robot, and the server answers in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Copies whose full tape was already unmounted and ejected while waiting at a standalone drive. */
+  private readonly ejected = new Set<CopyVolume>();
 
   constructor(
     private readonly ctx: JobContext,
@@ -101,9 +103,10 @@ export class TapeChanger {
     const ctx = this.ctx;
     const where = this.placeOf(copy.copy);
     const status = await tapeStatusOf(ctx, where.drive);
-    const next = status ? await this.askForNextTape(copy, status) : null;
+    const standalone = where.library === null && where.drive.eject !== undefined;
+    const next = status ? await (standalone ? this.askAtStandaloneDrive(copy, status, where.drive) : this.askForNextTape(copy, status)) : null;
     if (!next) throw new JobError('TAPE_FULL', `tape ${copy.barcode} reached its early-warning zone ${why}`);
-    await copy.volume.unmount();
+    if (!this.ejected.delete(copy)) await copy.volume.unmount();
     await ctx.reporter.note('info', `tape ${copy.barcode} is full${this.volumes.copies.length > 1 ? ` (copy ${copy.copy})` : ''}; continuing on ${next}`);
     const mounted = await mountCopy(ctx, { ...where, copy: copy.copy, barcode: next });
     this.volumes.replace(mounted);
@@ -117,6 +120,50 @@ export class TapeChanger {
     const c = this.ctx.copies?.find((x) => x.copy === copy);
     if (!c) throw new Error(`no drive for copy ${copy}`);
     return { drive: c.drive, library: c.library };
+  }
+
+  /**
+   * A standalone drive (no changer): the first ask marks the tape FULL; with no next tape named,
+   * the full tape is unmounted and ejected for the operator, whom the server asks (an operator
+   * request naming the drive and host) to insert a scratch tape of the pool. The job then looks into
+   * the drive every standalonePollMs and asks again whenever a cartridge is in it; a cartridge the
+   * server keeps refusing (not a writable tape of the pool) is reported (WRONG_CARTRIDGE), never
+   * written to, and ejected. Null: the server cannot span.
+   */
+  private async askAtStandaloneDrive(copy: CopyVolume, full: TapeStatus, drive: TapeDrive): Promise<string | null> {
+    const ctx = this.ctx;
+    if (!ctx.nextTape) return null;
+    const first = await ctx.nextTape(copy.copy, full);
+    if (!first) return null;
+    if (first.barcode) return first.barcode;
+    await copy.volume.unmount();
+    this.ejected.add(copy);
+    await ctx.reporter.note(
+      'warn',
+      `waiting for a next tape after ${copy.barcode}: ${first.waitReason}; ejecting ${copy.barcode} from ${drive.identity.name} for the operator`,
+    );
+    await drive.eject!();
+    const REFUSALS_BEFORE_EJECT = 3;
+    let refused = { barcode: '', times: 0 };
+    for (;;) {
+      throwIfCancelled(ctx.signal);
+      await sleep(ctx.standalonePollMs ?? ctx.config?.standalonePollMs ?? 2000, undefined, { signal: ctx.signal }).catch(() => undefined);
+      throwIfCancelled(ctx.signal);
+      const inDrive = (await drive.loaded().catch(() => null))?.barcode ?? null;
+      if (inDrive === null) continue;
+      const answer = await ctx.nextTape(copy.copy, full);
+      if (!answer) return null;
+      // Another tape named (not the one in the drive): mountCopy asks the operator for it.
+      if (answer.barcode) return answer.barcode;
+      // The drive's news may not have reached the catalog yet: a cartridge counts as refused only
+      // once it was refused a few times (the agent reports a drive change within one poll).
+      refused = refused.barcode === inDrive ? { barcode: inDrive, times: refused.times + 1 } : { barcode: inDrive, times: 1 };
+      if (refused.times < REFUSALS_BEFORE_EJECT) continue;
+      const message = `WRONG_CARTRIDGE: ${inDrive} was inserted into ${drive.identity.name}, but it cannot continue this backup (${answer.waitReason || `the server named ${answer.barcode}`}): it is not written to and is ejected`;
+      await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level: 'warn', errorCode: 'WRONG_CARTRIDGE' }).catch(() => undefined);
+      await drive.eject!().catch((err: Error) => ctx.reporter.note('warn', `could not eject ${inDrive}: ${err.message}`));
+      refused = { barcode: '', times: 0 };
+    }
   }
 
   /** Asks until the server names a tape (waiting between asks, noting each new reason); null: it cannot span. */

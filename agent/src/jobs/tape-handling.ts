@@ -3,14 +3,19 @@
 // check a volume that was left dirty before mounting it.
 import { JobEventType, type TapeStatus } from '@ferrite/proto';
 import { TapeError, type MountedVolume, type TapeDrive, type TapeLibrary } from '../drives/drive.js';
-import { JobError, type JobContext } from './job-context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 
 /** Gets `barcode` into `drive` (the job's own drive unless a backup's further copy names another). */
 export async function ensureLoaded(ctx: JobContext, barcode: string, drive: TapeDrive = ctx.drive, library: TapeLibrary | null = ctx.library): Promise<void> {
   const current = await drive.loaded();
   if (current?.barcode === barcode) return;
   if (!library) {
-    throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
+    if (!ctx.requestTape || !drive.eject) {
+      throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
+    }
+    await awaitOperatorInsert(ctx, barcode, drive, current?.barcode ?? null);
+    return;
   }
   const driveIndex = drive.identity.libraryDriveIndex;
   if (current) {
@@ -43,6 +48,45 @@ export async function ensureLoaded(ctx: JobContext, barcode: string, drive: Tape
   await ctx.reporter.note('info', `loading ${barcode} from slot ${slot.slot} into ${drive.identity.name}`);
   await library.load(slot.slot, driveIndex);
   await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_TAPE_CHANGED, { message: `loaded ${barcode}` });
+}
+
+/**
+ * A standalone drive (no changer) holding another cartridge or none: the cartridge it holds is
+ * ejected for the operator, the server shows an operator request ("insert FER004L9 into drive st0 on
+ * host H") and the job looks into the drive until `barcode` is in it. A different cartridge inserted
+ * meanwhile is reported (WRONG_CARTRIDGE), never written to, and ejected again; the job keeps
+ * waiting until it is cancelled.
+ */
+export async function awaitOperatorInsert(ctx: JobContext, barcode: string, drive: TapeDrive, holding: string | null): Promise<void> {
+  const name = drive.identity.name;
+  if (holding) {
+    await ctx.reporter.note('info', `ejecting ${holding} from standalone drive ${name} for the operator`);
+    await drive.eject!();
+  }
+  const why = holding ? `${name} held ${holding}` : `${name} is empty`;
+  await ctx.reporter.note('warn', `waiting for an operator to insert ${barcode} into standalone drive ${name} (${why})`);
+  await ctx.requestTape!(barcode, name, false, why);
+  let rejected: string | null = null;
+  for (;;) {
+    throwIfCancelled(ctx.signal);
+    await sleep(ctx.standalonePollMs ?? ctx.config?.standalonePollMs ?? 2000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    throwIfCancelled(ctx.signal);
+    const now = await drive.loaded().catch(() => null);
+    if (now === null) {
+      rejected = null;
+      continue;
+    }
+    if (now.barcode === barcode) break;
+    if (now.barcode !== rejected) {
+      rejected = now.barcode;
+      const message = `WRONG_CARTRIDGE: ${now.barcode} was inserted into ${name}, but this job needs ${barcode}: it is not written to and is ejected`;
+      await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level: 'warn', errorCode: 'WRONG_CARTRIDGE' }).catch(() => undefined);
+      await ctx.requestTape!(barcode, name, false, `${name} was given ${now.barcode}, not ${barcode}`).catch(() => undefined);
+    }
+    await drive.eject!().catch(async (err: Error) => ctx.reporter.note('warn', `could not eject ${now.barcode} from ${name}: ${err.message}`));
+  }
+  await ctx.requestTape!(barcode, name, true, `${barcode} inserted into ${name}`);
+  await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_TAPE_CHANGED, { message: `${barcode} inserted into ${name} by the operator` });
 }
 
 export async function mountChecked(ctx: JobContext, readOnly: boolean, drive: TapeDrive = ctx.drive): Promise<MountedVolume> {

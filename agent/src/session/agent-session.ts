@@ -29,6 +29,10 @@ export class AgentSession {
   private stopped = false;
   private currentStream: { cancel(): void } | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  /** What each standalone drive held at the last look (drive name -> barcode or ''). */
+  private standaloneSeen = new Map<string, string>();
+  private polling = false;
   private readonly stopController = new AbortController();
   private readonly planner: BackupPlanner;
 
@@ -50,6 +54,7 @@ export class AgentSession {
         const reg = await this.register();
         attempt = 0;
         this.startHeartbeat(reg.heartbeatIntervalMs || 5000);
+        this.startStandalonePoll();
         await this.holdCommandStream();
         if (!this.stopped) this.log.warn('command stream ended; reconnecting');
       } catch (err) {
@@ -73,12 +78,14 @@ export class AgentSession {
     this.stopController.abort();
     this.planner.abortAll('the agent is stopping');
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     this.currentStream?.cancel();
   }
 
   /** Re-sends the inventory (after an Inventory command, or when the hardware changed). */
   async register(): Promise<RegisterResponse> {
     const inventory = await takeInventory(this.drives, this.runner.busyDriveNames());
+    this.standaloneSeen = standaloneContents(inventory.drives, this.standaloneDriveNames());
     const res = await this.client.register({
       agentName: this.config.name,
       hostname: this.config.hostname,
@@ -95,6 +102,49 @@ export class AgentSession {
       'registered with the catalog server',
     );
     return res;
+  }
+
+  private standaloneDriveNames(): Set<string> {
+    return new Set(
+      this.drives
+        .all()
+        .filter((e) => e.library === null)
+        .map((e) => e.drive.identity.name),
+    );
+  }
+
+  /**
+   * Standalone drives (no changer) are looked into every standalonePollMs, idle or not: a
+   * cartridge an operator inserted or took out is reported (ReportInventory) at once, so the
+   * catalog knows where it is and operator requests for it are satisfied.
+   */
+  private startStandalonePoll(): void {
+    if (this.pollTimer || this.standaloneDriveNames().size === 0) return;
+    this.pollTimer = setInterval(() => void this.pollStandalone(), this.config.standalonePollMs);
+    this.pollTimer.unref();
+  }
+
+  private async pollStandalone(): Promise<void> {
+    if (this.polling || !this.agentId) return;
+    this.polling = true;
+    try {
+      const names = this.standaloneDriveNames();
+      const now = new Map<string, string>();
+      for (const { drive } of this.drives.all()) {
+        if (names.has(drive.identity.name)) now.set(drive.identity.name, (await drive.loaded().catch(() => null))?.barcode ?? '');
+      }
+      const changed = [...now].filter(([name, barcode]) => this.standaloneSeen.get(name) !== barcode);
+      if (changed.length === 0) return;
+      const inventory = await takeInventory(this.drives, this.runner.busyDriveNames());
+      this.log.info({ drives: Object.fromEntries(changed) }, 'a standalone drive changed cartridge: reporting the inventory');
+      const res = await this.client.reportInventory({ agentId: this.agentId, sessionId: this.sessionId, inventory });
+      this.standaloneSeen = standaloneContents(inventory.drives, names);
+      if (!res.sessionValid) this.currentStream?.cancel();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not report a standalone drive change (trying again)');
+    } finally {
+      this.polling = false;
+    }
   }
 
   private startHeartbeat(intervalMs: number): void {
@@ -152,4 +202,8 @@ export class AgentSession {
       void this.runner.shutdown(cmd.drain.reason || 'drained by the server');
     }
   }
+}
+
+function standaloneContents(drives: { name: string; loadedBarcode: string }[], names: Set<string>): Map<string, string> {
+  return new Map(drives.filter((d) => names.has(d.name)).map((d) => [d.name, d.loadedBarcode]));
 }

@@ -18,6 +18,10 @@ import {
   type ReportRebuildResponse,
   type ReportPlanRequest,
   type ReportPlanResponse,
+  type ReportInventoryRequest,
+  type ReportInventoryResponse,
+  type RequestTapeRequest,
+  type RequestTapeResponse,
 } from '@ferrite/proto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
@@ -129,6 +133,16 @@ export class ServerClient {
   /** The answer to a PlanBackup command; the server drops it when nobody waits for it any more. */
   reportPlan(req: ReportPlanRequest, policy: RetryPolicy = RETRY.quick): Promise<ReportPlanResponse> {
     return this.call('reportPlan', this.client.reportPlan.bind(this.client), req, policy);
+  }
+
+  /** What the agent's drives hold changed by itself (a standalone drive): the inventory, no new session. */
+  reportInventory(req: ReportInventoryRequest, policy: RetryPolicy = RETRY.quick): Promise<ReportInventoryResponse> {
+    return this.call('reportInventory', this.client.reportInventory.bind(this.client), req, policy);
+  }
+
+  /** A job on a standalone drive asks an operator for a cartridge (done false) or has it (done true). */
+  requestTape(req: RequestTapeRequest, policy: RetryPolicy = RETRY.report): Promise<RequestTapeResponse> {
+    return this.call('requestTape', this.client.requestTape.bind(this.client), req, policy);
   }
 
   close(): void {

@@ -148,6 +148,64 @@ describe('a backup writing two copies at once', { timeout: 120_000 }, () => {
       assert.equal(createHash('sha256').update(restored).digest('hex'), sha, file);
     }
   });
+
+  it('reads a file whose bytes fail their SHA-256 again from the other copy, and fails it only when every copy is bad', async () => {
+    const records = server.files();
+    const withData = records.filter((r) => r.type === FileType.FILE_TYPE_FILE && r.size > 0);
+    const big = withData.find((r) => r.path.endsWith('big1.bin'))!;
+    const small = withData.find((r) => r.path.endsWith('/s7'))!;
+    // Copy 1 read first; copy 2 named as the alternate, as the catalog plans it.
+    const plan = (r: FileRecord): RestoreItem => ({ ...restoreItemOf(r, 1), alternates: [restoreItemOf(r, 2).location!] });
+    const spec = (name: string) => ({
+      targetDirectory: path.join(tmp, 'restores', name),
+      stripPrefix: source,
+      overwrite: false,
+      tapes: [
+        {
+          barcode: 'CPY001L9',
+          items: withData.map(plan).sort((a, b) => a.location!.startBlock - b.location!.startBlock || a.location!.offset - b.location!.offset),
+        },
+      ],
+      metadataItems: [],
+      streamItems: false,
+      entriesTotal: 0,
+      bytesTotal: 0,
+    });
+    const flip = async (barcode: string, r: FileRecord, copy: number) => {
+      const loc = r.locations.find((l) => (l.copy || 1) === copy)!;
+      const file = path.join(tmp, 'lib', 'cartridges', barcode, 'volume', loc.containerPath);
+      const bytes = await readFile(file);
+      bytes[loc.offset + Math.floor(loc.length / 2)] ^= 0x40;
+      await writeFile(file, bytes);
+    };
+    await flip('CPY001L9', big, 1);
+    await flip('CPY001L9', small, 1);
+    // Both tapes home in their slots, as an idle library has them: the restore loads what it reads.
+    for (const drive of (await library.status()).drives) if (drive.barcode) await library.unload(drive.driveIndex);
+
+    const target = path.join(tmp, 'restores', 'reread');
+    await runRestoreJob(ctx('job-reread', 0), spec('reread'));
+    for (const [file, sha] of hashes) {
+      const restored = await readFile(path.join(target, path.relative(source, file)));
+      assert.equal(createHash('sha256').update(restored).digest('hex'), sha, file);
+    }
+    const notes = server.events.filter((e) => e.jobId === 'job-reread').map((e) => e.message);
+    assert.ok(
+      notes.some((m) => m.includes('big1.bin: reading it from copy 2 on CPY002L9')),
+      notes.join('\n'),
+    );
+
+    // Both copies of one file damaged: that file alone fails, named once, after both were read.
+    await flip('CPY002L9', small, 2);
+    await assert.rejects(runRestoreJob(ctx('job-reread-bad', 0), spec('reread-bad')), (err: JobError) => {
+      assert.equal(err.code, 'RESTORE_INCOMPLETE');
+      assert.match(err.message, /^1 of \d+ files could not be restored: ".*\/s7" \(SHA-256 mismatch on read-back \(tape CPY002L9/);
+      return true;
+    });
+    await assert.rejects(readFile(path.join(tmp, 'restores', 'reread-bad', 'd', 's7')), { code: 'ENOENT' });
+    const restoredBig = await readFile(path.join(tmp, 'restores', 'reread-bad', 'big1.bin'));
+    assert.equal(createHash('sha256').update(restoredBig).digest('hex'), hashes.get(path.join(source, 'big1.bin')));
+  });
 });
 
 describe('a backup writing two copies when one tape fills up', { timeout: 120_000 }, () => {

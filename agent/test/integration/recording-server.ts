@@ -57,5 +57,6 @@ export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
     sha256: r.sha256,
     symlinkTarget: r.symlinkTarget,
     location: r.locations.find((l) => (l.copy || 1) === copy),
+    alternates: [],
   };
 }

@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLClient } from 'graphql-request';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -25,6 +25,28 @@ export interface AgentOptions {
   importExportSlots?: number;
   /** An existing emulated library (another stack's, with its tapes) instead of a new one. */
   libraryDir?: string;
+  /**
+   * A shelf shared with other agents' emulated libraries (e.g. `path.join(stack.tmp, 'shelf')`):
+   * cartridges keep their data when moved between them (moveCartridge). Default: the library's own.
+   */
+  shelfDir?: string;
+  /** Standalone drives: the emulated library has no changer (and no slots); cartridges go straight
+   *  into a drive (insertIntoDrive) and come out again (ejectFromDrive). */
+  standalone?: boolean;
+}
+
+/** The agent's operator tool (agent/src/drives/emulated/shelf-operator.ts), loaded from its build. */
+interface ShelfOperator {
+  removeCartridge(libraryDir: string, barcode: string): Promise<{ slot: number }>;
+  insertCartridge(libraryDir: string, barcode: string, options?: { slot?: number; newCartridge?: boolean }): Promise<{ slot: number }>;
+  insertIntoDrive(libraryDir: string, barcode: string, options?: { drive?: number; newCartridge?: boolean }): Promise<{ drive: number }>;
+  ejectFromDrive(libraryDir: string, drive?: number): Promise<{ barcode: string }>;
+}
+
+async function shelfOperator(): Promise<ShelfOperator> {
+  // Imported by path, like the agent's main.js is spawned by path: the catalog server does not
+  // depend on the agent package.
+  return (await import(pathToFileURL(path.join(repoRoot, 'agent/dist/src/drives/emulated/index.js')).href)) as ShelfOperator;
 }
 
 export interface Stack {
@@ -34,8 +56,25 @@ export interface Stack {
   tmp: string;
   restoreRoot: string;
   startAgent(options: AgentOptions): Promise<ChildProcess>;
-  /** Where an agent's emulated library lives (cartridges/<barcode>/volume/ holds each tape's files). */
+  /** Where an agent's emulated library lives (cartridges/<barcode>/volume/ holds each tape's files,
+   *  unless the agent was started with a shelfDir: then they are in <shelfDir>/cartridges/). */
   libraryDirOf(name: string): string;
+  /** The operator takes a cartridge out of an agent's library (a slot, not a drive) onto the shelf. */
+  removeCartridge(agent: string, barcode: string): Promise<{ slot: number }>;
+  /** The operator puts a shelf cartridge into a free slot of an agent's library (an import/export slot
+   *  first, or `slot`); refused when another library holds it. */
+  insertCartridge(agent: string, barcode: string, slot?: number): Promise<{ slot: number }>;
+  /**
+   * Moves a tape between two agents' libraries that share a shelf (start both with the same
+   * `shelfDir`): out of `fromAgent`'s slot, into a free slot of `toAgent`'s. Run an inventory of both
+   * agents afterwards for the catalog to see it.
+   */
+  moveCartridge(barcode: string, fromAgent: string, toAgent: string, toSlot?: number): Promise<{ fromSlot: number; toSlot: number }>;
+  /** The operator puts a cartridge (a new blank one when the shelf has never seen it) straight into a
+   *  drive of a standalone agent (drive 0 by default); the agent notices it by itself. */
+  insertIntoDrive(agent: string, barcode: string, drive?: number): Promise<{ drive: number }>;
+  /** The operator takes the cartridge out of a standalone drive onto the shelf. */
+  ejectFromDrive(agent: string, drive?: number): Promise<{ barcode: string }>;
   /** Stops one agent cleanly (SIGTERM, then waits for it to exit). */
   stopAgent(name: string): Promise<void>;
   /** Sends a signal to a running agent process (SIGKILL: a crash). */
@@ -88,6 +127,8 @@ export async function startStack(label: string): Promise<Stack> {
   const grpcAddress = `127.0.0.1:${grpcPort}`;
   const children: ChildProcess[] = [];
   const agents = new Map<string, ChildProcess>();
+  const libraryDirs = new Map<string, string>();
+  const libraryDirOf = (name: string) => libraryDirs.get(name) ?? path.join(tmp, 'agents', name, 'library');
 
   const server = spawnLogged(
     'server',
@@ -121,6 +162,8 @@ export async function startStack(label: string): Promise<Stack> {
       const dir = path.join(tmp, 'agents', options.name);
       await mkdir(dir, { recursive: true });
       const configPath = path.join(dir, 'agent.json');
+      const libraryDir = options.libraryDir ?? path.join(dir, 'library');
+      libraryDirs.set(options.name, libraryDir);
       await writeFile(
         configPath,
         JSON.stringify({
@@ -132,20 +175,23 @@ export async function startStack(label: string): Promise<Stack> {
           progressIntervalMs: 100,
           // A test plays the operator who inserts a tape: the waiting backup notices it soon.
           nextTapeRetryMs: 500,
+          standalonePollMs: 200,
           logLevel: 'debug',
           libraries: [
             {
               backend: 'emulated',
               name: `${options.name}-lib`,
-              dir: options.libraryDir ?? path.join(dir, 'library'),
-              slots: options.slots ?? 8,
-              drives: options.drives ?? 2,
+              dir: libraryDir,
+              slots: options.standalone ? 0 : (options.slots ?? 8),
+              drives: options.drives ?? (options.standalone ? 1 : 2),
+              ...(options.standalone ? { changer: false } : {}),
               generation: 9,
               capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2,
               ...(options.earlyWarningBytes ? { earlyWarningBytes: options.earlyWarningBytes } : {}),
               barcodes: options.barcodes,
               timeScale: 0,
               importExportSlots: options.importExportSlots ?? 0,
+              ...(options.shelfDir ? { shelfDir: options.shelfDir } : {}),
             },
           ],
         }),
@@ -160,8 +206,31 @@ export async function startStack(label: string): Promise<Stack> {
       });
       return agent;
     },
-    libraryDirOf(name) {
-      return path.join(tmp, 'agents', name, 'library');
+    libraryDirOf,
+    async removeCartridge(agent, barcode) {
+      return (await shelfOperator()).removeCartridge(libraryDirOf(agent), barcode);
+    },
+    async insertCartridge(agent, barcode, slot) {
+      return (await shelfOperator()).insertCartridge(libraryDirOf(agent), barcode, { slot });
+    },
+    async insertIntoDrive(agent, barcode, drive) {
+      return (await shelfOperator()).insertIntoDrive(libraryDirOf(agent), barcode, { drive, newCartridge: true });
+    },
+    async ejectFromDrive(agent, drive) {
+      return (await shelfOperator()).ejectFromDrive(libraryDirOf(agent), drive);
+    },
+    async moveCartridge(barcode, fromAgent, toAgent, toSlot) {
+      const operator = await shelfOperator();
+      const { slot: fromSlot } = await operator.removeCartridge(libraryDirOf(fromAgent), barcode);
+      try {
+        const { slot } = await operator.insertCartridge(libraryDirOf(toAgent), barcode, { slot: toSlot });
+        return { fromSlot, toSlot: slot };
+      } catch (err) {
+        // Refused (no free slot, not sharing a shelf...): put it back where it was.
+        await operator.insertCartridge(libraryDirOf(fromAgent), barcode, { slot: fromSlot });
+        const hint = (err as { code?: string }).code === 'NOT_ON_SHELF' ? ' (start both agents with the same shelfDir)' : '';
+        throw new Error(`cannot move ${barcode} from ${fromAgent} to ${toAgent}: ${(err as Error).message}${hint}`, { cause: err });
+      }
     },
     async stopAgent(name) {
       const agent = agents.get(name);

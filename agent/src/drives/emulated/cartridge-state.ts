@@ -1,4 +1,5 @@
-// Per-cartridge state on disk: cartridges/<barcode>/cartridge.json (what the cartridge memory and the
+// Per-cartridge state on disk, under the shelf directory (the library directory unless a shared
+// shelfDir is configured, see shelf.ts): cartridges/<barcode>/cartridge.json (what the cartridge memory and the
 // medium know: generation, capacity, protection tab, format, next free blocks, dirty flag),
 // cartridges/<barcode>/index.json (the last LTFS index written to the tape) and
 // cartridges/<barcode>/volume/ (the files of the LTFS volume).
@@ -52,6 +53,7 @@ export interface CartridgeDefaults {
 
 export class CartridgeStore {
   constructor(
+    /** The shelf directory: cartridges live in its cartridges/ sub-directory. */
     readonly dir: string,
     private readonly defaults: CartridgeDefaults,
   ) {}

@@ -3,6 +3,7 @@
 import type { LtoGeneration } from '../generations.js';
 import type { CartridgeStore } from './cartridge-state.js';
 import type { Mutex } from './mutex.js';
+import type { Shelf, ShelfHolder } from './shelf.js';
 import type { DriveTiming } from './timing.js';
 
 export interface EmulatedContext {
@@ -12,10 +13,17 @@ export interface EmulatedContext {
   /** Serializes every read-modify-write of library.json and cartridge.json. */
   mutex: Mutex;
   store: CartridgeStore;
+  /** Where the cartridges' contents live, and who holds each when other libraries share it. */
+  shelf: Shelf;
+  /** This library, as the shelf's holder records name it. */
+  holder: ShelfHolder;
   driveGeneration: LtoGeneration;
   timing: DriveTiming;
   /** How many of the last slots are import/export slots. */
   importExportSlots: number;
+  /** No changer: the drives are standalone (their identity names no library; cartridges come and
+   *  go by an operator's hand, shelf-operator.ts insertIntoDrive / ejectFromDrive). */
+  standalone: boolean;
   /** Size of the early-warning zone for a cartridge of this capacity. */
   earlyWarningBytes(capacityBytes: number): number;
 }

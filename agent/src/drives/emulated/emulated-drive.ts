@@ -19,7 +19,9 @@ import { canRead, canWrite } from '../generations.js';
 import type { CartridgeState, VolumeIndex } from './cartridge-state.js';
 import type { EmulatedContext } from './emulated-context.js';
 import { EmulatedVolume } from './emulated-volume.js';
-import { readLibraryState, writeLibraryState } from './library-state.js';
+import { readLibraryState, updateLibraryState } from './library-state.js';
+import { describeHolder } from './shelf.js';
+import { ejectFromDrive } from './shelf-operator.js';
 import { recoverToIndex, walkFiles } from './volume-recovery.js';
 
 export class EmulatedDrive implements TapeDrive {
@@ -40,7 +42,7 @@ export class EmulatedDrive implements TapeDrive {
       model: `EMULATED-LTO${generation}`,
       generation,
       backend: 'emulated',
-      libraryName: ctx.libraryName,
+      libraryName: ctx.standalone ? null : ctx.libraryName,
       libraryDriveIndex: index,
     };
   }
@@ -71,7 +73,8 @@ export class EmulatedDrive implements TapeDrive {
 
   async loaded(): Promise<CartridgeInfo | null> {
     const barcode = await this.loadedBarcode();
-    if (barcode === null) return null;
+    // A cartridge another library sharing the shelf holds is not seen here (library.json edited by hand).
+    if (barcode === null || (await this.ctx.shelf.heldElsewhere(barcode, this.ctx.holder))) return null;
     const state = await this.ctx.mutex.run(() => this.ctx.store.read(barcode));
     const usedBlocks = this.volume?.barcode === barcode ? this.volume.usedBlocks : state.nextBlock.b;
     return {
@@ -86,6 +89,20 @@ export class EmulatedDrive implements TapeDrive {
       cleaning: state.cleaning,
       worm: state.worm ?? false,
     };
+  }
+
+  /**
+   * A standalone drive ejects its cartridge for the operator: it leaves the drive (back onto the
+   * shelf). In a library the changer moves cartridges instead (EmulatedLibrary.unload).
+   */
+  async eject(): Promise<string | null> {
+    if (!this.ctx.standalone) throw new TapeError('UNSUPPORTED', `${this.identity.name} sits in library ${this.ctx.libraryName}: unload it to a slot`);
+    this.assertNotMounted('eject');
+    return this.hold('eject', async () => {
+      if ((await this.loadedBarcode()) === null) return null;
+      await this.ctx.timing.unload();
+      return (await ejectFromDrive(this.ctx.dir, this.index, { force: true })).barcode;
+    });
   }
 
   async alerts(): Promise<string[]> {
@@ -112,13 +129,14 @@ export class EmulatedDrive implements TapeDrive {
   }
 
   private async changeAlerts(change: (current: string[]) => string[]): Promise<void> {
-    await this.ctx.mutex.run(async () => {
-      const library = await readLibraryState(this.ctx.dir);
-      const drive = library?.drives[this.index];
-      if (!library || !drive) throw new TapeError('UNKNOWN_DRIVE', `${this.identity.name} is not in library ${this.ctx.libraryName}`);
-      drive.alerts = change(drive.alerts ?? []);
-      await writeLibraryState(this.ctx.dir, library);
-    });
+    await this.ctx.mutex.run(() =>
+      updateLibraryState(this.ctx.dir, (library) => {
+        const drive = library?.drives[this.index];
+        if (!library || !drive) throw new TapeError('UNKNOWN_DRIVE', `${this.identity.name} is not in library ${this.ctx.libraryName}`);
+        drive.alerts = change(drive.alerts ?? []);
+        return { write: library, result: undefined };
+      }),
+    );
   }
 
   async format(options: FormatOptions): Promise<{ volumeUuid: string }> {
@@ -266,6 +284,10 @@ export class EmulatedDrive implements TapeDrive {
   private async requireDataCartridge(action: string): Promise<CartridgeState> {
     const barcode = await this.loadedBarcode();
     if (barcode === null) throw new TapeError('NO_TAPE', `cannot ${action}: ${this.identity.name} is empty`);
+    const holder = await this.ctx.shelf.heldElsewhere(barcode, this.ctx.holder);
+    if (holder) {
+      throw new TapeError('NO_TAPE', `cannot ${action}: ${this.identity.name} lists ${barcode}, but ${describeHolder(holder)} holds that cartridge`);
+    }
     const state = await this.ctx.mutex.run(() => this.ctx.store.read(barcode));
     if (state.cleaning) {
       throw new TapeError('CLEANING_CARTRIDGE', `cannot ${action}: ${barcode} in ${this.identity.name} is a cleaning cartridge`);

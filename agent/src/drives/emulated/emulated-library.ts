@@ -1,10 +1,13 @@
 // The emulated medium changer: moves cartridges between slots and drives by rewriting library.json
 // under the library mutex. Drive threading and unthreading take the generation's load/unload time
 // (scaled by timeScale) with the drive held, so nothing else can use it meanwhile.
+// On a shared shelf (shelf.ts) the library claims each cartridge it finds in library.json, and a
+// cartridge another library holds is not seen: its slot reads as empty and it cannot be loaded.
 import { TapeError, type LibraryStatus, type TapeLibrary } from '../drive.js';
 import type { EmulatedContext } from './emulated-context.js';
 import type { EmulatedDrive } from './emulated-drive.js';
-import { readLibraryState, writeLibraryState, type LibraryStateFile } from './library-state.js';
+import { readLibraryState, updateLibraryState, type LibraryStateFile } from './library-state.js';
+import { describeHolder } from './shelf.js';
 
 export class EmulatedLibrary implements TapeLibrary {
   readonly name: string;
@@ -18,17 +21,26 @@ export class EmulatedLibrary implements TapeLibrary {
     this.serial = ctx.librarySerial;
   }
 
-  /** Directory holding the library's state (library.json, cartridges/). */
+  /** Directory holding the library's state (library.json; cartridges/ too unless a shared shelfDir holds them). */
   get dir(): string {
     return this.ctx.dir;
   }
 
   async status(): Promise<LibraryStatus> {
     const state = await this.read();
-    return {
-      slots: state.slots.map((barcode, i) => ({ slot: i + 1, barcode, importExport: i >= state.slots.length - this.ctx.importExportSlots })),
-      drives: state.drives.map((d, i) => ({ driveIndex: i, barcode: d.barcode, sourceSlot: d.sourceSlot })),
-    };
+    // A status is an inventory: cartridges put in by hand are claimed now; those another library
+    // holds are reported as absent.
+    const seen = async (barcode: string | null) => (barcode !== null && (await this.ctx.shelf.claim(barcode, this.ctx.holder)) === null ? barcode : null);
+    const slots = [];
+    for (const [i, barcode] of state.slots.entries()) {
+      slots.push({ slot: i + 1, barcode: await seen(barcode), importExport: i >= state.slots.length - this.ctx.importExportSlots });
+    }
+    const drives = [];
+    for (const [i, d] of state.drives.entries()) {
+      const barcode = await seen(d.barcode);
+      drives.push({ driveIndex: i, barcode, sourceSlot: barcode === null ? null : d.sourceSlot });
+    }
+    return { slots, drives };
   }
 
   async load(slot: number, driveIndex: number): Promise<void> {
@@ -37,9 +49,13 @@ export class EmulatedLibrary implements TapeLibrary {
       throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} holds mounted volume ${drive.mountedVolume.barcode}`);
     }
     await drive.hold('load', async () => {
+      // Claimed before the move (the shelf lock is never taken inside library.json's lock).
+      const wanted = slotBarcode(await this.read(), slot);
+      if (wanted !== null) await this.assertClaimed(wanted, slot);
       const barcode = await this.change((state) => {
         const barcode = slotBarcode(state, slot);
         if (barcode === null) throw new TapeError('SLOT_EMPTY', `slot ${slot} is empty`);
+        if (barcode !== wanted) throw new TapeError('SLOT_EMPTY', `slot ${slot} changed while loading (it now holds ${barcode}): try again`);
         const target = state.drives[driveIndex];
         if (target.barcode !== null) {
           throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} already holds ${target.barcode}`);
@@ -72,6 +88,8 @@ export class EmulatedLibrary implements TapeLibrary {
   }
 
   async transfer(fromSlot: number, toSlot: number): Promise<void> {
+    const wanted = slotBarcode(await this.read(), fromSlot);
+    if (wanted !== null) await this.assertClaimed(wanted, fromSlot);
     await this.change((state) => {
       const barcode = slotBarcode(state, fromSlot);
       const occupant = slotBarcode(state, toSlot);
@@ -94,6 +112,8 @@ export class EmulatedLibrary implements TapeLibrary {
         throw new TapeError('DRIVE_OCCUPIED', `${barcode} is in drive${driveIndex}: unload it before changing its write protection`);
       }
       if (!state?.slots.includes(barcode)) throw new TapeError('UNKNOWN_BARCODE', `no cartridge ${barcode} in library ${this.name}`);
+      const holder = await this.ctx.shelf.heldElsewhere(barcode, this.ctx.holder);
+      if (holder) throw new TapeError('UNKNOWN_BARCODE', `${barcode} is held by ${describeHolder(holder)}, not by library ${this.name}`);
       await this.ctx.store.update(barcode, (c) => {
         c.writeProtected = writeProtected;
       });
@@ -112,14 +132,26 @@ export class EmulatedLibrary implements TapeLibrary {
     return state;
   }
 
-  /** Read-modify-write of library.json; nothing is written when `fn` throws. */
+  /** Claims the cartridge in `slot` for this library; refuses one another library holds (SLOT_EMPTY: it is not seen here). */
+  private async assertClaimed(barcode: string, slot: number): Promise<void> {
+    const holder = await this.ctx.shelf.claim(barcode, this.ctx.holder);
+    if (holder) {
+      throw new TapeError(
+        'SLOT_EMPTY',
+        `slot ${slot} of library ${this.name} lists ${barcode}, but ${describeHolder(holder)} holds that cartridge: take it out of one of them`,
+      );
+    }
+  }
+
+  /** Read-modify-write of library.json (under its cross-process lock); nothing is written when `fn` throws. */
   private async change<T>(fn: (state: LibraryStateFile) => T): Promise<T> {
-    return this.ctx.mutex.run(async () => {
-      const state = await this.read();
-      const result = fn(state);
-      await writeLibraryState(this.ctx.dir, state);
-      return result;
-    });
+    return this.ctx.mutex.run(() =>
+      updateLibraryState(this.ctx.dir, (current) => {
+        if (!current) throw new TapeError('MEDIUM_ERROR', `library state missing in ${this.ctx.dir}`);
+        const result = fn(current);
+        return { write: current, result };
+      }),
+    );
   }
 }
 

@@ -3,3 +3,14 @@ export { openEmulatedLibrary, type EmulatedLibraryConfig, type OpenedEmulatedLib
 export { EmulatedLibrary } from './emulated-library.js';
 export { EmulatedDrive } from './emulated-drive.js';
 export { EmulatedVolume } from './emulated-volume.js';
+export {
+  ejectFromDrive,
+  insertCartridge,
+  insertIntoDrive,
+  listLibrary,
+  removeCartridge,
+  ShelfOperatorError,
+  type InsertOptions,
+  type LibraryListing,
+  type ShelfOperatorErrorCode,
+} from './shelf-operator.js';

@@ -1,9 +1,12 @@
 // library.json: which cartridge sits in which slot and drive of an emulated library. The file is the
 // only truth: every operation re-reads it, so another process opening the same directory sees the
-// same library.
+// same library. Every read-modify-write goes through updateLibraryState, which holds a lock file
+// (library.json.lock) so the agent and the operator tool (`ferrite-emulated`, another process)
+// never lose each other's changes; readers need no lock since writes are atomic renames.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
 
 export interface LibraryDriveState {
   barcode: string | null;
@@ -19,6 +22,13 @@ export interface LibraryStateFile {
   /** Index 0 holds slot 1. */
   slots: (string | null)[];
   drives: LibraryDriveState[];
+  /** The shared shelf holding the cartridges' contents (absolute), when configured; recorded so the
+   *  operator tool finds it from the library directory. Absent: cartridges/ in the library directory. */
+  shelfDir?: string;
+  /** How many of the last slots are import/export (mail) slots, as configured (for the operator tool). */
+  importExportSlots?: number;
+  /** A standalone drive (no changer, no slots): the operator puts cartridges straight into the drive. */
+  standalone?: boolean;
 }
 
 const BARCODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -40,6 +50,27 @@ export async function readLibraryState(dir: string): Promise<LibraryStateFile | 
 
 export async function writeLibraryState(dir: string, state: LibraryStateFile): Promise<void> {
   await writeJsonAtomic(libraryStatePath(dir), state);
+}
+
+/** Every barcode the library lists, in slots and drives. */
+export function listedBarcodes(state: LibraryStateFile): string[] {
+  return [...state.slots, ...state.drives.map((d) => d.barcode)].filter((b): b is string => b !== null);
+}
+
+/**
+ * Read-modify-write of library.json under its cross-process lock: `change` gets the current state
+ * (null when there is none yet) and returns the state to write, or undefined to write nothing (a
+ * throw writes nothing either). In-process callers also hold the library's Mutex.
+ */
+export async function updateLibraryState<T>(
+  dir: string,
+  change: (state: LibraryStateFile | null) => { write?: LibraryStateFile; result: T } | Promise<{ write?: LibraryStateFile; result: T }>,
+): Promise<T> {
+  return withFileLock(`${libraryStatePath(dir)}.lock`, async () => {
+    const { write, result } = await change(await readLibraryState(dir));
+    if (write) await writeLibraryState(dir, write);
+    return result;
+  });
 }
 
 export function newLibraryState(name: string, serialPrefix: string, slots: number, drives: number, barcodes: string[]): LibraryStateFile {

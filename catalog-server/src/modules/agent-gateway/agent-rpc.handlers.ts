@@ -29,6 +29,7 @@ import { DispatcherService } from '../jobs/dispatch/dispatcher.service.js';
 import { JobEventsService } from '../jobs/events/job-events.service.js';
 import { JobsService } from '../jobs/api/jobs.service.js';
 import { JobsWaitingService } from '../jobs/lifecycle/jobs-waiting.service.js';
+import { JobErrors } from '../jobs/lifecycle/jobs.errors.js';
 import { RebuildService } from '../jobs/rebuild/rebuild.service.js';
 import { NextTapeService } from '../jobs/dispatch/next-tape.service.js';
 import { PlanRequestsService } from '../jobs/dispatch/plan-requests.service.js';
@@ -82,6 +83,22 @@ export class AgentRpcHandlers {
       }),
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       nextTape: this.unary('NextTape', (req) => this.nextTapes.nextTape(req)),
+      reportInventory: this.unary('ReportInventory', async (req) => {
+        // An operator changed a standalone drive's cartridge: the catalog follows it, requests for
+        // the tapes now there are satisfied and their jobs dispatched.
+        if (!(await this.agents.isCurrentSession(req.agentId, req.sessionId))) return { sessionValid: false };
+        if (req.inventory) await this.agents.applyInventory(req.agentId, req.inventory);
+        await this.waiting.tapesArrived(req.agentId);
+        this.dispatcher.kick();
+        return { sessionValid: true };
+      }),
+      requestTape: this.unary('RequestTape', async (req) => {
+        if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
+        if (!isUuid(req.jobId)) throw JobErrors.notFound(req.jobId);
+        if (!req.barcode || !req.driveName) throw JobErrors.invalidEvent('RequestTape needs a barcode and a drive', { jobId: req.jobId });
+        await this.waiting.tapeRequested(req);
+        return {};
+      }),
       incrementalBase: (call) => void this.serveStream('IncrementalBase', call, () => this.incrementalBasePages(call.request)),
       verifyItems: (call) => void this.serveStream('VerifyItems', call, () => this.itemPages(call.request, 'verify')),
       restoreItems: (call) => void this.serveStream('RestoreItems', call, () => this.itemPages(call.request, 'restore')),

@@ -73,6 +73,16 @@ export class AgentsService {
     return (await this.agents.changersOf(agentId)).map((c) => c.name);
   }
 
+  /**
+   * The standalone drive(s) an operator request names when the agent has no library: "st0", or
+   * "st0 or st1"; null when the agent has a library (or no drive).
+   */
+  async standaloneDrivesToAskFor(agentId: string): Promise<string | null> {
+    if ((await this.agents.changersOf(agentId)).length > 0) return null;
+    const names = (await this.agents.drivesOf(agentId)).filter((d) => d.changerId === null).map((d) => d.name);
+    return names.length ? names.join(' or ') : null;
+  }
+
   /** False when the agent must register again (unknown agent, or an old session). */
   async heartbeat(req: HeartbeatRequest): Promise<boolean> {
     if (!isUuid(req.agentId) || !isUuid(req.sessionId)) return false;
@@ -118,6 +128,11 @@ export class AgentsService {
   async findModelById(id: string): Promise<AgentModel | null> {
     const row = await this.findById(id);
     return row ? toAgentModel(row) : null;
+  }
+
+  /** Every registered agent (a site has a handful; the list is read whole). */
+  async all(): Promise<AgentRow[]> {
+    return (await this.agents.listAgents(0, 10_000)).rows;
   }
 
   async list(page: PageArgs): Promise<ConnectionShape<AgentModel>> {

@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import { FileSearchRepository } from './file-search.repository.js';
 import { FileSearchService } from './file-search.service.js';
 import { FilesRepository } from './files.repository.js';
+import { CatalogPurgeRepository } from './catalog-purge.repository.js';
 import { FileVersionConnectionResolver, FilesResolver } from './files.resolver.js';
 import { FilesService } from './files.service.js';
 import { IncrementalBaseRepository } from './incremental-base.repository.js';
@@ -32,8 +33,10 @@ import { TapeLossRepository } from './tape-loss.repository.js';
     VerifyPlanRepository,
     RestorePlanStore,
     RestorePlanWriter,
+    CatalogPurgeRepository,
   ],
   // FilesRepository too: a job event that reformats a tape removes its placements in its own transaction.
-  exports: [FilesService, IncrementalBaseRepository, FilesRepository],
+  // CatalogPurgeRepository: the tapes module's catalog purge (after retention) removes what no tape holds.
+  exports: [FilesService, IncrementalBaseRepository, FilesRepository, CatalogPurgeRepository],
 })
 export class FilesModule {}

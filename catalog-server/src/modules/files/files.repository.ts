@@ -62,10 +62,15 @@ const STAGING_TABLES = `
 const BLOCK_SIZE = 1000;
 /** First key of the advisory locks that serialize the batches of one run (second key: run num). */
 export const RUN_LOCK_SPACE = 0x46525631;
+/** Advisory lock (first key; second key 0) between ingest and the catalog purge: every batch holds
+ *  it shared for its transaction (it looks contents up by SHA-256, then stores ids referring to
+ *  them), and the purge deletes contents only while it holds it exclusively, taken with a try that
+ *  never waits (catalog-purge.repository.ts). */
+export const CONTENT_PURGE_LOCK_SPACE = 0x46525032;
 
 /** A block's `mtime_days` from its `mtimes` array: the distinct UTC days (what a modified range's
  *  GIN condition in the search looks for). */
-const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(${mtimes}) m)`;
+const mtimeDaysOf = (mtimes: string) => `ARRAY(SELECT DISTINCT (m AT TIME ZONE 'UTC')::date FROM unnest(${mtimes}) m WHERE m IS NOT NULL)`;
 
 /** A block's `content_buckets`: its distinct content ids >> CONTENT_BUCKET_SHIFT (what a tape's
  *  GIN condition in the search looks for; see migration *_version_block_content_buckets). */
@@ -101,6 +106,8 @@ export class FilesRepository {
    */
   async ingestBatch(key: IngestBatchKey, prepare: (job: IngestJobContext | null) => PreparedIngest): Promise<IngestOutcome> {
     return this.inTransaction('storing a file batch', async (c) => {
+      // Shared with every other batch; only a purge of contents waits for it (see CONTENT_PURGE_LOCK_SPACE).
+      await c.query('SELECT pg_advisory_xact_lock_shared($1::int, 0)', [CONTENT_PURGE_LOCK_SPACE]);
       const job = await this.loadJobContext(c, key.jobId);
       const { hostId, plan } = prepare(job);
       const runNums = new Map(job!.runs.map((r) => [r.id, r.num]));
@@ -368,7 +375,8 @@ export class FilesRepository {
                   ${pick('fv.mtime', 'x.mtime')} AS mtimes, ${pick('fv.ctime', 'x.ctime')} AS ctimes, ${pick('fv.inode', 'x.inode')} AS inodes,
                   ${pick('fv.mode', 'x.mode')} AS modes, ${pick('fv.type', 'x.type')} AS types, ${pick('fv.deleted', 'x.del')} AS deleted,
                   ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links, ${pick('fv.mtime_nanos', 'x.mtime_ns')} AS mtime_nanos
-             FROM file_version fv
+             -- every position, holes left by the catalog purge included, so none moves
+             FROM version_slot fv
              LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
              LEFT JOIN ingest_resolved x ON x.seq = h.seq
             WHERE fv.block_id = ANY($4::bigint[])

@@ -3,7 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FileRecord, RestoreItem } from '@ferrite/proto';
 import type { IngestBatchInput, IngestBatchResult, ResolvedRestore, ResolvedVerify, RestoreSelection, VerifySelection } from './files.contract.js';
-import { FileSearchRepository, latestUnderQuery, runVersionsQuery } from './file-search.repository.js';
+import { FileSearchRepository, latestUnderQuery, runVersionsQuery, type FileVersionRow } from './file-search.repository.js';
 import { FilesRepository } from './files.repository.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { isBigintId, isUuid } from './ids.js';
@@ -11,12 +11,21 @@ import { planIngest } from './ingest-plan.js';
 import { PointInTimeService } from './point-in-time.service.js';
 import { pathProblem, stripTrailingSlashes } from './paths.js';
 import { RestorePlanStore } from './restore-plan.store.js';
+import type { ReaderScore } from './restore-plan.js';
 import { PLAN_PAGE_SIZE, RestorePlanWriter } from './restore-plan.writer.js';
 import { TapeAvailabilityRepository } from './tape-availability.repository.js';
 import { toVerifyItem, type VerifyPlacementRow } from './verify-plan.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
 
 const MAX_RESTORE_IDS = 100_000;
+
+/** The versions a restore selected: `pages` reads them (again on each call) a page at a time. */
+interface SelectedVersions {
+  host: string;
+  pages: () => AsyncIterable<FileVersionRow[]>;
+  /** Why there is nothing to restore, when the pages hold no version. */
+  empty: string;
+}
 
 /** An in-memory list as the pages a plan writer reads. */
 async function* pagesOf<T>(rows: T[], size: number): AsyncGenerator<T[]> {
@@ -68,9 +77,22 @@ export class FilesService {
     );
   }
 
-  /** Turns a selection into the per-tape, position-ordered restore plan. Throws FerriteError
-   *  INVALID_SELECTION, RUN_NOT_FOUND, FILE_NOT_FOUND, NOTHING_TO_RESTORE. */
-  async resolveRestore(selection: RestoreSelection): Promise<ResolvedRestore> {
+  /** Turns a selection into the per-tape, position-ordered restore plan for a restore on `agentId`
+   *  (copies it can read first). Throws FerriteError INVALID_SELECTION, RUN_NOT_FOUND,
+   *  FILE_NOT_FOUND, NOTHING_TO_RESTORE. */
+  async resolveRestore(selection: RestoreSelection, agentId: string | null = null): Promise<ResolvedRestore> {
+    const selected = await this.select(selection);
+    return this.plans.write(selected.host, selected.pages(), selected.empty, agentId);
+  }
+
+  /** How much of a selection each agent holds in its library and wrote (agent id to score); the
+   *  selection is read through once, so a restore nobody placed goes where its tapes are. */
+  async restoreReaders(selection: RestoreSelection): Promise<Map<string, ReaderScore>> {
+    return this.plans.readers((await this.select(selection)).pages());
+  }
+
+  /** The versions a selection names, as pages to read (as often as needed), and what to say when there are none. */
+  private async select(selection: RestoreSelection): Promise<SelectedVersions> {
     const hasIds = selection.fileIds !== undefined && selection.fileIds !== null;
     const hasRun = selection.runId !== undefined && selection.runId !== null;
     const hasHost = selection.host !== undefined && selection.host !== null;
@@ -81,12 +103,12 @@ export class FilesService {
     if (Number(hasIds) + Number(hasRun) + Number(hasHost || hasPrefix) !== 1) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, 'select what to restore with exactly one of: fileIds, runId, or host together with pathPrefix');
     }
-    if (hasIds) return this.restoreIds(selection.fileIds!);
-    if (hasRun) return this.restoreRun(selection.runId!);
+    if (hasIds) return this.selectIds(selection.fileIds!);
+    if (hasRun) return this.selectRun(selection.runId!);
     if (!hasHost || !hasPrefix || !selection.host) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, 'host and pathPrefix select files together: give both');
     }
-    return this.restorePrefix(selection.host, selection.pathPrefix!, selection.asOf ?? undefined);
+    return this.selectPrefix(selection.host, selection.pathPrefix!, selection.asOf ?? undefined);
   }
 
   /** The objects a verify job re-reads: every whole content and every segment with a hash of its
@@ -135,7 +157,7 @@ export class FilesService {
     planIngest(records, runs, jobId);
   }
 
-  private async restoreIds(fileIds: string[]): Promise<ResolvedRestore> {
+  private async selectIds(fileIds: string[]): Promise<SelectedVersions> {
     if (fileIds.length === 0) throw filesError(FilesErrorCode.INVALID_SELECTION, 'fileIds is empty: select at least one file');
     if (fileIds.length > MAX_RESTORE_IDS) {
       throw filesError(FilesErrorCode.INVALID_SELECTION, `at most ${MAX_RESTORE_IDS} file ids per restore; select a directory (host + pathPrefix) instead`);
@@ -160,30 +182,30 @@ export class FilesService {
     }
     // A deletion marker has nothing to bring back.
     const live = rows.filter((r) => !r.deleted);
-    return this.plans.write(hosts[0], pagesOf(live, PLAN_PAGE_SIZE), 'the selected file versions are all deletion markers');
+    return { host: hosts[0], pages: () => pagesOf(live, PLAN_PAGE_SIZE), empty: 'the selected file versions are all deletion markers' };
   }
 
-  private async restoreRun(runId: string): Promise<ResolvedRestore> {
+  private async selectRun(runId: string): Promise<SelectedVersions> {
     const host = isUuid(runId) ? await this.search.runHost(runId) : undefined;
     if (host === undefined) throw filesError(FilesErrorCode.RUN_NOT_FOUND, `run ${JSON.stringify(runId)} does not exist`, { runId });
-    return this.plans.write(host, this.search.versionPages(runVersionsQuery(runId), PLAN_PAGE_SIZE), `run ${runId} archived no files`);
+    return { host, pages: () => this.search.versionPages(runVersionsQuery(runId), PLAN_PAGE_SIZE), empty: `run ${runId} archived no files` };
   }
 
-  private async restorePrefix(host: string, pathPrefix: string, asOf: string | undefined): Promise<ResolvedRestore> {
+  private async selectPrefix(host: string, pathPrefix: string, asOf: string | undefined): Promise<SelectedVersions> {
     const problem = pathProblem(pathPrefix);
     if (problem) throw filesError(FilesErrorCode.INVALID_SELECTION, `pathPrefix ${JSON.stringify(pathPrefix)}: ${problem}`, { pathPrefix });
     const prefix = stripTrailingSlashes(pathPrefix);
     if (asOf !== undefined) {
       const query = await this.pointInTime.entriesUnderQuery(host, prefix, asOf);
       const empty = `nothing was archived at or under ${JSON.stringify(prefix)} on ${host} as of ${asOf}`;
-      return this.plans.write(host, this.search.versionPages(query, PLAN_PAGE_SIZE), empty);
+      return { host, pages: () => this.search.versionPages(query, PLAN_PAGE_SIZE), empty };
     }
     const hostId = await this.search.hostId(host);
     if (hostId === undefined) {
       throw filesError(FilesErrorCode.NOTHING_TO_RESTORE, `host ${JSON.stringify(host)} has nothing in the catalog`, { host });
     }
     const empty = `nothing archived at or under ${JSON.stringify(prefix)} on ${host}`;
-    return this.plans.write(host, this.search.versionPages(latestUnderQuery(hostId, prefix), PLAN_PAGE_SIZE), empty);
+    return { host, pages: () => this.search.versionPages(latestUnderQuery(hostId, prefix), PLAN_PAGE_SIZE), empty };
   }
 
   /** A stored restore plan's entries on one tape ('' for those that need no tape), in tape order. */

@@ -9,9 +9,9 @@ import type { RestoreItem, RestoreTape } from '@ferrite/proto';
 import type { ResolvedRestore } from './files.contract.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { FileSearchRepository, type FileVersionRow } from './file-search.repository.js';
-import { buildRestorePlan } from './restore-plan.js';
+import { buildRestorePlan, tallyReaders, type ReaderScore } from './restore-plan.js';
 import { RestorePlanStore, type PlanEntry } from './restore-plan.store.js';
-import { TapeAvailabilityRepository } from './tape-availability.repository.js';
+import { TapeAvailabilityRepository, type TapeReach } from './tape-availability.repository.js';
 import { buildVerifyPlan } from './verify-plan.js';
 import { VerifyPlanRepository } from './verify-plan.repository.js';
 import type { ResolvedVerify } from './files.contract.js';
@@ -48,20 +48,27 @@ export class RestorePlanWriter {
     private readonly verifyPlan: VerifyPlanRepository,
   ) {}
 
-  /** The stored plan of `pages`' versions (all of one host); NOTHING_TO_RESTORE when there are none. */
-  async write(host: string, pages: AsyncIterable<FileVersionRow[]>, emptyMessage: string): Promise<ResolvedRestore> {
+  /** The stored plan of `pages`' versions (all of one host) for a restore on `agentId`; NOTHING_TO_RESTORE when there are none. */
+  async write(host: string, pages: AsyncIterable<FileVersionRow[]>, emptyMessage: string, agentId: string | null): Promise<ResolvedRestore> {
     const planId = await this.store.create();
     try {
       const barcodes = new Set<string>();
-      const ranks = new Map<string, number>();
+      const reach = new Map<string, TapeReach>();
       const totals = { entryCount: 0, fileCount: 0, byteCount: 0, readBytes: 0 };
       for await (const versions of pages) {
         const contentIds = [...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!))];
         const placements = await this.search.placementsOf(contentIds);
-        const unranked = [...new Set(placements.map((p) => p.barcode))].filter((b) => !ranks.has(b));
-        for (const [barcode, rank] of await this.tapeAvailability.ranks(unranked)) ranks.set(barcode, rank);
-        // A file with several copies is read from the one whose tape can be read now (copy 1 first).
-        const part = buildRestorePlan(host, versions, placements, (barcode) => ranks.get(barcode) ?? 2);
+        const unknown = [...new Set(placements.map((p) => p.barcode))].filter((b) => !reach.has(b));
+        for (const [barcode, r] of await this.tapeAvailability.reach(unknown, agentId)) reach.set(barcode, r);
+        // A file with several copies is read from the one the agent can read now (copy 1 first); the
+        // others in its library are named as alternates, read if that one fails its SHA-256.
+        const part = buildRestorePlan(
+          host,
+          versions,
+          placements,
+          (barcode) => reach.get(barcode)?.rank ?? 2,
+          (barcode) => reach.get(barcode)?.here ?? false,
+        );
         await this.store.add(planId, entriesOf(part.tapes, part.metadataItems));
         totals.entryCount += versions.length;
         totals.fileCount += part.fileCount;
@@ -78,6 +85,31 @@ export class RestorePlanWriter {
       await this.store.remove(planId).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Each agent's share of a selection: files it holds a complete copy of, entries it wrote. */
+  async readers(pages: AsyncIterable<FileVersionRow[]>): Promise<Map<string, ReaderScore>> {
+    const scores = new Map<string, ReaderScore>();
+    const holders = new Map<string, string | undefined>();
+    const writers = new Map<string, string | undefined>();
+    for await (const versions of pages) {
+      const contentIds = [...new Set(versions.filter((v) => v.type === 'FILE' && v.size > 0 && v.contentId).map((v) => v.contentId!))];
+      const placements = await this.search.placementsOf(contentIds);
+      const tapes = [...new Set(placements.map((p) => p.barcode))].filter((b) => !holders.has(b));
+      const found = await this.tapeAvailability.holders(tapes);
+      for (const b of tapes) holders.set(b, found.get(b));
+      const jobs = [...new Set(versions.map((v) => v.jobId))].filter((j) => !writers.has(j));
+      const ran = await this.tapeAvailability.jobAgents(jobs);
+      for (const j of jobs) writers.set(j, ran.get(j));
+      tallyReaders(
+        versions,
+        placements,
+        (b) => holders.get(b),
+        (j) => writers.get(j),
+        scores,
+      );
+    }
+    return scores;
   }
 
   /** The stored plan of a run verify: each content the run recorded, every copy on a tape that is not retired. */

@@ -90,5 +90,6 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
       copy: p.copy,
       segmentSha256: p.segmentSha256 ?? Buffer.alloc(0),
     },
+    alternates: [],
   };
 }

@@ -60,6 +60,27 @@ export class OperatorRequestsRepository {
     return (await this.withAgents([row], tx))[0];
   }
 
+  /**
+   * Opens the request of a running job for one cartridge (a standalone drive), in the caller's
+   * transaction, or brings the OPEN one up to date. Returns the row when new or changed, else null.
+   */
+  async openForTape(tx: Tx, jobId: string, request: NewOperatorRequest & { barcode: string }): Promise<OperatorRequestRow | null> {
+    const open = await tx.operatorRequest.findFirst({ where: { jobId, barcode: request.barcode, status: 'OPEN' } });
+    if (open?.message === request.message) return null;
+    const row = open
+      ? await tx.operatorRequest.update({ where: { id: open.id }, data: { message: request.message } })
+      : await tx.operatorRequest.create({ data: { ...request, jobId } });
+    return (await this.withAgents([row], tx))[0];
+  }
+
+  /** Marks the job's OPEN requests for `barcode` SATISFIED (it is in the drive now); returns them. */
+  async satisfyTape(tx: Tx, jobId: string, barcode: string): Promise<OperatorRequestRow[]> {
+    const open = await tx.operatorRequest.findMany({ where: { jobId, barcode, status: 'OPEN' } });
+    if (open.length === 0) return [];
+    await tx.operatorRequest.updateMany({ where: { id: { in: open.map((r) => r.id) } }, data: { status: 'SATISFIED', resolvedAt: new Date() } });
+    return this.withAgents(await tx.operatorRequest.findMany({ where: { id: { in: open.map((r) => r.id) } } }), tx);
+  }
+
   /** Marks the job's OPEN next-tape request of that copy SATISFIED (it got a tape); returns it. */
   async satisfyNextTape(tx: Tx, jobId: string, copy: number): Promise<OperatorRequestRow[]> {
     const open = await tx.operatorRequest.findMany({ where: { jobId, copy, barcode: null, status: 'OPEN' } });

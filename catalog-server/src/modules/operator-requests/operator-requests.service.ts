@@ -18,11 +18,14 @@ export interface TapeWhere {
   agentName: string;
   hostname: string;
   library: string | null;
+  /** For an agent without a library: its standalone drive(s) ("st0", "st0 or st1"). */
+  drive?: string | null;
 }
 
-/** The sentence an operator reads: where to put which tape. */
-export function insertTapeMessage(barcode: string, library: string | null, agentName: string, hostname: string): string {
-  return `insert tape ${barcode} into ${library ? `library ${library}` : 'the library'} on host ${hostname}${hostname !== agentName ? ` (agent ${agentName})` : ''}`;
+/** The sentence an operator reads: where to put which tape (a library, else a standalone drive). */
+export function insertTapeMessage(barcode: string, library: string | null, agentName: string, hostname: string, drive?: string | null): string {
+  const into = library ? `library ${library}` : drive ? `drive ${drive}` : 'the library';
+  return `insert tape ${barcode} into ${into} on host ${hostname}${hostname !== agentName ? ` (agent ${agentName})` : ''}`;
 }
 
 /** Where a backup's next tape goes: the library (or, for a standalone drive, the drive) on a host. */
@@ -83,7 +86,21 @@ export class OperatorRequestsService {
 
   /** The request a job waits for when its tape is in no library of the agent. */
   requestToInsert(barcode: string, where: TapeWhere): NewOperatorRequest {
-    return { barcode, agentId: where.agentId, changerName: where.library, message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname) };
+    return {
+      barcode,
+      agentId: where.agentId,
+      changerName: where.library,
+      message: insertTapeMessage(barcode, where.library, where.agentName, where.hostname, where.drive),
+    };
+  }
+
+  /** The request a running job on a standalone drive raises for the cartridge it needs there. */
+  requestForDrive(
+    barcode: string,
+    where: { agentId: string; agentName: string; hostname: string; drive: string; jobId: string; note: string },
+  ): NewOperatorRequest {
+    const message = `${insertTapeMessage(barcode, null, where.agentName, where.hostname, where.drive)} for job ${where.jobId}${where.note ? ` (${where.note})` : ''}`;
+    return { barcode, agentId: where.agentId, changerName: null, message };
   }
 
   /** The request a running backup raises when no next tape is there for one copy. */

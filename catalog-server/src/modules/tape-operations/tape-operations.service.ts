@@ -235,6 +235,7 @@ export class TapeOperationsService {
   /** The job, or, when the tape is in no library, the job plus a request to insert it. */
   private async createOrRequest(kind: JobKind, agent: AgentRow, tape: TapeRow, spec: object, library: string | null): Promise<JobModel> {
     if (tape.agentId) return this.create(kind, agent.id, spec);
+    const asked = libraryToAskFor(library, await this.agents.changerNamesOf(agent.id));
     const job = await this.waiting.createJobWaitingForTape(
       { kind, agentId: agent.id, priority: TAPE_OP_PRIORITY[kind] ?? 50, spec },
       {
@@ -242,7 +243,8 @@ export class TapeOperationsService {
         agentId: agent.id,
         agentName: agent.name,
         hostname: agent.hostname,
-        library: libraryToAskFor(library, await this.agents.changerNamesOf(agent.id)),
+        library: asked,
+        drive: asked ? null : await this.agents.standaloneDrivesToAskFor(agent.id),
       },
     );
     return this.created(job);

@@ -4,6 +4,8 @@ import { Connection, PageArgs } from '../../common/pagination.js';
 import { CreatePoolInput, UpdatePoolInput } from './dto/pool.input.js';
 import { PoolModel } from './models/pool.model.js';
 import { RecycledTapeModel } from './models/recycled-tape.model.js';
+import { CatalogPurgeModel } from './models/catalog-purge.model.js';
+import { CatalogPurgeService } from './catalog-purge.service.js';
 import { PoolRetentionService } from './pool-retention.service.js';
 import { PoolsService } from './pools.service.js';
 
@@ -15,6 +17,7 @@ export class PoolsResolver {
   constructor(
     private readonly poolsService: PoolsService,
     private readonly retention: PoolRetentionService,
+    private readonly catalogPurge: CatalogPurgeService,
   ) {}
 
   @Query(() => PoolConnection)
@@ -38,9 +41,18 @@ export class PoolsResolver {
   }
 
   @Mutation(() => [RecycledTapeModel], {
-    description: 'Runs a retention pass now (it also runs every 15 minutes): tapes whose contents have all expired return to scratch.',
+    description:
+      'Runs a retention pass now (it also runs every 15 minutes): tapes whose contents have all expired return to scratch, then the catalog purge runs (see purgeCatalog).',
   })
   applyRetention(): Promise<RecycledTapeModel[]> {
     return this.retention.apply();
+  }
+
+  @Mutation(() => CatalogPurgeModel, {
+    description:
+      'Runs the catalog purge now (it also runs after every retention pass): expired file versions whose content no tape holds any more leave the catalog, in short batches, with the contents and runs nothing refers to afterwards. Says how many left.',
+  })
+  purgeCatalog(): Promise<CatalogPurgeModel> {
+    return this.catalogPurge.purge();
   }
 }

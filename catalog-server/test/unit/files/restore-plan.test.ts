@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FileType } from '@ferrite/proto';
 import type { FileVersionRow, PlacementRow } from '../../../src/modules/files/file-search.repository.js';
-import { buildRestorePlan, chooseCopy } from '../../../src/modules/files/restore-plan.js';
+import { buildRestorePlan, chooseCopy, tallyReaders, type ReaderScore } from '../../../src/modules/files/restore-plan.js';
 
 const JOB = 'job-1';
 let nextId = 1;
@@ -202,5 +202,94 @@ describe('chooseCopy', () => {
     const v = version('/d', 'f', { size: 100 });
     const chosen = chooseCopy(v, [placement(v.contentId!, { startBlock: 5 }), placement(v.contentId!, { startBlock: 9, containerPath: '/y' })]);
     assert.equal(chosen.length, 1);
+  });
+
+  it('names every other complete copy the restoring agent can load as alternates, lowest copy first', () => {
+    const whole = version('/d', 'whole', { size: 100 });
+    const spanned = version('/d', 'spanned', { size: 100 });
+    const placements = [
+      placement(whole.contentId!, { barcode: 'A1', copy: 1 }),
+      placement(whole.contentId!, { barcode: 'A3', copy: 3, startBlock: 7 }),
+      placement(whole.contentId!, { barcode: 'A2', copy: 2, startBlock: 4 }),
+      placement(whole.contentId!, { barcode: 'OTHER', copy: 4 }),
+      placement(spanned.contentId!, { barcode: 'A1', copy: 1, length: 60 }),
+      placement(spanned.contentId!, { barcode: 'A1b', copy: 1, segment: 1, fileOffset: 60, length: 40 }),
+      placement(spanned.contentId!, { barcode: 'A2', copy: 2, length: 60, startBlock: 9 }),
+      placement(spanned.contentId!, { barcode: 'A2b', copy: 2, segment: 1, fileOffset: 60, length: 40 }),
+      // An incomplete copy is never an alternate.
+      placement(spanned.contentId!, { barcode: 'A3', copy: 3, length: 60 }),
+    ];
+    const here = new Set(['A1', 'A1b', 'A2', 'A2b', 'A3']);
+    const plan = buildRestorePlan(
+      'h',
+      [whole, spanned],
+      placements,
+      (b) => (here.has(b) ? 0 : 3),
+      (b) => here.has(b),
+    );
+    const items = plan.tapes.flatMap((t) => t.items);
+    const wholeItem = items.find((i) => i.path === '/d/whole')!;
+    assert.equal(wholeItem.location!.barcode, 'A1');
+    assert.deepEqual(
+      wholeItem.alternates.map((l) => [l.barcode, l.copy, l.startBlock]),
+      [
+        ['A2', 2, 4],
+        ['A3', 3, 7],
+      ],
+    );
+    const pieces = items.filter((i) => i.path === '/d/spanned');
+    assert.deepEqual(
+      pieces.map((i) => i.location!.barcode),
+      ['A1', 'A1b'],
+    );
+    for (const piece of pieces) {
+      assert.deepEqual(
+        piece.alternates.map((l) => [l.barcode, l.segment, l.fileOffset]),
+        [
+          ['A2', 0, 0],
+          ['A2b', 1, 60],
+        ],
+      );
+    }
+  });
+
+  it("reads a copy on the shelf rather than one locked in another agent's library", () => {
+    const v = version('/d', 'f', { size: 100 });
+    const ranks: Record<string, number> = { ELSEWHERE: 3, SHELF: 1 };
+    const chosen = chooseCopy(
+      v,
+      [placement(v.contentId!, { barcode: 'ELSEWHERE', copy: 1 }), placement(v.contentId!, { barcode: 'SHELF', copy: 2 })],
+      (b) => ranks[b],
+    );
+    assert.deepEqual(
+      chosen.map((p) => p.barcode),
+      ['SHELF'],
+    );
+  });
+});
+
+describe('tallyReaders', () => {
+  it('counts for each agent the files it holds a complete copy of, and the entries it wrote', () => {
+    const one = version('/d', 'one', { jobId: 'jobA' });
+    const two = version('/d', 'two', { jobId: 'jobA' });
+    const split = version('/d', 'split', { jobId: 'jobB' });
+    const dir = version('/', 'd', { type: 'DIRECTORY', size: 0, contentId: null, jobId: 'jobA' });
+    const holder: Record<string, string> = { TA: 'agentA', TB: 'agentB', TB2: 'agentB', TA2: 'agentA' };
+    const scores = new Map<string, ReaderScore>();
+    tallyReaders(
+      [one, two, split, dir],
+      [
+        placement(one.contentId!, { barcode: 'TA', copy: 1 }),
+        placement(one.contentId!, { barcode: 'TB', copy: 2 }),
+        placement(two.contentId!, { barcode: 'TB', copy: 1 }),
+        // Split between two libraries: a complete copy in neither.
+        placement(split.contentId!, { barcode: 'TA', length: 50 }),
+        placement(split.contentId!, { barcode: 'TB2', segment: 1, fileOffset: 50, length: 50 }),
+      ],
+      (b) => holder[b],
+      (job) => ({ jobA: 'agentA' })[job],
+      scores,
+    );
+    assert.deepEqual(Object.fromEntries(scores), { agentA: { inLibrary: 1, wrote: 3 }, agentB: { inLibrary: 2, wrote: 0 } });
   });
 });

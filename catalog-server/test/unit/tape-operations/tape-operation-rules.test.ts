@@ -81,6 +81,13 @@ test('the operator request says which tape goes where', () => {
   assert.equal(insertTapeMessage('FER004L9', null, 'a1', 'host.example'), 'insert tape FER004L9 into the library on host host.example (agent a1)');
 });
 
+test('an agent with standalone drives only is asked to insert the tape into its drive', () => {
+  assert.equal(insertTapeMessage('FER004L9', null, 'H', 'H', 'st0'), 'insert tape FER004L9 into drive st0 on host H');
+  assert.equal(insertTapeMessage('FER004L9', null, 'a1', 'H', 'st0 or st1'), 'insert tape FER004L9 into drive st0 or st1 on host H (agent a1)');
+  // A library, when there is one, wins over the drive.
+  assert.equal(insertTapeMessage('FER004L9', 'lib1', 'H', 'H', 'st0'), 'insert tape FER004L9 into library lib1 on host H');
+});
+
 test("the request names the library the operator chose, else the agent's only one, else none", () => {
   assert.equal(libraryToAskFor('lib2', ['lib1', 'lib2']), 'lib2');
   assert.equal(libraryToAskFor(null, ['lib1']), 'lib1');

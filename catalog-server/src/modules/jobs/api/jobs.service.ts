@@ -6,6 +6,7 @@ import { isUuid } from '../../../common/ids.js';
 import { LOGGER, type Logger } from '../../../common/logger.js';
 import { SERVER_CONFIG, type ServerConfig } from '../../../config/config.js';
 import { decodeCursor, encodeCursor, pageSize, type ConnectionShape, type PageArgs } from '../../../common/pagination.js';
+import { AgentErrors } from '../../agents/agents.errors.js';
 import { AgentsService } from '../../agents/agents.service.js';
 import type { ResolvedRestore } from '../../files/files.contract.js';
 import { FilesService } from '../../files/files.service.js';
@@ -19,6 +20,7 @@ import { TapesService } from '../../tapes/tapes.service.js';
 import type { TapeRow } from '../../tapes/tapes.repository.js';
 import { chooseBackupTapes } from '../dispatch/backup-tape-choice.js';
 import { CommandRouter } from '../dispatch/command-router.js';
+import { chooseRestoreAgent } from '../dispatch/restore-agent-choice.js';
 import { jobLogLines } from '../events/job-log-export.js';
 import { JOB_PRIORITY, resolvePriority } from '../lifecycle/job-priority.js';
 import { DispatcherService } from '../dispatch/dispatcher.service.js';
@@ -205,9 +207,9 @@ export class JobsService {
 
   async startRestore(input: StartRestoreInput): Promise<JobModel> {
     const priority = resolvePriority(input.priority, JOB_PRIORITY.RESTORE);
-    const agent = await this.agents.getByName(input.agent);
+    const agent = input.agent ? await this.agents.getByName(input.agent) : await this.restoreAgent(input.selection);
     const target = validateRestoreTarget(input.targetDirectory, agent.allowedRestoreRoots, agent.name);
-    const plan = await this.files.resolveRestore(input.selection);
+    const plan = await this.files.resolveRestore(input.selection, agent.id);
     try {
       return await this.createRestore(input, agent, target, priority, plan);
     } catch (err) {
@@ -215,6 +217,17 @@ export class JobsService {
       if (plan.planId) await this.files.discardRestorePlan(plan.planId).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The agent a restore nobody placed runs on (chooseRestoreAgent's rules); the selection is read
+   *  once more for it, so naming the agent saves a pass over a very large one. */
+  private async restoreAgent(selection: StartRestoreInput['selection']): Promise<AgentRow> {
+    const [agents, scores] = await Promise.all([this.agents.all(), this.files.restoreReaders(selection)]);
+    const chosen = chooseRestoreAgent(agents, scores);
+    if (!chosen) throw AgentErrors.noneRegistered();
+    const agent = agents.find((a) => a.id === chosen.id)!;
+    this.log.info({ agent: agent.name, ...scores.get(agent.id) }, 'restore placed on the agent holding the most of its copies');
+    return agent;
   }
 
   private async createRestore(input: StartRestoreInput, agent: AgentRow, target: string, priority: number, plan: ResolvedRestore): Promise<JobModel> {
@@ -413,7 +426,8 @@ export class JobsService {
   /** The job, QUEUED behind one operator request per tape: insert it into the agent's library. */
   private async waitForTapes(job: NewJob, barcodes: string[], agent: AgentRow): Promise<JobRow> {
     const library = libraryToAskFor(null, await this.agents.changerNamesOf(agent.id));
-    return this.waiting.createJobWaitingForTapes(job, { barcodes, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library });
+    const drive = library ? null : await this.agents.standaloneDrivesToAskFor(agent.id);
+    return this.waiting.createJobWaitingForTapes(job, { barcodes, agentId: agent.id, agentName: agent.name, hostname: agent.hostname, library, drive });
   }
 
   /** The tape a backup names, if it may take the backup now or once inserted (it is in no library). */

@@ -94,11 +94,11 @@ export class DispatchRepository {
   /** The library (changer) a drive sits in; null for a standalone drive. */
   /** Where a drive is: its name, its library (id and name, none for a standalone drive) and its host. */
   async placeOfDrive(tx: Tx, driveId: string): Promise<DrivePlace | null> {
-    const [row] = await tx.$queryRaw<{ drive: string; changer_id: string | null; changer: string | null; hostname: string }[]>`
-      SELECT d.name AS drive, d.changer_id::text, c.name AS changer, a.hostname
-      FROM drive d JOIN agent a ON a.id = d.agent_id LEFT JOIN changer c ON c.id = d.changer_id
+    const [row] = await tx.$queryRaw<{ drive: string; changer_id: string | null; changer: string | null; hostname: string; loaded: string | null }[]>`
+      SELECT d.name AS drive, d.changer_id::text, c.name AS changer, a.hostname, t.barcode AS loaded
+      FROM drive d JOIN agent a ON a.id = d.agent_id LEFT JOIN changer c ON c.id = d.changer_id LEFT JOIN tape t ON t.id = d.loaded_tape_id
       WHERE d.id = ${driveId}::uuid`;
-    return row ? { driveName: row.drive, changerId: row.changer_id, changerName: row.changer, hostname: row.hostname } : null;
+    return row ? { driveName: row.drive, changerId: row.changer_id, changerName: row.changer, hostname: row.hostname, loadedBarcode: row.loaded } : null;
   }
 
   /**
@@ -136,6 +136,8 @@ export interface DrivePlace {
   changerId: string | null;
   changerName: string | null;
   hostname: string;
+  /** The tape the drive holds, as last reported. */
+  loadedBarcode?: string | null;
 }
 
 export interface PoolPolicyRow {

@@ -137,13 +137,26 @@ export class NextTapeService {
     const pool = spec.pool ? await this.reads.poolPolicy(tx, spec.pool) : null;
     if (spec.pool && !pool) return { reason: `pool ${spec.pool} no longer exists` };
     const own = new Set([spec.barcode, ...(spec.tapes ?? []).map((t) => t.barcode), ...(spec.spanned ?? []).map((t) => t.barcode)]);
-    const candidates = (await this.reads.writableTapes(tx, job.agentId!, job.id, changerId ?? undefined)).filter((t) => !own.has(t.barcode));
+    // A standalone drive (no library) can only go on with the cartridge an operator put into it.
+    const standalone = place.drive !== null && changerId === null;
+    const candidates = (await this.reads.writableTapes(tx, job.agentId!, job.id, changerId ?? undefined)).filter(
+      (t) => !own.has(t.barcode) && (!standalone || t.barcode === place.drive?.loadedBarcode),
+    );
     const choice = chooseBackupTapes(candidates, {
       agentName,
       pool,
       copies: 1,
       minFreePercent: this.config.tapeMinFreePercent,
     });
-    return 'reason' in choice ? { reason: `${choice.reason}${changerId ? ' (in the library of the drive writing it)' : ''}` } : { barcode: choice.barcodes[0] };
+    if ('reason' in choice) {
+      const loaded = place.drive?.loadedBarcode;
+      const where = changerId
+        ? ' (in the library of the drive writing it)'
+        : standalone
+          ? ` (in standalone drive ${place.drive!.driveName}, which holds ${loaded && !own.has(loaded) ? `${loaded}, not a writable tape of the pool` : loaded ? `${loaded}, a tape this backup already used` : 'no tape'})`
+          : '';
+      return { reason: `${choice.reason}${where}` };
+    }
+    return { barcode: choice.barcodes[0] };
   }
 }

@@ -13,6 +13,8 @@ import { OperatorRequestsRepository } from '../../operator-requests/operator-req
 import type { OperatorRequestRow } from '../../operator-requests/operator-requests.repository.js';
 import { OperatorRequestsService, waitingForOperatorReason, type NextTapeWhere, type TapeWhere } from '../../operator-requests/operator-requests.service.js';
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
+import { ACTIVE_STATUSES } from './job-transitions.js';
+import { JobErrors } from './jobs.errors.js';
 
 @Injectable()
 export class JobsWaitingService {
@@ -70,6 +72,52 @@ export class JobsWaitingService {
       await this.jobs.update(tx, job.id, { status: 'RUNNING', queueReason: null });
     }
     return satisfied;
+  }
+
+  /**
+   * A running job on a standalone drive needs `barcode` there (RequestTape): with `done` false the
+   * job waits WAITING_FOR_TAPE behind an OPEN request naming the drive and host; with `done` true
+   * the request is satisfied and the job RUNNING again once nothing else is open. Idempotent.
+   */
+  async tapeRequested(req: {
+    agentId: string;
+    jobId: string;
+    attempt: number;
+    barcode: string;
+    driveName: string;
+    done: boolean;
+    note: string;
+  }): Promise<void> {
+    const { opened, satisfied } = await inTransaction(this.prisma, 'operator request of a running job', async (tx) => {
+      const job = await this.jobs.lock(tx, req.jobId);
+      if (!job) throw JobErrors.notFound(req.jobId);
+      if (job.agentId !== req.agentId) throw JobErrors.notOwned(job.id, req.agentId);
+      if (job.attempt !== req.attempt) throw JobErrors.staleAttempt(job.id, req.attempt, job.attempt);
+      if (!ACTIVE_STATUSES.includes(job.status)) throw JobErrors.invalidEvent(`job ${job.id} is not running (${job.status})`, { jobId: job.id });
+      if (req.done) {
+        const rows = await this.requestRows.satisfyTape(tx, job.id, req.barcode);
+        if (job.status === 'WAITING_FOR_TAPE' && !(await this.requestRows.hasOpen(tx, job.id))) {
+          await this.jobs.update(tx, job.id, { status: 'RUNNING', queueReason: null });
+        }
+        return { opened: null, satisfied: rows };
+      }
+      const agent = await tx.agent.findUnique({ where: { id: req.agentId }, select: { name: true, hostname: true } });
+      const request = this.requests.requestForDrive(req.barcode, {
+        agentId: req.agentId,
+        agentName: agent?.name ?? '',
+        hostname: agent?.hostname ?? '',
+        drive: req.driveName,
+        jobId: job.id,
+        note: req.note,
+      });
+      const queueReason = `waiting for an operator: ${request.message}`;
+      if (job.status !== 'WAITING_FOR_TAPE' || job.queueReason !== queueReason) {
+        await this.jobs.update(tx, job.id, { status: 'WAITING_FOR_TAPE', queueReason });
+      }
+      return { opened: await this.requestRows.openForTape(tx, job.id, { ...request, barcode: req.barcode }), satisfied: [] };
+    });
+    if (opened) await this.requests.announce(req.jobId, [opened]);
+    if (satisfied.length) await this.requests.announceSatisfied(satisfied);
   }
 
   announce(requests: OperatorRequestRow[], satisfied: boolean): Promise<void> {

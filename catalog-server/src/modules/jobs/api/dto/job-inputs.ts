@@ -57,8 +57,12 @@ export class StartRestoreInput {
   @Field(() => RestoreSelectionInput)
   selection!: RestoreSelectionInput;
 
-  @Field({ description: 'Name of the agent that restores (its library must hold the tapes).' })
-  agent!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Name of the agent that restores. By default the one whose library holds a complete copy of the most selected files, then the one that wrote them. Each file is read from a copy that agent can load (in its library, else on a shelf, to be inserted there).',
+  })
+  agent?: string | null;
 
   @Field({ description: "Absolute directory on the agent's host, under one of its allowed restore roots." })
   targetDirectory!: string;
