@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ltfsLibrarySchema, resolveLtfsPaths } from './ltfs-config-schema.js';
+import { ltfsLibrarySchema, ltfsTimeoutsSchema, ltfsToolPathsSchema, resolveLtfsPaths, resolveToolPaths } from './ltfs-config-schema.js';
 
 const emulatedLibrarySchema = z.object({
   backend: z.literal('emulated'),
@@ -33,6 +33,28 @@ const emulatedLibrarySchema = z.object({
   changer: z.boolean().default(true),
 });
 
+/** LTFS's file backend mounts a cartridge writable only from about this size (its index partition
+ *  needs room); 256 MiB formats and fills to about 237 MiB. */
+export const LTFS_FILE_MIN_CAPACITY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A library of file-backed LTFS cartridges: the changer, slots, mail slots and shelf of the
+ * emulated library, but each cartridge is an LTFS `file`-backend tape directory, and each drive
+ * formats, mounts and checks it with the real mkltfs, ltfs and ltfsck.
+ */
+const ltfsFileLibrarySchema = emulatedLibrarySchema.omit({ backend: true, timeScale: true, changer: true }).extend({
+  backend: z.literal('ltfs-file'),
+  capacityBytes: z
+    .number()
+    .int()
+    .min(LTFS_FILE_MIN_CAPACITY_BYTES, 'LTFS file cartridges need capacityBytes >= 268435456 (256 MiB) to mount writable')
+    .optional(),
+  bin: ltfsToolPathsSchema,
+  unmountCommand: z.enum(['umount', 'fusermount']).default('fusermount'),
+  timeouts: ltfsTimeoutsSchema,
+  pollIntervalMs: z.number().int().min(10).default(100),
+});
+
 export const agentConfigSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
@@ -42,7 +64,7 @@ export const agentConfigSchema = z
     /** Restore targets must lie under one of these directories. */
     allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
     /** Emulated libraries and real ones (mtx changer + LTFS drives), told apart by `backend`. */
-    libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema])).default([]),
+    libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema, ltfsFileLibrarySchema])).default([]),
     /** Working directory for the agent's own state (mount points, temp files). */
     stateDir: z.string().min(1),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -69,6 +91,7 @@ export const agentConfigSchema = z
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type EmulatedLibrarySettings = z.infer<typeof emulatedLibrarySchema>;
+export type LtfsFileLibrarySettings = z.infer<typeof ltfsFileLibrarySchema>;
 export type { LtfsLibrarySettings } from './ltfs-config-schema.js';
 
 export class AgentConfigError extends Error {}
@@ -107,8 +130,10 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
     ...config,
     stateDir: abs(config.stateDir),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
-    libraries: config.libraries.map((l) =>
-      l.backend === 'ltfs' ? resolveLtfsPaths(l, base) : { ...l, dir: abs(l.dir), ...(l.shelfDir ? { shelfDir: abs(l.shelfDir) } : {}) },
-    ),
+    libraries: config.libraries.map((l) => {
+      if (l.backend === 'ltfs') return resolveLtfsPaths(l, base);
+      const dirs = { dir: abs(l.dir), ...(l.shelfDir ? { shelfDir: abs(l.shelfDir) } : {}) };
+      return l.backend === 'ltfs-file' ? { ...l, ...dirs, bin: resolveToolPaths(l.bin, base) } : { ...l, ...dirs };
+    }),
   };
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const binSchema = z
+export const ltfsToolPathsSchema = z
   .object({
     mkltfs: z.string().min(1),
     ltfs: z.string().min(1),
@@ -35,6 +35,40 @@ const ltfsDriveSchema = z.object({
   generation: z.number().int().min(5).max(10).optional(),
 });
 
+/** How long each LTFS tool may take before it is given up (and killed). */
+export const ltfsTimeoutsSchema = z
+  .object({
+    mountMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60_000),
+    /** Index write at unmount; long on a full LTO-9 index. */
+    unmountMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 60_000),
+    /** New LTO-9 media run a media optimisation of up to two hours at first format. */
+    formatMs: z
+      .number()
+      .int()
+      .positive()
+      .default(3 * 3600_000),
+    checkMs: z
+      .number()
+      .int()
+      .positive()
+      .default(3 * 3600_000),
+    moveMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 60_000),
+    commandMs: z.number().int().positive().default(60_000),
+  })
+  .prefault({});
+
 export const ltfsLibrarySchema = z.object({
   backend: z.literal('ltfs'),
   name: z.string().min(1),
@@ -56,41 +90,10 @@ export const ltfsLibrarySchema = z.object({
   /** How to unmount the FUSE mount: umount (root) or fusermount -u. */
   unmountCommand: z.enum(['umount', 'fusermount']).default('umount'),
   /** Paths of the tools; each defaults to its name looked up on PATH. */
-  bin: binSchema,
+  bin: ltfsToolPathsSchema,
   /** Early-warning zone: stop starting new objects with less than this left (default 2% of the tape). */
   earlyWarningBytes: z.number().int().positive().optional(),
-  timeouts: z
-    .object({
-      mountMs: z
-        .number()
-        .int()
-        .positive()
-        .default(15 * 60_000),
-      /** Index write at unmount; long on a full LTO-9 index. */
-      unmountMs: z
-        .number()
-        .int()
-        .positive()
-        .default(30 * 60_000),
-      /** New LTO-9 media run a media optimisation of up to two hours at first format. */
-      formatMs: z
-        .number()
-        .int()
-        .positive()
-        .default(3 * 3600_000),
-      checkMs: z
-        .number()
-        .int()
-        .positive()
-        .default(3 * 3600_000),
-      moveMs: z
-        .number()
-        .int()
-        .positive()
-        .default(10 * 60_000),
-      commandMs: z.number().int().positive().default(60_000),
-    })
-    .prefault({}),
+  timeouts: ltfsTimeoutsSchema,
   /** How often mount state is polled while waiting for LTFS. */
   pollIntervalMs: z.number().int().min(10).default(250),
 });
@@ -100,6 +103,10 @@ export type LtfsLibrarySettings = z.infer<typeof ltfsLibrarySchema>;
 /** Resolves the entry's relative paths against the config file's directory. */
 export function resolveLtfsPaths(settings: LtfsLibrarySettings, base: string): LtfsLibrarySettings {
   const abs = (p: string) => path.resolve(base, p);
-  const bin = Object.fromEntries(Object.entries(settings.bin).map(([k, v]) => [k, v && v.includes('/') ? abs(v) : v]));
-  return { ...settings, mountRoot: abs(settings.mountRoot), workDirectory: abs(settings.workDirectory), bin };
+  return { ...settings, mountRoot: abs(settings.mountRoot), workDirectory: abs(settings.workDirectory), bin: resolveToolPaths(settings.bin, base) };
+}
+
+/** Tool paths with a '/' are relative to the config file; bare names are looked up on PATH. */
+export function resolveToolPaths<T extends Record<string, string | undefined>>(bin: T, base: string): T {
+  return Object.fromEntries(Object.entries(bin).map(([k, v]) => [k, v && v.includes('/') ? path.resolve(base, v) : v])) as T;
 }

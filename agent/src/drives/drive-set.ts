@@ -3,6 +3,7 @@ import type { TapeDrive, TapeLibrary } from './drive.js';
 import type { AgentConfig } from '../config/agent-config.js';
 import { openEmulatedLibrary } from './emulated/index.js';
 import { openLtfsLibrary } from './ltfs/index.js';
+import { openLtfsFileLibrary } from './ltfs-file/open-ltfs-file-library.js';
 import { createLogger, type Logger } from '../logger.js';
 
 export interface DriveEntry {
@@ -39,6 +40,12 @@ export async function openDriveSet(config: AgentConfig, log: Logger = createLogg
     if (lib.backend === 'ltfs') {
       const { library, drives } = openLtfsLibrary(lib, log);
       if (library) libraries.push(library);
+      for (const drive of drives) entries.push({ drive, library });
+      continue;
+    }
+    if (lib.backend === 'ltfs-file') {
+      const { library, drives } = await openLtfsFileLibrary(lib, config.stateDir, log);
+      libraries.push(library);
       for (const drive of drives) entries.push({ drive, library });
       continue;
     }

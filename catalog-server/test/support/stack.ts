@@ -33,6 +33,11 @@ export interface AgentOptions {
   /** Standalone drives: the emulated library has no changer (and no slots); cartridges go straight
    *  into a drive (insertIntoDrive) and come out again (ejectFromDrive). */
   standalone?: boolean;
+  /**
+   * 'ltfs-file': the same changer, but cartridges are real LTFS `file`-backend tapes mounted with
+   * the real ltfs (LTFS on PATH; at least 256 MiB a cartridge, the default then). Default 'emulated'.
+   */
+  backend?: 'emulated' | 'ltfs-file';
 }
 
 /** The agent's operator tool (agent/src/drives/emulated/shelf-operator.ts), loaded from its build. */
@@ -179,17 +184,17 @@ export async function startStack(label: string): Promise<Stack> {
           logLevel: 'debug',
           libraries: [
             {
-              backend: 'emulated',
+              backend: options.backend ?? 'emulated',
               name: `${options.name}-lib`,
               dir: libraryDir,
               slots: options.standalone ? 0 : (options.slots ?? 8),
               drives: options.drives ?? (options.standalone ? 1 : 2),
               ...(options.standalone ? { changer: false } : {}),
               generation: 9,
-              capacityBytes: options.capacityBytes ?? 512 * 1024 ** 2,
+              capacityBytes: options.capacityBytes ?? (options.backend === 'ltfs-file' ? 256 : 512) * 1024 ** 2,
               ...(options.earlyWarningBytes ? { earlyWarningBytes: options.earlyWarningBytes } : {}),
               barcodes: options.barcodes,
-              timeScale: 0,
+              ...(options.backend === 'ltfs-file' ? {} : { timeScale: 0 }),
               importExportSlots: options.importExportSlots ?? 0,
               ...(options.shelfDir ? { shelfDir: options.shelfDir } : {}),
             },

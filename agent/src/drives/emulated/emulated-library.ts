@@ -12,6 +12,9 @@ import { describeHolder } from './shelf.js';
 export class EmulatedLibrary implements TapeLibrary {
   readonly name: string;
   readonly serial: string;
+  /** Why drive `index` must not have its cartridge moved, when its volume is mounted by something
+   *  else than the emulated drive (the ltfs-file library's real LTFS drives); null when free. */
+  driveBusy: (driveIndex: number) => string | null = () => null;
 
   constructor(
     private readonly ctx: EmulatedContext,
@@ -24,6 +27,11 @@ export class EmulatedLibrary implements TapeLibrary {
   /** Directory holding the library's state (library.json; cartridges/ too unless a shared shelfDir holds them). */
   get dir(): string {
     return this.ctx.dir;
+  }
+
+  /** Directory of a cartridge's own state on the shelf (other backends keep their medium there too). */
+  cartridgeDir(barcode: string): string {
+    return this.ctx.store.cartridgeDir(barcode);
   }
 
   async status(): Promise<LibraryStatus> {
@@ -45,9 +53,8 @@ export class EmulatedLibrary implements TapeLibrary {
 
   async load(slot: number, driveIndex: number): Promise<void> {
     const drive = this.drive(driveIndex);
-    if (drive.mountedVolume) {
-      throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} holds mounted volume ${drive.mountedVolume.barcode}`);
-    }
+    const busy = drive.mountedVolume ? `volume ${drive.mountedVolume.barcode} is mounted` : this.driveBusy(driveIndex);
+    if (busy) throw new TapeError('DRIVE_OCCUPIED', `drive${driveIndex} is in use: ${busy}`);
     await drive.hold('load', async () => {
       // Claimed before the move (the shelf lock is never taken inside library.json's lock).
       const wanted = slotBarcode(await this.read(), slot);
@@ -72,9 +79,8 @@ export class EmulatedLibrary implements TapeLibrary {
 
   async unload(driveIndex: number, slot?: number): Promise<void> {
     const drive = this.drive(driveIndex);
-    if (drive.mountedVolume) {
-      throw new TapeError('DRIVE_BUSY', `drive${driveIndex} has volume ${drive.mountedVolume.barcode} mounted: unmount it first`);
-    }
+    const busy = drive.mountedVolume ? `volume ${drive.mountedVolume.barcode} is mounted` : this.driveBusy(driveIndex);
+    if (busy) throw new TapeError('DRIVE_BUSY', `drive${driveIndex} cannot be unloaded: ${busy} (unmount it first)`);
     await drive.hold('unload', async () => {
       // Checked before the (possibly slow) eject, and again when the cartridge is put away.
       planUnload(await this.read(), driveIndex, slot);

@@ -18,14 +18,24 @@ import {
 import { generationFromBarcode, isCleaningBarcode, ltoGeneration } from '../generations.js';
 import type { CommandRunner } from './command-runner.js';
 import { LTFS_EXIT, ltfsMessageIds, ltfsToolError } from './ltfs-errors.js';
+import { releaseLeftoverMount } from './leftover-mount.js';
 import { LtfsVolume, type LtfsVolumeContext } from './ltfs-volume.js';
 import { XATTR } from './ltfs-xattrs.js';
 import { pollUntil } from './mount-probe.js';
 
 export interface LtfsDriveSettings {
   name: string;
-  /** Device LTFS opens (/dev/nst0 for the st driver, /dev/sg1 for the sg backend). */
+  /** Device LTFS opens (/dev/nst0 for the st driver, /dev/sg1 for the sg backend). Unused when
+   *  `mediumDevice` names the loaded cartridge's own device. */
   device: string;
+  /**
+   * LTFS tape backend (ltfs -o tape_backend, mkltfs/ltfsck -e); default LTFS's own (sg on Linux).
+   * 'file' keeps a cartridge in a directory: the ltfs-file library (ltfs-file/).
+   */
+  tapeBackend?: string;
+  /** Where the cartridge with this barcode is opened, for backends whose cartridges are their own
+   *  devices (the file backend: one directory per cartridge). Prepares it on first use. */
+  mediumDevice?: (barcode: string) => Promise<string>;
   serial: string;
   vendor: string;
   model: string;
@@ -114,6 +124,13 @@ export class LtfsDrive implements TapeDrive {
     return this.volume?.isMounted ? this.volume : null;
   }
 
+  /** Why the cartridge must not leave the drive now (an LTFS operation or a mounted volume), or null. */
+  busyReason(): string | null {
+    if (this.operation) return `${this.operation} in progress`;
+    const volume = this.mountedVolume;
+    return volume ? `volume ${volume.barcode} is mounted: unmount it first` : null;
+  }
+
   get mountPoint(): string {
     return join(this.settings.mountRoot, this.settings.name);
   }
@@ -148,7 +165,7 @@ export class LtfsDrive implements TapeDrive {
   async format(options: FormatOptions): Promise<{ volumeUuid: string }> {
     return this.hold('format', async () => {
       const barcode = (await this.requireDataCartridge('format')) ?? options.barcode;
-      const args = ['-d', this.settings.device, '-s', volumeSerial(options.barcode), '-n', options.barcode];
+      const args = [...this.backendArgs(), '-d', await this.device(barcode), '-s', volumeSerial(options.barcode), '-n', options.barcode];
       if (options.force) args.push('-f');
       const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS) throw ltfsToolError(`formatting ${barcode} in ${this.identity.name}`, result);
@@ -164,7 +181,7 @@ export class LtfsDrive implements TapeDrive {
   async unformat(options: { force: boolean }): Promise<void> {
     await this.hold('unformat', async () => {
       const barcode = await this.requireDataCartridge('unformat');
-      const args = ['-d', this.settings.device, '-w'];
+      const args = [...this.backendArgs(), '-d', await this.device(barcode), '-w'];
       if (options.force) args.push('-f');
       const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
       // mkltfs exits 1 (MKLTFS_UNFORMATTED) when the medium was unformatted.
@@ -179,17 +196,17 @@ export class LtfsDrive implements TapeDrive {
     return this.hold('mount', async () => {
       const libraryBarcode = await this.requireDataCartridge('mount');
       const root = this.mountPoint;
+      // Before mkdir: a dead FUSE mount answers every call on it with ENOTCONN.
+      if (await this.volumeContext.probe.isMounted(root)) await releaseLeftoverMount(root, this.volumeContext, this.log);
       await mkdir(root, { recursive: true });
       await mkdir(this.settings.workDirectory, { recursive: true });
-      if (await this.volumeContext.probe.isMounted(root)) {
-        throw new TapeError('ALREADY_MOUNTED', `${root} is already mounted (a volume left mounted by an earlier run?): unmount it first`);
-      }
       const rollback = options.rollbackGeneration;
       const readOnlyRequested = Boolean(options.readOnly) || rollback !== undefined;
       const args = [
         '-f',
+        ...(this.settings.tapeBackend ? ['-o', `tape_backend=${this.settings.tapeBackend}`] : []),
         '-o',
-        `devname=${this.settings.device}`,
+        `devname=${await this.device(libraryBarcode)}`,
         '-o',
         `sync_type=${this.settings.syncType}`,
         '-o',
@@ -259,11 +276,11 @@ export class LtfsDrive implements TapeDrive {
   async check(options: LtfsCheckOptions = {}): Promise<CheckResult> {
     return this.hold('check', async () => {
       const barcode = await this.requireDataCartridge('check');
-      const args: string[] = [];
+      const args: string[] = this.backendArgs();
       if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
       if (options.deepRecovery) args.push('--deep-recovery');
       if (options.fullRecovery) args.push('--full-recovery');
-      args.push(this.settings.device);
+      args.push(await this.device(barcode));
       const result = await this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
       if (result.exitCode === LTFS_EXIT.USAGE_SYNTAX_ERROR) throw new Error(`ltfsck refused its arguments: ${result.command}`);
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
@@ -282,13 +299,25 @@ export class LtfsDrive implements TapeDrive {
   /** The index generations on the cartridge (ltfsck --list-rollback-points). */
   async rollbackPoints(): Promise<RollbackPoint[]> {
     return this.hold('list rollback points', async () => {
-      await this.requireDataCartridge('list rollback points of');
-      const result = await this.runner.run('ltfsck', ['-l', this.settings.device], { timeoutMs: this.settings.checkTimeoutMs });
+      const barcode = await this.requireDataCartridge('list rollback points of');
+      const result = await this.runner.run('ltfsck', [...this.backendArgs(), '-l', await this.device(barcode)], { timeoutMs: this.settings.checkTimeoutMs });
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
         throw ltfsToolError(`listing rollback points in ${this.identity.name}`, result);
       }
       return parseRollbackPoints(result.stdout);
     });
+  }
+
+  /** mkltfs and ltfsck name a non-default tape backend with -e. */
+  private backendArgs(): string[] {
+    return this.settings.tapeBackend ? ['-e', this.settings.tapeBackend] : [];
+  }
+
+  /** The device the LTFS tools open for the loaded cartridge. */
+  private async device(barcode: string | null): Promise<string> {
+    if (!this.settings.mediumDevice) return this.settings.device;
+    if (barcode === null) throw new TapeError('NO_TAPE', `${this.identity.name} does not know which cartridge it holds`);
+    return this.settings.mediumDevice(barcode);
   }
 
   /** Barcode from the library (null when the drive is empty); undefined for a standalone drive. */

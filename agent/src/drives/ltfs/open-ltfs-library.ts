@@ -79,9 +79,7 @@ export function openLtfsLibrary(settings: LtfsLibrarySettings, log: Logger, over
   if (library) {
     // A cartridge must not leave a drive while LTFS has it mounted (its index would be lost).
     library.driveBusy = (index) => {
-      const drive = drives.find((d) => d.identity.libraryDriveIndex === index);
-      const volume = drive?.mountedVolume;
-      return volume ? `volume ${volume.barcode} is mounted: unmount it first` : null;
+      return drives.find((d) => d.identity.libraryDriveIndex === index)?.busyReason() ?? null;
     };
   }
   return { library, drives };

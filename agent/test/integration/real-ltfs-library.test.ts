@@ -1,0 +1,147 @@
+// The ltfs-file library on the real LTFS: the emulated changer moves cartridges that are LTFS
+// `file`-backend tape directories, and the drives run the real mkltfs, ltfs and ltfsck. Skipped
+// (saying why) where LTFS is not installed; CI builds it and sets FERRITE_REQUIRE_LTFS=1.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { agentConfigSchema, type LtfsFileLibrarySettings } from '../../src/config/agent-config.js';
+import { TapeError } from '../../src/drives/drive.js';
+import { openLtfsFileLibrary, type OpenedLtfsFileLibrary } from '../../src/drives/ltfs-file/open-ltfs-file-library.js';
+import type { LtfsDrive } from '../../src/drives/ltfs/ltfs-drive.js';
+import { createLogger } from '../../src/logger.js';
+import { tempDir } from '../unit/drives/emulated-fixture.js';
+import { realLtfsUnavailable } from '../support/real-ltfs.js';
+
+const unavailable = await realLtfsUnavailable();
+const MiB = 1024 * 1024;
+
+function settings(dir: string): LtfsFileLibrarySettings {
+  const config = agentConfigSchema.parse({
+    name: 'a',
+    server: 'x:1',
+    hostname: 'h',
+    stateDir: dir,
+    allowedRestoreRoots: ['/tmp'],
+    libraries: [
+      {
+        backend: 'ltfs-file',
+        name: 'lib1',
+        dir: path.join(dir, 'library'),
+        slots: 4,
+        drives: 1,
+        generation: 9,
+        capacityBytes: 256 * MiB,
+        barcodes: ['FER001L9', 'FER002L9'],
+      },
+    ],
+  });
+  return config.libraries[0] as LtfsFileLibrarySettings;
+}
+
+async function writeFile(drive: LtfsDrive, name: string, data: Buffer): Promise<void> {
+  const volume = drive.mountedVolume!;
+  await pipeline(Readable.from([data]), await volume.createWriteStream(name));
+}
+
+async function readBack(drive: LtfsDrive, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of drive.mountedVolume!.createReadStream(name)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let opened: OpenedLtfsFileLibrary;
+  let drive: LtfsDrive;
+  const first = randomBytes(3 * MiB + 123);
+  const second = randomBytes(700 * 1024);
+
+  before(async () => {
+    tmp = await tempDir('ferrite-ltfs-file-');
+    opened = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    drive = opened.drives[0]!;
+  });
+  after(async () => {
+    // A failed test must not leave a FUSE mount behind.
+    if (drive?.mountedVolume) await drive.mountedVolume.unmount().catch(() => undefined);
+    await tmp.cleanup();
+  });
+
+  it('formats a cartridge the changer loaded, with a real volume UUID', async () => {
+    const slot = (await opened.library.status()).slots.find((s) => s.barcode === 'FER001L9')!.slot;
+    await opened.library.load(slot, 0);
+    const before = await drive.loaded();
+    assert.equal(before?.barcode, 'FER001L9');
+    assert.equal(before?.detailsKnown, false, 'LTFS knows nothing of a cartridge it has not mounted');
+    const { volumeUuid } = await drive.format({ barcode: 'FER001L9', force: false });
+    assert.match(volumeUuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal((await drive.loaded())?.volumeUuid, volumeUuid);
+  });
+
+  it('writes files whose positions come from the real LTFS xattrs, and reads them back after a remount', async () => {
+    const volume = await drive.mount();
+    const space = await volume.space();
+    assert.ok(space.totalBytes > 200 * MiB && space.totalBytes < 256 * MiB, `a 256 MiB file cartridge holds about 238 MiB, got ${space.totalBytes}`);
+    await writeFile(drive, 'data/first.bin', first);
+    await volume.sync();
+    await writeFile(drive, 'data/second.bin', second);
+    const p1 = await volume.position('data/first.bin');
+    const p2 = await volume.position('data/second.bin');
+    assert.equal(p1.partition, 'b');
+    assert.equal(p1.size, first.length);
+    assert.ok(p2.startBlock > p1.startBlock, `second file after the first on tape (${p1.startBlock} then ${p2.startBlock})`);
+    assert.deepEqual((await volume.list('data')).sort(), ['data/first.bin', 'data/second.bin']);
+    await volume.unmount();
+    const info = await drive.loaded();
+    assert.ok(info && info.usedBytes >= first.length, `used bytes learnt at unmount: ${info?.usedBytes}`);
+
+    const again = await drive.mount({ readOnly: true });
+    assert.equal(again.readOnly, true);
+    assert.equal(sha(await readBack(drive, 'data/first.bin')), sha(first));
+    assert.equal(sha(await readBack(drive, 'data/second.bin')), sha(second));
+    assert.deepEqual(await again.position('data/first.bin'), p1, 'positions survive the index write');
+    await again.unmount();
+  });
+
+  it('refuses to unload a cartridge while LTFS has it mounted', async () => {
+    const volume = await drive.mount({ readOnly: true });
+    await assert.rejects(opened.library.unload(0), (err: TapeError) => err.code === 'DRIVE_BUSY' && /mounted/.test(err.message));
+    await volume.unmount();
+  });
+
+  it('after a crash with the volume mounted, the leftover mount is released, ltfsck repairs the volume and writing goes on', async () => {
+    const volume = await drive.mount();
+    await writeFile(drive, 'data/third.bin', randomBytes(2 * MiB));
+    await volume.sync();
+    await writeFile(drive, 'data/lost.bin', randomBytes(2 * MiB));
+    // The machine goes down: the LTFS daemon dies without writing its index, the mount stays.
+    execFileSync('pkill', ['-9', '-f', `devname=${path.join(opened.library.cartridgeDir('FER001L9'), 'ltfs')}`]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // A new agent process: same library, new drive objects.
+    const restarted = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    const drive2 = restarted.drives[0];
+    await assert.rejects(drive2.mount(), (err: TapeError) => err.code === 'VOLUME_DIRTY' && /11027E/.test(err.message));
+    assert.equal((await drive2.loaded())?.dirty, true);
+    const result = await drive2.check();
+    assert.equal(result.repaired, true);
+    const volume2 = await drive2.mount();
+    const names = await volume2.list('data');
+    assert.ok(names.includes('data/third.bin'), 'what was synced before the crash is there');
+    await writeFile(drive2, 'data/after.bin', second);
+    await volume2.unmount();
+    drive = drive2;
+  });
+
+  it('a cartridge keeps its size from the first format (filedebug_tc_conf.xml written before mkltfs)', async () => {
+    const xml = await readFile(path.join(opened.library.cartridgeDir('FER001L9'), 'ltfs', 'filedebug_tc_conf.xml'), 'utf8');
+    assert.match(xml, /<capacity_mb>256<\/capacity_mb>/);
+  });
+});
