@@ -3,8 +3,8 @@
 // PostgreSQL) and one agent with an emulated library of 2 LTO-9 drives and 8 scratch tapes. State
 // lives in .ferrite/ (git-ignored), so stopping and starting again keeps the catalog and the tapes.
 // Ctrl-C stops the agent first (running jobs checkpoint and unmount), then the server.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,17 +27,60 @@ for (const built of ['catalog-server/dist/src/main.js', 'agent/dist/src/main.js'
 await mkdir(logs, { recursive: true });
 await mkdir(path.join(home, 'restores'), { recursive: true });
 
-const agentConfigPath = path.join(home, 'agent.json');
+// FERRITE_TAPE_BACKEND=ltfs: the same library, but its cartridges are real LTFS tapes (LTFS's file
+// backend keeps each in a directory) that the agent mounts with the real ltfs through FUSE.
+const backend = process.env.FERRITE_TAPE_BACKEND ?? 'emulated';
+if (backend !== 'emulated' && backend !== 'ltfs') {
+  console.error(`FERRITE_TAPE_BACKEND must be "emulated" (the default) or "ltfs", not ${JSON.stringify(backend)}`);
+  process.exit(1);
+}
+const onLtfs = backend === 'ltfs';
+if (onLtfs) {
+  const missing = ltfsMissing();
+  if (missing.length > 0) {
+    console.error(`FERRITE_TAPE_BACKEND=ltfs needs the real LTFS and FUSE, and this machine lacks:\n  - ${missing.join('\n  - ')}
+Install LTFS 2.4 (mkltfs, ltfs, ltfsck on PATH; the LTFS reference implementation builds from source)
+and FUSE (Debian: fuse, libfuse-dev), run as root or in the fuse group, or run \`npm start\` without it.`);
+    process.exit(1);
+  }
+}
+
+/** The LTFS tools and FUSE this machine lacks (empty when it has them). */
+function ltfsMissing() {
+  const missing = [];
+  for (const tool of ['mkltfs', 'ltfs', 'ltfsck', 'getfattr']) {
+    const r = spawnSync(tool, ['-V'], { stdio: 'ignore' });
+    if (r.error) missing.push(`${tool} (${r.error.code === 'ENOENT' ? 'not found on PATH' : r.error.message})`);
+  }
+  try {
+    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
+  } catch (err) {
+    missing.push(`FUSE (/dev/fuse: ${err.code})`);
+  }
+  return missing;
+}
+
+const agentConfigPath = path.join(home, onLtfs ? 'agent-ltfs.json' : 'agent.json');
+// Barcodes differ per backend: one catalog serves both, and a tape is known by its barcode.
+const barcodePrefix = onLtfs ? 'LTF' : 'FER';
 if (!existsSync(agentConfigPath)) {
-  const barcodes = Array.from({ length: 8 }, (_, i) => `FER${String(i + 1).padStart(3, '0')}L9`);
-  const agentConfig = {
-    name: 'local-agent',
-    server: `127.0.0.1:${grpcPort}`,
-    hostname: os.hostname(),
-    stateDir: 'agent',
-    allowedRestoreRoots: [path.join(home, 'restores'), path.join(os.tmpdir(), 'ferrite-restores')],
-    libraries: [
-      // Emulated LTO-9 cartridges scaled down to 8 GiB so a laptop disk is enough; files take real space.
+  const barcodes = Array.from({ length: 8 }, (_, i) => `${barcodePrefix}${String(i + 1).padStart(3, '0')}L9`);
+  const library = onLtfs
+    ? // Real LTFS cartridges of 8 GiB in .ferrite/ltfs-shelf/cartridges/<barcode>/ltfs; mounted on
+      // .ferrite/agent/ltfs-file/ while a job runs.
+      {
+        backend: 'ltfs-file',
+        name: 'ltfs1',
+        dir: 'ltfs-library',
+        shelfDir: 'ltfs-shelf',
+        slots: 10,
+        drives: 2,
+        generation: 9,
+        capacityBytes: 8 * 1024 ** 3,
+        barcodes,
+        importExportSlots: 2,
+      }
+    : // Emulated LTO-9 cartridges scaled down to 8 GiB so a laptop disk is enough; files take real space.
       // The cartridges' contents live on a shelf (.ferrite/shelf) that other emulated libraries of this
       // machine can share: `npm run shelf -- remove|insert|list --library .ferrite/library ...` moves tapes.
       // The last 2 slots are import/export (mail) slots, where `insert` puts a tape first.
@@ -53,11 +96,18 @@ if (!existsSync(agentConfigPath)) {
         barcodes,
         timeScale: 0,
         importExportSlots: 2,
-      },
-    ],
+      };
+  const agentConfig = {
+    name: 'local-agent',
+    server: `127.0.0.1:${grpcPort}`,
+    hostname: os.hostname(),
+    stateDir: 'agent',
+    allowedRestoreRoots: [path.join(home, 'restores'), path.join(os.tmpdir(), 'ferrite-restores')],
+    libraries: [library],
   };
   await writeFile(agentConfigPath, JSON.stringify(agentConfig, null, 2) + '\n');
 }
+const libraryDir = onLtfs ? '.ferrite/ltfs-library' : '.ferrite/library';
 
 const children = [];
 function start(name, script, args, env) {
@@ -107,7 +157,11 @@ start('server', 'catalog-server/dist/src/main.js', [], {
 });
 
 async function graphql(query) {
-  const res = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' }, body: JSON.stringify({ query }) });
+  const res = await fetch(graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+    body: JSON.stringify({ query }),
+  });
   return res.json();
 }
 
@@ -125,7 +179,9 @@ for (;;) {
   await sleep(300);
 }
 
-console.log('starting the agent "local-agent" with an emulated library (2 LTO-9 drives, 8 tapes)...');
+console.log(
+  `starting the agent "local-agent" with ${onLtfs ? 'a library of real LTFS cartridges (file backend)' : 'an emulated library'} (2 LTO-9 drives, 8 tapes)...`,
+);
 start('agent', 'agent/dist/src/main.js', ['--config', agentConfigPath], {});
 for (let i = 0; i < 100; i++) {
   const r = await graphql('{ agent(name: "local-agent") { online } }').catch(() => null);
@@ -144,18 +200,18 @@ Ferrite is running.
 Paste these into the GraphQL IDE, one at a time:
 
   query { tapes { edges { node { barcode state usedBytes capacityBytes location { agent slot drive } } } } }
-  mutation { formatTape(barcode: "FER001L9") { id status } }
+  mutation { formatTape(barcode: "${barcodePrefix}001L9") { id status } }
   mutation { startBackup(input: { agent: "local-agent", paths: ["${sample}"] }) { id status } }
   query { jobs { edges { node { id kind status progress { filesDone filesTotal bytesDone bytesTotal } errorCode errorMessage } } } }
   query { files(filter: { nameGlob: "*.proto" }) { edges { node { id path size sha256 placements { barcode partition startBlock } } } } }
   mutation { startRestore(input: { agent: "local-agent", selection: { host: "local-agent", pathPrefix: "${sample}" }, targetDirectory: "${path.join(home, 'restores', 'proto')}", stripPrefix: "${sample}" }) { id status } }
-  mutation { startVerify(input: { tape: "FER001L9" }) { id status } }
+  mutation { startVerify(input: { tape: "${barcodePrefix}001L9" }) { id status } }
 
 Move tapes by hand (the emulated library's operator tool), then run an inventory:
 
-  npm run shelf -- list --library .ferrite/library
-  npm run shelf -- remove --library .ferrite/library FER008L9
-  npm run shelf -- insert --library .ferrite/library FER008L9
+  npm run shelf -- list --library ${libraryDir}
+  npm run shelf -- remove --library ${libraryDir} ${barcodePrefix}008L9
+  npm run shelf -- insert --library ${libraryDir} ${barcodePrefix}008L9
   mutation { inventory(agent: "local-agent") { id } }
 
 Press Ctrl-C to stop; starting again keeps the catalog and the tapes.
