@@ -42,7 +42,7 @@ export const LTFS_FILE_MIN_CAPACITY_BYTES = 256 * 1024 * 1024;
  * emulated library, but each cartridge is an LTFS `file`-backend tape directory, and each drive
  * formats, mounts and checks it with the real mkltfs, ltfs and ltfsck.
  */
-const ltfsFileLibrarySchema = emulatedLibrarySchema.omit({ backend: true, timeScale: true, changer: true }).extend({
+const ltfsFileLibrarySchema = emulatedLibrarySchema.omit({ backend: true, timeScale: true }).extend({
   backend: z.literal('ltfs-file'),
   capacityBytes: z
     .number()
@@ -79,7 +79,7 @@ export const agentConfigSchema = z
   .superRefine((config, ctx) => {
     // Said at startup, not when the library first opens: a library with a changer needs its slots.
     config.libraries.forEach((lib, i) => {
-      if (lib.backend === 'emulated' && lib.changer && lib.slots < 1) {
+      if (lib.backend !== 'ltfs' && lib.changer && lib.slots < 1) {
         ctx.addIssue({
           code: 'custom',
           path: ['libraries', i, 'slots'],

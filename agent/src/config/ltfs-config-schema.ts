@@ -14,6 +14,8 @@ export const ltfsToolPathsSchema = z
     getfattr: z.string().min(1),
     setfattr: z.string().min(1),
     mtx: z.string().min(1),
+    /** mt-st: a standalone drive's cartridge presence (status) and eject (offline). */
+    mt: z.string().min(1),
   })
   .partial()
   .default({});

@@ -45,8 +45,8 @@ export async function openDriveSet(config: AgentConfig, log: Logger = createLogg
     }
     if (lib.backend === 'ltfs-file') {
       const { library, drives } = await openLtfsFileLibrary(lib, config.stateDir, log);
-      libraries.push(library);
-      for (const drive of drives) entries.push({ drive, library });
+      if (lib.changer) libraries.push(library);
+      for (const drive of drives) entries.push({ drive, library: lib.changer ? library : null });
       continue;
     }
     const { library, drives } = await openEmulatedLibrary({

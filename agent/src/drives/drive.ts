@@ -103,6 +103,9 @@ export interface TapeDrive {
   /** A standalone drive (no changer) ejects its cartridge for the operator to take; returns the
    *  barcode ejected (null: the drive was empty). Absent on backends that cannot. */
   eject?(): Promise<string | null>;
+  /** A standalone drive that learns a cartridge's barcode from its volume: it holds a cartridge
+   *  with no readable volume (a new tape), which only a format may take. */
+  unlabelled?(): Promise<boolean>;
 }
 
 /** TapeAlert flags that ask for a cleaning cartridge. */

@@ -10,7 +10,7 @@ import { isCleaningBarcode } from '../drives/generations.js';
 export async function runFormatJob(ctx: JobContext, spec: FormatSpec): Promise<string> {
   if (!spec.barcode) throw new JobError('INVALID_SPEC', 'format job without a barcode');
   if (isCleaningBarcode(spec.barcode)) throw new JobError('CLEANING_CARTRIDGE', `${spec.barcode} is a cleaning cartridge, not a data tape`);
-  await ensureLoaded(ctx, spec.barcode);
+  await ensureLoaded(ctx, spec.barcode, ctx.drive, ctx.library, { blankWillDo: true });
   throwIfCancelled(ctx.signal);
   ctx.reporter.progress({ bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 1, currentFile: '', currentTape: spec.barcode }, true);
   const generation = spec.force ? await generationAfter(ctx) : 1;

@@ -6,15 +6,34 @@ import { TapeError, type MountedVolume, type TapeDrive, type TapeLibrary } from 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 
+/** What `rejected` holds after a cartridge with no volume was turned away. */
+const UNLABELLED = '\0unlabelled';
+
+export interface LoadOptions {
+  /** A format: at a standalone drive that reads barcodes from volumes, a cartridge with no volume
+   *  (a new tape the operator inserted for the request) is taken as `barcode`. */
+  blankWillDo?: boolean;
+}
+
 /** Gets `barcode` into `drive` (the job's own drive unless a backup's further copy names another). */
-export async function ensureLoaded(ctx: JobContext, barcode: string, drive: TapeDrive = ctx.drive, library: TapeLibrary | null = ctx.library): Promise<void> {
+export async function ensureLoaded(
+  ctx: JobContext,
+  barcode: string,
+  drive: TapeDrive = ctx.drive,
+  library: TapeLibrary | null = ctx.library,
+  options: LoadOptions = {},
+): Promise<void> {
   const current = await drive.loaded();
   if (current?.barcode === barcode) return;
   if (!library) {
     if (!ctx.requestTape || !drive.eject) {
       throw new JobError('TAPE_NOT_IN_LIBRARY', `drive ${drive.identity.name} has no library and holds ${current?.barcode ?? 'no tape'}, not ${barcode}`);
     }
-    await awaitOperatorInsert(ctx, barcode, drive, current?.barcode ?? null);
+    if (options.blankWillDo && current === null && (await drive.unlabelled?.())) {
+      await ctx.reporter.note('info', `${drive.identity.name} holds a cartridge with no volume: it is formatted as ${barcode}`);
+      return;
+    }
+    await awaitOperatorInsert(ctx, barcode, drive, current?.barcode ?? null, options);
     return;
   }
   const driveIndex = drive.identity.libraryDriveIndex;
@@ -57,7 +76,13 @@ export async function ensureLoaded(ctx: JobContext, barcode: string, drive: Tape
  * meanwhile is reported (WRONG_CARTRIDGE), never written to, and ejected again; the job keeps
  * waiting until it is cancelled.
  */
-export async function awaitOperatorInsert(ctx: JobContext, barcode: string, drive: TapeDrive, holding: string | null): Promise<void> {
+export async function awaitOperatorInsert(
+  ctx: JobContext,
+  barcode: string,
+  drive: TapeDrive,
+  holding: string | null,
+  options: LoadOptions = {},
+): Promise<void> {
   const name = drive.identity.name;
   if (holding) {
     await ctx.reporter.note('info', `ejecting ${holding} from standalone drive ${name} for the operator`);
@@ -73,7 +98,18 @@ export async function awaitOperatorInsert(ctx: JobContext, barcode: string, driv
     throwIfCancelled(ctx.signal);
     const now = await drive.loaded().catch(() => null);
     if (now === null) {
-      rejected = null;
+      if (!(await drive.unlabelled?.().catch(() => false))) {
+        rejected = null;
+        continue;
+      }
+      if (options.blankWillDo) break;
+      // A cartridge with no volume where a written tape is needed: the operator took the wrong one.
+      if (rejected !== UNLABELLED) {
+        rejected = UNLABELLED;
+        const message = `WRONG_CARTRIDGE: a cartridge with no LTFS volume was inserted into ${name}, but this job needs ${barcode}: it is ejected`;
+        await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level: 'warn', errorCode: 'WRONG_CARTRIDGE' }).catch(() => undefined);
+      }
+      await drive.eject!().catch(async (err: Error) => ctx.reporter.note('warn', `could not eject the cartridge from ${name}: ${err.message}`));
       continue;
     }
     if (now.barcode === barcode) break;

@@ -15,12 +15,13 @@ import { openLtfsFileLibrary, type OpenedLtfsFileLibrary } from '../../src/drive
 import type { LtfsDrive } from '../../src/drives/ltfs/ltfs-drive.js';
 import { createLogger } from '../../src/logger.js';
 import { tempDir } from '../unit/drives/emulated-fixture.js';
+import { ejectFromDrive, insertIntoDrive } from '../../src/drives/emulated/shelf-operator.js';
 import { realLtfsUnavailable } from '../support/real-ltfs.js';
 
 const unavailable = await realLtfsUnavailable();
 const MiB = 1024 * 1024;
 
-function settings(dir: string): LtfsFileLibrarySettings {
+function settings(dir: string, extra: Record<string, unknown> = {}): LtfsFileLibrarySettings {
   const config = agentConfigSchema.parse({
     name: 'a',
     server: 'x:1',
@@ -37,6 +38,7 @@ function settings(dir: string): LtfsFileLibrarySettings {
         generation: 9,
         capacityBytes: 256 * MiB,
         barcodes: ['FER001L9', 'FER002L9'],
+        ...extra,
       },
     ],
   });
@@ -143,5 +145,48 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
   it('a cartridge keeps its size from the first format (filedebug_tc_conf.xml written before mkltfs)', async () => {
     const xml = await readFile(path.join(opened.library.cartridgeDir('FER001L9'), 'ltfs', 'filedebug_tc_conf.xml'), 'utf8');
     assert.match(xml, /<capacity_mb>256<\/capacity_mb>/);
+  });
+});
+
+describe('a standalone drive (no changer) on the real LTFS', { skip: unavailable ?? false }, () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let opened: OpenedLtfsFileLibrary;
+  let drive: LtfsDrive;
+  const libraryDir = () => path.join(tmp.dir, 'library');
+
+  before(async () => {
+    tmp = await tempDir('ferrite-ltfs-standalone-');
+    opened = await openLtfsFileLibrary(settings(tmp.dir, { changer: false, slots: 0, barcodes: [] }), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    drive = opened.drives[0]!;
+  });
+  after(async () => {
+    if (drive?.mountedVolume) await drive.mountedVolume.unmount().catch(() => undefined);
+    await tmp.cleanup();
+  });
+
+  it('takes a new cartridge as unlabelled, names it by its format, and knows it again by its volume after an eject', async () => {
+    assert.equal(drive.identity.libraryName, null);
+    assert.equal(await drive.loaded(), null);
+    await insertIntoDrive(libraryDir(), 'FER009L9', { newCartridge: true });
+    assert.equal(await drive.loaded(), null, 'a blank cartridge has no barcode the drive can read');
+    assert.equal(await drive.unlabelled(), true);
+    await drive.format({ barcode: 'FER009L9', force: false });
+    assert.equal((await drive.loaded())?.barcode, 'FER009L9');
+
+    assert.equal(await drive.eject!(), 'FER009L9');
+    assert.equal(await drive.loaded(), null);
+    // The operator puts it back: a new agent process knows it only from what real LTFS reads.
+    await insertIntoDrive(libraryDir(), 'FER009L9');
+    const restarted = await openLtfsFileLibrary(
+      settings(tmp.dir, { changer: false, slots: 0, barcodes: [] }),
+      path.join(tmp.dir, 'agent'),
+      createLogger('silent'),
+    );
+    drive = restarted.drives[0]!;
+    const info = await drive.loaded();
+    assert.equal(info?.barcode, 'FER009L9', 'read from the LTFS volume name');
+    assert.equal(info?.formatted, true);
+    assert.equal(await drive.eject!(), 'FER009L9');
+    await assert.rejects(ejectFromDrive(libraryDir(), 0), /empty/);
   });
 });

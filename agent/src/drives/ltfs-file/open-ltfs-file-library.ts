@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.js';
 import { BLOCK_SIZE } from '../drive.js';
 import { openEmulatedLibrary } from '../emulated/open-emulated-library.js';
 import type { EmulatedLibrary } from '../emulated/emulated-library.js';
+import { ejectFromDrive } from '../emulated/shelf-operator.js';
 import { ltoGeneration } from '../generations.js';
 import { ExecFileRunner, type CommandRunner } from '../ltfs/command-runner.js';
 import { LtfsDrive } from '../ltfs/ltfs-drive.js';
@@ -33,6 +34,7 @@ export async function openLtfsFileLibrary(
 ): Promise<OpenedLtfsFileLibrary> {
   const missing = await ltfsMissing(runner, ['mkltfs', 'ltfs', 'ltfsck']);
   if (missing) throw new Error(`library ${settings.name}: ${missing}`);
+  const standalone = !settings.changer;
   const capacityBytes = settings.capacityBytes ?? ltoGeneration(settings.generation).nativeCapacityBytes;
   const { library, drives: changerDrives } = await openEmulatedLibrary({
     name: settings.name,
@@ -46,7 +48,9 @@ export async function openLtfsFileLibrary(
     importExportSlots: settings.importExportSlots,
     shelfDir: settings.shelfDir,
     serialPrefix: 'LTF',
+    changer: !standalone,
   });
+  const inDrive = async (index: number): Promise<string | null> => (await library.status()).drives[index]?.barcode ?? null;
   const libraryLog = log.child({ library: settings.name });
   const volumeContext: LtfsVolumeContext = {
     runner,
@@ -67,12 +71,25 @@ export async function openLtfsFileLibrary(
         name,
         device: '',
         tapeBackend: 'file',
-        mediumDevice: (barcode) => prepareTapeDirectory(library.cartridgeDir(barcode), capacityBytes),
+        // The directory of whichever cartridge the changer (or the operator's hand) put in this drive.
+        mediumDevice: async () => {
+          const barcode = await inDrive(i);
+          return barcode === null ? null : prepareTapeDirectory(library.cartridgeDir(barcode), capacityBytes);
+        },
+        ...(standalone
+          ? {
+              standalone: {
+                present: async () => (await inDrive(i)) !== null,
+                eject: () => ejectFromDrive(library.dir, i, { force: true }).then(() => undefined),
+              },
+            }
+          : {}),
         serial: changerDrive.identity.serial,
         vendor: 'FERRITE',
         model: `LTFS-FILE-LTO${settings.generation}`,
         generation: settings.generation,
-        library,
+        // Standalone drives have no library for jobs; they learn their cartridge from its label.
+        library: standalone ? null : library,
         libraryDriveIndex: i,
         mountRoot: join(ltfsState, 'mnt'),
         workDirectory: join(ltfsState, 'work', name),

@@ -4,7 +4,7 @@
 // the ltfs FUSE daemon is started as a long-running child whose exit the backend awaits.
 import { execFile, spawn } from 'node:child_process';
 
-export type ToolName = 'mkltfs' | 'ltfs' | 'ltfsck' | 'umount' | 'fusermount' | 'mountpoint' | 'getfattr' | 'setfattr' | 'mtx';
+export type ToolName = 'mkltfs' | 'ltfs' | 'ltfsck' | 'umount' | 'fusermount' | 'mountpoint' | 'getfattr' | 'setfattr' | 'mtx' | 'mt';
 
 /** Program path (or name looked up on PATH) for each tool. */
 export type ToolPaths = Record<ToolName, string>;
@@ -19,6 +19,7 @@ export const DEFAULT_TOOL_PATHS: ToolPaths = {
   getfattr: 'getfattr',
   setfattr: 'setfattr',
   mtx: 'mtx',
+  mt: 'mt',
 };
 
 export interface CommandResult {

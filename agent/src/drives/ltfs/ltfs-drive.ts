@@ -2,7 +2,7 @@
 // the ltfs FUSE daemon mounts (run in the foreground as our child, so its exit tells us when the
 // index is on tape), ltfsck checks, rolls back and deep-recovers. What is loaded comes from the
 // library (mtx) the drive sits in; LTFS itself only knows once a volume is mounted.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../logger.js';
 import {
@@ -33,9 +33,11 @@ export interface LtfsDriveSettings {
    * 'file' keeps a cartridge in a directory: the ltfs-file library (ltfs-file/).
    */
   tapeBackend?: string;
-  /** Where the cartridge with this barcode is opened, for backends whose cartridges are their own
-   *  devices (the file backend: one directory per cartridge). Prepares it on first use. */
-  mediumDevice?: (barcode: string) => Promise<string>;
+  /** Where the cartridge in this drive is opened (null: the drive is empty), for backends whose
+   *  cartridges are their own devices (the file backend: one directory per cartridge). */
+  mediumDevice?: () => Promise<string | null>;
+  /** Set for a drive without a changer: how to tell that a cartridge is in it, and to eject it. */
+  standalone?: StandaloneMedium;
   serial: string;
   vendor: string;
   model: string;
@@ -53,6 +55,16 @@ export interface LtfsDriveSettings {
   mountTimeoutMs: number;
   formatTimeoutMs: number;
   checkTimeoutMs: number;
+}
+
+/**
+ * A standalone drive's own view of its slot: whether a cartridge is in it (`mt status` reports
+ * ONLINE on a real drive) and ejecting it for the operator (`mt offline`). Which cartridge it is
+ * the drive learns by mounting it read-only and reading its label.
+ */
+export interface StandaloneMedium {
+  present(): Promise<boolean>;
+  eject(): Promise<void>;
 }
 
 export interface LtfsMountOptions extends MountOptions {
@@ -101,6 +113,12 @@ export class LtfsDrive implements TapeDrive {
   private operation: string | null = null;
   /** What this agent learnt about cartridges while they were mounted here (LTFS knows nothing unmounted). */
   private readonly known = new Map<string, KnownCartridge>();
+  /** Standalone: what the cartridge in the drive was found to be (barcode; null when it has no
+   *  readable volume), until the drive is seen empty. */
+  private inDrive: { barcode: string | null } | null = null;
+  private identifying: Promise<string | null> | null = null;
+  /** Standalone drives eject for the operator; absent on drives in a library (TapeDrive.eject). */
+  readonly eject?: () => Promise<string | null>;
 
   constructor(
     private readonly settings: LtfsDriveSettings,
@@ -118,6 +136,8 @@ export class LtfsDrive implements TapeDrive {
       libraryName: settings.library?.name ?? null,
       libraryDriveIndex: settings.libraryDriveIndex,
     };
+    const standalone = settings.standalone;
+    if (standalone) this.eject = () => this.ejectStandalone(standalone);
   }
 
   get mountedVolume(): LtfsVolume | null {
@@ -165,13 +185,15 @@ export class LtfsDrive implements TapeDrive {
   async format(options: FormatOptions): Promise<{ volumeUuid: string }> {
     return this.hold('format', async () => {
       const barcode = (await this.requireDataCartridge('format')) ?? options.barcode;
-      const args = [...this.backendArgs(), '-d', await this.device(barcode), '-s', volumeSerial(options.barcode), '-n', options.barcode];
+      const args = [...this.backendArgs(), '-d', await this.device(), '-s', volumeSerial(options.barcode), '-n', options.barcode];
       if (options.force) args.push('-f');
       const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS) throw ltfsToolError(`formatting ${barcode} in ${this.identity.name}`, result);
       const uuid = /LTFS15013I[^\n]*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(result.stdout + result.stderr)?.[1];
       if (!uuid) throw new TapeError('MEDIUM_ERROR', `mkltfs formatted ${barcode} but reported no volume UUID (LTFS15013I)`);
       this.known.set(barcode, { formatted: true, volumeUuid: uuid, capacityBytes: null, usedBytes: 0, writeProtected: false, dirty: false });
+      // A standalone drive knows its blank cartridge by the name it was just given.
+      if (this.settings.standalone) this.inDrive = { barcode };
       this.log.info({ drive: this.identity.name, barcode, volumeUuid: uuid }, 'ltfs volume formatted');
       return { volumeUuid: uuid };
     });
@@ -181,7 +203,7 @@ export class LtfsDrive implements TapeDrive {
   async unformat(options: { force: boolean }): Promise<void> {
     await this.hold('unformat', async () => {
       const barcode = await this.requireDataCartridge('unformat');
-      const args = [...this.backendArgs(), '-d', await this.device(barcode), '-w'];
+      const args = [...this.backendArgs(), '-d', await this.device(), '-w'];
       if (options.force) args.push('-f');
       const result = await this.runner.run('mkltfs', args, { timeoutMs: this.settings.formatTimeoutMs });
       // mkltfs exits 1 (MKLTFS_UNFORMATTED) when the medium was unformatted.
@@ -206,7 +228,7 @@ export class LtfsDrive implements TapeDrive {
         '-f',
         ...(this.settings.tapeBackend ? ['-o', `tape_backend=${this.settings.tapeBackend}`] : []),
         '-o',
-        `devname=${await this.device(libraryBarcode)}`,
+        `devname=${await this.device()}`,
         '-o',
         `sync_type=${this.settings.syncType}`,
         '-o',
@@ -251,7 +273,7 @@ export class LtfsDrive implements TapeDrive {
         : notices.length > 0
           ? READ_ONLY_NOTICES[notices[0]]
           : null;
-      const barcode = libraryBarcode ?? (await this.volumeContext.xattrs.get(root, XATTR.volumeName).catch(() => null))?.trim() ?? this.identity.name;
+      const barcode = libraryBarcode ?? (await this.volumeBarcode(root)) ?? this.identity.name;
       const writeProtected = notices.includes('14019I');
       const volume = new LtfsVolume(
         this.volumeContext,
@@ -280,7 +302,7 @@ export class LtfsDrive implements TapeDrive {
       if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
       if (options.deepRecovery) args.push('--deep-recovery');
       if (options.fullRecovery) args.push('--full-recovery');
-      args.push(await this.device(barcode));
+      args.push(await this.device());
       const result = await this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
       if (result.exitCode === LTFS_EXIT.USAGE_SYNTAX_ERROR) throw new Error(`ltfsck refused its arguments: ${result.command}`);
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
@@ -299,8 +321,8 @@ export class LtfsDrive implements TapeDrive {
   /** The index generations on the cartridge (ltfsck --list-rollback-points). */
   async rollbackPoints(): Promise<RollbackPoint[]> {
     return this.hold('list rollback points', async () => {
-      const barcode = await this.requireDataCartridge('list rollback points of');
-      const result = await this.runner.run('ltfsck', [...this.backendArgs(), '-l', await this.device(barcode)], { timeoutMs: this.settings.checkTimeoutMs });
+      await this.requireDataCartridge('list rollback points of');
+      const result = await this.runner.run('ltfsck', [...this.backendArgs(), '-l', await this.device()], { timeoutMs: this.settings.checkTimeoutMs });
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
         throw ltfsToolError(`listing rollback points in ${this.identity.name}`, result);
       }
@@ -314,15 +336,90 @@ export class LtfsDrive implements TapeDrive {
   }
 
   /** The device the LTFS tools open for the loaded cartridge. */
-  private async device(barcode: string | null): Promise<string> {
+  private async device(): Promise<string> {
     if (!this.settings.mediumDevice) return this.settings.device;
-    if (barcode === null) throw new TapeError('NO_TAPE', `${this.identity.name} does not know which cartridge it holds`);
-    return this.settings.mediumDevice(barcode);
+    const device = await this.settings.mediumDevice();
+    if (device === null) throw new TapeError('NO_TAPE', `${this.identity.name} is empty`);
+    return device;
   }
 
-  /** Barcode from the library (null when the drive is empty); undefined for a standalone drive. */
+  /**
+   * The barcode a mounted volume names itself by: the Ferrite label's (FERRITE.json), else the LTFS
+   * volume name (mkltfs -n), else the volume serial; null when it names none.
+   */
+  private async volumeBarcode(root: string): Promise<string | null> {
+    try {
+      const label = JSON.parse(await readFile(join(root, 'FERRITE.json'), 'utf8')) as { barcode?: unknown };
+      if (typeof label.barcode === 'string' && label.barcode) return label.barcode;
+    } catch {
+      // No label (a blank or foreign volume): LTFS's own names follow.
+    }
+    for (const name of [XATTR.volumeName, XATTR.volumeSerial]) {
+      const value = (await this.volumeContext.xattrs.get(root, name).catch(() => null))?.trim();
+      if (value) return value;
+    }
+    return null;
+  }
+
+  /**
+   * Standalone: which cartridge the drive holds. A cartridge found in an empty drive is mounted
+   * read-only once to read its label (polls meanwhile answer what was known); one with no volume
+   * reads as no barcode, which only a format for the operator's request takes (`unlabelled`).
+   */
+  private async standaloneBarcode(standalone: StandaloneMedium): Promise<string | null> {
+    if (this.volume?.isMounted) return this.volume.barcode;
+    if (this.operation) return this.inDrive?.barcode ?? null;
+    if (!(await standalone.present())) {
+      this.inDrive = null;
+      return null;
+    }
+    if (this.inDrive) return this.inDrive.barcode;
+    this.identifying ??= this.identify().finally(() => (this.identifying = null));
+    return this.identifying;
+  }
+
+  private async identify(): Promise<string | null> {
+    let barcode: string | null = null;
+    try {
+      const volume = await this.mount({ readOnly: true });
+      barcode = await this.volumeBarcode(volume.root);
+      await volume.unmount();
+    } catch (err) {
+      const code = err instanceof TapeError ? err.code : null;
+      if (code === 'DRIVE_BUSY' || code === 'ALREADY_MOUNTED') return null; // asked again at the next poll
+      this.log.warn(
+        { drive: this.identity.name, code, err: (err as Error).message },
+        code === 'NOT_FORMATTED'
+          ? 'the cartridge inserted has no LTFS volume: it can only be formatted (formatTape for the barcode on its label)'
+          : 'the cartridge inserted could not be identified',
+      );
+    }
+    this.inDrive = { barcode };
+    if (barcode) this.log.info({ drive: this.identity.name, barcode }, 'cartridge inserted into standalone drive');
+    return barcode;
+  }
+
+  /** Standalone: a cartridge is in the drive but has no readable volume (a new or foreign tape). */
+  async unlabelled(): Promise<boolean> {
+    if (!this.settings.standalone) return false;
+    return (await this.standaloneBarcode(this.settings.standalone)) === null && this.inDrive !== null && this.inDrive.barcode === null;
+  }
+
+  private async ejectStandalone(standalone: StandaloneMedium): Promise<string | null> {
+    const barcode = await this.standaloneBarcode(standalone);
+    return this.hold('eject', async () => {
+      if (!(await standalone.present())) return null;
+      await standalone.eject();
+      this.inDrive = null;
+      this.log.info({ drive: this.identity.name, barcode }, 'cartridge ejected for the operator');
+      return barcode ?? 'an unlabelled cartridge';
+    });
+  }
+
+  /** Barcode from the library (null when the drive is empty); a standalone drive reads the label. */
   private async loadedBarcode(): Promise<string | null> {
     const library = this.settings.library;
+    if (!library && this.settings.standalone) return this.standaloneBarcode(this.settings.standalone);
     if (!library) return this.volume?.isMounted ? this.volume.barcode : null;
     const status = await library.status();
     const drive = status.drives.find((d) => d.driveIndex === this.settings.libraryDriveIndex);

@@ -9,6 +9,7 @@ import type { LtfsLibrarySettings } from '../../config/ltfs-config-schema.js';
 import { LtfsDrive } from './ltfs-drive.js';
 import type { LtfsVolumeContext } from './ltfs-volume.js';
 import { LtfsXattrs } from './ltfs-xattrs.js';
+import { MtMedium } from './mt-medium.js';
 import { ProcMountsProbe, type MountProbe } from './mount-probe.js';
 
 export interface OpenedLtfsLibrary {
@@ -70,6 +71,8 @@ export function openLtfsLibrary(settings: LtfsLibrarySettings, log: Logger, over
         mountTimeoutMs: settings.timeouts.mountMs,
         formatTimeoutMs: settings.timeouts.formatMs,
         checkTimeoutMs: settings.timeouts.checkMs,
+        // Without a changer the drive itself says whether it holds a cartridge, and ejects it.
+        ...(library ? {} : { standalone: new MtMedium(runner, d.device, settings.timeouts.commandMs) }),
       },
       runner,
       volumeContext,

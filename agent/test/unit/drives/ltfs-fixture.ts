@@ -21,7 +21,7 @@ import { createLogger } from '../../../src/logger.js';
 
 /** agent/test/fixtures/fake-bin, from agent/dist/test/unit/drives. */
 export const FAKE_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/fake-bin');
-const TOOLS: ToolName[] = ['mkltfs', 'ltfs', 'ltfsck', 'umount', 'fusermount', 'mountpoint', 'getfattr', 'setfattr', 'mtx'];
+const TOOLS: ToolName[] = ['mkltfs', 'ltfs', 'ltfsck', 'umount', 'fusermount', 'mountpoint', 'getfattr', 'setfattr', 'mtx', 'mt'];
 
 export interface FakeTape {
   formatted?: boolean;
