@@ -31,6 +31,12 @@ const emulatedLibrarySchema = z.object({
   /** False: standalone drives with no changer (and no slots); an operator inserts cartridges into
    *  the drives (ferrite-emulated insert --drive N) and the agent notices them by itself. */
   changer: z.boolean().default(true),
+  /** Drive names: this plus the drive's index (drive0, drive1...). Drive names are unique per agent,
+   *  so a second library on the same agent needs its own prefix (e.g. "st"). */
+  driveNamePrefix: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9._-]{0,30}$/, 'driveNamePrefix: a letter, then letters, digits, . _ -')
+    .default('drive'),
 });
 
 /** LTFS's file backend mounts a cartridge writable only from about this size (its index partition

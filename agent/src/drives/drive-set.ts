@@ -19,7 +19,10 @@ export class DriveSet {
     entries: DriveEntry[],
   ) {
     for (const e of entries) {
-      if (this.byName.has(e.drive.identity.name)) throw new Error(`two drives are named ${e.drive.identity.name}: give each library its own drive names`);
+      if (this.byName.has(e.drive.identity.name))
+        throw new Error(
+          `two drives are named ${e.drive.identity.name}: give each library its own drive names (driveNamePrefix for emulated and ltfs-file libraries, name for ltfs drives)`,
+        );
       this.byName.set(e.drive.identity.name, e);
     }
   }
@@ -62,6 +65,7 @@ export async function openDriveSet(config: AgentConfig, log: Logger = createLogg
       importExportSlots: lib.importExportSlots,
       shelfDir: lib.shelfDir,
       changer: lib.changer,
+      driveNamePrefix: lib.driveNamePrefix,
     });
     // Without a changer the drives are standalone: jobs see no library (they ask an operator).
     if (lib.changer === false) {

@@ -24,6 +24,8 @@ export interface EmulatedContext {
   /** No changer: the drives are standalone (their identity names no library; cartridges come and
    *  go by an operator's hand, shelf-operator.ts insertIntoDrive / ejectFromDrive). */
   standalone: boolean;
+  /** Drive names are this plus the drive's index (drive0, drive1, ...). */
+  driveNamePrefix: string;
   /** Size of the early-warning zone for a cartridge of this capacity. */
   earlyWarningBytes(capacityBytes: number): number;
 }

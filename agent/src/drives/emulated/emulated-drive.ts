@@ -36,7 +36,7 @@ export class EmulatedDrive implements TapeDrive {
   ) {
     const generation = ctx.driveGeneration.generation;
     this.identity = {
-      name: `drive${index}`,
+      name: `${ctx.driveNamePrefix}${index}`,
       serial: `${ctx.librarySerial}D${index}`,
       vendor: 'FERRITE',
       model: `EMULATED-LTO${generation}`,

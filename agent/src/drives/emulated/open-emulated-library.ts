@@ -46,6 +46,9 @@ export interface EmulatedLibraryConfig {
    * The state is still library.json of `dir` (its drives[]). Default true.
    */
   changer?: boolean;
+  /** Drive names are this plus the index (default 'drive': drive0, drive1...). Two libraries of
+   *  one agent need different prefixes: drive names are unique per agent. */
+  driveNamePrefix?: string;
 }
 
 export interface OpenedEmulatedLibrary {
@@ -99,6 +102,7 @@ export async function openEmulatedLibrary(config: EmulatedLibraryConfig): Promis
     timing: new DriveTiming(driveGeneration, config.timeScale ?? 0),
     importExportSlots,
     standalone,
+    driveNamePrefix: config.driveNamePrefix ?? 'drive',
     earlyWarningBytes: (capacityBytes) => config.earlyWarningBytes ?? Math.max(MIN_EARLY_WARNING_BLOCKS * BLOCK_SIZE, Math.floor(capacityBytes * 0.02)),
   };
   // Cartridges in slots get their state now, so loaded()/status() never have to invent it; on a

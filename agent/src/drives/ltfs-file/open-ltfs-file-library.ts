@@ -49,6 +49,7 @@ export async function openLtfsFileLibrary(
     shelfDir: settings.shelfDir,
     serialPrefix: 'LTF',
     changer: !standalone,
+    driveNamePrefix: settings.driveNamePrefix,
   });
   const inDrive = async (index: number): Promise<string | null> => (await library.status()).drives[index]?.barcode ?? null;
   const libraryLog = log.child({ library: settings.name });

@@ -97,3 +97,37 @@ describe('an emulated standalone drive', () => {
     assert.match(ejected.stdout, /SOL001L9 taken out of drive0/);
   });
 });
+
+describe('two standalone libraries on one agent', () => {
+  it('clash on drive names until one has its own driveNamePrefix', async () => {
+    const { agentConfigSchema } = await import('../../../src/config/agent-config.js');
+    const { openDriveSet } = await import('../../../src/drives/drive-set.js');
+    const { createLogger } = await import('../../../src/logger.js');
+    const tmp = await tempDir();
+    try {
+      const lib = (name: string, extra: object = {}) => ({
+        backend: 'emulated',
+        name,
+        dir: path.join(tmp.dir, name),
+        changer: false,
+        drives: 1,
+        generation: 9,
+        ...extra,
+      });
+      const config = (libraries: object[]) =>
+        agentConfigSchema.parse({ name: 'a', server: 'x:1', hostname: 'h', stateDir: tmp.dir, allowedRestoreRoots: ['/tmp'], libraries });
+      await assert.rejects(openDriveSet(config([lib('left'), lib('right')]), createLogger('silent')), /two drives are named drive0.*driveNamePrefix/);
+      const set = await openDriveSet(config([lib('left'), lib('right', { driveNamePrefix: 'st' })]), createLogger('silent'));
+      assert.deepEqual(
+        set
+          .all()
+          .map((e) => e.drive.identity.name)
+          .sort(),
+        ['drive0', 'st0'],
+      );
+      assert.throws(() => config([lib('bad', { driveNamePrefix: '0x' })]), /driveNamePrefix/);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
