@@ -82,4 +82,22 @@ describe('a standalone drive on the real LTFS', { skip: unavailable ?? false, ti
     assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
     assert.deepEqual(await describeTree(target), await describeTree(source()));
   });
+
+  it('a job waiting for the operator is cancelled, and its request closes', async () => {
+    const other = 'SLT002L9';
+    await stack.gql.request('mutation($b: String!) { registerTape(barcode: $b) { barcode } }', { b: other });
+    // The drive still holds the first tape: the format ejects it and asks for its own.
+    const r = await stack.gql.request<{ formatTape: { id: string } }>('mutation($b: String!, $a: String) { formatTape(barcode: $b, agent: $a) { id } }', {
+      b: other,
+      a: AGENT,
+    });
+    await until('the request to insert the second tape', () => openRequest(r.formatTape.id));
+    const waiting = await stack.gql.request<{ job: { status: string } }>('query($id: ID!) { job(id: $id) { status } }', { id: r.formatTape.id });
+    assert.equal(waiting.job.status, 'WAITING_FOR_TAPE');
+    await until('the first tape to be ejected', async () => (await driveHolds()) === null);
+    await stack.gql.request('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: r.formatTape.id });
+    const done = await waitForJob(stack.gql, r.formatTape.id);
+    assert.equal(done.status, 'CANCELLED');
+    assert.equal(await openRequest(r.formatTape.id), undefined, 'no request stays open for a cancelled job');
+  });
 });

@@ -367,6 +367,8 @@ export class LtfsDrive implements TapeDrive {
    * reads as no barcode, which only a format for the operator's request takes (`unlabelled`).
    */
   private async standaloneBarcode(standalone: StandaloneMedium): Promise<string | null> {
+    // While the label is being read, its read-only mount is no one's to use: answer what was known.
+    if (this.identifying) return this.inDrive?.barcode ?? null;
     if (this.volume?.isMounted) return this.volume.barcode;
     if (this.operation) return this.inDrive?.barcode ?? null;
     if (!(await standalone.present())) {
@@ -374,7 +376,7 @@ export class LtfsDrive implements TapeDrive {
       return null;
     }
     if (this.inDrive) return this.inDrive.barcode;
-    this.identifying ??= this.identify().finally(() => (this.identifying = null));
+    this.identifying = this.identify().finally(() => (this.identifying = null));
     return this.identifying;
   }
 

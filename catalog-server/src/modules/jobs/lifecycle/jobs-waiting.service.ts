@@ -15,6 +15,7 @@ import { OperatorRequestsService, waitingForOperatorReason, type NextTapeWhere, 
 import { JobsRepository, type JobRow, type NewJob } from './jobs.repository.js';
 import { ACTIVE_STATUSES } from './job-transitions.js';
 import { JobErrors } from './jobs.errors.js';
+import { TapeErrors } from '../../tapes/tapes.errors.js';
 
 @Injectable()
 export class JobsWaitingService {
@@ -94,6 +95,8 @@ export class JobsWaitingService {
       if (job.agentId !== req.agentId) throw JobErrors.notOwned(job.id, req.agentId);
       if (job.attempt !== req.attempt) throw JobErrors.staleAttempt(job.id, req.attempt, job.attempt);
       if (!ACTIVE_STATUSES.includes(job.status)) throw JobErrors.invalidEvent(`job ${job.id} is not running (${job.status})`, { jobId: job.id });
+      // No operator can be asked for a cartridge the catalog has never heard of.
+      if (!(await tx.tape.findUnique({ where: { barcode: req.barcode }, select: { id: true } }))) throw TapeErrors.notFound(req.barcode);
       if (req.done) {
         const rows = await this.requestRows.satisfyTape(tx, job.id, req.barcode);
         if (job.status === 'WAITING_FOR_TAPE' && !(await this.requestRows.hasOpen(tx, job.id))) {
