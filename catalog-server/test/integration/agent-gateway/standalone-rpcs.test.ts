@@ -123,8 +123,8 @@ test('a request names tape, drive and host, shows the job WAITING_FOR_TAPE, and 
   await requestTape(solo);
   const open = await openRequests();
   assert.equal(open.length, 1);
-  assert.equal(open[0]!.barcode, TAPE);
-  assert.match(open[0]!.message, new RegExp(`insert tape ${TAPE} into drive st0 on host solo\\.example`));
+  assert.equal(open[0].barcode, TAPE);
+  assert.match(open[0].message, new RegExp(`insert tape ${TAPE} into drive st0 on host solo\\.example`));
   const state = await jobState();
   assert.equal(state.status, 'WAITING_FOR_TAPE');
   assert.match(state.queueReason ?? '', /waiting for an operator/);
