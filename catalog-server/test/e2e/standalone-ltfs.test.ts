@@ -15,7 +15,7 @@ import { realLtfsUnavailable } from '../support/real-ltfs.js';
 
 const AGENT = 'solo-ltfs';
 const TAPE = 'SLT001L9';
-const unavailable = realLtfsUnavailable();
+const unavailable = await realLtfsUnavailable();
 
 describe('a standalone drive on the real LTFS', { skip: unavailable ?? false, timeout: 300_000 }, () => {
   let stack: Stack;
