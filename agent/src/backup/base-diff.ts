@@ -99,6 +99,7 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     sha256: Buffer.alloc(0),
     symlinkTarget: '',
     locations: [],
+    xattrs: [],
     deleted: true,
   };
 }

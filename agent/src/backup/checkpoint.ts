@@ -4,7 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { FileRecord } from '@ferrite/proto';
-import { FileType, TapeLocation } from '@ferrite/proto';
+import { FileType, TapeLocation, type ExtendedAttribute } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
 import { manifestPath } from './tape-paths.js';
 
@@ -50,6 +50,8 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     sha256: r.sha256.length ? Buffer.from(r.sha256).toString('hex') : null,
     symlinkTarget: r.symlinkTarget || null,
     locations: r.locations.map(locationJson),
+    // Only on entries that have any (name -> base64 value, in the order read), so other lines read as before.
+    ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
   });
@@ -86,8 +88,14 @@ export function recordFromManifestLine(line: string): FileRecord {
     sha256: typeof o.sha256 === 'string' ? Buffer.from(o.sha256, 'hex') : Buffer.alloc(0),
     symlinkTarget: typeof o.symlinkTarget === 'string' ? o.symlinkTarget : '',
     locations: Array.isArray(o.locations) ? o.locations.map(locationFromJson) : [],
+    xattrs: xattrsFromJson(o.xattrs),
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
   };
+}
+
+function xattrsFromJson(x: unknown): ExtendedAttribute[] {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return [];
+  return Object.entries(x as Record<string, unknown>).map(([name, value]) => ({ name, value: Buffer.from(String(value), 'base64') }));
 }
 
 function locationFromJson(l: unknown): TapeLocation {

@@ -4,6 +4,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
+import type { ExtendedAttribute } from '@ferrite/proto';
 import { FsBatchWorker, type StatResult } from './fs-batch.js';
 
 /** Entries of one directory stat'ed per worker round trip (see fs-batch.ts). */
@@ -25,6 +26,9 @@ export interface SourceEntry {
   mode: number;
   inode: number;
   symlinkTarget: string;
+  /** Extended attributes and ACLs to record, read after the scan for what the backup records
+   *  (xattrs/xattr-reader.ts); absent until then. */
+  xattrs?: ExtendedAttribute[];
 }
 
 export interface ScanIssue {

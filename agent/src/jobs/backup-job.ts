@@ -18,6 +18,8 @@ import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun, type RunPlan } from '../backup/run-plan.js';
 import { bundleMemberName, bundlePath, continuedNotePath, largeFilePath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
+import { readXattrs } from '../xattrs/xattr-reader.js';
+import { selectXattrs } from '../xattrs/xattr-policy.js';
 import { mountCopies, TapeChanger, writeJobHeader } from './tape-changer.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
@@ -53,6 +55,7 @@ function baseRecord(e: SourceEntry): FileRecord {
     sha256: e.type === 'file' && e.size === 0 ? EMPTY_SHA256 : Buffer.alloc(0),
     symlinkTarget: e.symlinkTarget,
     locations: [],
+    xattrs: e.xattrs ?? [],
     deleted: false,
   };
 }
@@ -77,13 +80,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   if (spec.paths.length === 0) throw new JobError('INVALID_SPEC', 'backup job without paths');
 
   // Everything that can be refused is checked before the tape is touched.
-  let scanned: SourceEntry[];
-  try {
-    scanned = await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
-  } catch (err) {
-    if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
-    throw err;
-  }
+  const scanned = await scanOrRefuse(ctx, spec);
   // Compared with each root's base run: what is unchanged is not written again (see run-plan.ts).
   const runPlan = await planRun(scanned, spec.paths, {
     level: spec.level || IncrementalLevel.INCREMENTAL_LEVEL_FULL,
@@ -92,6 +89,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     note: (line) => ctx.reporter.note('info', line),
   });
   const entries = runPlan.record;
+  await attachXattrs(ctx, [...entries, ...runPlan.byReference.map((r) => r.entry)]);
   const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...baseRecord(entry), sha256 })), ...runPlan.deleted];
   const files = entries.filter((e) => e.type === 'file' && e.size > 0);
   const small = files.filter((e) => e.size < opts.smallFileThreshold);
@@ -158,6 +156,41 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   await ctx.reporter.finalProgress({ ...progress, currentTape: volumes.barcodes[0] });
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
   return backupSummary(checkpoint.reportedFiles, progress, runPlan, to);
+}
+
+/** The scan of the job's sources; a missing source is BACKUP_PATH_NOT_FOUND. */
+async function scanOrRefuse(ctx: JobContext, spec: BackupJobSpec): Promise<SourceEntry[]> {
+  try {
+    return await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
+    throw err;
+  }
+}
+
+/**
+ * Reads the extended attributes and ACLs of what the backup records (after the base comparison, so
+ * an incremental reads them only for what changed: a changed attribute changes the ctime). An
+ * entry over the limit is recorded without them and named in the log; without getfattr nothing is
+ * recorded and the log says so once. Neither fails the job.
+ */
+async function attachXattrs(ctx: JobContext, entries: SourceEntry[]): Promise<void> {
+  const read = await readXattrs(
+    entries.map((e) => e.path),
+    ctx.signal,
+  );
+  if (!read.available) {
+    await ctx.reporter.note('warn', `extended attributes and ACLs are not recorded: ${read.reason}`);
+    return;
+  }
+  const asRoot = process.getuid?.() === 0;
+  for (const e of entries) {
+    const all = read.byPath.get(e.path);
+    if (!all) continue;
+    const { xattrs, problem } = selectXattrs(all, asRoot);
+    if (problem) await ctx.reporter.note('warn', `${e.path}: ${problem}`, e.path);
+    e.xattrs = xattrs;
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 import type { MountedVolume } from '../drives/drive.js';
 import { openTimeSetter, type TimeSetter } from '../restore/file-times.js';
+import { XattrWriter } from '../xattrs/xattr-writer.js';
 
 interface Counters {
   bytesDone: number;
@@ -29,6 +30,8 @@ interface Counters {
   failed: Array<{ path: string; cause: string }>;
   /** Files spanning tapes, by destination: assembled segment by segment, tape after tape. */
   spanned: Map<string, Assembly>;
+  /** Sets restored entries' extended attributes and ACLs, many entries per setfattr run. */
+  xattrs: XattrWriter;
   /** Files whose bytes failed their SHA-256 (or could not be read), by destination, to read again
    *  from the next copy their item names (RestoreItem.alternates). */
   retries: Map<string, RestoreItem>;
@@ -91,6 +94,7 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     filesTotal: spec.streamItems ? spec.entriesTotal : filesIn(spec),
     skipped: 0,
     times: await openTimeSetter(),
+    xattrs: new XattrWriter(),
     failed: [],
     spanned: new Map(),
     retries: new Map(),
@@ -147,8 +151,10 @@ async function readTape(ctx: JobContext, barcode: string, pages: AsyncIterable<R
           return true;
         };
         await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, to.targetReal, to.overwrite, counters), false, retry);
+        if (counters.xattrs.due) await applyXattrs(ctx, counters);
       }
     }
+    await applyXattrs(ctx, counters);
   } finally {
     await volume.unmount();
   }
@@ -348,6 +354,20 @@ async function putInPlace(partial: string, item: RestoreItem, dest: string, c: C
   await chmod(partial, item.mode & 0o7777);
   await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
   await rename(partial, dest);
+  // After the rename: setfattr names the entry by its final path in the log of a failure.
+  c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
+}
+
+/**
+ * Sets the extended attributes and ACLs collected so far. An entry whose attributes the target
+ * refuses (ENOTSUP on a file system without them, EPERM for trusted.* without root) keeps its
+ * bytes, mode and times, and is reported like any entry that could not be restored as it was.
+ */
+async function applyXattrs(ctx: JobContext, c: Counters): Promise<void> {
+  for (const f of await c.xattrs.flush()) {
+    c.failed.push({ path: f.entryPath, cause: f.cause });
+    await ctx.reporter.note('error', `${f.entryPath}: ${f.cause}`, f.entryPath);
+  }
 }
 
 /**
@@ -474,6 +494,7 @@ async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: 
         }
         c.filesDone++;
       });
+      if (c.xattrs.due) await applyXattrs(ctx, c);
     }
   }
   // Deepest first, so setting a child's times does not disturb its parent's afterwards.
@@ -486,10 +507,14 @@ async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: 
       async () => {
         await chmod(dest, item.mode & 0o7777);
         await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
+        // Last, once everything inside exists: a default ACL set earlier would be inherited by
+        // entries restored into the directory that never had it.
+        c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
       },
       true,
     );
   }
+  await applyXattrs(ctx, c);
 }
 
 /** An empty file or a symlink (no bytes on tape). */
@@ -508,4 +533,5 @@ async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal:
     await chmod(dest, item.mode & 0o7777);
     await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
   }
+  c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
 }

@@ -58,5 +58,6 @@ export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
     symlinkTarget: r.symlinkTarget,
     location: r.locations.find((l) => (l.copy || 1) === copy),
     alternates: [],
+    xattrs: r.xattrs,
   };
 }

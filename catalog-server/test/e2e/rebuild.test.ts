@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import type { GraphQLClient } from 'graphql-request';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
 import { describeTree } from '../support/tree.js';
@@ -78,6 +79,9 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     await writeFile(path.join(docs, 'gone.txt'), 'deleted before the incremental\n');
     await writeFile(path.join(docs, 'old', 'kept.txt'), 'never changes\n');
     await writeFile(path.join(pics, 'big.raw'), randomBytes(1_500_000));
+    // Extended attributes and ACLs live only in the manifests on tape: the rebuilt catalog must have them.
+    execFileSync('setfattr', ['-n', 'user.kept', '-v', 'from the tape', path.join(docs, 'old', 'kept.txt')]);
+    execFileSync('setfacl', ['-m', 'u:1000:rx', '-d', '-m', 'g:100:rx', path.join(docs, 'old')]);
     await first.startAgent({ name: AGENT, barcodes: [TAPE], drives: 1 });
     // A library of blank tapes has nothing to read back.
     assert.equal(await errorCodeOf(first.gql.request(`mutation { rebuildCatalogFromLibrary(agent: "${AGENT}") { id } }`)), 'NOTHING_TO_REBUILD');
@@ -161,6 +165,8 @@ describe('rebuilding the catalog from a tape alone', { timeout: 600_000 }, () =>
     assert.ok(second, 'the rebuild ran');
     const target = path.join(second.restoreRoot, 'docs-now');
     const want = await describeTree(docs);
+    assert.deepEqual(want.get('old/kept.txt')?.xattrs, [`user.kept=0x${Buffer.from('from the tape').toString('hex')}`]);
+    assert.ok(want.get('old')?.acl?.includes('default:group:100:r-x'));
     succeeded(
       await waitForJob(
         second.gql,

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
-import { buildSourceTree, describeTree, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
+import { buildSourceTree, describeTree, ATTRIBUTE_PATHS, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
 import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJob, job } from '../support/graphql-ops.js';
 
 const AGENT = 'tape-01';
@@ -141,6 +141,20 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
       // Times to the nanosecond in the catalog: .9996 s, the epoch and before it, 2100, sub-microsecond.
       assert.equal(f.mtimeNs, src.mtimeNs, `mtimeNs of ${f.path}`);
     }
+    // Extended attributes and ACLs in the catalog, as getfattr shows them on the source (hex there).
+    for (const f of everything) {
+      const src = sourceTree.get(path.relative(source, f.path))!;
+      const shown = f.xattrs.map((x) => `${x.name}=0x${Buffer.from(x.value, 'base64').toString('hex')}`).sort();
+      assert.deepEqual(shown, [...(src.xattrs ?? [])].sort(), `xattrs of ${f.path}`);
+    }
+    const at = (rel: string) => everything.find((f) => f.path === `${source}/${rel}`)!;
+    assert.equal(at(ATTRIBUTE_PATHS.bundled).xattrs.find((x) => x.name === 'user.origin')?.text, 'scanner 7');
+    assert.deepEqual(at(ATTRIBUTE_PATHS.aclFile).acl, {
+      access: ['user::rw-', 'user:1000:rw-', 'group::---', 'group:100:r--', 'mask::rw-', 'other::---'],
+      default: null,
+    });
+    assert.deepEqual(at(ATTRIBUTE_PATHS.aclDir).acl?.default, ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x']);
+    assert.equal(at('script.sh').acl, null);
     for (const rel of Object.keys(AWKWARD_TIMES))
       assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
@@ -155,6 +169,9 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     const restore = await waitForJob(stack.gql, restoreId, 300_000);
     assert.equal(restore.status, 'SUCCEEDED', `${restore.errorCode}: ${restore.errorMessage}`);
     const restoredTree = await describeTree(target);
+    // Not a vacuous comparison: the source has the attributes the tree was given.
+    assert.ok(sourceTree.get(ATTRIBUTE_PATHS.bundled)?.xattrs?.some((l) => l.startsWith('trusted.secret=')));
+    assert.ok(sourceTree.get(ATTRIBUTE_PATHS.aclDir)?.acl?.includes('default:group:100:r-x'));
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
     for (const [rel, want] of sourceTree) {
       assert.deepEqual(restoredTree.get(rel), want, `restored ${JSON.stringify(rel)} matches its source`);

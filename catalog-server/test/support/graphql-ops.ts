@@ -67,6 +67,8 @@ export interface FileNode {
   mtimeNs: string;
   sha256: string | null;
   placements: Array<{ barcode: string; partition: string; startBlock: number; containerPath: string }>;
+  xattrs: Array<{ name: string; value: string; text: string | null }>;
+  acl: { access: string[] | null; default: string[] | null } | null;
 }
 
 export async function allFiles(gql: GraphQLClient, filter: Record<string, unknown>): Promise<FileNode[]> {
@@ -75,7 +77,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } } }
+         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } xattrs { name value text } acl { access default } } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );

@@ -72,12 +72,47 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await writeFile(path.join(root, 'names', DEEP_PATH, LONG_NAMES.ascii255), 'deep and long\n');
   await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
+  await setAttributes(root);
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
   for (const rel of OLD_TIME_PATHS) await utimes(path.join(root, rel), old, old);
   // Times a float of milliseconds cannot carry: every file of the tree gets nanoseconds (below the
   // microsecond too), and some the ones that rounding damaged (.9996 s came back a second late).
   await setNanosecondTimes(root);
+}
+
+/**
+ * Extended attributes and POSIX ACLs on a few entries (set before the times: setting them changes
+ * no mtime, but setfacl changes the mode's group bits). Values are kept small: ext4 holds about
+ * 4 KiB of them per file. trusted.* and security.* need root, which the end-to-end tests run as.
+ */
+export const ATTRIBUTE_PATHS = {
+  /** user.* with text and binary values, trusted.*, security.* (bundled on tape). */
+  bundled: 'nested/with space.txt',
+  /** A file stored whole on tape, with a user.* attribute. */
+  large: 'nested/big file.bin',
+  /** An access ACL naming a user and a group. */
+  aclFile: 'private.txt',
+  /** A directory with an access and a default ACL, and a user.* attribute. */
+  aclDir: 'nested/deeper',
+  /** A symlink's own trusted.* attribute. */
+  link: 'nested/link-to-leaf',
+  /** An empty file with an attribute whose value is empty. */
+  empty: 'empty.txt',
+};
+
+async function setAttributes(root: string): Promise<void> {
+  const set = (rel: string, name: string, value: string) => execFileAsync('setfattr', ['-h', '-n', name, '-v', value, path.join(root, rel)]);
+  await set(ATTRIBUTE_PATHS.bundled, 'user.origin', 'scanner 7');
+  await set(ATTRIBUTE_PATHS.bundled, 'user.binary', '0x00ff0a3d');
+  await set(ATTRIBUTE_PATHS.bundled, 'trusted.secret', 'root only');
+  await set(ATTRIBUTE_PATHS.bundled, 'security.label', 'lbl');
+  await set(ATTRIBUTE_PATHS.large, 'user.checksum', 'abc123');
+  await set(ATTRIBUTE_PATHS.link, 'trusted.on-the-link', 'itself');
+  await set(ATTRIBUTE_PATHS.empty, 'user.empty-value', '');
+  await set(ATTRIBUTE_PATHS.aclDir, 'user.dir', 'd');
+  await execFileAsync('setfacl', ['-m', 'u:1000:rw,g:100:r', path.join(root, ATTRIBUTE_PATHS.aclFile)]);
+  await execFileAsync('setfacl', ['-m', 'u:1001:rx', '-d', '-m', 'g:100:rx', path.join(root, ATTRIBUTE_PATHS.aclDir)]);
 }
 
 /** Entries given an old, whole-millisecond time (the rest get nanoseconds). */
@@ -125,6 +160,36 @@ export interface EntryDescription {
   size: number;
   sha256?: string;
   target?: string;
+  /** getfattr's lines for the entry ("name=0x..."), every namespace; absent when it has none. */
+  xattrs?: string[];
+  /** getfacl's entries (numeric ids) when the entry has an ACL beyond its mode; absent otherwise. */
+  acl?: string[];
+}
+
+/** A "# file: " path of getfattr / getfacl: bytes escaped as backslash and three octal digits. */
+function unescapeToolPath(text: string): string {
+  return Buffer.from(
+    text.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))),
+    'latin1',
+  ).toString('utf8');
+}
+
+/** Runs a tool that prints a "# file: PATH" section per path over many paths; the sections by path. */
+async function sectionsOf(tool: string, args: string[], paths: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < paths.length; i += 200) {
+    const { stdout } = await execFileAsync(tool, [...args, ...paths.slice(i, i + 200)], {
+      encoding: 'latin1',
+      env: { ...process.env, LC_ALL: 'C' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    let lines: string[] | null = null;
+    for (const line of stdout.split('\n')) {
+      if (line.startsWith('# file: ')) out.set(unescapeToolPath(line.slice(8)), (lines = []));
+      else if (line && !line.startsWith('#') && lines) lines.push(line);
+    }
+  }
+  return out;
 }
 
 export async function describeTree(root: string): Promise<Map<string, EntryDescription>> {
@@ -148,6 +213,13 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
     }
   };
   await visit(root, '');
+  // Attributes of every entry, with the tools themselves (independent of the agent's code).
+  const byAbs = new Map([...out.keys()].map((rel) => [rel ? path.join(root, rel) : root, rel]));
+  const xattrs = await sectionsOf('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names'], [...byAbs.keys()]);
+  const notLinks = [...byAbs].filter(([, rel]) => out.get(rel)!.type !== 'symlink').map(([abs]) => abs);
+  const acls = await sectionsOf('getfacl', ['-p', '-n', '--skip-base'], notLinks);
+  for (const [abs, lines] of xattrs) out.get(byAbs.get(abs)!)!.xattrs = lines;
+  for (const [abs, lines] of acls) out.get(byAbs.get(abs)!)!.acl = lines;
   return out;
 }
 

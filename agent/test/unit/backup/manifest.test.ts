@@ -18,6 +18,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     inode: 42,
     sha256: createHash('sha256').update('hello world').digest(),
     symlinkTarget: '',
+    xattrs: [],
     locations: [
       {
         barcode: 'T1',
@@ -65,6 +66,24 @@ test('a manifest line reads back as the record that was reported', () => {
   assert.equal('mtimeNanos' in recordFromManifestLine(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
+});
+
+test('extended attributes and ACLs travel on the line, name by name, any bytes; a line without them has none', () => {
+  const acl = Buffer.from('AgAAAAEABgD/////AgAGAOgDAAAEAAQA/////xAABgD/////IAAEAP////8=', 'base64');
+  const r = record({
+    xattrs: [
+      { name: 'user.origin', value: Buffer.from('scanner 7') },
+      { name: 'user.bin\n=odd', value: Buffer.from([0, 255, 10, 61]) },
+      { name: 'user.empty', value: Buffer.alloc(0) },
+      { name: 'system.posix_acl_access', value: acl },
+    ],
+  });
+  const line = manifestLine(job, r);
+  assert.deepEqual(recordFromManifestLine(line), r, line);
+  assert.deepEqual(Object.keys(JSON.parse(line).xattrs), ['user.origin', 'user.bin\n=odd', 'user.empty', 'system.posix_acl_access']);
+  assert.equal(JSON.parse(line).xattrs['system.posix_acl_access'], acl.toString('base64'));
+  assert.equal(JSON.parse(line).v, 1);
+  assert.equal('xattrs' in JSON.parse(manifestLine(job, record())), false);
 });
 
 test('a file spanning tapes: each segment keeps its place, tape and hash, and the line says version 2', () => {

@@ -56,7 +56,20 @@ const PURGE_RUNNER_KEY = 1;
 /** `column` of block `b` with the positions `g.ords` (1-based) set to NULL; NULL stays NULL. */
 const cleared = (column: string) =>
   `CASE WHEN b.${column} IS NULL THEN NULL ELSE ARRAY(SELECT CASE WHEN u.o = ANY(g.ords) THEN NULL ELSE u.v END FROM unnest(b.${column}) WITH ORDINALITY u(v, o) ORDER BY u.o) END`;
-const ARRAY_COLUMNS = ['name_ids', 'content_ids', 'sizes', 'mtimes', 'mtime_nanos', 'ctimes', 'inodes', 'modes', 'types', 'deleted', 'symlink_targets'];
+const ARRAY_COLUMNS = [
+  'name_ids',
+  'content_ids',
+  'sizes',
+  'mtimes',
+  'mtime_nanos',
+  'ctimes',
+  'inodes',
+  'modes',
+  'types',
+  'deleted',
+  'symlink_targets',
+  'attrs',
+];
 
 @Injectable()
 export class CatalogPurgeRepository {

@@ -9,6 +9,7 @@ import type { DbFileType } from './ingest-plan.js';
 import type { GlobMatcher } from './glob.js';
 import { baseName, escapeLike, joinPath, parentPath, ROOT } from './paths.js';
 import { CONTENT_BUCKET_SHIFT } from './content-buckets.js';
+import { decodeAttributes, type VersionAttributes } from './version-attributes.js';
 import { runNumOf, SqlParams as Params, VERSION_ROW_COLUMNS } from './run-state.js';
 
 /** A validated filter with names already resolved to ids. */
@@ -40,6 +41,8 @@ export interface FileVersionRow {
   /** Floored to the millisecond; mtimeNanos holds the rest (null: recorded rounded, before nanosecond times). */
   mtime: Date;
   mtimeNanos: number | null;
+  /** Extended attributes, ACLs and the like (version-attributes.ts); empty for most versions. */
+  attributes: VersionAttributes;
   mode: number;
   sha256: Buffer | null;
   symlinkTarget: string | null;
@@ -69,7 +72,7 @@ export interface PlacementRow {
 
 export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
-  fv.mtime, fv.mtime_nanos, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
+  fv.mtime, fv.mtime_nanos, fv.attrs, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
   r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id`;
 
 export const VERSION_FROM = `
@@ -89,6 +92,7 @@ export interface RawVersion {
   size: number;
   mtime: Date;
   mtime_nanos: number | null;
+  attrs: string | null;
   mode: number;
   sha256: Buffer | null;
   symlink_target: string | null;
@@ -109,6 +113,7 @@ export function toVersion(r: RawVersion): FileVersionRow {
     size: r.size,
     mtime: r.mtime,
     mtimeNanos: r.mtime_nanos,
+    attributes: decodeAttributes(r.attrs),
     mode: r.mode,
     sha256: r.sha256,
     symlinkTarget: r.symlink_target,

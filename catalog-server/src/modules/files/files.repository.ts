@@ -46,14 +46,14 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
     seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type "FileType" NOT NULL, size bigint NOT NULL, mtime timestamptz NOT NULL,
-    ctime timestamptz, inode bigint, mode int NOT NULL, sha bytea, link text, run int NOT NULL, del boolean NOT NULL, mtime_ns int) ON COMMIT DELETE ROWS;
+    ctime timestamptz, inode bigint, mode int NOT NULL, sha bytea, link text, run int NOT NULL, del boolean NOT NULL, mtime_ns int, attrs text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_dir_id (path text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_name_id (name text NOT NULL, id bigint) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_content_id (sha bytea NOT NULL, size bigint NOT NULL, id bigint) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_resolved (
     seq int NOT NULL, dir_id bigint NOT NULL, name_id bigint NOT NULL, content_id bigint, type "FileType" NOT NULL, size bigint NOT NULL,
     mtime timestamptz(3) NOT NULL, ctime timestamptz(3), inode bigint, mode int NOT NULL, link text, run int NOT NULL, del boolean NOT NULL,
-    mtime_ns int) ON COMMIT DELETE ROWS;
+    mtime_ns int, attrs text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL, seg_sha bytea) ON COMMIT DELETE ROWS;`;
@@ -166,7 +166,7 @@ export class FilesRepository {
 
     const v = plan.versions;
     if (v.names.length > 0) {
-      const versions = new CopyBinaryWriter(14, v.names.length * 164);
+      const versions = new CopyBinaryWriter(15, v.names.length * 168);
       for (let i = 0; i < v.names.length; i++) {
         versions
           .row()
@@ -183,9 +183,14 @@ export class FilesRepository {
           .text(v.symlinkTargets[i])
           .int4(runNums.get(v.runIds[i])!)
           .bool(v.deleted[i])
-          .int4OrNull(v.mtimeNanos[i]);
+          .int4OrNull(v.mtimeNanos[i])
+          .text(v.attributes[i]);
       }
-      await copyIn(c, 'COPY ingest_stage_version (seq, dir, name, type, size, mtime, ctime, inode, mode, sha, link, run, del, mtime_ns)', versions.finish());
+      await copyIn(
+        c,
+        'COPY ingest_stage_version (seq, dir, name, type, size, mtime, ctime, inode, mode, sha, link, run, del, mtime_ns, attrs)',
+        versions.finish(),
+      );
     }
 
     const p = plan.placements;
@@ -322,7 +327,7 @@ export class FilesRepository {
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     const resolved = await c.query(
       `INSERT INTO ingest_resolved
-       SELECT s.seq, d.id, n.id, ct.id, s.type, s.size, s.mtime, s.ctime, s.inode, s.mode, s.link, s.run, s.del, s.mtime_ns
+       SELECT s.seq, d.id, n.id, ct.id, s.type, s.size, s.mtime, s.ctime, s.inode, s.mode, s.link, s.run, s.del, s.mtime_ns, s.attrs
          FROM ingest_stage_version s
          JOIN ingest_dir_id d ON d.path = s.dir
          JOIN ingest_name_id n ON n.name = s.name
@@ -337,13 +342,14 @@ export class FilesRepository {
     // block's distinct mtime days come from its mtimes afterwards rather than from a second sort.
     await c.query(
       `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets,
-                                  mtime_days, content_buckets, mtime_nanos)
+                                  mtime_days, content_buckets, mtime_nanos, attrs)
        SELECT g.dir_id, g.run, g.name_ids, g.content_ids, g.sizes, g.mtimes, g.ctimes, g.inodes, g.modes, g.types, g.deleted, g.links,
-              ${mtimeDaysOf('g.mtimes')}, ${contentBucketsOf('g.content_ids')}, g.mtime_nanos
+              ${mtimeDaysOf('g.mtimes')}, ${contentBucketsOf('g.content_ids')}, g.mtime_nanos, g.attrs
          FROM (SELECT dir_id, run, min(seq) AS first, array_agg(name_id ORDER BY seq) AS name_ids, array_agg(content_id ORDER BY seq) AS content_ids,
                       array_agg(size ORDER BY seq) AS sizes, array_agg(mtime ORDER BY seq) AS mtimes, array_agg(ctime ORDER BY seq) AS ctimes,
                       array_agg(inode ORDER BY seq) AS inodes, array_agg(mode ORDER BY seq) AS modes, array_agg(type ORDER BY seq) AS types,
-                      array_agg(del ORDER BY seq) AS deleted, array_agg(link ORDER BY seq) AS links, array_agg(mtime_ns ORDER BY seq) AS mtime_nanos
+                      array_agg(del ORDER BY seq) AS deleted, array_agg(link ORDER BY seq) AS links, array_agg(mtime_ns ORDER BY seq) AS mtime_nanos,
+                      array_agg(attrs ORDER BY seq) AS attrs
                  FROM (SELECT r.*, (row_number() OVER (PARTITION BY r.run, r.dir_id ORDER BY r.seq) - 1) / ${BLOCK_SIZE} AS chunk FROM ingest_resolved r) x
                 GROUP BY run, dir_id, chunk) g
         ORDER BY g.first`,
@@ -374,7 +380,8 @@ export class FilesRepository {
            SELECT fv.block_id, ${pick('fv.content_id', 'x.content_id')} AS content_ids, ${pick('fv.size', 'x.size')} AS sizes,
                   ${pick('fv.mtime', 'x.mtime')} AS mtimes, ${pick('fv.ctime', 'x.ctime')} AS ctimes, ${pick('fv.inode', 'x.inode')} AS inodes,
                   ${pick('fv.mode', 'x.mode')} AS modes, ${pick('fv.type', 'x.type')} AS types, ${pick('fv.deleted', 'x.del')} AS deleted,
-                  ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links, ${pick('fv.mtime_nanos', 'x.mtime_ns')} AS mtime_nanos
+                  ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links, ${pick('fv.mtime_nanos', 'x.mtime_ns')} AS mtime_nanos,
+                  ${pick('fv.attrs', 'x.attrs')} AS attrs
              -- every position, holes left by the catalog purge included, so none moves
              FROM version_slot fv
              LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
@@ -382,7 +389,7 @@ export class FilesRepository {
             WHERE fv.block_id = ANY($4::bigint[])
             GROUP BY fv.block_id)
          UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
-                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_nanos = r.mtime_nanos, mtime_days = ${mtimeDaysOf('r.mtimes')},
+                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_nanos = r.mtime_nanos, attrs = r.attrs, mtime_days = ${mtimeDaysOf('r.mtimes')},
                 content_buckets = ${contentBucketsOf('r.content_ids')}
            FROM rebuilt r WHERE b.id = r.block_id`,
         [hits.map((h) => h.block_id), hits.map((h) => h.ord), hits.map((h) => h.seq), blocks],

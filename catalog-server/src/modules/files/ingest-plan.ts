@@ -4,6 +4,7 @@
 // placements. Pure: no I/O, so it is unit-tested without a database.
 import { FileType as ProtoFileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { FilesErrorCode, filesError } from './files.errors.js';
+import { attributesProblem, encodeAttributes } from './version-attributes.js';
 import { baseName, isUnderOrEqual, parentPath, pathProblem, ROOT, stripTrailingSlashes } from './paths.js';
 
 /** SHA-256 of zero bytes: the content every empty file shares. */
@@ -38,6 +39,8 @@ export interface IngestPlan {
     runIds: string[];
     /** Deletion markers: the entry was in the base run and is gone. */
     deleted: boolean[];
+    /** JSON text of each version's further attributes (version-attributes.ts); null for none. */
+    attributes: Array<string | null>;
   };
   /** Contents that non-empty files refer to without a location of their own (unchanged files and
    *  dedup): the repository checks that each is already on tape. Sorted, distinct. */
@@ -151,6 +154,8 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       reject(index, record, `mtime_nanos ${shown(record.mtimeNanos)} is not 0..999999`);
     if (!isCount(record.inode)) reject(index, record, 'inode is not a non-negative integer');
     if (!isCount(record.mode) || record.mode > INT4_MAX) reject(index, record, `mode ${record.mode} is out of range`);
+    const attributes = attributesProblem(record);
+    if (attributes) reject(index, record, attributes);
     const shaBytes = record.sha256 ?? EMPTY_BYTES;
     const locations = record.locations ?? NO_LOCATIONS;
     let sha: Buffer | null = null;
@@ -212,6 +217,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     v.symlinkTargets[row] = type === 'SYMLINK' && !deleted ? record.symlinkTarget : null;
     v.runIds[row] = run.id;
     v.deleted[row] = deleted;
+    v.attributes[row] = deleted ? null : encodeAttributes(record);
     if (sha === null) continue;
 
     // Contents and placements are facts about the tape: kept even when a later record of the
@@ -282,6 +288,7 @@ function emptyPlan(): IngestPlan {
       symlinkTargets: [],
       runIds: [],
       deleted: [],
+      attributes: [],
     },
     references: [],
     placements: {

@@ -2,6 +2,7 @@
 // agent executes: per tape, items in (partition, start block, offset) order so the tape only moves
 // forward; tapes one at a time; entries that need no tape (directories, symlinks, empty files) apart.
 // Pure, so the ordering rules are unit-tested without a database.
+import { toProtoXattrs } from './version-attributes.js';
 import { FileType as ProtoFileType, type RestoreItem, type RestoreTape, type TapeLocation } from '@ferrite/proto';
 import type { ResolvedRestore } from './files.contract.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -152,6 +153,7 @@ export function buildRestorePlan(
       symlinkTarget: v.symlinkTarget ?? '',
       location: undefined,
       alternates: [],
+      xattrs: toProtoXattrs(v.attributes),
     };
     if (v.type === 'FILE') {
       fileCount++;

@@ -75,6 +75,7 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
     size: p.contentSize,
     mtimeMs: 0,
     mtimeNanos: 0,
+    xattrs: [],
     mode: 0,
     sha256,
     symlinkTarget: '',

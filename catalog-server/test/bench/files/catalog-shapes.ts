@@ -148,6 +148,7 @@ export function records(host: number, run: number, from: number, to: number, job
     out[i - from] = {
       path: `${e.dir}/${e.name}`,
       type: FileType.FILE_TYPE_FILE,
+      xattrs: [],
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,
       ctimeMs: e.mtimeMs + written * 1000,

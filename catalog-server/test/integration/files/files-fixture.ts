@@ -149,6 +149,7 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     ctimeMs: 1_700_000_000_500,
     inode: 1000 + startBlock,
     deleted: false,
+    xattrs: [],
     ...over,
   };
 }
@@ -166,6 +167,7 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     ctimeMs: 0,
     inode: 0,
     deleted: false,
+    xattrs: [],
     ...over,
   };
 }
@@ -183,6 +185,7 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     ctimeMs: 0,
     inode: 0,
     deleted: false,
+    xattrs: [],
   };
 }
 

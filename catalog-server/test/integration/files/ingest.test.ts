@@ -211,7 +211,13 @@ describe('FilesService.ingestBatch', () => {
     const before = await versionsIn();
     // The later attempt saw the file with a new mtime: its report replaces the earlier version in
     // its block (same id); the neighbour in that block is untouched, a new file gets a new block.
-    const rewritten = { ...rec, mtimeMs: rec.mtimeMs + 5000, mtimeNanos: 123_456, locations: [location('FER001L9', 700, { length: rec.size })] };
+    const rewritten = {
+      ...rec,
+      mtimeMs: rec.mtimeMs + 5000,
+      mtimeNanos: 123_456,
+      locations: [location('FER001L9', 700, { length: rec.size })],
+      xattrs: [{ name: 'user.retried', value: Buffer.from([1, 2]) }],
+    };
     const second = await f.files.ingestBatch({
       jobId,
       attempt: 2,
@@ -239,7 +245,42 @@ describe('FilesService.ingestBatch', () => {
       [123_456, null, null],
       'the replaced version has its nanoseconds, the others none',
     );
+    const { rows: attrs } = await f.prisma.pool.query<{ attrs: string | null }>(
+      `SELECT fv.attrs FROM file_version fv WHERE fv.directory_id = (SELECT id FROM directory WHERE path = '/data/retry') ORDER BY fv.id`,
+    );
+    assert.deepEqual(
+      attrs.map((r) => r.attrs),
+      ['{"xattrs":[["user.retried","AQI="]]}', null, null],
+      'the replaced version has its attributes, the others none',
+    );
     assert.notEqual(after[2].block_id, after[0].block_id);
+  });
+
+  it('keeps extended attributes and ACLs: FileVersion shows them, a restore plan carries them', async () => {
+    const acl = Buffer.from('AgAAAAEABgD/////AgAGAOgDAAAEAAQA/////xAABgD/////IAAEAP////8=', 'base64');
+    const xattrs = [
+      { name: 'user.origin', value: Buffer.from('scanner 7') },
+      { name: 'trusted.bin', value: Buffer.from([0, 255]) },
+      { name: 'system.posix_acl_access', value: acl },
+    ];
+    const rec = fileRecord('/data/attrs/file', 'FER001L9', 800, { xattrs });
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 40, agentId, records: [rec, fileRecord('/data/attrs/plain', 'FER001L9', 801)], manifestPath: '' });
+    const [version] = await f.search.fileVersions('agent-a', '/data/attrs/file');
+    assert.deepEqual(
+      version.xattrs.map((x) => [x.name, x.value, x.text]),
+      [
+        ['user.origin', Buffer.from('scanner 7').toString('base64'), 'scanner 7'],
+        ['trusted.bin', 'AP8=', null],
+        ['system.posix_acl_access', acl.toString('base64'), null],
+      ],
+    );
+    assert.deepEqual(version.acl, { access: ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--'], default: null });
+    const [plain] = await f.search.fileVersions('agent-a', '/data/attrs/plain');
+    assert.deepEqual([plain.xattrs, plain.acl], [[], null]);
+    const plan = await f.restorePlan({ fileIds: [version.id, plain.id] });
+    const items = plan.tapes.flatMap((t) => t.items);
+    assert.deepEqual(items.find((i) => i.path === rec.path)?.xattrs, xattrs);
+    assert.deepEqual(items.find((i) => i.path === '/data/attrs/plain')?.xattrs, []);
   });
 
   it('keeps one version per entry when batches of one run race to add it', async () => {

@@ -79,12 +79,16 @@ describe('files GraphQL schema', () => {
       mode: 'Int!',
       sha256: 'String',
       symlinkTarget: 'String',
+      xattrs: '[ExtendedAttribute!]!',
+      acl: 'FileAcl',
       runId: 'ID!',
       jobId: 'ID!',
       archivedAt: 'DateTime!',
       deleted: 'Boolean!',
       placements: '[Placement!]!',
     });
+    assert.deepEqual(fieldsOf('ExtendedAttribute'), { name: 'String!', value: 'String!', text: 'String' });
+    assert.deepEqual(fieldsOf('FileAcl'), { access: '[String!]', default: '[String!]' });
     assert.deepEqual(fieldsOf('Placement'), {
       barcode: 'String!',
       partition: 'String!',

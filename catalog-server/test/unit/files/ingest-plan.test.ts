@@ -40,6 +40,7 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     ctimeMs: 0,
     inode: 0,
     deleted: false,
+    xattrs: [],
     ...over,
   };
 }
@@ -138,6 +139,20 @@ describe('planIngest', () => {
       /record 1 \("\/data\/big"\) was rejected: location 1: segmentSha256 must be 32 bytes, got 31; nothing from this batch was stored/,
     );
     assert.match(rejection([rec('/data/x', { locations: [loc({ segmentSha256: Buffer.alloc(33) })] })]).message, /segmentSha256 must be 32 bytes, got 33/);
+    assert.match(
+      rejection([rec('/data/x', { xattrs: [{ name: 'system.nfs4_acl', value: Buffer.from('x') }] })]).message,
+      /"system.nfs4_acl" is not in the user, trusted or security namespace/,
+    );
+  });
+
+  it('plans the attributes of each version as JSON text, none as null, none on a deletion marker', () => {
+    const xattrs = [{ name: 'user.origin', value: Buffer.from('scan') }];
+    const plan = planIngest(
+      [rec('/data/a', { xattrs }), rec('/data/b'), rec('/data/c', { deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0, xattrs })],
+      RUNS,
+      JOB,
+    );
+    assert.deepEqual(plan.versions.attributes, ['{"xattrs":[["user.origin","c2Nhbg=="]]}', null, null]);
   });
 
   it('files the root entry under the root directory with an empty name', () => {

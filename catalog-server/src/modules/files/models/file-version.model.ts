@@ -3,6 +3,7 @@ import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { FileType } from '../graphql-enums.js';
 import type { FileVersionRow, PlacementRow } from '../file-search.repository.js';
 import { joinPath } from '../paths.js';
+import { ExtendedAttributeModel, FileAclModel, toAclModel, toXattrModels } from './extended-attribute.model.js';
 import { PlacementModel, toPlacementModel } from './placement.model.js';
 
 @ObjectType('FileVersion', { description: 'One version of a file, directory or symlink, as one backup run archived it.' })
@@ -46,6 +47,14 @@ export class FileVersionModel {
   @Field(() => String, { nullable: true })
   symlinkTarget!: string | null;
 
+  @Field(() => [ExtendedAttributeModel], {
+    description: 'Extended attributes (user.*, trusted.*, security.*) and POSIX ACLs as recorded; empty when it had none.',
+  })
+  xattrs!: ExtendedAttributeModel[];
+
+  @Field(() => FileAclModel, { nullable: true, description: 'Its POSIX ACLs, readable; null when it had none beyond its mode.' })
+  acl!: FileAclModel | null;
+
   @Field(() => ID)
   runId!: string;
 
@@ -76,6 +85,8 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     mode: row.mode,
     sha256: row.sha256 ? row.sha256.toString('hex') : null,
     symlinkTarget: row.symlinkTarget,
+    xattrs: toXattrModels(row.attributes),
+    acl: toAclModel(row.attributes),
     runId: row.runId,
     jobId: row.jobId,
     archivedAt: row.archivedAt,

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { attributesProblem, decodeAttributes, encodeAttributes } from '../../../src/modules/files/version-attributes.js';
+import { aclEntries } from '../../../src/modules/files/posix-acl.js';
+import { toAclModel, toXattrModels } from '../../../src/modules/files/models/extended-attribute.model.js';
+
+/** What `setfacl -m u:1000:rw` leaves in system.posix_acl_access (read with getfattr -e base64). */
+const ACCESS = Buffer.from('AgAAAAEABgD/////AgAGAOgDAAAEAAQA/////xAABgD/////IAAEAP////8=', 'base64');
+/** `setfacl -d -m g:100:rx` on a directory: system.posix_acl_default. */
+const DEFAULT = Buffer.from('AgAAAAEABwD/////BAAFAP////8IAAUAZAAAABAABQD/////IAAFAP////8=', 'base64');
+
+describe('version attributes', () => {
+  it('stores nothing for a version without any, and reads NULL back as none', () => {
+    assert.equal(encodeAttributes({ xattrs: [] }), null);
+    assert.equal(encodeAttributes({}), null);
+    assert.deepEqual(decodeAttributes(null), { xattrs: [] });
+  });
+
+  it('keeps names, order and any bytes of the values', () => {
+    const xattrs = [
+      { name: 'user.b', value: Buffer.from([0, 255, 10]) },
+      { name: 'user.a', value: Buffer.alloc(0) },
+      { name: 'system.posix_acl_access', value: ACCESS },
+    ];
+    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs });
+  });
+
+  it('refuses what the agent never sends, naming the attribute', () => {
+    const one = (name: string, value: Buffer = Buffer.from('v')) => attributesProblem({ xattrs: [{ name, value }] });
+    assert.equal(one('user.ok'), null);
+    assert.equal(one('trusted.ok'), null);
+    assert.equal(one('security.selinux'), null);
+    assert.match(one('system.nfs4_acl')!, /"system.nfs4_acl" is not in the user, trusted or security namespace nor a POSIX ACL/);
+    assert.match(one('user.')!, /"user\." is not in the user/);
+    assert.match(one('plain')!, /"plain"/);
+    assert.match(one(`user.${'x'.repeat(251)}`)!, /longer than 255 bytes/);
+    assert.match(
+      attributesProblem({
+        xattrs: [
+          { name: 'user.a', value: Buffer.from('1') },
+          { name: 'user.a', value: Buffer.from('2') },
+        ],
+      })!,
+      /user.a is named twice/,
+    );
+    assert.match(one('user.big', Buffer.alloc(64 * 1024))!, /take 65544 bytes, more than 65536/);
+  });
+});
+
+describe('POSIX ACLs as text', () => {
+  it('reads the kernel form into getfacl entries with numeric ids', () => {
+    assert.deepEqual(aclEntries(ACCESS), ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--']);
+    assert.deepEqual(aclEntries(DEFAULT), ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x']);
+  });
+
+  it('bytes that are not an ACL read as none', () => {
+    assert.equal(aclEntries(Buffer.from('hello')), null);
+    assert.equal(aclEntries(Buffer.from([1, 0, 0, 0])), null);
+    assert.equal(aclEntries(Buffer.concat([ACCESS, Buffer.from([1])])), null);
+  });
+
+  it('FileVersion shows access and default ACLs and each attribute, as text where it is text', () => {
+    const a = {
+      xattrs: [
+        { name: 'user.origin', value: Buffer.from('scanner 7\0') },
+        { name: 'user.bin', value: Buffer.from([0, 255]) },
+        { name: 'system.posix_acl_default', value: DEFAULT },
+      ],
+    };
+    assert.deepEqual(toAclModel(a), { access: null, default: ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x'] });
+    assert.equal(toAclModel({ xattrs: [] }), null);
+    assert.deepEqual(
+      toXattrModels(a).map((x) => [x.name, x.value, x.text]),
+      [
+        ['user.origin', Buffer.from('scanner 7\0').toString('base64'), 'scanner 7'],
+        ['user.bin', 'AP8=', null],
+        ['system.posix_acl_default', DEFAULT.toString('base64'), null],
+      ],
+    );
+  });
+});
