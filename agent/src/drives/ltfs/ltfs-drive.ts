@@ -36,6 +36,12 @@ export interface LtfsDriveSettings {
   /** Where the cartridge with this barcode is opened, for backends whose cartridges are their own
    *  devices (the file backend: one directory per cartridge). Prepares it on first use. */
   mediumDevice?: (barcode: string) => Promise<string>;
+  /**
+   * Backends whose cartridges are files: puts back the end-of-data mark LTFS left missing when it
+   * was killed while writing (LTFS17146E), where deep recovery cannot work (ltfs-file/file-cartridge.ts).
+   * Returns whether it put anything back. Without it, a missing end of data gets ltfsck --deep-recovery.
+   */
+  restoreEndOfData?: (barcode: string) => Promise<boolean>;
   serial: string;
   vendor: string;
   model: string;
@@ -84,6 +90,9 @@ interface KnownCartridge {
   writeProtected: boolean;
   dirty: boolean;
 }
+
+/** The mounted ltfs daemon's output, in the drive's work directory (the last mount's). */
+export const LTFS_LOG = 'ltfs.log';
 
 /** Messages LTFS prints when it mounts read-only on its own (write-protected, full, older medium). */
 const READ_ONLY_NOTICES: Record<string, string> = {
@@ -217,7 +226,9 @@ export class LtfsDrive implements TapeDrive {
       if (rollback !== undefined) args.push('-o', `rollback_mount=${rollback}`);
       args.push(root);
 
-      const daemon = this.runner.start('ltfs', args);
+      // Its output goes to a file, not to us: a daemon that outlives a killed agent must still be
+      // able to log (and so write its index) when its mount is released (StartOptions.outputFile).
+      const daemon = this.runner.start('ltfs', args, { outputFile: join(this.settings.workDirectory, LTFS_LOG) });
       let outcome: Awaited<ReturnType<typeof pollUntil>>;
       try {
         outcome = await pollUntil(() => this.volumeContext.probe.isMounted(root), {
@@ -243,7 +254,17 @@ export class LtfsDrive implements TapeDrive {
         if (error.code === 'NOT_FORMATTED' && libraryBarcode) this.remember(libraryBarcode, { formatted: false });
         throw error;
       }
-      const notices = ltfsMessageIds(daemon.output()).filter((id) => id in READ_ONLY_NOTICES);
+      const mountIds = ltfsMessageIds(daemon.output());
+      const notices = mountIds.filter((id) => id in READ_ONLY_NOTICES);
+      if (mountIds.includes('11022I')) {
+        // A volume not unmounted cleanly that LTFS repaired itself (LTFS11022I: data after its last
+        // index; it writes that index again after the data, which is then unreferenced). Said, since
+        // what was written after the last index is gone from the volume.
+        this.log.warn(
+          { drive: this.identity.name, barcode: libraryBarcode, messages: mountIds.filter((id) => !id.endsWith('I')) },
+          'LTFS found the volume not unmounted cleanly and recovered it at mount (back to its last index)',
+        );
+      }
       const readOnlyReason = readOnlyRequested
         ? rollback !== undefined
           ? `a rollback mount of generation ${rollback}`
@@ -268,7 +289,12 @@ export class LtfsDrive implements TapeDrive {
       );
       this.volume = volume;
       this.remember(barcode, { formatted: true, writeProtected });
-      this.log.info({ drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command }, 'ltfs volume mounted');
+      // LTFS's warnings and errors at mount (a recovery it did itself shows there) and all its messages.
+      const warnings = mountIds.filter((id) => /[EW]$/.test(id));
+      this.log.info(
+        { drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command, warnings, messages: mountIds.join(' ') },
+        'ltfs volume mounted',
+      );
       return volume;
     });
   }
@@ -276,12 +302,24 @@ export class LtfsDrive implements TapeDrive {
   async check(options: LtfsCheckOptions = {}): Promise<CheckResult> {
     return this.hold('check', async () => {
       const barcode = await this.requireDataCartridge('check');
-      const args: string[] = this.backendArgs();
-      if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
-      if (options.deepRecovery) args.push('--deep-recovery');
-      if (options.fullRecovery) args.push('--full-recovery');
-      args.push(await this.device(barcode));
-      const result = await this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
+      const ltfsck = async (deepRecovery: boolean) => {
+        const args: string[] = this.backendArgs();
+        if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
+        if (deepRecovery) args.push('--deep-recovery');
+        if (options.fullRecovery) args.push('--full-recovery');
+        args.push(await this.device(barcode));
+        return this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
+      };
+      let result = await ltfsck(Boolean(options.deepRecovery));
+      let endOfDataRecovered = false;
+      // A plain check stops at a missing end of data (LTFS17146E: LTFS or the drive died while
+      // writing) and asks for a deep recovery: run it (or, for file cartridges, put the mark back).
+      if (!options.deepRecovery && ltfsMessageIds(result.stdout + result.stderr).includes('17146E')) {
+        endOfDataRecovered = true;
+        const restored = barcode && this.settings.restoreEndOfData ? await this.settings.restoreEndOfData(barcode) : false;
+        this.log.warn({ drive: this.identity.name, barcode, restored }, 'end of data missing: recovering it before the check');
+        result = await ltfsck(!restored);
+      }
       if (result.exitCode === LTFS_EXIT.USAGE_SYNTAX_ERROR) throw new Error(`ltfsck refused its arguments: ${result.command}`);
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
         throw ltfsToolError(`checking the cartridge in ${this.identity.name}`, result);
@@ -289,7 +327,8 @@ export class LtfsDrive implements TapeDrive {
       // ltfsck exits 1 after any successful check that wrote to the cartridge; it repaired
       // something when LTFS restored consistency (11022I / 11026I) or a rollback/recovery ran.
       const ids = ltfsMessageIds(result.stdout + result.stderr);
-      const repaired = ids.includes('11022I') || ids.includes('11026I') || options.rollbackGeneration !== undefined || Boolean(options.deepRecovery);
+      const repaired =
+        ids.includes('11022I') || ids.includes('11026I') || endOfDataRecovered || options.rollbackGeneration !== undefined || Boolean(options.deepRecovery);
       if (barcode) this.remember(barcode, { dirty: false, formatted: true });
       // ltfsck does not name what it dropped; with --full-recovery it lands in _ltfs_lostandfound.
       return { repaired, lostFiles: [] };
