@@ -256,15 +256,7 @@ export class LtfsDrive implements TapeDrive {
       }
       const mountIds = ltfsMessageIds(daemon.output());
       const notices = mountIds.filter((id) => id in READ_ONLY_NOTICES);
-      if (mountIds.includes('11022I')) {
-        // A volume not unmounted cleanly that LTFS repaired itself (LTFS11022I: data after its last
-        // index; it writes that index again after the data, which is then unreferenced). Said, since
-        // what was written after the last index is gone from the volume.
-        this.log.warn(
-          { drive: this.identity.name, barcode: libraryBarcode, messages: mountIds.filter((id) => !id.endsWith('I')) },
-          'LTFS found the volume not unmounted cleanly and recovered it at mount (back to its last index)',
-        );
-      }
+      this.noteRecoveryAtMount(mountIds, libraryBarcode);
       const readOnlyReason = readOnlyRequested
         ? rollback !== undefined
           ? `a rollback mount of generation ${rollback}`
@@ -289,10 +281,9 @@ export class LtfsDrive implements TapeDrive {
       );
       this.volume = volume;
       this.remember(barcode, { formatted: true, writeProtected });
-      // LTFS's warnings and errors at mount (a recovery it did itself shows there) and all its messages.
-      const warnings = mountIds.filter((id) => /[EW]$/.test(id));
+      // With every LTFS message of the mount: what LTFS did on its own (a recovery) shows there.
       this.log.info(
-        { drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command, warnings, messages: mountIds.join(' ') },
+        { drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command, messages: mountIds.join(' ') },
         'ltfs volume mounted',
       );
       return volume;
@@ -388,6 +379,17 @@ export class LtfsDrive implements TapeDrive {
     } finally {
       this.operation = null;
     }
+  }
+
+  private noteRecoveryAtMount(mountIds: string[], barcode: string | null): void {
+    if (!mountIds.includes('11022I')) return;
+    // A volume not unmounted cleanly that LTFS repaired itself (LTFS11022I: data after its last
+    // index; it writes that index again after the data, which is then unreferenced). Said, since
+    // what was written after the last index is gone from the volume.
+    this.log.warn(
+      { drive: this.identity.name, barcode, messages: mountIds.filter((id) => !id.endsWith('I')) },
+      'LTFS found the volume not unmounted cleanly and recovered it at mount (back to its last index)',
+    );
   }
 
   private remember(barcode: string, change: Partial<KnownCartridge>): void {
