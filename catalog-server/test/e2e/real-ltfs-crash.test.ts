@@ -191,7 +191,7 @@ describe('agent killed mid-backup on the real LTFS', { skip: unavailable ?? fals
     assert.ok(partial !== null && partial > 0, `attempt 1's piece of l0.bin is in the index written at release (${partial})`);
   });
 
-  it('agent and LTFS killed (the machine went down): the dead mount is detached, ltfsck rolls the volume back, and the job resumes', async () => {
+  it('agent and LTFS killed (the machine went down): the dead mount is detached, the volume goes back to its last index (by LTFS or ltfsck), and the job resumes', async () => {
     const source = await buildSource('machine-down');
     const end = await crashAndResume(source, TAPES[1], true);
     // What real LTFS does with such a volume depends on where the crash left the tape (see the
