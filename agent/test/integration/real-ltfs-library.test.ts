@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -140,6 +140,32 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
     await writeFile(drive2, 'data/after.bin', second);
     await volume2.unmount();
     drive = drive2;
+  });
+
+  it('after a crash that left no end-of-data mark (LTFS17146E), the mark is put back and ltfsck rolls back to the last index', async () => {
+    const tapeDir = path.join(opened.library.cartridgeDir('FER001L9'), 'ltfs');
+    const volume = await drive.mount();
+    await writeFile(drive, 'eod/kept.bin', randomBytes(MiB));
+    await volume.sync();
+    await writeFile(drive, 'eod/cut.bin', randomBytes(3 * MiB));
+    execFileSync('pkill', ['-9', '-f', `devname=${tapeDir}`]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // LTFS killed in the middle of writing a record leaves the data partition without its end-of-data mark.
+    for (const name of await readdir(tapeDir)) if (/^1_\d+_E$/.test(name)) await rm(path.join(tapeDir, name));
+
+    const restarted = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    const drive3 = restarted.drives[0];
+    await assert.rejects(drive3.mount(), (err: TapeError) => err.code === 'VOLUME_DIRTY' && /17146E/.test(err.message));
+    assert.equal((await drive3.check()).repaired, true);
+    assert.ok(
+      (await readdir(tapeDir)).some((n) => /^1_\d+_E$/.test(n)),
+      'the end-of-data mark is back',
+    );
+    const volume3 = await drive3.mount();
+    const names = await volume3.list('eod');
+    assert.deepEqual(names, ['eod/kept.bin'], 'what was synced is kept; what came after the last index is not in it');
+    await volume3.unmount();
+    drive = drive3;
   });
 
   it('a cartridge keeps its size from the first format (filedebug_tc_conf.xml written before mkltfs)', async () => {

@@ -91,7 +91,8 @@ export interface Stack {
 
 function spawnLogged(name: string, script: string, args: string[], env: Record<string, string>, logDir: string): ChildProcess {
   const child = spawn(process.execPath, [path.join(repoRoot, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(path.join(logDir, `${name}.log`));
+  // Appended: a restarted agent's log follows its first run's.
+  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   return child;
@@ -104,7 +105,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(20_000).then(() => child.kill('SIGKILL'))]);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -115,7 +116,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(150);
+    await sleep(intervalMs);
   }
 }
 

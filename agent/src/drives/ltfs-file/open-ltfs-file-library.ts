@@ -17,7 +17,7 @@ import { ltfsMissing } from '../ltfs/ltfs-preflight.js';
 import type { LtfsVolumeContext } from '../ltfs/ltfs-volume.js';
 import { LtfsXattrs } from '../ltfs/ltfs-xattrs.js';
 import { ProcMountsProbe } from '../ltfs/mount-probe.js';
-import { prepareTapeDirectory } from './file-cartridge.js';
+import { prepareTapeDirectory, restoreEndOfData, tapeDirectory } from './file-cartridge.js';
 
 export interface OpenedLtfsFileLibrary {
   library: EmulatedLibrary;
@@ -85,6 +85,7 @@ export async function openLtfsFileLibrary(
               },
             }
           : {}),
+        restoreEndOfData: async (barcode) => (await restoreEndOfData(tapeDirectory(library.cartridgeDir(barcode)))).length > 0,
         serial: changerDrive.identity.serial,
         vendor: 'FERRITE',
         model: `LTFS-FILE-LTO${settings.generation}`,

@@ -3,6 +3,7 @@
 // executables and operators at non-PATH installs. Short commands run to completion with a timeout;
 // the ltfs FUSE daemon is started as a long-running child whose exit the backend awaits.
 import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export type ToolName = 'mkltfs' | 'ltfs' | 'ltfsck' | 'umount' | 'fusermount' | 'mountpoint' | 'getfattr' | 'setfattr' | 'mtx' | 'mt';
 
@@ -47,10 +48,21 @@ export interface RunningCommand {
   kill(signal?: NodeJS.Signals): void;
 }
 
+export interface StartOptions {
+  /**
+   * Where the program's stdout and stderr go (truncated first) instead of pipes to this process.
+   * The ltfs daemon needs it: it outlives an agent killed with SIGKILL, and at its unmount it logs
+   * "Writing index" before it writes the index; into a pipe nobody reads any more that write
+   * raises SIGPIPE (LTFS ignores it only while FUSE runs) and LTFS dies with the index unwritten.
+   * A file is always writable: the surviving daemon writes its index when the mount is released.
+   */
+  outputFile?: string;
+}
+
 export interface CommandRunner {
   run(tool: ToolName, args: string[], options?: RunOptions): Promise<CommandResult>;
   /** Starts a long-running program (the ltfs daemon in the foreground). */
-  start(tool: ToolName, args: string[]): RunningCommand;
+  start(tool: ToolName, args: string[], options?: StartOptions): RunningCommand;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -96,12 +108,14 @@ export class ExecFileRunner implements CommandRunner {
     });
   }
 
-  start(tool: ToolName, args: string[]): RunningCommand {
+  start(tool: ToolName, args: string[], options: StartOptions = {}): RunningCommand {
     const program = this.tools[tool];
     const command = formatCommand(program, args);
+    const env = { ...this.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+    if (options.outputFile) return startWithOutputFile(program, args, command, env, options.outputFile);
     const chunks: string[] = [];
     let exitedFlag = false;
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...this.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } });
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const stdout: string[] = [];
     const stderr: string[] = [];
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout.push(d), chunks.push(d)));
@@ -127,6 +141,50 @@ export class ExecFileRunner implements CommandRunner {
       },
     };
   }
+}
+
+/** A program whose stdout and stderr both go to `file`; what it said is read back from there. */
+function startWithOutputFile(program: string, args: string[], command: string, env: NodeJS.ProcessEnv, file: string): RunningCommand {
+  const fd = openSync(file, 'w');
+  let exitedFlag = false;
+  let spawnError = '';
+  const output = () => {
+    try {
+      return readFileSync(file, 'utf8') + spawnError;
+    } catch (err) {
+      return `(${file} unreadable: ${(err as Error).message})${spawnError}`;
+    }
+  };
+  let child;
+  try {
+    child = spawn(program, args, { stdio: ['ignore', fd, fd], env });
+  } finally {
+    // The child has its own copy of the descriptor.
+    closeSync(fd);
+  }
+  const exited = new Promise<CommandResult>((resolve) => {
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      if (exitedFlag) return;
+      exitedFlag = true;
+      resolve({ command, exitCode, signal, stdout: '', stderr: output(), timedOut: false });
+    };
+    child.once('error', (err) => {
+      spawnError = err.message;
+      finish(null, null);
+    });
+    child.once('exit', (code, signal) => finish(code, signal));
+  });
+  return {
+    command,
+    output,
+    exited,
+    get hasExited() {
+      return exitedFlag;
+    },
+    kill: (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (!exitedFlag) child.kill(signal);
+    },
+  };
 }
 
 function formatCommand(program: string, args: string[]): string {

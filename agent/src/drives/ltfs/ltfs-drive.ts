@@ -38,6 +38,12 @@ export interface LtfsDriveSettings {
   mediumDevice?: () => Promise<string | null>;
   /** Set for a drive without a changer: how to tell that a cartridge is in it, and to eject it. */
   standalone?: StandaloneMedium;
+  /**
+   * Backends whose cartridges are files: puts back the end-of-data mark LTFS left missing when it
+   * was killed while writing (LTFS17146E), where deep recovery cannot work (ltfs-file/file-cartridge.ts).
+   * Returns whether it put anything back. Without it, a missing end of data gets ltfsck --deep-recovery.
+   */
+  restoreEndOfData?: (barcode: string) => Promise<boolean>;
   serial: string;
   vendor: string;
   model: string;
@@ -96,6 +102,9 @@ interface KnownCartridge {
   writeProtected: boolean;
   dirty: boolean;
 }
+
+/** The mounted ltfs daemon's output, in the drive's work directory (the last mount's). */
+export const LTFS_LOG = 'ltfs.log';
 
 /** Messages LTFS prints when it mounts read-only on its own (write-protected, full, older medium). */
 const READ_ONLY_NOTICES: Record<string, string> = {
@@ -239,7 +248,9 @@ export class LtfsDrive implements TapeDrive {
       if (rollback !== undefined) args.push('-o', `rollback_mount=${rollback}`);
       args.push(root);
 
-      const daemon = this.runner.start('ltfs', args);
+      // Its output goes to a file, not to us: a daemon that outlives a killed agent must still be
+      // able to log (and so write its index) when its mount is released (StartOptions.outputFile).
+      const daemon = this.runner.start('ltfs', args, { outputFile: join(this.settings.workDirectory, LTFS_LOG) });
       let outcome: Awaited<ReturnType<typeof pollUntil>>;
       try {
         outcome = await pollUntil(() => this.volumeContext.probe.isMounted(root), {
@@ -265,7 +276,9 @@ export class LtfsDrive implements TapeDrive {
         if (error.code === 'NOT_FORMATTED' && libraryBarcode) this.remember(libraryBarcode, { formatted: false });
         throw error;
       }
-      const notices = ltfsMessageIds(daemon.output()).filter((id) => id in READ_ONLY_NOTICES);
+      const mountIds = ltfsMessageIds(daemon.output());
+      const notices = mountIds.filter((id) => id in READ_ONLY_NOTICES);
+      this.noteRecoveryAtMount(mountIds, libraryBarcode);
       const readOnlyReason = readOnlyRequested
         ? rollback !== undefined
           ? `a rollback mount of generation ${rollback}`
@@ -290,7 +303,11 @@ export class LtfsDrive implements TapeDrive {
       );
       this.volume = volume;
       this.remember(barcode, { formatted: true, writeProtected });
-      this.log.info({ drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command }, 'ltfs volume mounted');
+      // With every LTFS message of the mount: what LTFS did on its own (a recovery) shows there.
+      this.log.info(
+        { drive: this.identity.name, barcode, readOnly: volume.readOnly, command: daemon.command, messages: mountIds.join(' ') },
+        'ltfs volume mounted',
+      );
       return volume;
     });
   }
@@ -298,12 +315,24 @@ export class LtfsDrive implements TapeDrive {
   async check(options: LtfsCheckOptions = {}): Promise<CheckResult> {
     return this.hold('check', async () => {
       const barcode = await this.requireDataCartridge('check');
-      const args: string[] = this.backendArgs();
-      if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
-      if (options.deepRecovery) args.push('--deep-recovery');
-      if (options.fullRecovery) args.push('--full-recovery');
-      args.push(await this.device());
-      const result = await this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
+      const ltfsck = async (deepRecovery: boolean) => {
+        const args: string[] = this.backendArgs();
+        if (options.rollbackGeneration !== undefined) args.push('-g', String(options.rollbackGeneration), '-r');
+        if (deepRecovery) args.push('--deep-recovery');
+        if (options.fullRecovery) args.push('--full-recovery');
+        args.push(await this.device());
+        return this.runner.run('ltfsck', args, { timeoutMs: this.settings.checkTimeoutMs });
+      };
+      let result = await ltfsck(Boolean(options.deepRecovery));
+      let endOfDataRecovered = false;
+      // A plain check stops at a missing end of data (LTFS17146E: LTFS or the drive died while
+      // writing) and asks for a deep recovery: run it (or, for file cartridges, put the mark back).
+      if (!options.deepRecovery && ltfsMessageIds(result.stdout + result.stderr).includes('17146E')) {
+        endOfDataRecovered = true;
+        const restored = barcode && this.settings.restoreEndOfData ? await this.settings.restoreEndOfData(barcode) : false;
+        this.log.warn({ drive: this.identity.name, barcode, restored }, 'end of data missing: recovering it before the check');
+        result = await ltfsck(!restored);
+      }
       if (result.exitCode === LTFS_EXIT.USAGE_SYNTAX_ERROR) throw new Error(`ltfsck refused its arguments: ${result.command}`);
       if (result.exitCode !== LTFS_EXIT.NO_ERRORS && result.exitCode !== LTFS_EXIT.TREAT_SUCCESS) {
         throw ltfsToolError(`checking the cartridge in ${this.identity.name}`, result);
@@ -311,7 +340,8 @@ export class LtfsDrive implements TapeDrive {
       // ltfsck exits 1 after any successful check that wrote to the cartridge; it repaired
       // something when LTFS restored consistency (11022I / 11026I) or a rollback/recovery ran.
       const ids = ltfsMessageIds(result.stdout + result.stderr);
-      const repaired = ids.includes('11022I') || ids.includes('11026I') || options.rollbackGeneration !== undefined || Boolean(options.deepRecovery);
+      const repaired =
+        ids.includes('11022I') || ids.includes('11026I') || endOfDataRecovered || options.rollbackGeneration !== undefined || Boolean(options.deepRecovery);
       if (barcode) this.remember(barcode, { dirty: false, formatted: true });
       // ltfsck does not name what it dropped; with --full-recovery it lands in _ltfs_lostandfound.
       return { repaired, lostFiles: [] };
@@ -448,6 +478,17 @@ export class LtfsDrive implements TapeDrive {
     } finally {
       this.operation = null;
     }
+  }
+
+  private noteRecoveryAtMount(mountIds: string[], barcode: string | null): void {
+    if (!mountIds.includes('11022I')) return;
+    // A volume not unmounted cleanly that LTFS repaired itself (LTFS11022I: data after its last
+    // index; it writes that index again after the data, which is then unreferenced). Said, since
+    // what was written after the last index is gone from the volume.
+    this.log.warn(
+      { drive: this.identity.name, barcode, messages: mountIds.filter((id) => !id.endsWith('I')) },
+      'LTFS found the volume not unmounted cleanly and recovered it at mount (back to its last index)',
+    );
   }
 
   private remember(barcode: string, change: Partial<KnownCartridge>): void {

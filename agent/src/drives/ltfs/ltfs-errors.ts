@@ -59,8 +59,10 @@ export const LTFS_ERROR_RULES: readonly Rule[] = [
   {
     code: 'VOLUME_DIRTY',
     // 11027E medium consistency check failed (the volume was not unmounted cleanly and LTFS could
-    // not recover it at mount: run ltfsck). 1015 LTFS_INCONSISTENT, 1034/1035 EOD missing.
-    messages: ['11027E', '16093E', '16094E'],
+    // not recover it at mount: run ltfsck). 17146E the end of data of a partition is missing (the
+    // drive lost power, or LTFS was killed, while writing): ltfsck --deep-recovery. 1015
+    // LTFS_INCONSISTENT, 1034/1035 EOD missing.
+    messages: ['11027E', '16093E', '16094E', '17146E'],
     deviceCodes: [1015, 1034, 1035],
   },
   {

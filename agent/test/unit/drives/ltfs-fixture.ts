@@ -12,6 +12,7 @@ import {
   type CommandRunner,
   type RunningCommand,
   type RunOptions,
+  type StartOptions,
   type ToolName,
 } from '../../../src/drives/ltfs/command-runner.js';
 import { ltfsLibrarySchema, type LtfsLibrarySettings } from '../../../src/config/ltfs-config-schema.js';
@@ -66,9 +67,9 @@ export class RecordingRunner implements CommandRunner {
     this.calls.push({ tool, args });
     return this.inner.run(tool, args, options);
   }
-  start(tool: ToolName, args: string[]): RunningCommand {
+  start(tool: ToolName, args: string[], options?: StartOptions): RunningCommand {
     this.calls.push({ tool, args });
-    return this.inner.start(tool, args);
+    return this.inner.start(tool, args, options);
   }
   /** Calls of one tool, as command-line strings ("-d /dev/nst0 -s ..."). */
   of(tool: ToolName): string[] {
