@@ -100,6 +100,8 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     symlinkTarget: '',
     locations: [],
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     deleted: true,
   };
 }

@@ -51,6 +51,9 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     symlinkTarget: r.symlinkTarget || null,
     locations: r.locations.map(locationJson),
     // Only on entries that have any (name -> base64 value, in the order read), so other lines read as before.
+    // Hard links: only on files with more than one link (hard-links.ts), so other lines read as before.
+    ...(r.linkCount > 1 ? { linkCount: r.linkCount } : {}),
+    ...(r.hardLinkTo ? { hardLinkTo: r.hardLinkTo } : {}),
     ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
@@ -89,6 +92,8 @@ export function recordFromManifestLine(line: string): FileRecord {
     symlinkTarget: typeof o.symlinkTarget === 'string' ? o.symlinkTarget : '',
     locations: Array.isArray(o.locations) ? o.locations.map(locationFromJson) : [],
     xattrs: xattrsFromJson(o.xattrs),
+    linkCount: Number(o.linkCount ?? 0),
+    hardLinkTo: typeof o.hardLinkTo === 'string' ? o.hardLinkTo : '',
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
   };
 }

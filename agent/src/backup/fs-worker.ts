@@ -29,6 +29,8 @@ function statOne(p: string): StatResult {
       ctime: splitNs(st.ctimeNs),
       mode: Number(st.mode),
       ino: Number(st.ino),
+      nlink: Number(st.nlink),
+      dev: Number(st.dev),
     };
   } catch (err) {
     return failure(err);

@@ -29,6 +29,11 @@ export interface SourceEntry {
   /** Extended attributes and ACLs to record, read after the scan for what the backup records
    *  (xattrs/xattr-reader.ts); absent until then. */
   xattrs?: ExtendedAttribute[];
+  /** st_nlink and st_dev of a file (hard links share both with st_ino); absent where unknown. */
+  nlink?: number;
+  dev?: number;
+  /** Set by planHardLinks (hard-links.ts): the path of the entry of this backup it is a hard link of. */
+  hardLinkTo?: string;
 }
 
 export interface ScanIssue {
@@ -91,7 +96,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
     if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
     } else if (st.kind === 'file') {
-      out.push({ ...base, type: 'file', size: st.size });
+      out.push({ ...base, type: 'file', size: st.size, nlink: st.nlink, dev: st.dev });
     } else if (st.kind === 'directory') {
       out.push({ ...base, type: 'directory' });
       let names: Buffer[];

@@ -1,7 +1,7 @@
 // Builds the awkward source tree the end-to-end tests back up, and describes a tree (type, bytes,
 // mode, mtime, link target, per entry) so a restore can be compared with its source.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -72,6 +72,7 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await writeFile(path.join(root, 'names', DEEP_PATH, LONG_NAMES.ascii255), 'deep and long\n');
   await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
+  await makeHardLinks(root);
   await setAttributes(root);
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
@@ -100,6 +101,21 @@ export const ATTRIBUTE_PATHS = {
   /** An empty file with an attribute whose value is empty. */
   empty: 'empty.txt',
 };
+
+/** Hard links, each group under links/ (a restore of another directory takes none of them): a
+ *  bundled file with three names, one in a subdirectory, and a file stored whole with two. The
+ *  first of each is the first in the backup's order (names sorted by bytes, depth first). */
+export const HARD_LINK_GROUPS = [
+  ['links/a-small.txt', 'links/b small second name.txt', 'links/sub/small-third.txt'],
+  ['links/large.bin', 'links/large.link.bin'],
+];
+
+async function makeHardLinks(root: string): Promise<void> {
+  await mkdir(path.join(root, 'links/sub'), { recursive: true });
+  await writeFile(path.join(root, HARD_LINK_GROUPS[0][0]), 'one file, three names\n');
+  await writeFile(path.join(root, HARD_LINK_GROUPS[1][0]), randomBytes(LARGE_LONG_NAMED_BYTES));
+  for (const [first, ...others] of HARD_LINK_GROUPS) for (const other of others) await link(path.join(root, first), path.join(root, other));
+}
 
 async function setAttributes(root: string): Promise<void> {
   const set = (rel: string, name: string, value: string) => execFileAsync('setfattr', ['-h', '-n', name, '-v', value, path.join(root, rel)]);
@@ -164,6 +180,9 @@ export interface EntryDescription {
   xattrs?: string[];
   /** getfacl's entries (numeric ids) when the entry has an ACL beyond its mode; absent otherwise. */
   acl?: string[];
+  /** A file with several names: how many (st_nlink), and the first of them met in this tree (the
+   *  same for every name of one inode, so a restore that copied instead of linking shows). */
+  links?: { count: number; first: string };
 }
 
 /** A "# file: " path of getfattr / getfacl: bytes escaped as backslash and three octal digits. */
@@ -194,8 +213,12 @@ async function sectionsOf(tool: string, args: string[], paths: string[]): Promis
 
 export async function describeTree(root: string): Promise<Map<string, EntryDescription>> {
   const out = new Map<string, EntryDescription>();
+  const firstOfInode = new Map<bigint, string>();
   const visit = async (abs: string, rel: string) => {
     const st = await lstat(abs, { bigint: true });
+    // The least path of the inode's names (readdir order differs between trees).
+    const least = firstOfInode.get(st.ino);
+    if (st.isFile() && st.nlink > 1n && (least === undefined || rel < least)) firstOfInode.set(st.ino, rel);
     const base = { mode: Number(st.mode) & 0o7777, mtimeNs: st.mtimeNs.toString(), size: 0 };
     if (st.isSymbolicLink()) out.set(rel, { ...base, type: 'symlink', target: await readlink(abs) });
     else if (st.isFile())
@@ -203,6 +226,7 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
         ...base,
         type: 'file',
         size: Number(st.size),
+        ...(st.nlink > 1n ? { links: { count: Number(st.nlink), first: String(st.ino) } } : {}),
         sha256: createHash('sha256')
           .update(await readFile(abs))
           .digest('hex'),
@@ -213,6 +237,7 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
     }
   };
   await visit(root, '');
+  for (const e of out.values()) if (e.links) e.links.first = firstOfInode.get(BigInt(e.links.first))!;
   // Attributes of every entry, with the tools themselves (independent of the agent's code).
   const byAbs = new Map([...out.keys()].map((rel) => [rel ? path.join(root, rel) : root, rel]));
   const xattrs = await sectionsOf('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names'], [...byAbs.keys()]);

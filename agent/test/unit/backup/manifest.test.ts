@@ -19,6 +19,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     sha256: createHash('sha256').update('hello world').digest(),
     symlinkTarget: '',
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     locations: [
       {
         barcode: 'T1',
@@ -55,6 +57,8 @@ test('a manifest line reads back as the record that was reported', () => {
     record(),
     record({ mtimeMs: 1_700_000_021_999, mtimeNanos: 600_000 }),
     record({ mtimeMs: -1, mtimeNanos: 999_999 }),
+    record({ linkCount: 3 }),
+    record({ linkCount: 2, hardLinkTo: '/srv/the first name' }),
     record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
     record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),
     record({ deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0 }),
@@ -64,6 +68,11 @@ test('a manifest line reads back as the record that was reported', () => {
   }
   // A line of an agent before nanosecond times has none, and reads back without (rounded times).
   assert.equal('mtimeNanos' in recordFromManifestLine(manifestLine(job, record())), false);
+  assert.deepEqual(
+    [manifestLine(job, record({ linkCount: 2, hardLinkTo: '/a' }))].map((l) => [JSON.parse(l).linkCount, JSON.parse(l).hardLinkTo, JSON.parse(l).v]),
+    [[2, '/a', 1]],
+  );
+  assert.equal('linkCount' in JSON.parse(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
 });

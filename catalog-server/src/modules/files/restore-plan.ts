@@ -154,6 +154,8 @@ export function buildRestorePlan(
       location: undefined,
       alternates: [],
       xattrs: toProtoXattrs(v.attributes),
+      linkCount: v.attributes.linkCount,
+      hardLinkTo: v.attributes.hardLinkTo,
     };
     if (v.type === 'FILE') {
       fileCount++;

@@ -76,6 +76,8 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
     mtimeMs: 0,
     mtimeNanos: 0,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     mode: 0,
     sha256,
     symlinkTarget: '',

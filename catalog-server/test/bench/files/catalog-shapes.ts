@@ -149,6 +149,8 @@ export function records(host: number, run: number, from: number, to: number, job
       path: `${e.dir}/${e.name}`,
       type: FileType.FILE_TYPE_FILE,
       xattrs: [],
+      linkCount: 0,
+      hardLinkTo: '',
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,
       ctimeMs: e.mtimeMs + written * 1000,

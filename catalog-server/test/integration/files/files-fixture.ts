@@ -150,6 +150,8 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     inode: 1000 + startBlock,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     ...over,
   };
 }
@@ -168,6 +170,8 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     ...over,
   };
 }
@@ -186,6 +190,8 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
   };
 }
 

@@ -263,8 +263,16 @@ describe('FilesService.ingestBatch', () => {
       { name: 'trusted.bin', value: Buffer.from([0, 255]) },
       { name: 'system.posix_acl_access', value: acl },
     ];
-    const rec = fileRecord('/data/attrs/file', 'FER001L9', 800, { xattrs });
-    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 40, agentId, records: [rec, fileRecord('/data/attrs/plain', 'FER001L9', 801)], manifestPath: '' });
+    const rec = fileRecord('/data/attrs/file', 'FER001L9', 800, { xattrs, linkCount: 2 });
+    const second = { ...rec, path: '/data/attrs/second name', xattrs: [], hardLinkTo: rec.path };
+    await f.files.ingestBatch({
+      jobId,
+      attempt: 1,
+      batchSeq: 40,
+      agentId,
+      records: [rec, fileRecord('/data/attrs/plain', 'FER001L9', 801), second],
+      manifestPath: '',
+    });
     const [version] = await f.search.fileVersions('agent-a', '/data/attrs/file');
     assert.deepEqual(
       version.xattrs.map((x) => [x.name, x.value, x.text]),
@@ -277,10 +285,26 @@ describe('FilesService.ingestBatch', () => {
     assert.deepEqual(version.acl, { access: ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--'], default: null });
     const [plain] = await f.search.fileVersions('agent-a', '/data/attrs/plain');
     assert.deepEqual([plain.xattrs, plain.acl], [[], null]);
-    const plan = await f.restorePlan({ fileIds: [version.id, plain.id] });
+    const [link] = await f.search.fileVersions('agent-a', second.path);
+    assert.deepEqual(
+      [version.linkCount, version.hardLinkTo, link.linkCount, link.hardLinkTo, plain.linkCount, plain.hardLinkTo],
+      [2, null, 2, rec.path, 1, null],
+    );
+    assert.equal(link.sha256, version.sha256, 'one content');
+    const plan = await f.restorePlan({ fileIds: [version.id, plain.id, link.id] });
     const items = plan.tapes.flatMap((t) => t.items);
     assert.deepEqual(items.find((i) => i.path === rec.path)?.xattrs, xattrs);
     assert.deepEqual(items.find((i) => i.path === '/data/attrs/plain')?.xattrs, []);
+    assert.deepEqual(
+      items
+        .filter((i) => i.path !== '/data/attrs/plain')
+        .map((i) => [i.path, i.linkCount, i.hardLinkTo])
+        .sort(),
+      [
+        [rec.path, 2, ''],
+        [second.path, 2, rec.path],
+      ],
+    );
   });
 
   it('keeps one version per entry when batches of one run race to add it', async () => {

@@ -81,6 +81,8 @@ describe('files GraphQL schema', () => {
       symlinkTarget: 'String',
       xattrs: '[ExtendedAttribute!]!',
       acl: 'FileAcl',
+      linkCount: 'Int!',
+      hardLinkTo: 'String',
       runId: 'ID!',
       jobId: 'ID!',
       archivedAt: 'DateTime!',

@@ -41,6 +41,8 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
     ...over,
   };
 }

@@ -13,7 +13,8 @@ describe('version attributes', () => {
   it('stores nothing for a version without any, and reads NULL back as none', () => {
     assert.equal(encodeAttributes({ xattrs: [] }), null);
     assert.equal(encodeAttributes({}), null);
-    assert.deepEqual(decodeAttributes(null), { xattrs: [] });
+    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '' });
+    assert.equal(encodeAttributes({ xattrs: [], linkCount: 1, hardLinkTo: '' }), null);
   });
 
   it('keeps names, order and any bytes of the values', () => {
@@ -22,7 +23,21 @@ describe('version attributes', () => {
       { name: 'user.a', value: Buffer.alloc(0) },
       { name: 'system.posix_acl_access', value: ACCESS },
     ];
-    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs });
+    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '' });
+  });
+
+  it('keeps hard links: the link count of a file with several names, and the file it is a link of', () => {
+    assert.equal(encodeAttributes({ linkCount: 3 }), '{"linkCount":3}');
+    assert.equal(encodeAttributes({ linkCount: 2, hardLinkTo: '/data/first' }), '{"linkCount":2,"hardLinkTo":"/data/first"}');
+    assert.deepEqual(decodeAttributes('{"linkCount":2,"hardLinkTo":"/data/first"}'), { xattrs: [], linkCount: 2, hardLinkTo: '/data/first' });
+  });
+
+  it('refuses hard links that cannot be', () => {
+    assert.equal(attributesProblem({ path: '/data/b', linkCount: 2, hardLinkTo: '/data/a' }), null);
+    assert.match(attributesProblem({ path: '/data/b', linkCount: 2, hardLinkTo: 'relative' })!, /^hard_link_to: /);
+    assert.match(attributesProblem({ path: '/data/b', linkCount: 2, hardLinkTo: '/data/b' })!, /names the entry itself/);
+    assert.match(attributesProblem({ path: '/data/b', linkCount: 1, hardLinkTo: '/data/a' })!, /fewer than 2 links/);
+    assert.match(attributesProblem({ path: '/data/b', linkCount: -1 })!, /link_count -1 is out of range/);
   });
 
   it('refuses what the agent never sends, naming the attribute', () => {
@@ -61,6 +76,8 @@ describe('POSIX ACLs as text', () => {
 
   it('FileVersion shows access and default ACLs and each attribute, as text where it is text', () => {
     const a = {
+      linkCount: 0,
+      hardLinkTo: '',
       xattrs: [
         { name: 'user.origin', value: Buffer.from('scanner 7\0') },
         { name: 'user.bin', value: Buffer.from([0, 255]) },
@@ -68,7 +85,7 @@ describe('POSIX ACLs as text', () => {
       ],
     };
     assert.deepEqual(toAclModel(a), { access: null, default: ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x'] });
-    assert.equal(toAclModel({ xattrs: [] }), null);
+    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '' }), null);
     assert.deepEqual(
       toXattrModels(a).map((x) => [x.name, x.value, x.text]),
       [

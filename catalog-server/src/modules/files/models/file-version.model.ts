@@ -52,6 +52,16 @@ export class FileVersionModel {
   })
   xattrs!: ExtendedAttributeModel[];
 
+  @Field(() => Int, { description: 'How many names (hard links) the file had on its host: 1 for a file with one, or anything that is not a file.' })
+  linkCount!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Path of the file of the same backup run this one is a hard link of (its bytes are on tape once, under that file); null for the first of its links and for everything else. Restored together, the two are linked again.',
+  })
+  hardLinkTo!: string | null;
+
   @Field(() => FileAclModel, { nullable: true, description: 'Its POSIX ACLs, readable; null when it had none beyond its mode.' })
   acl!: FileAclModel | null;
 
@@ -87,6 +97,8 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     symlinkTarget: row.symlinkTarget,
     xattrs: toXattrModels(row.attributes),
     acl: toAclModel(row.attributes),
+    linkCount: Math.max(row.attributes.linkCount, 1),
+    hardLinkTo: row.attributes.hardLinkTo || null,
     runId: row.runId,
     jobId: row.jobId,
     archivedAt: row.archivedAt,
