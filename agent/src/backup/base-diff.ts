@@ -102,6 +102,7 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
     deleted: true,
   };
 }

@@ -7,7 +7,7 @@ import type { SplitTime } from './file-time.js';
 
 export type StatKind = 'file' | 'directory' | 'symlink' | 'other';
 export type StatResult =
-  | { ok: true; kind: StatKind; size: number; mtime: SplitTime; ctime: SplitTime; mode: number; ino: number; nlink: number; dev: number }
+  | { ok: true; kind: StatKind; size: number; mtime: SplitTime; ctime: SplitTime; mode: number; ino: number; nlink: number; dev: number; blocks: number }
   | { ok: false; code: string; message: string };
 export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; code: string; message: string };
 

@@ -31,6 +31,7 @@ function statOne(p: string): StatResult {
       ino: Number(st.ino),
       nlink: Number(st.nlink),
       dev: Number(st.dev),
+      blocks: Number(st.blocks),
     };
   } catch (err) {
     return failure(err);

@@ -23,6 +23,7 @@ export function recordOf(e: SourceEntry): FileRecord {
     xattrs: e.xattrs ?? [],
     linkCount: e.nlink !== undefined && e.nlink > 1 ? e.nlink : 0,
     hardLinkTo: e.hardLinkTo ?? '',
+    dataMap: e.dataMap ?? [],
     deleted: false,
   };
 }

@@ -4,7 +4,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import type { ExtendedAttribute } from '@ferrite/proto';
+import type { DataExtent, ExtendedAttribute } from '@ferrite/proto';
 import { FsBatchWorker, type StatResult } from './fs-batch.js';
 
 /** Entries of one directory stat'ed per worker round trip (see fs-batch.ts). */
@@ -34,6 +34,10 @@ export interface SourceEntry {
   dev?: number;
   /** Set by planHardLinks (hard-links.ts): the path of the entry of this backup it is a hard link of. */
   hardLinkTo?: string;
+  /** st_blocks (512-byte units allocated): fewer than the size says the file may have holes. */
+  blocks?: number;
+  /** A sparse file's data extents (sparse-map.ts), set before it is written. */
+  dataMap?: DataExtent[];
 }
 
 export interface ScanIssue {
@@ -96,7 +100,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
     if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
     } else if (st.kind === 'file') {
-      out.push({ ...base, type: 'file', size: st.size, nlink: st.nlink, dev: st.dev });
+      out.push({ ...base, type: 'file', size: st.size, nlink: st.nlink, dev: st.dev, blocks: st.blocks });
     } else if (st.kind === 'directory') {
       out.push({ ...base, type: 'directory' });
       let names: Buffer[];

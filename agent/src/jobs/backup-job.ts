@@ -3,7 +3,7 @@
 // Small files go first, then large ones, so only one object is ever open on the tape. For a pool
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
-import { IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { IncrementalLevel, type DataExtent, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { TapeError } from '../drives/drive.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,9 @@ import { teeWritable, type CopyVolume, type CopyVolumes } from '../backup/copy-v
 import { SegmentingWritable, type NextVolume } from '../backup/segmenting-writable.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
-import { hashingCopy } from '../backup/hashing-copy.js';
+import { hashingCopy, type CopyResult } from '../backup/hashing-copy.js';
+import { sparseCopy } from '../backup/sparse-copy.js';
+import { dataMapOf, mayBeSparse, probeDataMaps } from '../backup/sparse-map.js';
 import { SourceSkipped } from '../backup/source-file.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
@@ -37,7 +39,7 @@ interface Progress {
 }
 
 function initialProgress(files: SourceEntry[], entries: number): Progress {
-  return { bytesDone: 0, bytesTotal: files.reduce((n, e) => n + e.size, 0), filesDone: 0, filesTotal: entries, filesFailed: 0, currentFile: '' };
+  return { bytesDone: 0, bytesTotal: files.reduce((n, e) => n + storedSize(e), 0), filesDone: 0, filesTotal: entries, filesFailed: 0, currentFile: '' };
 }
 
 /** Where written files' records go: the checkpoint, with the records of their other names. */
@@ -99,8 +101,10 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const links = planHardLinks(recorded);
   const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...recordOf(entry), sha256 })), ...runPlan.deleted];
   const files = entries.filter((e) => e.type === 'file' && e.size > 0 && !e.hardLinkTo);
-  const small = files.filter((e) => e.size < opts.smallFileThreshold);
-  const large = files.filter((e) => e.size >= opts.smallFileThreshold);
+  await attachDataMaps(ctx, files);
+  // A sparse file is its own object whatever its size (a bundle member holds a file's bytes as they are).
+  const small = files.filter((e) => e.size < opts.smallFileThreshold && !e.dataMap);
+  const large = files.filter((e) => e.size >= opts.smallFileThreshold || e.dataMap);
   const progress = initialProgress(files, entries.length + extraRecords.length);
   const mounted: { volumes?: CopyVolumes } = {};
   // The tape copy 1 writes now: it changes when the backup continues on a next tape.
@@ -167,6 +171,18 @@ async function scanOrRefuse(ctx: JobContext, spec: BackupJobSpec): Promise<Sourc
     if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
     throw err;
   }
+}
+
+/** Finds the holes of the files that may have any (fewer blocks than bytes); without perl none is
+ *  treated as sparse (written whole, holes as zeros) and the log says so. */
+async function attachDataMaps(ctx: JobContext, files: SourceEntry[]): Promise<void> {
+  const candidates = files.filter((e) => mayBeSparse(e.size, e.blocks));
+  const answers = await probeDataMaps(candidates.map((e) => e.path));
+  if (!answers) {
+    await ctx.reporter.note('warn', `${candidates.length} sparse files are stored whole (holes as zeros): perl could not probe their holes`);
+    return;
+  }
+  candidates.forEach((e, i) => (e.dataMap = dataMapOf(answers[i], e.size) ?? undefined));
 }
 
 /**
@@ -309,11 +325,13 @@ async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEn
   progress.currentFile = e.path;
   report();
   // Room for the file and for it growing by a read chunk while it is read.
-  if (e.size + 8 * 1024 * 1024 > (await roomOnEveryCopy(changer.volumes))) await to.checkpoint.flush();
+  if (storedSize(e) + 8 * 1024 * 1024 > (await roomOnEveryCopy(changer.volumes))) await to.checkpoint.flush();
   let writers: SegmentingWritable[] = [];
-  let result;
+  let result: CopyResult & { storedSha256?: Buffer };
   try {
-    result = await hashingCopy(
+    // A sparse file: only its data extents go to tape (sparse-copy.ts).
+    const copy: typeof hashingCopy = e.dataMap ? (src, open, onBytes, signal) => sparseCopy(src, e.dataMap!, e.size, open, onBytes, signal) : hashingCopy;
+    result = await copy(
       e.path,
       async () => {
         const next: NextVolume = async (full, piece) => {
@@ -338,12 +356,23 @@ async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEn
     throw err;
   }
   if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
-  const locations = writers.flatMap((w) => w.locations());
+  const locations = writers.flatMap((w) => w.locations()).map((l) => (e.dataMap ? sparseLocation(l, e.dataMap, result.storedSha256!) : l));
   const pieces = Math.max(...writers.map((w) => w.segments.length));
   if (pieces > 1)
     await ctx.reporter.note('info', `${e.path}: ${result.bytes} bytes written in ${pieces} segments across tapes ${spannedTapes(writers)}`, e.path);
   addWritten(to, { ...recordOf(e), size: result.bytes, sha256: result.sha256, locations }, progress);
   progress.filesDone++;
+}
+
+/** The bytes a file puts on tape: a sparse file's data extents only. */
+function storedSize(e: SourceEntry): number {
+  return e.dataMap ? e.dataMap.reduce((n, x) => n + x.length, 0) : e.size;
+}
+
+/** A sparse file's object says which extents it holds, and (in one piece) the hash of what it
+ *  stores, since the file's own SHA-256 counts the holes as zeros (a verify checks the tape's bytes). */
+function sparseLocation(l: TapeLocation, dataMap: DataExtent[], storedSha256: Buffer): TapeLocation {
+  return { ...l, dataMap, segmentSha256: l.segmentSha256.length ? l.segmentSha256 : storedSha256 };
 }
 
 /** Says on the tape being left which piece of which file ends it, so the tape alone tells what it holds. */

@@ -5,7 +5,7 @@
 // target file system, EACCES, ENOSPC, a mismatching checksum, ...) is logged with its path and
 // cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import type { MountedVolume } from '../drives/drive.js';
 import { openTimeSetter } from '../restore/file-times.js';
 import { XattrWriter } from '../xattrs/xattr-writer.js';
 import { HardLinkGroups } from '../restore/hard-link-groups.js';
+import { ScatterWritable } from '../restore/sparse-writer.js';
 import {
   applyXattrs,
   exists,
@@ -38,7 +39,8 @@ export { partialNameFor, restoreIncomplete };
 /** Whether the item is one segment of a file spanning tapes (not the whole content). */
 function isSegment(item: RestoreItem): boolean {
   const loc = item.location;
-  return !!loc && (loc.fileOffset > 0 || loc.length < item.size);
+  // A sparse file's object (its data extents, packed) is put together the same way.
+  return !!loc && (loc.fileOffset > 0 || loc.length < item.size || (loc.dataMap?.length ?? 0) > 0);
 }
 
 /** Every entry of the plan, tape after tape, then those that need no tape. */
@@ -278,7 +280,9 @@ async function restoreSegment(
   try {
     await writeVerifiedCopy(ctx, volume, item, state.partial, c, loc.segmentSha256, loc.fileOffset);
     state.received += loc.length;
-    if (state.received < item.size) return;
+    if (state.received < storedBytes(item)) return;
+    // A sparse file: its last hole, if any, is the file's end.
+    if (loc.dataMap?.length) await truncate(state.partial, item.size);
     const whole = await sha256Of(state.partial);
     if (item.sha256.length && !whole.equals(Buffer.from(item.sha256)))
       throw new ReadFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
@@ -290,6 +294,12 @@ async function restoreSegment(
     await rm(state.partial, { force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/** The bytes the item's object holds: a sparse file's data extents, or the whole file. */
+function storedBytes(item: RestoreItem): number {
+  const map = item.location?.dataMap ?? [];
+  return map.length ? map.reduce((n, e) => n + e.length, 0) : item.size;
 }
 
 async function sha256Of(file: string): Promise<Buffer> {
@@ -339,7 +349,11 @@ async function writeVerifiedCopy(
         yield chunk;
       }
     },
-    at === undefined ? createWriteStream(partial, { mode: 0o600 }) : createWriteStream(partial, { flags: 'r+', start: at }),
+    loc.dataMap?.length
+      ? new ScatterWritable(partial, loc.dataMap, at ?? 0)
+      : at === undefined
+        ? createWriteStream(partial, { mode: 0o600 })
+        : createWriteStream(partial, { flags: 'r+', start: at }),
     { signal: ctx.signal },
   ).catch((err: unknown) => {
     if (unreadable && !ctx.signal.aborted)

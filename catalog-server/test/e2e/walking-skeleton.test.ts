@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
-import { buildSourceTree, describeTree, ATTRIBUTE_PATHS, HARD_LINK_GROUPS, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
+import { buildSourceTree, describeTree, ATTRIBUTE_PATHS, HARD_LINK_GROUPS, SPARSE, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
 import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJob, job } from '../support/graphql-ops.js';
 
 const AGENT = 'tape-01';
@@ -164,6 +164,11 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
       }
     }
     assert.equal(at('script.sh').linkCount, 1);
+    // The sparse file: recorded sparse, its three blocks on tape, the SHA-256 of the whole file.
+    const sparse = at(SPARSE.path);
+    assert.deepEqual([sparse.sparse, sparse.dataBytes, sparse.size], [true, SPARSE.blocks.length * SPARSE.blockBytes, SPARSE.size]);
+    assert.equal(sparse.sha256, sourceTree.get(SPARSE.path)?.sha256);
+    assert.equal(at('script.sh').sparse, false);
     for (const rel of Object.keys(AWKWARD_TIMES))
       assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
@@ -181,6 +186,7 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     // Not a vacuous comparison: the source has the attributes the tree was given.
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.bundled)?.xattrs?.some((l) => l.startsWith('trusted.secret=')));
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.aclDir)?.acl?.includes('default:group:100:r-x'));
+    assert.equal(sourceTree.get(SPARSE.path)?.dataMap, SPARSE.blocks.map((b) => `${b}:${SPARSE.blockBytes}`).join(','));
     assert.deepEqual(sourceTree.get(HARD_LINK_GROUPS[0][2])?.links, { count: 3, first: HARD_LINK_GROUPS[0][0] });
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
     for (const [rel, want] of sourceTree) {

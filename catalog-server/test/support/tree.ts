@@ -1,8 +1,8 @@
 // Builds the awkward source tree the end-to-end tests back up, and describes a tree (type, bytes,
 // mode, mtime, link target, per entry) so a restore can be compared with its source.
 import { createHash, randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, readlink, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { execFile } from 'node:child_process';
@@ -73,6 +73,7 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
   await makeHardLinks(root);
+  await makeSparseFile(root);
   await setAttributes(root);
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
@@ -109,6 +110,19 @@ export const HARD_LINK_GROUPS = [
   ['links/a-small.txt', 'links/b small second name.txt', 'links/sub/small-third.txt'],
   ['links/large.bin', 'links/large.link.bin'],
 ];
+
+/** A 1 GiB file with three data blocks (its start, 300 MiB in, its last 4 KiB): the rest is holes. */
+export const SPARSE = { path: 'sparse/disk.img', size: 1024 ** 3, blocks: [0, 300 * 1024 * 1024, 1024 ** 3 - 4096], blockBytes: 4096 };
+
+async function makeSparseFile(root: string): Promise<void> {
+  const file = path.join(root, SPARSE.path);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, '');
+  await truncate(file, SPARSE.size);
+  const fh = await open(file, 'r+');
+  for (const at of SPARSE.blocks) await fh.write(randomBytes(SPARSE.blockBytes), 0, SPARSE.blockBytes, at);
+  await fh.close();
+}
 
 async function makeHardLinks(root: string): Promise<void> {
   await mkdir(path.join(root, 'links/sub'), { recursive: true });
@@ -180,6 +194,8 @@ export interface EntryDescription {
   xattrs?: string[];
   /** getfacl's entries (numeric ids) when the entry has an ACL beyond its mode; absent otherwise. */
   acl?: string[];
+  /** A sparse file's data extents as lseek(SEEK_DATA / SEEK_HOLE) finds them ("offset:length,..."). */
+  dataMap?: string;
   /** A file with several names: how many (st_nlink), and the first of them met in this tree (the
    *  same for every name of one inode, so a restore that copied instead of linking shows). */
   links?: { count: number; first: string };
@@ -227,9 +243,8 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
         type: 'file',
         size: Number(st.size),
         ...(st.nlink > 1n ? { links: { count: Number(st.nlink), first: String(st.ino) } } : {}),
-        sha256: createHash('sha256')
-          .update(await readFile(abs))
-          .digest('hex'),
+        ...(st.blocks * 512n < st.size ? { dataMap: await dataMapOnDisk(abs) } : {}),
+        sha256: await sha256OfFile(abs),
       });
     else if (st.isDirectory()) {
       out.set(rel, { ...base, type: 'directory' });
@@ -246,6 +261,20 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
   for (const [abs, lines] of xattrs) out.get(byAbs.get(abs)!)!.xattrs = lines;
   for (const [abs, lines] of acls) out.get(byAbs.get(abs)!)!.acl = lines;
   return out;
+}
+
+/** Streamed: the tree holds a 1 GiB (sparse) file. */
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** The file's data extents with lseek(SEEK_DATA / SEEK_HOLE), by a perl one-liner (Node has no SEEK_DATA). */
+async function dataMapOnDisk(file: string): Promise<string> {
+  const script =
+    'open(my $f, "<", $ARGV[0]) or die; my $s = -s $f; my $p = 0; my @e; while ($p < $s) { my $d = sysseek($f, $p, 3); last unless defined $d; $d += 0; my $h = sysseek($f, $d, 4) + 0; push @e, "$d:" . ($h - $d); $p = $h } print join(",", @e)';
+  return (await execFileAsync('perl', ['-e', script, file], { encoding: 'utf8' })).stdout;
 }
 
 export function sha256Hex(data: Buffer | string): string {

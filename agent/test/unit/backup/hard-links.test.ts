@@ -45,6 +45,7 @@ test("the other names share the first one's content: size, SHA-256 and every loc
     fileOffset: 0,
     copy: 1,
     segmentSha256: Buffer.alloc(0),
+    dataMap: [],
   };
   const first = { ...recordOf(a), size: 12, sha256: Buffer.alloc(32, 9), locations: [loc] };
   const [rb] = linkRecords(first, [b]);

@@ -21,6 +21,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
     locations: [
       {
         barcode: 'T1',
@@ -33,6 +34,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         fileOffset: 0,
         copy: 1,
         segmentSha256: Buffer.alloc(0),
+        dataMap: [],
       },
       {
         barcode: 'T2',
@@ -45,6 +47,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         fileOffset: 0,
         copy: 2,
         segmentSha256: Buffer.alloc(0),
+        dataMap: [],
       },
     ],
     deleted: false,
@@ -95,6 +98,34 @@ test('extended attributes and ACLs travel on the line, name by name, any bytes; 
   assert.equal('xattrs' in JSON.parse(manifestLine(job, record())), false);
 });
 
+test('a sparse file: its data map on the line and on each location, and the line says version 3', () => {
+  const dataMap = [
+    { offset: 0, length: 4096 },
+    { offset: 1 << 20, length: 4096 },
+  ];
+  const base = record();
+  const r = record({ size: 1 << 30, dataMap, locations: base.locations.map((l) => ({ ...l, length: 8192, dataMap, segmentSha256: Buffer.alloc(32, 3) })) });
+  const line = manifestLine(job, r);
+  assert.deepEqual(recordFromManifestLine(line), r);
+  const json = JSON.parse(line) as { v: number; sparse: boolean; dataMap: number[][]; locations: Array<{ dataMap: number[][] }> };
+  assert.deepEqual(
+    [json.v, json.sparse, json.dataMap, json.locations[0].dataMap],
+    [
+      3,
+      true,
+      [
+        [0, 4096],
+        [1 << 20, 4096],
+      ],
+      [
+        [0, 4096],
+        [1 << 20, 4096],
+      ],
+    ],
+  );
+  assert.equal('dataMap' in JSON.parse(manifestLine(job, record())).locations[0], false);
+});
+
 test('a file spanning tapes: each segment keeps its place, tape and hash, and the line says version 2', () => {
   const piece = (segment: number, barcode: string, fileOffset: number, length: number) => ({
     barcode,
@@ -107,6 +138,7 @@ test('a file spanning tapes: each segment keeps its place, tape and hash, and th
     fileOffset,
     copy: 1,
     segmentSha256: createHash('sha256').update(`piece ${segment}`).digest(),
+    dataMap: [],
   });
   const r = record({ size: 300, locations: [piece(0, 'T1', 0, 100), piece(1, 'T2', 100, 150), piece(2, 'T3', 250, 50)] });
   const line = manifestLine(job, r);

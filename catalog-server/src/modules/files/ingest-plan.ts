@@ -5,6 +5,7 @@
 import { FileType as ProtoFileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { attributesProblem, encodeAttributes } from './version-attributes.js';
+import { dataMapProblem, encodeDataMap } from './data-map.js';
 import { baseName, isUnderOrEqual, parentPath, pathProblem, ROOT, stripTrailingSlashes } from './paths.js';
 
 /** SHA-256 of zero bytes: the content every empty file shares. */
@@ -60,6 +61,8 @@ export interface IngestPlan {
     /** SHA-256 of the segment's bytes (32 bytes) for a file spanning tapes; null for a content in
      *  one piece (or a segment an older agent sent without one). */
     segmentShas: Array<Buffer | null>;
+    /** The extents a sparse file's object holds (data-map.ts JSON); null for every other object. */
+    dataMaps: Array<string | null>;
   };
   /** Distinct tape barcodes the placements name. */
   barcodes: string[];
@@ -169,7 +172,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       // A non-empty file without a location of its own refers to a content already on tape.
       if (record.size > 0 && locations.length === 0) references.add(sha.toString('latin1'));
       for (let i = 0; i < locations.length; i++) {
-        const bad = locationProblem(locations[i]);
+        const bad = locationProblem(locations[i]) ?? (locations[i].dataMap?.length ? dataMapProblem(locations[i].dataMap, record.size) : null);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
       }
     } else {
@@ -249,6 +252,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       p.fileOffsets.push(loc.fileOffset);
       p.copies.push(loc.copy || 1);
       p.segmentShas.push(loc.segmentSha256?.length ? asBuffer(loc.segmentSha256) : null);
+      p.dataMaps.push(encodeDataMap(loc.dataMap));
     }
   }
 
@@ -303,6 +307,7 @@ function emptyPlan(): IngestPlan {
       fileOffsets: [],
       copies: [],
       segmentShas: [],
+      dataMaps: [],
     },
     barcodes: [],
   };

@@ -92,6 +92,7 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
       fileOffset: p.fileOffset,
       copy: p.copy,
       segmentSha256: p.segmentSha256 ?? Buffer.alloc(0),
+      dataMap: [],
     },
     alternates: [],
   };

@@ -5,9 +5,11 @@
 //
 //   { "xattrs": [[name, base64 value], ...],   extended attributes and POSIX ACLs, in the agent's order
 //     "linkCount": n,                          st_nlink of a file with more than one name
-//     "hardLinkTo": path }                     the file of the same backup (same run) it is a hard link of
+//     "hardLinkTo": path,                      the file of the same backup (same run) it is a hard link of
+//     "dataMap": [[offset, length], ...] }     a sparse file: the extents holding data (the rest: holes)
 // Every field is absent when it says nothing (no attributes, one link, the first of its links).
-import type { ExtendedAttribute, FileRecord } from '@ferrite/proto';
+import type { DataExtent, ExtendedAttribute, FileRecord } from '@ferrite/proto';
+import { dataMapProblem } from './data-map.js';
 import { pathProblem } from './paths.js';
 
 /** What the agent may record of one entry: the kernel's own limits are 255-byte names and 64 KiB
@@ -23,12 +25,14 @@ export interface VersionAttributes {
   linkCount: number;
   /** Path of the file of the same run whose content this one shares as its hard link; '' for none. */
   hardLinkTo: string;
+  /** A sparse file's data extents; empty for a file without holes. */
+  dataMap: DataExtent[];
 }
 
-export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '' };
+export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] };
 
 /** The fields of a record this file stores (older agents send none of them). */
-type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type'>>;
+type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size'>>;
 
 const UINT32_MAX = 4_294_967_295;
 
@@ -41,6 +45,10 @@ export function attributesProblem(record: AttributeFields): string | null {
     if (problem) return `hard_link_to: ${problem}`;
     if (record.hardLinkTo === record.path) return 'hard_link_to names the entry itself';
     if (linkCount < 2) return 'hard_link_to is set on a file with fewer than 2 links';
+  }
+  if (record.dataMap?.length) {
+    const problem = dataMapProblem(record.dataMap, record.size ?? 0);
+    if (problem) return `data_map: ${problem}`;
   }
   return xattrsProblem(record.xattrs ?? []);
 }
@@ -69,17 +77,19 @@ export function encodeAttributes(record: AttributeFields): string | null {
   if (xattrs.length) o.xattrs = xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')]);
   if ((record.linkCount ?? 0) > 1) o.linkCount = record.linkCount;
   if (record.hardLinkTo) o.hardLinkTo = record.hardLinkTo;
+  if (record.dataMap?.length) o.dataMap = record.dataMap.map((e) => [e.offset, e.length]);
   return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
 /** A stored text back into attributes; NULL (most versions) is none. */
 export function decodeAttributes(text: string | null | undefined): VersionAttributes {
   if (!text) return NO_ATTRIBUTES;
-  const o = JSON.parse(text) as { xattrs?: Array<[string, string]>; linkCount?: number; hardLinkTo?: string };
+  const o = JSON.parse(text) as { xattrs?: Array<[string, string]>; linkCount?: number; hardLinkTo?: string; dataMap?: Array<[number, number]> };
   return {
     xattrs: (o.xattrs ?? []).map(([name, value]) => ({ name, value: Buffer.from(value, 'base64') })),
     linkCount: o.linkCount ?? 0,
     hardLinkTo: o.hardLinkTo ?? '',
+    dataMap: (o.dataMap ?? []).map(([offset, length]) => ({ offset, length })),
   };
 }
 

@@ -151,6 +151,7 @@ export function records(host: number, run: number, from: number, to: number, job
       xattrs: [],
       linkCount: 0,
       hardLinkTo: '',
+      dataMap: [],
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,
       ctimeMs: e.mtimeMs + written * 1000,
@@ -175,6 +176,7 @@ export function records(host: number, run: number, from: number, to: number, job
                 segment: 0,
                 fileOffset: 0,
                 segmentSha256: Buffer.alloc(0),
+                dataMap: [],
               },
             ],
     };

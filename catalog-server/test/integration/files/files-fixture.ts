@@ -130,6 +130,7 @@ export function location(barcode: string, startBlock: number, over: Partial<Tape
     segment: 0,
     fileOffset: 0,
     segmentSha256: Buffer.alloc(0),
+    dataMap: [],
     ...over,
   };
 }
@@ -152,6 +153,7 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
     ...over,
   };
 }
@@ -172,6 +174,7 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
     ...over,
   };
 }
@@ -192,6 +195,7 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
   };
 }
 

@@ -307,6 +307,34 @@ describe('FilesService.ingestBatch', () => {
     );
   });
 
+  it('keeps a sparse file: its data map on the version and on its placement, which a restore plan carries', async () => {
+    const dataMap = [
+      { offset: 0, length: 4096 },
+      { offset: 1 << 20, length: 4096 },
+    ];
+    const rec = fileRecord('/data/sparse/disk.img', 'FER001L9', 900, {
+      size: 1 << 30,
+      dataMap,
+      locations: [location('FER001L9', 900, { length: 8192, dataMap, segmentSha256: Buffer.alloc(32, 7) })],
+    });
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 41, agentId, records: [rec], manifestPath: '' });
+    const [version] = await f.search.fileVersions('agent-a', rec.path);
+    assert.deepEqual([version.sparse, version.dataBytes, version.size], [true, 8192, 1 << 30]);
+    const plan = await f.restorePlan({ fileIds: [version.id] });
+    const [item] = plan.tapes.flatMap((t) => t.items);
+    assert.deepEqual(item.location?.dataMap, dataMap);
+    assert.equal(item.location?.length, 8192);
+    // Bad maps are refused, naming the problem, and store nothing.
+    const bad = fileRecord('/data/sparse/bad.img', 'FER001L9', 901, {
+      size: 100,
+      dataMap: [{ offset: 90, length: 20 }],
+    });
+    assert.match(
+      (await rejected(f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 42, agentId, records: [bad], manifestPath: '' }))).message,
+      /data_map: data extent 0 ends at 110, past the file's 100 bytes/,
+    );
+  });
+
   it('keeps one version per entry when batches of one run race to add it', async () => {
     // A batch of the run is in progress on another connection (it holds the run's lock) and adds
     // /data/race/same; a second batch with the same entry arrives meanwhile. It must wait for the

@@ -83,6 +83,8 @@ describe('files GraphQL schema', () => {
       acl: 'FileAcl',
       linkCount: 'Int!',
       hardLinkTo: 'String',
+      sparse: 'Boolean!',
+      dataBytes: 'Float',
       runId: 'ID!',
       jobId: 'ID!',
       archivedAt: 'DateTime!',

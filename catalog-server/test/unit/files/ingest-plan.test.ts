@@ -23,6 +23,7 @@ function loc(over: Partial<TapeLocation> = {}): TapeLocation {
     segment: 0,
     fileOffset: 0,
     segmentSha256: Buffer.alloc(0),
+    dataMap: [],
     ...over,
   };
 }
@@ -43,6 +44,7 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    dataMap: [],
     ...over,
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attributesProblem, decodeAttributes, encodeAttributes } from '../../../src/modules/files/version-attributes.js';
 import { aclEntries } from '../../../src/modules/files/posix-acl.js';
+import { dataBytes, dataMapProblem, decodeDataMap, encodeDataMap } from '../../../src/modules/files/data-map.js';
 import { toAclModel, toXattrModels } from '../../../src/modules/files/models/extended-attribute.model.js';
 
 /** What `setfacl -m u:1000:rw` leaves in system.posix_acl_access (read with getfattr -e base64). */
@@ -13,7 +14,7 @@ describe('version attributes', () => {
   it('stores nothing for a version without any, and reads NULL back as none', () => {
     assert.equal(encodeAttributes({ xattrs: [] }), null);
     assert.equal(encodeAttributes({}), null);
-    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '' });
+    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] });
     assert.equal(encodeAttributes({ xattrs: [], linkCount: 1, hardLinkTo: '' }), null);
   });
 
@@ -23,13 +24,13 @@ describe('version attributes', () => {
       { name: 'user.a', value: Buffer.alloc(0) },
       { name: 'system.posix_acl_access', value: ACCESS },
     ];
-    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '' });
+    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '', dataMap: [] });
   });
 
   it('keeps hard links: the link count of a file with several names, and the file it is a link of', () => {
     assert.equal(encodeAttributes({ linkCount: 3 }), '{"linkCount":3}');
     assert.equal(encodeAttributes({ linkCount: 2, hardLinkTo: '/data/first' }), '{"linkCount":2,"hardLinkTo":"/data/first"}');
-    assert.deepEqual(decodeAttributes('{"linkCount":2,"hardLinkTo":"/data/first"}'), { xattrs: [], linkCount: 2, hardLinkTo: '/data/first' });
+    assert.deepEqual(decodeAttributes('{"linkCount":2,"hardLinkTo":"/data/first"}'), { xattrs: [], linkCount: 2, hardLinkTo: '/data/first', dataMap: [] });
   });
 
   it('refuses hard links that cannot be', () => {
@@ -62,6 +63,37 @@ describe('version attributes', () => {
   });
 });
 
+describe('sparse files', () => {
+  const map = [
+    { offset: 0, length: 4096 },
+    { offset: 1 << 20, length: 8192 },
+  ];
+  it('keeps the data map of a sparse file', () => {
+    assert.equal(encodeAttributes({ dataMap: map, size: 1 << 30 }), '{"dataMap":[[0,4096],[1048576,8192]]}');
+    assert.deepEqual(decodeAttributes(encodeAttributes({ dataMap: map, size: 1 << 30 })).dataMap, map);
+    assert.equal(dataBytes(map), 12288);
+    assert.deepEqual(decodeDataMap(encodeDataMap(map)), map);
+    assert.equal(encodeDataMap([]), null);
+  });
+
+  it('refuses extents that overlap, go backwards, are empty or pass the end', () => {
+    assert.equal(dataMapProblem(map, 1 << 30), null);
+    assert.match(
+      dataMapProblem(
+        [
+          { offset: 0, length: 10 },
+          { offset: 5, length: 10 },
+        ],
+        100,
+      )!,
+      /extent 1 starts at 5, before the end of the one before it \(10\)/,
+    );
+    assert.match(dataMapProblem([{ offset: 0, length: 0 }], 100)!, /extent 0 \(0, 0\) is not an offset and a positive length/);
+    assert.match(dataMapProblem([{ offset: 90, length: 20 }], 100)!, /ends at 110, past the file's 100 bytes/);
+    assert.match(attributesProblem({ size: 100, dataMap: [{ offset: 90, length: 20 }] })!, /^data_map: /);
+  });
+});
+
 describe('POSIX ACLs as text', () => {
   it('reads the kernel form into getfacl entries with numeric ids', () => {
     assert.deepEqual(aclEntries(ACCESS), ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--']);
@@ -78,6 +110,7 @@ describe('POSIX ACLs as text', () => {
     const a = {
       linkCount: 0,
       hardLinkTo: '',
+      dataMap: [],
       xattrs: [
         { name: 'user.origin', value: Buffer.from('scanner 7\0') },
         { name: 'user.bin', value: Buffer.from([0, 255]) },
@@ -85,7 +118,7 @@ describe('POSIX ACLs as text', () => {
       ],
     };
     assert.deepEqual(toAclModel(a), { access: null, default: ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x'] });
-    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '' }), null);
+    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] }), null);
     assert.deepEqual(
       toXattrModels(a).map((x) => [x.name, x.value, x.text]),
       [

@@ -4,6 +4,7 @@ import { FileType } from '../graphql-enums.js';
 import type { FileVersionRow, PlacementRow } from '../file-search.repository.js';
 import { joinPath } from '../paths.js';
 import { ExtendedAttributeModel, FileAclModel, toAclModel, toXattrModels } from './extended-attribute.model.js';
+import { dataBytes } from '../data-map.js';
 import { PlacementModel, toPlacementModel } from './placement.model.js';
 
 @ObjectType('FileVersion', { description: 'One version of a file, directory or symlink, as one backup run archived it.' })
@@ -62,6 +63,12 @@ export class FileVersionModel {
   })
   hardLinkTo!: string | null;
 
+  @Field(() => Boolean, { description: 'A sparse file: its holes were not stored on tape, and a restore leaves them holes.' })
+  sparse!: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Of a sparse file, the bytes of its data extents (what is on tape); null for any other entry.' })
+  dataBytes!: number | null;
+
   @Field(() => FileAclModel, { nullable: true, description: 'Its POSIX ACLs, readable; null when it had none beyond its mode.' })
   acl!: FileAclModel | null;
 
@@ -99,6 +106,8 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     acl: toAclModel(row.attributes),
     linkCount: Math.max(row.attributes.linkCount, 1),
     hardLinkTo: row.attributes.hardLinkTo || null,
+    sparse: row.attributes.dataMap.length > 0,
+    dataBytes: row.attributes.dataMap.length ? dataBytes(row.attributes.dataMap) : null,
     runId: row.runId,
     jobId: row.jobId,
     archivedAt: row.archivedAt,
