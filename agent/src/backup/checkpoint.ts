@@ -17,6 +17,9 @@ const TYPE_NAMES: Record<number, string> = {
   [FileType.FILE_TYPE_FILE]: 'file',
   [FileType.FILE_TYPE_DIRECTORY]: 'directory',
   [FileType.FILE_TYPE_SYMLINK]: 'symlink',
+  [FileType.FILE_TYPE_FIFO]: 'fifo',
+  [FileType.FILE_TYPE_CHAR_DEVICE]: 'char-device',
+  [FileType.FILE_TYPE_BLOCK_DEVICE]: 'block-device',
 };
 
 /** A location as a manifest writes it: a segment's SHA-256 in hex, and only on segments of a file spanning tapes. */
@@ -69,6 +72,8 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     ...(r.linkCount > 1 ? { linkCount: r.linkCount } : {}),
     ...(r.hardLinkTo ? { hardLinkTo: r.hardLinkTo } : {}),
     ...(r.dataMap?.length ? { sparse: true, dataMap: pairs(r.dataMap) } : {}),
+    // Only on devices: their major and minor numbers.
+    ...(r.type === FileType.FILE_TYPE_CHAR_DEVICE || r.type === FileType.FILE_TYPE_BLOCK_DEVICE ? { rdev: [r.rdevMajor, r.rdevMinor] } : {}),
     ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
@@ -110,6 +115,8 @@ export function recordFromManifestLine(line: string): FileRecord {
     linkCount: Number(o.linkCount ?? 0),
     hardLinkTo: typeof o.hardLinkTo === 'string' ? o.hardLinkTo : '',
     dataMap: extentsFromJson(o.dataMap),
+    rdevMajor: Array.isArray(o.rdev) ? Number(o.rdev[0]) : 0,
+    rdevMinor: Array.isArray(o.rdev) ? Number(o.rdev[1]) : 0,
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
   };
 }

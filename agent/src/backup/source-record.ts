@@ -6,10 +6,19 @@ import type { SourceEntry } from './source-scan.js';
 
 const EMPTY_SHA256 = createHash('sha256').digest();
 
+export const TYPE_OF: Record<SourceEntry['type'], FileType> = {
+  file: FileType.FILE_TYPE_FILE,
+  directory: FileType.FILE_TYPE_DIRECTORY,
+  symlink: FileType.FILE_TYPE_SYMLINK,
+  fifo: FileType.FILE_TYPE_FIFO,
+  'char-device': FileType.FILE_TYPE_CHAR_DEVICE,
+  'block-device': FileType.FILE_TYPE_BLOCK_DEVICE,
+};
+
 export function recordOf(e: SourceEntry): FileRecord {
   return {
     path: e.path,
-    type: e.type === 'file' ? FileType.FILE_TYPE_FILE : e.type === 'directory' ? FileType.FILE_TYPE_DIRECTORY : FileType.FILE_TYPE_SYMLINK,
+    type: TYPE_OF[e.type],
     size: e.size,
     // Exact: floored milliseconds plus the nanoseconds within (file-time.ts), never rounded.
     mtimeMs: e.mtimeMs,
@@ -24,6 +33,8 @@ export function recordOf(e: SourceEntry): FileRecord {
     linkCount: e.nlink !== undefined && e.nlink > 1 ? e.nlink : 0,
     hardLinkTo: e.hardLinkTo ?? '',
     dataMap: e.dataMap ?? [],
+    rdevMajor: e.rdevMajor ?? 0,
+    rdevMinor: e.rdevMinor ?? 0,
     deleted: false,
   };
 }

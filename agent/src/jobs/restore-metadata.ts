@@ -4,6 +4,7 @@
 import { chmod, link, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { FileType, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
 import { mapRestorePath } from '../restore/restore-target.js';
+import { isSpecial, makeSpecialFile, specialFileProblem } from '../restore/special-files.js';
 import { throwIfCancelled, type JobContext } from './job-context.js';
 import { applyXattrs, exists, FileFailure, itemsOf, leaveAlone, perFile, prepareParent, type Counters } from './restore-entries.js';
 
@@ -47,15 +48,24 @@ export async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, t
   await applyXattrs(ctx, c);
 }
 
-/** An empty file or a symlink (no bytes on tape). */
+/** An empty file, a symlink, a FIFO or a device (no bytes on tape). */
 async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal: string, overwrite: boolean, c: Counters): Promise<void> {
   if (!overwrite && (await exists(dest))) {
     c.skipped++;
     return;
   }
+  // Refused before anything at the target changes.
+  const refused = isSpecial(item.type) ? specialFileProblem(item.type, process.getuid?.() === 0) : null;
+  if (refused) throw new FileFailure(refused);
   await prepareParent(targetReal, dest);
   await rm(dest, { force: true });
-  if (item.type === FileType.FILE_TYPE_SYMLINK) {
+  if (isSpecial(item.type)) {
+    await makeSpecialFile(dest, item.type, item.mode, item.rdevMajor, item.rdevMinor).catch((err: Error) => {
+      throw new FileFailure(err.message);
+    });
+    await chmod(dest, item.mode & 0o7777);
+    await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
+  } else if (item.type === FileType.FILE_TYPE_SYMLINK) {
     await symlink(item.symlinkTarget, dest);
     await c.times.set(dest, item.mtimeMs, item.mtimeNanos, true);
   } else {

@@ -61,5 +61,7 @@ export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
     xattrs: r.xattrs,
     linkCount: r.linkCount,
     hardLinkTo: r.hardLinkTo,
+    rdevMajor: r.rdevMajor,
+    rdevMinor: r.rdevMinor,
   };
 }

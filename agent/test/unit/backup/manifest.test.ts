@@ -22,6 +22,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     linkCount: 0,
     hardLinkTo: '',
     dataMap: [],
+    rdevMajor: 0,
+    rdevMinor: 0,
     locations: [
       {
         barcode: 'T1',
@@ -61,6 +63,9 @@ test('a manifest line reads back as the record that was reported', () => {
     record({ mtimeMs: 1_700_000_021_999, mtimeNanos: 600_000 }),
     record({ mtimeMs: -1, mtimeNanos: 999_999 }),
     record({ linkCount: 3 }),
+    record({ type: FileType.FILE_TYPE_FIFO, size: 0, sha256: Buffer.alloc(0), locations: [] }),
+    record({ type: FileType.FILE_TYPE_CHAR_DEVICE, size: 0, sha256: Buffer.alloc(0), locations: [], rdevMajor: 1, rdevMinor: 3 }),
+    record({ type: FileType.FILE_TYPE_BLOCK_DEVICE, size: 0, sha256: Buffer.alloc(0), locations: [], rdevMajor: 259, rdevMinor: 65537 }),
     record({ linkCount: 2, hardLinkTo: '/srv/the first name' }),
     record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
     record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),

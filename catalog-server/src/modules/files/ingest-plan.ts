@@ -16,7 +16,7 @@ export interface RunRoot {
   root: string;
 }
 
-export type DbFileType = 'FILE' | 'DIRECTORY' | 'SYMLINK';
+export type DbFileType = 'FILE' | 'DIRECTORY' | 'SYMLINK' | 'FIFO' | 'CHAR_DEVICE' | 'BLOCK_DEVICE';
 
 /** Column arrays, index-aligned, ready for `unnest($1::text[], ...)`. */
 export interface IngestPlan {
@@ -72,6 +72,9 @@ const PROTO_TO_DB: Partial<Record<ProtoFileType, DbFileType>> = {
   [ProtoFileType.FILE_TYPE_FILE]: 'FILE',
   [ProtoFileType.FILE_TYPE_DIRECTORY]: 'DIRECTORY',
   [ProtoFileType.FILE_TYPE_SYMLINK]: 'SYMLINK',
+  [ProtoFileType.FILE_TYPE_FIFO]: 'FIFO',
+  [ProtoFileType.FILE_TYPE_CHAR_DEVICE]: 'CHAR_DEVICE',
+  [ProtoFileType.FILE_TYPE_BLOCK_DEVICE]: 'BLOCK_DEVICE',
 };
 
 const INT4_MAX = 2_147_483_647;
@@ -176,7 +179,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
         if (bad) reject(index, record, `location ${i}: ${bad}`);
       }
     } else {
-      if (shaBytes.length !== 0) reject(index, record, `a ${type.toLowerCase()} carries no sha256`);
+      if (shaBytes.length !== 0) reject(index, record, `a ${type.toLowerCase().replace('_', ' ')} carries no sha256`);
       if (locations.length !== 0) reject(index, record, `a ${type.toLowerCase()} has no location on tape`);
       if (type === 'SYMLINK' && !record.symlinkTarget) reject(index, record, 'a symlink needs its target');
     }

@@ -17,6 +17,9 @@ const DB_TO_PROTO: Record<DbFileType, ProtoFileType> = {
   FILE: ProtoFileType.FILE_TYPE_FILE,
   DIRECTORY: ProtoFileType.FILE_TYPE_DIRECTORY,
   SYMLINK: ProtoFileType.FILE_TYPE_SYMLINK,
+  FIFO: ProtoFileType.FILE_TYPE_FIFO,
+  CHAR_DEVICE: ProtoFileType.FILE_TYPE_CHAR_DEVICE,
+  BLOCK_DEVICE: ProtoFileType.FILE_TYPE_BLOCK_DEVICE,
 };
 
 interface CopyCandidate {
@@ -160,6 +163,8 @@ export function buildRestorePlan(
       xattrs: toProtoXattrs(v.attributes),
       linkCount: v.attributes.linkCount,
       hardLinkTo: v.attributes.hardLinkTo,
+      rdevMajor: v.attributes.device?.major ?? 0,
+      rdevMinor: v.attributes.device?.minor ?? 0,
     };
     if (v.type === 'FILE') {
       fileCount++;

@@ -6,9 +6,10 @@
 //   { "xattrs": [[name, base64 value], ...],   extended attributes and POSIX ACLs, in the agent's order
 //     "linkCount": n,                          st_nlink of a file with more than one name
 //     "hardLinkTo": path,                      the file of the same backup (same run) it is a hard link of
-//     "dataMap": [[offset, length], ...] }     a sparse file: the extents holding data (the rest: holes)
+//     "dataMap": [[offset, length], ...],      a sparse file: the extents holding data (the rest: holes)
+//     "rdev": [major, minor] }                 a character or block device: its numbers
 // Every field is absent when it says nothing (no attributes, one link, the first of its links).
-import type { DataExtent, ExtendedAttribute, FileRecord } from '@ferrite/proto';
+import { FileType as ProtoFileType, type DataExtent, type ExtendedAttribute, type FileRecord } from '@ferrite/proto';
 import { dataMapProblem } from './data-map.js';
 import { pathProblem } from './paths.js';
 
@@ -27,12 +28,18 @@ export interface VersionAttributes {
   hardLinkTo: string;
   /** A sparse file's data extents; empty for a file without holes. */
   dataMap: DataExtent[];
+  /** A character or block device's numbers; null for anything else. */
+  device: { major: number; minor: number } | null;
 }
 
-export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] };
+export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null };
 
 /** The fields of a record this file stores (older agents send none of them). */
-type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size'>>;
+type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size' | 'rdevMajor' | 'rdevMinor'>>;
+
+function isDevice(type: ProtoFileType | undefined): boolean {
+  return type === ProtoFileType.FILE_TYPE_CHAR_DEVICE || type === ProtoFileType.FILE_TYPE_BLOCK_DEVICE;
+}
 
 const UINT32_MAX = 4_294_967_295;
 
@@ -46,6 +53,9 @@ export function attributesProblem(record: AttributeFields): string | null {
     if (record.hardLinkTo === record.path) return 'hard_link_to names the entry itself';
     if (linkCount < 2) return 'hard_link_to is set on a file with fewer than 2 links';
   }
+  const rdev = [record.rdevMajor ?? 0, record.rdevMinor ?? 0];
+  if (rdev.some((n) => !Number.isInteger(n) || n < 0 || n > UINT32_MAX)) return `device numbers ${rdev.join(':')} are out of range`;
+  if (!isDevice(record.type) && (rdev[0] || rdev[1])) return 'device numbers are set on an entry that is not a device';
   if (record.dataMap?.length) {
     const problem = dataMapProblem(record.dataMap, record.size ?? 0);
     if (problem) return `data_map: ${problem}`;
@@ -78,18 +88,26 @@ export function encodeAttributes(record: AttributeFields): string | null {
   if ((record.linkCount ?? 0) > 1) o.linkCount = record.linkCount;
   if (record.hardLinkTo) o.hardLinkTo = record.hardLinkTo;
   if (record.dataMap?.length) o.dataMap = record.dataMap.map((e) => [e.offset, e.length]);
+  if (isDevice(record.type)) o.rdev = [record.rdevMajor ?? 0, record.rdevMinor ?? 0];
   return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
 /** A stored text back into attributes; NULL (most versions) is none. */
 export function decodeAttributes(text: string | null | undefined): VersionAttributes {
   if (!text) return NO_ATTRIBUTES;
-  const o = JSON.parse(text) as { xattrs?: Array<[string, string]>; linkCount?: number; hardLinkTo?: string; dataMap?: Array<[number, number]> };
+  const o = JSON.parse(text) as {
+    xattrs?: Array<[string, string]>;
+    linkCount?: number;
+    hardLinkTo?: string;
+    dataMap?: Array<[number, number]>;
+    rdev?: [number, number];
+  };
   return {
     xattrs: (o.xattrs ?? []).map(([name, value]) => ({ name, value: Buffer.from(value, 'base64') })),
     linkCount: o.linkCount ?? 0,
     hardLinkTo: o.hardLinkTo ?? '',
     dataMap: (o.dataMap ?? []).map(([offset, length]) => ({ offset, length })),
+    device: o.rdev ? { major: o.rdev[0], minor: o.rdev[1] } : null,
   };
 }
 

@@ -151,6 +151,8 @@ export function records(host: number, run: number, from: number, to: number, job
       xattrs: [],
       linkCount: 0,
       hardLinkTo: '',
+      rdevMajor: 0,
+      rdevMinor: 0,
       dataMap: [],
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,

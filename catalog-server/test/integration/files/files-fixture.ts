@@ -153,6 +153,8 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
     dataMap: [],
     ...over,
   };
@@ -174,6 +176,8 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
     dataMap: [],
     ...over,
   };
@@ -195,6 +199,8 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
     dataMap: [],
   };
 }

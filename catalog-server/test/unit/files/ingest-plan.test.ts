@@ -44,6 +44,8 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
     dataMap: [],
     ...over,
   };

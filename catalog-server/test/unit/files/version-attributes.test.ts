@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { FileType } from '@ferrite/proto';
 import { describe, it } from 'node:test';
 import { attributesProblem, decodeAttributes, encodeAttributes } from '../../../src/modules/files/version-attributes.js';
 import { aclEntries } from '../../../src/modules/files/posix-acl.js';
@@ -14,7 +15,7 @@ describe('version attributes', () => {
   it('stores nothing for a version without any, and reads NULL back as none', () => {
     assert.equal(encodeAttributes({ xattrs: [] }), null);
     assert.equal(encodeAttributes({}), null);
-    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] });
+    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null });
     assert.equal(encodeAttributes({ xattrs: [], linkCount: 1, hardLinkTo: '' }), null);
   });
 
@@ -24,13 +25,19 @@ describe('version attributes', () => {
       { name: 'user.a', value: Buffer.alloc(0) },
       { name: 'system.posix_acl_access', value: ACCESS },
     ];
-    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '', dataMap: [] });
+    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '', dataMap: [], device: null });
   });
 
   it('keeps hard links: the link count of a file with several names, and the file it is a link of', () => {
     assert.equal(encodeAttributes({ linkCount: 3 }), '{"linkCount":3}');
     assert.equal(encodeAttributes({ linkCount: 2, hardLinkTo: '/data/first' }), '{"linkCount":2,"hardLinkTo":"/data/first"}');
-    assert.deepEqual(decodeAttributes('{"linkCount":2,"hardLinkTo":"/data/first"}'), { xattrs: [], linkCount: 2, hardLinkTo: '/data/first', dataMap: [] });
+    assert.deepEqual(decodeAttributes('{"linkCount":2,"hardLinkTo":"/data/first"}'), {
+      xattrs: [],
+      linkCount: 2,
+      hardLinkTo: '/data/first',
+      dataMap: [],
+      device: null,
+    });
   });
 
   it('refuses hard links that cannot be', () => {
@@ -94,6 +101,17 @@ describe('sparse files', () => {
   });
 });
 
+describe('special files', () => {
+  it('keeps the numbers of a device, and refuses numbers on anything else', () => {
+    const dev = { type: FileType.FILE_TYPE_CHAR_DEVICE, rdevMajor: 1, rdevMinor: 3 };
+    assert.equal(attributesProblem(dev), null);
+    assert.equal(encodeAttributes(dev), '{"rdev":[1,3]}');
+    assert.deepEqual(decodeAttributes(encodeAttributes(dev)).device, { major: 1, minor: 3 });
+    assert.equal(encodeAttributes({ type: FileType.FILE_TYPE_FIFO }), null);
+    assert.match(attributesProblem({ type: FileType.FILE_TYPE_FILE, rdevMajor: 8 })!, /not a device/);
+  });
+});
+
 describe('POSIX ACLs as text', () => {
   it('reads the kernel form into getfacl entries with numeric ids', () => {
     assert.deepEqual(aclEntries(ACCESS), ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--']);
@@ -111,6 +129,7 @@ describe('POSIX ACLs as text', () => {
       linkCount: 0,
       hardLinkTo: '',
       dataMap: [],
+      device: null,
       xattrs: [
         { name: 'user.origin', value: Buffer.from('scanner 7\0') },
         { name: 'user.bin', value: Buffer.from([0, 255]) },
@@ -118,7 +137,7 @@ describe('POSIX ACLs as text', () => {
       ],
     };
     assert.deepEqual(toAclModel(a), { access: null, default: ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x'] });
-    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [] }), null);
+    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null }), null);
     assert.deepEqual(
       toXattrModels(a).map((x) => [x.name, x.value, x.text]),
       [

@@ -5,6 +5,7 @@ import type { FileVersionRow, PlacementRow } from '../file-search.repository.js'
 import { joinPath } from '../paths.js';
 import { ExtendedAttributeModel, FileAclModel, toAclModel, toXattrModels } from './extended-attribute.model.js';
 import { dataBytes } from '../data-map.js';
+import { DeviceNumbersModel } from './device-numbers.model.js';
 import { PlacementModel, toPlacementModel } from './placement.model.js';
 
 @ObjectType('FileVersion', { description: 'One version of a file, directory or symlink, as one backup run archived it.' })
@@ -69,6 +70,9 @@ export class FileVersionModel {
   @Field(() => Float, { nullable: true, description: 'Of a sparse file, the bytes of its data extents (what is on tape); null for any other entry.' })
   dataBytes!: number | null;
 
+  @Field(() => DeviceNumbersModel, { nullable: true, description: 'Of a character or block device, its major and minor numbers; null for anything else.' })
+  device!: DeviceNumbersModel | null;
+
   @Field(() => FileAclModel, { nullable: true, description: 'Its POSIX ACLs, readable; null when it had none beyond its mode.' })
   acl!: FileAclModel | null;
 
@@ -106,6 +110,7 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     acl: toAclModel(row.attributes),
     linkCount: Math.max(row.attributes.linkCount, 1),
     hardLinkTo: row.attributes.hardLinkTo || null,
+    device: row.attributes.device,
     sparse: row.attributes.dataMap.length > 0,
     dataBytes: row.attributes.dataMap.length ? dataBytes(row.attributes.dataMap) : null,
     runId: row.runId,
