@@ -169,6 +169,7 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.deepEqual([sparse.sparse, sparse.dataBytes, sparse.size], [true, SPARSE.blocks.length * SPARSE.blockBytes, SPARSE.size]);
     assert.equal(sparse.sha256, sourceTree.get(SPARSE.path)?.sha256);
     assert.equal(at('script.sh').sparse, false);
+    assert.deepEqual([at('special/pipe').type, at('special/null-like').type, at('special/null-like').device], ['FIFO', 'CHAR_DEVICE', { major: 1, minor: 3 }]);
     for (const rel of Object.keys(AWKWARD_TIMES))
       assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
@@ -186,6 +187,7 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     // Not a vacuous comparison: the source has the attributes the tree was given.
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.bundled)?.xattrs?.some((l) => l.startsWith('trusted.secret=')));
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.aclDir)?.acl?.includes('default:group:100:r-x'));
+    assert.equal(sourceTree.get('special/null-like')?.device, '1:3');
     assert.equal(sourceTree.get(SPARSE.path)?.dataMap, SPARSE.blocks.map((b) => `${b}:${SPARSE.blockBytes}`).join(','));
     assert.deepEqual(sourceTree.get(HARD_LINK_GROUPS[0][2])?.links, { count: 3, first: HARD_LINK_GROUPS[0][0] });
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());

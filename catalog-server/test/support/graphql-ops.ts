@@ -73,6 +73,7 @@ export interface FileNode {
   hardLinkTo: string | null;
   sparse: boolean;
   dataBytes: number | null;
+  device: { major: number; minor: number } | null;
 }
 
 export async function allFiles(gql: GraphQLClient, filter: Record<string, unknown>): Promise<FileNode[]> {
@@ -81,7 +82,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes } }
+         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes device { major minor } } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );

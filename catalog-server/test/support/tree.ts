@@ -74,6 +74,10 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
   await makeHardLinks(root);
   await makeSparseFile(root);
+  // A FIFO and a character device (the e2e tests run as root), and an empty directory beside them.
+  await mkdir(path.join(root, 'special/empty'), { recursive: true });
+  await execFileAsync('mkfifo', ['-m', '640', path.join(root, 'special/pipe')]);
+  await execFileAsync('mknod', ['-m', '666', path.join(root, 'special/null-like'), 'c', '1', '3']);
   await setAttributes(root);
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
@@ -183,7 +187,9 @@ async function setNanosecondTimes(root: string): Promise<void> {
 }
 
 export interface EntryDescription {
-  type: 'file' | 'directory' | 'symlink';
+  type: 'file' | 'directory' | 'symlink' | 'fifo' | 'char-device' | 'block-device';
+  /** A device's numbers, "major:minor". */
+  device?: string;
   mode: number;
   /** Nanoseconds since the epoch, exact (a restore must bring back every digit). */
   mtimeNs: string;
@@ -246,7 +252,12 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
         ...(st.blocks * 512n < st.size ? { dataMap: await dataMapOnDisk(abs) } : {}),
         sha256: await sha256OfFile(abs),
       });
-    else if (st.isDirectory()) {
+    else if (st.isFIFO()) out.set(rel, { ...base, type: 'fifo' });
+    else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const major = ((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn);
+      const minor = (st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn);
+      out.set(rel, { ...base, type: st.isCharacterDevice() ? 'char-device' : 'block-device', device: `${major}:${minor}` });
+    } else if (st.isDirectory()) {
       out.set(rel, { ...base, type: 'directory' });
       for (const name of await readdir(abs)) await visit(path.join(abs, name), rel ? `${rel}/${name}` : name);
     }
