@@ -19,6 +19,7 @@
 import { legacyRoundedMs } from './file-time.js';
 import { FileType, IncrementalLevel, type FileRecord, type IncrementalBaseEntry, type IncrementalBaseResponse } from '@ferrite/proto';
 import type { SourceEntry } from './source-scan.js';
+import { TYPE_OF } from './source-record.js';
 
 export interface BaseDiffOptions {
   level: IncrementalLevel;
@@ -42,12 +43,6 @@ export interface BaseDiff {
   level: IncrementalLevel;
   note: string;
 }
-
-const TYPE_OF: Record<SourceEntry['type'], FileType> = {
-  file: FileType.FILE_TYPE_FILE,
-  directory: FileType.FILE_TYPE_DIRECTORY,
-  symlink: FileType.FILE_TYPE_SYMLINK,
-};
 
 /** Sort key of a path: its directory and name joined by NUL (which no path holds), as UTF-8, so
  *  byte order of the keys is the server's `ORDER BY directory COLLATE "C", name COLLATE "C"`. */
@@ -100,6 +95,11 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     symlinkTarget: '',
     locations: [],
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    dataMap: [],
+    rdevMajor: 0,
+    rdevMinor: 0,
     deleted: true,
   };
 }

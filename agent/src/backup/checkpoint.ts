@@ -4,7 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { FileRecord } from '@ferrite/proto';
-import { FileType, TapeLocation, type ExtendedAttribute } from '@ferrite/proto';
+import { FileType, TapeLocation, type DataExtent, type ExtendedAttribute } from '@ferrite/proto';
 import type { MountedVolume } from '../drives/drive.js';
 import { manifestPath } from './tape-paths.js';
 
@@ -17,12 +17,28 @@ const TYPE_NAMES: Record<number, string> = {
   [FileType.FILE_TYPE_FILE]: 'file',
   [FileType.FILE_TYPE_DIRECTORY]: 'directory',
   [FileType.FILE_TYPE_SYMLINK]: 'symlink',
+  [FileType.FILE_TYPE_FIFO]: 'fifo',
+  [FileType.FILE_TYPE_CHAR_DEVICE]: 'char-device',
+  [FileType.FILE_TYPE_BLOCK_DEVICE]: 'block-device',
 };
 
 /** A location as a manifest writes it: a segment's SHA-256 in hex, and only on segments of a file spanning tapes. */
 function locationJson(l: TapeLocation): Record<string, unknown> {
-  const { segmentSha256, ...rest } = l;
-  return segmentSha256?.length ? { ...rest, segmentSha256: Buffer.from(segmentSha256).toString('hex') } : rest;
+  const { segmentSha256, dataMap, ...rest } = l;
+  return {
+    ...rest,
+    ...(segmentSha256?.length ? { segmentSha256: Buffer.from(segmentSha256).toString('hex') } : {}),
+    // Only on the object of a sparse file: the extents it holds, packed, as [offset, length] pairs.
+    ...(dataMap?.length ? { dataMap: pairs(dataMap) } : {}),
+  };
+}
+
+function pairs(map: readonly DataExtent[]): Array<[number, number]> {
+  return map.map((e) => [e.offset, e.length]);
+}
+
+function extentsFromJson(x: unknown): DataExtent[] {
+  return Array.isArray(x) ? x.map((p) => ({ offset: Number((p as number[])[0]), length: Number((p as number[])[1]) })) : [];
 }
 
 /** Whether the record's content lies in more than one piece (a file spanning tapes). */
@@ -33,8 +49,9 @@ function isSpanned(r: FileRecord): boolean {
 /** One manifest line: self-contained, so a catalog can be rebuilt from the tape alone. */
 export function manifestLine(job: { jobId: string; attempt: number; host: string }, r: FileRecord): string {
   return JSON.stringify({
-    // 2 on a file spanning tapes: a reader of version 1 would take its first segment for the file.
-    v: isSpanned(r) ? 2 : 1,
+    // 2 on a file spanning tapes: a reader of version 1 would take its first segment for the file;
+    // 3 on a sparse file: a reader of 1 or 2 would take its packed extents for the file.
+    v: r.dataMap?.length ? 3 : isSpanned(r) ? 2 : 1,
     job: job.jobId,
     attempt: job.attempt,
     host: job.host,
@@ -51,6 +68,12 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     symlinkTarget: r.symlinkTarget || null,
     locations: r.locations.map(locationJson),
     // Only on entries that have any (name -> base64 value, in the order read), so other lines read as before.
+    // Hard links: only on files with more than one link (hard-links.ts), so other lines read as before.
+    ...(r.linkCount > 1 ? { linkCount: r.linkCount } : {}),
+    ...(r.hardLinkTo ? { hardLinkTo: r.hardLinkTo } : {}),
+    ...(r.dataMap?.length ? { sparse: true, dataMap: pairs(r.dataMap) } : {}),
+    // Only on devices: their major and minor numbers.
+    ...(r.type === FileType.FILE_TYPE_CHAR_DEVICE || r.type === FileType.FILE_TYPE_BLOCK_DEVICE ? { rdev: [r.rdevMajor, r.rdevMinor] } : {}),
     ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
@@ -89,6 +112,11 @@ export function recordFromManifestLine(line: string): FileRecord {
     symlinkTarget: typeof o.symlinkTarget === 'string' ? o.symlinkTarget : '',
     locations: Array.isArray(o.locations) ? o.locations.map(locationFromJson) : [],
     xattrs: xattrsFromJson(o.xattrs),
+    linkCount: Number(o.linkCount ?? 0),
+    hardLinkTo: typeof o.hardLinkTo === 'string' ? o.hardLinkTo : '',
+    dataMap: extentsFromJson(o.dataMap),
+    rdevMajor: Array.isArray(o.rdev) ? Number(o.rdev[0]) : 0,
+    rdevMinor: Array.isArray(o.rdev) ? Number(o.rdev[1]) : 0,
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
   };
 }
@@ -99,8 +127,8 @@ function xattrsFromJson(x: unknown): ExtendedAttribute[] {
 }
 
 function locationFromJson(l: unknown): TapeLocation {
-  const { segmentSha256, ...rest } = (l ?? {}) as Record<string, unknown>;
-  const location = TapeLocation.fromJSON(rest);
+  const { segmentSha256, dataMap, ...rest } = (l ?? {}) as Record<string, unknown>;
+  const location = { ...TapeLocation.fromJSON(rest), dataMap: extentsFromJson(dataMap) };
   return typeof segmentSha256 === 'string' ? { ...location, segmentSha256: Buffer.from(segmentSha256, 'hex') } : location;
 }
 

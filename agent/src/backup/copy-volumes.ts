@@ -50,6 +50,7 @@ export class CopyVolumes {
           fileOffset: 0,
           copy: c.copy,
           segmentSha256: Buffer.alloc(0),
+          dataMap: [],
         });
       }),
     );

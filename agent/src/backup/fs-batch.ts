@@ -5,9 +5,23 @@
 import { Worker } from 'node:worker_threads';
 import type { SplitTime } from './file-time.js';
 
-export type StatKind = 'file' | 'directory' | 'symlink' | 'other';
+export type StatKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'char-device' | 'block-device' | 'other';
 export type StatResult =
-  { ok: true; kind: StatKind; size: number; mtime: SplitTime; ctime: SplitTime; mode: number; ino: number } | { ok: false; code: string; message: string };
+  | {
+      ok: true;
+      kind: StatKind;
+      size: number;
+      mtime: SplitTime;
+      ctime: SplitTime;
+      mode: number;
+      ino: number;
+      nlink: number;
+      dev: number;
+      blocks: number;
+      rdevMajor: number;
+      rdevMinor: number;
+    }
+  | { ok: false; code: string; message: string };
 export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; code: string; message: string };
 
 export type FsRequest = { id: number; op: 'lstat' | 'read'; paths: string[] };

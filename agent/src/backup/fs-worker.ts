@@ -2,14 +2,20 @@
 // batch per message: in a worker thread a blocking lstat or read costs a few microseconds and stalls
 // nobody, while the promise API pays a thread-pool round trip per call (open, fstat, read, close:
 // four per small file), which on a busy 2-core machine caps a backup at a few thousand files/s.
-import { closeSync, fstatSync, lstatSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readSync, type BigIntStats, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { splitNs } from './file-time.js';
+import { splitRdev } from './device-numbers.js';
 import { openSourceFileSync } from './source-file.js';
 import type { FsRequest, FsResponse, StatKind, StatResult, ReadResult } from './fs-batch.js';
 
-function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): StatKind {
-  return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+function kindOf(st: Stats | BigIntStats): StatKind {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char-device';
+  return st.isBlockDevice() ? 'block-device' : 'other';
 }
 
 function failure(err: unknown): { ok: false; code: string; message: string } {
@@ -29,6 +35,10 @@ function statOne(p: string): StatResult {
       ctime: splitNs(st.ctimeNs),
       mode: Number(st.mode),
       ino: Number(st.ino),
+      nlink: Number(st.nlink),
+      dev: Number(st.dev),
+      blocks: Number(st.blocks),
+      ...splitRdev(st.rdev),
     };
   } catch (err) {
     return failure(err);

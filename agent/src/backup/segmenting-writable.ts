@@ -117,6 +117,7 @@ export class SegmentingWritable extends Writable {
       fileOffset: this.fileOffset,
       copy: this.copy.copy,
       segmentSha256: segment.hash.digest(),
+      dataMap: [],
     });
     this.fileOffset += segment.length;
   }

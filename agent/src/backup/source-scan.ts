@@ -4,13 +4,15 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import type { ExtendedAttribute } from '@ferrite/proto';
+import type { DataExtent, ExtendedAttribute } from '@ferrite/proto';
 import { FsBatchWorker, type StatResult } from './fs-batch.js';
 
 /** Entries of one directory stat'ed per worker round trip (see fs-batch.ts). */
 const STAT_BATCH = 512;
 
-export type EntryType = 'file' | 'directory' | 'symlink';
+/** FIFOs and devices are recorded with their metadata (and a device's numbers); sockets are not (a
+ *  socket is made by the program that listens on it). */
+export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'char-device' | 'block-device';
 
 export interface SourceEntry {
   /** Absolute path as found on the host. */
@@ -29,6 +31,18 @@ export interface SourceEntry {
   /** Extended attributes and ACLs to record, read after the scan for what the backup records
    *  (xattrs/xattr-reader.ts); absent until then. */
   xattrs?: ExtendedAttribute[];
+  /** st_nlink and st_dev of a file (hard links share both with st_ino); absent where unknown. */
+  nlink?: number;
+  dev?: number;
+  /** Set by planHardLinks (hard-links.ts): the path of the entry of this backup it is a hard link of. */
+  hardLinkTo?: string;
+  /** st_blocks (512-byte units allocated): fewer than the size says the file may have holes. */
+  blocks?: number;
+  /** A sparse file's data extents (sparse-map.ts), set before it is written. */
+  dataMap?: DataExtent[];
+  /** A device's numbers. */
+  rdevMajor?: number;
+  rdevMinor?: number;
 }
 
 export interface ScanIssue {
@@ -91,7 +105,11 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
     if (st.kind === 'symlink') {
       out.push({ ...base, type: 'symlink', symlinkTarget: await readlink(abs) });
     } else if (st.kind === 'file') {
-      out.push({ ...base, type: 'file', size: st.size });
+      out.push({ ...base, type: 'file', size: st.size, nlink: st.nlink, dev: st.dev, blocks: st.blocks });
+    } else if (st.kind === 'fifo') {
+      out.push({ ...base, type: 'fifo' });
+    } else if (st.kind === 'char-device' || st.kind === 'block-device') {
+      out.push({ ...base, type: st.kind, rdevMajor: st.rdevMajor, rdevMinor: st.rdevMinor });
     } else if (st.kind === 'directory') {
       out.push({ ...base, type: 'directory' });
       let names: Buffer[];
@@ -122,7 +140,7 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
       }
       for (const child of children) await visit(child, stats.get(child));
     } else {
-      onIssue({ path: abs, reason: 'not a regular file, directory or symlink; skipped' });
+      onIssue({ path: abs, reason: 'a socket (made by the program that listens on it, nothing to restore); skipped' });
     }
   };
 

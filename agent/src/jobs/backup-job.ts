@@ -3,7 +3,7 @@
 // Small files go first, then large ones, so only one object is ever open on the tape. For a pool
 // with copies N every object goes to N tapes at once (copy-volumes.ts), one location per copy.
 import { createHash } from 'node:crypto';
-import { FileType, IncrementalLevel, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
+import { IncrementalLevel, type DataExtent, type BackupSpec, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { TapeError } from '../drives/drive.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,9 @@ import { teeWritable, type CopyVolume, type CopyVolumes } from '../backup/copy-v
 import { SegmentingWritable, type NextVolume } from '../backup/segmenting-writable.js';
 import { BundleWriter } from '../tape-layout/bundle-writer.js';
 import { Checkpointer, type JobHeader } from '../backup/checkpoint.js';
-import { hashingCopy } from '../backup/hashing-copy.js';
+import { hashingCopy, type CopyResult } from '../backup/hashing-copy.js';
+import { sparseCopy } from '../backup/sparse-copy.js';
+import { dataMapOf, mayBeSparse, probeDataMaps } from '../backup/sparse-map.js';
 import { SourceSkipped } from '../backup/source-file.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
@@ -20,10 +22,11 @@ import { bundleMemberName, bundlePath, continuedNotePath, largeFilePath } from '
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { readXattrs } from '../xattrs/xattr-reader.js';
 import { selectXattrs } from '../xattrs/xattr-policy.js';
+import { recordOf } from '../backup/source-record.js';
+import { linkRecords, planHardLinks } from '../backup/hard-links.js';
 import { mountCopies, TapeChanger, writeJobHeader } from './tape-changer.js';
 
 const DEFAULTS = { smallFileThreshold: 1024 * 1024, bundleTargetBytes: 256 * 1024 * 1024, checkpointBytes: 1024 ** 3, checkpointFiles: 5000 };
-const EMPTY_SHA256 = createHash('sha256').digest();
 
 interface Progress {
   bytesDone: number;
@@ -35,29 +38,32 @@ interface Progress {
   currentFile: string;
 }
 
-/** A file that cannot be read is skipped, logged with its path and counted; the backup goes on. */
-async function skipUnreadable(ctx: JobContext, path: string, reason: string, progress: Progress): Promise<void> {
-  progress.filesFailed++;
-  await ctx.reporter.note('warn', `${path}: ${reason}; skipped`, path);
+function initialProgress(files: SourceEntry[], entries: number): Progress {
+  return { bytesDone: 0, bytesTotal: files.reduce((n, e) => n + storedSize(e), 0), filesDone: 0, filesTotal: entries, filesFailed: 0, currentFile: '' };
 }
 
-function baseRecord(e: SourceEntry): FileRecord {
-  return {
-    path: e.path,
-    type: e.type === 'file' ? FileType.FILE_TYPE_FILE : e.type === 'directory' ? FileType.FILE_TYPE_DIRECTORY : FileType.FILE_TYPE_SYMLINK,
-    size: e.size,
-    // Exact: floored milliseconds plus the nanoseconds within (file-time.ts), never rounded.
-    mtimeMs: e.mtimeMs,
-    mtimeNanos: e.mtimeNanos,
-    ctimeMs: e.ctimeMs,
-    inode: e.inode,
-    mode: e.mode,
-    sha256: e.type === 'file' && e.size === 0 ? EMPTY_SHA256 : Buffer.alloc(0),
-    symlinkTarget: e.symlinkTarget,
-    locations: [],
-    xattrs: e.xattrs ?? [],
-    deleted: false,
-  };
+/** Where written files' records go: the checkpoint, with the records of their other names. */
+interface Written {
+  checkpoint: Checkpointer;
+  /** The other names (hard links) of each file written, by its path (hard-links.ts). */
+  links: Map<string, SourceEntry[]>;
+}
+
+/** A written file's record, then one per other name of it, sharing its content. */
+function addWritten(to: Written, record: FileRecord, progress: Progress): void {
+  to.checkpoint.add(record);
+  const others = to.links.get(record.path) ?? [];
+  for (const r of linkRecords(record, others)) to.checkpoint.add(r);
+  progress.filesDone += others.length;
+}
+
+/** A file that cannot be read is skipped, logged with its path and counted; the backup goes on.
+ *  Its other names (hard links: the same file) are skipped with it. */
+async function skipUnreadable(ctx: JobContext, path: string, reason: string, progress: Progress, to?: Written): Promise<void> {
+  for (const p of [path, ...(to?.links.get(path) ?? []).map((e) => e.path)]) {
+    progress.filesFailed++;
+    await ctx.reporter.note('warn', `${p}: ${reason}${p === path ? '' : ` (a hard link of ${path})`}; skipped`, p);
+  }
 }
 
 /** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
@@ -89,19 +95,17 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
     note: (line) => ctx.reporter.note('info', line),
   });
   const entries = runPlan.record;
-  await attachXattrs(ctx, [...entries, ...runPlan.byReference.map((r) => r.entry)]);
-  const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...baseRecord(entry), sha256 })), ...runPlan.deleted];
-  const files = entries.filter((e) => e.type === 'file' && e.size > 0);
-  const small = files.filter((e) => e.size < opts.smallFileThreshold);
-  const large = files.filter((e) => e.size >= opts.smallFileThreshold);
-  const progress: Progress = {
-    bytesDone: 0,
-    bytesTotal: files.reduce((n, e) => n + e.size, 0),
-    filesDone: 0,
-    filesTotal: entries.length + extraRecords.length,
-    filesFailed: 0,
-    currentFile: '',
-  };
+  const recorded = [...entries, ...runPlan.byReference.map((r) => r.entry)];
+  await attachXattrs(ctx, recorded);
+  // The other names of a file written here are recorded with it, not written again.
+  const links = planHardLinks(recorded);
+  const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...recordOf(entry), sha256 })), ...runPlan.deleted];
+  const files = entries.filter((e) => e.type === 'file' && e.size > 0 && !e.hardLinkTo);
+  await attachDataMaps(ctx, files);
+  // A sparse file is its own object whatever its size (a bundle member holds a file's bytes as they are).
+  const small = files.filter((e) => e.size < opts.smallFileThreshold && !e.dataMap);
+  const large = files.filter((e) => e.size >= opts.smallFileThreshold || e.dataMap);
+  const progress = initialProgress(files, entries.length + extraRecords.length);
   const mounted: { volumes?: CopyVolumes } = {};
   // The tape copy 1 writes now: it changes when the backup continues on a next tape.
   const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: mounted.volumes?.barcodes[0] ?? spec.barcode }, force);
@@ -127,14 +131,15 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
       progress.filesDone++;
     }
     for (const e of entries) {
+      // A file with bytes is recorded once they are on tape; its other names with it (addWritten).
       if (e.type === 'file' && e.size > 0) continue;
-      checkpoint.add(baseRecord(e));
+      checkpoint.add(recordOf(e));
       progress.filesDone++;
     }
-    await writeSmallFiles(ctx, changer, small, opts, checkpoint, progress, report);
+    await writeSmallFiles(ctx, changer, small, opts, { checkpoint, links }, progress, report);
     for (const [i, e] of large.entries()) {
       throwIfCancelled(ctx.signal);
-      await writeLargeFile(ctx, changer, e, checkpoint, progress, report);
+      await writeLargeFile(ctx, changer, e, { checkpoint, links }, progress, report);
       if (checkpoint.due) await checkpoint.flush();
       await changer.continueAtEarlyWarning(checkpoint, large.length - i - 1);
     }
@@ -166,6 +171,18 @@ async function scanOrRefuse(ctx: JobContext, spec: BackupJobSpec): Promise<Sourc
     if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
     throw err;
   }
+}
+
+/** Finds the holes of the files that may have any (fewer blocks than bytes); without perl none is
+ *  treated as sparse (written whole, holes as zeros) and the log says so. */
+async function attachDataMaps(ctx: JobContext, files: SourceEntry[]): Promise<void> {
+  const candidates = files.filter((e) => mayBeSparse(e.size, e.blocks));
+  const answers = await probeDataMaps(candidates.map((e) => e.path));
+  if (!answers) {
+    await ctx.reporter.note('warn', `${candidates.length} sparse files are stored whole (holes as zeros): perl could not probe their holes`);
+    return;
+  }
+  candidates.forEach((e, i) => (e.dataMap = dataMapOf(answers[i], e.size) ?? undefined));
 }
 
 /**
@@ -241,11 +258,12 @@ async function writeSmallFiles(
   changer: TapeChanger,
   small: SourceEntry[],
   opts: { bundleTargetBytes: number },
-  checkpoint: Checkpointer,
+  to: Written,
   progress: Progress,
   report: () => void,
 ): Promise<void> {
   const volume = changer.volumes;
+  const checkpoint = to.checkpoint;
   let bundleIndex = 0;
   let open: {
     writer: BundleWriter;
@@ -260,7 +278,7 @@ async function writeSmallFiles(
     await open.writer.finish();
     const copies = await volume.positions(open.path);
     for (const m of open.members) {
-      checkpoint.add({ ...m.record, locations: copies.map((at) => at(m.offset, m.length)) });
+      addWritten(to, { ...m.record, locations: copies.map((at) => at(m.offset, m.length)) }, progress);
     }
     open = null;
   };
@@ -270,7 +288,7 @@ async function writeSmallFiles(
     i++;
     throwIfCancelled(ctx.signal);
     if (result instanceof Error) {
-      await skipUnreadable(ctx, e.path, result.message, progress);
+      await skipUnreadable(ctx, e.path, result.message, progress, to);
       if (i === small.length - 1) await close().then(() => checkpoint.flush());
       continue;
     }
@@ -281,7 +299,7 @@ async function writeSmallFiles(
       open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [], limit };
     }
     const { offset, length } = await open.writer.add({ name: bundleMemberName(e.path), size: data.length, mode: e.mode, mtimeMs: e.mtimeMs, data });
-    const record = { ...baseRecord(e), size: data.length, sha256: createHash('sha256').update(data).digest() };
+    const record = { ...recordOf(e), size: data.length, sha256: createHash('sha256').update(data).digest() };
     open.members.push({ record, offset, length });
     progress.bytesDone += data.length;
     progress.filesDone++;
@@ -302,23 +320,18 @@ async function writeSmallFiles(
  * A file that may not fit on some copy is started only once what is pending is confirmed, so the
  * manifests of a tape are on that tape before the job leaves it.
  */
-async function writeLargeFile(
-  ctx: JobContext,
-  changer: TapeChanger,
-  e: SourceEntry,
-  checkpoint: Checkpointer,
-  progress: Progress,
-  report: () => void,
-): Promise<void> {
+async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEntry, to: Written, progress: Progress, report: () => void): Promise<void> {
   const dest = largeFilePath(ctx.jobId, ctx.attempt, e.path);
   progress.currentFile = e.path;
   report();
   // Room for the file and for it growing by a read chunk while it is read.
-  if (e.size + 8 * 1024 * 1024 > (await roomOnEveryCopy(changer.volumes))) await checkpoint.flush();
+  if (storedSize(e) + 8 * 1024 * 1024 > (await roomOnEveryCopy(changer.volumes))) await to.checkpoint.flush();
   let writers: SegmentingWritable[] = [];
-  let result;
+  let result: CopyResult & { storedSha256?: Buffer };
   try {
-    result = await hashingCopy(
+    // A sparse file: only its data extents go to tape (sparse-copy.ts).
+    const copy: typeof hashingCopy = e.dataMap ? (src, open, onBytes, signal) => sparseCopy(src, e.dataMap!, e.size, open, onBytes, signal) : hashingCopy;
+    result = await copy(
       e.path,
       async () => {
         const next: NextVolume = async (full, piece) => {
@@ -336,19 +349,30 @@ async function writeLargeFile(
     );
   } catch (err) {
     if (err instanceof SourceSkipped) {
-      await skipUnreadable(ctx, e.path, err.message, progress);
+      await skipUnreadable(ctx, e.path, err.message, progress, to);
       return;
     }
     if ((err as Error).name === 'AbortError') throw new JobError('CANCELLED', 'the job was cancelled');
     throw err;
   }
   if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
-  const locations = writers.flatMap((w) => w.locations());
+  const locations = writers.flatMap((w) => w.locations()).map((l) => (e.dataMap ? sparseLocation(l, e.dataMap, result.storedSha256!) : l));
   const pieces = Math.max(...writers.map((w) => w.segments.length));
   if (pieces > 1)
     await ctx.reporter.note('info', `${e.path}: ${result.bytes} bytes written in ${pieces} segments across tapes ${spannedTapes(writers)}`, e.path);
-  checkpoint.add({ ...baseRecord(e), size: result.bytes, sha256: result.sha256, locations });
+  addWritten(to, { ...recordOf(e), size: result.bytes, sha256: result.sha256, locations }, progress);
   progress.filesDone++;
+}
+
+/** The bytes a file puts on tape: a sparse file's data extents only. */
+function storedSize(e: SourceEntry): number {
+  return e.dataMap ? e.dataMap.reduce((n, x) => n + x.length, 0) : e.size;
+}
+
+/** A sparse file's object says which extents it holds, and (in one piece) the hash of what it
+ *  stores, since the file's own SHA-256 counts the holes as zeros (a verify checks the tape's bytes). */
+function sparseLocation(l: TapeLocation, dataMap: DataExtent[], storedSha256: Buffer): TapeLocation {
+  return { ...l, dataMap, segmentSha256: l.segmentSha256.length ? l.segmentSha256 : storedSha256 };
 }
 
 /** Says on the tape being left which piece of which file ends it, so the tape alone tells what it holds. */

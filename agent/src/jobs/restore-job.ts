@@ -4,59 +4,43 @@
 // One file never fails the whole restore: a file that cannot be written (name too long for the
 // target file system, EACCES, ENOSPC, a mismatching checksum, ...) is logged with its path and
 // cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { FileType, type JobProgress, type RestoreItem, type RestoreSpec, type TapeLocation } from '@ferrite/proto';
-import { assertNoEscapeOnDisk, mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
+import { type RestoreItem, type RestoreSpec, type TapeLocation } from '@ferrite/proto';
+import { mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 import type { MountedVolume } from '../drives/drive.js';
-import { openTimeSetter, type TimeSetter } from '../restore/file-times.js';
+import { openTimeSetter } from '../restore/file-times.js';
 import { XattrWriter } from '../xattrs/xattr-writer.js';
+import { HardLinkGroups } from '../restore/hard-link-groups.js';
+import { ScatterWritable } from '../restore/sparse-writer.js';
+import {
+  applyXattrs,
+  exists,
+  itemsOf,
+  leaveAlone,
+  partialNameFor,
+  perFile,
+  prepareParent,
+  progressOf,
+  ReadFailure,
+  restoreIncomplete,
+  type Counters,
+} from './restore-entries.js';
+import { restoreMetadataItems } from './restore-metadata.js';
 
-interface Counters {
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  skipped: number;
-  /** Sets restored entries' times (to the nanosecond where it can). */
-  times: TimeSetter;
-  /** Files that could not be restored, with why (already logged, path by path). */
-  failed: Array<{ path: string; cause: string }>;
-  /** Files spanning tapes, by destination: assembled segment by segment, tape after tape. */
-  spanned: Map<string, Assembly>;
-  /** Sets restored entries' extended attributes and ACLs, many entries per setfattr run. */
-  xattrs: XattrWriter;
-  /** Files whose bytes failed their SHA-256 (or could not be read), by destination, to read again
-   *  from the next copy their item names (RestoreItem.alternates). */
-  retries: Map<string, RestoreItem>;
-}
-
-/** A file spanning tapes being put together in a temporary file; `done`/`skipped`/`failed` once settled. */
-type Assembly = { path: string; partial: string; received: number } | 'done' | 'skipped' | 'failed';
+export { partialNameFor, restoreIncomplete };
 
 /** Whether the item is one segment of a file spanning tapes (not the whole content). */
 function isSegment(item: RestoreItem): boolean {
   const loc = item.location;
-  return !!loc && (loc.fileOffset > 0 || loc.length < item.size);
-}
-
-/**
- * The plan's entries on one tape ('' for those that need no tape), page by page: from the server
- * (RestoreItems) when the plan is streamed, else from the spec itself.
- */
-async function* itemsOf(ctx: JobContext, spec: RestoreSpec, barcode: string): AsyncGenerator<RestoreItem[]> {
-  if (!spec.streamItems) {
-    yield barcode === '' ? spec.metadataItems : (spec.tapes.find((t) => t.barcode === barcode)?.items ?? []);
-    return;
-  }
-  if (!ctx.restoreItems) throw new JobError('AGENT_INTERNAL_ERROR', 'the restore streams its plan but the job has no RestoreItems source');
-  for await (const page of ctx.restoreItems(barcode)) yield page.items;
+  // A sparse file's object (its data extents, packed) is put together the same way.
+  return !!loc && (loc.fileOffset > 0 || loc.length < item.size || (loc.dataMap?.length ?? 0) > 0);
 }
 
 /** Every entry of the plan, tape after tape, then those that need no tape. */
@@ -71,9 +55,6 @@ function filesIn(spec: RestoreSpec): number {
   const spanned = new Set(items.filter(isSegment).map((i) => i.path));
   return items.filter((i) => !isSegment(i)).length + spanned.size + spec.metadataItems.length;
 }
-
-/** How many failed paths the job's final message names (the job log has them all). */
-const FAILED_NAMED_IN_MESSAGE = 5;
 
 export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise<string> {
   let target: string;
@@ -95,6 +76,7 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     skipped: 0,
     times: await openTimeSetter(),
     xattrs: new XattrWriter(),
+    links: new HardLinkGroups(),
     failed: [],
     spanned: new Map(),
     retries: new Map(),
@@ -143,6 +125,11 @@ async function readTape(ctx: JobContext, barcode: string, pages: AsyncIterable<R
         throwIfCancelled(ctx.signal);
         const dest = mapRestorePath(to.target, to.stripPrefix, item.path);
         ctx.reporter.progress(progressOf(counters, item.path, barcode));
+        // Another name of a file this restore brings: linked to it at the end, its bytes not read.
+        if (counters.links.decide(item, dest) !== 'restore') {
+          counters.bytesDone += item.location?.length ?? 0;
+          continue;
+        }
         const restore = isSegment(item) ? restoreSegment : restoreFile;
         // Bytes that fail their SHA-256 are read again from another copy, when the plan names one.
         const retry = (err: unknown) => {
@@ -222,106 +209,6 @@ function compareTapePosition(a: TapeLocation, b: TapeLocation): number {
   return (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || a.startBlock - b.startBlock || a.offset - b.offset;
 }
 
-function progressOf(c: Counters, currentFile: string, currentTape: string): JobProgress {
-  return {
-    bytesDone: c.bytesDone,
-    bytesTotal: c.bytesTotal,
-    filesDone: c.filesDone,
-    filesTotal: c.filesTotal,
-    filesFailed: c.failed.length,
-    currentFile,
-    currentTape,
-  };
-}
-
-/** RESTORE_INCOMPLETE: how many of how many, and the first few paths with their causes. */
-export function restoreIncomplete(c: Pick<Counters, 'failed' | 'filesTotal'>): JobError {
-  const named = c.failed.slice(0, FAILED_NAMED_IN_MESSAGE).map((f) => `${JSON.stringify(f.path)} (${f.cause})`);
-  const more = c.failed.length > named.length ? `, and ${c.failed.length - named.length} more (see the job's failedFiles)` : '';
-  return new JobError('RESTORE_INCOMPLETE', `${c.failed.length} of ${c.filesTotal} files could not be restored: ${named.join(', ')}${more}`);
-}
-
-/**
- * Runs one entry's restore. A failure of that entry alone (a file-system error at the target, a
- * path that would escape it, a bad checksum) is logged with its path, counted, and the restore
- * goes on; a cancel or a failure of the job itself (wrong tape, drive error) still ends the job.
- * `alreadyCounted`: the entry is in filesDone already (a directory's second pass, for its times).
- */
-async function perFile(
-  ctx: JobContext,
-  entryPath: string,
-  c: Counters,
-  restore: () => Promise<void>,
-  alreadyCounted = false,
-  retried: (err: unknown) => boolean = () => false,
-): Promise<void> {
-  try {
-    await restore();
-  } catch (err) {
-    if (ctx.signal.aborted || !isPerFileFailure(err)) throw err;
-    const cause = causeOf(err);
-    if (retried(err)) {
-      await ctx.reporter.note('warn', `${entryPath}: ${cause}; another copy will be read`, entryPath);
-      return;
-    }
-    c.failed.push({ path: entryPath, cause });
-    if (!alreadyCounted) c.filesDone++;
-    await ctx.reporter.note('error', `${entryPath}: not restored: ${cause}`, entryPath);
-  }
-}
-
-/** Errors that belong to one entry: errno failures from the file system and per-entry refusals. */
-function isPerFileFailure(err: unknown): boolean {
-  if (err instanceof FileFailure) return true;
-  if (err instanceof JobError) return err.code === 'RESTORE_PATH_ESCAPES';
-  return typeof (err as NodeJS.ErrnoException)?.code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
-}
-
-function causeOf(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (err instanceof FileFailure || err instanceof JobError) return err.message;
-  // errno messages repeat the (possibly very long) path; the code and syscall say what went wrong.
-  return `${e.code} (${e.syscall})`;
-}
-
-/** A failure of one entry that is not an errno (a checksum that does not match). */
-class FileFailure extends Error {}
-
-/** Bytes read from tape that are not the file's (a SHA-256 mismatch) or could not be read at all:
- *  another copy may still have them. */
-class ReadFailure extends FileFailure {}
-
-/**
- * A temporary name beside `dest`, short whatever dest's name is (a name of 250 bytes plus a suffix
- * would pass the 255-byte limit of every Linux file system), and unique in its directory.
- */
-export function partialNameFor(dest: string): string {
-  return path.join(path.dirname(dest), `.ferrite-${randomBytes(8).toString('hex')}.partial`);
-}
-
-/** Creates dest's parent directories and checks, on disk, that dest stays inside the target. */
-async function prepareParent(targetReal: string, dest: string): Promise<void> {
-  await mkdir(path.dirname(dest), { recursive: true });
-  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
-    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
-  });
-}
-
-async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** An existing file with overwrite off: counted as done (its bytes too) and said, not touched. */
-async function leaveAlone(ctx: JobContext, dest: string, bytes: number, c: Counters): Promise<void> {
-  c.skipped++;
-  c.filesDone++;
-  c.bytesDone += bytes;
-  await ctx.reporter.note('info', `${dest} exists; left alone (overwrite is off)`);
-}
-
 async function restoreFile(
   ctx: JobContext,
   volume: MountedVolume,
@@ -354,20 +241,9 @@ async function putInPlace(partial: string, item: RestoreItem, dest: string, c: C
   await chmod(partial, item.mode & 0o7777);
   await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
   await rename(partial, dest);
+  c.links.restoredAt(item, dest);
   // After the rename: setfattr names the entry by its final path in the log of a failure.
   c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
-}
-
-/**
- * Sets the extended attributes and ACLs collected so far. An entry whose attributes the target
- * refuses (ENOTSUP on a file system without them, EPERM for trusted.* without root) keeps its
- * bytes, mode and times, and is reported like any entry that could not be restored as it was.
- */
-async function applyXattrs(ctx: JobContext, c: Counters): Promise<void> {
-  for (const f of await c.xattrs.flush()) {
-    c.failed.push({ path: f.entryPath, cause: f.cause });
-    await ctx.reporter.note('error', `${f.entryPath}: ${f.cause}`, f.entryPath);
-  }
 }
 
 /**
@@ -404,7 +280,9 @@ async function restoreSegment(
   try {
     await writeVerifiedCopy(ctx, volume, item, state.partial, c, loc.segmentSha256, loc.fileOffset);
     state.received += loc.length;
-    if (state.received < item.size) return;
+    if (state.received < storedBytes(item)) return;
+    // A sparse file: its last hole, if any, is the file's end.
+    if (loc.dataMap?.length) await truncate(state.partial, item.size);
     const whole = await sha256Of(state.partial);
     if (item.sha256.length && !whole.equals(Buffer.from(item.sha256)))
       throw new ReadFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
@@ -416,6 +294,12 @@ async function restoreSegment(
     await rm(state.partial, { force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/** The bytes the item's object holds: a sparse file's data extents, or the whole file. */
+function storedBytes(item: RestoreItem): number {
+  const map = item.location?.dataMap ?? [];
+  return map.length ? map.reduce((n, e) => n + e.length, 0) : item.size;
 }
 
 async function sha256Of(file: string): Promise<Buffer> {
@@ -465,7 +349,11 @@ async function writeVerifiedCopy(
         yield chunk;
       }
     },
-    at === undefined ? createWriteStream(partial, { mode: 0o600 }) : createWriteStream(partial, { flags: 'r+', start: at }),
+    loc.dataMap?.length
+      ? new ScatterWritable(partial, loc.dataMap, at ?? 0)
+      : at === undefined
+        ? createWriteStream(partial, { mode: 0o600 })
+        : createWriteStream(partial, { flags: 'r+', start: at }),
     { signal: ctx.signal },
   ).catch((err: unknown) => {
     if (unreadable && !ctx.signal.aborted)
@@ -477,61 +365,4 @@ async function writeVerifiedCopy(
     const segment = at === undefined ? '' : `, segment ${loc.segment} at file offset ${loc.fileOffset}`;
     throw new ReadFailure(`SHA-256 mismatch on read-back (tape ${loc.barcode}, ${loc.containerPath}@${loc.offset}${segment})`);
   }
-}
-
-async function restoreMetadataItems(ctx: JobContext, spec: RestoreSpec, target: string, targetReal: string, c: Counters): Promise<void> {
-  const dirs: Array<{ dest: string; item: RestoreItem }> = [];
-  for await (const page of itemsOf(ctx, spec, '')) {
-    for (const item of page) {
-      throwIfCancelled(ctx.signal);
-      const dest = mapRestorePath(target, spec.stripPrefix, item.path);
-      await perFile(ctx, item.path, c, async () => {
-        if (item.type === FileType.FILE_TYPE_DIRECTORY) {
-          await mkdir(dest, { recursive: true });
-          dirs.push({ dest, item });
-        } else {
-          await restoreMetadataEntry(item, dest, targetReal, spec.overwrite, c);
-        }
-        c.filesDone++;
-      });
-      if (c.xattrs.due) await applyXattrs(ctx, c);
-    }
-  }
-  // Deepest first, so setting a child's times does not disturb its parent's afterwards.
-  dirs.sort((a, b) => b.dest.length - a.dest.length);
-  for (const { dest, item } of dirs) {
-    await perFile(
-      ctx,
-      item.path,
-      c,
-      async () => {
-        await chmod(dest, item.mode & 0o7777);
-        await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
-        // Last, once everything inside exists: a default ACL set earlier would be inherited by
-        // entries restored into the directory that never had it.
-        c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
-      },
-      true,
-    );
-  }
-  await applyXattrs(ctx, c);
-}
-
-/** An empty file or a symlink (no bytes on tape). */
-async function restoreMetadataEntry(item: RestoreItem, dest: string, targetReal: string, overwrite: boolean, c: Counters): Promise<void> {
-  if (!overwrite && (await exists(dest))) {
-    c.skipped++;
-    return;
-  }
-  await prepareParent(targetReal, dest);
-  await rm(dest, { force: true });
-  if (item.type === FileType.FILE_TYPE_SYMLINK) {
-    await symlink(item.symlinkTarget, dest);
-    await c.times.set(dest, item.mtimeMs, item.mtimeNanos, true);
-  } else {
-    await writeFile(dest, '', { mode: item.mode & 0o7777 });
-    await chmod(dest, item.mode & 0o7777);
-    await c.times.set(dest, item.mtimeMs, item.mtimeNanos, false);
-  }
-  c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
 }

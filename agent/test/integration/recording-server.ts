@@ -59,5 +59,9 @@ export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
     location: r.locations.find((l) => (l.copy || 1) === copy),
     alternates: [],
     xattrs: r.xattrs,
+    linkCount: r.linkCount,
+    hardLinkTo: r.hardLinkTo,
+    rdevMajor: r.rdevMajor,
+    rdevMinor: r.rdevMinor,
   };
 }

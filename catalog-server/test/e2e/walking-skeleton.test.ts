@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
-import { buildSourceTree, describeTree, ATTRIBUTE_PATHS, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
+import { buildSourceTree, describeTree, ATTRIBUTE_PATHS, HARD_LINK_GROUPS, SPARSE, AWKWARD_NAMES, AWKWARD_TIMES } from '../support/tree.js';
 import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJob, job } from '../support/graphql-ops.js';
 
 const AGENT = 'tape-01';
@@ -155,6 +155,21 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     });
     assert.deepEqual(at(ATTRIBUTE_PATHS.aclDir).acl?.default, ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x']);
     assert.equal(at('script.sh').acl, null);
+    // Hard links: every name with its link count, the others naming the first, whose content they share.
+    for (const [first, ...others] of HARD_LINK_GROUPS) {
+      assert.deepEqual([at(first).linkCount, at(first).hardLinkTo], [first === HARD_LINK_GROUPS[0][0] ? 3 : 2, null]);
+      for (const other of others) {
+        assert.deepEqual([at(other).linkCount, at(other).hardLinkTo, at(other).sha256], [at(first).linkCount, `${source}/${first}`, at(first).sha256]);
+        assert.deepEqual(at(other).placements, at(first).placements, 'one content on tape');
+      }
+    }
+    assert.equal(at('script.sh').linkCount, 1);
+    // The sparse file: recorded sparse, its three blocks on tape, the SHA-256 of the whole file.
+    const sparse = at(SPARSE.path);
+    assert.deepEqual([sparse.sparse, sparse.dataBytes, sparse.size], [true, SPARSE.blocks.length * SPARSE.blockBytes, SPARSE.size]);
+    assert.equal(sparse.sha256, sourceTree.get(SPARSE.path)?.sha256);
+    assert.equal(at('script.sh').sparse, false);
+    assert.deepEqual([at('special/pipe').type, at('special/null-like').type, at('special/null-like').device], ['FIFO', 'CHAR_DEVICE', { major: 1, minor: 3 }]);
     for (const rel of Object.keys(AWKWARD_TIMES))
       assert.equal(sourceTree.get(rel)?.mtimeNs, String(AWKWARD_TIMES[rel]), `the source has ${rel}'s awkward time`);
 
@@ -172,6 +187,9 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     // Not a vacuous comparison: the source has the attributes the tree was given.
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.bundled)?.xattrs?.some((l) => l.startsWith('trusted.secret=')));
     assert.ok(sourceTree.get(ATTRIBUTE_PATHS.aclDir)?.acl?.includes('default:group:100:r-x'));
+    assert.equal(sourceTree.get('special/null-like')?.device, '1:3');
+    assert.equal(sourceTree.get(SPARSE.path)?.dataMap, SPARSE.blocks.map((b) => `${b}:${SPARSE.blockBytes}`).join(','));
+    assert.deepEqual(sourceTree.get(HARD_LINK_GROUPS[0][2])?.links, { count: 3, first: HARD_LINK_GROUPS[0][0] });
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
     for (const [rel, want] of sourceTree) {
       assert.deepEqual(restoredTree.get(rel), want, `restored ${JSON.stringify(rel)} matches its source`);

@@ -1,8 +1,8 @@
 // Builds the awkward source tree the end-to-end tests back up, and describes a tree (type, bytes,
 // mode, mtime, link target, per entry) so a restore can be compared with its source.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, readlink, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { execFile } from 'node:child_process';
@@ -72,6 +72,12 @@ export async function buildSourceTree(root: string, opts: TreeOptions): Promise<
   await writeFile(path.join(root, 'names', DEEP_PATH, LONG_NAMES.ascii255), 'deep and long\n');
   await symlink('deeper/deepest/leaf.bin', path.join(root, 'nested/link-to-leaf'));
   await symlink('/nonexistent/target', path.join(root, 'dangling-link'));
+  await makeHardLinks(root);
+  await makeSparseFile(root);
+  // A FIFO and a character device (the e2e tests run as root), and an empty directory beside them.
+  await mkdir(path.join(root, 'special/empty'), { recursive: true });
+  await execFileAsync('mkfifo', ['-m', '640', path.join(root, 'special/pipe')]);
+  await execFileAsync('mknod', ['-m', '666', path.join(root, 'special/null-like'), 'c', '1', '3']);
   await setAttributes(root);
   // Distinct, old mtimes so a restore that forgets them is caught.
   const old = new Date('2021-03-04T05:06:07.890Z');
@@ -100,6 +106,34 @@ export const ATTRIBUTE_PATHS = {
   /** An empty file with an attribute whose value is empty. */
   empty: 'empty.txt',
 };
+
+/** Hard links, each group under links/ (a restore of another directory takes none of them): a
+ *  bundled file with three names, one in a subdirectory, and a file stored whole with two. The
+ *  first of each is the first in the backup's order (names sorted by bytes, depth first). */
+export const HARD_LINK_GROUPS = [
+  ['links/a-small.txt', 'links/b small second name.txt', 'links/sub/small-third.txt'],
+  ['links/large.bin', 'links/large.link.bin'],
+];
+
+/** A 1 GiB file with three data blocks (its start, 300 MiB in, its last 4 KiB): the rest is holes. */
+export const SPARSE = { path: 'sparse/disk.img', size: 1024 ** 3, blocks: [0, 300 * 1024 * 1024, 1024 ** 3 - 4096], blockBytes: 4096 };
+
+async function makeSparseFile(root: string): Promise<void> {
+  const file = path.join(root, SPARSE.path);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, '');
+  await truncate(file, SPARSE.size);
+  const fh = await open(file, 'r+');
+  for (const at of SPARSE.blocks) await fh.write(randomBytes(SPARSE.blockBytes), 0, SPARSE.blockBytes, at);
+  await fh.close();
+}
+
+async function makeHardLinks(root: string): Promise<void> {
+  await mkdir(path.join(root, 'links/sub'), { recursive: true });
+  await writeFile(path.join(root, HARD_LINK_GROUPS[0][0]), 'one file, three names\n');
+  await writeFile(path.join(root, HARD_LINK_GROUPS[1][0]), randomBytes(LARGE_LONG_NAMED_BYTES));
+  for (const [first, ...others] of HARD_LINK_GROUPS) for (const other of others) await link(path.join(root, first), path.join(root, other));
+}
 
 async function setAttributes(root: string): Promise<void> {
   const set = (rel: string, name: string, value: string) => execFileAsync('setfattr', ['-h', '-n', name, '-v', value, path.join(root, rel)]);
@@ -153,7 +187,9 @@ async function setNanosecondTimes(root: string): Promise<void> {
 }
 
 export interface EntryDescription {
-  type: 'file' | 'directory' | 'symlink';
+  type: 'file' | 'directory' | 'symlink' | 'fifo' | 'char-device' | 'block-device';
+  /** A device's numbers, "major:minor". */
+  device?: string;
   mode: number;
   /** Nanoseconds since the epoch, exact (a restore must bring back every digit). */
   mtimeNs: string;
@@ -164,6 +200,11 @@ export interface EntryDescription {
   xattrs?: string[];
   /** getfacl's entries (numeric ids) when the entry has an ACL beyond its mode; absent otherwise. */
   acl?: string[];
+  /** A sparse file's data extents as lseek(SEEK_DATA / SEEK_HOLE) finds them ("offset:length,..."). */
+  dataMap?: string;
+  /** A file with several names: how many (st_nlink), and the first of them met in this tree (the
+   *  same for every name of one inode, so a restore that copied instead of linking shows). */
+  links?: { count: number; first: string };
 }
 
 /** A "# file: " path of getfattr / getfacl: bytes escaped as backslash and three octal digits. */
@@ -194,8 +235,12 @@ async function sectionsOf(tool: string, args: string[], paths: string[]): Promis
 
 export async function describeTree(root: string): Promise<Map<string, EntryDescription>> {
   const out = new Map<string, EntryDescription>();
+  const firstOfInode = new Map<bigint, string>();
   const visit = async (abs: string, rel: string) => {
     const st = await lstat(abs, { bigint: true });
+    // The least path of the inode's names (readdir order differs between trees).
+    const least = firstOfInode.get(st.ino);
+    if (st.isFile() && st.nlink > 1n && (least === undefined || rel < least)) firstOfInode.set(st.ino, rel);
     const base = { mode: Number(st.mode) & 0o7777, mtimeNs: st.mtimeNs.toString(), size: 0 };
     if (st.isSymbolicLink()) out.set(rel, { ...base, type: 'symlink', target: await readlink(abs) });
     else if (st.isFile())
@@ -203,16 +248,22 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
         ...base,
         type: 'file',
         size: Number(st.size),
-        sha256: createHash('sha256')
-          .update(await readFile(abs))
-          .digest('hex'),
+        ...(st.nlink > 1n ? { links: { count: Number(st.nlink), first: String(st.ino) } } : {}),
+        ...(st.blocks * 512n < st.size ? { dataMap: await dataMapOnDisk(abs) } : {}),
+        sha256: await sha256OfFile(abs),
       });
-    else if (st.isDirectory()) {
+    else if (st.isFIFO()) out.set(rel, { ...base, type: 'fifo' });
+    else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const major = ((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn);
+      const minor = (st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn);
+      out.set(rel, { ...base, type: st.isCharacterDevice() ? 'char-device' : 'block-device', device: `${major}:${minor}` });
+    } else if (st.isDirectory()) {
       out.set(rel, { ...base, type: 'directory' });
       for (const name of await readdir(abs)) await visit(path.join(abs, name), rel ? `${rel}/${name}` : name);
     }
   };
   await visit(root, '');
+  for (const e of out.values()) if (e.links) e.links.first = firstOfInode.get(BigInt(e.links.first))!;
   // Attributes of every entry, with the tools themselves (independent of the agent's code).
   const byAbs = new Map([...out.keys()].map((rel) => [rel ? path.join(root, rel) : root, rel]));
   const xattrs = await sectionsOf('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names'], [...byAbs.keys()]);
@@ -221,6 +272,20 @@ export async function describeTree(root: string): Promise<Map<string, EntryDescr
   for (const [abs, lines] of xattrs) out.get(byAbs.get(abs)!)!.xattrs = lines;
   for (const [abs, lines] of acls) out.get(byAbs.get(abs)!)!.acl = lines;
   return out;
+}
+
+/** Streamed: the tree holds a 1 GiB (sparse) file. */
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** The file's data extents with lseek(SEEK_DATA / SEEK_HOLE), by a perl one-liner (Node has no SEEK_DATA). */
+async function dataMapOnDisk(file: string): Promise<string> {
+  const script =
+    'open(my $f, "<", $ARGV[0]) or die; my $s = -s $f; my $p = 0; my @e; while ($p < $s) { my $d = sysseek($f, $p, 3); last unless defined $d; $d += 0; my $h = sysseek($f, $d, 4) + 0; push @e, "$d:" . ($h - $d); $p = $h } print join(",", @e)';
+  return (await execFileAsync('perl', ['-e', script, file], { encoding: 'utf8' })).stdout;
 }
 
 export function sha256Hex(data: Buffer | string): string {

@@ -19,6 +19,11 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     sha256: createHash('sha256').update('hello world').digest(),
     symlinkTarget: '',
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    dataMap: [],
+    rdevMajor: 0,
+    rdevMinor: 0,
     locations: [
       {
         barcode: 'T1',
@@ -31,6 +36,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         fileOffset: 0,
         copy: 1,
         segmentSha256: Buffer.alloc(0),
+        dataMap: [],
       },
       {
         barcode: 'T2',
@@ -43,6 +49,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
         fileOffset: 0,
         copy: 2,
         segmentSha256: Buffer.alloc(0),
+        dataMap: [],
       },
     ],
     deleted: false,
@@ -55,6 +62,11 @@ test('a manifest line reads back as the record that was reported', () => {
     record(),
     record({ mtimeMs: 1_700_000_021_999, mtimeNanos: 600_000 }),
     record({ mtimeMs: -1, mtimeNanos: 999_999 }),
+    record({ linkCount: 3 }),
+    record({ type: FileType.FILE_TYPE_FIFO, size: 0, sha256: Buffer.alloc(0), locations: [] }),
+    record({ type: FileType.FILE_TYPE_CHAR_DEVICE, size: 0, sha256: Buffer.alloc(0), locations: [], rdevMajor: 1, rdevMinor: 3 }),
+    record({ type: FileType.FILE_TYPE_BLOCK_DEVICE, size: 0, sha256: Buffer.alloc(0), locations: [], rdevMajor: 259, rdevMinor: 65537 }),
+    record({ linkCount: 2, hardLinkTo: '/srv/the first name' }),
     record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
     record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),
     record({ deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0 }),
@@ -64,6 +76,11 @@ test('a manifest line reads back as the record that was reported', () => {
   }
   // A line of an agent before nanosecond times has none, and reads back without (rounded times).
   assert.equal('mtimeNanos' in recordFromManifestLine(manifestLine(job, record())), false);
+  assert.deepEqual(
+    [manifestLine(job, record({ linkCount: 2, hardLinkTo: '/a' }))].map((l) => [JSON.parse(l).linkCount, JSON.parse(l).hardLinkTo, JSON.parse(l).v]),
+    [[2, '/a', 1]],
+  );
+  assert.equal('linkCount' in JSON.parse(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
 });
@@ -86,6 +103,34 @@ test('extended attributes and ACLs travel on the line, name by name, any bytes; 
   assert.equal('xattrs' in JSON.parse(manifestLine(job, record())), false);
 });
 
+test('a sparse file: its data map on the line and on each location, and the line says version 3', () => {
+  const dataMap = [
+    { offset: 0, length: 4096 },
+    { offset: 1 << 20, length: 4096 },
+  ];
+  const base = record();
+  const r = record({ size: 1 << 30, dataMap, locations: base.locations.map((l) => ({ ...l, length: 8192, dataMap, segmentSha256: Buffer.alloc(32, 3) })) });
+  const line = manifestLine(job, r);
+  assert.deepEqual(recordFromManifestLine(line), r);
+  const json = JSON.parse(line) as { v: number; sparse: boolean; dataMap: number[][]; locations: Array<{ dataMap: number[][] }> };
+  assert.deepEqual(
+    [json.v, json.sparse, json.dataMap, json.locations[0].dataMap],
+    [
+      3,
+      true,
+      [
+        [0, 4096],
+        [1 << 20, 4096],
+      ],
+      [
+        [0, 4096],
+        [1 << 20, 4096],
+      ],
+    ],
+  );
+  assert.equal('dataMap' in JSON.parse(manifestLine(job, record())).locations[0], false);
+});
+
 test('a file spanning tapes: each segment keeps its place, tape and hash, and the line says version 2', () => {
   const piece = (segment: number, barcode: string, fileOffset: number, length: number) => ({
     barcode,
@@ -98,6 +143,7 @@ test('a file spanning tapes: each segment keeps its place, tape and hash, and th
     fileOffset,
     copy: 1,
     segmentSha256: createHash('sha256').update(`piece ${segment}`).digest(),
+    dataMap: [],
   });
   const r = record({ size: 300, locations: [piece(0, 'T1', 0, 100), piece(1, 'T2', 100, 150), piece(2, 'T3', 250, 50)] });
   const line = manifestLine(job, r);

@@ -68,6 +68,8 @@ export interface PlacementRow {
   /** SHA-256 of this segment's bytes for a file spanning tapes; null for a content in one piece
    *  (and for segments written before segment hashes existed). */
   segmentSha256: Buffer | null;
+  /** A sparse file's object: the extents it holds, packed (JSON [[offset, length], ...]); null otherwise. */
+  dataMap?: string | null;
 }
 
 export const VERSION_COLUMNS = `
@@ -438,7 +440,8 @@ export class FileSearchRepository {
       'reading placements',
       `SELECT p.content_id::text AS "contentId", t.barcode, p.partition, p.start_block::float8 AS "startBlock",
               p.container_path AS "containerPath", p."offset"::float8 AS "offset", p.length::float8 AS length, p.segment,
-              p.file_offset::float8 AS "fileOffset", p.copy, p.job_id::text AS "jobId", p.segment_sha256 AS "segmentSha256"
+              p.file_offset::float8 AS "fileOffset", p.copy, p.job_id::text AS "jobId", p.segment_sha256 AS "segmentSha256",
+              p.data_map AS "dataMap"
          FROM placement p JOIN tape t ON t.id = p.tape_id
         WHERE p.content_id = ANY($1::bigint[])
         ORDER BY p.content_id, p.copy, p.segment, t.barcode, p.start_block`,

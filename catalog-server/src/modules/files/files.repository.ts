@@ -56,7 +56,7 @@ const STAGING_TABLES = `
     mtime_ns int, attrs text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
-    off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL, seg_sha bytea) ON COMMIT DELETE ROWS;`;
+    off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL, seg_sha bytea, dmap text) ON COMMIT DELETE ROWS;`;
 
 /** Most versions one block holds (one run, one directory). */
 const BLOCK_SIZE = 1000;
@@ -196,7 +196,7 @@ export class FilesRepository {
     const p = plan.placements;
     if (p.shas.length === 0) return;
     const tapes = new Map([...tapeIds].map(([barcode, id]) => [barcode, uuidBytes(id)]));
-    const placements = new CopyBinaryWriter(11, p.shas.length * 196);
+    const placements = new CopyBinaryWriter(12, p.shas.length * 200);
     for (let i = 0; i < p.shas.length; i++) {
       placements
         .row()
@@ -210,9 +210,10 @@ export class FilesRepository {
         .int4(p.segments[i])
         .int8(p.fileOffsets[i])
         .int4(p.copies[i])
-        .bytes(p.segmentShas[i]);
+        .bytes(p.segmentShas[i])
+        .text(p.dataMaps[i]);
     }
-    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off, copy, seg_sha)', placements.finish());
+    await copyIn(c, 'COPY ingest_stage_placement (sha, tape, part, start_block, container, off, len, seg, file_off, copy, seg_sha, dmap)', placements.finish());
   }
 
   /**
@@ -284,8 +285,8 @@ export class FilesRepository {
     // A placement the catalog already holds (a retried batch, a tape rebuilt) is kept as it is,
     // segment hash included (NULL: a content in one piece, or a segment written before them).
     await c.query(
-      `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id, segment_sha256)
-       SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1, s.seg_sha
+      `INSERT INTO placement (content_id, tape_id, partition, start_block, container_path, "offset", length, segment, file_offset, copy, job_id, segment_sha256, data_map)
+       SELECT ct.id, s.tape, s.part, s.start_block, s.container, s.off, s.len, s.seg, s.file_off, s.copy, $1, s.seg_sha, s.dmap
          FROM ingest_stage_placement s JOIN ingest_content_id ct ON ct.sha = s.sha
         WHERE ct.id IS NOT NULL
         ORDER BY ct.id, s.tape, s.start_block, s.off

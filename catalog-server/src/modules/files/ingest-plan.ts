@@ -5,6 +5,7 @@
 import { FileType as ProtoFileType, type FileRecord, type TapeLocation } from '@ferrite/proto';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { attributesProblem, encodeAttributes } from './version-attributes.js';
+import { dataMapProblem, encodeDataMap } from './data-map.js';
 import { baseName, isUnderOrEqual, parentPath, pathProblem, ROOT, stripTrailingSlashes } from './paths.js';
 
 /** SHA-256 of zero bytes: the content every empty file shares. */
@@ -15,7 +16,7 @@ export interface RunRoot {
   root: string;
 }
 
-export type DbFileType = 'FILE' | 'DIRECTORY' | 'SYMLINK';
+export type DbFileType = 'FILE' | 'DIRECTORY' | 'SYMLINK' | 'FIFO' | 'CHAR_DEVICE' | 'BLOCK_DEVICE';
 
 /** Column arrays, index-aligned, ready for `unnest($1::text[], ...)`. */
 export interface IngestPlan {
@@ -60,6 +61,8 @@ export interface IngestPlan {
     /** SHA-256 of the segment's bytes (32 bytes) for a file spanning tapes; null for a content in
      *  one piece (or a segment an older agent sent without one). */
     segmentShas: Array<Buffer | null>;
+    /** The extents a sparse file's object holds (data-map.ts JSON); null for every other object. */
+    dataMaps: Array<string | null>;
   };
   /** Distinct tape barcodes the placements name. */
   barcodes: string[];
@@ -69,6 +72,9 @@ const PROTO_TO_DB: Partial<Record<ProtoFileType, DbFileType>> = {
   [ProtoFileType.FILE_TYPE_FILE]: 'FILE',
   [ProtoFileType.FILE_TYPE_DIRECTORY]: 'DIRECTORY',
   [ProtoFileType.FILE_TYPE_SYMLINK]: 'SYMLINK',
+  [ProtoFileType.FILE_TYPE_FIFO]: 'FIFO',
+  [ProtoFileType.FILE_TYPE_CHAR_DEVICE]: 'CHAR_DEVICE',
+  [ProtoFileType.FILE_TYPE_BLOCK_DEVICE]: 'BLOCK_DEVICE',
 };
 
 const INT4_MAX = 2_147_483_647;
@@ -169,11 +175,11 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       // A non-empty file without a location of its own refers to a content already on tape.
       if (record.size > 0 && locations.length === 0) references.add(sha.toString('latin1'));
       for (let i = 0; i < locations.length; i++) {
-        const bad = locationProblem(locations[i]);
+        const bad = locationProblem(locations[i]) ?? (locations[i].dataMap?.length ? dataMapProblem(locations[i].dataMap, record.size) : null);
         if (bad) reject(index, record, `location ${i}: ${bad}`);
       }
     } else {
-      if (shaBytes.length !== 0) reject(index, record, `a ${type.toLowerCase()} carries no sha256`);
+      if (shaBytes.length !== 0) reject(index, record, `a ${type.toLowerCase().replace('_', ' ')} carries no sha256`);
       if (locations.length !== 0) reject(index, record, `a ${type.toLowerCase()} has no location on tape`);
       if (type === 'SYMLINK' && !record.symlinkTarget) reject(index, record, 'a symlink needs its target');
     }
@@ -249,6 +255,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
       p.fileOffsets.push(loc.fileOffset);
       p.copies.push(loc.copy || 1);
       p.segmentShas.push(loc.segmentSha256?.length ? asBuffer(loc.segmentSha256) : null);
+      p.dataMaps.push(encodeDataMap(loc.dataMap));
     }
   }
 
@@ -303,6 +310,7 @@ function emptyPlan(): IngestPlan {
       fileOffsets: [],
       copies: [],
       segmentShas: [],
+      dataMaps: [],
     },
     barcodes: [],
   };

@@ -3,6 +3,7 @@
 // forward; tapes one at a time; entries that need no tape (directories, symlinks, empty files) apart.
 // Pure, so the ordering rules are unit-tested without a database.
 import { toProtoXattrs } from './version-attributes.js';
+import { dataBytes, decodeDataMap } from './data-map.js';
 import { FileType as ProtoFileType, type RestoreItem, type RestoreTape, type TapeLocation } from '@ferrite/proto';
 import type { ResolvedRestore } from './files.contract.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
@@ -16,6 +17,9 @@ const DB_TO_PROTO: Record<DbFileType, ProtoFileType> = {
   FILE: ProtoFileType.FILE_TYPE_FILE,
   DIRECTORY: ProtoFileType.FILE_TYPE_DIRECTORY,
   SYMLINK: ProtoFileType.FILE_TYPE_SYMLINK,
+  FIFO: ProtoFileType.FILE_TYPE_FIFO,
+  CHAR_DEVICE: ProtoFileType.FILE_TYPE_CHAR_DEVICE,
+  BLOCK_DEVICE: ProtoFileType.FILE_TYPE_BLOCK_DEVICE,
 };
 
 interface CopyCandidate {
@@ -44,7 +48,8 @@ function candidate(group: PlacementRow[], version: FileVersionRow, tapeRank: (ba
     segments,
     availability: Math.max(...segments.map((s) => tapeRank(s.barcode))),
     covered,
-    complete: contiguous && covered === version.size,
+    // A sparse file's object holds its data extents only: complete when it holds all of them.
+    complete: contiguous && covered === (segments[0].dataMap ? dataBytes(decodeDataMap(segments[0].dataMap)) : version.size),
     own: group[0].jobId === version.jobId,
     copy: group[0].copy,
     jobId: group[0].jobId,
@@ -95,6 +100,8 @@ function locationOf(s: PlacementRow): TapeLocation {
     copy: s.copy,
     // The agent checks each piece it reads against it (empty: a file in one piece).
     segmentSha256: s.segmentSha256 ?? EMPTY,
+    // A sparse file's object: the agent writes each extent at its place (the rest stays a hole).
+    dataMap: decodeDataMap(s.dataMap),
   };
 }
 
@@ -154,6 +161,10 @@ export function buildRestorePlan(
       location: undefined,
       alternates: [],
       xattrs: toProtoXattrs(v.attributes),
+      linkCount: v.attributes.linkCount,
+      hardLinkTo: v.attributes.hardLinkTo,
+      rdevMajor: v.attributes.device?.major ?? 0,
+      rdevMinor: v.attributes.device?.minor ?? 0,
     };
     if (v.type === 'FILE') {
       fileCount++;

@@ -76,6 +76,10 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
     mtimeMs: 0,
     mtimeNanos: 0,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
     mode: 0,
     sha256,
     symlinkTarget: '',
@@ -90,6 +94,7 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
       fileOffset: p.fileOffset,
       copy: p.copy,
       segmentSha256: p.segmentSha256 ?? Buffer.alloc(0),
+      dataMap: [],
     },
     alternates: [],
   };

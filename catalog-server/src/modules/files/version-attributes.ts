@@ -3,8 +3,15 @@
 // new column and a plain file costs nothing. This file owns the JSON's fields, checks what an agent
 // sends before it is stored, and reads it back. Pure: unit-tested without a database.
 //
-//   { "xattrs": [[name, base64 value], ...] }   extended attributes and POSIX ACLs, in the agent's order
-import type { ExtendedAttribute } from '@ferrite/proto';
+//   { "xattrs": [[name, base64 value], ...],   extended attributes and POSIX ACLs, in the agent's order
+//     "linkCount": n,                          st_nlink of a file with more than one name
+//     "hardLinkTo": path,                      the file of the same backup (same run) it is a hard link of
+//     "dataMap": [[offset, length], ...],      a sparse file: the extents holding data (the rest: holes)
+//     "rdev": [major, minor] }                 a character or block device: its numbers
+// Every field is absent when it says nothing (no attributes, one link, the first of its links).
+import { FileType as ProtoFileType, type DataExtent, type ExtendedAttribute, type FileRecord } from '@ferrite/proto';
+import { dataMapProblem } from './data-map.js';
+import { pathProblem } from './paths.js';
 
 /** What the agent may record of one entry: the kernel's own limits are 255-byte names and 64 KiB
  *  values, and the agent keeps at most 64 KiB per entry (names and values together). */
@@ -15,13 +22,48 @@ const ALLOWED = /^(user|trusted|security)\.[^\0]+$|^system\.posix_acl_(access|de
 
 export interface VersionAttributes {
   xattrs: Array<{ name: string; value: Buffer }>;
+  /** Names the file had (st_nlink) when more than one; 0 otherwise. */
+  linkCount: number;
+  /** Path of the file of the same run whose content this one shares as its hard link; '' for none. */
+  hardLinkTo: string;
+  /** A sparse file's data extents; empty for a file without holes. */
+  dataMap: DataExtent[];
+  /** A character or block device's numbers; null for anything else. */
+  device: { major: number; minor: number } | null;
 }
 
-export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [] };
+export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null };
+
+/** The fields of a record this file stores (older agents send none of them). */
+type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size' | 'rdevMajor' | 'rdevMinor'>>;
+
+function isDevice(type: ProtoFileType | undefined): boolean {
+  return type === ProtoFileType.FILE_TYPE_CHAR_DEVICE || type === ProtoFileType.FILE_TYPE_BLOCK_DEVICE;
+}
+
+const UINT32_MAX = 4_294_967_295;
 
 /** Why the record's attributes cannot be stored, or null. */
-export function attributesProblem(record: { xattrs?: readonly ExtendedAttribute[] }): string | null {
-  const xattrs = record.xattrs ?? [];
+export function attributesProblem(record: AttributeFields): string | null {
+  const linkCount = record.linkCount ?? 0;
+  if (!Number.isInteger(linkCount) || linkCount < 0 || linkCount > UINT32_MAX) return `link_count ${String(linkCount)} is out of range`;
+  if (record.hardLinkTo) {
+    const problem = pathProblem(record.hardLinkTo);
+    if (problem) return `hard_link_to: ${problem}`;
+    if (record.hardLinkTo === record.path) return 'hard_link_to names the entry itself';
+    if (linkCount < 2) return 'hard_link_to is set on a file with fewer than 2 links';
+  }
+  const rdev = [record.rdevMajor ?? 0, record.rdevMinor ?? 0];
+  if (rdev.some((n) => !Number.isInteger(n) || n < 0 || n > UINT32_MAX)) return `device numbers ${rdev.join(':')} are out of range`;
+  if (!isDevice(record.type) && (rdev[0] || rdev[1])) return 'device numbers are set on an entry that is not a device';
+  if (record.dataMap?.length) {
+    const problem = dataMapProblem(record.dataMap, record.size ?? 0);
+    if (problem) return `data_map: ${problem}`;
+  }
+  return xattrsProblem(record.xattrs ?? []);
+}
+
+function xattrsProblem(xattrs: readonly ExtendedAttribute[]): string | null {
   let total = 0;
   const seen = new Set<string>();
   for (const x of xattrs) {
@@ -39,17 +81,34 @@ export function attributesProblem(record: { xattrs?: readonly ExtendedAttribute[
 }
 
 /** The JSON text to store (call attributesProblem first), or null for a record with no attributes. */
-export function encodeAttributes(record: { xattrs?: readonly ExtendedAttribute[] }): string | null {
+export function encodeAttributes(record: AttributeFields): string | null {
   const xattrs = record.xattrs ?? [];
-  if (xattrs.length === 0) return null;
-  return JSON.stringify({ xattrs: xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')]) });
+  const o: Record<string, unknown> = {};
+  if (xattrs.length) o.xattrs = xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')]);
+  if ((record.linkCount ?? 0) > 1) o.linkCount = record.linkCount;
+  if (record.hardLinkTo) o.hardLinkTo = record.hardLinkTo;
+  if (record.dataMap?.length) o.dataMap = record.dataMap.map((e) => [e.offset, e.length]);
+  if (isDevice(record.type)) o.rdev = [record.rdevMajor ?? 0, record.rdevMinor ?? 0];
+  return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
 /** A stored text back into attributes; NULL (most versions) is none. */
 export function decodeAttributes(text: string | null | undefined): VersionAttributes {
   if (!text) return NO_ATTRIBUTES;
-  const o = JSON.parse(text) as { xattrs?: Array<[string, string]> };
-  return { xattrs: (o.xattrs ?? []).map(([name, value]) => ({ name, value: Buffer.from(value, 'base64') })) };
+  const o = JSON.parse(text) as {
+    xattrs?: Array<[string, string]>;
+    linkCount?: number;
+    hardLinkTo?: string;
+    dataMap?: Array<[number, number]>;
+    rdev?: [number, number];
+  };
+  return {
+    xattrs: (o.xattrs ?? []).map(([name, value]) => ({ name, value: Buffer.from(value, 'base64') })),
+    linkCount: o.linkCount ?? 0,
+    hardLinkTo: o.hardLinkTo ?? '',
+    dataMap: (o.dataMap ?? []).map(([offset, length]) => ({ offset, length })),
+    device: o.rdev ? { major: o.rdev[0], minor: o.rdev[1] } : null,
+  };
 }
 
 /** As the protocol carries them (restore plans). */

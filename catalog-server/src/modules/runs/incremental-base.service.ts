@@ -12,7 +12,14 @@ import { joinPath } from '../files/paths.js';
 /** Entries per message: ~150 bytes each, so a message stays well under 1 MiB. */
 const PAGE_SIZE = 2000;
 
-const TYPES = { FILE: FileType.FILE_TYPE_FILE, DIRECTORY: FileType.FILE_TYPE_DIRECTORY, SYMLINK: FileType.FILE_TYPE_SYMLINK } as const;
+const TYPES = {
+  FILE: FileType.FILE_TYPE_FILE,
+  DIRECTORY: FileType.FILE_TYPE_DIRECTORY,
+  SYMLINK: FileType.FILE_TYPE_SYMLINK,
+  FIFO: FileType.FILE_TYPE_FIFO,
+  CHAR_DEVICE: FileType.FILE_TYPE_CHAR_DEVICE,
+  BLOCK_DEVICE: FileType.FILE_TYPE_BLOCK_DEVICE,
+} as const;
 
 function toEntry(r: BaseEntryRow): IncrementalBaseEntry {
   return {

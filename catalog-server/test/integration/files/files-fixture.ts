@@ -130,6 +130,7 @@ export function location(barcode: string, startBlock: number, over: Partial<Tape
     segment: 0,
     fileOffset: 0,
     segmentSha256: Buffer.alloc(0),
+    dataMap: [],
     ...over,
   };
 }
@@ -150,6 +151,11 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     inode: 1000 + startBlock,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
+    dataMap: [],
     ...over,
   };
 }
@@ -168,6 +174,11 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
+    dataMap: [],
     ...over,
   };
 }
@@ -186,6 +197,11 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
+    dataMap: [],
   };
 }
 

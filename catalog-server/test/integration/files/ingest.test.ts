@@ -263,8 +263,16 @@ describe('FilesService.ingestBatch', () => {
       { name: 'trusted.bin', value: Buffer.from([0, 255]) },
       { name: 'system.posix_acl_access', value: acl },
     ];
-    const rec = fileRecord('/data/attrs/file', 'FER001L9', 800, { xattrs });
-    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 40, agentId, records: [rec, fileRecord('/data/attrs/plain', 'FER001L9', 801)], manifestPath: '' });
+    const rec = fileRecord('/data/attrs/file', 'FER001L9', 800, { xattrs, linkCount: 2 });
+    const second = { ...rec, path: '/data/attrs/second name', xattrs: [], hardLinkTo: rec.path };
+    await f.files.ingestBatch({
+      jobId,
+      attempt: 1,
+      batchSeq: 40,
+      agentId,
+      records: [rec, fileRecord('/data/attrs/plain', 'FER001L9', 801), second],
+      manifestPath: '',
+    });
     const [version] = await f.search.fileVersions('agent-a', '/data/attrs/file');
     assert.deepEqual(
       version.xattrs.map((x) => [x.name, x.value, x.text]),
@@ -277,10 +285,54 @@ describe('FilesService.ingestBatch', () => {
     assert.deepEqual(version.acl, { access: ['user::rw-', 'user:1000:rw-', 'group::r--', 'mask::rw-', 'other::r--'], default: null });
     const [plain] = await f.search.fileVersions('agent-a', '/data/attrs/plain');
     assert.deepEqual([plain.xattrs, plain.acl], [[], null]);
-    const plan = await f.restorePlan({ fileIds: [version.id, plain.id] });
+    const [link] = await f.search.fileVersions('agent-a', second.path);
+    assert.deepEqual(
+      [version.linkCount, version.hardLinkTo, link.linkCount, link.hardLinkTo, plain.linkCount, plain.hardLinkTo],
+      [2, null, 2, rec.path, 1, null],
+    );
+    assert.equal(link.sha256, version.sha256, 'one content');
+    const plan = await f.restorePlan({ fileIds: [version.id, plain.id, link.id] });
     const items = plan.tapes.flatMap((t) => t.items);
     assert.deepEqual(items.find((i) => i.path === rec.path)?.xattrs, xattrs);
     assert.deepEqual(items.find((i) => i.path === '/data/attrs/plain')?.xattrs, []);
+    assert.deepEqual(
+      items
+        .filter((i) => i.path !== '/data/attrs/plain')
+        .map((i) => [i.path, i.linkCount, i.hardLinkTo])
+        .sort(),
+      [
+        [rec.path, 2, ''],
+        [second.path, 2, rec.path],
+      ],
+    );
+  });
+
+  it('keeps a sparse file: its data map on the version and on its placement, which a restore plan carries', async () => {
+    const dataMap = [
+      { offset: 0, length: 4096 },
+      { offset: 1 << 20, length: 4096 },
+    ];
+    const rec = fileRecord('/data/sparse/disk.img', 'FER001L9', 900, {
+      size: 1 << 30,
+      dataMap,
+      locations: [location('FER001L9', 900, { length: 8192, dataMap, segmentSha256: Buffer.alloc(32, 7) })],
+    });
+    await f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 41, agentId, records: [rec], manifestPath: '' });
+    const [version] = await f.search.fileVersions('agent-a', rec.path);
+    assert.deepEqual([version.sparse, version.dataBytes, version.size], [true, 8192, 1 << 30]);
+    const plan = await f.restorePlan({ fileIds: [version.id] });
+    const [item] = plan.tapes.flatMap((t) => t.items);
+    assert.deepEqual(item.location?.dataMap, dataMap);
+    assert.equal(item.location?.length, 8192);
+    // Bad maps are refused, naming the problem, and store nothing.
+    const bad = fileRecord('/data/sparse/bad.img', 'FER001L9', 901, {
+      size: 100,
+      dataMap: [{ offset: 90, length: 20 }],
+    });
+    assert.match(
+      (await rejected(f.files.ingestBatch({ jobId, attempt: 1, batchSeq: 42, agentId, records: [bad], manifestPath: '' }))).message,
+      /data_map: data extent 0 ends at 110, past the file's 100 bytes/,
+    );
   });
 
   it('keeps one version per entry when batches of one run race to add it', async () => {

@@ -81,6 +81,11 @@ describe('files GraphQL schema', () => {
       symlinkTarget: 'String',
       xattrs: '[ExtendedAttribute!]!',
       acl: 'FileAcl',
+      linkCount: 'Int!',
+      hardLinkTo: 'String',
+      device: 'DeviceNumbers',
+      sparse: 'Boolean!',
+      dataBytes: 'Float',
       runId: 'ID!',
       jobId: 'ID!',
       archivedAt: 'DateTime!',
@@ -88,6 +93,7 @@ describe('files GraphQL schema', () => {
       placements: '[Placement!]!',
     });
     assert.deepEqual(fieldsOf('ExtendedAttribute'), { name: 'String!', value: 'String!', text: 'String' });
+    assert.deepEqual(fieldsOf('DeviceNumbers'), { major: 'Int!', minor: 'Int!' });
     assert.deepEqual(fieldsOf('FileAcl'), { access: '[String!]', default: '[String!]' });
     assert.deepEqual(fieldsOf('Placement'), {
       barcode: 'String!',
@@ -101,7 +107,7 @@ describe('files GraphQL schema', () => {
       copy: 'Int!',
       segmentSha256: 'String',
     });
-    assert.match(sdl, /enum FileType \{\s*FILE\s*DIRECTORY\s*SYMLINK\s*\}/);
+    assert.match(sdl, /enum FileType \{\s*FILE\s*DIRECTORY\s*SYMLINK\s*FIFO\s*CHAR_DEVICE\s*BLOCK_DEVICE\s*\}/);
     assert.equal(fieldsOf('Run').level, 'RunLevel!');
   });
 });

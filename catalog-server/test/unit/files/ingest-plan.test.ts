@@ -23,6 +23,7 @@ function loc(over: Partial<TapeLocation> = {}): TapeLocation {
     segment: 0,
     fileOffset: 0,
     segmentSha256: Buffer.alloc(0),
+    dataMap: [],
     ...over,
   };
 }
@@ -41,6 +42,11 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     inode: 0,
     deleted: false,
     xattrs: [],
+    linkCount: 0,
+    hardLinkTo: '',
+    rdevMajor: 0,
+    rdevMinor: 0,
+    dataMap: [],
     ...over,
   };
 }

@@ -4,6 +4,8 @@ import { FileType } from '../graphql-enums.js';
 import type { FileVersionRow, PlacementRow } from '../file-search.repository.js';
 import { joinPath } from '../paths.js';
 import { ExtendedAttributeModel, FileAclModel, toAclModel, toXattrModels } from './extended-attribute.model.js';
+import { dataBytes } from '../data-map.js';
+import { DeviceNumbersModel } from './device-numbers.model.js';
 import { PlacementModel, toPlacementModel } from './placement.model.js';
 
 @ObjectType('FileVersion', { description: 'One version of a file, directory or symlink, as one backup run archived it.' })
@@ -52,6 +54,25 @@ export class FileVersionModel {
   })
   xattrs!: ExtendedAttributeModel[];
 
+  @Field(() => Int, { description: 'How many names (hard links) the file had on its host: 1 for a file with one, or anything that is not a file.' })
+  linkCount!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Path of the file of the same backup run this one is a hard link of (its bytes are on tape once, under that file); null for the first of its links and for everything else. Restored together, the two are linked again.',
+  })
+  hardLinkTo!: string | null;
+
+  @Field(() => Boolean, { description: 'A sparse file: its holes were not stored on tape, and a restore leaves them holes.' })
+  sparse!: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Of a sparse file, the bytes of its data extents (what is on tape); null for any other entry.' })
+  dataBytes!: number | null;
+
+  @Field(() => DeviceNumbersModel, { nullable: true, description: 'Of a character or block device, its major and minor numbers; null for anything else.' })
+  device!: DeviceNumbersModel | null;
+
   @Field(() => FileAclModel, { nullable: true, description: 'Its POSIX ACLs, readable; null when it had none beyond its mode.' })
   acl!: FileAclModel | null;
 
@@ -87,6 +108,11 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     symlinkTarget: row.symlinkTarget,
     xattrs: toXattrModels(row.attributes),
     acl: toAclModel(row.attributes),
+    linkCount: Math.max(row.attributes.linkCount, 1),
+    hardLinkTo: row.attributes.hardLinkTo || null,
+    device: row.attributes.device,
+    sparse: row.attributes.dataMap.length > 0,
+    dataBytes: row.attributes.dataMap.length ? dataBytes(row.attributes.dataMap) : null,
     runId: row.runId,
     jobId: row.jobId,
     archivedAt: row.archivedAt,
