@@ -15,6 +15,7 @@ import { jobHeaderPath } from '../backup/tape-paths.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { ensureLoaded, mountChecked, tapeStatusOf } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
+import { RefusalTally } from './refusal-tally.js';
 
 type CopyPlace = { drive: TapeDrive; library: TapeLibrary | null };
 
@@ -143,8 +144,7 @@ export class TapeChanger {
       `waiting for a next tape after ${copy.barcode}: ${first.waitReason}; ejecting ${copy.barcode} from ${drive.identity.name} for the operator`,
     );
     await drive.eject!();
-    const REFUSALS_BEFORE_EJECT = 3;
-    let refused = { barcode: '', times: 0 };
+    const refusals = new RefusalTally(3);
     for (;;) {
       throwIfCancelled(ctx.signal);
       await sleep(ctx.standalonePollMs ?? ctx.config?.standalonePollMs ?? 2000, undefined, { signal: ctx.signal }).catch(() => undefined);
@@ -155,14 +155,10 @@ export class TapeChanger {
       if (!answer) return null;
       // Another tape named (not the one in the drive): mountCopy asks the operator for it.
       if (answer.barcode) return answer.barcode;
-      // The drive's news may not have reached the catalog yet: a cartridge counts as refused only
-      // once it was refused a few times (the agent reports a drive change within one poll).
-      refused = refused.barcode === inDrive ? { barcode: inDrive, times: refused.times + 1 } : { barcode: inDrive, times: 1 };
-      if (refused.times < REFUSALS_BEFORE_EJECT) continue;
+      if (!refusals.refuse(inDrive)) continue;
       const message = `WRONG_CARTRIDGE: ${inDrive} was inserted into ${drive.identity.name}, but it cannot continue this backup (${answer.waitReason || `the server named ${answer.barcode}`}): it is not written to and is ejected`;
       await ctx.reporter.event(JobEventType.JOB_EVENT_TYPE_LOG, { message, level: 'warn', errorCode: 'WRONG_CARTRIDGE' }).catch(() => undefined);
       await drive.eject!().catch((err: Error) => ctx.reporter.note('warn', `could not eject ${inDrive}: ${err.message}`));
-      refused = { barcode: '', times: 0 };
     }
   }
 
