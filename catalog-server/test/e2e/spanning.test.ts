@@ -14,6 +14,8 @@ const AGENT = 'spanner';
 const TAPES = ['SPN001L9', 'SPN002L9', 'SPN003L9', 'SPN004L9'];
 // Left unformatted at first: the tapes of the pool a backup runs out of.
 const SPARE = ['SPN005L9', 'SPN006L9'];
+// A pool with two copies: three tapes at first, a fourth once the backup waits for it.
+const DUAL = ['SPN007L9', 'SPN008L9', 'SPN009L9', 'SPN010L9'];
 const MiB = 1024 * 1024;
 
 describe('a backup that spans tapes', { timeout: 300_000 }, () => {
@@ -23,7 +25,7 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
 
   before(async () => {
     stack = await startStack('spanning');
-    await stack.startAgent({ name: AGENT, barcodes: [...TAPES, ...SPARE], drives: 2, slots: 8, capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB });
+    await stack.startAgent({ name: AGENT, barcodes: [...TAPES, ...SPARE, ...DUAL], drives: 3, slots: 12, capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB });
     await stack.gql.request(`mutation { createPool(input: { name: "span", generation: 9 }) { id } }`);
     for (const barcode of TAPES) await format(barcode, 'span');
     // 130 MiB in 3 MiB files (each written whole) and a few small ones (a bundle): at least 3 tapes.
@@ -150,7 +152,7 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
     assert.equal(mine[0].copy, 1);
     assert.match(mine[0].message, /^insert a scratch tape of pool short .*into library spanner-lib \(drive \S+\) on host spanner\.test /);
 
-    // The operator formats a tape into the pool (the other drive is free): the backup goes on by itself.
+    // The operator formats a tape into the pool (another drive is free): the backup goes on by itself.
     await format(SPARE[1], 'short');
     const done = await waitForJob(stack.gql, id, 120_000);
     assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
@@ -167,5 +169,64 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
     const files = await allFiles(stack.gql, { host: AGENT, pathPrefix: src, type: 'FILE' });
     assert.equal(files.length, more.size);
     for (const f of files) assert.equal(f.sha256, more.get(f.path), f.path);
+  });
+
+  it('with two copies, the copy that runs out waits for its own next tape, and each copy ends on tapes of its own', async () => {
+    await stack.gql.request(`mutation { createPool(input: { name: "dual", generation: 9, copies: 2 }) { id } }`);
+    for (const barcode of DUAL.slice(0, 3)) await format(barcode, 'dual');
+    // 72 MiB again: each copy needs two tapes, and the pool holds three.
+    const src = path.join(stack.tmp, 'dual');
+    await mkdir(src, { recursive: true });
+    const want = new Map<string, string>();
+    for (let i = 0; i < 24; i++) {
+      const body = randomBytes(3 * MiB + 7 * i);
+      await writeFile(path.join(src, `d${i}.bin`), body);
+      want.set(path.join(src, `d${i}.bin`), createHash('sha256').update(body).digest('hex'));
+    }
+    const id = await startBackup(stack.gql, { agent: AGENT, paths: [src], pool: 'dual' });
+    type Waiting = { job: { status: string; queueReason: string | null } };
+    let job: Waiting['job'] | undefined;
+    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      job = (await stack.gql.request<Waiting>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
+      if (job.status !== 'RUNNING' && job.status !== 'QUEUED' && job.status !== 'ASSIGNED') break;
+    }
+    assert.equal(job?.status, 'WAITING_FOR_TAPE', JSON.stringify(job));
+    assert.match(job.queueReason ?? '', /no scratch tape in pool dual on agent spanner/);
+
+    type Requests = { operatorRequests: { jobId: string; barcode: string | null; pool: string | null; copy: number | null; message: string }[] };
+    const open = (await stack.gql.request<Requests>('{ operatorRequests(status: OPEN) { jobId barcode pool copy message } }')).operatorRequests;
+    const mine = open.filter((r) => r.jobId === id);
+    assert.equal(mine.length, 1, JSON.stringify(open));
+    assert.equal(mine[0].pool, 'dual');
+    const waitingCopy = mine[0].copy;
+    assert.ok(waitingCopy === 1 || waitingCopy === 2, JSON.stringify(mine[0]));
+    assert.match(mine[0].message, new RegExp(`^insert a scratch tape of pool dual .* copy ${waitingCopy}$`));
+
+    // The third drive is free: the operator formats the fourth tape, and the waiting copy goes on.
+    await format(DUAL[3], 'dual');
+    const done = await waitForJob(stack.gql, id, 180_000);
+    assert.equal(done.status, 'SUCCEEDED', `${done.errorCode}: ${done.errorMessage}`);
+
+    const files = await allFiles(stack.gql, { host: AGENT, pathPrefix: src, type: 'FILE' });
+    assert.equal(files.length, want.size);
+    const tapesOf = new Map<number, Set<string>>([
+      [1, new Set()],
+      [2, new Set()],
+    ]);
+    for (const f of files) {
+      assert.equal(f.sha256, want.get(f.path), f.path);
+      assert.deepEqual(new Set(f.placements.map((p) => p.copy)), new Set([1, 2]), `${f.path} has both copies`);
+      for (const p of f.placements) tapesOf.get(p.copy)!.add(p.barcode);
+    }
+    assert.equal(tapesOf.get(1)!.size, 2, `copy 1 on ${[...tapesOf.get(1)!].join(', ')}`);
+    assert.equal(tapesOf.get(2)!.size, 2, `copy 2 on ${[...tapesOf.get(2)!].join(', ')}`);
+    for (const barcode of tapesOf.get(1)!) assert.ok(!tapesOf.get(2)!.has(barcode), `${barcode} holds one copy only`);
+    // The tape formatted while the job waited went to the copy that asked for it.
+    assert.ok(tapesOf.get(waitingCopy)!.has(DUAL[3]), `copy ${waitingCopy} continued on ${DUAL[3]}`);
+    // Each copy filled its first tape (FULL) and ended on its second (ACTIVE).
+    for (const [copy, tapes] of tapesOf) {
+      const states = await Promise.all([...tapes].map(tapeState));
+      assert.deepEqual(states.sort(), ['ACTIVE', 'FULL'], `copy ${copy}: ${[...tapes].join(', ')} are ${states.join(', ')}`);
+    }
   });
 });

@@ -66,7 +66,7 @@ export interface FileNode {
   size: number;
   mtimeNs: string;
   sha256: string | null;
-  placements: Array<{ barcode: string; partition: string; startBlock: number; containerPath: string }>;
+  placements: Array<{ barcode: string; partition: string; startBlock: number; containerPath: string; copy: number }>;
   xattrs: Array<{ name: string; value: string; text: string | null }>;
   acl: { access: string[] | null; default: string[] | null } | null;
   linkCount: number;
@@ -82,7 +82,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes device { major minor } } }
+         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath copy } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes device { major minor } } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );
