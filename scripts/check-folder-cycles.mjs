@@ -48,10 +48,11 @@ function findCycle(graph) {
     state.set(node, 2);
     return null;
   };
-  for (const node of graph.keys()) if (!state.has(node)) {
-    const found = visit(node);
-    if (found) return found;
-  }
+  for (const node of graph.keys())
+    if (!state.has(node)) {
+      const found = visit(node);
+      if (found) return found;
+    }
   return null;
 }
 

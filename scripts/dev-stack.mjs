@@ -17,6 +17,8 @@ const logs = path.join(home, 'logs');
 const graphqlPort = Number(process.env.FERRITE_GRAPHQL_PORT ?? 4000);
 const grpcPort = Number(process.env.FERRITE_GRPC_PORT ?? 50051);
 const graphqlUrl = `http://localhost:${graphqlPort}/graphql`;
+// The server's first start creates the operator `admin` and writes its API token here (mode 0600).
+const adminTokenFile = path.join(home, 'admin-token');
 
 for (const built of ['catalog-server/dist/src/main.js', 'agent/dist/src/main.js']) {
   if (!existsSync(path.join(root, built))) {
@@ -152,14 +154,16 @@ process.on('SIGTERM', () => void shutdown(0));
 console.log('starting the catalog server (embedded PostgreSQL in .ferrite/server/pg)...');
 start('server', 'catalog-server/dist/src/main.js', [], {
   FERRITE_DATA_DIR: path.join(home, 'server'),
+  FERRITE_ADMIN_TOKEN_FILE: adminTokenFile,
   FERRITE_GRAPHQL_PORT: String(graphqlPort),
   FERRITE_GRPC_PORT: String(grpcPort),
 });
 
 async function graphql(query) {
+  const token = (await readFile(adminTokenFile, 'utf8').catch(() => '')).trim();
   const res = await fetch(graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query }),
   });
   return res.json();
@@ -171,6 +175,12 @@ for (;;) {
   try {
     const r = await graphql('{ __typename }');
     if (r.data) break;
+    if (r.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') {
+      console.error(`the server answers but refuses the token in ${path.relative(root, adminTokenFile)} (${r.errors[0].message}).
+The catalog in .ferrite/server already has operators: put an admin's API token into that file (mode 0600),
+or stop and remove .ferrite/server to start over with a new catalog.`);
+      await shutdown(1);
+    }
   } catch {}
   if (Date.now() > deadline) {
     console.error(`the server did not answer at ${graphqlUrl} within 2 minutes; see .ferrite/logs/server.log`);
@@ -196,6 +206,13 @@ Ferrite is running.
   GraphQL (open in a browser):  ${graphqlUrl}
   Agents dial gRPC at:          127.0.0.1:${grpcPort}
   Logs:                         .ferrite/logs/server.log, .ferrite/logs/agent.log
+  Admin API token:              .ferrite/admin-token (operator "admin", role ADMIN; keep it secret)
+
+Every request needs the token. In the IDE, open "Headers" and enter
+  { "Authorization": "Bearer <the contents of .ferrite/admin-token>" }
+From a shell:
+  curl -H "Authorization: Bearer $(cat .ferrite/admin-token)" -H 'content-type: application/json' \\
+       -d '{"query":"{ me { name role } }"}' ${graphqlUrl}
 
 Paste these into the GraphQL IDE, one at a time:
 

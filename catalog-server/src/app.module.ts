@@ -2,7 +2,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { OperatorsService } from './modules/auth/operators.service.js';
+import { AuditService } from './modules/auth/audit.service.js';
 import { LoggingModule } from './common/logging.module.js';
 import { createLogger, type Logger } from './common/logger.js';
 import type { ServerConfig } from './config/config.js';
@@ -29,7 +32,12 @@ export class AppModule {
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot(config, databaseUrl),
         ClusterModule,
-        GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions(logger)),
+        AuthModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [OperatorsService, AuditService],
+          useFactory: (operators: OperatorsService, audit: AuditService) => graphqlOptions(logger, operators, audit, config.allowedOrigins),
+        }),
         TapesModule,
         AgentsModule,
         FilesModule,

@@ -4,14 +4,18 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyMigrations, startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
 import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger, type Logger } from './common/logger.js';
 import type { ServerConfig } from './config/config.js';
 import { GRAPHQL_PATH } from './graphql/graphql.options.js';
+import { bodyErrors, MAX_BODY } from './graphql/request-limits.js';
 import { AgentGrpcServer } from './modules/agent-gateway/agent-grpc.server.js';
+import { FIRST_ADMIN, OperatorsService } from './modules/auth/operators.service.js';
 
 export interface RunningServer {
   /** http://HOST:PORT/graphql with the real port (127.0.0.1 when bound to all interfaces). */
@@ -19,6 +23,8 @@ export interface RunningServer {
   /** HOST:PORT agents dial, with the real port. */
   grpcAddress: string;
   databaseUrl: string;
+  /** The first admin's API token when this start created it (an empty catalog), else null. */
+  firstAdminToken: string | null;
   app: INestApplication;
   /** Closes gRPC (ending command streams), then the Nest app, then the embedded PostgreSQL. */
   stop(): Promise<void>;
@@ -51,11 +57,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     log.info({ applied }, applied.length ? 'applied catalog migrations' : 'catalog schema is up to date');
 
-    const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl, logger), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, logger), {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
+      // Our own JSON parser with a size limit, and its errors as GraphQL JSON (request-limits.ts).
+      bodyParser: false,
     });
     cleanups.push(() => app.close());
+    app.useBodyParser('json', { limit: MAX_BODY });
+    app.use(bodyErrors);
+    // Before listening: the first admin exists (and its token is on disk) by the time anyone can ask.
+    const firstAdminToken = await app.get(OperatorsService).ensureFirstAdmin();
+    if (firstAdminToken) await handOverFirstAdminToken(firstAdminToken, config, log);
     await app.listen(config.graphqlPort, config.host).catch((err: NodeJS.ErrnoException) => {
       throw listenError('GraphQL (HTTP)', config.host, config.graphqlPort, 'FERRITE_GRAPHQL_PORT', err);
     });
@@ -63,24 +76,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const httpPort = httpServer.address().port;
 
     const grpc = app.get(AgentGrpcServer);
-    const grpcPort = await grpc.listen(config.host, config.grpcPort).catch((err: NodeJS.ErrnoException) => {
-      throw listenError('agents (gRPC)', config.host, config.grpcPort, 'FERRITE_GRPC_PORT', err);
+    const grpcPort = await grpc.listen(config.grpcHost, config.grpcPort).catch((err: NodeJS.ErrnoException) => {
+      throw listenError('agents (gRPC)', config.grpcHost, config.grpcPort, 'FERRITE_GRPC_PORT', err);
     });
     cleanups.push(() => grpc.stop());
 
-    const reachable = isWildcard(config.host) ? '127.0.0.1' : config.host;
-    const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
-    const graphqlUrl = `http://${hostPart}:${httpPort}${GRAPHQL_PATH}`;
-    const grpcAddress = `${hostPart}:${grpcPort}`;
+    const graphqlUrl = `http://${reachableHost(config.host)}:${httpPort}${GRAPHQL_PATH}`;
+    const grpcAddress = `${reachableHost(config.grpcHost)}:${grpcPort}`;
     log.info(
       {
         graphql: graphqlUrl,
         graphqlIde: `http://localhost:${httpPort}${GRAPHQL_PATH}`,
         grpc: grpcAddress,
-        listen: { host: config.host, graphqlPort: httpPort, grpcPort },
+        listen: { host: config.host, graphqlPort: httpPort, grpcHost: config.grpcHost, grpcPort },
         database: config.databaseUrl ? 'external' : 'embedded',
       },
-      `ferrite catalog server ready: GraphQL http://localhost:${httpPort}${GRAPHQL_PATH}, agents gRPC ${config.host}:${grpcPort}`,
+      `ferrite catalog server ready: GraphQL http://localhost:${httpPort}${GRAPHQL_PATH}, agents gRPC ${config.grpcHost}:${grpcPort}`,
     );
 
     let stopping: Promise<void> | null = null;
@@ -88,6 +99,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       graphqlUrl,
       grpcAddress,
       databaseUrl,
+      firstAdminToken,
       app,
       stop: () =>
         (stopping ??= (async () => {
@@ -127,6 +139,34 @@ function listenError(what: string, host: string, port: number, envName: string, 
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** The address a client on this machine dials for a listen address (loopback for a wildcard). */
+function reachableHost(host: string): string {
+  const reachable = isWildcard(host) ? '127.0.0.1' : host;
+  return reachable.includes(':') ? `[${reachable}]` : reachable;
+}
+
+/**
+ * The first start created the operator `admin`: its token goes to FERRITE_ADMIN_TOKEN_FILE (mode
+ * 0600, never logged) when set, else into the log once. Either way it is never shown again; an
+ * admin creates more with createApiToken.
+ */
+async function handOverFirstAdminToken(token: string, config: ServerConfig, log: Logger): Promise<void> {
+  if (config.adminTokenFile) {
+    await mkdir(path.dirname(config.adminTokenFile), { recursive: true });
+    await writeFile(config.adminTokenFile, token + '\n', { mode: 0o600 });
+    await chmod(config.adminTokenFile, 0o600);
+    log.warn(
+      { operator: FIRST_ADMIN, tokenFile: config.adminTokenFile },
+      `first start: created the operator ${FIRST_ADMIN} (role ADMIN); its API token is in ${config.adminTokenFile}: send it as "Authorization: Bearer <token>"`,
+    );
+    return;
+  }
+  log.warn(
+    { operator: FIRST_ADMIN },
+    `first start: created the operator ${FIRST_ADMIN} (role ADMIN) with this API token, shown once (store it now; send it as "Authorization: Bearer <token>"): ${token}`,
+  );
 }
 
 function redact(url: string): string {

@@ -121,11 +121,25 @@ export const TAPE_ERROR_CODES = [
 ] as const;
 export type TapeErrorCode = (typeof TAPE_ERROR_CODES)[number];
 
-export type ErrorCode = CommonErrorCode | AgentErrorCode | FilesErrorCode | JobErrorCode | ScheduleErrorCode | TapeOperationErrorCode | TapeErrorCode;
+/** Operators, their tokens and roles. */
+export const AUTH_ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'OPERATOR_NOT_FOUND',
+  'OPERATOR_ALREADY_EXISTS',
+  'TOKEN_NOT_FOUND',
+  'LAST_ADMIN',
+  'RATE_LIMITED',
+] as const;
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+
+export type ErrorCode =
+  AuthErrorCode | CommonErrorCode | AgentErrorCode | FilesErrorCode | JobErrorCode | ScheduleErrorCode | TapeOperationErrorCode | TapeErrorCode;
 
 /** Every code, once (for tests and documentation). */
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...new Set<ErrorCode>([
+    ...AUTH_ERROR_CODES,
     ...COMMON_ERROR_CODES,
     ...AGENT_ERROR_CODES,
     ...FILES_ERROR_CODES,

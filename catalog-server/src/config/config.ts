@@ -9,7 +9,14 @@ const schema = z.object({
   /** Root of the server's local state (embedded PostgreSQL data). */
   dataDir: z.string().min(1),
   embeddedPgPort: z.coerce.number().int().min(1).max(65535),
+  /** Where GraphQL (HTTP and WebSocket) listens: loopback unless the site opens it. */
   host: z.string().min(1),
+  /** Where the agents' gRPC endpoint listens. */
+  grpcHost: z.string().min(1),
+  /** On the first start, the first admin's token is written here (mode 0600) instead of the log. */
+  adminTokenFile: z.string().min(1).optional(),
+  /** Browser origins (scheme://host[:port]) allowed to open a GraphQL WebSocket besides the server's own. */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port]')),
   graphqlPort: z.coerce.number().int().min(0).max(65535),
   grpcPort: z.coerce.number().int().min(0).max(65535),
   /** How often agents beat, and after how many missed beats an agent is offline. */
@@ -20,6 +27,8 @@ const schema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   /** An ACTIVE tape with less room left than this share of its capacity takes no new backup. */
   tapeMinFreePercent: z.coerce.number().min(0).max(50),
+  /** Failed authentications a client address may make in a minute before it is refused for the rest of it. */
+  authFailuresPerMinute: z.coerce.number().int().min(1).max(100_000),
   /** How long planBackup waits for the agent's scan (default DEFAULT_PLAN_TIMEOUT_MS). */
   planTimeoutMs: z.coerce.number().int().min(1000).max(3_600_000).optional(),
 });
@@ -34,6 +43,9 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   dataDir: 'FERRITE_DATA_DIR',
   embeddedPgPort: 'FERRITE_EMBEDDED_PG_PORT',
   host: 'FERRITE_HOST',
+  grpcHost: 'FERRITE_GRPC_HOST',
+  adminTokenFile: 'FERRITE_ADMIN_TOKEN_FILE',
+  allowedOrigins: 'FERRITE_ALLOWED_ORIGINS',
   graphqlPort: 'FERRITE_GRAPHQL_PORT',
   grpcPort: 'FERRITE_GRPC_PORT',
   heartbeatIntervalMs: 'FERRITE_HEARTBEAT_INTERVAL_MS',
@@ -42,6 +54,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   logLevel: 'FERRITE_LOG_LEVEL',
   tapeMinFreePercent: 'FERRITE_TAPE_MIN_FREE_PERCENT',
   planTimeoutMs: 'FERRITE_PLAN_TIMEOUT_MS',
+  authFailuresPerMinute: 'FERRITE_AUTH_FAILURES_PER_MINUTE',
 };
 
 export class ConfigError extends Error {}
@@ -51,7 +64,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.FERRITE_DATA_DIR ?? '.ferrite/server'),
     embeddedPgPort: env.FERRITE_EMBEDDED_PG_PORT ?? 54329,
-    host: env.FERRITE_HOST ?? '0.0.0.0',
+    // Closed by default: both endpoints answer only on this machine until the site says otherwise.
+    host: env.FERRITE_HOST || '127.0.0.1',
+    grpcHost: env.FERRITE_GRPC_HOST || env.FERRITE_HOST || '127.0.0.1',
+    adminTokenFile: env.FERRITE_ADMIN_TOKEN_FILE ? path.resolve(env.FERRITE_ADMIN_TOKEN_FILE) : undefined,
+    allowedOrigins: (env.FERRITE_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     graphqlPort: env.FERRITE_GRAPHQL_PORT ?? env.PORT ?? 4000,
     grpcPort: env.FERRITE_GRPC_PORT ?? 50051,
     heartbeatIntervalMs: env.FERRITE_HEARTBEAT_INTERVAL_MS ?? 5000,
@@ -60,6 +80,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel: env.FERRITE_LOG_LEVEL ?? 'info',
     tapeMinFreePercent: env.FERRITE_TAPE_MIN_FREE_PERCENT ?? 1,
     planTimeoutMs: env.FERRITE_PLAN_TIMEOUT_MS || undefined,
+    authFailuresPerMinute: env.FERRITE_AUTH_FAILURES_PER_MINUTE ?? 20,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');

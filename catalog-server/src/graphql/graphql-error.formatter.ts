@@ -17,6 +17,9 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // Refusals made before any resolver ran (graphql-auth.ts): the message says what to send.
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
 ]);
 
 export function createGraphQLErrorFormatter(logger: Logger) {

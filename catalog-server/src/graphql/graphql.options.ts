@@ -1,13 +1,22 @@
 // Apollo through @nestjs/apollo: code-first schema built in memory at startup, GraphiQL as the
 // browser IDE on GET /graphql, subscriptions over graphql-ws on the same path.
 import type { ApolloDriverConfig } from '@nestjs/apollo';
+import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { Logger } from '../common/logger.js';
+import type { OperatorsService } from '../modules/auth/operators.service.js';
+import type { AuditService } from '../modules/auth/audit.service.js';
 import { createGraphQLErrorFormatter } from './graphql-error.formatter.js';
+import { graphqlContext, graphqlWsAuth } from './graphql-auth.js';
+import { armor, validateWithLimits } from './request-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export function graphqlOptions(logger: Logger): ApolloDriverConfig {
+export function graphqlOptions(logger: Logger, operators: OperatorsService, audit: AuditService, allowedOrigins: readonly string[]): ApolloDriverConfig {
+  const log = logger.child({ component: 'graphql' });
+  // Depth, alias, directive, token and cost limits (request-limits.ts), over HTTP and WebSocket.
+  const limits = armor();
+  const ws = { ...graphqlWsAuth(operators, audit, allowedOrigins, log), validate: validateWithLimits(limits.validationRules) };
   return {
     driver: ApolloDriver,
     path: GRAPHQL_PATH,
@@ -19,7 +28,13 @@ export function graphqlOptions(logger: Logger): ApolloDriverConfig {
     // GraphiQL (served by @nestjs/apollo; the page loads its scripts from a public CDN in the
     // browser). Enabled explicitly so NODE_ENV=production does not hide the operator's IDE.
     graphiql: true,
-    subscriptions: { 'graphql-ws': true },
-    formatError: createGraphQLErrorFormatter(logger.child({ component: 'graphql' })),
+    // Every request names an API token (graphql-auth.ts); roles are checked per operation (RolesGuard).
+    context: graphqlContext(operators, audit, log),
+    // `validate` is a graphql-ws server option Nest passes on but does not declare.
+    subscriptions: { 'graphql-ws': ws as GraphQLWsSubscriptionsConfig },
+    // Armor's types are Apollo's CommonJS ones, ours the ESM ones: the same objects at run time.
+    plugins: limits.plugins as unknown as ApolloDriverConfig['plugins'],
+    validationRules: limits.validationRules,
+    formatError: createGraphQLErrorFormatter(log),
   };
 }

@@ -267,7 +267,11 @@ describe('two agents, two libraries, one GraphQL endpoint', { timeout: 600_000 }
     await stack.gql.request('mutation { registerTape(barcode: "FER009L9") { barcode } }');
     assert.equal((await tape('FER009L9')).location.onShelf, true);
 
-    const ws = createClient({ url: stack.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
+    const ws = createClient({
+      url: stack.graphqlUrl.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${stack.adminToken}` },
+    });
     const seen: Array<{ status: string; barcode: string }> = [];
     const satisfied = new Promise<void>((resolve, reject) => {
       ws.subscribe<{ operatorRequestUpdated: { status: string; barcode: string } }>(

@@ -70,7 +70,11 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
 
   it('formats a tape, streaming progress over the jobUpdated subscription', async () => {
     const id = await formatTape(stack.gql, 'FER001L9');
-    const ws = createClient({ url: stack.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
+    const ws = createClient({
+      url: stack.graphqlUrl.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${stack.adminToken}` },
+    });
     const seen: string[] = [];
     const finished = new Promise<void>((resolve, reject) => {
       ws.subscribe<{ jobUpdated: { status: string } }>(

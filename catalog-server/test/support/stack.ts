@@ -1,7 +1,7 @@
 // An end-to-end stack for tests: the real catalog server and a real agent as separate processes,
 // talking gRPC over loopback, on a fresh database, with an emulated library in a temp directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,7 +57,10 @@ async function shelfOperator(): Promise<ShelfOperator> {
 export interface Stack {
   graphqlUrl: string;
   grpcAddress: string;
+  /** A client acting as the first admin (the token the server wrote on its first start). */
   gql: GraphQLClient;
+  /** The first admin's API token (for WebSocket clients: `connectionParams: { authorization: `Bearer ${token}` }`). */
+  adminToken: string;
   tmp: string;
   restoreRoot: string;
   startAgent(options: AgentOptions): Promise<ChildProcess>;
@@ -146,22 +149,27 @@ export async function startStack(label: string): Promise<Stack> {
       FERRITE_GRAPHQL_PORT: String(graphqlPort),
       FERRITE_GRPC_PORT: String(grpcPort),
       FERRITE_HOST: '127.0.0.1',
+      FERRITE_ADMIN_TOKEN_FILE: path.join(tmp, 'server', 'admin-token'),
       FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
       FERRITE_LOG_LEVEL: 'debug',
     },
     logDir,
   );
   children.push(server);
-  const gql = new GraphQLClient(graphqlUrl);
-  await waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
+  // The server writes the first admin's token before it listens.
+  const adminToken = await waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
     if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}; see ${logDir}/server.log`);
-    return (await gql.request<{ __typename: string }>('{ __typename }')).__typename;
+    const token = (await readFile(path.join(tmp, 'server', 'admin-token'), 'utf8')).trim();
+    await new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${token}` } }).request('{ __typename }');
+    return token;
   });
+  const gql = new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${adminToken}` } });
 
   return {
     graphqlUrl,
     grpcAddress,
     gql,
+    adminToken,
     tmp,
     restoreRoot,
     async startAgent(options) {

@@ -10,6 +10,15 @@ import type { ErrorCode } from '../../common/error-codes.js';
 // gives up on; FAILED_PRECONDITION is a well-formed request the current state refuses; UNAVAILABLE and
 // DEADLINE_EXCEEDED are transient (the agent's retry policy applies).
 const GRPC_STATUS: Record<ErrorCode, status> = {
+  // Operators' codes (they reach agents only if a shared service throws them): statuses the agent
+  // already treats, a refusal it gives up on, a rate limit it retries later.
+  UNAUTHENTICATED: status.PERMISSION_DENIED,
+  FORBIDDEN: status.PERMISSION_DENIED,
+  OPERATOR_NOT_FOUND: status.NOT_FOUND,
+  OPERATOR_ALREADY_EXISTS: status.FAILED_PRECONDITION,
+  TOKEN_NOT_FOUND: status.NOT_FOUND,
+  LAST_ADMIN: status.FAILED_PRECONDITION,
+  RATE_LIMITED: status.UNAVAILABLE,
   AGENT_NOT_FOUND: status.NOT_FOUND,
   AGENT_OFFLINE: status.FAILED_PRECONDITION,
   BACKUP_PATH_NOT_FOUND: status.NOT_FOUND,

@@ -7,6 +7,7 @@ import { AgentModel } from './models/agent.model.js';
 import { ChangerModel } from './models/changer.model.js';
 import { DriveModel } from './models/drive.model.js';
 import { AgentErrors } from './agents.errors.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 @ObjectType()
 export class AgentConnection extends Connection(AgentModel, 'Agent') {}
@@ -15,11 +16,13 @@ export class AgentConnection extends Connection(AgentModel, 'Agent') {}
 export class AgentsResolver {
   constructor(private readonly agentsService: AgentsService) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => AgentConnection, { description: 'Registered agents, by name.' })
   agents(@Args() page: PageArgs) {
     return this.agentsService.list(page);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => AgentModel, { nullable: true, description: 'One agent; an unknown name is an AGENT_NOT_FOUND error.' })
   async agent(@Args('name') name: string): Promise<AgentModel> {
     const row = await this.agentsService.findByName(name);

@@ -7,6 +7,7 @@ import { AgentsService } from './agents.service.js';
 import { AgentModel } from './models/agent.model.js';
 import { ChangerModel, SlotModel } from './models/changer.model.js';
 import { DriveModel } from './models/drive.model.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 @ObjectType()
 export class DriveConnection extends Connection(DriveModel, 'Drive') {}
@@ -18,6 +19,7 @@ export class DrivesResolver {
     private readonly tapes: TapesService,
   ) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => DriveConnection, { description: 'Drives of every agent (or of one), by agent and drive name.' })
   drives(@Args('agent', { type: () => String, nullable: true, description: 'Agent name.' }) agent: string | null, @Args() page: PageArgs) {
     return this.agents.listDrives(agent, page);

@@ -8,6 +8,7 @@ import { TapeLossImpactModel } from './models/tape-loss-impact.model.js';
 import { FileSearchService } from './file-search.service.js';
 import { FileVersionConnection } from './models/file-version-connection.model.js';
 import { FileVersionModel } from './models/file-version.model.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 @Resolver(() => FileVersionModel)
 export class FilesResolver {
@@ -16,16 +17,19 @@ export class FilesResolver {
     private readonly pointInTime: PointInTimeService,
   ) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => DirectoryListing, { description: 'A directory as it was at a point in time: entries deleted by then left out, entries added later left out.' })
   directory(@Args() args: DirectoryArgs): Promise<DirectoryListing> {
     return this.pointInTime.directory(args.host, args.path, args.asOf, args.first, args.after);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => FileVersionConnection, { description: 'Search the catalog. Pages are in archive order; pass pageInfo.endCursor as `after`.' })
   files(@Args() args: FilesArgs): Promise<FileVersionConnection> {
     return this.search.files(args.filter, args.first, args.after);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => TapeLossImpactModel, { description: 'What would be lost if this tape died: contents with no other usable copy.' })
   tapeLossImpact(
     @Args('barcode', { type: () => String }) barcode: string,
@@ -34,6 +38,7 @@ export class FilesResolver {
     return this.search.tapeLossImpact(barcode, first);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => [FileVersionModel], { description: 'Every archived version of one path, newest first.' })
   fileVersions(@Args() args: FileVersionsArgs): Promise<FileVersionModel[]> {
     return this.search.fileVersions(args.host, args.path);

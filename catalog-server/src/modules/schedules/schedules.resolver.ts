@@ -4,6 +4,7 @@ import { Connection, PageArgs } from '../../common/pagination.js';
 import { CreateScheduleInput, UpdateScheduleInput } from './dto/schedule.input.js';
 import { ScheduleFiringModel, ScheduleModel } from './models/schedule.model.js';
 import { SchedulesService } from './schedules.service.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 @ObjectType()
 export class ScheduleConnection extends Connection(ScheduleModel, 'Schedule') {}
@@ -12,11 +13,13 @@ export class ScheduleConnection extends Connection(ScheduleModel, 'Schedule') {}
 export class SchedulesResolver {
   constructor(private readonly schedulesService: SchedulesService) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => ScheduleConnection)
   schedules(@Args() page: PageArgs) {
     return this.schedulesService.list(page);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => ScheduleModel, { description: 'SCHEDULE_NOT_FOUND when there is no such schedule.' })
   schedule(@Args('name') name: string): Promise<ScheduleModel> {
     return this.schedulesService.getByName(name);
@@ -32,26 +35,31 @@ export class SchedulesResolver {
     return this.schedulesService.firings(schedule.id, count);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ScheduleModel)
   createSchedule(@Args('input') input: CreateScheduleInput): Promise<ScheduleModel> {
     return this.schedulesService.create(input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ScheduleModel)
   updateSchedule(@Args('name') name: string, @Args('input') input: UpdateScheduleInput): Promise<ScheduleModel> {
     return this.schedulesService.update(name, input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ScheduleModel, { description: 'Stops it firing until resumeSchedule; nothing else changes.' })
   pauseSchedule(@Args('name') name: string): Promise<ScheduleModel> {
     return this.schedulesService.pause(name);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ScheduleModel)
   resumeSchedule(@Args('name') name: string): Promise<ScheduleModel> {
     return this.schedulesService.resume(name);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ScheduleModel, { description: 'Deletes it (and its firing history); jobs it started stay. Returns it as it was.' })
   deleteSchedule(@Args('name') name: string): Promise<ScheduleModel> {
     return this.schedulesService.delete(name);

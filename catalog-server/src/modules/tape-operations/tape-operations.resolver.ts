@@ -4,6 +4,7 @@ import { Args, Int, Mutation, Resolver } from '@nestjs/graphql';
 import { JobModel } from '../jobs/lifecycle/models/job.model.js';
 import { TapeModel } from '../tapes/models/tape.model.js';
 import { TapeOperationsService } from './tape-operations.service.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 const optionalString = (description: string) => ({ type: () => String, nullable: true, description });
 
@@ -11,6 +12,7 @@ const optionalString = (description: string) => ({ type: () => String, nullable:
 export class TapeOperationsResolver {
   constructor(private readonly ops: TapeOperationsService) {}
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, {
     description: "Rescans an agent's library (or all of them) and updates every tape's location; satisfies operator requests for tapes it finds.",
   })
@@ -21,6 +23,7 @@ export class TapeOperationsResolver {
     return this.ops.inventory(agent, library);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, {
     description:
       'Loads a tape from its slot into a drive. A tape in no library needs `agent`: an operator request asks someone to insert it, and the job waits.',
@@ -34,6 +37,7 @@ export class TapeOperationsResolver {
     return this.ops.loadTape(barcode, drive, { agent, library });
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, { description: 'Sends the tape in a drive back to a slot (its home slot unless `toSlot`). Name the tape, or the agent and drive.' })
   unloadTape(
     @Args('barcode', optionalString('Tape to unload.')) barcode: string | null,
@@ -44,11 +48,13 @@ export class TapeOperationsResolver {
     return this.ops.unloadTape(barcode, agent, drive, toSlot);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, { description: 'Moves a tape from its slot to another slot of the same library (including import/export slots).' })
   moveTape(@Args('barcode') barcode: string, @Args('toSlot', { type: () => Int }) toSlot: number): Promise<JobModel> {
     return this.ops.moveTape(barcode, toSlot);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, {
     description: "Checks a tape's LTFS volume (ltfsck). `repair` fixes a volume left dirty; `rollbackGeneration` (with repair) rolls the index back.",
   })
@@ -62,6 +68,7 @@ export class TapeOperationsResolver {
     return this.ops.checkTape(barcode, repair ?? false, rollbackGeneration, { agent, library });
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, {
     description: 'Cleans a drive with a cleaning cartridge (CLN) from its library. Refused for a drive that has not asked for cleaning unless `force`.',
   })
@@ -74,11 +81,13 @@ export class TapeOperationsResolver {
     return this.ops.cleanDrive(agent, drive, cleaningTape, force ?? false);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => TapeModel, { description: 'Retires a tape: it takes no more data and is never chosen for a backup. A loaded tape is also unloaded.' })
   retireTape(@Args('barcode') barcode: string): Promise<TapeModel> {
     return this.ops.retireTape(barcode);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => TapeModel, {
     description: 'Records that a tape (already out of every library) is kept offsite. An inventory that finds it again brings it back.',
   })

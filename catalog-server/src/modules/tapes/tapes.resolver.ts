@@ -6,6 +6,7 @@ import { TapeModel } from './models/tape.model.js';
 import { toTapeModel } from './tape.mapper.js';
 import { TapesService } from './tapes.service.js';
 import { TapeErrors } from './tapes.errors.js';
+import { RequireRole, Role } from '../auth/roles.js';
 
 @ObjectType()
 export class TapeConnection extends Connection(TapeModel, 'Tape') {}
@@ -14,11 +15,13 @@ export class TapeConnection extends Connection(TapeModel, 'Tape') {}
 export class TapesResolver {
   constructor(private readonly tapesService: TapesService) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => TapeConnection, { description: 'Tapes, by barcode.' })
   tapes(@Args('filter', { type: () => TapeFilterInput, nullable: true }) filter: TapeFilterInput | null, @Args() page: PageArgs) {
     return this.tapesService.list(filter, page);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => TapeModel, { nullable: true, description: 'One tape; an unknown barcode is a TAPE_NOT_FOUND error.' })
   async tape(@Args('barcode') barcode: string): Promise<TapeModel> {
     const row = await this.tapesService.findByBarcode(barcode);
@@ -26,6 +29,7 @@ export class TapesResolver {
     return toTapeModel(row);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => TapeModel, { description: 'Adds a cartridge that sits on a shelf, known to no library yet.' })
   registerTape(
     @Args('barcode') barcode: string,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { JobEventType } from '@ferrite/proto';
 import { ClientError, GraphQLClient } from 'graphql-request';
+import { adminClient, bearer, firstAdminToken } from '../../support/auth.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createLogger } from '../../../src/common/logger.js';
@@ -34,7 +35,7 @@ before(async () => {
     FERRITE_HEARTBEAT_MISSES: '5',
   });
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
-  gql = new GraphQLClient(server.graphqlUrl);
+  gql = adminClient(server);
   agent = new FakeAgent(server.grpcAddress);
   await agent.register(libraryRequest('fake-01', BARCODES, { drives: 2 }));
   await agent.openCommands();
@@ -105,7 +106,7 @@ test('the registered agent shows up with its drives and slots', async () => {
 test('format: GraphQL -> AssignJob on the stream -> events -> SUCCEEDED with progress', async () => {
   const updates: string[] = [];
   const created = await format(BARCODES[0], ', pool: null');
-  const ws = createClient({ url: server.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
+  const ws = createClient({ url: server.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: bearer(firstAdminToken(server)) });
   const subscribed = new Promise<void>((resolve, reject) => {
     ws.subscribe<{ jobUpdated: { status: string } }>(
       { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress { bytesDone } } }`, variables: { id: created.id } },

@@ -7,6 +7,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
 import { FileType, ReportRebuildRequest, type DeepPartial, type ReportRebuildResponse } from '@ferrite/proto';
 import { GraphQLClient } from 'graphql-request';
+import { adminClient } from '../../support/auth.js';
 import pg from 'pg';
 import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
@@ -48,7 +49,7 @@ before(async () => {
   db = await createTestDatabase('rebuild_report');
   const config = loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' });
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
-  gql = new GraphQLClient(server.graphqlUrl);
+  gql = adminClient(server);
   agent = new FakeAgent(server.grpcAddress);
   await agent.register(
     libraryRequest('rebuilder', [TAPE], {

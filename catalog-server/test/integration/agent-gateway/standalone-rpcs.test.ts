@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
 import { DriveBackend, DriveState, JobEventType, LibraryInventory, RegisterRequest, type DeepPartial } from '@ferrite/proto';
 import { GraphQLClient } from 'graphql-request';
+import { adminClient } from '../../support/auth.js';
 import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
@@ -46,7 +47,7 @@ before(async () => {
   server = await startServer(loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }), {
     logger: createLogger('error', process.stderr),
   });
-  gql = new GraphQLClient(server.graphqlUrl);
+  gql = adminClient(server);
   solo = new FakeAgent(server.grpcAddress);
   await solo.register(
     RegisterRequest.fromPartial({ agentName: 'solo-rpc', hostname: 'solo.example', version: 'test', allowedRestoreRoots: ['/restore'], ...inventory('') }),

@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ClientError, GraphQLClient } from 'graphql-request';
+import { adminClient } from '../../support/auth.js';
 import pg from 'pg';
 import { AppModule } from '../../../src/app.module.js';
 import { createLogger } from '../../../src/common/logger.js';
@@ -33,7 +34,7 @@ before(async () => {
   // The second replica needs no HTTP/gRPC listener (nor a second migration run) to fire schedules.
   const replica = await NestFactory.createApplicationContext(AppModule.forRoot(config, db.url, createLogger('error', process.stderr)), { logger: false });
   b = { app: replica, stop: () => replica.close() };
-  gql = new GraphQLClient(a.graphqlUrl);
+  gql = adminClient(a);
   const agents = a.app.get(AgentsService);
   await agents.register(libraryRequest('sched-host', ['SCH001L9', 'SCH002L9', 'SCH003L9'], { drives: 2 }));
   await agents.register(libraryRequest('bare-host', [], { drives: 1 }));

@@ -9,6 +9,7 @@ import { JobUpdatesPubSub } from '../lifecycle/job-updates.pubsub.js';
 import { JobsService } from './jobs.service.js';
 import { JobEventModel, JobModel } from '../lifecycle/models/job.model.js';
 import { JobErrors } from '../lifecycle/jobs.errors.js';
+import { RequireRole, Role } from '../../auth/roles.js';
 
 const isFinished = (status: string) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
 
@@ -23,11 +24,13 @@ export class JobsResolver {
     private readonly updates: JobUpdatesPubSub,
   ) {}
 
+  @RequireRole(Role.VIEWER)
   @Query(() => JobConnection, { description: 'Jobs, newest first.' })
   jobs(@Args('filter', { type: () => JobFilterInput, nullable: true }) filter: JobFilterInput | null, @Args() page: PageArgs) {
     return this.jobsService.list(filter, page);
   }
 
+  @RequireRole(Role.VIEWER)
   @Query(() => JobModel, { nullable: true, description: 'One job; an unknown id is a JOB_NOT_FOUND error.' })
   async job(@Args('id', { type: () => ID }) id: string): Promise<JobModel> {
     const job = await this.jobsService.findById(id);
@@ -35,6 +38,7 @@ export class JobsResolver {
     return job;
   }
 
+  @RequireRole(Role.OPERATOR, { role: Role.ADMIN, when: (args) => args.force === true, why: 'with force (it erases a tape holding data)' })
   @Mutation(() => JobModel, {
     description: 'Queues a job that formats the tape as an LTFS volume labelled with its barcode. A tape in no library waits for an operator request.',
   })
@@ -53,16 +57,19 @@ export class JobsResolver {
     return this.jobsService.formatTape(barcode, force ?? false, pool, agent);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel)
   startBackup(@Args('input') input: StartBackupInput): Promise<JobModel> {
     return this.jobsService.startBackup(input);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel)
   startRestore(@Args('input') input: StartRestoreInput): Promise<JobModel> {
     return this.jobsService.startRestore(input);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, {
     description:
       'Re-reads from tape every object of a tape or of a run, in tape order, and compares its SHA-256 with the catalog. A tape with a failed object becomes SUSPECT (restores then prefer another copy); each tape records lastVerifiedAt and lastVerifyResult.',
@@ -71,6 +78,7 @@ export class JobsResolver {
     return this.jobsService.startVerify(input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => JobModel, {
     description:
       "Reads a tape's label and manifests and adds to the catalog what it does not hold: the tape, its backup jobs and runs, file versions, contents and placements (every copy the manifests name). Idempotent: a tape the catalog already knows adds nothing.",
@@ -79,6 +87,7 @@ export class JobsResolver {
     return this.jobsService.rebuildCatalog(input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => [JobModel], {
     description: "rebuildCatalog for every formatted tape in the agent's library (one job per tape, read one after the other or on several drives).",
   })
@@ -86,16 +95,19 @@ export class JobsResolver {
     return this.jobsService.rebuildCatalogFromLibrary(agent);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, { description: 'Queued jobs end at once; running ones when their agent has stopped them.' })
   cancelJob(@Args('id', { type: () => ID }) id: string): Promise<JobModel> {
     return this.jobsService.cancel(id);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => JobModel, { description: 'Moves a QUEUED job up or down the queue (0-1000, higher runs first).' })
   setJobPriority(@Args('id', { type: () => ID }) id: string, @Args('priority', { type: () => Int }) priority: number): Promise<JobModel> {
     return this.jobsService.setPriority(id, priority);
   }
 
+  @RequireRole(Role.VIEWER)
   @Subscription(() => JobModel, {
     description: 'The job as it is now, then after every change (status, progress, queue reason); completes once the job has finished.',
   })

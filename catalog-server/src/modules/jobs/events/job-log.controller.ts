@@ -1,11 +1,12 @@
 // GET /jobs/:id/log.jsonl: a job's log as JSON lines over plain HTTP, so `curl` can fetch it
-// without a GraphQL client. Streams page by page; an unknown job is a 404 with the JOB_NOT_FOUND code.
+// without a GraphQL client (with the same API token: `curl -H 'Authorization: Bearer ...'`). Streams page by page; an unknown job is a 404 with the JOB_NOT_FOUND code.
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { isUuid } from '../../../common/ids.js';
 import { jobLogLines } from './job-log-export.js';
 import { JobLogRepository } from '../lifecycle/job-log.repository.js';
 import { JobsRepository } from '../lifecycle/jobs.repository.js';
+import { RequireRole, Role } from '../../auth/roles.js';
 
 @Controller('jobs')
 export class JobLogController {
@@ -14,6 +15,7 @@ export class JobLogController {
     private readonly jobLog: JobLogRepository,
   ) {}
 
+  @RequireRole(Role.VIEWER)
   @Get(':id/log.jsonl')
   async log(@Param('id') id: string, @Res() res: ServerResponse): Promise<void> {
     if (!isUuid(id) || !(await this.jobs.findById(id))) {

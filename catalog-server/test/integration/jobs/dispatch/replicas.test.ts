@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobEventType } from '@ferrite/proto';
 import { ClientError, GraphQLClient } from 'graphql-request';
+import { adminClient, bearer, firstAdminToken } from '../../../support/auth.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createLogger } from '../../../../src/common/logger.js';
@@ -40,8 +41,9 @@ before(async () => {
   });
   a = await startServer(config, { logger: createLogger((process.env.REP_LOG as 'info') ?? 'error', process.stderr).child({ replica: 'A' }) });
   b = await startServer(config, { logger: createLogger((process.env.REP_LOG as 'info') ?? 'error', process.stderr).child({ replica: 'B' }) });
-  gqlA = new GraphQLClient(a.graphqlUrl);
-  gqlB = new GraphQLClient(b.graphqlUrl);
+  gqlA = adminClient(a);
+  // B shares A's catalog: A's first start made the admin.
+  gqlB = adminClient(a, b.graphqlUrl);
   agent = new FakeAgent(b.grpcAddress);
   await agent.register(libraryRequest('rep-agent', BARCODES, { drives: 2, slots: 8 }));
   await agent.openCommands();
@@ -88,7 +90,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 test("a job created on A reaches the agent streaming to B; A's subscriber sees the updates B records; the log exports", async () => {
   const id = await format(BARCODES[0]);
   const seen: Array<{ status: string; percent: number | null }> = [];
-  const ws = createClient({ url: a.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket });
+  const ws = createClient({ url: a.graphqlUrl.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: bearer(firstAdminToken(a)) });
   const finished = new Promise<void>((resolve, reject) => {
     ws.subscribe<{ jobUpdated: { status: string; progress: { percentDone: number | null } | null } }>(
       { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress { percentDone } } }`, variables: { id } },
@@ -118,7 +120,7 @@ test("a job created on A reaches the agent streaming to B; A's subscriber sees t
 
   // The log: GraphQL field on either replica, and plain HTTP, same lines, in order.
   const field = (await gqlB.request<{ job: { logJsonl: string } }>(`query($id: ID!) { job(id: $id) { logJsonl } }`, { id })).job.logJsonl;
-  const res = await fetch(a.graphqlUrl.replace('/graphql', `/jobs/${id}/log.jsonl`));
+  const res = await fetch(a.graphqlUrl.replace('/graphql', `/jobs/${id}/log.jsonl`), { headers: bearer(firstAdminToken(a)) });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
   const text = await res.text();
@@ -135,7 +137,7 @@ test("a job created on A reaches the agent streaming to B; A's subscriber sees t
     lines.map((l) => l.source),
     ['SERVER', 'AGENT', 'AGENT', 'AGENT'],
   );
-  const missing = await fetch(a.graphqlUrl.replace('/graphql', `/jobs/${crypto.randomUUID()}/log.jsonl`));
+  const missing = await fetch(a.graphqlUrl.replace('/graphql', `/jobs/${crypto.randomUUID()}/log.jsonl`), { headers: bearer(firstAdminToken(a)) });
   assert.equal(missing.status, 404);
   assert.equal(((await missing.json()) as { code: string }).code, 'JOB_NOT_FOUND');
 });

@@ -1,0 +1,177 @@
+// Operators and API tokens: who may use the API and with which role. authenticate() is the one
+// check every request passes (GraphQL over HTTP and WebSocket, and the HTTP routes).
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
+import type { Operator } from '@ferrite/db';
+import { FerriteError } from '../../common/errors.js';
+import { bearerToken, hashApiToken, newApiToken } from './api-tokens.js';
+import { FailedAuthLimiter } from './failed-auth-limiter.js';
+import { OperatorsRepository, type TokenRow } from './operators.repository.js';
+import { Role } from './roles.js';
+import type { ApiTokenModel, CreateApiTokenInput, CreateOperatorInput, OperatorModel } from './models/operator.model.js';
+
+/** Who a request acts as. */
+export interface Principal {
+  operatorId: string;
+  operator: string;
+  role: Role;
+  tokenId: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** The operator the first start creates. */
+export const FIRST_ADMIN = 'admin';
+
+@Injectable()
+export class OperatorsService {
+  private readonly limiter: FailedAuthLimiter;
+
+  constructor(
+    private readonly repo: OperatorsRepository,
+    @Inject(SERVER_CONFIG) config: ServerConfig,
+  ) {
+    this.limiter = new FailedAuthLimiter(config.authFailuresPerMinute, 60_000);
+  }
+
+  /**
+   * The principal behind an Authorization header; UNAUTHENTICATED saying why not. A client address
+   * with too many failures in the last minute is refused (RATE_LIMITED) before any lookup.
+   */
+  async authenticate(authorization: string | undefined | null, address = '', now = new Date()): Promise<Principal> {
+    const wait = this.limiter.retryAfterMs(address, now.getTime());
+    if (wait > 0)
+      throw new FerriteError('RATE_LIMITED', `too many failed authentications from ${address || 'this client'}: try again in ${Math.ceil(wait / 1000)} s`, {
+        retryAfterSeconds: Math.ceil(wait / 1000),
+      });
+    try {
+      return await this.check(authorization, now);
+    } catch (err) {
+      if (err instanceof FerriteError && err.code === 'UNAUTHENTICATED') this.limiter.recordFailure(address, now.getTime());
+      throw err;
+    }
+  }
+
+  private async check(authorization: string | undefined | null, now: Date): Promise<Principal> {
+    if (!authorization) throw unauthenticated('no API token: send the header `Authorization: Bearer <token>`');
+    const token = bearerToken(authorization);
+    if (!token) throw unauthenticated('the Authorization header is not `Bearer fer_...` with a well-formed Ferrite API token');
+    const row = await this.repo.findTokenByHash(hashApiToken(token));
+    if (!row) throw unauthenticated('unknown API token');
+    if (row.revokedAt) throw unauthenticated(`API token ${row.id} was revoked`);
+    if (row.expiresAt && row.expiresAt <= now) throw unauthenticated(`API token ${row.id} expired at ${row.expiresAt.toISOString()}`);
+    if (row.operator.disabledAt) throw unauthenticated(`operator ${row.operator.name} is disabled`);
+    void this.repo.touchToken(row.id, now).catch(() => undefined);
+    return { operatorId: row.operator.id, operator: row.operator.name, role: row.operator.role as Role, tokenId: row.id };
+  }
+
+  /**
+   * On the first start (no operator yet) creates the operator `admin` with role ADMIN and returns a
+   * token for it, which the caller shows once. Null when operators exist (or another replica made
+   * the first admin at the same moment).
+   */
+  async ensureFirstAdmin(): Promise<string | null> {
+    if ((await this.repo.countOperators()) > 0) return null;
+    const admin = await this.repo.createOperator(FIRST_ADMIN, 'ADMIN');
+    if (!admin) return null;
+    const token = newApiToken();
+    await this.repo.createToken(admin.id, 'first start', hashApiToken(token), null);
+    return token;
+  }
+
+  async createOperator(input: CreateOperatorInput): Promise<OperatorModel> {
+    checkName(input.name);
+    const created = await this.repo.createOperator(input.name, input.role);
+    if (!created) throw new FerriteError('OPERATOR_ALREADY_EXISTS', `operator ${JSON.stringify(input.name)} already exists`, { name: input.name });
+    return toOperatorModel(created);
+  }
+
+  async setRole(name: string, role: Role): Promise<OperatorModel> {
+    const op = await this.operator(name);
+    if (op.role === 'ADMIN' && role !== Role.ADMIN) await this.keepAnAdmin(op, `cannot make ${name} ${role}`);
+    return toOperatorModel(await this.repo.updateOperator(op.id, { role }));
+  }
+
+  async setDisabled(name: string, disabled: boolean): Promise<OperatorModel> {
+    const op = await this.operator(name);
+    if (disabled && op.role === 'ADMIN') await this.keepAnAdmin(op, `cannot disable ${name}`);
+    return toOperatorModel(await this.repo.updateOperator(op.id, { disabledAt: disabled ? (op.disabledAt ?? new Date()) : null }));
+  }
+
+  async listOperators(): Promise<OperatorModel[]> {
+    return (await this.repo.listOperators()).map(toOperatorModel);
+  }
+
+  async me(principal: Principal): Promise<OperatorModel> {
+    return this.operator(principal.operator).then(toOperatorModel);
+  }
+
+  async createToken(input: CreateApiTokenInput, now = new Date()): Promise<{ token: string; apiToken: ApiTokenModel }> {
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 100) throw new FerriteError('INVALID_ARGUMENT', 'a token name has 1 to 100 characters', { field: 'name' });
+    const days = input.expiresInDays ?? null;
+    if (days !== null && (!Number.isInteger(days) || days < 1 || days > 3650))
+      throw new FerriteError('INVALID_ARGUMENT', `expiresInDays must be 1 to 3650 (or null: never), not ${days}`, { field: 'expiresInDays' });
+    const op = await this.operator(input.operator);
+    if (op.disabledAt) throw new FerriteError('INVALID_ARGUMENT', `operator ${op.name} is disabled`, { operator: op.name });
+    const token = newApiToken();
+    const expiresAt = days === null ? null : new Date(now.getTime() + days * 86_400_000);
+    const row = await this.repo.createToken(op.id, name, hashApiToken(token), expiresAt);
+    return { token, apiToken: toApiTokenModel(row) };
+  }
+
+  async listTokens(operator: string | null): Promise<ApiTokenModel[]> {
+    const op = operator === null ? null : await this.operator(operator);
+    return (await this.repo.listTokens(op?.id ?? null)).map(toApiTokenModel);
+  }
+
+  /** An admin revokes any token; anyone else only their own (a leaked token can always be ended by its owner). */
+  async revokeToken(id: string, by: Principal): Promise<ApiTokenModel> {
+    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.repo.findToken(id) : null;
+    if (!row) throw new FerriteError('TOKEN_NOT_FOUND', `API token ${JSON.stringify(id)} does not exist`, { id });
+    if (by.role !== Role.ADMIN && row.operatorId !== by.operatorId)
+      throw new FerriteError('FORBIDDEN', `revoking another operator's token needs role ADMIN; ${by.operator} has ${by.role}`);
+    return toApiTokenModel(await this.repo.revokeToken(id, new Date()));
+  }
+
+  private async operator(name: string): Promise<Operator> {
+    const op = NAME.test(name) ? await this.repo.findOperator(name) : null;
+    if (!op) throw new FerriteError('OPERATOR_NOT_FOUND', `operator ${JSON.stringify(name)} does not exist`, { name });
+    return op;
+  }
+
+  private async keepAnAdmin(op: Operator, what: string): Promise<void> {
+    if ((await this.repo.countOtherAdmins(op.id)) === 0)
+      throw new FerriteError('LAST_ADMIN', `${what}: it is the last enabled admin (make another operator ADMIN first)`, { name: op.name });
+  }
+}
+
+function unauthenticated(message: string): FerriteError {
+  return new FerriteError('UNAUTHENTICATED', message);
+}
+
+function checkName(name: string): void {
+  if (!NAME.test(name))
+    throw new FerriteError(
+      'INVALID_ARGUMENT',
+      `operator name ${JSON.stringify(name)}: use letters, digits, dot, dash and underscore, 1 to 64 characters, starting with a letter or digit`,
+      {
+        field: 'name',
+      },
+    );
+}
+
+function toOperatorModel(o: Operator): OperatorModel {
+  return { id: o.id, name: o.name, role: o.role as Role, createdAt: o.createdAt, disabledAt: o.disabledAt };
+}
+
+function toApiTokenModel(t: TokenRow): ApiTokenModel {
+  return {
+    id: t.id,
+    name: t.name,
+    operator: t.operator.name,
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
+}
