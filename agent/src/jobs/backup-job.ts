@@ -67,8 +67,8 @@ async function skipUnreadable(ctx: JobContext, path: string, reason: string, pro
 }
 
 /** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
-type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> &
-  Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
+type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies' | 'onChange'> &
+  Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies' | 'onChange'>>;
 
 /** Packing and checkpoint settings of the spec, with the defaults for those it leaves at 0. */
 function packingOptions(spec: BackupJobSpec) {
