@@ -432,10 +432,8 @@ async function readChangedAgain(ctx: JobContext, changer: TapeChanger, to: Writt
     'info',
     `reading ${again.length} file${again.length > 1 ? 's' : ''} again that changed while ${again.length > 1 ? 'they were' : 'it was'} read`,
   );
-  await attachDataMaps(
-    ctx,
-    again.filter((e) => e.size > 0),
-  );
+  // Its holes are found again: the file may have changed since they were.
+  await attachDataMaps(ctx, again);
   for (const [i, e] of again.entries()) {
     throwIfCancelled(ctx.signal);
     progress.bytesTotal += storedSize(e);
