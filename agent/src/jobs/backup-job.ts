@@ -387,6 +387,12 @@ async function writeLargeFile(
       ctx.signal,
     );
   } catch (err) {
+    // A sparse file that shrank under its read (sparse-copy.ts) left no whole file to record as
+    // read: RETRY reads it again at the end; otherwise it is skipped like any unreadable file.
+    if (err instanceof SourceSkipped && err.code === 'CHANGED' && !again && to.changes.onShrunk(e)) {
+      await ctx.reporter.note('warn', `${e.path}: ${err.message}; it is read again at the end of the job`, e.path);
+      return;
+    }
     if (err instanceof SourceSkipped) {
       await skipUnreadable(ctx, e.path, err.message, progress, to);
       return;

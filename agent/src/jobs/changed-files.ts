@@ -37,6 +37,15 @@ export class ChangedFiles<T extends { path: string }> {
     return 'flag';
   }
 
+  /** A read that could not finish because the file shrank under it (a sparse file's extent is
+   *  gone): nothing was read to record or flag, so only RETRY has something to do. Whether it will
+   *  read it again. */
+  onShrunk(entry: T): boolean {
+    if (this.mode !== OnChange.ON_CHANGE_RETRY) return false;
+    this.retries.push(entry);
+    return true;
+  }
+
   /** The files to read again, once: the list is handed over and emptied. */
   takeRetries(): T[] {
     return this.retries.splice(0);

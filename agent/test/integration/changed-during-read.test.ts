@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -200,6 +200,34 @@ describe('a file that changed while it was read', { timeout: 180_000 }, () => {
     );
     assert.match(warnings('job-retry-small')[1][1], /changed while it was read \(size 31 -> 45 bytes, mtime, ctime\); saved as read and flagged/);
     assert.match(summary, /1 changed while they were read/);
+  });
+
+  it('RETRY, a sparse file cut short under its read: read again at the end, as it is then', async () => {
+    const dir = source('retry-sparse');
+    const sparse = path.join(dir, 'sparse.img');
+    // 64 MiB with data at 0 and at 40 MiB (8 MiB each): two extents, holes between and after.
+    writeFileSync(sparse, '');
+    truncateSync(sparse, 64 * MiB);
+    const fd = openSync(sparse, 'r+');
+    writeSync(fd, bigContent(2).subarray(0, 8 * MiB), 0, 8 * MiB, 0);
+    writeSync(fd, bigContent(3).subarray(0, 8 * MiB), 0, 8 * MiB, 40 * MiB);
+    closeSync(fd);
+    let reads = 0;
+    await backup('job-retry-sparse', dir, undefined, {
+      // Cut to 2 MiB after the first 4 MiB chunk: the read of its first extent comes up short.
+      duringRead: (p) => {
+        if (p === sparse && reads++ === 0) truncateSync(sparse, 2 * MiB);
+      },
+    });
+    const rs = record('job-retry-sparse', sparse);
+    assert.equal(rs.length, 1);
+    const now = readFileSync(sparse);
+    assert.deepEqual([rs[0].changedDuringBackup, rs[0].size, Buffer.from(rs[0].sha256).toString('hex')], [false, 2 * MiB, sha(now)]);
+    assert.equal(rs[0].locations[0].containerPath, `ferrite/data/job-retry-sparse.retried${sparse}`);
+    assert.match(
+      warnings('job-retry-sparse')[0][1],
+      /sparse\.img: changed while it was read \(shorter than its data extent at \d+\); it is read again at the end of the job$/,
+    );
   });
 
   it('FAIL: saves everything, flags the changed file, then fails FILES_CHANGED naming it', async () => {

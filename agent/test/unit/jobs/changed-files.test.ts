@@ -45,6 +45,17 @@ test('FAIL: flagged, and the job fails FILES_CHANGED naming the first five', () 
   );
 });
 
+test('a file that shrank under its read is read again under RETRY only (nothing was read to flag)', () => {
+  const retry = new ChangedFiles(undefined);
+  assert.equal(retry.onShrunk(a), true);
+  assert.deepEqual(retry.takeRetries(), [a]);
+  for (const mode of [OnChange.ON_CHANGE_FLAG, OnChange.ON_CHANGE_FAIL]) {
+    const c = new ChangedFiles(mode);
+    assert.equal(c.onShrunk(a), false);
+    assert.deepEqual([c.takeRetries(), c.flagged, c.failure()], [[], [], null]);
+  }
+});
+
 test('the job log line says what is done', () => {
   assert.equal(ChangedFiles.noteOf('/data/a', 'mtime', 'retry'), '/data/a: changed while it was read (mtime); it is read again at the end of the job');
   assert.equal(ChangedFiles.noteOf('/data/a', 'mtime', 'flag'), '/data/a: changed while it was read (mtime); saved as read and flagged changedDuringBackup');
