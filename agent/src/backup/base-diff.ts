@@ -101,6 +101,7 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     rdevMajor: 0,
     rdevMinor: 0,
     deleted: true,
+    changedDuringBackup: false,
   };
 }
 

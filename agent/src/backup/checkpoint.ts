@@ -77,6 +77,8 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
+    // Only on a file that changed while it was read (its bytes may mix the file's states).
+    ...(r.changedDuringBackup ? { changed: true } : {}),
   });
 }
 
@@ -118,6 +120,7 @@ export function recordFromManifestLine(line: string): FileRecord {
     rdevMajor: Array.isArray(o.rdev) ? Number(o.rdev[0]) : 0,
     rdevMinor: Array.isArray(o.rdev) ? Number(o.rdev[1]) : 0,
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
+    changedDuringBackup: o.changed === true,
   };
 }
 

@@ -22,7 +22,8 @@ export type StatResult =
       rdevMinor: number;
     }
   | { ok: false; code: string; message: string };
-export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; code: string; message: string };
+/** A whole file's bytes and its lstat taken right after the read. */
+export type ReadResult = { ok: true; data: Uint8Array; after: StatResult } | { ok: false; code: string; message: string };
 
 export type FsRequest = { id: number; op: 'lstat' | 'read'; paths: string[] };
 export type FsResponse = { id: number; op: 'lstat'; results: StatResult[] } | { id: number; op: 'read'; results: ReadResult[] };
@@ -61,9 +62,11 @@ export class FsBatchWorker {
   }
 
   /** Whole files; `data` is a Buffer on this side. */
-  async read(paths: string[]): Promise<Array<{ ok: true; data: Buffer } | { ok: false; code: string; message: string }>> {
+  async read(paths: string[]): Promise<Array<{ ok: true; data: Buffer; after: StatResult } | { ok: false; code: string; message: string }>> {
     const res = await this.call('read', paths);
-    return (res.results as ReadResult[]).map((r) => (r.ok ? { ok: true as const, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength) } : r));
+    return (res.results as ReadResult[]).map((r) =>
+      r.ok ? { ok: true as const, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), after: r.after } : r,
+    );
   }
 
   async close(): Promise<void> {

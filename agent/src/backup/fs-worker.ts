@@ -2,51 +2,23 @@
 // batch per message: in a worker thread a blocking lstat or read costs a few microseconds and stalls
 // nobody, while the promise API pays a thread-pool round trip per call (open, fstat, read, close:
 // four per small file), which on a busy 2-core machine caps a backup at a few thousand files/s.
-import { closeSync, fstatSync, lstatSync, readSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { splitNs } from './file-time.js';
-import { splitRdev } from './device-numbers.js';
 import { openSourceFileSync } from './source-file.js';
-import type { FsRequest, FsResponse, StatKind, StatResult, ReadResult } from './fs-batch.js';
+import { failure, statNow } from './fs-stat.js';
+import type { FsRequest, FsResponse, ReadResult } from './fs-batch.js';
 
-function kindOf(st: Stats | BigIntStats): StatKind {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'directory';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isCharacterDevice()) return 'char-device';
-  return st.isBlockDevice() ? 'block-device' : 'other';
-}
-
-function failure(err: unknown): { ok: false; code: string; message: string } {
-  const e = err as NodeJS.ErrnoException;
-  return { ok: false, code: e.code ?? 'EIO', message: e.message };
-}
-
-function statOne(p: string): StatResult {
-  try {
-    // bigint: the times to the nanosecond (a float of milliseconds cannot hold them).
-    const st = lstatSync(p, { bigint: true });
-    return {
-      ok: true,
-      kind: kindOf(st),
-      size: Number(st.size),
-      mtime: splitNs(st.mtimeNs),
-      ctime: splitNs(st.ctimeNs),
-      mode: Number(st.mode),
-      ino: Number(st.ino),
-      nlink: Number(st.nlink),
-      dev: Number(st.dev),
-      blocks: Number(st.blocks),
-      ...splitRdev(st.rdev),
-    };
-  } catch (err) {
-    return failure(err);
-  }
-}
-
-/** Reads a whole file as it is now (it may have changed size since it was scanned). */
+/**
+ * Reads a whole file as it is now (it may have changed size since it was scanned), then lstats its
+ * path again: the job compares that with the scan to find a file that changed while it was read
+ * (change-check.ts). Here, not in the job, so it costs no extra round trip per small file.
+ */
 function readOne(p: string): ReadResult {
+  const read = readWhole(p);
+  return read.ok ? { ...read, after: statNow(p) } : read;
+}
+
+function readWhole(p: string): { ok: true; data: Buffer } | { ok: false; code: string; message: string } {
   const opened = openSourceFileSync(p);
   if (!('fd' in opened)) return { ok: false, ...opened };
   const fd = opened.fd;
@@ -75,7 +47,7 @@ function readOne(p: string): ReadResult {
 
 parentPort!.on('message', (req: FsRequest) => {
   if (req.op === 'lstat') {
-    parentPort!.postMessage({ id: req.id, op: 'lstat', results: req.paths.map(statOne) } satisfies FsResponse);
+    parentPort!.postMessage({ id: req.id, op: 'lstat', results: req.paths.map(statNow) } satisfies FsResponse);
     return;
   }
   const results = req.paths.map(readOne);

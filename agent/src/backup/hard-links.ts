@@ -32,5 +32,13 @@ export function planHardLinks(entries: readonly SourceEntry[]): Map<string, Sour
 
 /** The records of `first`'s other names once its content is known: the same bytes, size and places. */
 export function linkRecords(first: FileRecord, others: readonly SourceEntry[]): FileRecord[] {
-  return others.map((e) => ({ ...recordOf(e), size: first.size, sha256: first.sha256, locations: first.locations, dataMap: first.dataMap }));
+  // A flagged file's other names are the same bytes, read once: flagged with it.
+  return others.map((e) => ({
+    ...recordOf(e),
+    size: first.size,
+    sha256: first.sha256,
+    locations: first.locations,
+    dataMap: first.dataMap,
+    changedDuringBackup: first.changedDuringBackup,
+  }));
 }

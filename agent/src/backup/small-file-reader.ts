@@ -1,8 +1,8 @@
 // Reads the small files of a backup whole, in input order, through the file-system worker
 // (fs-batch.ts): batches of up to BATCH_FILES files or BATCH_BYTES bytes, two batches in flight so the
 // worker reads the next while the bundle writer packs this one. Yields, in order,
-// each item with its content or the error that kept it from being read.
-import { FsBatchWorker, fsError } from './fs-batch.js';
+// each item with its content (and its lstat right after the read) or the error that kept it from being read.
+import { FsBatchWorker, fsError, type StatResult } from './fs-batch.js';
 
 const BATCH_FILES = 256;
 const BATCH_BYTES = 16 * 1024 * 1024;
@@ -26,7 +26,9 @@ export function batchBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
   return batches;
 }
 
-export async function* readSmallFiles<T extends { path: string; size: number }>(items: readonly T[]): AsyncGenerator<{ item: T; result: Buffer | Error }> {
+export async function* readSmallFiles<T extends { path: string; size: number }>(
+  items: readonly T[],
+): AsyncGenerator<{ item: T; result: Buffer | Error; after?: StatResult }> {
   if (items.length === 0) return;
   const worker = new FsBatchWorker();
   try {
@@ -40,7 +42,7 @@ export async function* readSmallFiles<T extends { path: string; size: number }>(
       if (next < batches.length) start();
       for (let i = 0; i < batch.length; i++) {
         const r = results[i];
-        yield { item: batch[i], result: r.ok ? r.data : fsError(r) };
+        yield r.ok ? { item: batch[i], result: r.data, after: r.after } : { item: batch[i], result: fsError(r) };
       }
     }
   } finally {

@@ -36,5 +36,6 @@ export function recordOf(e: SourceEntry): FileRecord {
     rdevMajor: e.rdevMajor ?? 0,
     rdevMinor: e.rdevMinor ?? 0,
     deleted: false,
+    changedDuringBackup: false,
   };
 }

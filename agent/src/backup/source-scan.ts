@@ -48,6 +48,31 @@ export interface SourceEntry {
 export interface ScanIssue {
   path: string;
   reason: string;
+  /** An entry the backup cannot save (counted with the files that could not be read). */
+  skipped?: boolean;
+}
+
+/**
+ * A name as the job log shows it when its bytes are not valid UTF-8: every valid character as it is,
+ * each other byte as \xNN (and a backslash as \\, so the escape is unambiguous). `f\xff` is the
+ * name of bytes 66 ff.
+ */
+export function escapeName(raw: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    const b = raw[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const piece = raw.subarray(i, i + len);
+    if (len && piece.length === len && Buffer.from(piece.toString('utf8'), 'utf8').equals(piece)) {
+      out += b === 0x5c ? '\\\\' : piece.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
 }
 
 export class SourceNotFoundError extends Error {
@@ -123,10 +148,11 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
       const children: string[] = [];
       for (const raw of names) {
         const name = raw.toString('utf8');
-        // The catalog stores names as text: a name that is not valid UTF-8 would not come back
-        // byte for byte, so it is reported rather than silently altered.
+        // Paths are UTF-8 text in the protocol, the manifests and the catalog: a name that is not
+        // valid UTF-8 could not be opened again by its text nor restored byte for byte, so it is
+        // reported (escaped) and skipped rather than silently altered (a directory with its contents).
         if (!Buffer.from(name, 'utf8').equals(raw)) {
-          onIssue({ path: path.join(abs, raw.toString('latin1')), reason: 'name is not valid UTF-8; skipped' });
+          onIssue({ path: path.join(abs, escapeName(raw)), reason: 'name is not valid UTF-8 (shown escaped); skipped', skipped: true });
           continue;
         }
         children.push(path.join(abs, name));

@@ -9,6 +9,15 @@ export function largeFilePath(jobId: string, attempt: number, sourcePath: string
   return `${jobDataDir(jobId, attempt)}/${sourcePath.replace(/^\/+/, '')}`;
 }
 
+/**
+ * A file read again at the end of the job because it changed while it was read (onChange RETRY).
+ * Beside the job's data directory, not in it, so it can never meet the path of a file of the backup
+ * (the first read's object stays on tape, unreferenced).
+ */
+export function retriedFilePath(jobId: string, attempt: number, sourcePath: string): string {
+  return `${jobDataDir(jobId, attempt)}.retried/${sourcePath.replace(/^\/+/, '')}`;
+}
+
 export function bundlePath(jobId: string, attempt: number, index: number): string {
   return `${jobDataDir(jobId, attempt)}/bundles/${String(index).padStart(6, '0')}.tar`;
 }

@@ -18,7 +18,10 @@ import { SourceSkipped } from '../backup/source-file.js';
 import { scanSources, SourceNotFoundError, type SourceEntry } from '../backup/source-scan.js';
 import { readSmallFiles } from '../backup/small-file-reader.js';
 import { planRun, type RunPlan } from '../backup/run-plan.js';
-import { bundleMemberName, bundlePath, continuedNotePath, largeFilePath } from '../backup/tape-paths.js';
+import { bundleMemberName, bundlePath, continuedNotePath, largeFilePath, retriedFilePath } from '../backup/tape-paths.js';
+import { changeSince, refreshed } from '../backup/change-check.js';
+import { statNow } from '../backup/fs-stat.js';
+import { ChangedFiles } from './changed-files.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { readXattrs } from '../xattrs/xattr-reader.js';
 import { selectXattrs } from '../xattrs/xattr-policy.js';
@@ -47,6 +50,8 @@ interface Written {
   checkpoint: Checkpointer;
   /** The other names (hard links) of each file written, by its path (hard-links.ts). */
   links: Map<string, SourceEntry[]>;
+  /** Files that changed while they were read: what onChange makes of them. */
+  changes: ChangedFiles<SourceEntry>;
 }
 
 /** A written file's record, then one per other name of it, sharing its content. */
@@ -67,8 +72,8 @@ async function skipUnreadable(ctx: JobContext, path: string, reason: string, pro
 }
 
 /** The spec fields older callers (tests, benchmarks) may leave out: FULL, no content comparison. */
-type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'> &
-  Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies'>>;
+type BackupJobSpec = Omit<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies' | 'onChange'> &
+  Partial<Pick<BackupSpec, 'level' | 'compareContent' | 'runIds' | 'copies' | 'onChange'>>;
 
 /** Packing and checkpoint settings of the spec, with the defaults for those it leaves at 0. */
 function packingOptions(spec: BackupJobSpec) {
@@ -86,7 +91,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   if (spec.paths.length === 0) throw new JobError('INVALID_SPEC', 'backup job without paths');
 
   // Everything that can be refused is checked before the tape is touched.
-  const scanned = await scanOrRefuse(ctx, spec);
+  const { entries: scanned, skipped: namesSkipped } = await scanOrRefuse(ctx, spec);
   // Compared with each root's base run: what is unchanged is not written again (see run-plan.ts).
   const runPlan = await planRun(scanned, spec.paths, {
     level: spec.level || IncrementalLevel.INCREMENTAL_LEVEL_FULL,
@@ -106,6 +111,8 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const small = files.filter((e) => e.size < opts.smallFileThreshold && !e.dataMap);
   const large = files.filter((e) => e.size >= opts.smallFileThreshold || e.dataMap);
   const progress = initialProgress(files, entries.length + extraRecords.length);
+  progress.filesFailed = namesSkipped;
+  const changes = new ChangedFiles<SourceEntry>(spec.onChange);
   const mounted: { volumes?: CopyVolumes } = {};
   // The tape copy 1 writes now: it changes when the backup continues on a next tape.
   const report = (force = false) => ctx.reporter.progress({ ...progress, currentTape: mounted.volumes?.barcodes[0] ?? spec.barcode }, force);
@@ -136,13 +143,16 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
       checkpoint.add(recordOf(e));
       progress.filesDone++;
     }
-    await writeSmallFiles(ctx, changer, small, opts, { checkpoint, links }, progress, report);
+    await ctx.backupHooks?.afterPlan?.();
+    const written: Written = { checkpoint, links, changes };
+    await writeSmallFiles(ctx, changer, small, opts, written, progress, report);
     for (const [i, e] of large.entries()) {
       throwIfCancelled(ctx.signal);
-      await writeLargeFile(ctx, changer, e, { checkpoint, links }, progress, report);
+      await writeLargeFile(ctx, changer, e, written, progress, report);
       if (checkpoint.due) await checkpoint.flush();
       await changer.continueAtEarlyWarning(checkpoint, large.length - i - 1);
     }
+    await readChangedAgain(ctx, changer, written, progress, report);
     await checkpoint.flush();
   } catch (err) {
     failure = err;
@@ -159,14 +169,23 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   if (failure instanceof Error) throw failure;
   if (failure) throw new Error(`backup failed: ${JSON.stringify(failure)}`);
   await ctx.reporter.finalProgress({ ...progress, currentTape: volumes.barcodes[0] });
+  // onChange FAIL: everything readable is saved and confirmed, and the job still fails, naming them.
+  const changedFailure = changes.failure();
+  if (changedFailure) throw changedFailure;
   const to = volumes.copies.length > 1 ? `${volumes.barcodes.join(' and ')} (${volumes.copies.length} copies)` : spec.barcode;
-  return backupSummary(checkpoint.reportedFiles, progress, runPlan, to);
+  return backupSummary(checkpoint.reportedFiles, progress, runPlan, to, changes.flagged.length);
 }
 
-/** The scan of the job's sources; a missing source is BACKUP_PATH_NOT_FOUND. */
-async function scanOrRefuse(ctx: JobContext, spec: BackupJobSpec): Promise<SourceEntry[]> {
+/** The scan of the job's sources, and how many entries it skipped that count as files not saved
+ *  (names that are not UTF-8); a missing source is BACKUP_PATH_NOT_FOUND. */
+async function scanOrRefuse(ctx: JobContext, spec: BackupJobSpec): Promise<{ entries: SourceEntry[]; skipped: number }> {
+  let skipped = 0;
   try {
-    return await scanSources(spec.paths, spec.excludes, (issue) => void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`));
+    const entries = await scanSources(spec.paths, spec.excludes, (issue) => {
+      if (issue.skipped) skipped++;
+      void ctx.reporter.note('warn', `${issue.path}: ${issue.reason}`);
+    });
+    return { entries, skipped };
   } catch (err) {
     if (err instanceof SourceNotFoundError) throw new JobError('BACKUP_PATH_NOT_FOUND', err.message);
     throw err;
@@ -221,13 +240,14 @@ async function markFullTapes(ctx: JobContext, volumes: CopyVolumes): Promise<voi
 }
 
 /** The job's last line: what was written, what was not and why, and where to. */
-function backupSummary(entries: number, progress: Progress, runPlan: RunPlan, to: string): string {
+function backupSummary(entries: number, progress: Progress, runPlan: RunPlan, to: string, flagged: number): string {
   const skipped = runPlan.unchanged ? `, ${runPlan.unchanged} unchanged` : '';
   const refs = runPlan.byReference.length ? `, ${runPlan.byReference.length} already on tape` : '';
   const gone = runPlan.deleted.length ? `, ${runPlan.deleted.length} deleted` : '';
   const kept = runPlan.confirmed ? `, ${runPlan.confirmed} confirmed by an earlier attempt and not written again` : '';
   const unreadable = progress.filesFailed ? `; ${progress.filesFailed} could not be read and were skipped (see the job log)` : '';
-  return `backed up ${entries} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}${unreadable}`;
+  const changed = flagged ? `; ${flagged} changed while they were read and were saved as read, flagged (see the job log)` : '';
+  return `backed up ${entries} entries (${progress.bytesDone} bytes${refs}${gone}${skipped}${kept}) to ${to}${unreadable}${changed}`;
 }
 
 function jobHeaderOf(job: { jobId: string; attempt: number; host: string }, spec: BackupJobSpec, runs: RunPlan['runs'], tapes: string[]): JobHeader {
@@ -284,7 +304,7 @@ async function writeSmallFiles(
   };
 
   let i = -1;
-  for await (const { item: e, result } of readSmallFiles(small)) {
+  for await (const { item: e, result, after } of readSmallFiles(small)) {
     i++;
     throwIfCancelled(ctx.signal);
     if (result instanceof Error) {
@@ -293,13 +313,21 @@ async function writeSmallFiles(
       continue;
     }
     const data = result;
+    // Compared with the scan: a file that changed while it was read is flagged or read again (RETRY).
+    const why = changeSince(e, after!, data.length);
+    const action = why === null ? null : to.changes.onChanged(e, false);
+    if (why !== null) await ctx.reporter.note('warn', ChangedFiles.noteOf(e.path, why, action!), e.path);
+    if (action === 'retry') {
+      if (i === small.length - 1) await close().then(() => checkpoint.flush());
+      continue;
+    }
     if (!open) {
       const path = bundlePath(ctx.jobId, ctx.attempt, ++bundleIndex);
       const limit = Math.min(opts.bundleTargetBytes, await roomOnEveryCopy(volume));
       open = { writer: new BundleWriter(await volume.createWriteStream(path)), path, members: [], limit };
     }
     const { offset, length } = await open.writer.add({ name: bundleMemberName(e.path), size: data.length, mode: e.mode, mtimeMs: e.mtimeMs, data });
-    const record = { ...recordOf(e), size: data.length, sha256: createHash('sha256').update(data).digest() };
+    const record = { ...recordOf(e), size: data.length, sha256: createHash('sha256').update(data).digest(), changedDuringBackup: action === 'flag' };
     open.members.push({ record, offset, length });
     progress.bytesDone += data.length;
     progress.filesDone++;
@@ -320,8 +348,17 @@ async function writeSmallFiles(
  * A file that may not fit on some copy is started only once what is pending is confirmed, so the
  * manifests of a tape are on that tape before the job leaves it.
  */
-async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEntry, to: Written, progress: Progress, report: () => void): Promise<void> {
-  const dest = largeFilePath(ctx.jobId, ctx.attempt, e.path);
+async function writeLargeFile(
+  ctx: JobContext,
+  changer: TapeChanger,
+  e: SourceEntry,
+  to: Written,
+  progress: Progress,
+  report: () => void,
+  again?: { dest: string },
+): Promise<void> {
+  const dest = again?.dest ?? largeFilePath(ctx.jobId, ctx.attempt, e.path);
+  let firstChunk = true;
   progress.currentFile = e.path;
   report();
   // Room for the file and for it growing by a read chunk while it is read.
@@ -344,10 +381,18 @@ async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEn
       (n) => {
         progress.bytesDone += n;
         report();
+        if (firstChunk) ctx.backupHooks?.duringRead?.(e.path);
+        firstChunk = false;
       },
       ctx.signal,
     );
   } catch (err) {
+    // A sparse file that shrank under its read (sparse-copy.ts) left no whole file to record as
+    // read: RETRY reads it again at the end; otherwise it is skipped like any unreadable file.
+    if (err instanceof SourceSkipped && err.code === 'CHANGED' && !again && to.changes.onShrunk(e)) {
+      await ctx.reporter.note('warn', `${e.path}: ${err.message}; it is read again at the end of the job`, e.path);
+      return;
+    }
     if (err instanceof SourceSkipped) {
       await skipUnreadable(ctx, e.path, err.message, progress, to);
       return;
@@ -355,13 +400,60 @@ async function writeLargeFile(ctx: JobContext, changer: TapeChanger, e: SourceEn
     if ((err as Error).name === 'AbortError') throw new JobError('CANCELLED', 'the job was cancelled');
     throw err;
   }
-  if (result.bytes !== e.size) await ctx.reporter.note('warn', `${e.path}: changed while it was read (${e.size} -> ${result.bytes} bytes); saved as read`);
+  // Compared with the scan (or the fresh lstat before a read again): flagged, or read again at the
+  // end (RETRY; this read's object stays on tape, unreferenced).
+  const why = changeSince(e, statNow(e.path), result.bytes);
+  const action = why === null ? null : to.changes.onChanged(e, again !== undefined);
+  if (why !== null) await ctx.reporter.note('warn', ChangedFiles.noteOf(e.path, why, action!), e.path);
+  if (action === 'retry') return;
   const locations = writers.flatMap((w) => w.locations()).map((l) => (e.dataMap ? sparseLocation(l, e.dataMap, result.storedSha256!) : l));
   const pieces = Math.max(...writers.map((w) => w.segments.length));
   if (pieces > 1)
     await ctx.reporter.note('info', `${e.path}: ${result.bytes} bytes written in ${pieces} segments across tapes ${spannedTapes(writers)}`, e.path);
-  addWritten(to, { ...recordOf(e), size: result.bytes, sha256: result.sha256, locations }, progress);
+  addWritten(to, { ...recordOf(e), size: result.bytes, sha256: result.sha256, locations, changedDuringBackup: action === 'flag' }, progress);
   progress.filesDone++;
+}
+
+/**
+ * onChange RETRY: each file whose read changed is read once more, after everything else, as its own
+ * object whatever its size (beside the job's data: retriedFilePath). A fresh lstat first, so its
+ * record describes the file as it is now; if it changes again, it is recorded as read, flagged.
+ */
+async function readChangedAgain(ctx: JobContext, changer: TapeChanger, to: Written, progress: Progress, report: () => void): Promise<void> {
+  const again: SourceEntry[] = [];
+  for (const old of to.changes.takeRetries()) {
+    const e = refreshed(old, statNow(old.path));
+    if (e) again.push(e);
+    else
+      await skipUnreadable(
+        ctx,
+        old.path,
+        'changed while it was read, then vanished or stopped being a regular file before it could be read again',
+        progress,
+        to,
+      );
+  }
+  if (again.length === 0) return;
+  await ctx.reporter.note(
+    'info',
+    `reading ${again.length} file${again.length > 1 ? 's' : ''} again that changed while ${again.length > 1 ? 'they were' : 'it was'} read`,
+  );
+  // Its holes are found again: the file may have changed since they were.
+  await attachDataMaps(ctx, again);
+  for (const [i, e] of again.entries()) {
+    throwIfCancelled(ctx.signal);
+    progress.bytesTotal += storedSize(e);
+    await ctx.backupHooks?.beforeReadAgain?.(e.path);
+    if (e.size === 0) {
+      // Empty now: nothing to read, its record says so.
+      addWritten(to, recordOf(e), progress);
+      progress.filesDone++;
+      continue;
+    }
+    await writeLargeFile(ctx, changer, e, to, progress, report, { dest: retriedFilePath(ctx.jobId, ctx.attempt, e.path) });
+    if (to.checkpoint.due) await to.checkpoint.flush();
+    await changer.continueAtEarlyWarning(to.checkpoint, again.length - i - 1);
+  }
 }
 
 /** The bytes a file puts on tape: a sparse file's data extents only. */

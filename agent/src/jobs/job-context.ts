@@ -51,6 +51,18 @@ export interface JobContext {
   verifiedTapes?: VerifiedTape[];
   /** Tapes this job wrote into their early-warning zone (or to the end of medium): reported full. */
   fullTapes?: Set<string>;
+  /** Tests only: points where a test changes source files, so "changed while read" is deterministic. */
+  backupHooks?: BackupHooks;
+}
+
+export interface BackupHooks {
+  /** After the scan and the base comparison, before any file is read. */
+  afterPlan?: () => Promise<void> | void;
+  /** While a file written as its own object is read: once, after its first chunk (synchronous:
+   *  the read goes on as soon as it returns). */
+  duringRead?: (path: string) => void;
+  /** Before a changed file is read again at the end of the job (after its fresh lstat). */
+  beforeReadAgain?: (path: string) => Promise<void> | void;
 }
 
 /** A job failure with a stable code, reported to the server as the FAILED event's error_code. */

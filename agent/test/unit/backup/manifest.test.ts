@@ -53,6 +53,7 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
       },
     ],
     deleted: false,
+    changedDuringBackup: false,
     ...over,
   };
 }
@@ -70,6 +71,7 @@ test('a manifest line reads back as the record that was reported', () => {
     record({ type: FileType.FILE_TYPE_SYMLINK, size: 0, sha256: Buffer.alloc(0), symlinkTarget: '../t', locations: [] }),
     record({ type: FileType.FILE_TYPE_DIRECTORY, size: 0, sha256: Buffer.alloc(0), locations: [] }),
     record({ deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0 }),
+    record({ changedDuringBackup: true }),
   ]) {
     const line = manifestLine(job, r);
     assert.deepEqual(recordFromManifestLine(line), r, line);
@@ -83,6 +85,9 @@ test('a manifest line reads back as the record that was reported', () => {
   assert.equal('linkCount' in JSON.parse(manifestLine(job, record())), false);
   // Only deletion markers carry the field, so older tapes' lines read the same.
   assert.equal('deleted' in JSON.parse(manifestLine(job, record())), false);
+  // The same for a file that changed while it was read: `changed: true`, absent otherwise.
+  assert.equal(JSON.parse(manifestLine(job, record({ changedDuringBackup: true }))).changed, true);
+  assert.equal('changed' in JSON.parse(manifestLine(job, record())), false);
 });
 
 test('extended attributes and ACLs travel on the line, name by name, any bytes; a line without them has none', () => {

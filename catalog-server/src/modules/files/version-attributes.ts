@@ -7,8 +7,10 @@
 //     "linkCount": n,                          st_nlink of a file with more than one name
 //     "hardLinkTo": path,                      the file of the same backup (same run) it is a hard link of
 //     "dataMap": [[offset, length], ...],      a sparse file: the extents holding data (the rest: holes)
-//     "rdev": [major, minor] }                 a character or block device: its numbers
-// Every field is absent when it says nothing (no attributes, one link, the first of its links).
+//     "rdev": [major, minor],                  a character or block device: its numbers
+//     "changed": true }                        the file changed while the backup read it
+// Every field is absent when it says nothing (no attributes, one link, the first of its links, not
+// changed), so the catalog grows only for the versions that have one.
 import { FileType as ProtoFileType, type DataExtent, type ExtendedAttribute, type FileRecord } from '@ferrite/proto';
 import { dataMapProblem } from './data-map.js';
 import { pathProblem } from './paths.js';
@@ -30,12 +32,17 @@ export interface VersionAttributes {
   dataMap: DataExtent[];
   /** A character or block device's numbers; null for anything else. */
   device: { major: number; minor: number } | null;
+  /** The file changed while the backup read it (FileRecord.changed_during_backup): its bytes may
+   *  mix the file's states. */
+  changedDuringBackup: boolean;
 }
 
-export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null };
+export const NO_ATTRIBUTES: VersionAttributes = { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null, changedDuringBackup: false };
 
 /** The fields of a record this file stores (older agents send none of them). */
-type AttributeFields = Partial<Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size' | 'rdevMajor' | 'rdevMinor'>>;
+type AttributeFields = Partial<
+  Pick<FileRecord, 'xattrs' | 'linkCount' | 'hardLinkTo' | 'path' | 'type' | 'dataMap' | 'size' | 'rdevMajor' | 'rdevMinor' | 'changedDuringBackup'>
+>;
 
 function isDevice(type: ProtoFileType | undefined): boolean {
   return type === ProtoFileType.FILE_TYPE_CHAR_DEVICE || type === ProtoFileType.FILE_TYPE_BLOCK_DEVICE;
@@ -89,6 +96,7 @@ export function encodeAttributes(record: AttributeFields): string | null {
   if (record.hardLinkTo) o.hardLinkTo = record.hardLinkTo;
   if (record.dataMap?.length) o.dataMap = record.dataMap.map((e) => [e.offset, e.length]);
   if (isDevice(record.type)) o.rdev = [record.rdevMajor ?? 0, record.rdevMinor ?? 0];
+  if (record.changedDuringBackup) o.changed = true;
   return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
@@ -101,6 +109,7 @@ export function decodeAttributes(text: string | null | undefined): VersionAttrib
     hardLinkTo?: string;
     dataMap?: Array<[number, number]>;
     rdev?: [number, number];
+    changed?: boolean;
   };
   return {
     xattrs: (o.xattrs ?? []).map(([name, value]) => ({ name, value: Buffer.from(value, 'base64') })),
@@ -108,6 +117,7 @@ export function decodeAttributes(text: string | null | undefined): VersionAttrib
     hardLinkTo: o.hardLinkTo ?? '',
     dataMap: (o.dataMap ?? []).map(([offset, length]) => ({ offset, length })),
     device: o.rdev ? { major: o.rdev[0], minor: o.rdev[1] } : null,
+    changedDuringBackup: o.changed === true,
   };
 }
 

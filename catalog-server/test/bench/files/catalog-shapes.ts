@@ -159,6 +159,7 @@ export function records(host: number, run: number, from: number, to: number, job
       ctimeMs: e.mtimeMs + written * 1000,
       inode: 1000 + i,
       deleted: false,
+      changedDuringBackup: false,
       mode: 0o100644,
       sha256: fakeSha256(host, i, written),
       symlinkTarget: '',

@@ -89,6 +89,7 @@ describe('files GraphQL schema', () => {
       runId: 'ID!',
       jobId: 'ID!',
       archivedAt: 'DateTime!',
+      changedDuringBackup: 'Boolean!',
       deleted: 'Boolean!',
       placements: '[Placement!]!',
     });

@@ -41,6 +41,7 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     ctimeMs: 0,
     inode: 0,
     deleted: false,
+    changedDuringBackup: false,
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',

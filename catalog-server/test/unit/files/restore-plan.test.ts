@@ -18,7 +18,7 @@ function version(dirPath: string, name: string, over: Partial<FileVersionRow> = 
     size: 100,
     mtime: new Date(1_700_000_000_000),
     mtimeNanos: 999_600,
-    attributes: { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null },
+    attributes: { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null, changedDuringBackup: false },
     mode: 0o100644,
     sha256: Buffer.alloc(32, 1),
     symlinkTarget: null,

@@ -15,7 +15,7 @@ describe('version attributes', () => {
   it('stores nothing for a version without any, and reads NULL back as none', () => {
     assert.equal(encodeAttributes({ xattrs: [] }), null);
     assert.equal(encodeAttributes({}), null);
-    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null });
+    assert.deepEqual(decodeAttributes(null), { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null, changedDuringBackup: false });
     assert.equal(encodeAttributes({ xattrs: [], linkCount: 1, hardLinkTo: '' }), null);
   });
 
@@ -25,7 +25,21 @@ describe('version attributes', () => {
       { name: 'user.a', value: Buffer.alloc(0) },
       { name: 'system.posix_acl_access', value: ACCESS },
     ];
-    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), { xattrs, linkCount: 0, hardLinkTo: '', dataMap: [], device: null });
+    assert.deepEqual(decodeAttributes(encodeAttributes({ xattrs })), {
+      xattrs,
+      linkCount: 0,
+      hardLinkTo: '',
+      dataMap: [],
+      device: null,
+      changedDuringBackup: false,
+    });
+  });
+
+  it('keeps the flag of a file that changed while it was read, and stores nothing when it did not', () => {
+    assert.equal(encodeAttributes({ changedDuringBackup: true }), '{"changed":true}');
+    assert.equal(encodeAttributes({ changedDuringBackup: false }), null);
+    assert.equal(decodeAttributes('{"changed":true}').changedDuringBackup, true);
+    assert.equal(decodeAttributes('{"linkCount":2}').changedDuringBackup, false);
   });
 
   it('keeps hard links: the link count of a file with several names, and the file it is a link of', () => {
@@ -37,6 +51,7 @@ describe('version attributes', () => {
       hardLinkTo: '/data/first',
       dataMap: [],
       device: null,
+      changedDuringBackup: false,
     });
   });
 
@@ -130,6 +145,7 @@ describe('POSIX ACLs as text', () => {
       hardLinkTo: '',
       dataMap: [],
       device: null,
+      changedDuringBackup: false,
       xattrs: [
         { name: 'user.origin', value: Buffer.from('scanner 7\0') },
         { name: 'user.bin', value: Buffer.from([0, 255]) },
@@ -137,7 +153,7 @@ describe('POSIX ACLs as text', () => {
       ],
     };
     assert.deepEqual(toAclModel(a), { access: null, default: ['user::rwx', 'group::r-x', 'group:100:r-x', 'mask::r-x', 'other::r-x'] });
-    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null }), null);
+    assert.equal(toAclModel({ xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null, changedDuringBackup: false }), null);
     assert.deepEqual(
       toXattrModels(a).map((x) => [x.name, x.value, x.text]),
       [

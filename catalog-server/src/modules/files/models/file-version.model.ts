@@ -85,6 +85,12 @@ export class FileVersionModel {
   @Field(() => Date, { description: 'When the backup run that archived this version started (all versions of a run share it).' })
   archivedAt!: Date;
 
+  @Field(() => Boolean, {
+    description:
+      'The file changed while the backup read it (or between its scan and its read): its bytes on tape are what was read, which may mix its states. See the backup option onChange.',
+  })
+  changedDuringBackup!: boolean;
+
   @Field(() => Boolean, { description: 'True for a marker that records the entry was deleted on the host.' })
   deleted!: boolean;
 
@@ -116,6 +122,7 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     runId: row.runId,
     jobId: row.jobId,
     archivedAt: row.archivedAt,
+    changedDuringBackup: row.attributes.changedDuringBackup,
     deleted: row.deleted,
     placements: placements.map(toPlacementModel),
   };

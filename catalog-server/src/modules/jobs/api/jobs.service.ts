@@ -187,6 +187,7 @@ export class JobsService {
       pool: pool?.name ?? null,
       host: agent.name,
       compareContent: input.compareContent ?? false,
+      onChange: input.onChange ?? 'RETRY',
       ...BACKUP_DEFAULTS,
     };
     const queueReason = named ? null : await this.noTapeYet(agent, pool);

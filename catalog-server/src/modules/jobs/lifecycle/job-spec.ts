@@ -1,6 +1,6 @@
 // What a job row keeps in its `spec` JSON (the validated request, everything the agent will need),
 // and the translation of that into the AssignJob command the agent receives. Pure functions.
-import { AssignJob, IncrementalLevel, JobKind as ProtoJobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
+import { AssignJob, IncrementalLevel, JobKind as ProtoJobKind, OnChange, RestoreItem, RestoreTape } from '@ferrite/proto';
 import type { JobKind } from '@ferrite/db';
 import { z } from 'zod';
 import { FerriteError } from '../../../common/errors.js';
@@ -47,6 +47,8 @@ export const BackupJobSpec = z.looseObject({
   runIds: z.array(z.string()).optional(),
   /** Hash files whose metadata changed to find unchanged content (absent in older specs = false). */
   compareContent: z.boolean().optional(),
+  /** A file that changed while it was read (absent in older specs = RETRY, the agent's default). */
+  onChange: z.enum(['RETRY', 'FLAG', 'FAIL']).optional(),
   smallFileThreshold: z.number(),
   bundleTargetBytes: z.number(),
   checkpointBytes: z.number(),
@@ -310,6 +312,8 @@ export function buildAssignJob(job: AssignableJob, driveName: string): AssignJob
   }
 }
 
+const ON_CHANGE = { RETRY: OnChange.ON_CHANGE_RETRY, FLAG: OnChange.ON_CHANGE_FLAG, FAIL: OnChange.ON_CHANGE_FAIL } as const;
+
 /** A backup's AssignJob: its tape(s), sources, packing and checkpoint settings, runs and level. */
 function backupAssignment(job: AssignableJob, s: BackupJobSpec, base: { jobId: string; attempt: number; driveName: string }): AssignJob {
   // The dispatcher sets the tape in the same transaction that assigns the job.
@@ -329,6 +333,7 @@ function backupAssignment(job: AssignableJob, s: BackupJobSpec, base: { jobId: s
       runIds: s.runIds ?? [],
       level: s.level === 'INCREMENTAL' ? IncrementalLevel.INCREMENTAL_LEVEL_INCREMENTAL : IncrementalLevel.INCREMENTAL_LEVEL_FULL,
       compareContent: s.compareContent ?? false,
+      onChange: ON_CHANGE[s.onChange ?? 'RETRY'],
       copies: (s.tapes ?? []).filter((t) => t.copy > 1).map((t) => ({ copy: t.copy, barcode: t.barcode, driveName: t.driveName })),
     },
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AssignJob, FileType, JobKind, RestoreItem, RestoreTape } from '@ferrite/proto';
+import { AssignJob, FileType, JobKind, OnChange, RestoreItem, RestoreTape } from '@ferrite/proto';
 import {
   BACKUP_DEFAULTS,
   buildAssignJob,
@@ -32,6 +32,16 @@ test('format and backup specs become their AssignJob', () => {
   assert.equal(b.backup?.checkpointFiles, 5000);
   // It must survive the wire.
   assert.deepEqual(AssignJob.decode(AssignJob.encode(b).finish()), b);
+});
+
+test("a backup's onChange reaches the agent; a spec stored before it asks for RETRY", () => {
+  const spec = { barcode: 'B', paths: ['/d'], excludes: [], level: 'FULL', pool: null, host: 'h', runIds: ['r1'], ...BACKUP_DEFAULTS };
+  const onChange = (extra: object) => buildAssignJob({ ...base, kind: 'BACKUP', spec: { ...spec, ...extra } }, 'drive0').backup?.onChange;
+  assert.equal(onChange({}), OnChange.ON_CHANGE_RETRY);
+  assert.equal(onChange({ onChange: 'RETRY' }), OnChange.ON_CHANGE_RETRY);
+  assert.equal(onChange({ onChange: 'FLAG' }), OnChange.ON_CHANGE_FLAG);
+  assert.equal(onChange({ onChange: 'FAIL' }), OnChange.ON_CHANGE_FAIL);
+  assert.throws(() => parseJobSpec('BACKUP', { ...spec, onChange: 'IGNORE' }));
 });
 
 test('a restore plan survives JSON storage, bytes included', () => {

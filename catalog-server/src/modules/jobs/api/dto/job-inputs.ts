@@ -1,6 +1,6 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
 import { RestoreSelectionInput } from '../../../files/dto/restore-selection.input.js';
-import { BackupLevelValue, JobKindValue, JobStatusValue } from '../../lifecycle/models/job-enums.js';
+import { BackupLevelValue, JobKindValue, JobStatusValue, OnChangeValue } from '../../lifecycle/models/job-enums.js';
 
 @InputType()
 export class JobFilterInput {
@@ -44,6 +44,13 @@ export class StartBackupInput {
     description: 'Incremental runs: also hash files whose time changed but size did not, and skip writing those whose content is unchanged.',
   })
   compareContent?: boolean | null;
+
+  @Field(() => OnChangeValue, {
+    nullable: true,
+    defaultValue: OnChangeValue.RETRY,
+    description: 'What to do with a file that changed while it was read (see OnChange). A plan (planBackup) ignores it.',
+  })
+  onChange?: OnChangeValue | null;
 
   @Field(() => String, { nullable: true, description: 'Repeating a request with the same key returns the first job instead of a second.' })
   idempotencyKey?: string | null;

@@ -40,3 +40,19 @@ registerEnumType(JobStatusValue, {
     'SUCCEEDED, FAILED, CANCELLED: ended. INTERRUPTED: the agent went away mid-job.',
 });
 registerEnumType(BackupLevelValue, { name: 'BackupLevel' });
+
+/** What a backup does with a file that changed while it was read (proto OnChange). */
+export enum OnChangeValue {
+  RETRY = 'RETRY',
+  FLAG = 'FLAG',
+  FAIL = 'FAIL',
+}
+
+registerEnumType(OnChangeValue, {
+  name: 'OnChange',
+  description:
+    'What a backup does with a file that changed while it was read (a second lstat after the read differs from the scan in size, mtime, ctime, inode or device). ' +
+    'RETRY (default): read it once more at the end of the job; if it changed again, record it as read with changedDuringBackup. ' +
+    'FLAG: record it as read with changedDuringBackup. ' +
+    'FAIL: like FLAG, everything else is still saved, then the job ends FAILED with FILES_CHANGED naming the files.',
+});
