@@ -55,7 +55,10 @@ export async function withSchemaEngine<T>(
   await loaded;
   // Our own pool, so it can be closed afterwards: a pool left open keeps the migration advisory
   // lock's session alive and the process from exiting.
-  const pool = new pg.Pool({ connectionString, max: 2 });
+  const pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 30_000 });
+  // An idle connection that dies (PostgreSQL restarting) must not crash the process: pg emits
+  // 'error' on the pool, and an unheard 'error' event throws.
+  pool.on('error', () => undefined);
   const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
   const engine = await (bindings as unknown as { SchemaEngine: typeof SchemaEngine }).SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },

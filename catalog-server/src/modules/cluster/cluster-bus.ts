@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
+import { CONNECTION_TIMEOUT_MS } from '@ferrite/db';
 import { LOGGER, type Logger } from '../../common/logger.js';
 import { DATABASE_URL } from '../../database/prisma.service.js';
 
@@ -43,7 +44,9 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'cluster-bus', replica: this.replicaId });
-    this.publisher = new pg.Pool({ connectionString: url, max: 2 });
+    this.publisher = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS });
+    // An idle publisher connection lost (PostgreSQL restarted) is replaced at the next publish.
+    this.publisher.on('error', (err) => this.log.warn({ err: err.message }, 'a cluster publisher connection was lost'));
   }
 
   async onModuleInit(): Promise<void> {
