@@ -55,7 +55,7 @@ test('the server outlives a PostgreSQL restart and serves again without one of i
   // Away: a request fails with a code (the token cannot even be checked), the process lives on.
   const away = await gql.request('{ tapes { totalCount } }').then(
     () => 'answered',
-    (err: { response?: { errors?: { extensions?: { code?: string } }[] } }) => err.response?.errors?.[0]?.extensions?.code ?? String(err),
+    (err: { response?: { errors?: { extensions?: { code?: string } }[] } }) => err.response?.errors?.[0]?.extensions?.code ?? (err as Error).message,
   );
   assert.ok(['CATALOG_ERROR', 'INTERNAL_ERROR', 'QUERY_TIMEOUT'].includes(away), `while PostgreSQL is away: ${away}`);
 
