@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile as writeFs } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -171,6 +171,37 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
   it('a cartridge keeps its size from the first format (filedebug_tc_conf.xml written before mkltfs)', async () => {
     const xml = await readFile(path.join(opened.library.cartridgeDir('FER001L9'), 'ltfs', 'filedebug_tc_conf.xml'), 'utf8');
     assert.match(xml, /<capacity_mb>256<\/capacity_mb>/);
+  });
+
+  it('a cartridge whose index real LTFS cannot read is refused with its message (MEDIUM_ERROR), and the drive stays usable', async () => {
+    const lib = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    const d = lib.drives[0];
+    drive = d;
+    const slotOf = async (barcode: string) => (await lib.library.status()).slots.find((s) => s.barcode === barcode)!.slot;
+    await lib.library.unload(0);
+    await lib.library.load(await slotOf('FER002L9'), 0);
+    await d.format({ barcode: 'FER002L9', force: false });
+    // Every copy of the index, on both partitions, is damaged (a cartridge written by a broken
+    // tool, or a medium that went bad).
+    const tapeDir = path.join(lib.library.cartridgeDir('FER002L9'), 'ltfs');
+    let damaged = 0;
+    for (const name of await readdir(tapeDir)) {
+      const file = path.join(tapeDir, name);
+      if (/^[01]_\d+_R$/.test(name) && (await readFile(file, 'utf8')).includes('<ltfsindex')) {
+        await writeFs(file, '<?xml version="1.0" encoding="UTF-8"?>\n<garbage/>\n');
+        damaged++;
+      }
+    }
+    assert.ok(damaged >= 2, `index copies damaged: ${damaged}`);
+    await assert.rejects(d.mount(), (err: TapeError) => err.code === 'MEDIUM_ERROR' && /LTFS11024E/.test(err.message));
+    assert.equal(d.mountedVolume, null, 'nothing is mounted');
+
+    // The drive is not left in a bad state: the next cartridge mounts and reads.
+    await lib.library.unload(0);
+    await lib.library.load(await slotOf('FER001L9'), 0);
+    const volume = await d.mount({ readOnly: true });
+    assert.ok((await volume.list('data')).includes('data/first.bin'));
+    await volume.unmount();
   });
 });
 
