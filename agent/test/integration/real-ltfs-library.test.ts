@@ -203,6 +203,32 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
     assert.ok((await volume.list('data')).includes('data/first.bin'));
     await volume.unmount();
   });
+
+  it("a cartridge's write-protect tab reaches the real LTFS: a read-only mount, no write, no format", async () => {
+    const lib = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
+    const d = lib.drives[0];
+    drive = d;
+    await lib.library.unload(0);
+    await lib.library.setWriteProtected('FER001L9', true);
+    const slot = (await lib.library.status()).slots.find((s) => s.barcode === 'FER001L9')!.slot;
+    await lib.library.load(slot, 0);
+    const volume = await d.mount();
+    assert.equal(volume.readOnly, true, 'LTFS mounts a write-protected cartridge read-only');
+    await assert.rejects(writeFile(d, 'data/refused.bin', randomBytes(1024)), (err: TapeError) => err.code === 'WRITE_PROTECTED');
+    assert.equal(sha(await readBack(d, 'data/first.bin')), sha(first), 'and reads it');
+    await volume.unmount();
+    await assert.rejects(d.format({ barcode: 'FER001L9', force: true }), (err: TapeError) => err.code === 'WRITE_PROTECTED' && /11095E/.test(err.message));
+
+    // The tab slid back: writable again, the data still there.
+    await lib.library.unload(0);
+    await lib.library.setWriteProtected('FER001L9', false);
+    await lib.library.load(slot, 0);
+    const writable = await d.mount();
+    assert.equal(writable.readOnly, false);
+    await writeFile(d, 'data/after-tab.bin', second);
+    assert.equal(sha(await readBack(d, 'data/first.bin')), sha(first));
+    await writable.unmount();
+  });
 });
 
 describe('a standalone drive (no changer) on the real LTFS', { skip: unavailable ?? false }, () => {

@@ -126,6 +126,11 @@ export class EmulatedLibrary implements TapeLibrary {
     });
   }
 
+  /** Whether a cartridge's write-protect tab is set (the ltfs-file library tells LTFS at each load). */
+  async isWriteProtected(barcode: string): Promise<boolean> {
+    return (await this.ctx.store.read(barcode)).writeProtected;
+  }
+
   private drive(driveIndex: number): EmulatedDrive {
     const drive = Number.isInteger(driveIndex) ? this.drives[driveIndex] : undefined;
     if (!drive) throw new TapeError('UNKNOWN_DRIVE', `library ${this.name} has no drive ${driveIndex} (drives 0..${this.drives.length - 1})`);

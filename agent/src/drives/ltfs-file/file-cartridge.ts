@@ -2,7 +2,7 @@
 // in, beside the emulated changer's own record of it (cartridges/<barcode>/ on the shelf). Its
 // size comes from filedebug_tc_conf.xml, which must exist before the first mkltfs: LTFS writes one
 // with its defaults (3 GB) otherwise, and a cartridge's size never changes afterwards.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const FILE_BACKEND_CONFIG = 'filedebug_tc_conf.xml';
@@ -12,17 +12,30 @@ export function tapeDirectory(cartridgeDir: string): string {
   return join(cartridgeDir, 'ltfs');
 }
 
-/** Creates the tape directory with its size the first time; leaves an existing one as it is. */
-export async function prepareTapeDirectory(cartridgeDir: string, capacityBytes: number): Promise<string> {
+/**
+ * Creates the tape directory with its size the first time, and sets its write-protect tab (the
+ * emulated cartridge's) before every load: LTFS's file backend reads `emulate_readonly` from the
+ * cartridge's config when it loads it, and then behaves as a drive with a write-protected cartridge
+ * (a read-only mount, LTFS11095E for mkltfs). The size of an existing cartridge is never changed.
+ */
+export async function prepareTapeDirectory(cartridgeDir: string, capacityBytes: number, writeProtected = false): Promise<string> {
   const dir = tapeDirectory(cartridgeDir);
   await mkdir(dir, { recursive: true });
+  const file = join(dir, FILE_BACKEND_CONFIG);
+  const tab = `<emulate_readonly>${writeProtected}</emulate_readonly>`;
   const capacityMb = Math.floor(capacityBytes / (1024 * 1024));
-  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<filedebug_cartridge_config>\n  <capacity_mb>${capacityMb}</capacity_mb>\n</filedebug_cartridge_config>\n`;
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<filedebug_cartridge_config>\n  ${tab}\n  <capacity_mb>${capacityMb}</capacity_mb>\n</filedebug_cartridge_config>\n`;
   try {
-    await writeFile(join(dir, FILE_BACKEND_CONFIG), xml, { flag: 'wx' });
+    await writeFile(file, xml, { flag: 'wx' });
+    return dir;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  const current = await readFile(file, 'utf8');
+  const set = /<emulate_readonly>\s*(true|false)\s*<\/emulate_readonly>/.test(current)
+    ? current.replace(/<emulate_readonly>\s*(true|false)\s*<\/emulate_readonly>/, tab)
+    : current.replace('<filedebug_cartridge_config>', `<filedebug_cartridge_config>\n  ${tab}`);
+  if (set !== current) await writeFile(file, set);
   return dir;
 }
 

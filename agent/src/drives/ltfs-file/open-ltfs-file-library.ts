@@ -75,7 +75,7 @@ export async function openLtfsFileLibrary(
         // The directory of whichever cartridge the changer (or the operator's hand) put in this drive.
         mediumDevice: async () => {
           const barcode = await inDrive(i);
-          return barcode === null ? null : prepareTapeDirectory(library.cartridgeDir(barcode), capacityBytes);
+          return barcode === null ? null : prepareTapeDirectory(library.cartridgeDir(barcode), capacityBytes, await library.isWriteProtected(barcode));
         },
         ...(standalone
           ? {
