@@ -148,6 +148,9 @@ export interface VolumeSpace {
 export interface MountedVolume {
   readonly barcode: string;
   readonly readOnly: boolean;
+  /** What the drive repaired by itself while mounting (a volume not unmounted cleanly, brought back
+   *  to its last index), for the job log; absent when nothing was. */
+  readonly recoveredAtMount?: string;
   /** Directory where the volume is mounted (readable with plain fs calls). */
   readonly root: string;
   space(): Promise<VolumeSpace>;

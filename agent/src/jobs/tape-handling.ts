@@ -127,7 +127,11 @@ export async function awaitOperatorInsert(
 
 export async function mountChecked(ctx: JobContext, readOnly: boolean, drive: TapeDrive = ctx.drive): Promise<MountedVolume> {
   try {
-    return await drive.mount({ readOnly });
+    const volume = await drive.mount({ readOnly });
+    // The drive repaired the volume by itself: the job log says so (the catalog's record of what
+    // is on the tape only ever counts what an index sync confirmed, so nothing it holds is lost).
+    if (volume.recoveredAtMount) await ctx.reporter.note('warn', `${drive.identity.name}: ${volume.recoveredAtMount}`);
+    return volume;
   } catch (err) {
     if (!(err instanceof TapeError) || err.code !== 'VOLUME_DIRTY') throw err;
     await ctx.reporter.note('warn', `volume in ${drive.identity.name} was not unmounted cleanly: checking it before use`);

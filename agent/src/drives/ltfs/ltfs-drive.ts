@@ -278,7 +278,7 @@ export class LtfsDrive implements TapeDrive {
       }
       const mountIds = ltfsMessageIds(daemon.output());
       const notices = mountIds.filter((id) => id in READ_ONLY_NOTICES);
-      this.noteRecoveryAtMount(mountIds, libraryBarcode);
+      const recoveredAtMount = this.noteRecoveryAtMount(mountIds, libraryBarcode);
       const readOnlyReason = readOnlyRequested
         ? rollback !== undefined
           ? `a rollback mount of generation ${rollback}`
@@ -290,7 +290,7 @@ export class LtfsDrive implements TapeDrive {
       const writeProtected = notices.includes('14019I');
       const volume = new LtfsVolume(
         this.volumeContext,
-        { barcode, root, readOnly: readOnlyReason !== null, readOnlyReason, daemon },
+        { barcode, root, readOnly: readOnlyReason !== null, readOnlyReason, daemon, ...(recoveredAtMount ? { recoveredAtMount } : {}) },
         {
           // Capacity is read at unmount, when it reflects what the job wrote (tapeStatusOf reports it).
           // A read-only mount changes nothing worth re-reading.
@@ -480,8 +480,8 @@ export class LtfsDrive implements TapeDrive {
     }
   }
 
-  private noteRecoveryAtMount(mountIds: string[], barcode: string | null): void {
-    if (!mountIds.includes('11022I')) return;
+  private noteRecoveryAtMount(mountIds: string[], barcode: string | null): string | undefined {
+    if (!mountIds.includes('11022I')) return undefined;
     // A volume not unmounted cleanly that LTFS repaired itself (LTFS11022I: data after its last
     // index; it writes that index again after the data, which is then unreferenced). Said, since
     // what was written after the last index is gone from the volume.
@@ -489,6 +489,7 @@ export class LtfsDrive implements TapeDrive {
       { drive: this.identity.name, barcode, messages: mountIds.filter((id) => !id.endsWith('I')) },
       'LTFS found the volume not unmounted cleanly and recovered it at mount (back to its last index)',
     );
+    return `LTFS found ${barcode ?? 'the volume'} not unmounted cleanly and recovered it at mount (LTFS11022I): what was written after its last index is no longer on the volume`;
   }
 
   private remember(barcode: string, change: Partial<KnownCartridge>): void {

@@ -31,12 +31,15 @@ export interface LtfsMount {
   readOnly: boolean;
   readOnlyReason: string | null;
   daemon: RunningCommand;
+  /** What LTFS repaired by itself at mount (MountedVolume.recoveredAtMount). */
+  recoveredAtMount?: string;
 }
 
 export class LtfsVolume implements MountedVolume {
   readonly barcode: string;
   readonly readOnly: boolean;
   readonly root: string;
+  readonly recoveredAtMount?: string;
   private mounted = true;
   private readonly writers = new Set<LtfsWriteStream>();
 
@@ -52,6 +55,7 @@ export class LtfsVolume implements MountedVolume {
     this.barcode = mount.barcode;
     this.readOnly = mount.readOnly;
     this.root = mount.root;
+    if (mount.recoveredAtMount) this.recoveredAtMount = mount.recoveredAtMount;
   }
 
   get isMounted(): boolean {

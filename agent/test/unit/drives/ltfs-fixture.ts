@@ -29,6 +29,8 @@ export interface FakeTape {
   writeProtected?: boolean;
   mediumError?: boolean;
   dirty?: boolean;
+  /** With dirty: LTFS repairs it by itself at the next mount (LTFS11022I) instead of refusing it. */
+  repairsItself?: boolean;
   eodMissing?: boolean;
   capacityMiB?: number;
   tapeAlert?: number;

@@ -115,6 +115,16 @@ describe('ltfs backend: format, mount, write, sync, unmount', { timeout: 120_000
     await volume.unmount();
   });
 
+  it('says when LTFS repaired a volume not unmounted cleanly by itself at mount (LTFS11022I)', async () => {
+    await hw.update((s) => Object.assign(s.tapes.FER001L9, { dirty: true, repairsItself: true }));
+    const volume = await hw.drive.mount();
+    assert.match(volume.recoveredAtMount ?? '', /FER001L9 not unmounted cleanly and recovered it at mount \(LTFS11022I\)/);
+    await volume.unmount();
+    const clean = await hw.drive.mount();
+    assert.equal(clean.recoveredAtMount, undefined, 'only the mount that repaired says so');
+    await clean.unmount();
+  });
+
   it('reads capacity and TapeAlert flags from the root xattrs', async () => {
     // TapeAlert flag 4 (media) and 20 (clean now): bits 3 and 19.
     await hw.update((s) => (s.tapes.FER001L9.tapeAlert = (1 << 3) | (1 << 19)));
