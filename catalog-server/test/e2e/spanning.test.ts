@@ -55,6 +55,27 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
     });
     assert.equal((await waitForJob(stack.gql, r.formatTape.id)).status, 'SUCCEEDED');
   };
+  /** Writes 24 files of about 3 MiB (72 MiB: more than one 64 MiB tape with an 8 MiB early-warning
+   *  zone), backs them up to `pool`, and waits until the job waits for a tape. */
+  const backupUntilWaiting = async (dir: string, pool: string, size: (i: number) => number) => {
+    const src = path.join(stack.tmp, dir);
+    await mkdir(src, { recursive: true });
+    const files = new Map<string, string>();
+    for (let i = 0; i < 24; i++) {
+      const body = randomBytes(size(i));
+      await writeFile(path.join(src, `f${i}.bin`), body);
+      files.set(path.join(src, `f${i}.bin`), createHash('sha256').update(body).digest('hex'));
+    }
+    const id = await startBackup(stack.gql, { agent: AGENT, paths: [src], pool });
+    type Waiting = { job: { status: string; queueReason: string | null } };
+    let job: Waiting['job'] | undefined;
+    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      job = (await stack.gql.request<Waiting>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
+      if (job.status !== 'RUNNING' && job.status !== 'QUEUED' && job.status !== 'ASSIGNED') break;
+    }
+    assert.equal(job?.status, 'WAITING_FOR_TAPE', JSON.stringify(job));
+    return { id, src, files, job };
+  };
   const tapeState = async (barcode: string) =>
     (await stack.gql.request<{ tape: { state: string } }>('query($b: String!) { tape(barcode: $b) { state } }', { b: barcode })).tape.state;
 
@@ -122,22 +143,7 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
     await stack.gql.request(`mutation { createPool(input: { name: "short", generation: 9 }) { id } }`);
     await format(SPARE[0], 'short');
     // 72 MiB: more than one 64 MiB tape with an 8 MiB early-warning zone.
-    const src = path.join(stack.tmp, 'more');
-    await mkdir(src, { recursive: true });
-    const more = new Map<string, string>();
-    for (let i = 0; i < 24; i++) {
-      const body = randomBytes(3 * MiB + i);
-      await writeFile(path.join(src, `m${i}.bin`), body);
-      more.set(path.join(src, `m${i}.bin`), createHash('sha256').update(body).digest('hex'));
-    }
-    const id = await startBackup(stack.gql, { agent: AGENT, paths: [src], pool: 'short' });
-    type Waiting = { job: { status: string; queueReason: string | null } };
-    let job: Waiting['job'] | undefined;
-    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-      job = (await stack.gql.request<Waiting>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
-      if (job.status !== 'RUNNING' && job.status !== 'QUEUED' && job.status !== 'ASSIGNED') break;
-    }
-    assert.equal(job?.status, 'WAITING_FOR_TAPE', JSON.stringify(job));
+    const { id, src, files: more, job } = await backupUntilWaiting('more', 'short', (i) => 3 * MiB + i);
     assert.match(job.queueReason ?? '', /no scratch tape in pool short on agent spanner/);
     assert.equal(await tapeState(SPARE[0]), 'FULL');
 
@@ -175,22 +181,7 @@ describe('a backup that spans tapes', { timeout: 300_000 }, () => {
     await stack.gql.request(`mutation { createPool(input: { name: "dual", generation: 9, copies: 2 }) { id } }`);
     for (const barcode of DUAL.slice(0, 3)) await format(barcode, 'dual');
     // 72 MiB again: each copy needs two tapes, and the pool holds three.
-    const src = path.join(stack.tmp, 'dual');
-    await mkdir(src, { recursive: true });
-    const want = new Map<string, string>();
-    for (let i = 0; i < 24; i++) {
-      const body = randomBytes(3 * MiB + 7 * i);
-      await writeFile(path.join(src, `d${i}.bin`), body);
-      want.set(path.join(src, `d${i}.bin`), createHash('sha256').update(body).digest('hex'));
-    }
-    const id = await startBackup(stack.gql, { agent: AGENT, paths: [src], pool: 'dual' });
-    type Waiting = { job: { status: string; queueReason: string | null } };
-    let job: Waiting['job'] | undefined;
-    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-      job = (await stack.gql.request<Waiting>('query($id: ID!) { job(id: $id) { status queueReason } }', { id })).job;
-      if (job.status !== 'RUNNING' && job.status !== 'QUEUED' && job.status !== 'ASSIGNED') break;
-    }
-    assert.equal(job?.status, 'WAITING_FOR_TAPE', JSON.stringify(job));
+    const { id, src, files: want, job } = await backupUntilWaiting('dual', 'dual', (i) => 3 * MiB + 7 * i);
     assert.match(job.queueReason ?? '', /no scratch tape in pool dual on agent spanner/);
 
     type Requests = { operatorRequests: { jobId: string; barcode: string | null; pool: string | null; copy: number | null; message: string }[] };
