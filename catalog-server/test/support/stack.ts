@@ -87,6 +87,10 @@ export interface Stack {
   stopAgent(name: string): Promise<void>;
   /** Sends a signal to a running agent process (SIGKILL: a crash). */
   killAgent(name: string, signal: NodeJS.Signals): void;
+  /** Kills the catalog server process (SIGKILL: a crash); its database stays. */
+  killServer(): Promise<void>;
+  /** Starts the catalog server again on the same database and ports, and waits until it answers. */
+  restartServer(): Promise<void>;
   /** Waits until the server has marked the agent offline. */
   waitForAgentOffline(name: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -139,30 +143,27 @@ export async function startStack(label: string): Promise<Stack> {
   const libraryDirs = new Map<string, string>();
   const libraryDirOf = (name: string) => libraryDirs.get(name) ?? path.join(tmp, 'agents', name, 'library');
 
-  const server = spawnLogged(
-    'server',
-    'catalog-server/dist/src/main.js',
-    [],
-    {
-      DATABASE_URL: db.url,
-      FERRITE_DATA_DIR: path.join(tmp, 'server'),
-      FERRITE_GRAPHQL_PORT: String(graphqlPort),
-      FERRITE_GRPC_PORT: String(grpcPort),
-      FERRITE_HOST: '127.0.0.1',
-      FERRITE_ADMIN_TOKEN_FILE: path.join(tmp, 'server', 'admin-token'),
-      FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
-      FERRITE_LOG_LEVEL: 'debug',
-    },
-    logDir,
-  );
+  const serverEnv = {
+    DATABASE_URL: db.url,
+    FERRITE_DATA_DIR: path.join(tmp, 'server'),
+    FERRITE_GRAPHQL_PORT: String(graphqlPort),
+    FERRITE_GRPC_PORT: String(grpcPort),
+    FERRITE_HOST: '127.0.0.1',
+    FERRITE_ADMIN_TOKEN_FILE: path.join(tmp, 'server', 'admin-token'),
+    FERRITE_HEARTBEAT_INTERVAL_MS: '1000',
+    FERRITE_LOG_LEVEL: 'debug',
+  };
+  let server = spawnLogged('server', 'catalog-server/dist/src/main.js', [], serverEnv, logDir);
   children.push(server);
   // The server writes the first admin's token before it listens.
-  const adminToken = await waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
-    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}; see ${logDir}/server.log`);
-    const token = (await readFile(path.join(tmp, 'server', 'admin-token'), 'utf8')).trim();
-    await new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${token}` } }).request('{ __typename }');
-    return token;
-  });
+  const serverAnswers = () =>
+    waitFor(`the server at ${graphqlUrl} (logs in ${logDir})`, async () => {
+      if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}; see ${logDir}/server.log`);
+      const token = (await readFile(path.join(tmp, 'server', 'admin-token'), 'utf8')).trim();
+      await new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${token}` } }).request('{ __typename }');
+      return token;
+    });
+  const adminToken = await serverAnswers();
   const gql = new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${adminToken}` } });
 
   return {
@@ -255,6 +256,16 @@ export async function startStack(label: string): Promise<Stack> {
       const agent = agents.get(name);
       if (!agent) throw new Error(`no agent ${name} was started`);
       agent.kill(signal);
+    },
+    async killServer() {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGKILL');
+      await exited;
+    },
+    async restartServer() {
+      server = spawnLogged('server', 'catalog-server/dist/src/main.js', [], serverEnv, logDir);
+      children.push(server);
+      await serverAnswers();
     },
     async waitForAgentOffline(name, timeoutMs = 30_000) {
       await waitFor(
