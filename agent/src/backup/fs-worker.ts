@@ -34,6 +34,8 @@ function statOne(p: string): StatResult {
       mtime: splitNs(st.mtimeNs),
       ctime: splitNs(st.ctimeNs),
       mode: Number(st.mode),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
       ino: Number(st.ino),
       nlink: Number(st.nlink),
       dev: Number(st.dev),

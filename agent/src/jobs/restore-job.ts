@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type RestoreItem, type RestoreSpec, type TapeLocation } from '@ferrite/proto';
 import { mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
+import { checkRestoreTarget } from './job-policy.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 import type { MountedVolume } from '../drives/drive.js';
@@ -58,6 +59,8 @@ function filesIn(spec: RestoreSpec): number {
 
 export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise<string> {
   let target: string;
+  // The runner checked it when the order came (job-policy.ts); again here for any other caller.
+  await checkRestoreTarget(ctx.config, spec.targetDirectory);
   try {
     target = validateTargetDirectory(spec.targetDirectory, ctx.config.allowedRestoreRoots);
     // Check every mapping before a single byte moves, so a bad selection changes nothing (a

@@ -155,6 +155,8 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
     ...over,
   };
@@ -178,6 +180,8 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
     ...over,
   };
@@ -201,6 +205,8 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
   };
 }
