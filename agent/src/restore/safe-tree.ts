@@ -9,7 +9,7 @@
 // everything else (chmod, chown, times) is done on an opened descriptor. `<pid>` rather than
 // `self`: the time helper (file-times.ts) is another process and uses the same paths.
 import { constants } from 'node:fs';
-import { mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { RestoreTargetError } from './restore-target.js';
 
@@ -35,7 +35,7 @@ export class SafeTree {
    * directory really is, so a target swapped for a symlink after the policy check is still refused.
    */
   static async open(target: string, isAllowed: (real: string) => boolean): Promise<SafeTree> {
-    await mkdir(target, { recursive: true, mode: 0o700 });
+    await mkdir(target, { recursive: true });
     const root = await open(await realpath(target), DIR_FLAGS);
     const real = await realpath(fdPath(root.fd)).catch(async (err: Error) => {
       await root.close();
@@ -58,7 +58,7 @@ export class SafeTree {
 
   /**
    * A descriptor of `dest`'s parent directory, the caller's own to close, and dest's name in it.
-   * Missing directories are made (mode 0700 until the restore gives them their own); a symlink or
+   * Missing directories are made (default mode; the plan's own come later); a symlink or
    * anything but a directory on the way is refused, never followed.
    */
   async parentOf(dest: string): Promise<{ parent: FileHandle; name: string }> {
@@ -89,12 +89,14 @@ export class SafeTree {
       try {
         next = await openDir(at);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw refusal(err, key);
-        await mkdir(at, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw await refusal(err, at, key);
+        // The default mode (umask applies), as before: a directory the plan has gets its own mode
+        // at the end; one it lacks (a parent of selected files) keeps this.
+        await mkdir(at).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'EEXIST') throw e;
         });
-        next = await openDir(at).catch((e: unknown) => {
-          throw refusal(e, key);
+        next = await openDir(at).catch(async (e: unknown) => {
+          throw await refusal(e, at, key);
         });
       }
       await this.remember(key, next);
@@ -124,12 +126,18 @@ function openDir(at: string): Promise<FileHandle> {
   return open(at, DIR_FLAGS);
 }
 
-/** A symlink (ELOOP) or a file (ENOTDIR) where a directory should be: refused, as an escape. */
-function refusal(err: unknown, where: string): unknown {
+/** A symlink where a directory should be (ELOOP, or ENOTDIR with O_DIRECTORY): refused, as an
+ *  escape. Anything else (a file in the way) stays the entry's own errno failure. */
+async function refusal(err: unknown, at: string, where: string): Promise<unknown> {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP' || code === 'ENOTDIR')
-    return new RestoreTargetError('RESTORE_PATH_ESCAPES', `${where} in the target is a symlink or not a directory: not followed`);
-  return err;
+  const isLink =
+    code === 'ELOOP' ||
+    (code === 'ENOTDIR' &&
+      (await lstat(at).then(
+        (st) => st.isSymbolicLink(),
+        () => false,
+      )));
+  return isLink ? new RestoreTargetError('RESTORE_PATH_ESCAPES', `${where} in the target is a symlink: not followed`) : err;
 }
 
 /** Flags of a temporary file: made new, never through a symlink. */
