@@ -65,7 +65,18 @@ function ltfsMissing() {
 const agentConfigPath = path.join(home, onLtfs ? 'agent-ltfs.json' : 'agent.json');
 // Barcodes differ per backend: one catalog serves both, and a tape is known by its barcode.
 const barcodePrefix = onLtfs ? 'LTF' : 'FER';
-if (!existsSync(agentConfigPath)) {
+// The agent's own policy for a local trial: it backs up anything under the checkout, the home
+// directory and the system's temp directory, and formats (with force) the tapes of its own library.
+// A real deployment states its own (deploy/agent.example.json).
+const localPolicy = { allowedBackupRoots: [root, os.homedir(), os.tmpdir()], allowFormat: true, allowForceFormat: true };
+if (existsSync(agentConfigPath)) {
+  // A config written before the agent had a policy: without allowedBackupRoots it would not start.
+  const existing = JSON.parse(await readFile(agentConfigPath, 'utf8'));
+  if (!existing.allowedBackupRoots) {
+    await writeFile(agentConfigPath, JSON.stringify({ ...localPolicy, ...existing }, null, 2) + '\n');
+    console.log(`added the agent's policy (allowedBackupRoots, allowFormat, allowForceFormat) to ${agentConfigPath}`);
+  }
+} else {
   const barcodes = Array.from({ length: 8 }, (_, i) => `${barcodePrefix}${String(i + 1).padStart(3, '0')}L9`);
   const library = onLtfs
     ? // Real LTFS cartridges of 8 GiB in .ferrite/ltfs-shelf/cartridges/<barcode>/ltfs; mounted on
@@ -105,6 +116,7 @@ if (!existsSync(agentConfigPath)) {
     hostname: os.hostname(),
     stateDir: 'agent',
     allowedRestoreRoots: [path.join(home, 'restores'), path.join(os.tmpdir(), 'ferrite-restores')],
+    ...localPolicy,
     libraries: [library],
   };
   await writeFile(agentConfigPath, JSON.stringify(agentConfig, null, 2) + '\n');

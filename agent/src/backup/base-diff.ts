@@ -98,6 +98,8 @@ function deletionMarker(b: IncrementalBaseEntry): FileRecord {
     linkCount: 0,
     hardLinkTo: '',
     dataMap: [],
+    owner: '',
+    group: '',
     rdevMajor: 0,
     rdevMinor: 0,
     deleted: true,

@@ -75,6 +75,12 @@ export function manifestLine(job: { jobId: string; attempt: number; host: string
     // Only on devices: their major and minor numbers.
     ...(r.type === FileType.FILE_TYPE_CHAR_DEVICE || r.type === FileType.FILE_TYPE_BLOCK_DEVICE ? { rdev: [r.rdevMajor, r.rdevMinor] } : {}),
     ...(r.xattrs?.length ? { xattrs: Object.fromEntries(r.xattrs.map((x) => [x.name, Buffer.from(x.value).toString('base64')])) } : {}),
+    // Ownership: numbers and the source host's names (absent on lines of agents before they were
+    // recorded: unknown, not root). A name is left out when the number has none there.
+    ...(r.uid !== undefined ? { uid: r.uid } : {}),
+    ...(r.gid !== undefined ? { gid: r.gid } : {}),
+    ...(r.owner ? { owner: r.owner } : {}),
+    ...(r.group ? { group: r.group } : {}),
     // Only on deletion markers, so lines of tapes written before it read the same.
     ...(r.deleted ? { deleted: true } : {}),
     // Only on a file that changed while it was read (its bytes may mix the file's states).
@@ -119,6 +125,10 @@ export function recordFromManifestLine(line: string): FileRecord {
     dataMap: extentsFromJson(o.dataMap),
     rdevMajor: Array.isArray(o.rdev) ? Number(o.rdev[0]) : 0,
     rdevMinor: Array.isArray(o.rdev) ? Number(o.rdev[1]) : 0,
+    ...(typeof o.uid === 'number' ? { uid: o.uid } : {}),
+    ...(typeof o.gid === 'number' ? { gid: o.gid } : {}),
+    owner: typeof o.owner === 'string' ? o.owner : '',
+    group: typeof o.group === 'string' ? o.group : '',
     deleted: o.deleted === true || (o.deleted === undefined && isOlderDeletionMarker(o)),
     changedDuringBackup: o.changed === true,
   };

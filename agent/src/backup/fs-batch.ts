@@ -14,6 +14,8 @@ export type StatResult =
       mtime: SplitTime;
       ctime: SplitTime;
       mode: number;
+      uid: number;
+      gid: number;
       ino: number;
       nlink: number;
       dev: number;

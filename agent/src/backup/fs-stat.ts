@@ -32,6 +32,8 @@ export function statNow(p: string): StatResult {
       mtime: splitNs(st.mtimeNs),
       ctime: splitNs(st.ctimeNs),
       mode: Number(st.mode),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
       ino: Number(st.ino),
       nlink: Number(st.nlink),
       dev: Number(st.dev),

@@ -35,6 +35,10 @@ export function recordOf(e: SourceEntry): FileRecord {
     dataMap: e.dataMap ?? [],
     rdevMajor: e.rdevMajor ?? 0,
     rdevMinor: e.rdevMinor ?? 0,
+    uid: e.uid,
+    gid: e.gid,
+    owner: e.owner ?? '',
+    group: e.group ?? '',
     deleted: false,
     changedDuringBackup: false,
   };

@@ -26,6 +26,11 @@ export interface SourceEntry {
   /** Kept only to compare with a base recorded before nanosecond times (legacyRoundedMs). */
   ctimeNanos: number;
   mode: number;
+  /** Owner and group, by number, and their names on this host (owner-names.ts; '' when none or not looked up yet). */
+  uid: number;
+  gid: number;
+  owner?: string;
+  group?: string;
   inode: number;
   symlinkTarget: string;
   /** Extended attributes and ACLs to record, read after the scan for what the backup records
@@ -124,6 +129,8 @@ export async function scanSources(roots: string[], excludes: string[], onIssue: 
       ctimeMs: st.ctime.ms,
       ctimeNanos: st.ctime.nanos,
       mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
       inode: st.ino,
       symlinkTarget: '',
     };

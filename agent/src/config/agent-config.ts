@@ -61,14 +61,25 @@ const ltfsFileLibrarySchema = emulatedLibrarySchema.omit({ backend: true, timeSc
   pollIntervalMs: z.number().int().min(10).default(100),
 });
 
+const absolutePath = z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path');
+
 export const agentConfigSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
     /** host:port of the catalog server's gRPC endpoint. */
     server: z.string().min(1),
     hostname: z.string().min(1),
+    // The agent's own policy (jobs/job-policy.ts): it refuses any order outside it with
+    // POLICY_DENIED, whatever the server asks. Required, with no default, so a deployment says what
+    // this host lets a catalog server read and overwrite; symlinks and `..` are resolved first.
+    /** Backup paths must lie under one of these directories. */
+    allowedBackupRoots: z.array(absolutePath).min(1),
     /** Restore targets must lie under one of these directories. */
-    allowedRestoreRoots: z.array(z.string().refine((p) => path.isAbsolute(p), 'must be an absolute path')).min(1),
+    allowedRestoreRoots: z.array(absolutePath).min(1),
+    /** Whether the agent formats tapes at all (closed by default). */
+    allowFormat: z.boolean().default(false),
+    /** Whether it formats a tape that holds a volume (FormatSpec.force: erases what was on it). */
+    allowForceFormat: z.boolean().default(false),
     /** Emulated libraries and real ones (mtx changer + LTFS drives), told apart by `backend`. */
     libraries: z.array(z.discriminatedUnion('backend', [emulatedLibrarySchema, ltfsLibrarySchema, ltfsFileLibrarySchema])).default([]),
     /** Working directory for the agent's own state (mount points, temp files). */
@@ -83,6 +94,8 @@ export const agentConfigSchema = z
     standalonePollMs: z.number().int().min(50).default(2000),
   })
   .superRefine((config, ctx) => {
+    if (config.allowForceFormat && !config.allowFormat)
+      ctx.addIssue({ code: 'custom', path: ['allowForceFormat'], message: 'allowForceFormat needs allowFormat' });
     // Said at startup, not when the library first opens: a library with a changer needs its slots.
     config.libraries.forEach((lib, i) => {
       if (lib.backend !== 'ltfs' && lib.changer && lib.slots < 1) {
@@ -135,6 +148,7 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
   return {
     ...config,
     stateDir: abs(config.stateDir),
+    allowedBackupRoots: config.allowedBackupRoots.map(abs),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
     libraries: config.libraries.map((l) => {
       if (l.backend === 'ltfs') return resolveLtfsPaths(l, base);

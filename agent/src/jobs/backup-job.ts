@@ -26,6 +26,7 @@ import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
 import { readXattrs } from '../xattrs/xattr-reader.js';
 import { selectXattrs } from '../xattrs/xattr-policy.js';
 import { recordOf } from '../backup/source-record.js';
+import { attachOwnerNames } from '../backup/owner-names.js';
 import { linkRecords, planHardLinks } from '../backup/hard-links.js';
 import { mountCopies, TapeChanger, writeJobHeader } from './tape-changer.js';
 
@@ -102,6 +103,7 @@ export async function runBackupJob(ctx: JobContext, spec: BackupJobSpec): Promis
   const entries = runPlan.record;
   const recorded = [...entries, ...runPlan.byReference.map((r) => r.entry)];
   await attachXattrs(ctx, recorded);
+  await attachOwnerNames(recorded);
   // The other names of a file written here are recorded with it, not written again.
   const links = planHardLinks(recorded);
   const extraRecords: FileRecord[] = [...runPlan.byReference.map(({ entry, sha256 }) => ({ ...recordOf(entry), sha256 })), ...runPlan.deleted];

@@ -49,6 +49,9 @@ export interface JobContext {
   nextTapeRetryMs?: number;
   /** A verify job's result per tape, filled as it goes: sent with the job's last event, failed or not. */
   verifiedTapes?: VerifiedTape[];
+  /** Whether the agent acts as root (restores owners, keeps setuid bits); default: whether it runs
+   *  as uid 0. Tests set false to see what a restore without root does. */
+  asRoot?: boolean;
   /** Tapes this job wrote into their early-warning zone (or to the end of medium): reported full. */
   fullTapes?: Set<string>;
   /** Tests only: points where a test changes source files, so "changed while read" is deterministic. */

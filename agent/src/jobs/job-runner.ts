@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { RETRY, serverRefusal, type ServerClient } from '../session/server-client.js';
 import { JobError, type JobContext } from './job-context.js';
 import { JobReporter } from './job-reporter.js';
+import { enforcePolicy } from './job-policy.js';
 import { grpcBaseSource, grpcRestoreItemsSource, grpcVerifyItemsSource } from '../backup/base-source.js';
 import { runBackupJob } from './backup-job.js';
 import { runFormatJob } from './format-job.js';
@@ -90,14 +91,8 @@ export class JobRunner {
     const cancelWatch = setInterval(() => reporter.cancelRequested && abort.abort(), 500);
     try {
       await reporter.event(JobEventType.JOB_EVENT_TYPE_ACKNOWLEDGED, { message: `accepted on ${cmd.driveName}` });
-      if (this.draining) throw new JobError('AGENT_DRAINING', 'agent is shutting down and takes no new jobs');
+      await this.refuseUnrunnable(cmd, mine, copyDrives, otherOnDrive);
       if (!entry) throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${cmd.driveName}`);
-      const unknownCopyDrive = copyDrives.find((c) => !c.entry);
-      if (unknownCopyDrive)
-        throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${unknownCopyDrive.driveName} (for copy ${unknownCopyDrive.copy})`);
-      if (new Set(mine).size !== mine.length)
-        throw new JobError('INVALID_SPEC', `a backup's copies must be written by different drives, got ${mine.join(', ')}`);
-      if (otherOnDrive) throw new JobError('DRIVE_BUSY', `drive ${otherOnDrive.driveNames.find((d) => mine.includes(d))} is running job ${otherOnDrive.jobId}`);
       ctx = {
         jobId: cmd.jobId,
         attempt: cmd.attempt,
@@ -161,6 +156,18 @@ export class JobRunner {
     } finally {
       clearInterval(cancelWatch);
     }
+  }
+
+  /** Why the job cannot start here, thrown before STARTED: nothing has been touched yet. */
+  private async refuseUnrunnable(cmd: AssignJob, mine: string[], copyDrives: Array<{ driveName: string; copy: number; entry?: unknown }>, other?: RunningJob) {
+    if (this.draining) throw new JobError('AGENT_DRAINING', 'agent is shutting down and takes no new jobs');
+    const unknownCopyDrive = copyDrives.find((c) => !c.entry);
+    if (unknownCopyDrive)
+      throw new JobError('UNKNOWN_DRIVE', `this agent has no drive named ${unknownCopyDrive.driveName} (for copy ${unknownCopyDrive.copy})`);
+    if (new Set(mine).size !== mine.length) throw new JobError('INVALID_SPEC', `a backup's copies must be written by different drives, got ${mine.join(', ')}`);
+    if (other) throw new JobError('DRIVE_BUSY', `drive ${other.driveNames.find((d) => mine.includes(d))} is running job ${other.jobId}`);
+    // The agent's own policy: an order outside it touches no drive, tape or file.
+    await enforcePolicy(this.config, cmd);
   }
 
   /** The drives held by running jobs other than `jobId`, by name. */

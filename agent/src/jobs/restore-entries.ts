@@ -2,10 +2,12 @@
 // failure (logged, counted, the restore going on), the temporary name and parent of a file, and
 // an existing entry left alone.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobProgress, RestoreItem, RestoreSpec } from '@ferrite/proto';
-import { assertNoEscapeOnDisk, RestoreTargetError } from '../restore/restore-target.js';
+import { RestoreTargetError } from '../restore/restore-target.js';
+import { fdPath, type SafeTree } from '../restore/safe-tree.js';
+import type { Ownership } from '../restore/ownership.js';
 import type { TimeSetter } from '../restore/file-times.js';
 import type { HardLinkGroups } from '../restore/hard-link-groups.js';
 import type { XattrWriter } from '../xattrs/xattr-writer.js';
@@ -32,6 +34,10 @@ export interface Counters {
   skipped: number;
   /** Sets restored entries' times (to the nanosecond where it can). */
   times: TimeSetter;
+  /** The target, walked by directory descriptors (no symlink followed). */
+  tree: SafeTree;
+  /** Owners (as root) and the setuid/setgid/sticky bits dropped otherwise. */
+  ownership: Ownership;
   /** Files that could not be restored, with why (already logged, path by path). */
   failed: Array<{ path: string; cause: string }>;
   /** Files spanning tapes, by destination: assembled segment by segment, tape after tape. */
@@ -45,8 +51,20 @@ export interface Counters {
   retries: Map<string, RestoreItem>;
 }
 
-/** A file spanning tapes being put together in a temporary file; `done`/`skipped`/`failed` once settled. */
-export type Assembly = { path: string; partial: string; received: number } | 'done' | 'skipped' | 'failed';
+/** A file spanning tapes being put together in a temporary file (`partial`, a name in `parent`, open
+ *  as `file`); `done`/`skipped`/`failed` once settled. */
+export type Assembly = { path: string; parent: FileHandle; partial: string; file: FileHandle; received: number } | 'done' | 'skipped' | 'failed';
+
+/** A temporary file's name removed and its descriptors closed (a failed or unfinished file). */
+export async function discardPartial(t: { parent: FileHandle; partial: string; file: FileHandle }): Promise<void> {
+  await rm(fdPath(t.parent.fd, t.partial), { force: true }).catch(() => undefined);
+  await closePartial(t);
+}
+
+export async function closePartial(t: { parent: FileHandle; file: FileHandle }): Promise<void> {
+  await t.file.close().catch(() => undefined);
+  await t.parent.close().catch(() => undefined);
+}
 
 /** How many failed paths the job's final message names (the job log has them all). */
 const FAILED_NAMED_IN_MESSAGE = 5;
@@ -103,12 +121,13 @@ export async function perFile(
 export function isPerFileFailure(err: unknown): boolean {
   if (err instanceof FileFailure) return true;
   if (err instanceof JobError) return err.code === 'RESTORE_PATH_ESCAPES';
+  if (err instanceof RestoreTargetError) return err.code === 'RESTORE_PATH_ESCAPES';
   return typeof (err as NodeJS.ErrnoException)?.code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
 export function causeOf(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (err instanceof FileFailure || err instanceof JobError) return err.message;
+  if (err instanceof FileFailure || err instanceof JobError || err instanceof RestoreTargetError) return err.message;
   // errno messages repeat the (possibly very long) path; the code and syscall say what went wrong.
   return `${e.code} (${e.syscall})`;
 }
@@ -125,15 +144,11 @@ export class ReadFailure extends FileFailure {}
  * would pass the 255-byte limit of every Linux file system), and unique in its directory.
  */
 export function partialNameFor(dest: string): string {
-  return path.join(path.dirname(dest), `.ferrite-${randomBytes(8).toString('hex')}.partial`);
+  return path.join(path.dirname(dest), partialName());
 }
 
-/** Creates dest's parent directories and checks, on disk, that dest stays inside the target. */
-export async function prepareParent(targetReal: string, dest: string): Promise<void> {
-  await mkdir(path.dirname(dest), { recursive: true });
-  await assertNoEscapeOnDisk(targetReal, dest).catch((err: RestoreTargetError) => {
-    throw new JobError(err.code ?? 'RESTORE_PATH_ESCAPES', err.message);
-  });
+export function partialName(): string {
+  return `.ferrite-${randomBytes(8).toString('hex')}.partial`;
 }
 
 export async function exists(p: string): Promise<boolean> {

@@ -5,28 +5,31 @@
 // target file system, EACCES, ENOSPC, a mismatching checksum, ...) is logged with its path and
 // cause, the restore goes on with every other file, and the job ends RESTORE_INCOMPLETE.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import path from 'node:path';
 import { type RestoreItem, type RestoreSpec, type TapeLocation } from '@ferrite/proto';
 import { mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../restore/restore-target.js';
 import { JobError, throwIfCancelled, type JobContext } from './job-context.js';
+import { checkRestoreTarget, isInside, resolveReal } from './job-policy.js';
 import { ensureLoaded, mountChecked } from './tape-handling.js';
 import { readLabel } from './volume-label.js';
 import type { MountedVolume } from '../drives/drive.js';
 import { openTimeSetter } from '../restore/file-times.js';
 import { XattrWriter } from '../xattrs/xattr-writer.js';
 import { HardLinkGroups } from '../restore/hard-link-groups.js';
-import { ScatterWritable } from '../restore/sparse-writer.js';
+import { FileWritable, ScatterWritable } from '../restore/sparse-writer.js';
+import { SafeTree } from '../restore/safe-tree.js';
+import { createPartial, putInPlace } from './restore-files.js';
+import { OwnerNames } from '../backup/owner-names.js';
 import {
   applyXattrs,
+  closePartial,
+  discardPartial,
   exists,
   itemsOf,
   leaveAlone,
   partialNameFor,
   perFile,
-  prepareParent,
   progressOf,
   ReadFailure,
   restoreIncomplete,
@@ -58,6 +61,8 @@ function filesIn(spec: RestoreSpec): number {
 
 export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise<string> {
   let target: string;
+  // The runner checked it when the order came (job-policy.ts); again here for any other caller.
+  await checkRestoreTarget(ctx.config, spec.targetDirectory);
   try {
     target = validateTargetDirectory(spec.targetDirectory, ctx.config.allowedRestoreRoots);
     // Check every mapping before a single byte moves, so a bad selection changes nothing (a
@@ -67,7 +72,13 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     if (err instanceof RestoreTargetError) throw new JobError(err.code, err.message);
     throw err;
   }
-  await mkdir(target, { recursive: true });
+  // Made and opened only now, once every entry's place has been checked: a bad plan makes nothing.
+  const roots = await Promise.all(ctx.config.allowedRestoreRoots.map((r) => resolveReal(r)));
+  const tree = await SafeTree.open(target, (real) => roots.some((root) => isInside(root, real))).catch((err: unknown) => {
+    throw err instanceof RestoreTargetError ? new JobError('POLICY_DENIED', err.message) : err;
+  });
+  const asRoot = ctx.asRoot ?? process.getuid?.() === 0;
+  const dropped: string[] = [];
   const counters: Counters = {
     bytesDone: 0,
     bytesTotal: spec.streamItems ? spec.bytesTotal : spec.tapes.reduce((n, t) => n + t.items.reduce((m, i) => m + (i.location?.length ?? 0), 0), 0),
@@ -75,6 +86,15 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     filesTotal: spec.streamItems ? spec.entriesTotal : filesIn(spec),
     skipped: 0,
     times: await openTimeSetter(),
+    tree,
+    ownership: {
+      asRoot,
+      names: asRoot ? await OwnerNames.load() : null,
+      dropped: (entry, mode) => {
+        dropped.push(entry);
+        ctx.log.debug({ path: entry, mode: mode.toString(8) }, 'setuid/setgid/sticky bits dropped (the agent is not root)');
+      },
+    },
     xattrs: new XattrWriter(),
     links: new HardLinkGroups(),
     failed: [],
@@ -82,23 +102,36 @@ export async function runRestoreJob(ctx: JobContext, spec: RestoreSpec): Promise
     retries: new Map(),
   };
   try {
-    return await restoreAll(ctx, spec, target, counters);
+    const summary = await restoreAll(ctx, spec, target, counters).finally(() => noteDropped(ctx, dropped));
+    return summary;
   } finally {
     await counters.times.close();
+    await tree.close();
   }
+}
+
+/** One line for the entries that lost setuid/setgid/sticky bits (each is in the agent's debug log). */
+async function noteDropped(ctx: JobContext, dropped: string[]): Promise<void> {
+  if (dropped.length === 0) return;
+  const named = dropped
+    .slice(0, 3)
+    .map((p) => JSON.stringify(p))
+    .join(', ');
+  await ctx.reporter.note(
+    'warn',
+    `${dropped.length} entries restored without their setuid, setgid or sticky bits: the agent does not run as root, so it cannot give them their owners, and such a bit without its owner would hand its rights to the wrong user (${named}${dropped.length > 3 ? ', ...' : ''})`,
+  );
 }
 
 async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, counters: Counters): Promise<string> {
   if (!counters.times.exact)
     await ctx.reporter.note('warn', 'times are restored to the microsecond, not the nanosecond: perl (perl-base) is needed for utimensat');
-  const targetReal = path.resolve(target);
-
-  const where = { target, targetReal, stripPrefix: spec.stripPrefix, overwrite: spec.overwrite };
+  const where = { target, stripPrefix: spec.stripPrefix, overwrite: spec.overwrite };
   for (const tape of spec.tapes) await readTape(ctx, tape.barcode, itemsOf(ctx, spec, tape.barcode), where, counters);
   await failUnfinishedSpans(ctx, counters);
   await readOtherCopies(ctx, where, counters);
 
-  await restoreMetadataItems(ctx, spec, target, targetReal, counters);
+  await restoreMetadataItems(ctx, spec, target, counters);
   await ctx.reporter.finalProgress(progressOf(counters, '', ''));
   if (counters.failed.length) throw restoreIncomplete(counters);
   return `restored ${counters.filesDone - counters.skipped} entries (${counters.bytesDone} bytes) to ${target}${counters.skipped ? `; ${counters.skipped} existing left alone` : ''}`;
@@ -107,7 +140,6 @@ async function restoreAll(ctx: JobContext, spec: RestoreSpec, target: string, co
 /** Where a restore puts what it reads. */
 interface Destination {
   target: string;
-  targetReal: string;
   stripPrefix: string;
   overwrite: boolean;
 }
@@ -137,7 +169,7 @@ async function readTape(ctx: JobContext, barcode: string, pages: AsyncIterable<R
           counters.retries.set(dest, item);
           return true;
         };
-        await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, to.targetReal, to.overwrite, counters), false, retry);
+        await perFile(ctx, item.path, counters, () => restore(ctx, volume, item, dest, to.overwrite, counters), false, retry);
         if (counters.xattrs.due) await applyXattrs(ctx, counters);
       }
     }
@@ -192,7 +224,7 @@ async function failUnreadable(ctx: JobContext, items: RestoreItem[], to: Destina
     const dest = mapRestorePath(to.target, to.stripPrefix, item.path);
     const state = c.spanned.get(dest);
     if (state === 'failed' || state === 'done' || state === 'skipped') continue;
-    if (state) await rm(state.partial, { force: true }).catch(() => undefined);
+    if (state) await discardPartial(state);
     if (isSegment(item)) c.spanned.set(dest, 'failed');
     c.failed.push({ path: item.path, cause: `its other copy could not be read: ${cause}` });
     c.filesDone++;
@@ -209,41 +241,20 @@ function compareTapePosition(a: TapeLocation, b: TapeLocation): number {
   return (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0) || a.startBlock - b.startBlock || a.offset - b.offset;
 }
 
-async function restoreFile(
-  ctx: JobContext,
-  volume: MountedVolume,
-  item: RestoreItem,
-  dest: string,
-  targetReal: string,
-  overwrite: boolean,
-  c: Counters,
-): Promise<void> {
+async function restoreFile(ctx: JobContext, volume: MountedVolume, item: RestoreItem, dest: string, overwrite: boolean, c: Counters): Promise<void> {
   const loc = item.location;
   if (!loc) throw new JobError('INVALID_SPEC', `${item.path} has no tape location`);
   if (!overwrite && (await exists(dest))) return leaveAlone(ctx, dest, loc.length, c);
-  await prepareParent(targetReal, dest);
-  const partial = partialNameFor(dest);
+  const temp = await createPartial(c, dest);
   try {
-    await writeVerifiedCopy(ctx, volume, item, partial, c, item.sha256);
-    await putInPlace(partial, item, dest, c);
+    await writeVerifiedCopy(ctx, volume, item, temp.file, c, item.sha256);
+    await putInPlace(temp, item, dest, c);
   } catch (err) {
-    await rm(partial, { force: true }).catch(() => undefined);
+    await discardPartial(temp);
     throw err;
   }
+  await closePartial(temp);
   c.filesDone++;
-}
-
-/** Makes the restored bytes durable, gives them the entry's mode and time, and renames them into place. */
-async function putInPlace(partial: string, item: RestoreItem, dest: string, c: Counters): Promise<void> {
-  const fh = await open(partial, 'r');
-  await fh.sync();
-  await fh.close();
-  await chmod(partial, item.mode & 0o7777);
-  await c.times.set(partial, item.mtimeMs, item.mtimeNanos, false);
-  await rename(partial, dest);
-  c.links.restoredAt(item, dest);
-  // After the rename: setfattr names the entry by its final path in the log of a failure.
-  c.xattrs.add({ path: dest, entryPath: item.path, xattrs: item.xattrs ?? [] });
 }
 
 /**
@@ -252,15 +263,7 @@ async function putInPlace(partial: string, item: RestoreItem, dest: string, c: C
  * its own SHA-256 and put in place. A failed segment fails the file once: its other segments are
  * passed over.
  */
-async function restoreSegment(
-  ctx: JobContext,
-  volume: MountedVolume,
-  item: RestoreItem,
-  dest: string,
-  targetReal: string,
-  overwrite: boolean,
-  c: Counters,
-): Promise<void> {
+async function restoreSegment(ctx: JobContext, volume: MountedVolume, item: RestoreItem, dest: string, overwrite: boolean, c: Counters): Promise<void> {
   const loc = item.location!;
   let state = c.spanned.get(dest);
   if (state === 'skipped' || state === 'failed' || state === 'done') {
@@ -272,26 +275,27 @@ async function restoreSegment(
       c.spanned.set(dest, 'skipped');
       return leaveAlone(ctx, dest, loc.length, c);
     }
-    await prepareParent(targetReal, dest);
-    state = { path: item.path, partial: partialNameFor(dest), received: 0 };
-    await writeFile(state.partial, '', { mode: 0o600 });
+    // Held open until the file is complete: later segments (other tapes) write through the same descriptor.
+    const temp = await createPartial(c, dest);
+    state = { path: item.path, parent: temp.parent, partial: temp.partial, file: temp.file, received: 0 };
     c.spanned.set(dest, state);
   }
   try {
-    await writeVerifiedCopy(ctx, volume, item, state.partial, c, loc.segmentSha256, loc.fileOffset);
+    await writeVerifiedCopy(ctx, volume, item, state.file, c, loc.segmentSha256, loc.fileOffset);
     state.received += loc.length;
     if (state.received < storedBytes(item)) return;
     // A sparse file: its last hole, if any, is the file's end.
-    if (loc.dataMap?.length) await truncate(state.partial, item.size);
-    const whole = await sha256Of(state.partial);
+    if (loc.dataMap?.length) await state.file.truncate(item.size);
+    const whole = await sha256Of(state.file);
     if (item.sha256.length && !whole.equals(Buffer.from(item.sha256)))
       throw new ReadFailure(`SHA-256 mismatch of the whole file after its last segment (tape ${loc.barcode}, segment ${loc.segment})`);
-    await putInPlace(state.partial, item, dest, c);
+    await putInPlace(state, item, dest, c);
+    await closePartial(state);
     c.spanned.set(dest, 'done');
     c.filesDone++;
   } catch (err) {
     c.spanned.set(dest, 'failed');
-    await rm(state.partial, { force: true }).catch(() => undefined);
+    await discardPartial(state);
     throw err;
   }
 }
@@ -302,17 +306,22 @@ function storedBytes(item: RestoreItem): number {
   return map.length ? map.reduce((n, e) => n + e.length, 0) : item.size;
 }
 
-async function sha256Of(file: string): Promise<Buffer> {
+async function sha256Of(file: FileHandle): Promise<Buffer> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest();
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  for (let at = 0; ;) {
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+    if (bytesRead === 0) return hash.digest();
+    hash.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
 }
 
 /** A file spanning tapes whose segments did not all come is not restored: said, and its partial removed. */
 async function failUnfinishedSpans(ctx: JobContext, c: Counters): Promise<void> {
   for (const [dest, state] of c.spanned) {
     if (typeof state !== 'object') continue;
-    await rm(state.partial, { force: true }).catch(() => undefined);
+    await discardPartial(state);
     c.spanned.set(dest, 'failed');
     const cause = `only ${state.received} bytes of its segments were read`;
     c.failed.push({ path: state.path, cause });
@@ -329,7 +338,7 @@ async function writeVerifiedCopy(
   ctx: JobContext,
   volume: MountedVolume,
   item: RestoreItem,
-  partial: string,
+  file: FileHandle,
   c: Counters,
   expected: Uint8Array,
   at?: number,
@@ -349,11 +358,8 @@ async function writeVerifiedCopy(
         yield chunk;
       }
     },
-    loc.dataMap?.length
-      ? new ScatterWritable(partial, loc.dataMap, at ?? 0)
-      : at === undefined
-        ? createWriteStream(partial, { mode: 0o600 })
-        : createWriteStream(partial, { flags: 'r+', start: at }),
+    // Into the temporary file's descriptor: never reopened by name, so never through a symlink.
+    loc.dataMap?.length ? new ScatterWritable(file, loc.dataMap, at ?? 0) : new FileWritable(file, at ?? 0),
     { signal: ctx.signal },
   ).catch((err: unknown) => {
     if (unreadable && !ctx.signal.aborted)

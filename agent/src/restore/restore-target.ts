@@ -1,7 +1,6 @@
 // Where a restored entry lands. The target must lie under one of the agent's allowed roots, and no
-// entry may escape the target: `..` components, absolute remainders and symlinks already inside the
-// target that point elsewhere are all refused.
-import { realpath } from 'node:fs/promises';
+// entry may escape the target: `..` and `.` components are refused here, for the whole plan, before
+// anything is made; symlinks on disk are never followed (safe-tree.ts).
 import path from 'node:path';
 
 export class RestoreTargetError extends Error {
@@ -41,21 +40,4 @@ export function mapRestorePath(target: string, stripPrefix: string, original: st
   const out = path.join(target, ...parts);
   if (!isInside(target, out)) throw new RestoreTargetError('RESTORE_PATH_ESCAPES', `entry ${JSON.stringify(original)} would land outside ${target}`);
   return out;
-}
-
-/** Checks, on disk, that the existing part of `dest`'s parent chain resolves inside the target
- *  (a symlink inside the target must not carry a restore elsewhere). */
-export async function assertNoEscapeOnDisk(targetReal: string, dest: string): Promise<void> {
-  let dir = path.dirname(dest);
-  for (;;) {
-    try {
-      const real = await realpath(dir);
-      if (!isInside(targetReal, real))
-        throw new RestoreTargetError('RESTORE_PATH_ESCAPES', `${dest} would be written through a symlink that leaves the restore target`);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      dir = path.dirname(dir);
-    }
-  }
 }

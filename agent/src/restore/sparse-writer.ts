@@ -3,7 +3,7 @@
 // holes (the file is truncated to its size once every piece is in). Works piece by piece, so a
 // segment of a sparse file spanning tapes (which starts `packedStart` bytes into the packed stream)
 // lands where it belongs.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { DataExtent } from '@ferrite/proto';
 
@@ -37,13 +37,13 @@ export function scatter(map: readonly DataExtent[], packedOffset: number, length
   return out;
 }
 
-/** A Writable that scatters the packed bytes it gets into `path` (which must exist). */
+/** A Writable that scatters the packed bytes it gets into `file`, an open descriptor of the
+ *  restore's temporary file (opened without following symlinks; the caller closes it). */
 export class ScatterWritable extends Writable {
-  private file: FileHandle | null = null;
   private packed: number;
 
   constructor(
-    private readonly path: string,
+    private readonly file: FileHandle,
     private readonly map: readonly DataExtent[],
     packedStart: number,
   ) {
@@ -51,32 +51,33 @@ export class ScatterWritable extends Writable {
     this.packed = packedStart;
   }
 
-  override _construct(callback: (err?: Error | null) => void): void {
-    open(this.path, 'r+').then(
-      (f) => ((this.file = f), callback()),
-      (err: Error) => callback(err),
-    );
-  }
-
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
     const pieces = scatter(this.map, this.packed, chunk.length);
     this.packed += chunk.length;
     (async () => {
-      for (const p of pieces) await this.file!.write(chunk, p.from, p.length, p.fileOffset);
+      for (const p of pieces) await this.file.write(chunk, p.from, p.length, p.fileOffset);
     })().then(() => callback(), callback);
   }
+}
 
-  override _final(callback: (err?: Error | null) => void): void {
-    this.file!.close().then(() => callback(), callback);
+/**
+ * A Writable that writes what it gets into `file` from `start` on, one positioned write per chunk.
+ * FileHandle.createWriteStream would do, but it holds the handle until the stream closes it, so a
+ * handle meant to outlive the stream (to chmod and rename it after) could never be closed.
+ */
+export class FileWritable extends Writable {
+  constructor(
+    private readonly file: FileHandle,
+    private at: number,
+  ) {
+    super();
   }
 
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    const f = this.file;
-    this.file = null;
-    if (!f) return callback(err);
-    f.close().then(
-      () => callback(err),
-      () => callback(err),
-    );
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
+    const at = this.at;
+    this.at += chunk.length;
+    (async () => {
+      for (let done = 0; done < chunk.length;) done += (await this.file.write(chunk, done, chunk.length - done, at + done)).bytesWritten;
+    })().then(() => callback(), callback);
   }
 }

@@ -94,6 +94,9 @@ export class AgentSession {
       changers: inventory.changers,
       tapes: inventory.tapes,
       allowedRestoreRoots: this.config.allowedRestoreRoots,
+      allowedBackupRoots: this.config.allowedBackupRoots,
+      allowFormat: this.config.allowFormat,
+      allowForceFormat: this.config.allowForceFormat,
     });
     this.agentId = res.agentId;
     this.sessionId = res.sessionId;

@@ -241,7 +241,7 @@ describe('agent jobs on an emulated library', { timeout: 120_000 }, () => {
   it('refuses a restore outside the allowed roots before touching anything', async () => {
     await assert.rejects(
       runRestoreJob(ctx('job-bad'), { ...restoreSpecFrom(server.files(), '/etc/ferrite-nope', source) }),
-      (err: JobError) => err.code === 'RESTORE_TARGET_NOT_ALLOWED',
+      (err: JobError) => err.code === 'POLICY_DENIED',
     );
   });
 

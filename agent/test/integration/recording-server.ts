@@ -63,5 +63,9 @@ export function restoreItemOf(r: FileRecord, copy = 1): RestoreItem {
     hardLinkTo: r.hardLinkTo,
     rdevMajor: r.rdevMajor,
     rdevMinor: r.rdevMinor,
+    uid: r.uid,
+    gid: r.gid,
+    owner: r.owner,
+    group: r.group,
   };
 }

@@ -71,7 +71,14 @@ describe('agent session when the server forgets it', { timeout: 60_000 }, () => 
   const fake = new ForgetfulServer();
   const log = createLogger('silent');
   const runner: JobHost = { busyDriveNames: () => new Set<string>(), runningJobIds: () => [], assign: () => {}, cancel: () => {}, shutdown: async () => {} };
-  const config = { name: 'agent-x', hostname: 'host-x', allowedRestoreRoots: [] } as unknown as AgentConfig;
+  const config = {
+    name: 'agent-x',
+    hostname: 'host-x',
+    allowedBackupRoots: [],
+    allowedRestoreRoots: [],
+    allowFormat: false,
+    allowForceFormat: false,
+  } as unknown as AgentConfig;
 
   before(() => fake.start());
   after(() => fake.server.forceShutdown());

@@ -186,7 +186,11 @@ export async function startStack(label: string): Promise<Stack> {
           server: grpcAddress,
           hostname: `${options.name}.test`,
           stateDir: path.join(dir, 'state'),
+          // The tests' sources all lie in the stack's temp directory; tests format and recycle tapes.
+          allowedBackupRoots: [tmp],
           allowedRestoreRoots: [restoreRoot],
+          allowFormat: true,
+          allowForceFormat: true,
           progressIntervalMs: 100,
           // A test plays the operator who inserts a tape: the waiting backup notices it soon.
           nextTapeRetryMs: 500,

@@ -20,6 +20,8 @@ function file(path: string, over: Partial<SourceEntry> = {}): SourceEntry {
     ctimeMs: 1_700_000_000_000,
     ctimeNanos: 999_999,
     mode: 0o644,
+    uid: 0,
+    gid: 0,
     inode,
     symlinkTarget: '',
     ...over,

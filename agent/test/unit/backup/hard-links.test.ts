@@ -5,7 +5,22 @@ import { recordOf } from '../../../src/backup/source-record.js';
 import type { SourceEntry } from '../../../src/backup/source-scan.js';
 
 function file(path: string, inode: number, nlink: number, dev = 1): SourceEntry {
-  return { path, type: 'file', size: 10, mtimeMs: 1, mtimeNanos: 0, ctimeMs: 1, ctimeNanos: 0, mode: 0o644, inode, symlinkTarget: '', nlink, dev };
+  return {
+    path,
+    type: 'file',
+    size: 10,
+    mtimeMs: 1,
+    mtimeNanos: 0,
+    ctimeMs: 1,
+    ctimeNanos: 0,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    inode,
+    symlinkTarget: '',
+    nlink,
+    dev,
+  };
 }
 
 test('files sharing (device, inode) name the first of them; single links and other devices stay alone', () => {

@@ -24,6 +24,8 @@ function record(over: Partial<FileRecord> = {}): FileRecord {
     dataMap: [],
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     locations: [
       {
         barcode: 'T1',
@@ -202,4 +204,18 @@ test('manifest and header paths name their job, attempt and checkpoint', () => {
   assert.equal(parseManifestPath('ferrite/manifests/x-000000.jsonl'), null, 'checkpoint 0 is the header, never a manifest');
   assert.equal(parseManifestPath('ferrite/manifests/x-000004.json'), null);
   assert.equal(parseManifestPath('ferrite/data/x-000001.jsonl'), null);
+});
+
+test('ownership travels on the line by number and name; a line without it reads as unknown, not root', () => {
+  const owned = record({ uid: 1000, gid: 100, owner: 'alice', group: 'users' });
+  const line = JSON.parse(manifestLine(job, owned)) as Record<string, unknown>;
+  assert.deepEqual([line.uid, line.gid, line.owner, line.group], [1000, 100, 'alice', 'users']);
+  assert.deepEqual(recordFromManifestLine(manifestLine(job, owned)), owned);
+  // Root, with a number that has no name on the source host.
+  const root = record({ uid: 0, gid: 4242, owner: 'root', group: '' });
+  const back = recordFromManifestLine(manifestLine(job, root));
+  assert.deepEqual([back.uid, back.gid, back.owner, back.group], [0, 4242, 'root', '']);
+  const old = recordFromManifestLine(manifestLine(job, record()));
+  assert.equal(old.uid, undefined);
+  assert.equal(old.gid, undefined);
 });

@@ -272,6 +272,7 @@ describe('shelfDir in the agent configuration', () => {
       JSON.stringify({
         name: 'tape-01',
         server: 'localhost:50051',
+        allowedBackupRoots: ['/srv/data'],
         allowedRestoreRoots: ['/srv/restores'],
         stateDir: 'state',
         logLevel: 'silent',

@@ -115,7 +115,15 @@ describe('two standalone libraries on one agent', () => {
         ...extra,
       });
       const config = (libraries: object[]) =>
-        agentConfigSchema.parse({ name: 'a', server: 'x:1', hostname: 'h', stateDir: tmp.dir, allowedRestoreRoots: ['/tmp'], libraries });
+        agentConfigSchema.parse({
+          name: 'a',
+          server: 'x:1',
+          hostname: 'h',
+          stateDir: tmp.dir,
+          allowedBackupRoots: ['/tmp'],
+          allowedRestoreRoots: ['/tmp'],
+          libraries,
+        });
       await assert.rejects(openDriveSet(config([lib('left'), lib('right')]), createLogger('silent')), /two drives are named drive0.*driveNamePrefix/);
       const set = await openDriveSet(config([lib('left'), lib('right', { driveNamePrefix: 'st' })]), createLogger('silent'));
       assert.deepEqual(

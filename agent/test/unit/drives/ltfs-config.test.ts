@@ -11,7 +11,7 @@ import { createLogger } from '../../../src/logger.js';
 
 describe('ltfs library configuration', () => {
   let dir: string;
-  const base = { name: 'tape-02', server: 'localhost:50051', allowedRestoreRoots: ['/srv/restores'] };
+  const base = { name: 'tape-02', server: 'localhost:50051', allowedBackupRoots: ['/srv/data'], allowedRestoreRoots: ['/srv/restores'] };
   const ltfsEntry = {
     backend: 'ltfs',
     name: 'msl',

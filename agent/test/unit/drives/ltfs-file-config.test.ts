@@ -16,7 +16,7 @@ import { FAKE_BIN } from './ltfs-fixture.js';
 
 describe('ltfs-file library configuration', () => {
   let dir: string;
-  const base = { name: 'tape-03', server: 'localhost:50051', allowedRestoreRoots: ['/srv/restores'] };
+  const base = { name: 'tape-03', server: 'localhost:50051', allowedBackupRoots: ['/srv/data'], allowedRestoreRoots: ['/srv/restores'] };
   const entry = { backend: 'ltfs-file', name: 'lf', dir: 'lib', slots: 4, drives: 1, generation: 9, bin: { ltfs: './bin/ltfs' } };
 
   before(async () => {

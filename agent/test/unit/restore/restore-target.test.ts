@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, symlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, mkdir, symlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { assertNoEscapeOnDisk, mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../../../src/restore/restore-target.js';
+import { mapRestorePath, RestoreTargetError, validateTargetDirectory } from '../../../src/restore/restore-target.js';
+import { SafeTree } from '../../../src/restore/safe-tree.js';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -61,16 +62,34 @@ describe('mapRestorePath', () => {
   });
 });
 
-describe('assertNoEscapeOnDisk', () => {
-  it('refuses a destination reached through a symlink leaving the target', async () => {
+describe('SafeTree', () => {
+  it('makes missing directories and refuses a symlink on the way instead of following it', async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-escape-'));
+    const tree = await SafeTree.open(path.join(tmp, 'target'), () => true);
     try {
       const target = path.join(tmp, 'target');
       await mkdir(path.join(target, 'ok'), { recursive: true });
       await symlink('/etc', path.join(target, 'evil'));
-      await assertNoEscapeOnDisk(target, path.join(target, 'ok', 'file'));
-      await assertNoEscapeOnDisk(target, path.join(target, 'new', 'deeper', 'file'));
-      await assert.rejects(assertNoEscapeOnDisk(target, path.join(target, 'evil', 'passwd')), (err: RestoreTargetError) => err.code === 'RESTORE_PATH_ESCAPES');
+      const made = await tree.parentOf(path.join(target, 'new', 'deeper', 'file'));
+      assert.equal(made.name, 'file');
+      await made.parent.close();
+      assert.ok((await lstat(path.join(target, 'new', 'deeper'))).isDirectory());
+      await assert.rejects(tree.parentOf(path.join(target, 'evil', 'passwd')), (err: RestoreTargetError) => err.code === 'RESTORE_PATH_ESCAPES');
+      await assert.rejects(tree.directory(path.join(target, 'evil'), true), (err: RestoreTargetError) => err.code === 'RESTORE_PATH_ESCAPES');
+    } finally {
+      await tree.close();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a target that leads outside the allowed roots once opened', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'ferrite-escape-'));
+    try {
+      await symlink('/etc', path.join(tmp, 'link'));
+      await assert.rejects(
+        SafeTree.open(path.join(tmp, 'link'), (real) => real.startsWith(tmp)),
+        (err: RestoreTargetError) => err.code === 'RESTORE_TARGET_NOT_ALLOWED',
+      );
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -59,6 +59,10 @@ export class AgentsService {
       hostname: agent.hostname,
       version: agent.version,
       allowedRestoreRoots: agent.allowedRestoreRoots,
+      // The rest of the agent's policy is not stored (the agent enforces it); unused here.
+      allowedBackupRoots: [],
+      allowFormat: false,
+      allowForceFormat: false,
       drives: inventory.drives,
       changers: inventory.changers,
       tapes: inventory.tapes,

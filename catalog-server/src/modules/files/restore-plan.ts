@@ -165,6 +165,9 @@ export function buildRestorePlan(
       hardLinkTo: v.attributes.hardLinkTo,
       rdevMajor: v.attributes.device?.major ?? 0,
       rdevMinor: v.attributes.device?.minor ?? 0,
+      // Not in the catalog yet: the restore gives the entry the restoring agent's own owner.
+      owner: '',
+      group: '',
     };
     if (v.type === 'FILE') {
       fileCount++;

@@ -78,6 +78,8 @@ export function toVerifyItem(p: VerifyPlacementRow, path = ''): RestoreItem {
     xattrs: [],
     linkCount: 0,
     hardLinkTo: '',
+    owner: '',
+    group: '',
     rdevMajor: 0,
     rdevMinor: 0,
     mode: 0,

@@ -153,6 +153,8 @@ export function records(host: number, run: number, from: number, to: number, job
       hardLinkTo: '',
       rdevMajor: 0,
       rdevMinor: 0,
+      owner: '',
+      group: '',
       dataMap: [],
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,

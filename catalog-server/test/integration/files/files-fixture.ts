@@ -156,6 +156,8 @@ export function fileRecord(path: string, barcode: string, startBlock: number, ov
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
     ...over,
   };
@@ -180,6 +182,8 @@ export function dirRecord(path: string, over: Partial<FileRecord> = {}): FileRec
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
     ...over,
   };
@@ -204,6 +208,8 @@ export function symlinkRecord(path: string, target: string): FileRecord {
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
   };
 }

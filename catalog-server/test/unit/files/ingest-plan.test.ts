@@ -47,6 +47,8 @@ function rec(path: string, over: Partial<FileRecord> = {}): FileRecord {
     hardLinkTo: '',
     rdevMajor: 0,
     rdevMinor: 0,
+    owner: '',
+    group: '',
     dataMap: [],
     ...over,
   };
