@@ -37,6 +37,9 @@ export function refreshed<T extends SourceEntry>(e: T, now: StatResult): T | nul
     ctimeMs: now.ctime.ms,
     ctimeNanos: now.ctime.nanos,
     mode: now.mode & 0o7777,
+    // A chown since the scan changed the ctime too: the re-read records the owner it has now.
+    uid: now.uid ?? e.uid,
+    gid: now.gid ?? e.gid,
     inode: now.ino,
     nlink: now.nlink,
     dev: now.dev,

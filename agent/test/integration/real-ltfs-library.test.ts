@@ -27,6 +27,7 @@ function settings(dir: string, extra: Record<string, unknown> = {}): LtfsFileLib
     server: 'x:1',
     hostname: 'h',
     stateDir: dir,
+    allowedBackupRoots: ['/tmp'],
     allowedRestoreRoots: ['/tmp'],
     libraries: [
       {
