@@ -12,17 +12,16 @@ import type { Logger } from '../common/logger.js';
 import type { AuditService } from '../modules/auth/audit.service.js';
 import type { OperatorsService, Principal } from '../modules/auth/operators.service.js';
 import type { AuthContext } from '../modules/auth/roles.guard.js';
+import { REFUSAL_HTTP_STATUS } from '../modules/auth/roles.js';
 
 type WsExtra = { request: IncomingMessage; principal?: Principal };
 // graphql-ws types `extra` as unknown; with the `ws` server Nest uses it is { socket, request }, plus what we add.
 type Ws = WsContext<Record<string, unknown> | undefined, unknown>;
 const extraOf = (ctx: Ws) => ctx.extra as WsExtra;
 
-const HTTP_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
-
 function asGraphQLError(err: unknown): GraphQLError {
-  if (err instanceof FerriteError && HTTP_STATUS[err.code])
-    return new GraphQLError(err.message, { extensions: { code: err.code, http: { status: HTTP_STATUS[err.code] } } });
+  if (err instanceof FerriteError && REFUSAL_HTTP_STATUS[err.code])
+    return new GraphQLError(err.message, { extensions: { code: err.code, http: { status: REFUSAL_HTTP_STATUS[err.code] } } });
   if (err instanceof FerriteError) return new GraphQLError(err.message, { extensions: { code: err.code } });
   return new GraphQLError('internal error: the server log has the details', { extensions: { code: 'INTERNAL_ERROR' } });
 }
@@ -37,25 +36,10 @@ export function graphqlContext(operators: OperatorsService, audit: AuditService,
       return { req, address, principal: await operators.authenticate(req.headers.authorization, address) };
     } catch (err) {
       if (!(err instanceof FerriteError)) log.error({ err }, 'authentication failed');
-      else await recordRefusal(audit, err, address);
+      else await audit.recordUnauthenticated(err, address, 'authenticate');
       throw asGraphQLError(err);
     }
   };
-}
-
-/** A request refused for want of a valid token goes to the audit log (a flood of them is cut by
- *  the failed-authentication limit, whose own refusals are not recorded). */
-async function recordRefusal(audit: AuditService, err: FerriteError, address: string | undefined): Promise<void> {
-  if (err.code !== 'UNAUTHENTICATED') return;
-  await audit.record({
-    operator: null,
-    tokenId: null,
-    address: address ?? null,
-    operation: 'authenticate',
-    arguments: null,
-    result: err.code,
-    message: err.message,
-  });
 }
 
 /** The kind of the (single) operation of a document, or the parse error. */
@@ -103,7 +87,7 @@ export function graphqlWsAuth(operators: OperatorsService, audit: AuditService, 
         return undefined;
       } catch (err) {
         extraOf(ctx).principal = undefined;
-        if (err instanceof FerriteError) await recordRefusal(audit, err, extraOf(ctx).request.socket.remoteAddress);
+        if (err instanceof FerriteError) await audit.recordUnauthenticated(err, extraOf(ctx).request.socket.remoteAddress, 'authenticate');
         return [asGraphQLError(err)];
       }
     },

@@ -38,6 +38,16 @@ export class AuditService {
     }
   }
 
+  /**
+   * A request refused for want of a valid token (UNAUTHENTICATED; other errors are not refusals of
+   * an identity). A flood of them is cut by the failed-authentication limit, whose own refusals
+   * (RATE_LIMITED) are not recorded.
+   */
+  async recordUnauthenticated(err: FerriteError, address: string | null | undefined, operation: string): Promise<void> {
+    if (err.code !== 'UNAUTHENTICATED') return;
+    await this.record({ operator: null, tokenId: null, address: address ?? null, operation, arguments: null, result: err.code, message: err.message });
+  }
+
   async list(filter: AuditFilter, first: number, before: string | null): Promise<{ events: AuditEventView[]; total: number }> {
     const beforeId = before === null ? null : parseId(before);
     const [rows, total] = await Promise.all([this.repo.list(filter, first, beforeId), this.repo.count(filter)]);

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import type { Operator } from '@ferrite/db';
 import { FerriteError } from '../../common/errors.js';
+import { isUuid } from '../../common/ids.js';
 import { bearerToken, hashApiToken, newApiToken } from './api-tokens.js';
 import { FailedAuthLimiter } from './failed-auth-limiter.js';
 import { OperatorsRepository, type TokenRow } from './operators.repository.js';
@@ -17,6 +18,9 @@ export interface Principal {
   role: Role;
   tokenId: string;
 }
+
+/** Why a request without an Authorization header is refused. */
+export const NO_TOKEN = 'no API token: send the header `Authorization: Bearer <token>`';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** The operator the first start creates. */
@@ -52,7 +56,7 @@ export class OperatorsService {
   }
 
   private async check(authorization: string | undefined | null, now: Date): Promise<Principal> {
-    if (!authorization) throw unauthenticated('no API token: send the header `Authorization: Bearer <token>`');
+    if (!authorization) throw unauthenticated(NO_TOKEN);
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated('the Authorization header is not `Bearer fer_...` with a well-formed Ferrite API token');
     const row = await this.repo.findTokenByHash(hashApiToken(token));
@@ -126,7 +130,7 @@ export class OperatorsService {
 
   /** An admin revokes any token; anyone else only their own (a leaked token can always be ended by its owner). */
   async revokeToken(id: string, by: Principal): Promise<ApiTokenModel> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.repo.findToken(id) : null;
+    const row = isUuid(id) ? await this.repo.findToken(id) : null;
     if (!row) throw new FerriteError('TOKEN_NOT_FOUND', `API token ${JSON.stringify(id)} does not exist`, { id });
     if (by.role !== Role.ADMIN && row.operatorId !== by.operatorId)
       throw new FerriteError('FORBIDDEN', `revoking another operator's token needs role ADMIN; ${by.operator} has ${by.role}`);

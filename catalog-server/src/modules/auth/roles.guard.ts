@@ -7,10 +7,10 @@ import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import type { IncomingMessage } from 'node:http';
 import { FerriteError } from '../../common/errors.js';
-import { OperatorsService, type Principal } from './operators.service.js';
+import { NO_TOKEN, OperatorsService, type Principal } from './operators.service.js';
 import { AuditService } from './audit.service.js';
 import { redactArguments } from './audit-redaction.js';
-import { neededRole, roleIncludes, ROLE_KEY, type RoleRequirement } from './roles.js';
+import { neededRole, REFUSAL_HTTP_STATUS, roleIncludes, ROLE_KEY, type RoleRequirement } from './roles.js';
 
 /** The GraphQL context of an authenticated request. */
 export interface AuthContext {
@@ -34,7 +34,7 @@ export class RolesGuard implements CanActivate {
       const info = gql.getInfo<{ parentType: { name: string }; fieldName: string }>();
       const operation = `${info.parentType.name}.${info.fieldName}`;
       const ctx = gql.getContext<AuthContext>();
-      if (!ctx.principal) throw new FerriteError('UNAUTHENTICATED', 'no API token: send the header `Authorization: Bearer <token>`');
+      if (!ctx.principal) throw new FerriteError('UNAUTHENTICATED', NO_TOKEN);
       await this.checked(operation, requirement, ctx.principal, gql.getArgs(), ctx.address ?? null);
       return true;
     }
@@ -45,10 +45,9 @@ export class RolesGuard implements CanActivate {
       req.principal = await this.operators.authenticate(req.headers.authorization, address ?? '');
       await this.checked(operation, requirement, req.principal, req.params ?? {}, address);
     } catch (err) {
-      if (err instanceof FerriteError && err.code === 'UNAUTHENTICATED')
-        await this.audit.record({ operator: null, tokenId: null, address, operation, arguments: null, result: err.code, message: err.message });
       if (!(err instanceof FerriteError)) throw err;
-      const status = ({ UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 } as Partial<Record<string, number>>)[err.code] ?? 500;
+      await this.audit.recordUnauthenticated(err, address, operation);
+      const status = REFUSAL_HTTP_STATUS[err.code] ?? 500;
       throw new HttpException({ code: err.code, message: status === 500 ? 'internal error: the server log has the details' : err.message }, status);
     }
     return true;

@@ -40,3 +40,6 @@ export function neededRole(req: RoleRequirement, args: Record<string, unknown>):
   if (req.escalate && req.escalate.when(args)) return { role: req.escalate.role, why: req.escalate.why };
   return { role: req.role };
 }
+
+/** The HTTP status of an authentication or authorization refusal, over GraphQL and the HTTP routes alike. */
+export const REFUSAL_HTTP_STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
