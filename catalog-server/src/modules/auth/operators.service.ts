@@ -29,6 +29,8 @@ export const FIRST_ADMIN = 'admin';
 @Injectable()
 export class OperatorsService {
   private readonly limiter: FailedAuthLimiter;
+  /** When this process last recorded each token's use (one entry per token used: a few). */
+  private readonly lastNoted = new Map<string, number>();
 
   constructor(
     private readonly repo: OperatorsRepository,
@@ -64,8 +66,17 @@ export class OperatorsService {
     if (row.revokedAt) throw unauthenticated(`API token ${row.id} was revoked`);
     if (row.expiresAt && row.expiresAt <= now) throw unauthenticated(`API token ${row.id} expired at ${row.expiresAt.toISOString()}`);
     if (row.operator.disabledAt) throw unauthenticated(`operator ${row.operator.name} is disabled`);
-    void this.repo.touchToken(row.id, now).catch(() => undefined);
+    this.noteUse(row.id, now);
     return { operatorId: row.operator.id, operator: row.operator.name, role: row.operator.role as Role, tokenId: row.id };
+  }
+
+  /** Records a token's use at most once a minute from this process (the SQL keeps it so across
+   *  replicas), so an ordinary request costs no write. */
+  private noteUse(tokenId: string, now: Date): void {
+    const last = this.lastNoted.get(tokenId) ?? 0;
+    if (now.getTime() - last < 60_000) return;
+    this.lastNoted.set(tokenId, now.getTime());
+    void this.repo.touchToken(tokenId, now).catch(() => undefined);
   }
 
   /**
