@@ -204,7 +204,20 @@ or stop and remove .ferrite/server to start over with a new catalog.`);
 console.log(
   `starting the agent "local-agent" with ${onLtfs ? 'a library of real LTFS cartridges (file backend)' : 'an emulated library'} (2 LTO-9 drives, 8 tapes)...`,
 );
-start('agent', 'agent/dist/src/main.js', ['--config', agentConfigPath], {});
+// The agent proves itself with a certificate from the server's CA. On its first start it enrols
+// with a one-time token made here with the admin token (as an admin would with
+// createAgentEnrollment); afterwards its certificate is in .ferrite/agent/identity.
+let enrollmentEnv = {};
+if (!existsSync(path.join(home, 'agent', 'identity', 'agent.pem'))) {
+  const r = await graphql('mutation { createAgentEnrollment(name: "local-agent", expiresInMinutes: 10) { token caFingerprint } }');
+  if (!r.data) {
+    console.error(`could not create an enrolment token for the local agent: ${r.errors?.[0]?.message}`);
+    await shutdown(1);
+  }
+  console.log(`enrolling the local agent with the server's CA (fingerprint ${r.data.createAgentEnrollment.caFingerprint})`);
+  enrollmentEnv = { FERRITE_ENROLLMENT_TOKEN: r.data.createAgentEnrollment.token };
+}
+start('agent', 'agent/dist/src/main.js', ['--config', agentConfigPath], enrollmentEnv);
 for (let i = 0; i < 100; i++) {
   const r = await graphql('{ agent(name: "local-agent") { online } }').catch(() => null);
   if (r?.data?.agent?.online) break;

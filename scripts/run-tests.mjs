@@ -57,8 +57,13 @@ if (!env.FERRITE_TEST_DATABASE_URL) {
   env.FERRITE_TEST_DATABASE_URL = embedded.url;
 }
 
+// One agents' CA for the in-process test servers of this run (test/support/agent-credentials.ts).
+const caRoot = await mkdtemp(path.join(os.tmpdir(), 'ferrite-test-ca-'));
+env.FERRITE_TEST_CA_DIR = path.join(caRoot, 'ca');
+
 const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env, cwd: root });
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 if (embedded) await embedded.stop();
 if (tmp) await rm(tmp, { recursive: true, force: true });
+await rm(caRoot, { recursive: true, force: true });
 process.exit(code);

@@ -14,6 +14,7 @@ import { GraphQLPassThroughFilter } from './graphql/graphql-exception.filter.js'
 import { graphqlOptions } from './graphql/graphql.options.js';
 import { AgentGatewayModule } from './modules/agent-gateway/agent-gateway.module.js';
 import { AgentsModule } from './modules/agents/agents.module.js';
+import { AgentIdentityModule } from './modules/agent-identity/agent-identity.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { FilesModule } from './modules/files/files.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         }),
         TapesModule,
         AgentsModule,
+        AgentIdentityModule,
         FilesModule,
         RunsModule,
         JobsModule,

@@ -68,6 +68,14 @@ export const agentConfigSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'agent name: letters, digits, . _ -'),
     /** host:port of the catalog server's gRPC endpoint. */
     server: z.string().min(1),
+    /** The name the catalog server's TLS certificate must carry (its own CA's certificates carry
+     *  `ferrite-catalog`; a site CA's server certificate may carry the server's host name). */
+    serverName: z.string().min(1).default('ferrite-catalog'),
+    /** Where the agent keeps its key, certificate and the server's CA (default <stateDir>/identity). */
+    identityDir: z.string().min(1).optional(),
+    /** A one-time enrolment token (createAgentEnrollment), used at start when the agent has no
+     *  certificate yet; spent after that (FERRITE_ENROLLMENT_TOKEN). */
+    enrollmentToken: z.string().min(1).optional(),
     hostname: z.string().min(1),
     // The agent's own policy (jobs/job-policy.ts): it refuses any order outside it with
     // POLICY_DENIED, whatever the server asks. Required, with no default, so a deployment says what
@@ -136,6 +144,7 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
     ...raw,
     ...(env.FERRITE_AGENT_NAME ? { name: env.FERRITE_AGENT_NAME } : {}),
     ...(env.FERRITE_SERVER ? { server: env.FERRITE_SERVER } : {}),
+    ...(env.FERRITE_ENROLLMENT_TOKEN ? { enrollmentToken: env.FERRITE_ENROLLMENT_TOKEN } : {}),
     ...(env.FERRITE_LOG_LEVEL ? { logLevel: env.FERRITE_LOG_LEVEL } : {}),
   };
   const parsed = agentConfigSchema.safeParse(merged);
@@ -148,6 +157,7 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
   return {
     ...config,
     stateDir: abs(config.stateDir),
+    identityDir: abs(config.identityDir ?? path.join(config.stateDir, 'identity')),
     allowedBackupRoots: config.allowedBackupRoots.map(abs),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
     libraries: config.libraries.map((l) => {

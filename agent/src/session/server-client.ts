@@ -1,7 +1,7 @@
 // The agent's calls to the catalog server: promise-returning wrappers around the generated gRPC
 // client, each with its own deadline and retry policy. Every report is idempotent on the server, so
 // retrying a call whose answer was lost is always safe.
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   AgentServiceClient,
   type HeartbeatRequest,
@@ -22,6 +22,8 @@ import {
   type ReportInventoryResponse,
   type RequestTapeRequest,
   type RequestTapeResponse,
+  type RenewCertificateRequest,
+  type RenewCertificateResponse,
 } from '@ferrite/proto';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger.js';
@@ -85,20 +87,44 @@ export const RETRY = {
 
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
+/** How the agent proves itself and checks the server: its certificate, and the name the server's
+ *  certificate must carry (identity/tls-credentials.ts). */
+export interface ServerTls {
+  credentials: ChannelCredentials;
+  serverName: string;
+}
+
+/** A renewed certificate's predecessor channel stays open this long, for calls already on it. */
+const OLD_CHANNEL_GRACE_MS = 10 * 60_000;
+
 export class ServerClient {
-  private readonly client: AgentServiceClient;
+  private client: AgentServiceClient;
 
   constructor(
     readonly address: string,
+    tls: ServerTls,
     private readonly log: Logger,
   ) {
-    this.client = new AgentServiceClient(address, credentials.createInsecure(), {
+    this.client = this.connect(tls);
+  }
+
+  private connect(tls: ServerTls): AgentServiceClient {
+    return new AgentServiceClient(this.address, tls.credentials, {
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.ssl_target_name_override': tls.serverName,
+      'grpc.default_authority': tls.serverName,
     });
+  }
+
+  /** Calls from now on use a new certificate (renewed); the old channel closes after a while. */
+  useTls(tls: ServerTls): void {
+    const old = this.client;
+    this.client = this.connect(tls);
+    setTimeout(() => old.close(), OLD_CHANNEL_GRACE_MS).unref();
   }
 
   get raw(): AgentServiceClient {
@@ -106,55 +132,60 @@ export class ServerClient {
   }
 
   register(req: RegisterRequest): Promise<RegisterResponse> {
-    return this.call('register', this.client.register.bind(this.client), req, RETRY.quick);
+    return this.call('register', req, RETRY.quick);
   }
 
   heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.call('heartbeat', this.client.heartbeat.bind(this.client), req, { ...RETRY.quick, retries: 0, deadlineMs: 5000 });
+    return this.call('heartbeat', req, { ...RETRY.quick, retries: 0, deadlineMs: 5000 });
   }
 
   reportJobEvent(req: ReportJobEventRequest, policy: RetryPolicy = RETRY.report): Promise<ReportJobEventResponse> {
-    return this.call('reportJobEvent', this.client.reportJobEvent.bind(this.client), req, policy);
+    return this.call('reportJobEvent', req, policy);
   }
 
   reportFiles(req: ReportFilesRequest, policy: RetryPolicy = RETRY.final): Promise<ReportFilesResponse> {
-    return this.call('reportFiles', this.client.reportFiles.bind(this.client), req, policy);
+    return this.call('reportFiles', req, policy);
   }
 
   reportRebuild(req: ReportRebuildRequest, policy: RetryPolicy = RETRY.final): Promise<ReportRebuildResponse> {
-    return this.call('reportRebuild', this.client.reportRebuild.bind(this.client), req, policy);
+    return this.call('reportRebuild', req, policy);
   }
 
   /** A backup's next tape for one copy (NextTape); UNIMPLEMENTED from a server older than the call. */
   nextTape(req: NextTapeRequest, policy: RetryPolicy = RETRY.report): Promise<NextTapeResponse> {
-    return this.call('nextTape', this.client.nextTape.bind(this.client), req, policy);
+    return this.call('nextTape', req, policy);
   }
 
   /** The answer to a PlanBackup command; the server drops it when nobody waits for it any more. */
   reportPlan(req: ReportPlanRequest, policy: RetryPolicy = RETRY.quick): Promise<ReportPlanResponse> {
-    return this.call('reportPlan', this.client.reportPlan.bind(this.client), req, policy);
+    return this.call('reportPlan', req, policy);
   }
 
   /** What the agent's drives hold changed by itself (a standalone drive): the inventory, no new session. */
   reportInventory(req: ReportInventoryRequest, policy: RetryPolicy = RETRY.quick): Promise<ReportInventoryResponse> {
-    return this.call('reportInventory', this.client.reportInventory.bind(this.client), req, policy);
+    return this.call('reportInventory', req, policy);
   }
 
   /** A job on a standalone drive asks an operator for a cartridge (done false) or has it (done true). */
   requestTape(req: RequestTapeRequest, policy: RetryPolicy = RETRY.report): Promise<RequestTapeResponse> {
-    return this.call('requestTape', this.client.requestTape.bind(this.client), req, policy);
+    return this.call('requestTape', req, policy);
+  }
+
+  /** A certificate for a new key, before the current one expires (identity/renewal.ts). */
+  renewCertificate(req: RenewCertificateRequest, policy: RetryPolicy = RETRY.report): Promise<RenewCertificateResponse> {
+    return this.call('renewCertificate', req, policy);
   }
 
   close(): void {
     this.client.close();
   }
 
-  /** `method`: the generated client's method, bound to it. */
-  private call<Req, Res>(name: string, method: unknown, req: Req, policy: RetryPolicy): Promise<Res> {
-    const fn = method as Unary<Req, Res>;
+  /** Calls the generated client's method `name`, on the current channel at each attempt. */
+  private call<Req, Res>(name: Extract<keyof AgentServiceClient, string>, req: Req, policy: RetryPolicy): Promise<Res> {
     return pRetry(
       () =>
         new Promise<Res>((resolve, reject) => {
+          const fn = (this.client[name] as Unary<Req, Res>).bind(this.client);
           fn(req, new Metadata(), { deadline: new Date(Date.now() + policy.deadlineMs) }, (err, res) => {
             if (!err) return resolve(res);
             reject(isPermanentGrpcError(err) ? new AbortError(err) : err);

@@ -4,7 +4,7 @@
 // register again and hold the new stream, never exit.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Metadata, Server, ServerCredentials, status, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { credentials, Metadata, Server, ServerCredentials, status, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { AgentServiceService, type CommandsRequest, type CommandsResponse, type RegisterRequest, type RegisterResponse } from '@ferrite/proto';
 import { AgentSession, type JobHost } from '../../src/session/agent-session.js';
 import { ServerClient } from '../../src/session/server-client.js';
@@ -88,7 +88,7 @@ describe('agent session when the server forgets it', { timeout: 60_000 }, () => 
       fake.registrations = 0;
       fake.streams = [];
       fake.refuseNext = refusal;
-      const client = new ServerClient(`127.0.0.1:${fake.port}`, log);
+      const client = new ServerClient(`127.0.0.1:${fake.port}`, { credentials: credentials.createInsecure(), serverName: 'ferrite-catalog' }, log);
       const session = new AgentSession(client, config, new DriveSet([], []), runner, log);
       let ended: unknown = 'running';
       const running = session.run().then(
@@ -113,7 +113,7 @@ describe('agent session when the server forgets it', { timeout: 60_000 }, () => 
     fake.registrations = 0;
     fake.streams = [];
     fake.refuseNext = 'other';
-    const client = new ServerClient(`127.0.0.1:${fake.port}`, log);
+    const client = new ServerClient(`127.0.0.1:${fake.port}`, { credentials: credentials.createInsecure(), serverName: 'ferrite-catalog' }, log);
     const session = new AgentSession(client, config, new DriveSet([], []), runner, log);
     try {
       await assert.rejects(session.run(), (err: Error) => /AGENT_DISABLED/.test(err.message));

@@ -133,13 +133,26 @@ export const AUTH_ERROR_CODES = [
 ] as const;
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
 
+/** Agents' certificates: enrolment, renewal, revocation, and the identity every gRPC call carries. */
+export const AGENT_IDENTITY_ERROR_CODES = ['ENROLLMENT_INVALID', 'INVALID_CSR', 'AGENT_IDENTITY_MISMATCH', 'CERTIFICATE_REVOKED'] as const;
+export type AgentIdentityErrorCode = (typeof AGENT_IDENTITY_ERROR_CODES)[number];
+
 export type ErrorCode =
-  AuthErrorCode | CommonErrorCode | AgentErrorCode | FilesErrorCode | JobErrorCode | ScheduleErrorCode | TapeOperationErrorCode | TapeErrorCode;
+  | AuthErrorCode
+  | AgentIdentityErrorCode
+  | CommonErrorCode
+  | AgentErrorCode
+  | FilesErrorCode
+  | JobErrorCode
+  | ScheduleErrorCode
+  | TapeOperationErrorCode
+  | TapeErrorCode;
 
 /** Every code, once (for tests and documentation). */
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...new Set<ErrorCode>([
     ...AUTH_ERROR_CODES,
+    ...AGENT_IDENTITY_ERROR_CODES,
     ...COMMON_ERROR_CODES,
     ...AGENT_ERROR_CODES,
     ...FILES_ERROR_CODES,

@@ -13,6 +13,15 @@ const schema = z.object({
   host: z.string().min(1),
   /** Where the agents' gRPC endpoint listens. */
   grpcHost: z.string().min(1),
+  /** The agents' CA (certificate and key, the key mode 0600), created here on the first start. */
+  caDir: z.string().min(1),
+  /** A site's own CA instead (both files, PEM; the key unencrypted PKCS#8): agents' and the gRPC endpoint's certificates are issued from it. */
+  caCertFile: z.string().min(1).optional(),
+  caKeyFile: z.string().min(1).optional(),
+  /** Names (DNS or IP) agents may dial the gRPC endpoint by, besides localhost and this host's name. */
+  grpcTlsNames: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, 'a DNS name or an IP address')),
+  /** How long an agent's certificate is valid; agents renew it when a third of that is left. */
+  agentCertificateDays: z.coerce.number().positive().max(3650),
   /** On the first start, the first admin's token is written here (mode 0600) instead of the log. */
   adminTokenFile: z.string().min(1).optional(),
   /** Browser origins (scheme://host[:port]) allowed to open a GraphQL WebSocket besides the server's own. */
@@ -44,6 +53,11 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   embeddedPgPort: 'FERRITE_EMBEDDED_PG_PORT',
   host: 'FERRITE_HOST',
   grpcHost: 'FERRITE_GRPC_HOST',
+  caDir: 'FERRITE_CA_DIR',
+  caCertFile: 'FERRITE_CA_CERT_FILE',
+  caKeyFile: 'FERRITE_CA_KEY_FILE',
+  grpcTlsNames: 'FERRITE_GRPC_TLS_NAMES',
+  agentCertificateDays: 'FERRITE_AGENT_CERT_DAYS',
   adminTokenFile: 'FERRITE_ADMIN_TOKEN_FILE',
   allowedOrigins: 'FERRITE_ALLOWED_ORIGINS',
   graphqlPort: 'FERRITE_GRAPHQL_PORT',
@@ -67,6 +81,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     // Closed by default: both endpoints answer only on this machine until the site says otherwise.
     host: env.FERRITE_HOST || '127.0.0.1',
     grpcHost: env.FERRITE_GRPC_HOST || env.FERRITE_HOST || '127.0.0.1',
+    caDir: path.resolve(env.FERRITE_CA_DIR ?? path.join(env.FERRITE_DATA_DIR ?? '.ferrite/server', 'ca')),
+    caCertFile: env.FERRITE_CA_CERT_FILE ? path.resolve(env.FERRITE_CA_CERT_FILE) : undefined,
+    caKeyFile: env.FERRITE_CA_KEY_FILE ? path.resolve(env.FERRITE_CA_KEY_FILE) : undefined,
+    grpcTlsNames: (env.FERRITE_GRPC_TLS_NAMES ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
+    agentCertificateDays: env.FERRITE_AGENT_CERT_DAYS ?? 90,
     adminTokenFile: env.FERRITE_ADMIN_TOKEN_FILE ? path.resolve(env.FERRITE_ADMIN_TOKEN_FILE) : undefined,
     allowedOrigins: (env.FERRITE_ALLOWED_ORIGINS ?? '')
       .split(',')
@@ -82,6 +104,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     planTimeoutMs: env.FERRITE_PLAN_TIMEOUT_MS || undefined,
     authFailuresPerMinute: env.FERRITE_AUTH_FAILURES_PER_MINUTE ?? 20,
   });
+  if (parsed.success && !parsed.data.caCertFile !== !parsed.data.caKeyFile) {
+    throw new ConfigError('invalid server configuration: FERRITE_CA_CERT_FILE and FERRITE_CA_KEY_FILE go together (a site CA needs both)');
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid server configuration: ${problems}`);

@@ -1,6 +1,6 @@
 // A scripted stand-in for the agent in server tests: the real gRPC client from @ferrite/proto over
 // loopback, with promise wrappers and a queue of the commands the server pushed.
-import { credentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import {
   AgentServiceClient,
   HeartbeatRequest,
@@ -14,9 +14,10 @@ import {
   type ReportFilesResponse,
   type ReportJobEventResponse,
 } from '@ferrite/proto';
+import { agentChannelCredentials, enrollAgent, SERVER_NAME_OPTIONS, type ServerUnderTest } from './agent-credentials.js';
 
 export class FakeAgent {
-  readonly client: AgentServiceClient;
+  private connection: AgentServiceClient | null = null;
   agentId = '';
   sessionId = '';
   private stream: ClientReadableStream<CommandsResponse> | null = null;
@@ -28,11 +29,28 @@ export class FakeAgent {
   private beat: NodeJS.Timeout | null = null;
   lastBeatValid: boolean | null = null;
 
-  constructor(address: string) {
-    this.client = new AgentServiceClient(address, credentials.createInsecure());
+  /**
+   * An agent of `server`: it enrols under the name of its first registration (a real certificate
+   * from the server's CA), unless `channelCredentials` says how it dials instead (an impostor).
+   */
+  constructor(
+    private readonly server: ServerUnderTest,
+    private channelCredentials?: ChannelCredentials,
+  ) {
+    if (channelCredentials) this.connection = new AgentServiceClient(server.grpcAddress, channelCredentials, SERVER_NAME_OPTIONS);
+  }
+
+  get client(): AgentServiceClient {
+    if (!this.connection) throw new Error('the fake agent has no certificate yet: register first');
+    return this.connection;
   }
 
   async register(req: RegisterRequest): Promise<void> {
+    if (!this.connection) {
+      const identity = await enrollAgent(this.server, req.agentName);
+      this.channelCredentials = agentChannelCredentials(identity.caPem, identity);
+      this.connection = new AgentServiceClient(this.server.grpcAddress, this.channelCredentials, SERVER_NAME_OPTIONS);
+    }
     const res = await call<{ agentId: string; sessionId: string }>((cb) => this.client.register(req, cb));
     this.agentId = res.agentId;
     this.sessionId = res.sessionId;
@@ -130,7 +148,7 @@ export class FakeAgent {
   close(): void {
     this.stopBeating();
     this.stream?.cancel();
-    this.client.close();
+    this.connection?.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // talking gRPC over loopback, on a fresh database, with an emulated library in a temp directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -177,6 +177,16 @@ export async function startStack(label: string): Promise<Stack> {
       const dir = path.join(tmp, 'agents', options.name);
       await mkdir(dir, { recursive: true });
       const configPath = path.join(dir, 'agent.json');
+      // Enrolled at its first start with a token an admin made (as `npm start` does); a restarted
+      // agent has its certificate already.
+      const enrolled = existsSync(path.join(dir, 'state', 'identity', 'agent.pem'));
+      const enrollmentToken = enrolled
+        ? undefined
+        : (
+            await gql.request<{ createAgentEnrollment: { token: string } }>('mutation($n: String!) { createAgentEnrollment(name: $n) { token } }', {
+              n: options.name,
+            })
+          ).createAgentEnrollment.token;
       const libraryDir = options.libraryDir ?? path.join(dir, 'library');
       libraryDirs.set(options.name, libraryDir);
       await writeFile(
@@ -184,6 +194,7 @@ export async function startStack(label: string): Promise<Stack> {
         JSON.stringify({
           name: options.name,
           server: grpcAddress,
+          ...(enrollmentToken ? { enrollmentToken } : {}),
           hostname: `${options.name}.test`,
           stateDir: path.join(dir, 'state'),
           // The tests' sources all lie in the stack's temp directory; tests format and recycle tapes.

@@ -1,10 +1,17 @@
 // The AgentService implementation: thin edges that check the caller and hand each call to one
 // service method. Errors leave through toGrpcError only.
+//
+// Every AgentService call first proves who calls: the client certificate (verified against the
+// agents' CA by the TLS handshake) must be on record for an agent (AgentIdentityService), and the
+// agent id the request names must be that agent's, so an agent can neither act as another nor
+// report for another's job. Register must carry the certificate's name. Only
+// AgentEnrollmentService.Enroll is open to a client without a certificate.
 import { Inject, Injectable } from '@nestjs/common';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { IncrementalLevel } from '@ferrite/proto';
 import type {
+  AgentEnrollmentServiceServer,
   AgentServiceServer,
   CommandsRequest,
   CommandsResponse,
@@ -33,7 +40,23 @@ import { JobErrors } from '../jobs/lifecycle/jobs.errors.js';
 import { RebuildService } from '../jobs/rebuild/rebuild.service.js';
 import { NextTapeService } from '../jobs/dispatch/next-tape.service.js';
 import { PlanRequestsService } from '../jobs/dispatch/plan-requests.service.js';
+import { AgentIdentityErrors } from '../agent-identity/agent-identity.errors.js';
+import { AgentIdentityService, type AgentIdentity } from '../agent-identity/agent-identity.service.js';
+import { AuditService } from '../auth/audit.service.js';
+import { FerriteError } from '../../common/errors.js';
 import { toGrpcError } from './grpc-status.mapper.js';
+
+/** What the handlers need of a grpc-js call: who is on the other end. */
+interface CallerCall {
+  request: unknown;
+  getPeer(): string;
+  getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate };
+}
+
+/** Identity refusals worth an audit line (an agent acting as another, a revoked one); at most one a
+ *  minute per certificate and code, so a misbehaving client cannot flood the log. */
+const AUDITED_REFUSALS = new Set(['AGENT_IDENTITY_MISMATCH', 'CERTIFICATE_REVOKED']);
+const AUDIT_REFUSAL_EVERY_MS = 60_000;
 
 @Injectable()
 export class AgentRpcHandlers {
@@ -52,6 +75,8 @@ export class AgentRpcHandlers {
     private readonly waiting: JobsWaitingService,
     private readonly nextTapes: NextTapeService,
     private readonly plans: PlanRequestsService,
+    private readonly identities: AgentIdentityService,
+    private readonly audit: AuditService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -60,7 +85,8 @@ export class AgentRpcHandlers {
   /** The object grpc-js serves. */
   implementation(): AgentServiceServer {
     return {
-      register: this.unary('Register', async (req) => {
+      register: this.unary('Register', async (req, caller) => {
+        if (req.agentName !== caller.name) throw AgentIdentityErrors.mismatch(caller.name, req.agentName);
         const res = await this.agents.register(req);
         await this.waiting.tapesArrived(res.agentId);
         this.dispatcher.kick();
@@ -108,6 +134,14 @@ export class AgentRpcHandlers {
         await this.agents.getById(req.agentId);
         return { accepted: await this.plans.receive(req) };
       }),
+      renewCertificate: this.unary(
+        'RenewCertificate',
+        async (req, caller, call) => {
+          const issued = await this.identities.renew(caller, req.csrPem, call.getPeer());
+          return { certificatePem: issued.pem, caCertificatePem: this.identities.ca.certificatePem, notAfter: issued.notAfter };
+        },
+        { bindsAgentId: false },
+      ),
       heartbeat: this.unary('Heartbeat', async (req) => {
         const sessionValid = await this.agents.heartbeat(req);
         if (sessionValid) {
@@ -128,6 +162,7 @@ export class AgentRpcHandlers {
    */
   private async serveStream<Res>(rpc: string, call: ServerWritableStream<unknown, Res>, messages: () => AsyncIterable<Res>): Promise<void> {
     try {
+      await this.caller(rpc, call);
       for await (const message of messages()) {
         if (call.cancelled) return;
         if (!call.write(message)) await new Promise<void>((resolve) => call.once('drain', resolve));
@@ -168,6 +203,7 @@ export class AgentRpcHandlers {
   private async openCommands(call: ServerWritableStream<CommandsRequest, CommandsResponse>): Promise<void> {
     const { agentId, sessionId } = call.request;
     try {
+      await this.caller('Commands', call);
       if (!(await this.agents.isCurrentSession(agentId, sessionId))) throw AgentErrors.sessionInvalid(agentId);
     } catch (err) {
       call.emit(
@@ -205,16 +241,97 @@ export class AgentRpcHandlers {
     this.dispatcher.kick();
   }
 
-  private unary<Req, Res>(name: string, handle: (req: Req) => Promise<Res>) {
-    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      handle(call.request).then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          const grpcErr = toGrpcError(err, (e) => this.log.error({ err: e, rpc: name }, `${name} failed`));
-          if (grpcErr.code !== status.INTERNAL) this.log.warn({ rpc: name, details: grpcErr.details }, `${name} refused`);
-          callback(grpcErr, null);
-        },
-      );
+  /** The open service: an agent without a certificate trades an enrolment token for one. */
+  enrollment(): AgentEnrollmentServiceServer {
+    return {
+      enroll: (call, callback) =>
+        this.respond(
+          'Enroll',
+          this.identities.enroll(call.request.token, call.request.csrPem, call.request.agentName, call.getPeer()).then(({ agentName, certificate }) => ({
+            agentName,
+            certificatePem: certificate.pem,
+            caCertificatePem: this.identities.ca.certificatePem,
+            notAfter: certificate.notAfter,
+          })),
+          callback,
+        ),
     };
+  }
+
+  /**
+   * The agent behind the call's client certificate; when the request names an agent id (every call
+   * but Register and RenewCertificate), it must be that agent's. Throws UNAUTHENTICATED,
+   * CERTIFICATE_REVOKED or AGENT_IDENTITY_MISMATCH.
+   */
+  private async caller(rpc: string, call: CallerCall, bindsAgentId = true): Promise<AgentIdentity> {
+    let identity: AgentIdentity | null = null;
+    try {
+      identity = await this.identities.authenticate(call.getAuthContext().sslPeerCertificate);
+      if (bindsAgentId) {
+        const agentId = (call.request as { agentId?: unknown }).agentId;
+        if (typeof agentId !== 'string' || !isUuid(agentId)) throw AgentErrors.idNotFound(String(agentId));
+        const name = await this.agentNameOf(agentId);
+        if (name !== identity.name) throw AgentIdentityErrors.mismatch(identity.name, name);
+      }
+      return identity;
+    } catch (err) {
+      if (err instanceof FerriteError && AUDITED_REFUSALS.has(err.code)) await this.auditRefusal(rpc, call, identity, err);
+      throw err;
+    }
+  }
+
+  /** Agent ids never change name, so what was read once stays true. */
+  private readonly agentNames = new Map<string, string>();
+  private lastAudited = new Map<string, number>();
+
+  private async agentNameOf(agentId: string): Promise<string> {
+    let name = this.agentNames.get(agentId);
+    if (name === undefined) {
+      name = (await this.agents.getById(agentId)).name;
+      if (this.agentNames.size >= 10_000) this.agentNames.clear();
+      this.agentNames.set(agentId, name);
+    }
+    return name;
+  }
+
+  private async auditRefusal(rpc: string, call: CallerCall, identity: AgentIdentity | null, err: FerriteError): Promise<void> {
+    const key = `${call.getAuthContext().sslPeerCertificate?.fingerprint256 ?? call.getPeer()} ${err.code}`;
+    const now = Date.now();
+    if ((this.lastAudited.get(key) ?? 0) > now - AUDIT_REFUSAL_EVERY_MS) return;
+    if (this.lastAudited.size >= 10_000) this.lastAudited = new Map();
+    this.lastAudited.set(key, now);
+    await this.audit.record({
+      operator: identity ? `agent:${identity.name}` : null,
+      tokenId: null,
+      address: call.getPeer(),
+      operation: `agent.${rpc}`,
+      arguments: null,
+      result: err.code,
+      message: err.message,
+    });
+  }
+
+  private unary<Req, Res>(
+    name: string,
+    handle: (req: Req, caller: AgentIdentity, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+    options: { bindsAgentId?: boolean } = {},
+  ) {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void =>
+      this.respond(
+        name,
+        this.caller(name, call, options.bindsAgentId ?? name !== 'Register').then((caller) => handle(call.request, caller, call)),
+        callback,
+      );
+  }
+
+  private respond<Res>(name: string, work: Promise<Res>, callback: sendUnaryData<Res>): void {
+    work.then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const grpcErr = toGrpcError(err, (e) => this.log.error({ err: e, rpc: name }, `${name} failed`));
+        if (grpcErr.code !== status.INTERNAL) this.log.warn({ rpc: name, details: grpcErr.details }, `${name} refused`);
+        callback(grpcErr, null);
+      },
+    );
   }
 }

@@ -12,7 +12,12 @@ import type { ErrorCode } from '../../common/error-codes.js';
 const GRPC_STATUS: Record<ErrorCode, status> = {
   // Operators' codes (they reach agents only if a shared service throws them): statuses the agent
   // already treats, a refusal it gives up on, a rate limit it retries later.
-  UNAUTHENTICATED: status.PERMISSION_DENIED,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  // An agent's certificate: refusals it does not retry (enrol again, or ask an admin).
+  ENROLLMENT_INVALID: status.PERMISSION_DENIED,
+  INVALID_CSR: status.INVALID_ARGUMENT,
+  AGENT_IDENTITY_MISMATCH: status.PERMISSION_DENIED,
+  CERTIFICATE_REVOKED: status.UNAUTHENTICATED,
   FORBIDDEN: status.PERMISSION_DENIED,
   OPERATOR_NOT_FOUND: status.NOT_FOUND,
   OPERATOR_ALREADY_EXISTS: status.FAILED_PRECONDITION,

@@ -20,6 +20,8 @@ export const CLUSTER_CHANNELS = {
   jobUpdated: 'ferrite_job_updated',
   /** An agent's answer to a backup plan, for the replica whose planBackup waits for it: { requestId, ... }. */
   planAnswer: 'ferrite_plan_answer',
+  /** An admin revoked an agent: { agentName }. Replicas forget its certificates and end its stream. */
+  agentRevoked: 'ferrite_agent_revoked',
 } as const;
 
 export type ClusterChannel = (typeof CLUSTER_CHANNELS)[keyof typeof CLUSTER_CHANNELS];

@@ -2,6 +2,7 @@
 // operator over real GraphQL HTTP (and graphql-ws): the format path end to end, cancel, queueing,
 // and the refusals an agent or an operator must get.
 import { after, before, test } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { JobEventType } from '@ferrite/proto';
@@ -26,6 +27,7 @@ before(async () => {
   db = await createTestDatabase('agent_flow');
   const config = loadServerConfig({
     DATABASE_URL: db.url,
+    FERRITE_CA_DIR: testCaDir(),
     FERRITE_HOST: '127.0.0.1',
     FERRITE_GRAPHQL_PORT: '0',
     FERRITE_GRPC_PORT: '0',
@@ -36,7 +38,7 @@ before(async () => {
   });
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
   gql = adminClient(server);
-  agent = new FakeAgent(server.grpcAddress);
+  agent = new FakeAgent(server);
   await agent.register(libraryRequest('fake-01', BARCODES, { drives: 2 }));
   await agent.openCommands();
   agent.startBeating(200);
@@ -208,7 +210,7 @@ test('busy drives queue a job with a reason; a finishing job lets it run; cancel
 
 test('another agent cannot report for a job it does not own', async () => {
   const j = (await gql.request<{ jobs: any }>(`{ jobs(filter: { agent: "fake-01" }, first: 1) { edges { node { id } } } }`)).jobs.edges[0].node.id;
-  const intruder = new FakeAgent(server.grpcAddress);
+  const intruder = new FakeAgent(server);
   try {
     await intruder.register(libraryRequest('fake-02', []));
     assert.deepEqual(await grpcError(intruder.files(j, 1)), { code: status.PERMISSION_DENIED, ferriteCode: 'JOB_NOT_OWNED' });

@@ -3,6 +3,7 @@
 // ReportInventory (the agent reports what an operator put in or took out). Every refusal changes
 // nothing: unknown tape, another agent's job, an old attempt, an old session.
 import { after, before, test } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -44,17 +45,20 @@ const inventory = (loaded: string): DeepPartial<LibraryInventory> => ({
 
 before(async () => {
   db = await createTestDatabase('standalone_rpcs');
-  server = await startServer(loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }), {
-    logger: createLogger('error', process.stderr),
-  });
+  server = await startServer(
+    loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
+    {
+      logger: createLogger('error', process.stderr),
+    },
+  );
   gql = adminClient(server);
-  solo = new FakeAgent(server.grpcAddress);
+  solo = new FakeAgent(server);
   await solo.register(
     RegisterRequest.fromPartial({ agentName: 'solo-rpc', hostname: 'solo.example', version: 'test', allowedRestoreRoots: ['/restore'], ...inventory('') }),
   );
   await solo.openCommands();
   solo.startBeating(200);
-  other = new FakeAgent(server.grpcAddress);
+  other = new FakeAgent(server);
   await other.register(libraryRequest('other-rpc', ['ORP001L9']));
   await gql.request('mutation($b: String!) { registerTape(barcode: $b) { barcode } }', { b: TAPE });
   // A new cartridge for an agent with only standalone drives: the format starts at once and asks.

@@ -3,6 +3,7 @@
 // operation of the schema, walked from the schema itself, is refused to the roles below the one it
 // declares and allowed to the ones at or above it. Refusals are GraphQL-shaped JSON with a code.
 import { after, before, describe, it } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -52,6 +53,8 @@ const ADMIN = new Set([
   'Mutation.disableOperator',
   'Mutation.enableOperator',
   'Mutation.createApiToken',
+  'Mutation.createAgentEnrollment',
+  'Mutation.revokeAgent',
   'Query.operators',
   'Query.apiTokens',
   'Query.auditLog',
@@ -140,6 +143,7 @@ before(async () => {
   tokenFile = path.join(os.tmpdir(), `ferrite-admin-token-${process.pid}-${Date.now()}`, 'admin-token');
   const config = loadServerConfig({
     DATABASE_URL: db.url,
+    FERRITE_CA_DIR: testCaDir(),
     FERRITE_HOST: '127.0.0.1',
     FERRITE_GRAPHQL_PORT: '0',
     FERRITE_GRPC_PORT: '0',
@@ -189,6 +193,7 @@ describe('the first start', () => {
     const again = await startServer(
       loadServerConfig({
         DATABASE_URL: db.url,
+        FERRITE_CA_DIR: testCaDir(),
         FERRITE_HOST: '127.0.0.1',
         FERRITE_GRAPHQL_PORT: '0',
         FERRITE_GRPC_PORT: '0',

@@ -4,6 +4,7 @@
 // would otherwise end the process) and open new ones. A real PostgreSQL of its own, stopped and
 // started again on the same data directory and port.
 import { after, before, test } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,9 +29,12 @@ before(async () => {
   await chmod(tmp, 0o755); // PostgreSQL runs as its own user when we are root
   port = await freePort();
   db = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port });
-  server = await startServer(loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }), {
-    logger: createLogger('error', process.stderr),
-  });
+  server = await startServer(
+    loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
+    {
+      logger: createLogger('error', process.stderr),
+    },
+  );
   gql = adminClient(server);
 });
 

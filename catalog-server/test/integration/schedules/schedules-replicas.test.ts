@@ -3,6 +3,7 @@
 // input changing nothing, one job per fire instant however many replicas fire it, refusals
 // recorded on the firing, and real @nestjs/schedule timers firing.
 import { after, before, describe, it } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
@@ -29,7 +30,13 @@ let gql: GraphQLClient;
 
 before(async () => {
   db = await createTestDatabase('schedules');
-  const config = loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' });
+  const config = loadServerConfig({
+    DATABASE_URL: db.url,
+    FERRITE_CA_DIR: testCaDir(),
+    FERRITE_HOST: '127.0.0.1',
+    FERRITE_GRAPHQL_PORT: '0',
+    FERRITE_GRPC_PORT: '0',
+  });
   a = await startServer(config, { logger: createLogger('error', process.stderr) });
   // The second replica needs no HTTP/gRPC listener (nor a second migration run) to fire schedules.
   const replica = await NestFactory.createApplicationContext(AppModule.forRoot(config, db.url, createLogger('error', process.stderr)), { logger: false });

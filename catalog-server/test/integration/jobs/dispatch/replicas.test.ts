@@ -3,6 +3,7 @@
 // subscription updates cross replicas through PostgreSQL NOTIFY; priorities, idempotency keys under
 // concurrency, lease expiry and the job log export, all over the real transports.
 import { after, before, test } from 'node:test';
+import { testCaDir } from '../../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobEventType } from '@ferrite/proto';
@@ -31,6 +32,7 @@ before(async () => {
   db = await createTestDatabase('replicas');
   const config = loadServerConfig({
     DATABASE_URL: db.url,
+    FERRITE_CA_DIR: testCaDir(),
     FERRITE_HOST: '127.0.0.1',
     FERRITE_GRAPHQL_PORT: '0',
     FERRITE_GRPC_PORT: '0',
@@ -44,7 +46,7 @@ before(async () => {
   gqlA = adminClient(a);
   // B shares A's catalog: A's first start made the admin.
   gqlB = adminClient(a, b.graphqlUrl);
-  agent = new FakeAgent(b.grpcAddress);
+  agent = new FakeAgent(b);
   await agent.register(libraryRequest('rep-agent', BARCODES, { drives: 2, slots: 8 }));
   await agent.openCommands();
   agent.startBeating(100);
@@ -244,7 +246,7 @@ test("a job whose lease ran out while its agent is offline is INTERRUPTED by the
     const expiredButOnline = rows.find((r) => r.expired)!.id;
     agent.running.add(expiredButOnline); // listed by the live agent: renewed by its heartbeats, never interrupted
     // An agent that went offline without its job being settled (a replica died mid-sweep).
-    const ghost = new FakeAgent(b.grpcAddress);
+    const ghost = new FakeAgent(b);
     await ghost.register(libraryRequest('rep-ghost', [], { drives: 1 }));
     ghost.close();
     await sql.query(`UPDATE agent SET online = false WHERE name = 'rep-ghost'`);
