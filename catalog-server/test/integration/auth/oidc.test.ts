@@ -108,6 +108,10 @@ describe('a token of the identity provider', () => {
       ['Mutation.registerTape'],
     );
 
+    const exported = await fetch(server.graphqlUrl.replace('/graphql', '/audit.jsonl'), { headers: bearer(ada) });
+    assert.equal(exported.status, 200, 'the HTTP routes take OIDC tokens too');
+    assert.match(await exported.text(), /"operator":"oidc:ada","tokenId":null/);
+
     const operators = await post('{ operators { name role } }', ada);
     assert.deepEqual(
       (operators.body.data?.operators as { name: string; role: string }[]).filter((o) => o.name.startsWith('oidc:')),
