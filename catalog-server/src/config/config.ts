@@ -40,6 +40,20 @@ const schema = z.object({
   authFailuresPerMinute: z.coerce.number().int().min(1).max(100_000),
   /** How long planBackup waits for the agent's scan (default DEFAULT_PLAN_TIMEOUT_MS). */
   planTimeoutMs: z.coerce.number().int().min(1000).max(3_600_000).optional(),
+  /** OpenID Connect issuer whose tokens the server accepts besides API tokens; unset: OIDC off. */
+  oidcIssuer: z.string().url().refine(isTrustedUrl, 'an issuer is https:// (http:// only on loopback: 127.0.0.1, ::1, localhost)').optional(),
+  /** The `aud` an OIDC token must carry (the client id Ferrite has at the identity provider); required with an issuer. */
+  oidcAudience: z.string().min(1).optional(),
+  /** The claim (a string or an array of strings) holding the values mapped to roles. */
+  oidcRoleClaim: z.string().min(1),
+  /** Role claim values that make an OIDC user ADMIN, OPERATOR, VIEWER; the highest role wins. */
+  oidcAdminValues: z.array(z.string()),
+  oidcOperatorValues: z.array(z.string()),
+  oidcViewerValues: z.array(z.string()),
+  /** The claim naming the user (the operator is `oidc:<value>`); `sub` when the token lacks it. */
+  oidcUsernameClaim: z.string().min(1),
+  /** The least time between two fetches of the issuer's keys that a token with an unknown key id causes. */
+  oidcJwksCooldownSeconds: z.coerce.number().min(0).max(3600),
 });
 
 export const DEFAULT_PLAN_TIMEOUT_MS = 120_000;
@@ -69,6 +83,14 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   tapeMinFreePercent: 'FERRITE_TAPE_MIN_FREE_PERCENT',
   planTimeoutMs: 'FERRITE_PLAN_TIMEOUT_MS',
   authFailuresPerMinute: 'FERRITE_AUTH_FAILURES_PER_MINUTE',
+  oidcIssuer: 'FERRITE_OIDC_ISSUER',
+  oidcAudience: 'FERRITE_OIDC_AUDIENCE',
+  oidcRoleClaim: 'FERRITE_OIDC_ROLE_CLAIM',
+  oidcAdminValues: 'FERRITE_OIDC_ADMIN_VALUES',
+  oidcOperatorValues: 'FERRITE_OIDC_OPERATOR_VALUES',
+  oidcViewerValues: 'FERRITE_OIDC_VIEWER_VALUES',
+  oidcUsernameClaim: 'FERRITE_OIDC_USERNAME_CLAIM',
+  oidcJwksCooldownSeconds: 'FERRITE_OIDC_JWKS_COOLDOWN_SECONDS',
 };
 
 export class ConfigError extends Error {}
@@ -103,6 +125,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     tapeMinFreePercent: env.FERRITE_TAPE_MIN_FREE_PERCENT ?? 1,
     planTimeoutMs: env.FERRITE_PLAN_TIMEOUT_MS || undefined,
     authFailuresPerMinute: env.FERRITE_AUTH_FAILURES_PER_MINUTE ?? 20,
+    oidcIssuer: env.FERRITE_OIDC_ISSUER || undefined,
+    oidcAudience: env.FERRITE_OIDC_AUDIENCE || undefined,
+    oidcRoleClaim: env.FERRITE_OIDC_ROLE_CLAIM || 'groups',
+    oidcAdminValues: commaList(env.FERRITE_OIDC_ADMIN_VALUES),
+    oidcOperatorValues: commaList(env.FERRITE_OIDC_OPERATOR_VALUES),
+    oidcViewerValues: commaList(env.FERRITE_OIDC_VIEWER_VALUES),
+    oidcUsernameClaim: env.FERRITE_OIDC_USERNAME_CLAIM || 'preferred_username',
+    oidcJwksCooldownSeconds: env.FERRITE_OIDC_JWKS_COOLDOWN_SECONDS ?? 30,
   });
   if (parsed.success && !parsed.data.caCertFile !== !parsed.data.caKeyFile) {
     throw new ConfigError('invalid server configuration: FERRITE_CA_CERT_FILE and FERRITE_CA_KEY_FILE go together (a site CA needs both)');
@@ -111,7 +141,39 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     const problems = parsed.error.issues.map((i) => `${ENV_NAMES[i.path[0] as keyof ServerConfig] ?? i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid server configuration: ${problems}`);
   }
-  return parsed.data;
+  return checkOidc(parsed.data);
+}
+
+/** The OIDC settings that only make sense together. */
+function checkOidc(config: ServerConfig): ServerConfig {
+  if (!config.oidcIssuer) return config;
+  const problems: string[] = [];
+  if (!config.oidcAudience) problems.push('FERRITE_OIDC_AUDIENCE: required when FERRITE_OIDC_ISSUER is set');
+  if (config.oidcAdminValues.length + config.oidcOperatorValues.length + config.oidcViewerValues.length === 0)
+    problems.push('FERRITE_OIDC_ADMIN_VALUES, FERRITE_OIDC_OPERATOR_VALUES, FERRITE_OIDC_VIEWER_VALUES: list the claim values of at least one role');
+  if (problems.length) throw new ConfigError(`invalid server configuration: ${problems.join('; ')}`);
+  return config;
+}
+
+/** The non-empty items of a comma-separated setting. */
+function commaList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Whether a URL the server fetches security material from (an OIDC issuer, its key set) is one it
+ * may trust: https, or http to this machine only (a local identity provider, tests).
+ */
+export function isTrustedUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname));
+  } catch {
+    return false;
+  }
 }
 
 /** Nest injection token for the ServerConfig object. */

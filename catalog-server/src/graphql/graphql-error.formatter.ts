@@ -6,6 +6,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { FerriteError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { REFUSAL_HTTP_STATUS } from '../modules/auth/roles.js';
 
 // Codes Apollo and graphql-js assign to errors in the request itself: the message is about the
 // client's query and is safe (and useful) to show.
@@ -17,9 +18,9 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
-  // Refusals made before any resolver ran (graphql-auth.ts): the message says what to send.
-  'UNAUTHENTICATED',
-  'RATE_LIMITED',
+  // Refusals made before any resolver ran (graphql-auth.ts): the message says what to send (or, for
+  // an OIDC sign-in that maps to no role, FORBIDDEN, what the site must grant).
+  ...Object.keys(REFUSAL_HTTP_STATUS),
 ]);
 
 export function createGraphQLErrorFormatter(logger: Logger) {

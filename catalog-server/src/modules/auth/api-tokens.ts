@@ -14,11 +14,21 @@ export function hashApiToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** The token in an `Authorization: Bearer <token>` header; null when the header is absent or not a
+/** The credential of an `Authorization: Bearer <credential>` header, whatever it is; null when the
+ *  header is absent or not a bearer header. */
+export function bearerCredential(header: string | undefined | null): string | null {
+  if (!header) return null;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+}
+
+/** Whether a credential is meant as a Ferrite API token (well-formed or not), not another kind (an OIDC token). */
+export function isApiTokenLike(credential: string): boolean {
+  return credential.startsWith(PREFIX);
+}
+
+/** The API token in an `Authorization: Bearer <token>` header; null when the header is absent or not a
  *  well-formed bearer token (the caller says which). */
 export function bearerToken(header: string | undefined | null): string | null {
-  if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!m || !TOKEN.test(m[1])) return null;
-  return m[1];
+  const credential = bearerCredential(header);
+  return credential && TOKEN.test(credential) ? credential : null;
 }

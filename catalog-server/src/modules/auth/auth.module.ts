@@ -5,6 +5,8 @@ import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditResolver } from './audit.resolver.js';
 import { AuditService } from './audit.service.js';
+import { OidcIssuer } from './oidc-issuer.js';
+import { OidcSignInService } from './oidc-sign-in.service.js';
 import { OperatorsRepository } from './operators.repository.js';
 import { OperatorsResolver } from './operators.resolver.js';
 import { OperatorsService } from './operators.service.js';
@@ -17,6 +19,8 @@ import { RolesGuard } from './roles.guard.js';
     OperatorsRepository,
     OperatorsService,
     OperatorsResolver,
+    OidcIssuer,
+    OidcSignInService,
     AuditRepository,
     AuditService,
     AuditResolver,

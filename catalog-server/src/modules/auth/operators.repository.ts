@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { ApiToken, Operator, OperatorRole } from '@ferrite/db';
 import { PrismaService } from '../../database/prisma.service.js';
 import { dbOperation } from '../../database/database-errors.js';
+import { OIDC_OPERATOR_PREFIX } from './oidc-claims.js';
 
 export type TokenWithOperator = ApiToken & { operator: Operator };
 export type TokenRow = ApiToken & { operator: Pick<Operator, 'name'> };
@@ -53,9 +54,13 @@ export class OperatorsRepository {
     return dbOperation('updating an operator', () => this.prisma.client.operator.update({ where: { id }, data }));
   }
 
-  /** Enabled admins other than `exceptId`: an admin cannot remove the last way to administer the site. */
-  countOtherAdmins(exceptId: string): Promise<number> {
-    return dbOperation('counting admins', () => this.prisma.client.operator.count({ where: { role: 'ADMIN', disabledAt: null, id: { not: exceptId } } }));
+  /** Enabled local (not OIDC) admins other than `exceptId`: an admin cannot remove the last way to administer the site. */
+  countOtherLocalAdmins(exceptId: string): Promise<number> {
+    return dbOperation('counting admins', () =>
+      this.prisma.client.operator.count({
+        where: { role: 'ADMIN', disabledAt: null, id: { not: exceptId }, NOT: { name: { startsWith: OIDC_OPERATOR_PREFIX } } },
+      }),
+    );
   }
 
   createToken(operatorId: string, name: string, secretHash: Buffer, expiresAt: Date | null): Promise<TokenRow> {

@@ -1,12 +1,16 @@
 // Operators and API tokens: who may use the API and with which role. authenticate() is the one
-// check every request passes (GraphQL over HTTP and WebSocket, and the HTTP routes).
+// check every request passes (GraphQL over HTTP and WebSocket, and the HTTP routes): a Ferrite API
+// token (`fer_...`), or, when the site has an identity provider, an OpenID Connect token
+// (oidc-sign-in.service.ts).
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVER_CONFIG, type ServerConfig } from '../../config/config.js';
 import type { Operator } from '@ferrite/db';
 import { FerriteError } from '../../common/errors.js';
 import { isUuid } from '../../common/ids.js';
-import { bearerToken, hashApiToken, newApiToken } from './api-tokens.js';
+import { bearerCredential, bearerToken, hashApiToken, isApiTokenLike, newApiToken } from './api-tokens.js';
 import { FailedAuthLimiter } from './failed-auth-limiter.js';
+import { isOidcOperator } from './oidc-claims.js';
+import { OidcSignInService } from './oidc-sign-in.service.js';
 import { OperatorsRepository, type TokenRow } from './operators.repository.js';
 import { Role } from './roles.js';
 import type { ApiTokenModel, CreateApiTokenInput, CreateOperatorInput, OperatorModel } from './models/operator.model.js';
@@ -16,7 +20,8 @@ export interface Principal {
   operatorId: string;
   operator: string;
   role: Role;
-  tokenId: string;
+  /** The API token; null for an OpenID Connect sign-in. */
+  tokenId: string | null;
 }
 
 /** Why a request without an Authorization header is refused. */
@@ -34,6 +39,7 @@ export class OperatorsService {
 
   constructor(
     private readonly repo: OperatorsRepository,
+    private readonly oidc: OidcSignInService,
     @Inject(SERVER_CONFIG) config: ServerConfig,
   ) {
     this.limiter = new FailedAuthLimiter(config.authFailuresPerMinute, 60_000);
@@ -50,24 +56,29 @@ export class OperatorsService {
         retryAfterSeconds: Math.ceil(wait / 1000),
       });
     try {
-      return await this.check(authorization, now);
+      return await this.check(authorization, address, now);
     } catch (err) {
       if (err instanceof FerriteError && err.code === 'UNAUTHENTICATED') this.limiter.recordFailure(address, now.getTime());
       throw err;
     }
   }
 
-  private async check(authorization: string | undefined | null, now: Date): Promise<Principal> {
+  private async check(authorization: string | undefined | null, address: string, now: Date): Promise<Principal> {
     if (!authorization) throw unauthenticated(NO_TOKEN);
+    const credential = bearerCredential(authorization);
+    if (credential && !isApiTokenLike(credential) && this.oidc.enabled) return principalOf(await this.oidc.signIn(credential, address), null);
     const token = bearerToken(authorization);
-    if (!token) throw unauthenticated('the Authorization header is not `Bearer fer_...` with a well-formed Ferrite API token');
+    if (!token)
+      throw unauthenticated(
+        `the Authorization header is not \`Bearer fer_...\` with a well-formed Ferrite API token${this.oidc.enabled ? ' (nor an OpenID Connect token)' : ''}`,
+      );
     const row = await this.repo.findTokenByHash(hashApiToken(token));
     if (!row) throw unauthenticated('unknown API token');
     if (row.revokedAt) throw unauthenticated(`API token ${row.id} was revoked`);
     if (row.expiresAt && row.expiresAt <= now) throw unauthenticated(`API token ${row.id} expired at ${row.expiresAt.toISOString()}`);
-    if (row.operator.disabledAt) throw unauthenticated(`operator ${row.operator.name} is disabled`);
+    const principal = principalOf(row.operator, row.id);
     this.noteUse(row.id, now);
-    return { operatorId: row.operator.id, operator: row.operator.name, role: row.operator.role as Role, tokenId: row.id };
+    return principal;
   }
 
   /** Records a token's use at most once a minute from this process (the SQL keeps it so across
@@ -102,13 +113,17 @@ export class OperatorsService {
 
   async setRole(name: string, role: Role): Promise<OperatorModel> {
     const op = await this.operator(name);
+    if (isOidcOperator(op.name))
+      throw new FerriteError('INVALID_ARGUMENT', `the role of ${op.name} comes from the identity provider at each sign-in: change its groups there`, {
+        name: op.name,
+      });
     if (op.role === 'ADMIN' && role !== Role.ADMIN) await this.keepAnAdmin(op, `cannot make ${name} ${role}`);
     return toOperatorModel(await this.repo.updateOperator(op.id, { role }));
   }
 
   async setDisabled(name: string, disabled: boolean): Promise<OperatorModel> {
     const op = await this.operator(name);
-    if (disabled && op.role === 'ADMIN') await this.keepAnAdmin(op, `cannot disable ${name}`);
+    if (disabled && op.role === 'ADMIN' && !isOidcOperator(op.name)) await this.keepAnAdmin(op, `cannot disable ${name}`);
     return toOperatorModel(await this.repo.updateOperator(op.id, { disabledAt: disabled ? (op.disabledAt ?? new Date()) : null }));
   }
 
@@ -128,6 +143,11 @@ export class OperatorsService {
       throw new FerriteError('INVALID_ARGUMENT', `expiresInDays must be 1 to 3650 (or null: never), not ${days}`, { field: 'expiresInDays' });
     const op = await this.operator(input.operator);
     if (op.disabledAt) throw new FerriteError('INVALID_ARGUMENT', `operator ${op.name} is disabled`, { operator: op.name });
+    // A token would keep acting with the role of the last sign-in after the identity provider took it away.
+    if (isOidcOperator(op.name))
+      throw new FerriteError('INVALID_ARGUMENT', `${op.name} signs in through the identity provider: give scripts a local operator and its token`, {
+        operator: op.name,
+      });
     const token = newApiToken();
     const expiresAt = days === null ? null : new Date(now.getTime() + days * 86_400_000);
     const row = await this.repo.createToken(op.id, name, hashApiToken(token), expiresAt);
@@ -149,15 +169,23 @@ export class OperatorsService {
   }
 
   private async operator(name: string): Promise<Operator> {
-    const op = NAME.test(name) ? await this.repo.findOperator(name) : null;
+    const op = NAME.test(name) || isOidcOperator(name) ? await this.repo.findOperator(name) : null;
     if (!op) throw new FerriteError('OPERATOR_NOT_FOUND', `operator ${JSON.stringify(name)} does not exist`, { name });
     return op;
   }
 
+  /** OIDC admins do not count: their role is that of their last sign-in, and a local admin is the way
+   *  in when the identity provider is down or has taken the role away. */
   private async keepAnAdmin(op: Operator, what: string): Promise<void> {
-    if ((await this.repo.countOtherAdmins(op.id)) === 0)
-      throw new FerriteError('LAST_ADMIN', `${what}: it is the last enabled admin (make another operator ADMIN first)`, { name: op.name });
+    if ((await this.repo.countOtherLocalAdmins(op.id)) === 0)
+      throw new FerriteError('LAST_ADMIN', `${what}: it is the last enabled admin (make another local operator ADMIN first)`, { name: op.name });
   }
+}
+
+/** Who an enabled operator's request acts as; a disabled one's is refused. */
+function principalOf(op: Operator, tokenId: string | null): Principal {
+  if (op.disabledAt) throw unauthenticated(`operator ${op.name} is disabled`);
+  return { operatorId: op.id, operator: op.name, role: op.role as Role, tokenId };
 }
 
 function unauthenticated(message: string): FerriteError {

@@ -30,6 +30,7 @@ import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { bearer, firstAdminToken } from '../../support/auth.js';
+import { codeOf, postGraphql, subscribeOnce as subscribeTo, type GqlAnswer } from '../../support/graphql-client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 // The roles the operations need: what the issue asks (operator: backups, restores, verifies, tape
@@ -121,22 +122,9 @@ let server: RunningServer;
 let tokenFile: string;
 const tokens = {} as Record<RoleName, string>;
 
-interface GqlAnswer {
-  status: number;
-  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
-}
-
-async function post(query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>): Promise<GqlAnswer> {
-  const res = await fetch(server.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: (await res.json()) as GqlAnswer['body'] };
-}
-
+const post = (query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>) =>
+  postGraphql(server.graphqlUrl, query, headers, variables);
 const as = (role: RoleName) => bearer(tokens[role]);
-const codeOf = (a: GqlAnswer) => a.body.errors?.[0]?.extensions?.code;
 
 before(async () => {
   db = await createTestDatabase('auth_roles');
@@ -347,35 +335,7 @@ describe('roles', () => {
 
 describe('subscriptions over WebSocket', () => {
   const subscribeOnce = (connectionParams: Record<string, unknown>, headers?: Record<string, string>) =>
-    new Promise<{ error?: unknown; closed?: number }>((resolve) => {
-      const ws = createClient({
-        url: server.graphqlUrl.replace('http', 'ws'),
-        webSocketImpl: class extends WebSocket {
-          constructor(address: string, protocols?: string | string[]) {
-            super(address, protocols, { headers });
-          }
-        },
-        connectionParams,
-        retryAttempts: 0,
-        on: { closed: (e) => resolve({ closed: (e as { code: number }).code }) },
-      });
-      ws.subscribe(
-        { query: 'subscription { operatorRequestUpdated { id } }' },
-        {
-          next: () => undefined,
-          error: (error) => {
-            resolve({ error });
-            void ws.dispose();
-          },
-          complete: () => undefined,
-        },
-      );
-      // Subscribed and quiet: accepted.
-      setTimeout(() => {
-        resolve({});
-        void ws.dispose();
-      }, 1500);
-    });
+    subscribeTo(server.graphqlUrl, connectionParams, headers);
 
   it('needs a token in the connection parameters', async () => {
     const r = await subscribeOnce({});

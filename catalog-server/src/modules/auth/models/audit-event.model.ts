@@ -18,7 +18,10 @@ export class AuditEventModel {
   @Field(() => String, { nullable: true, description: "The client's address as the server saw it." })
   address!: string | null;
 
-  @Field({ description: '"Mutation.startBackup", "Query.operators", or "authenticate" for a request without a valid token.' })
+  @Field({
+    description:
+      '"Mutation.startBackup", "Query.operators", or "authenticate" for a request without a valid token (and an OIDC sign-in that created an operator, changed its role or granted none).',
+  })
   operation!: string;
 
   @Field(() => String, { nullable: true, description: 'The arguments as JSON, secrets replaced by "(redacted)", long values cut.' })

@@ -1,7 +1,10 @@
 import { Field, ID, Int, ObjectType, InputType } from '@nestjs/graphql';
 import { Role } from '../roles.js';
 
-@ObjectType('Operator', { description: 'A person or script that uses the API, with the role that says what it may do.' })
+@ObjectType('Operator', {
+  description:
+    'A person or script that uses the API, with the role that says what it may do. An operator named `oidc:<username>` signs in through the identity provider, which gives its role at each sign-in (the role shown is that of its last one).',
+})
 export class OperatorModel {
   @Field(() => ID)
   id!: string;
