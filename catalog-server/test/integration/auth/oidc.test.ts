@@ -5,6 +5,7 @@
 // role FORBIDDEN; subscriptions take the same tokens; a rotated key is picked up; an issuer that is
 // down at start does not stop the server.
 import { after, before, describe, it } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
@@ -24,6 +25,7 @@ let adminToken: string;
 function oidcEnv(issuerUrl: string, extra: Record<string, string> = {}) {
   return loadServerConfig({
     DATABASE_URL: db.url,
+    FERRITE_CA_DIR: testCaDir(),
     FERRITE_HOST: '127.0.0.1',
     FERRITE_GRAPHQL_PORT: '0',
     FERRITE_GRPC_PORT: '0',
