@@ -33,6 +33,7 @@ export type FilesErrorCode = (typeof FILES_ERROR_CODES)[number];
 /** Jobs: creation, reports, restores and rebuilds. */
 export const JOB_ERROR_CODES = [
   'BACKUP_PATH_NOT_FOUND',
+  'POLICY_DENIED',
   'IDEMPOTENCY_KEY_CONFLICT',
   'INVALID_EVENT',
   'INVALID_EXCLUDE',

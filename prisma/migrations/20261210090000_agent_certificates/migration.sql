@@ -1,3 +1,5 @@
+-- Agents certificates: one-time enrolment tokens (hash only) and the client certificates the
+-- server CA issued (by fingerprint), with renewal lineage and revocation.
 -- CreateTable
 CREATE TABLE "agent_enrollment" (
     "id" UUID NOT NULL,

@@ -15,6 +15,9 @@ export function toAgentModel(row: AgentRow): AgentModel {
     lastSeenAt: row.lastSeenAt,
     registeredAt: row.registeredAt,
     allowedRestoreRoots: row.allowedRestoreRoots,
+    allowedBackupRoots: row.allowedBackupRoots,
+    allowFormat: row.allowFormat,
+    allowForceFormat: row.allowForceFormat,
   };
 }
 

@@ -59,7 +59,7 @@ export class AgentsService {
       hostname: agent.hostname,
       version: agent.version,
       allowedRestoreRoots: agent.allowedRestoreRoots,
-      // The rest of the agent's policy is not stored (the agent enforces it); unused here.
+      // The agent's policy is not what an inventory changes (applyInventory leaves it as it is).
       allowedBackupRoots: [],
       allowFormat: false,
       allowForceFormat: false,

@@ -42,6 +42,8 @@ export interface Registration {
   hostname: string;
   version: string;
   allowedRestoreRoots: string[];
+  /** The rest of the agent's policy; null from an agent too old to send it (no backup roots). */
+  policy: { allowedBackupRoots: string[]; allowFormat: boolean; allowForceFormat: boolean } | null;
   drives: DriveRegistration[];
   changers: ChangerRegistration[];
   tapes: TapeSighting[];
@@ -81,6 +83,10 @@ export function parseRegistration(req: RegisterRequest): Registration {
     hostname: req.hostname || req.agentName,
     version: req.version,
     allowedRestoreRoots: req.allowedRestoreRoots.map(parseRoot),
+    policy:
+      req.allowedBackupRoots.length > 0
+        ? { allowedBackupRoots: req.allowedBackupRoots.map(parseRoot), allowFormat: req.allowFormat, allowForceFormat: req.allowForceFormat }
+        : null,
     drives,
     changers,
     tapes: collectSightings(req.tapes, changers, drives),

@@ -292,3 +292,30 @@ test('heartbeats: an old session is told to re-register; a silent agent goes off
   assert.equal(interrupted.errorCode, 'AGENT_LOST');
   assert.equal(interrupted.events.at(-1).type, 'INTERRUPTED');
 });
+
+test("the agent's own policy is shown, and a format it forbids is refused before any job (POLICY_DENIED)", async () => {
+  const careful = new FakeAgent(server);
+  try {
+    await careful.register({
+      ...libraryRequest('fake-careful', ['CAR001L9']),
+      allowedBackupRoots: ['/data'],
+      allowFormat: true,
+      allowForceFormat: false,
+    });
+    const shown = await gql.request<{ agent: { allowedBackupRoots: string[]; allowFormat: boolean; allowForceFormat: boolean } }>(
+      '{ agent(name: "fake-careful") { allowedBackupRoots allowFormat allowForceFormat } }',
+    );
+    assert.deepEqual(shown.agent, { allowedBackupRoots: ['/data'], allowFormat: true, allowForceFormat: false });
+    const jobsBefore = (await gql.request<{ jobs: { totalCount: number } }>(`{ jobs { totalCount } }`)).jobs.totalCount;
+    assert.equal(await errorCode(gql.request('mutation { formatTape(barcode: "CAR001L9", force: true) { id } }')), 'POLICY_DENIED');
+    assert.equal((await gql.request<{ jobs: { totalCount: number } }>(`{ jobs { totalCount } }`)).jobs.totalCount, jobsBefore, 'no job was made');
+    // Its policy allows a format without force: that one is queued for it.
+    const ok = await gql.request<{ formatTape: { id: string } }>('mutation { formatTape(barcode: "CAR001L9") { id } }');
+    assert.ok(ok.formatTape.id);
+    // The fake agent (first registration) predates nothing: an agent that sends no policy is not checked.
+    const old = await gql.request<{ agent: { allowFormat: boolean | null } }>('{ agent(name: "fake-01") { allowFormat } }');
+    assert.equal(old.agent.allowFormat, null);
+  } finally {
+    careful.close();
+  }
+});

@@ -80,6 +80,13 @@ test('drives, slots and roots are normalized', () => {
   assert.deepEqual(reg.allowedRestoreRoots, ['/restore', '/srv']);
 });
 
+test("the agent's policy is kept as it says; an agent that sends no backup roots predates it (null)", () => {
+  const reg = parseRegistration(request({ allowedBackupRoots: ['/data/', '/home'], allowFormat: true, allowForceFormat: false }));
+  assert.deepEqual(reg.policy, { allowedBackupRoots: ['/data', '/home'], allowFormat: true, allowForceFormat: false });
+  assert.equal(parseRegistration(request()).policy, null);
+  assert.throws(() => parseRegistration(request({ allowedBackupRoots: ['data'] })), /INVALID_REGISTRATION|absolute/);
+});
+
 test('bad registrations are refused with INVALID_REGISTRATION', () => {
   const refuse = (over: Partial) =>
     assert.throws(

@@ -25,4 +25,16 @@ export class AgentModel {
 
   @Field(() => [String], { description: 'Directories under which this agent accepts restore targets.' })
   allowedRestoreRoots!: string[];
+
+  @Field(() => [String], { description: 'Directories this agent backs up from (its own policy; empty when the agent is too old to say).' })
+  allowedBackupRoots!: string[];
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether the agent formats tapes at all (its own policy); null when it is too old to say.' })
+  allowFormat!: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether it formats tapes that hold a volume (formatTape with force); null when it is too old to say.',
+  })
+  allowForceFormat!: boolean | null;
 }

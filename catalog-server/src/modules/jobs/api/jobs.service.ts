@@ -39,6 +39,7 @@ import {
 import { toJobEventModel, toJobModel } from '../lifecycle/job.mapper.js';
 import { JobUpdatesPubSub } from '../lifecycle/job-updates.pubsub.js';
 import {
+  checkAgentFormats,
   checkAgentWritesCopies,
   formatAgentId,
   formatBlockReason,
@@ -125,6 +126,8 @@ export class JobsService {
     if (tape.state === 'RETIRED') throw JobErrors.tapeRetired(barcode);
     const named = agentName ? await this.agents.getByName(agentName) : null;
     const agentId = formatAgentId(barcode, tape.agentId, named, tape.lastAgentId);
+    const formatter = named ?? (await this.agents.findById(agentId));
+    if (formatter) checkAgentFormats(force, formatter);
     if (tape.writeProtected) throw JobErrors.tapeWriteProtected(barcode);
     if (tape.worm && tape.formattedAt) throw JobErrors.tapeIsWorm(barcode);
     const pool = poolName ? await this.pools.getByName(poolName) : null;

@@ -37,6 +37,15 @@ export function validateRestoreTarget(target: string, allowedRoots: string[], ag
   return normalized;
 }
 
+/**
+ * A format the agent's own policy forbids, refused before a job exists (the agent would refuse it
+ * anyway). An agent too old to send its policy (null) is left to decide itself.
+ */
+export function checkAgentFormats(force: boolean, agent: { name: string; allowFormat: boolean | null; allowForceFormat: boolean | null }): void {
+  if (agent.allowFormat === false) throw JobErrors.formatNotAllowed(agent.name, false);
+  if (force && agent.allowForceFormat === false) throw JobErrors.formatNotAllowed(agent.name, true);
+}
+
 /** Whether `path` is `root` or below it, by whole segments (/data2 is not under /data). */
 export function isUnder(path: string, root: string): boolean {
   const r = root.length > 1 ? root.replace(/\/+$/, '') : root;

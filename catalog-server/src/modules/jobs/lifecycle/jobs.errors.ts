@@ -25,6 +25,14 @@ export const JobErrors = {
         : `agent ${agent} accepts no restore targets: set its allowed restore roots`,
       { targetDirectory: target, agent, allowedRestoreRoots: roots },
     ),
+  formatNotAllowed: (agent: string, force: boolean) =>
+    err(
+      'POLICY_DENIED',
+      force
+        ? `agent ${agent} does not format tapes that hold a volume (allowForceFormat is false in its own config, which no server can override)`
+        : `agent ${agent} does not format tapes (allowFormat is false in its own config, which no server can override)`,
+      { agent, force },
+    ),
   tapeNotInLibrary: (barcodes: string[], agent: string | null) =>
     err(
       'TAPE_NOT_IN_LIBRARY',

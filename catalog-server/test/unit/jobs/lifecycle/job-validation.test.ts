@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkAgentFormats,
   chooseBackupTape,
   EMPTY_VOLUME_OVERHEAD_BYTES,
   formatAgentId,
@@ -161,4 +162,19 @@ test('a verify is read by the agent holding its tapes, the named one, or the las
     thrownCode(() => readerAgentId([tape('T1', null)], null)),
     'TAPE_AGENT_UNKNOWN',
   );
+});
+
+test("a format the agent's own policy forbids is refused with POLICY_DENIED; an agent that never said is left to decide", () => {
+  const agent = (allowFormat: boolean | null, allowForceFormat: boolean | null) => ({ name: 'a1', allowFormat, allowForceFormat });
+  assert.throws(
+    () => checkAgentFormats(false, agent(false, false)),
+    (e: Error & { code?: string }) => e.code === 'POLICY_DENIED' && /allowFormat/.test(e.message),
+  );
+  assert.throws(
+    () => checkAgentFormats(true, agent(true, false)),
+    (e: Error & { code?: string }) => e.code === 'POLICY_DENIED' && /allowForceFormat/.test(e.message),
+  );
+  assert.doesNotThrow(() => checkAgentFormats(false, agent(true, false)));
+  assert.doesNotThrow(() => checkAgentFormats(true, agent(true, true)));
+  assert.doesNotThrow(() => checkAgentFormats(true, agent(null, null)));
 });
