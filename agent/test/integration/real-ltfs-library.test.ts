@@ -119,7 +119,7 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
     await volume.unmount();
   });
 
-  it('after a crash with the volume mounted, the leftover mount is released, ltfsck repairs the volume and writing goes on', async () => {
+  it('after a crash with the volume mounted, the leftover mount is released, the volume is repaired and writing goes on', async () => {
     const volume = await drive.mount();
     await writeFile(drive, 'data/third.bin', randomBytes(2 * MiB));
     await volume.sync();
@@ -131,13 +131,23 @@ describe('ltfs-file library on the real LTFS', { skip: unavailable ?? false }, (
     // A new agent process: same library, new drive objects.
     const restarted = await openLtfsFileLibrary(settings(tmp.dir), path.join(tmp.dir, 'agent'), createLogger('silent'));
     const drive2 = restarted.drives[0];
-    await assert.rejects(drive2.mount(), (err: TapeError) => err.code === 'VOLUME_DIRTY' && /11027E/.test(err.message));
-    assert.equal((await drive2.loaded())?.dirty, true);
-    const result = await drive2.check();
-    assert.equal(result.repaired, true);
-    const volume2 = await drive2.mount();
+    // Real LTFS either refuses the volume until ltfsck has run (LTFS11027E) or mends it itself at
+    // mount (LTFS11022I: it writes its last index again after the data), which the volume says;
+    // which one depends on how far LTFS had got when it was killed (both are seen here). Either
+    // way what was synced is kept and what came after the last index is not in the index.
+    let volume2: Awaited<ReturnType<LtfsDrive['mount']>>;
+    try {
+      volume2 = await drive2.mount();
+      assert.match(volume2.recoveredAtMount ?? '', /11022I|repaired/, 'a volume mounted after a crash says LTFS repaired it');
+    } catch (err) {
+      assert.ok(err instanceof TapeError && err.code === 'VOLUME_DIRTY' && /11027E/.test(err.message), String(err));
+      assert.equal((await drive2.loaded())?.dirty, true);
+      assert.equal((await drive2.check()).repaired, true);
+      volume2 = await drive2.mount();
+    }
     const names = await volume2.list('data');
     assert.ok(names.includes('data/third.bin'), 'what was synced before the crash is there');
+    assert.ok(!names.includes('data/lost.bin'), 'what was not synced is not in the index');
     await writeFile(drive2, 'data/after.bin', second);
     await volume2.unmount();
     drive = drive2;
