@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../support/stack.js';
@@ -14,6 +14,10 @@ import { allFiles, errorCodeOf, formatTape, startBackup, startRestore, waitForJo
 const AGENT = 'tape-01';
 const SMALL_FILES = 1000;
 const BIG = 50 * 1024 * 1024;
+/** Owners the agent (root here, as in CI) can give back: numbers without a name on this host, and
+ *  nobody:nogroup by name. Without root the tree keeps the test's own user throughout. */
+const AS_ROOT = process.getuid?.() === 0;
+const OWNED = { 'private.txt': [4242, 4343], 'script.sh': [65_534, 65_534] } as const;
 
 describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> restore', { timeout: 600_000 }, () => {
   let stack: Stack;
@@ -23,6 +27,7 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     stack = await startStack('skeleton');
     source = path.join(stack.tmp, 'source data');
     await buildSourceTree(source, { smallFiles: SMALL_FILES, bigFileBytes: BIG });
+    if (AS_ROOT) for (const [rel, [uid, gid]] of Object.entries(OWNED)) await chown(path.join(source, rel), uid, gid);
     await stack.startAgent({ name: AGENT, barcodes: ['FER001L9', 'FER002L9', 'FER003L9'] });
   });
 
@@ -168,6 +173,19 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
       }
     }
     assert.equal(at('script.sh').linkCount, 1);
+    // Ownership in the catalog: by number, and by name where this host has one.
+    const me = [process.getuid?.() ?? null, process.getgid?.() ?? null];
+    assert.deepEqual([at('empty.txt').uid, at('empty.txt').gid], me);
+    if (AS_ROOT) {
+      assert.deepEqual([at('empty.txt').owner, at('empty.txt').group], ['root', 'root']);
+      assert.deepEqual(
+        ['private.txt', 'script.sh'].map((rel) => [at(rel).uid, at(rel).gid, at(rel).owner, at(rel).group]),
+        [
+          [4242, 4343, null, null],
+          [65_534, 65_534, 'nobody', 'nogroup'],
+        ],
+      );
+    }
     // The sparse file: recorded sparse, its three blocks on tape, the SHA-256 of the whole file.
     const sparse = at(SPARSE.path);
     assert.deepEqual([sparse.sparse, sparse.dataBytes, sparse.size], [true, SPARSE.blocks.length * SPARSE.blockBytes, SPARSE.size]);
@@ -197,6 +215,11 @@ describe('walking skeleton: GraphQL -> agent -> emulated tape -> catalog -> rest
     assert.deepEqual([...restoredTree.keys()].sort(), [...sourceTree.keys()].sort());
     for (const [rel, want] of sourceTree) {
       assert.deepEqual(restoredTree.get(rel), want, `restored ${JSON.stringify(rel)} matches its source`);
+    }
+    // Every entry's owner and group came back from the catalog (as root; otherwise the agent's own).
+    for (const rel of ['', 'empty.txt', 'nested', ...Object.keys(OWNED)]) {
+      const [src, back] = await Promise.all([lstat(path.join(source, rel)), lstat(path.join(target, rel))]);
+      assert.deepEqual([back.uid, back.gid], [src.uid, src.gid], `owner of restored ${JSON.stringify(rel)}`);
     }
   });
 

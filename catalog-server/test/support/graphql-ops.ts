@@ -74,6 +74,10 @@ export interface FileNode {
   sparse: boolean;
   dataBytes: number | null;
   device: { major: number; minor: number } | null;
+  uid: number | null;
+  gid: number | null;
+  owner: string | null;
+  group: string | null;
 }
 
 export async function allFiles(gql: GraphQLClient, filter: Record<string, unknown>): Promise<FileNode[]> {
@@ -82,7 +86,7 @@ export async function allFiles(gql: GraphQLClient, filter: Record<string, unknow
   for (;;) {
     const r: { files: { edges: Array<{ node: FileNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(
       `query($filter: FileFilter, $after: String) { files(filter: $filter, first: 500, after: $after) {
-         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath copy } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes device { major minor } } }
+         edges { node { id path name type size mtimeNs sha256 placements { barcode partition startBlock containerPath copy } xattrs { name value text } acl { access default } linkCount hardLinkTo sparse dataBytes device { major minor } uid gid owner group } }
          pageInfo { hasNextPage endCursor } } }`,
       { filter, after },
     );

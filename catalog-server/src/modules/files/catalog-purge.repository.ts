@@ -69,6 +69,8 @@ const ARRAY_COLUMNS = [
   'deleted',
   'symlink_targets',
   'attrs',
+  'uids',
+  'gids',
 ];
 
 @Injectable()

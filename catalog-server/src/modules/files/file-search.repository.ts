@@ -11,6 +11,7 @@ import { baseName, escapeLike, joinPath, parentPath, ROOT } from './paths.js';
 import { CONTENT_BUCKET_SHIFT } from './content-buckets.js';
 import { decodeAttributes, type VersionAttributes } from './version-attributes.js';
 import { runNumOf, SqlParams as Params, VERSION_ROW_COLUMNS } from './run-state.js';
+import { ownerNumberOf, type VersionOwnership } from './ownership.js';
 
 /** A validated filter with names already resolved to ids. */
 export interface FileSearchQuery {
@@ -43,6 +44,8 @@ export interface FileVersionRow {
   mtimeNanos: number | null;
   /** Extended attributes, ACLs and the like (version-attributes.ts); empty for most versions. */
   attributes: VersionAttributes;
+  /** Owner and group (all null for a version recorded before the catalog kept them). */
+  ownership: VersionOwnership;
   mode: number;
   sha256: Buffer | null;
   symlinkTarget: string | null;
@@ -75,7 +78,9 @@ export interface PlacementRow {
 export const VERSION_COLUMNS = `
   fv.id::text AS id, h.name AS host, d.path AS dir_path, n.name, fv.type::text AS type, fv.size::float8 AS size,
   fv.mtime, fv.mtime_nanos, fv.attrs, fv.mode, c.sha256, NULLIF(fv.symlink_target, '') AS symlink_target, r.id::text AS run_id, r.job_id::text AS job_id,
-  r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id`;
+  r.started_at AS archived_at, fv.deleted, fv.content_id::text AS content_id, fv.uid, fv.gid,
+  (SELECT o.name FROM owner_name o WHERE o.host_id = d.host_id AND o.kind = 'USER' AND o.number = fv.uid) AS owner_name,
+  (SELECT o.name FROM owner_name o WHERE o.host_id = d.host_id AND o.kind = 'GROUP' AND o.number = fv.gid) AS group_name`;
 
 export const VERSION_FROM = `
   FROM file_version fv
@@ -103,6 +108,10 @@ export interface RawVersion {
   archived_at: Date;
   deleted: boolean;
   content_id: string | null;
+  uid: number | null;
+  gid: number | null;
+  owner_name: string | null;
+  group_name: string | null;
 }
 
 export function toVersion(r: RawVersion): FileVersionRow {
@@ -116,6 +125,7 @@ export function toVersion(r: RawVersion): FileVersionRow {
     mtime: r.mtime,
     mtimeNanos: r.mtime_nanos,
     attributes: decodeAttributes(r.attrs),
+    ownership: { uid: ownerNumberOf(r.uid), gid: ownerNumberOf(r.gid), owner: r.owner_name, group: r.group_name },
     mode: r.mode,
     sha256: r.sha256,
     symlinkTarget: r.symlink_target,

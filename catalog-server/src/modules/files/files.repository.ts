@@ -11,6 +11,7 @@ import type { Tx } from '../../database/transaction.js';
 import { translateDatabaseError } from '../../database/database-errors.js';
 import { FilesErrorCode, filesError } from './files.errors.js';
 import type { IngestPlan, RunRoot } from './ingest-plan.js';
+import type { OwnerNames } from './ownership.js';
 import { CopyBinaryWriter, uuidBytes } from './copy-binary.js';
 import { CONTENT_BUCKET_SHIFT } from './content-buckets.js';
 
@@ -46,14 +47,15 @@ const STAGING_TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_dir (path text NOT NULL, name text NOT NULL, parent text) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_version (
     seq int NOT NULL, dir text NOT NULL, name text NOT NULL, type "FileType" NOT NULL, size bigint NOT NULL, mtime timestamptz NOT NULL,
-    ctime timestamptz, inode bigint, mode int NOT NULL, sha bytea, link text, run int NOT NULL, del boolean NOT NULL, mtime_ns int, attrs text) ON COMMIT DELETE ROWS;
+    ctime timestamptz, inode bigint, mode int NOT NULL, sha bytea, link text, run int NOT NULL, del boolean NOT NULL, mtime_ns int, attrs text,
+    uid int, gid int) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_dir_id (path text NOT NULL, id bigint NOT NULL) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_name_id (name text NOT NULL, id bigint) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_content_id (sha bytea NOT NULL, size bigint NOT NULL, id bigint) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_resolved (
     seq int NOT NULL, dir_id bigint NOT NULL, name_id bigint NOT NULL, content_id bigint, type "FileType" NOT NULL, size bigint NOT NULL,
     mtime timestamptz(3) NOT NULL, ctime timestamptz(3), inode bigint, mode int NOT NULL, link text, run int NOT NULL, del boolean NOT NULL,
-    mtime_ns int, attrs text) ON COMMIT DELETE ROWS;
+    mtime_ns int, attrs text, uid int, gid int) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS ingest_stage_placement (
     sha bytea NOT NULL, tape uuid NOT NULL, part text NOT NULL, start_block bigint NOT NULL, container text NOT NULL,
     off bigint NOT NULL, len bigint NOT NULL, seg int NOT NULL, file_off bigint NOT NULL, copy int NOT NULL, seg_sha bytea, dmap text) ON COMMIT DELETE ROWS;`;
@@ -121,6 +123,7 @@ export class FilesRepository {
 
       const tapeIds = await this.tapeIds(c, plan.barcodes);
       await this.stage(c, plan, tapeIds, runNums);
+      await this.mergeOwnerNames(c, hostId, key.jobId, plan.ownerNames);
       const stored = await this.merge(c, hostId, key.jobId, plan.references);
       if (stored !== plan.versions.names.length) {
         throw filesError(FilesErrorCode.CATALOG_ERROR, `stored ${stored} of ${plan.versions.names.length} file versions; the batch was rolled back, retry it`);
@@ -166,7 +169,7 @@ export class FilesRepository {
 
     const v = plan.versions;
     if (v.names.length > 0) {
-      const versions = new CopyBinaryWriter(15, v.names.length * 168);
+      const versions = new CopyBinaryWriter(17, v.names.length * 184);
       for (let i = 0; i < v.names.length; i++) {
         versions
           .row()
@@ -184,11 +187,13 @@ export class FilesRepository {
           .int4(runNums.get(v.runIds[i])!)
           .bool(v.deleted[i])
           .int4OrNull(v.mtimeNanos[i])
-          .text(v.attributes[i]);
+          .text(v.attributes[i])
+          .int4OrNull(v.uids[i])
+          .int4OrNull(v.gids[i]);
       }
       await copyIn(
         c,
-        'COPY ingest_stage_version (seq, dir, name, type, size, mtime, ctime, inode, mode, sha, link, run, del, mtime_ns, attrs)',
+        'COPY ingest_stage_version (seq, dir, name, type, size, mtime, ctime, inode, mode, sha, link, run, del, mtime_ns, attrs, uid, gid)',
         versions.finish(),
       );
     }
@@ -296,6 +301,25 @@ export class FilesRepository {
     return this.mergeVersions(c);
   }
 
+  /** The host's names of the batch's owner and group numbers: a number new to the host is added, a
+   *  number renamed since takes its new name, unless the batch's backup started before the one
+   *  that named it (a rebuild from an older tape). Names already stored as they are, and older
+   *  ones, are filtered out first, so the steady state (every name known) writes and locks nothing. */
+  private async mergeOwnerNames(c: pg.PoolClient, hostId: number, jobId: string, names: OwnerNames): Promise<void> {
+    if (names.numbers.length === 0) return;
+    await c.query(
+      `WITH backup AS (SELECT max(started_at) AS at FROM run WHERE job_id = $2::uuid)
+       INSERT INTO owner_name (host_id, kind, number, name, resolved_at)
+       SELECT $1, s.kind, s.number, s.name, backup.at FROM unnest($3::"OwnerKind"[], $4::int[], $5::text[]) AS s(kind, number, name), backup
+        WHERE NOT EXISTS (SELECT 1 FROM owner_name o WHERE o.host_id = $1 AND o.kind = s.kind AND o.number = s.number
+                             AND (o.name = s.name OR o.resolved_at > backup.at))
+        ORDER BY s.kind, s.number
+       ON CONFLICT (host_id, kind, number) DO UPDATE SET name = EXCLUDED.name, resolved_at = EXCLUDED.resolved_at
+        WHERE owner_name.resolved_at <= EXCLUDED.resolved_at`,
+      [hostId, jobId, names.kinds, names.numbers, names.names],
+    );
+  }
+
   /** Files reported without a location of their own (unchanged, or deduplicated) must name a
    *  content that is already on some tape; otherwise the batch is refused with INVALID_RECORD. Runs
    *  after the content lookup, so a reference costs one probe for a placement, not a second
@@ -328,7 +352,7 @@ export class FilesRepository {
     // with a NULL or dangling id: it is left out, and the caller's count check fails the batch.
     const resolved = await c.query(
       `INSERT INTO ingest_resolved
-       SELECT s.seq, d.id, n.id, ct.id, s.type, s.size, s.mtime, s.ctime, s.inode, s.mode, s.link, s.run, s.del, s.mtime_ns, s.attrs
+       SELECT s.seq, d.id, n.id, ct.id, s.type, s.size, s.mtime, s.ctime, s.inode, s.mode, s.link, s.run, s.del, s.mtime_ns, s.attrs, s.uid, s.gid
          FROM ingest_stage_version s
          JOIN ingest_dir_id d ON d.path = s.dir
          JOIN ingest_name_id n ON n.name = s.name
@@ -343,14 +367,14 @@ export class FilesRepository {
     // block's distinct mtime days come from its mtimes afterwards rather than from a second sort.
     await c.query(
       `INSERT INTO version_block (directory_id, run_num, name_ids, content_ids, sizes, mtimes, ctimes, inodes, modes, types, deleted, symlink_targets,
-                                  mtime_days, content_buckets, mtime_nanos, attrs)
+                                  mtime_days, content_buckets, mtime_nanos, attrs, uids, gids)
        SELECT g.dir_id, g.run, g.name_ids, g.content_ids, g.sizes, g.mtimes, g.ctimes, g.inodes, g.modes, g.types, g.deleted, g.links,
-              ${mtimeDaysOf('g.mtimes')}, ${contentBucketsOf('g.content_ids')}, g.mtime_nanos, g.attrs
+              ${mtimeDaysOf('g.mtimes')}, ${contentBucketsOf('g.content_ids')}, g.mtime_nanos, g.attrs, g.uids, g.gids
          FROM (SELECT dir_id, run, min(seq) AS first, array_agg(name_id ORDER BY seq) AS name_ids, array_agg(content_id ORDER BY seq) AS content_ids,
                       array_agg(size ORDER BY seq) AS sizes, array_agg(mtime ORDER BY seq) AS mtimes, array_agg(ctime ORDER BY seq) AS ctimes,
                       array_agg(inode ORDER BY seq) AS inodes, array_agg(mode ORDER BY seq) AS modes, array_agg(type ORDER BY seq) AS types,
                       array_agg(del ORDER BY seq) AS deleted, array_agg(link ORDER BY seq) AS links, array_agg(mtime_ns ORDER BY seq) AS mtime_nanos,
-                      array_agg(attrs ORDER BY seq) AS attrs
+                      array_agg(attrs ORDER BY seq) AS attrs, array_agg(uid ORDER BY seq) AS uids, array_agg(gid ORDER BY seq) AS gids
                  FROM (SELECT r.*, (row_number() OVER (PARTITION BY r.run, r.dir_id ORDER BY r.seq) - 1) / ${BLOCK_SIZE} AS chunk FROM ingest_resolved r) x
                 GROUP BY run, dir_id, chunk) g
         ORDER BY g.first`,
@@ -382,7 +406,7 @@ export class FilesRepository {
                   ${pick('fv.mtime', 'x.mtime')} AS mtimes, ${pick('fv.ctime', 'x.ctime')} AS ctimes, ${pick('fv.inode', 'x.inode')} AS inodes,
                   ${pick('fv.mode', 'x.mode')} AS modes, ${pick('fv.type', 'x.type')} AS types, ${pick('fv.deleted', 'x.del')} AS deleted,
                   ${pick("NULLIF(fv.symlink_target, '')", 'x.link')} AS links, ${pick('fv.mtime_nanos', 'x.mtime_ns')} AS mtime_nanos,
-                  ${pick('fv.attrs', 'x.attrs')} AS attrs
+                  ${pick('fv.attrs', 'x.attrs')} AS attrs, ${pick('fv.uid', 'x.uid')} AS uids, ${pick('fv.gid', 'x.gid')} AS gids
              -- every position, holes left by the catalog purge included, so none moves
              FROM version_slot fv
              LEFT JOIN hit h ON h.block_id = fv.block_id AND h.ord = fv.ord
@@ -390,7 +414,7 @@ export class FilesRepository {
             WHERE fv.block_id = ANY($4::bigint[])
             GROUP BY fv.block_id)
          UPDATE version_block b SET content_ids = r.content_ids, sizes = r.sizes, mtimes = r.mtimes, ctimes = r.ctimes, inodes = r.inodes,
-                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_nanos = r.mtime_nanos, attrs = r.attrs, mtime_days = ${mtimeDaysOf('r.mtimes')},
+                modes = r.modes, types = r.types, deleted = r.deleted, symlink_targets = r.links, mtime_nanos = r.mtime_nanos, attrs = r.attrs, uids = r.uids, gids = r.gids, mtime_days = ${mtimeDaysOf('r.mtimes')},
                 content_buckets = ${contentBucketsOf('r.content_ids')}
            FROM rebuilt r WHERE b.id = r.block_id`,
         [hits.map((h) => h.block_id), hits.map((h) => h.ord), hits.map((h) => h.seq), blocks],

@@ -6,6 +6,7 @@ import { FileType as ProtoFileType, type FileRecord, type TapeLocation } from '@
 import { FilesErrorCode, filesError } from './files.errors.js';
 import { attributesProblem, encodeAttributes } from './version-attributes.js';
 import { dataMapProblem, encodeDataMap } from './data-map.js';
+import { OwnerNameCollector, ownershipProblem, storedOwnerNumber, type OwnerNames } from './ownership.js';
 import { baseName, isUnderOrEqual, parentPath, pathProblem, ROOT, stripTrailingSlashes } from './paths.js';
 
 /** SHA-256 of zero bytes: the content every empty file shares. */
@@ -42,7 +43,12 @@ export interface IngestPlan {
     deleted: boolean[];
     /** JSON text of each version's further attributes (version-attributes.ts); null for none. */
     attributes: Array<string | null>;
+    /** Owner and group numbers as stored (ownership.ts); null where the agent sent none. */
+    uids: Array<number | null>;
+    gids: Array<number | null>;
   };
+  /** The names the batch gives its owner and group numbers (the host's owner_name rows). */
+  ownerNames: OwnerNames;
   /** Contents that non-empty files refer to without a location of their own (unchanged files and
    *  dedup): the repository checks that each is already on tape. Sorted, distinct. */
   references: string[];
@@ -138,6 +144,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
   /** Contents (latin1 keys, as locationsBySha) that this batch gives a location. */
   const placed = new Set<string>();
   let lastDir: string | null = null;
+  const ownerNames = new OwnerNameCollector();
 
   const addWithAncestors = (dir: string | null) => {
     while (dir !== null && !dirSet.has(dir)) {
@@ -162,6 +169,8 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     if (!isCount(record.mode) || record.mode > INT4_MAX) reject(index, record, `mode ${record.mode} is out of range`);
     const attributes = attributesProblem(record);
     if (attributes) reject(index, record, attributes);
+    const ownership = ownershipProblem(record);
+    if (ownership) reject(index, record, ownership);
     const shaBytes = record.sha256 ?? EMPTY_BYTES;
     const locations = record.locations ?? NO_LOCATIONS;
     let sha: Buffer | null = null;
@@ -224,6 +233,9 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     v.runIds[row] = run.id;
     v.deleted[row] = deleted;
     v.attributes[row] = deleted ? null : encodeAttributes(record);
+    v.uids[row] = deleted ? null : storedOwnerNumber(record.uid);
+    v.gids[row] = deleted ? null : storedOwnerNumber(record.gid);
+    if (!deleted) ownerNames.add(record);
     if (sha === null) continue;
 
     // Contents and placements are facts about the tape: kept even when a later record of the
@@ -266,6 +278,7 @@ export function planIngest(records: readonly FileRecord[], runs: readonly RunRoo
     plan.directories.parents.push(parentPath(dir));
   }
   plan.barcodes = [...barcodes].sort();
+  plan.ownerNames = ownerNames.finish();
   // A content the batch itself places needs no earlier copy.
   plan.references = [...references]
     .filter((key) => !placed.has(key))
@@ -296,7 +309,10 @@ function emptyPlan(): IngestPlan {
       runIds: [],
       deleted: [],
       attributes: [],
+      uids: [],
+      gids: [],
     },
+    ownerNames: { kinds: [], numbers: [], names: [] },
     references: [],
     placements: {
       shas: [],

@@ -3,6 +3,7 @@
 // forward; tapes one at a time; entries that need no tape (directories, symlinks, empty files) apart.
 // Pure, so the ordering rules are unit-tested without a database.
 import { toProtoXattrs } from './version-attributes.js';
+import { restoreOwnership } from './ownership.js';
 import { dataBytes, decodeDataMap } from './data-map.js';
 import { FileType as ProtoFileType, type RestoreItem, type RestoreTape, type TapeLocation } from '@ferrite/proto';
 import type { ResolvedRestore } from './files.contract.js';
@@ -165,9 +166,8 @@ export function buildRestorePlan(
       hardLinkTo: v.attributes.hardLinkTo,
       rdevMajor: v.attributes.device?.major ?? 0,
       rdevMinor: v.attributes.device?.minor ?? 0,
-      // Not in the catalog yet: the restore gives the entry the restoring agent's own owner.
-      owner: '',
-      group: '',
+      // None for a version recorded without ownership: the agent keeps its own user then.
+      ...restoreOwnership(v.ownership),
     };
     if (v.type === 'FILE') {
       fileCount++;

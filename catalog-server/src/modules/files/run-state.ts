@@ -31,7 +31,7 @@ const CHAIN_STEP = `
 /** Every per-version column of the file_version view (migration *_version_blocks), without the
  *  block_* arrays, which are the same for every version of a block and costly to carry per row. */
 export const VERSION_ROW_COLUMNS =
-  'fv.id, fv.block_id, fv.ord, fv.directory_id, fv.name_id, fv.content_id, fv.size, fv.mtime, fv.ctime, fv.inode, fv.run_num, fv.mode, fv.type, fv.deleted, fv.symlink_target, fv.mtime_nanos, fv.attrs';
+  'fv.id, fv.block_id, fv.ord, fv.directory_id, fv.name_id, fv.content_id, fv.size, fv.mtime, fv.ctime, fv.inode, fv.run_num, fv.mode, fv.type, fv.deleted, fv.symlink_target, fv.mtime_nanos, fv.attrs, fv.uid, fv.gid';
 
 /** The int surrogate file versions store for the run whose uuid is bound at `placeholder`. */
 export function runNumOf(placeholder: string): string {

@@ -6,6 +6,8 @@
 // up by several full runs; between runs about one file in ten changes content, the rest is reported
 // again by reference, without a location, as the agent records a file whose content the pool already
 // holds (dedup: the bytes are not written again, the catalog checks the content is on tape).
+// Ownership as on a real host: a home is its user's (group users), a few files in source trees
+// root's (written by sudo), videos a service user's, the dump directory root's.
 import { FileType, type FileRecord } from '@ferrite/proto';
 
 export const HOSTS = ['nas1', 'ws-anna', 'ws-ben', 'media1'];
@@ -54,6 +56,19 @@ interface Entry {
   name: string;
   size: number;
   mtimeMs: number;
+  /** USERS index, or ROOT / MEDIA. */
+  owner: number;
+}
+
+const ROOT = -1;
+const MEDIA = -2;
+const USERS_GID = 100;
+
+/** uid, gid and their names for an Entry's owner. */
+function ownership(owner: number): Pick<FileRecord, 'uid' | 'gid' | 'owner' | 'group'> {
+  if (owner === ROOT) return { uid: 0, gid: 0, owner: 'root', group: 'root' };
+  if (owner === MEDIA) return { uid: 990, gid: 990, owner: 'media', group: 'media' };
+  return { uid: 1000 + owner, gid: USERS_GID, owner: USERS[owner], group: 'users' };
 }
 
 const YEAR0 = 2012;
@@ -66,7 +81,8 @@ export function entry(host: number, i: number): Entry {
   const j = i % BLOCK;
   const hb = mix(host, block);
   const kind = hb % 100;
-  const user = pick(USERS, hb >>> 8);
+  const userIndex = (hb >>> 8) % USERS.length;
+  const user = USERS[userIndex];
   const year = YEAR0 + ((hb >>> 12) % 14);
   const day = (hb >>> 4) % 360;
   const mtimeMs = epochOf(year, day) + (mix(host, i) % dayMs);
@@ -77,7 +93,7 @@ export function entry(host: number, i: number): Entry {
     const dir = `/home/${user}/Pictures/${year}/${year}-${mm}-${dd} ${pick(EVENTS, hb >>> 16)}`;
     const raw = (hb >>> 20) % 3 === 0;
     const name = raw ? `DSC${pad(counter, 5)}.ARW` : `IMG_${pad(counter, 4)}.JPG`;
-    return { dir, name, size: (raw ? 20_000_000 : 3_000_000) + (mix(i, host) % 5_000_000), mtimeMs };
+    return { dir, name, size: (raw ? 20_000_000 : 3_000_000) + (mix(i, host) % 5_000_000), mtimeMs, owner: userIndex };
   }
   if (kind < 65) {
     // Deep trees that repeat the same directory and file names.
@@ -87,13 +103,13 @@ export function entry(host: number, i: number): Entry {
     for (let d = 0; d < depth; d++) dir += `/${pick(DIRS, mix(h2, d))}`;
     dir += `/m${block % 997}`;
     const name = j < SOURCE_NAMES.length ? SOURCE_NAMES[j] : `file${j}.${pick(['ts', 'js', 'py', 'c', 'h', 'rs', 'go', 'json'], mix(i, 3))}`;
-    return { dir, name, size: 100 + (mix(i, 5) % 60_000), mtimeMs };
+    return { dir, name, size: 100 + (mix(i, 5) % 60_000), mtimeMs, owner: mix(i, 19) % 50 === 0 ? ROOT : userIndex };
   }
   if (kind < 75) {
     const dir = `/data/video/${year}/${pick(EVENTS, hb >>> 16)} ${block}`;
     const style = (hb >>> 18) % 3;
     const name = style === 0 ? `MVI_${pad(counter, 4)}.MOV` : style === 1 ? `C${pad(counter, 4)}.MP4` : `clip_${year}_${pad(counter, 4)}.mov`;
-    return { dir, name, size: 200_000_000 + (mix(i, 9) % 2_000_000_000), mtimeMs };
+    return { dir, name, size: 200_000_000 + (mix(i, 9) % 2_000_000_000), mtimeMs, owner: MEDIA };
   }
   if (kind < 95) {
     const topic = pick(DOC_TOPICS, hb >>> 16);
@@ -108,11 +124,11 @@ export function entry(host: number, i: number): Entry {
           : style === 2
             ? `Scan ${pad(counter, 4)}.pdf`
             : `notes-${j}.txt`;
-    return { dir, name, size: 20_000 + (mix(i, 13) % 3_000_000), mtimeMs };
+    return { dir, name, size: 20_000 + (mix(i, 13) % 3_000_000), mtimeMs, owner: userIndex };
   }
   // One huge flat directory per host: every block of this kind lands in it.
   const dir = '/srv/dumps/huge';
-  return { dir, name: `blob_${pad(i, 9)}.bin`, size: 4096 + (mix(i, 17) % 60_000), mtimeMs };
+  return { dir, name: `blob_${pad(i, 9)}.bin`, size: 4096 + (mix(i, 17) % 60_000), mtimeMs, owner: ROOT };
 }
 
 /** The run (0-based) in which this file's content of run `run` was first written. */
@@ -153,8 +169,7 @@ export function records(host: number, run: number, from: number, to: number, job
       hardLinkTo: '',
       rdevMajor: 0,
       rdevMinor: 0,
-      owner: '',
-      group: '',
+      ...ownership(e.owner),
       dataMap: [],
       size: e.size,
       mtimeMs: e.mtimeMs + written * 1000,

@@ -21,6 +21,8 @@ const DAY = 86_400_000;
 const HOST = 'purge-host';
 const OLD = 'PRG001L9';
 const LIVE = 'PRG002L9';
+const ANNA = { uid: 1001, gid: 100, owner: 'anna', group: 'staff' };
+const BEN = { uid: 1002, gid: 100, owner: 'ben', group: 'staff' };
 
 describe('catalog purge', () => {
   let f: FilesFixture;
@@ -64,9 +66,9 @@ describe('catalog purge', () => {
     await backup('A', '/a', OLD, old, [
       dirRecord('/a'),
       dirRecord('/a/d1'),
-      fileRecord('/a/d1/x1', OLD, 11),
-      fileRecord('/a/d1/empty', OLD, 12, { size: 0, sha256: sha256(''), locations: [] }),
-      fileRecord('/a/d1/x2', OLD, 13),
+      fileRecord('/a/d1/x1', OLD, 11, ANNA),
+      fileRecord('/a/d1/empty', OLD, 12, { size: 0, sha256: sha256(''), locations: [], ...BEN }),
+      fileRecord('/a/d1/x2', OLD, 13, ANNA),
       dirRecord('/a/d2'),
       fileRecord('/a/d2/y1', OLD, 21),
       dirRecord('/a/d3'),
@@ -145,6 +147,14 @@ describe('catalog purge', () => {
       0,
     );
     assert.equal(await count('SELECT count(*) FROM file_version WHERE name_id IS NULL'), 0);
+    // Ownership leaves with the rest of a version: x1 and x2 are holes in every array, and the
+    // version between them keeps its owner.
+    const { rows: d1 } = await f.prisma.pool.query<{ uids: Array<number | null>; gids: Array<number | null> }>(
+      `SELECT uids, gids FROM version_block WHERE directory_id = (SELECT id FROM directory WHERE path = '/a/d1')`,
+    );
+    assert.deepEqual(d1, [{ uids: [null, 1002, null], gids: [null, 100, null] }]);
+    const [empty] = (await f.search.files({ host: HOST, pathPrefix: '/a/d1/empty' }, 1, undefined)).edges.map((e) => e.node);
+    assert.deepEqual([empty.uid, empty.gid, empty.owner, empty.group], [1002, 100, 'ben', 'staff']);
   });
 
   it('changes nothing when run again', async () => {
@@ -186,7 +196,7 @@ describe('catalog purge', () => {
     const job = await f.prisma.client.job.create({ data: { kind: 'BACKUP', status: 'RUNNING', agentId, spec: { barcode: OLD, paths: ['/e'] } } });
     await f.runs.createBackupRuns({ jobId: job.id, host: HOST, roots: ['/e'], level: 'FULL' });
     await f.prisma.client.$executeRaw`UPDATE tape SET state = 'ACTIVE', reformat_pending = false WHERE barcode = ${OLD}`;
-    const records = [dirRecord('/e'), fileRecord('/e/1', OLD, 1), fileRecord('/e/2', OLD, 2), fileRecord('/e/3', OLD, 3)];
+    const records = [dirRecord('/e'), fileRecord('/e/1', OLD, 1, ANNA), fileRecord('/e/2', OLD, 2, ANNA), fileRecord('/e/3', OLD, 3, ANNA)];
     await f.files.ingestBatch({ jobId: job.id, attempt: 1, batchSeq: 1, agentId, records, manifestPath: '' });
     // Make a hole by hand (the purge's way), then report /e/3 again: replaced in place, /e/1 and /e/2 keep their ids.
     const ids = await Promise.all(['/e/1', '/e/2', '/e/3'].map(idOf));
@@ -196,11 +206,17 @@ describe('catalog purge', () => {
       attempt: 2,
       batchSeq: 1,
       agentId,
-      records: [fileRecord('/e/3', OLD, 4, { sha256: sha256('new 3') })],
+      records: [fileRecord('/e/3', OLD, 4, { sha256: sha256('new 3'), ...BEN })],
       manifestPath: '',
     });
     assert.deepEqual(await paths('/e'), ['/e', '/e/2', '/e/3']);
     assert.deepEqual([await idOf('/e/2'), await idOf('/e/3')], [ids[1], ids[2]]);
+    const owners = (await f.search.files({ host: HOST, pathPrefix: '/e' }, 10, undefined)).edges.map((e) => [e.node.path, e.node.owner]);
+    assert.deepEqual(owners, [
+      ['/e', null],
+      ['/e/2', 'anna'],
+      ['/e/3', 'ben'],
+    ]);
     assert.equal(
       await count(`SELECT count(*) FROM file_version WHERE content_id = (SELECT id FROM content WHERE sha256 = '\\x${sha256('new 3').toString('hex')}')`),
       1,

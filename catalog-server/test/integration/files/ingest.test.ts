@@ -335,6 +335,38 @@ describe('FilesService.ingestBatch', () => {
     );
   });
 
+  it("names a host's owners and groups once per host, and takes a later backup's new name for a number, not an older one's", async () => {
+    const backupOf = async (agent: string, host: string, records: FileRecord[], startedAt?: Date) => {
+      const job = await createBackupJob(f, agent, host, ['/data']);
+      if (startedAt) await f.prisma.client.run.updateMany({ where: { jobId: job.jobId }, data: { startedAt } });
+      await f.files.ingestBatch({ jobId: job.jobId, attempt: 1, batchSeq: 1, agentId: agent, records, manifestPath: '' });
+    };
+    const owned = (path: string, startBlock: number, owner: string, group: string) =>
+      fileRecord(path, 'FER001L9', startBlock, { uid: 2000, gid: 3000, owner, group });
+    await backupOf(agentId, 'agent-a', [owned('/data/own/a', 950, 'carla', 'lab'), owned('/data/own/a2', 951, 'carla', 'lab')]);
+    await backupOf(agentId, 'agent-a', [owned('/data/own/b', 952, 'carla2', 'lab')]);
+    // Another host's 2000 is someone else; a record whose number has no name leaves the name be.
+    await backupOf(otherAgentId, 'agent-b', [owned('/data/own/c', 953, 'dora', 'ops')]);
+    await backupOf(agentId, 'agent-a', [owned('/data/own/d', 954, '', '')]);
+    // A backup older than the one that renamed 2000 (a rebuild from an old tape) renames nothing.
+    await backupOf(agentId, 'agent-a', [owned('/data/own/e', 955, 'carla', 'oldlab')], new Date('2020-01-01Z'));
+    const ownerOf = async (host: string, path: string) => {
+      const [v] = await f.search.fileVersions(host, path);
+      return [v.uid, v.gid, v.owner, v.group];
+    };
+    assert.deepEqual(await ownerOf('agent-a', '/data/own/a'), [2000, 3000, 'carla2', 'lab']);
+    assert.deepEqual(await ownerOf('agent-a', '/data/own/d'), [2000, 3000, 'carla2', 'lab']);
+    assert.deepEqual(await ownerOf('agent-a', '/data/own/e'), [2000, 3000, 'carla2', 'lab']);
+    assert.deepEqual(await ownerOf('agent-b', '/data/own/c'), [2000, 3000, 'dora', 'ops']);
+    const { rows } = await f.prisma.pool.query<{ host: string; kind: string; number: number; name: string }>(
+      `SELECT h.name AS host, o.kind::text AS kind, o.number, o.name FROM owner_name o JOIN host h ON h.id = o.host_id WHERE o.number IN (2000, 3000) ORDER BY 1, 2, 3`,
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.host} ${r.kind} ${r.number} ${r.name}`),
+      ['agent-a GROUP 3000 lab', 'agent-a USER 2000 carla2', 'agent-b GROUP 3000 ops', 'agent-b USER 2000 dora'],
+    );
+  });
+
   it('keeps one version per entry when batches of one run race to add it', async () => {
     // A batch of the run is in progress on another connection (it holds the run's lock) and adds
     // /data/race/same; a second batch with the same entry arrives meanwhile. It must wait for the

@@ -164,6 +164,26 @@ describe('planIngest', () => {
     assert.deepEqual(plan.versions.attributes, ['{"xattrs":[["user.origin","c2Nhbg=="]]}', null, null]);
   });
 
+  it('plans owner and group numbers as stored (none as null, none on a deletion marker) and each name once', () => {
+    const plan = planIngest(
+      [
+        rec('/data/a', { uid: 1000, gid: 100, owner: 'anna', group: 'users' }),
+        rec('/data/b', { uid: 1000, gid: 100, owner: 'anna', group: 'users' }),
+        // A uid without a name on its host, and nfsnobody's 2^32-2, which an int4 holds as -2.
+        rec('/data/c', { uid: 4242, gid: 4_294_967_294, owner: '', group: 'nfsnobody' }),
+        rec('/data/d'),
+        rec('/data/e', { deleted: true, sha256: Buffer.alloc(0), locations: [], size: 0, uid: 7, gid: 7, owner: 'gone', group: 'gone' }),
+        // A name without its number says nothing a restore could use: not stored.
+        rec('/data/f', { owner: 'nobody-number' }),
+      ],
+      RUNS,
+      JOB,
+    );
+    assert.deepEqual(plan.versions.uids, [1000, 1000, 4242, null, null, null]);
+    assert.deepEqual(plan.versions.gids, [100, 100, -2, null, null, null]);
+    assert.deepEqual(plan.ownerNames, { kinds: ['USER', 'GROUP', 'GROUP'], numbers: [1000, -2, 100], names: ['anna', 'nfsnobody', 'users'] });
+  });
+
   it('files the root entry under the root directory with an empty name', () => {
     const plan = planIngest([dir('/')], [{ id: 'r', root: '/' }], JOB);
     assert.deepEqual(plan.directories.paths, ['/']);
@@ -207,6 +227,10 @@ describe('planIngest', () => {
       [rec('/data/x', { mtimeNanos: 1.5 }), /mtime_nanos/],
       [rec('/data/x', { type: FileType.FILE_TYPE_SYMLINK, sha256: Buffer.alloc(0), locations: [], symlinkTarget: '' }), /target/],
       [rec('/data/x', { type: FileType.FILE_TYPE_DIRECTORY, locations: [] }), /carries no sha256/],
+      [rec('/data/x', { uid: -1 }), /uid -1 is not 0\.\.4294967295/],
+      [rec('/data/x', { gid: 2 ** 32 }), /gid 4294967296/],
+      [rec('/data/x', { uid: 1, owner: 'a\0b' }), /owner name contains a NUL/],
+      [rec('/data/x', { gid: 1, group: 'g'.repeat(257) }), /group name is longer than 256 bytes/],
     ];
     for (const [bad, why] of cases) {
       const err = rejection([rec('/data/ok'), bad]);

@@ -19,6 +19,7 @@ function version(dirPath: string, name: string, over: Partial<FileVersionRow> = 
     mtime: new Date(1_700_000_000_000),
     mtimeNanos: 999_600,
     attributes: { xattrs: [], linkCount: 0, hardLinkTo: '', dataMap: [], device: null, changedDuringBackup: false },
+    ownership: { uid: null, gid: null, owner: null, group: null },
     mode: 0o100644,
     sha256: Buffer.alloc(32, 1),
     symlinkTarget: null,
@@ -144,6 +145,15 @@ describe('buildRestorePlan', () => {
     );
     // The item's own sha256 stays the whole file's: the agent checks the file once it is whole.
     assert.ok(items.every((i) => i.sha256.equals(Buffer.alloc(32, 1))));
+  });
+
+  it('gives each item the owner and group of its version, and none when the catalog does not know them', () => {
+    const owned = version('/d', 'owned', { ownership: { uid: 4_294_967_294, gid: 100, owner: null, group: 'users' } });
+    const unknown = version('/d', 'unknown');
+    const plan = buildRestorePlan('h', [owned, unknown], [placement(owned.contentId!), placement(unknown.contentId!, { startBlock: 9 })]);
+    const of = (name: string) => plan.tapes[0].items.find((i) => i.path === `/d/${name}`)!;
+    assert.deepEqual([of('owned').uid, of('owned').gid, of('owned').owner, of('owned').group], [4_294_967_294, 100, '', 'users']);
+    assert.deepEqual([of('unknown').uid, of('unknown').gid, of('unknown').owner, of('unknown').group], [undefined, undefined, '', '']);
   });
 
   it('refuses a non-empty file the catalog has no tape copy of', () => {

@@ -43,6 +43,26 @@ export class FileVersionModel {
   @Field(() => Int, { description: 'POSIX mode bits as stat reports them.' })
   mode!: number;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Numeric owner (uid) on the source host (Float: uids run to 2^32-1, past GraphQL Int). Null for a version recorded before the catalog kept ownership: a restore of it leaves the restoring user as owner.',
+  })
+  uid!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Numeric group (gid) on the source host; null as for uid.' })
+  gid!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Name of the owner on the source host, as its latest backup resolved it; null when the uid had no name there (or ownership is unknown). A restore as root gives the entry this user where the target host knows the name, else the uid.',
+  })
+  owner!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Name of the group on the source host; null as for owner. Restored like owner, by name, else by gid.' })
+  group!: string | null;
+
   @Field(() => String, { nullable: true, description: 'SHA-256 of the content, lowercase hex; null for directories and symlinks.' })
   sha256!: string | null;
 
@@ -110,6 +130,10 @@ export function toFileVersionModel(row: FileVersionRow, placements: readonly Pla
     mtime: row.mtime,
     mtimeNs: (BigInt(row.mtime.getTime()) * 1_000_000n + BigInt(row.mtimeNanos ?? 0)).toString(),
     mode: row.mode,
+    uid: row.ownership.uid,
+    gid: row.ownership.gid,
+    owner: row.ownership.owner,
+    group: row.ownership.group,
     sha256: row.sha256 ? row.sha256.toString('hex') : null,
     symlinkTarget: row.symlinkTarget,
     xattrs: toXattrModels(row.attributes),
