@@ -3,6 +3,7 @@
 // shows them; a restore's RestoreItems hands them back to the agent. A record without ownership
 // (an agent from before it was recorded) gives nulls in GraphQL and no owner in its restore item.
 import { after, before, describe, it } from 'node:test';
+import { testCaDir } from '../../support/agent-credentials.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { FileType, JobEventType, ReportFilesRequest, RestoreItemsRequest, type DeepPartial, type FileRecord, type RestoreItem } from '@ferrite/proto';
@@ -55,11 +56,14 @@ describe('file ownership: ReportFiles -> catalog -> GraphQL and RestoreItems', (
 
   before(async () => {
     db = await createTestDatabase('ownership');
-    server = await startServer(loadServerConfig({ DATABASE_URL: db.url, FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }), {
-      logger: createLogger('error', process.stderr),
-    });
+    server = await startServer(
+      loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
+      {
+        logger: createLogger('error', process.stderr),
+      },
+    );
     gql = adminClient(server);
-    agent = new FakeAgent(server.grpcAddress);
+    agent = new FakeAgent(server);
     await agent.register(
       libraryRequest(AGENT, [TAPE], {
         drives: 1,
