@@ -77,7 +77,11 @@ export async function startPolicyAgent(stack: Stack, options: PolicyAgentOptions
 
   const child = spawn(process.execPath, [agentMain, '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+    // Another user gets a service account's environment: the test's PATH may name directories it
+    // cannot search (spawning a tool then fails EACCES instead of ENOENT).
+    ...(options.user
+      ? { uid: options.user.uid, gid: options.user.gid, env: { ...process.env, HOME: dir, PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' } }
+      : {}),
   });
   const log = createWriteStream(path.join(stack.tmp, 'logs', `agent-${options.name}.log`), { flags: 'a' });
   child.stdout.pipe(log);
