@@ -20,7 +20,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startStack, waitFor, type Stack } from '../../support/stack.js';
-import { allFiles, formatTape, job, startBackup, startRestore, waitForJob } from '../../support/graphql-ops.js';
+import { allFiles, formatTape, job, startBackup, startRestore, waitForJob, waitForJobEnd } from '../../support/graphql-ops.js';
 import { findTestDatabaseUrl } from '../../support/test-database.js';
 import { startDedicatedPostgres, type DedicatedPostgres } from '../../support/dedicated-postgres.js';
 import { codeOf, postGraphql } from '../../support/graphql-http.js';
@@ -141,15 +141,8 @@ describe('PostgreSQL restarted mid-backup', { timeout: 300_000 }, () => {
     assert.ok(alive(serverPid), 'the server process lives after its idle connections were cut');
     await db.start();
 
-    const ended = await waitFor(
-      'the backup to end',
-      async () => {
-        const j = await job(stack.gql, backupId);
-        return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status) ? j : undefined;
-      },
-      240_000,
-      500,
-    );
+    // Interrupted (its heartbeats could not be recorded) and resumed, or finished by the same attempt.
+    const ended = await waitForJobEnd(stack.gql, backupId, 240_000);
     assert.equal(ended.status, 'SUCCEEDED', `${ended.errorCode}: ${ended.errorMessage}`);
     assert.equal(await listenerPid(port), serverPid, 'the same server process, never restarted');
     // The pools' listeners were called for the connections this stop cut (and the process lived
