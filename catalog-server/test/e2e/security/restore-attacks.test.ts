@@ -8,8 +8,10 @@
 //   entry's directory goes: nothing is written, chmodded or timed through either;
 // - a `..` entry cannot enter the catalog: the server has no way in for one but a tape's manifest,
 //   so the test forges a tape from elsewhere and rebuilds the catalog from it;
-// - setuid: restored with its owner by an agent running as root, dropped (and said in the job log)
-//   by an agent process running as an unprivileged user.
+// - setuid: the catalog keeps no owners yet, so an agent running as root restores the entry as
+//   root's and must drop the bit (a user's own setuid program would come back setuid root); an
+//   agent process running as an unprivileged user drops it too; both say so in the job log. (As
+//   root with the owner known the bit is kept with its owner: the agent's integration test.)
 // Each refusal is checked for its code and for a catalog, target and outside directory unchanged.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
