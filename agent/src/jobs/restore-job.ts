@@ -119,7 +119,7 @@ async function noteDropped(ctx: JobContext, dropped: string[]): Promise<void> {
     .join(', ');
   await ctx.reporter.note(
     'warn',
-    `${dropped.length} entries restored without their setuid, setgid or sticky bits: the agent does not run as root, so it cannot give them their owners, and such a bit without its owner would hand its rights to the wrong user (${named}${dropped.length > 3 ? ', ...' : ''})`,
+    `${dropped.length} entries restored without their setuid, setgid or sticky bits: their owners could not be given back (the agent does not run as root, or the catalog does not know them), and such a bit without its owner would hand its rights to the wrong user (${named}${dropped.length > 3 ? ', ...' : ''})`,
   );
 }
 

@@ -7,7 +7,7 @@ import { FileType, type RestoreItem, type RestoreSpec } from '@ferrite/proto';
 import { mapRestorePath } from '../restore/restore-target.js';
 import { isSpecial, makeSpecialFile, specialFileProblem } from '../restore/special-files.js';
 import { fdPath } from '../restore/safe-tree.js';
-import { applyOwnerAndMode, applyOwnerNoFollow, losesSpecialBits, restoredMode } from '../restore/ownership.js';
+import { applyOwnerAndMode, applyOwnerNoFollow, keepsSpecialBits, losesSpecialBits, restoredMode } from '../restore/ownership.js';
 import { throwIfCancelled, type JobContext } from './job-context.js';
 import { applyXattrs, closePartial, discardPartial, exists, FileFailure, itemsOf, leaveAlone, perFile, type Counters } from './restore-entries.js';
 import { createPartial, putInPlace } from './restore-files.js';
@@ -79,10 +79,11 @@ async function restoreMetadataEntry(item: RestoreItem, dest: string, overwrite: 
     await rm(at, { force: true });
     if (isSpecial(item.type)) {
       // mknod -m sets the mode exactly; it cannot be set later without opening the entry (a device).
-      await makeSpecialFile(at, item.type, restoredMode(item.mode, c.ownership.asRoot), item.rdevMajor, item.rdevMinor).catch((err: Error) => {
+      const keepSpecial = keepsSpecialBits(item, c.ownership.asRoot);
+      await makeSpecialFile(at, item.type, restoredMode(item.mode, keepSpecial), item.rdevMajor, item.rdevMinor).catch((err: Error) => {
         throw new FileFailure(err.message);
       });
-      if (losesSpecialBits(item.mode, c.ownership.asRoot)) c.ownership.dropped(item.path, item.mode);
+      if (losesSpecialBits(item.mode, keepSpecial)) c.ownership.dropped(item.path, item.mode);
     } else {
       await symlink(item.symlinkTarget, at);
     }

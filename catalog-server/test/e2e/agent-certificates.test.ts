@@ -62,12 +62,7 @@ describe('agents with certificates, as processes', { timeout: 300_000 }, () => {
     return file;
   }
 
-  async function token(name: string): Promise<string> {
-    const r = await stack.gql.request<{ createAgentEnrollment: { token: string } }>('mutation($n: String!) { createAgentEnrollment(name: $n) { token } }', {
-      n: name,
-    });
-    return r.createAgentEnrollment.token;
-  }
+  const token = (name: string) => stack.enrollmentToken(name);
 
   before(async () => {
     stack = await startStack('agent-certs');

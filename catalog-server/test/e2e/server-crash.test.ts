@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
-import { allFiles, formatTape, job, startBackup, waitForJob } from '../support/graphql-ops.js';
+import { allFiles, formatTape, job, startBackup, waitForJob, waitForJobEnd } from '../support/graphql-ops.js';
 
 const AGENT = 'survivor';
 const FILES = 12_000;
@@ -55,14 +55,7 @@ describe('catalog server killed mid-backup', { timeout: 600_000 }, () => {
 
     // The restarted server may find the agent's heartbeats stale and interrupt the job first: the
     // agent's next beat then resumes it as its next attempt. Either way it ends SUCCEEDED.
-    const ended = await waitFor(
-      'the backup to end',
-      async () => {
-        const j = await job(stack.gql, backupId);
-        return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status) ? j : undefined;
-      },
-      300_000,
-    );
+    const ended = await waitForJobEnd(stack.gql, backupId);
     assert.equal(ended.status, 'SUCCEEDED', `${ended.errorCode}: ${ended.errorMessage}`);
     const files = await allFiles(stack.gql, { pathPrefix: source, host: AGENT, type: 'FILE' });
     assert.equal(new Set(files.map((f) => f.path)).size, files.length, 'no file twice');

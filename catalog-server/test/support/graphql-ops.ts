@@ -28,6 +28,20 @@ export async function waitForJob(gql: GraphQLClient, id: string, timeoutMs = 120
   );
 }
 
+/** Waits until the job has ended for good: SUCCEEDED, FAILED or CANCELLED. An INTERRUPTED job is
+ *  waited through (its agent resumes it as its next attempt), unlike waitForJob. */
+export async function waitForJobEnd(gql: GraphQLClient, id: string, timeoutMs = 300_000): Promise<JobView> {
+  return waitFor(
+    `job ${id} to end`,
+    async () => {
+      const j = await job(gql, id);
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status) ? j : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
 export async function formatTape(gql: GraphQLClient, barcode: string, force = false): Promise<string> {
   const r = await gql.request<{ formatTape: { id: string } }>(`mutation($b: String!, $f: Boolean) { formatTape(barcode: $b, force: $f) { id } }`, {
     b: barcode,

@@ -64,6 +64,8 @@ export interface Stack {
   tmp: string;
   restoreRoot: string;
   startAgent(options: AgentOptions): Promise<ChildProcess>;
+  /** A one-time enrolment token for an agent named `name` (createAgentEnrollment, as the admin). */
+  enrollmentToken(name: string): Promise<string>;
   /** Where an agent's emulated library lives (cartridges/<barcode>/volume/ holds each tape's files,
    *  unless the agent was started with a shelfDir: then they are in <shelfDir>/cartridges/). */
   libraryDirOf(name: string): string;
@@ -165,6 +167,9 @@ export async function startStack(label: string): Promise<Stack> {
     });
   const adminToken = await serverAnswers();
   const gql = new GraphQLClient(graphqlUrl, { headers: { authorization: `Bearer ${adminToken}` } });
+  const newEnrollmentToken = async (name: string) =>
+    (await gql.request<{ createAgentEnrollment: { token: string } }>('mutation($n: String!) { createAgentEnrollment(name: $n) { token } }', { n: name }))
+      .createAgentEnrollment.token;
 
   return {
     graphqlUrl,
@@ -180,13 +185,7 @@ export async function startStack(label: string): Promise<Stack> {
       // Enrolled at its first start with a token an admin made (as `npm start` does); a restarted
       // agent has its certificate already.
       const enrolled = existsSync(path.join(dir, 'state', 'identity', 'agent.pem'));
-      const enrollmentToken = enrolled
-        ? undefined
-        : (
-            await gql.request<{ createAgentEnrollment: { token: string } }>('mutation($n: String!) { createAgentEnrollment(name: $n) { token } }', {
-              n: options.name,
-            })
-          ).createAgentEnrollment.token;
+      const enrollmentToken = enrolled ? undefined : await newEnrollmentToken(options.name);
       const libraryDir = options.libraryDir ?? path.join(dir, 'library');
       libraryDirs.set(options.name, libraryDir);
       await writeFile(
@@ -236,6 +235,7 @@ export async function startStack(label: string): Promise<Stack> {
       });
       return agent;
     },
+    enrollmentToken: newEnrollmentToken,
     libraryDirOf,
     async removeCartridge(agent, barcode) {
       return (await shelfOperator()).removeCartridge(libraryDirOf(agent), barcode);

@@ -1,10 +1,18 @@
 // Which mode bits a restored entry keeps and which owner it gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { losesSpecialBits, ownerOf, restoredMode } from '../../../src/restore/ownership.js';
+import { keepsSpecialBits, losesSpecialBits, ownerOf, restoredMode } from '../../../src/restore/ownership.js';
 import { OwnerNames, parseNameTable } from '../../../src/backup/owner-names.js';
 
-test('without root, setuid, setgid and sticky bits are dropped; as root they are kept', () => {
+test("setuid, setgid and sticky bits are kept only as root and with the owner known: a user's setuid program must not come back root's", () => {
+  assert.equal(keepsSpecialBits({ uid: 1000, gid: 1000 }, true), true);
+  assert.equal(keepsSpecialBits({ uid: 0, gid: 0 }, true), true);
+  assert.equal(keepsSpecialBits({ uid: undefined, gid: undefined }, true), false, 'as root, owner unknown: it would stay root');
+  assert.equal(keepsSpecialBits({ uid: 1000, gid: undefined }, true), false);
+  assert.equal(keepsSpecialBits({ uid: 1000, gid: 1000 }, false), false);
+});
+
+test('without keeping them, setuid, setgid and sticky bits are dropped; with it they are kept', () => {
   assert.equal(restoredMode(0o4755, false), 0o755);
   assert.equal(restoredMode(0o2775, false), 0o775);
   assert.equal(restoredMode(0o1777, false), 0o777);

@@ -10,110 +10,15 @@ import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import {
-  buildClientSchema,
-  getIntrospectionQuery,
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isScalarType,
-  type GraphQLField,
-  type GraphQLInputType,
-  type GraphQLSchema,
-  type IntrospectionQuery,
-} from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { createLogger } from '../../../src/common/logger.js';
 import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { bearer, firstAdminToken } from '../../support/auth.js';
-import { codeOf, postGraphql, subscribeOnce as subscribeTo, type GqlAnswer } from '../../support/graphql-client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
-
-// The roles the operations need: what the issue asks (operator: backups, restores, verifies, tape
-// moves; admin: forced formats, pools, retention, schedules, agents, operators, tokens). Every
-// other query and subscription is VIEWER. A new mutation fails this test until it is listed here.
-const ADMIN = new Set([
-  'Mutation.createSchedule',
-  'Mutation.updateSchedule',
-  'Mutation.pauseSchedule',
-  'Mutation.resumeSchedule',
-  'Mutation.deleteSchedule',
-  'Mutation.createPool',
-  'Mutation.updatePool',
-  'Mutation.applyRetention',
-  'Mutation.purgeCatalog',
-  'Mutation.retireTape',
-  'Mutation.rebuildCatalog',
-  'Mutation.rebuildCatalogFromLibrary',
-  'Mutation.createOperator',
-  'Mutation.setOperatorRole',
-  'Mutation.disableOperator',
-  'Mutation.enableOperator',
-  'Mutation.createApiToken',
-  'Mutation.createAgentEnrollment',
-  'Mutation.revokeAgent',
-  'Query.operators',
-  'Query.apiTokens',
-  'Query.auditLog',
-]);
-const OPERATOR = new Set([
-  'Mutation.formatTape',
-  'Mutation.startBackup',
-  'Mutation.startRestore',
-  'Mutation.startVerify',
-  'Mutation.cancelJob',
-  'Mutation.setJobPriority',
-  'Mutation.inventory',
-  'Mutation.loadTape',
-  'Mutation.unloadTape',
-  'Mutation.moveTape',
-  'Mutation.checkTape',
-  'Mutation.cleanDrive',
-  'Mutation.markOffsite',
-  'Mutation.registerTape',
-  'Query.planBackup',
-]);
-/** Mutations any operator may call (on what is their own). */
-const VIEWER_MUTATIONS = new Set(['Mutation.revokeApiToken']);
-const ROLES = ['VIEWER', 'OPERATOR', 'ADMIN'] as const;
-type RoleName = (typeof ROLES)[number];
-
-function expectedRole(op: string): RoleName {
-  if (ADMIN.has(op)) return 'ADMIN';
-  if (OPERATOR.has(op)) return 'OPERATOR';
-  if (op.startsWith('Mutation.') && !VIEWER_MUTATIONS.has(op)) throw new Error(`${op} is in no role list of this test: decide which role it needs`);
-  return 'VIEWER';
-}
-
-/** A literal of the type that passes GraphQL's own validation (the role check comes after it). */
-function literal(type: GraphQLInputType): string {
-  if (isNonNullType(type)) return literal(type.ofType);
-  if (isListType(type)) return '[]';
-  if (isEnumType(type)) return type.getValues()[0].name;
-  if (isInputObjectType(type)) {
-    const fields = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
-    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
-  }
-  if (isScalarType(type)) {
-    if (type.name === 'Int' || type.name === 'Float') return '1';
-    if (type.name === 'Boolean') return 'false';
-    if (type.name === 'DateTime') return '"2026-01-01T00:00:00.000Z"';
-    return '"00000000-0000-4000-8000-000000000000"';
-  }
-  throw new Error(`no literal for ${String(type)}`);
-}
-
-function operationOf(kind: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>): string {
-  const args = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
-  const argText = args.length ? `(${args.map((a) => `${a.name}: ${literal(a.type)}`).join(', ')})` : '';
-  const named = getNamedType(field.type);
-  const selection = isScalarType(named) || isEnumType(named) ? '' : ' { __typename }';
-  return `${kind} { ${field.name}${argText}${selection} }`;
-}
+import { assertNoServerDetails, BAD_BODIES, codeOf, postGraphql, QUERY_BOMBS, type GqlBody } from '../../support/graphql-http.js';
+import { wsOperation } from '../../support/graphql-ws.js';
+import { PRIVILEGED_OPERATIONS, ROLES, roleBelow, schemaOperations, type RoleName } from '../../support/role-matrix.js';
 
 /** The earlier tests fail fewer authentications than this; the last one goes past it. */
 const AUTH_FAILURES_PER_MINUTE = 40;
@@ -122,8 +27,11 @@ let server: RunningServer;
 let tokenFile: string;
 const tokens = {} as Record<RoleName, string>;
 
-const post = (query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>) =>
-  postGraphql(server.graphqlUrl, query, headers, variables);
+type GqlAnswer = { status: number; body: GqlBody };
+
+const post = (query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>): Promise<GqlAnswer> =>
+  postGraphql(server.graphqlUrl, query, { headers, variables });
+
 const as = (role: RoleName) => bearer(tokens[role]);
 
 before(async () => {
@@ -271,30 +179,23 @@ describe('roles', () => {
   });
 
   it('every query and mutation of the schema is refused below its role and allowed at and above it', async () => {
-    const checked: string[] = [];
+    const operations = schemaOperations(schema);
     // Admin last: its calls (with placeholder arguments) must not disturb the lower roles' turns.
     for (const role of ROLES) {
-      for (const [kind, type] of [
-        ['query', schema.getQueryType()!],
-        ['mutation', schema.getMutationType()!],
-      ] as const) {
-        for (const field of Object.values(type.getFields())) {
-          const op = `${type.name}.${field.name}`;
-          const needed = expectedRole(op);
-          const a = await post(operationOf(kind, field), as(role));
-          const code = codeOf(a);
-          if (ROLES.indexOf(role) < ROLES.indexOf(needed)) {
-            assert.equal(code, 'FORBIDDEN', `${op} as ${role} (needs ${needed}): ${JSON.stringify(a.body)}`);
-            assert.match(a.body.errors![0].message, new RegExp(`needs role ${needed}; operator matrix-\\w+ has ${role}`));
-          } else {
-            assert.ok(code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED', `${op} as ${role}: ${JSON.stringify(a.body)}`);
-          }
-          if (role === 'ADMIN') checked.push(op);
+      for (const { op, document, needed } of operations) {
+        const a = await post(document, as(role));
+        const code = codeOf(a);
+        if (roleBelow(role, needed)) {
+          assert.equal(code, 'FORBIDDEN', `${op} as ${role} (needs ${needed}): ${JSON.stringify(a.body)}`);
+          assert.match(a.body.errors![0].message, new RegExp(`needs role ${needed}; operator matrix-\\w+ has ${role}`));
+        } else {
+          assert.ok(code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED', `${op} as ${role}: ${JSON.stringify(a.body)}`);
         }
       }
     }
+    const checked = operations.map((o) => o.op);
     assert.ok(checked.length > 50, `${checked.length} operations`);
-    for (const op of [...ADMIN, ...OPERATOR]) assert.ok(checked.includes(op), `${op} is in the schema`);
+    for (const op of PRIVILEGED_OPERATIONS) assert.ok(checked.includes(op), `${op} is in the schema`);
   });
 
   it('formatTape with force needs ADMIN', async () => {
@@ -335,11 +236,11 @@ describe('roles', () => {
 
 describe('subscriptions over WebSocket', () => {
   const subscribeOnce = (connectionParams: Record<string, unknown>, headers?: Record<string, string>) =>
-    subscribeTo(server.graphqlUrl, connectionParams, headers);
+    wsOperation(server.graphqlUrl, { query: 'subscription { operatorRequestUpdated { id } }', connectionParams, headers });
 
   it('needs a token in the connection parameters', async () => {
     const r = await subscribeOnce({});
-    const errors = r.error as { message: string; extensions?: { code?: string } }[];
+    const errors = r.errors!;
     assert.ok(Array.isArray(errors), JSON.stringify(r));
     assert.equal(errors[0].extensions?.code, 'UNAUTHENTICATED');
   });
@@ -349,18 +250,9 @@ describe('subscriptions over WebSocket', () => {
   });
 
   it('carries subscriptions only: a query over the socket is refused', async () => {
-    const ws = createClient({
-      url: server.graphqlUrl.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: bearer(tokens.VIEWER),
-      retryAttempts: 0,
-    });
-    const error = await new Promise<unknown>((resolve) => {
-      ws.subscribe({ query: '{ tapes { totalCount } }' }, { next: () => resolve('answered'), error: resolve, complete: () => resolve('completed') });
-    });
-    await ws.dispose();
-    const errors = error as { message: string; extensions?: { code?: string } }[];
-    assert.ok(Array.isArray(errors), JSON.stringify(error));
+    const r = await wsOperation(server.graphqlUrl, { query: '{ tapes { totalCount } }', connectionParams: bearer(tokens.VIEWER) });
+    const errors = r.errors!;
+    assert.ok(Array.isArray(errors), JSON.stringify(r));
     assert.equal(errors[0].extensions?.code, 'BAD_REQUEST');
     assert.match(errors[0].message, /WebSocket carries subscriptions only/);
   });
@@ -374,40 +266,25 @@ describe('subscriptions over WebSocket', () => {
 });
 
 describe('request limits', () => {
-  const noServerDetails = (text: string) => {
-    assert.ok(!/\/(work|home|opt|usr|tmp)\/|node_modules|\.ts:|\.js:\d|\bat \w+ \(/.test(text), `no stack or server path: ${text.slice(0, 500)}`);
-  };
-
   it('refuses a depth-50 query, 4,000 aliases and a cost bomb with a code, quickly', async () => {
-    const deep = `{ agents { edges { node { ${'drives { agent { '.repeat(24)}name${' } }'.repeat(24)} } } } }`;
-    const aliases = `{ ${Array.from({ length: 4000 }, (_, i) => `a${i}: tapes { totalCount }`).join(' ')} }`;
-    const costly = `{ agents(first: 500) { edges { node { drives { agent { drives { agent { drives { agent { drives { agent { drives { name } } } } } } } } } } } } }`;
-    for (const [what, query, message] of [
-      ['depth 50', deep, /depth limit of \d+ exceeded|cost limit of \d+ exceeded/i],
-      ['4,000 aliases', aliases, /aliases limit of \d+ exceeded|token limit|Token limit/i],
-      ['nested drives -> agent -> drives', costly, /cost limit|depth limit/i],
-    ] as const) {
+    for (const [what, query, message] of QUERY_BOMBS) {
       const started = Date.now();
       const a = await post(query, as('ADMIN'));
       assert.ok(Date.now() - started < 2000, `${what} answered in ${Date.now() - started} ms`);
       assert.equal(a.body.data ?? null, null, what);
       assert.ok(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'].includes(codeOf(a) ?? ''), `${what}: ${JSON.stringify(a.body).slice(0, 300)}`);
       assert.match(a.body.errors![0].message, message);
-      noServerDetails(JSON.stringify(a.body));
+      assertNoServerDetails(JSON.stringify(a.body));
     }
   });
 
   it('answers a body over the limit, or not JSON, with a GraphQL error and a code (never an HTML page)', async () => {
-    for (const [body, status, code] of [
-      [JSON.stringify({ query: `{ __typename } # ${'x'.repeat(300 * 1024)}` }), 413, 'REQUEST_TOO_LARGE'],
-      ['{"query": ', 400, 'BAD_REQUEST'],
-    ] as const) {
-      const res = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...as('ADMIN') }, body });
-      assert.equal(res.status, status);
-      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-      const text = await res.text();
-      noServerDetails(text);
-      assert.equal((JSON.parse(text) as GqlAnswer['body']).errors?.[0].extensions?.code, code);
+    for (const [, body, status, code] of BAD_BODIES) {
+      const a = await postGraphql(server.graphqlUrl, '', { headers: as('ADMIN'), rawBody: body });
+      assert.equal(a.status, status);
+      assert.match(a.contentType, /application\/json/);
+      assertNoServerDetails(a.text);
+      assert.equal(codeOf(a), code);
     }
   });
 
@@ -415,7 +292,7 @@ describe('request limits', () => {
     const res = await fetch(server.graphqlUrl.replace('/graphql', '/nope'));
     assert.equal(res.status, 404);
     const text = await res.text();
-    noServerDetails(text);
+    assertNoServerDetails(text);
     assert.equal((JSON.parse(text) as { code: string }).code, 'NOT_FOUND');
   });
 });

@@ -1,0 +1,130 @@
+// The role matrix the tests walk: which role each GraphQL operation needs (what issue 17 asks), and
+// one document per operation of a schema, built from the schema itself, so a new operation cannot
+// be left out. Shared by the integration test (in-process server) and the end-to-end security suite
+// (the real server process).
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+
+// Operator: backups, restores, verifies, tape moves; admin: forced formats, pools, retention,
+// schedules, agents, operators, tokens. Every other query and subscription is VIEWER. A new
+// mutation fails the tests until it is listed here.
+const ADMIN = new Set([
+  'Mutation.createSchedule',
+  'Mutation.updateSchedule',
+  'Mutation.pauseSchedule',
+  'Mutation.resumeSchedule',
+  'Mutation.deleteSchedule',
+  'Mutation.createPool',
+  'Mutation.updatePool',
+  'Mutation.applyRetention',
+  'Mutation.purgeCatalog',
+  'Mutation.retireTape',
+  'Mutation.rebuildCatalog',
+  'Mutation.rebuildCatalogFromLibrary',
+  'Mutation.createOperator',
+  'Mutation.setOperatorRole',
+  'Mutation.disableOperator',
+  'Mutation.enableOperator',
+  'Mutation.createApiToken',
+  'Mutation.createAgentEnrollment',
+  'Mutation.revokeAgent',
+  'Query.operators',
+  'Query.apiTokens',
+  'Query.auditLog',
+]);
+const OPERATOR = new Set([
+  'Mutation.formatTape',
+  'Mutation.startBackup',
+  'Mutation.startRestore',
+  'Mutation.startVerify',
+  'Mutation.cancelJob',
+  'Mutation.setJobPriority',
+  'Mutation.inventory',
+  'Mutation.loadTape',
+  'Mutation.unloadTape',
+  'Mutation.moveTape',
+  'Mutation.checkTape',
+  'Mutation.cleanDrive',
+  'Mutation.markOffsite',
+  'Mutation.registerTape',
+  'Query.planBackup',
+]);
+/** Mutations any operator may call (on what is their own). */
+const VIEWER_MUTATIONS = new Set(['Mutation.revokeApiToken']);
+
+/** The operations the matrix names for ADMIN and OPERATOR (each must exist in the schema). */
+export const PRIVILEGED_OPERATIONS: readonly string[] = [...ADMIN, ...OPERATOR];
+
+export const ROLES = ['VIEWER', 'OPERATOR', 'ADMIN'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+export function expectedRole(op: string): RoleName {
+  if (ADMIN.has(op)) return 'ADMIN';
+  if (OPERATOR.has(op)) return 'OPERATOR';
+  if (op.startsWith('Mutation.') && !VIEWER_MUTATIONS.has(op)) throw new Error(`${op} is in no role list of this test: decide which role it needs`);
+  return 'VIEWER';
+}
+
+/** Whether `held` is below `needed`. */
+export function roleBelow(held: RoleName, needed: RoleName): boolean {
+  return ROLES.indexOf(held) < ROLES.indexOf(needed);
+}
+
+/** A literal of the type that passes GraphQL's own validation (the role check comes after it). */
+function literal(type: GraphQLInputType): string {
+  if (isNonNullType(type)) return literal(type.ofType);
+  if (isListType(type)) return '[]';
+  if (isEnumType(type)) return type.getValues()[0].name;
+  if (isInputObjectType(type)) {
+    const fields = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
+    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
+  }
+  if (isScalarType(type)) {
+    if (type.name === 'Int' || type.name === 'Float') return '1';
+    if (type.name === 'Boolean') return 'false';
+    if (type.name === 'DateTime') return '"2026-01-01T00:00:00.000Z"';
+    return '"00000000-0000-4000-8000-000000000000"';
+  }
+  throw new Error(`no literal for ${String(type)}`);
+}
+
+type OperationKind = 'query' | 'mutation' | 'subscription';
+
+function operationOf(kind: OperationKind, field: GraphQLField<unknown, unknown>): string {
+  const args = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
+  const argText = args.length ? `(${args.map((a) => `${a.name}: ${literal(a.type)}`).join(', ')})` : '';
+  const named = getNamedType(field.type);
+  const selection = isScalarType(named) || isEnumType(named) ? '' : ' { __typename }';
+  return `${kind} { ${field.name}${argText}${selection} }`;
+}
+
+export interface SchemaOperation {
+  /** "Query.tapes", "Mutation.formatTape", "Subscription.jobUpdated". */
+  op: string;
+  kind: OperationKind;
+  /** A document calling it with placeholder arguments of the right types. */
+  document: string;
+  needed: RoleName;
+}
+
+/** Every operation of the schema of the given kinds, in schema order. */
+export function schemaOperations(schema: GraphQLSchema, kinds: readonly OperationKind[] = ['query', 'mutation']): SchemaOperation[] {
+  const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+  return kinds.flatMap((kind) => {
+    const type = roots[kind];
+    if (!type) return [];
+    return Object.values(type.getFields()).map((field) => {
+      const op = `${type.name}.${field.name}`;
+      return { op, kind, document: operationOf(kind, field), needed: expectedRole(op) };
+    });
+  });
+}
