@@ -2,7 +2,7 @@
 // operator over real GraphQL HTTP (and graphql-ws): the format path end to end, cancel, queueing,
 // and the refusals an agent or an operator must get.
 import { after, before, test } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { JobEventType } from '@ferrite/proto';
@@ -11,7 +11,6 @@ import { adminClient, bearer, firstAdminToken } from '../../support/auth.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { FakeAgent } from '../../support/fake-agent.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -25,12 +24,7 @@ const BARCODES = ['FLO001L9', 'FLO002L9', 'FLO003L9', 'FLO004L9'];
 
 before(async () => {
   db = await createTestDatabase('agent_flow');
-  const config = loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
+  const config = testServerConfig(db.url, {
     // Short beats so the offline path runs within the test (5 s of silence = offline), but not so
     // short that a loaded CI machine stalls the fake agent past the window; it beats every 200 ms.
     FERRITE_HEARTBEAT_INTERVAL_MS: '1000',

@@ -14,7 +14,6 @@ import { AgentServiceClient, AgentServiceService, JobEventType, RegisterRequest 
 import type { GraphQLClient } from 'graphql-request';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { createLogger } from '../../../src/common/logger.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { AgentIdentityService } from '../../../src/modules/agent-identity/agent-identity.service.js';
@@ -27,10 +26,10 @@ import {
   enrollmentToken,
   newKeyAndRequest,
   SERVER_NAME_OPTIONS,
-  testCaDir,
   type AgentTlsIdentity,
 } from '../../support/agent-credentials.js';
 import { FakeAgent } from '../../support/fake-agent.js';
+import { testServerConfig } from '../../support/test-server.js';
 import { libraryRequest } from '../catalog-fixture.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
@@ -142,10 +141,7 @@ async function auditResults(operation: string): Promise<string[]> {
 
 before(async () => {
   db = await createTestDatabase('agent_identity');
-  server = await startServer(
-    loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
-    { logger: createLogger('error', process.stderr) },
-  );
+  server = await startServer(testServerConfig(db.url), { logger: createLogger('error', process.stderr) });
   gql = adminClient(server);
   owner = new FakeAgent(server);
   await owner.register(libraryRequest('id-owner', ['IDO001L9']));

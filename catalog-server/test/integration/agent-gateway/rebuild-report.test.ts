@@ -2,7 +2,7 @@
 // (the backup job, its runs, versions and placements of every copy, an unknown copy tape on the
 // shelf), that a repeated report adds nothing, and the reports that must be refused.
 import { after, before, test } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { randomUUID, createHash } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -11,7 +11,6 @@ import { GraphQLClient } from 'graphql-request';
 import { adminClient } from '../../support/auth.js';
 import pg from 'pg';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { FakeAgent } from '../../support/fake-agent.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -48,13 +47,7 @@ const sha = createHash('sha256').update('payload').digest();
 
 before(async () => {
   db = await createTestDatabase('rebuild_report');
-  const config = loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
-  });
+  const config = testServerConfig(db.url);
   server = await startServer(config, { logger: createLogger('error', process.stderr) });
   gql = adminClient(server);
   agent = new FakeAgent(server);

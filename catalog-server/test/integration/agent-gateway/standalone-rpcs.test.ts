@@ -3,7 +3,7 @@
 // ReportInventory (the agent reports what an operator put in or took out). Every refusal changes
 // nothing: unknown tape, another agent's job, an old attempt, an old session.
 import { after, before, test } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -11,7 +11,6 @@ import { DriveBackend, DriveState, JobEventType, LibraryInventory, RegisterReque
 import { GraphQLClient } from 'graphql-request';
 import { adminClient } from '../../support/auth.js';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { FakeAgent } from '../../support/fake-agent.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -45,12 +44,9 @@ const inventory = (loaded: string): DeepPartial<LibraryInventory> => ({
 
 before(async () => {
   db = await createTestDatabase('standalone_rpcs');
-  server = await startServer(
-    loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
-    {
-      logger: createLogger('error', process.stderr),
-    },
-  );
+  server = await startServer(testServerConfig(db.url), {
+    logger: createLogger('error', process.stderr),
+  });
   gql = adminClient(server);
   solo = new FakeAgent(server);
   await solo.register(

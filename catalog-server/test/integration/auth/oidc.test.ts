@@ -5,10 +5,9 @@
 // role FORBIDDEN; subscriptions take the same tokens; a rotated key is picked up; an issuer that is
 // down at start does not stop the server.
 import { after, before, describe, it } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { bearer, firstAdminToken } from '../../support/auth.js';
 import { codeOf, postGraphql, subscribeOnce, type GqlAnswer } from '../../support/graphql-client.js';
@@ -23,12 +22,7 @@ let adminToken: string;
 
 /** The server's environment for an issuer: three roles mapped from `groups`, key set re-fetched at once on an unknown kid. */
 function oidcEnv(issuerUrl: string, extra: Record<string, string> = {}) {
-  return loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
+  return testServerConfig(db.url, {
     FERRITE_AUTH_FAILURES_PER_MINUTE: '1000',
     FERRITE_OIDC_ISSUER: issuerUrl,
     FERRITE_OIDC_AUDIENCE: 'ferrite',

@@ -3,7 +3,7 @@
 // operation of the schema, walked from the schema itself, is refused to the roles below the one it
 // declares and allowed to the ones at or above it. Refusals are GraphQL-shaped JSON with a code.
 import { after, before, describe, it } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -12,7 +12,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { bearer, firstAdminToken } from '../../support/auth.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -37,12 +36,7 @@ const as = (role: RoleName) => bearer(tokens[role]);
 before(async () => {
   db = await createTestDatabase('auth_roles');
   tokenFile = path.join(os.tmpdir(), `ferrite-admin-token-${process.pid}-${Date.now()}`, 'admin-token');
-  const config = loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
+  const config = testServerConfig(db.url, {
     FERRITE_ADMIN_TOKEN_FILE: tokenFile,
     FERRITE_AUTH_FAILURES_PER_MINUTE: String(AUTH_FAILURES_PER_MINUTE),
   });
@@ -87,12 +81,7 @@ describe('the first start', () => {
 
   it('a second start on the same catalog creates no admin and leaves the file alone', async () => {
     const again = await startServer(
-      loadServerConfig({
-        DATABASE_URL: db.url,
-        FERRITE_CA_DIR: testCaDir(),
-        FERRITE_HOST: '127.0.0.1',
-        FERRITE_GRAPHQL_PORT: '0',
-        FERRITE_GRPC_PORT: '0',
+      testServerConfig(db.url, {
         FERRITE_ADMIN_TOKEN_FILE: tokenFile,
       }),
       { logger: createLogger('error', process.stderr) },

@@ -4,7 +4,7 @@
 // would otherwise end the process) and open new ones. A real PostgreSQL of its own, stopped and
 // started again on the same data directory and port.
 import { after, before, test } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +12,6 @@ import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@ferrite/db';
 import type { GraphQLClient } from 'graphql-request';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { adminClient } from '../../support/auth.js';
 import { freePort } from '../../support/ports.js';
@@ -29,12 +28,9 @@ before(async () => {
   await chmod(tmp, 0o755); // PostgreSQL runs as its own user when we are root
   port = await freePort();
   db = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port });
-  server = await startServer(
-    loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
-    {
-      logger: createLogger('error', process.stderr),
-    },
-  );
+  server = await startServer(testServerConfig(db.url), {
+    logger: createLogger('error', process.stderr),
+  });
   gql = adminClient(server);
 });
 

@@ -3,14 +3,13 @@
 // shows them; a restore's RestoreItems hands them back to the agent. A record without ownership
 // (an agent from before it was recorded) gives nulls in GraphQL and no owner in its restore item.
 import { after, before, describe, it } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { FileType, JobEventType, ReportFilesRequest, RestoreItemsRequest, type DeepPartial, type FileRecord, type RestoreItem } from '@ferrite/proto';
 import type { GraphQLClient } from 'graphql-request';
 import { adminClient } from '../../support/auth.js';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { FakeAgent } from '../../support/fake-agent.js';
 import { startBackup, startRestore } from '../../support/graphql-ops.js';
@@ -56,12 +55,9 @@ describe('file ownership: ReportFiles -> catalog -> GraphQL and RestoreItems', (
 
   before(async () => {
     db = await createTestDatabase('ownership');
-    server = await startServer(
-      loadServerConfig({ DATABASE_URL: db.url, FERRITE_CA_DIR: testCaDir(), FERRITE_HOST: '127.0.0.1', FERRITE_GRAPHQL_PORT: '0', FERRITE_GRPC_PORT: '0' }),
-      {
-        logger: createLogger('error', process.stderr),
-      },
-    );
+    server = await startServer(testServerConfig(db.url), {
+      logger: createLogger('error', process.stderr),
+    });
     gql = adminClient(server);
     agent = new FakeAgent(server);
     await agent.register(

@@ -3,7 +3,7 @@
 // input changing nothing, one job per fire instant however many replicas fire it, refusals
 // recorded on the firing, and real @nestjs/schedule timers firing.
 import { after, before, describe, it } from 'node:test';
-import { testCaDir } from '../../support/agent-credentials.js';
+import { testServerConfig } from '../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
@@ -14,7 +14,6 @@ import { adminClient } from '../../support/auth.js';
 import pg from 'pg';
 import { AppModule } from '../../../src/app.module.js';
 import { createLogger } from '../../../src/common/logger.js';
-import { loadServerConfig } from '../../../src/config/config.js';
 import { AgentsService } from '../../../src/modules/agents/agents.service.js';
 import { ScheduleFiringService } from '../../../src/modules/schedules/schedule-firing.service.js';
 import { ScheduleTimersService } from '../../../src/modules/schedules/schedule-timers.service.js';
@@ -30,13 +29,7 @@ let gql: GraphQLClient;
 
 before(async () => {
   db = await createTestDatabase('schedules');
-  const config = loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
-  });
+  const config = testServerConfig(db.url);
   a = await startServer(config, { logger: createLogger('error', process.stderr) });
   // The second replica needs no HTTP/gRPC listener (nor a second migration run) to fire schedules.
   const replica = await NestFactory.createApplicationContext(AppModule.forRoot(config, db.url, createLogger('error', process.stderr)), { logger: false });

@@ -3,7 +3,7 @@
 // subscription updates cross replicas through PostgreSQL NOTIFY; priorities, idempotency keys under
 // concurrency, lease expiry and the job log export, all over the real transports.
 import { after, before, test } from 'node:test';
-import { testCaDir } from '../../../support/agent-credentials.js';
+import { testServerConfig } from '../../../support/test-server.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobEventType } from '@ferrite/proto';
@@ -12,7 +12,6 @@ import { adminClient, bearer, firstAdminToken } from '../../../support/auth.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createLogger } from '../../../../src/common/logger.js';
-import { loadServerConfig } from '../../../../src/config/config.js';
 import { DispatchRepository } from '../../../../src/modules/jobs/dispatch/dispatch.repository.js';
 import { JobLifecycleService } from '../../../../src/modules/jobs/lifecycle/job-lifecycle.service.js';
 import { startServer, type RunningServer } from '../../../../src/server.js';
@@ -30,12 +29,7 @@ const BARCODES = ['REP001L9', 'REP002L9', 'REP003L9', 'REP004L9', 'REP005L9', 'R
 
 before(async () => {
   db = await createTestDatabase('replicas');
-  const config = loadServerConfig({
-    DATABASE_URL: db.url,
-    FERRITE_CA_DIR: testCaDir(),
-    FERRITE_HOST: '127.0.0.1',
-    FERRITE_GRAPHQL_PORT: '0',
-    FERRITE_GRPC_PORT: '0',
+  const config = testServerConfig(db.url, {
     // A 4 s lease window: long enough that a command routed between replicas on a loaded CI
     // machine is not taken for a lost one, short enough for the lease test.
     FERRITE_HEARTBEAT_INTERVAL_MS: '400',
