@@ -4,7 +4,7 @@
 // lives in .ferrite/ (git-ignored), so stopping and starting again keeps the catalog and the tapes.
 // Ctrl-C stops the agent first (running jobs checkpoint and unmount), then the server.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,27 +123,43 @@ if (existsSync(agentConfigPath)) {
 }
 const libraryDir = onLtfs ? '.ferrite/ltfs-library' : '.ferrite/library';
 
-const children = [];
+// Each part is supervised: one that dies (a crash, a kill -9 while trying out recovery) is started
+// again after a backoff (1 s, doubling to 30 s), and the others keep running; a part that keeps
+// dying within a minute of its start (a configuration error) stops everything after 5 tries.
+const RESTART_MAX_DELAY_MS = 30_000;
+const RESTART_TRIES = 5;
+const STABLE_AFTER_MS = 60_000;
+const parts = [];
 function start(name, script, args, env) {
   const logFile = path.join(logs, `${name}.log`);
-  const child = spawn(process.execPath, [path.join(root, script), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  import('node:fs').then(({ createWriteStream }) => {
+  const part = { name, child: null, failures: 0 };
+  const launch = () => {
+    const startedAt = Date.now();
+    const child = spawn(process.execPath, [path.join(root, script), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    part.child = child;
     const out = createWriteStream(logFile, { flags: 'a' });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
-  });
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
-      console.error(`\n${name} exited (${signal ?? code}); see ${path.relative(process.cwd(), logFile)}`);
-      shutdown(1);
-    }
-  });
-  children.push({ name, child });
-  return child;
+    child.on('exit', (code, signal) => {
+      if (shuttingDown) return;
+      part.failures = Date.now() - startedAt > STABLE_AFTER_MS ? 1 : part.failures + 1;
+      const log = path.relative(process.cwd(), logFile);
+      if (part.failures > RESTART_TRIES) {
+        console.error(`\n${name} exited (${signal ?? code}) ${RESTART_TRIES} times within a minute of starting; see ${log}. Stopping Ferrite.`);
+        return void shutdown(1);
+      }
+      const delay = Math.min(RESTART_MAX_DELAY_MS, 1000 * 2 ** (part.failures - 1));
+      console.error(`\n${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s (see ${log})`);
+      setTimeout(() => shuttingDown || launch(), delay);
+    });
+  };
+  launch();
+  parts.push(part);
+  return part;
 }
 
 let shuttingDown = false;
@@ -152,8 +168,8 @@ async function shutdown(code = 0) {
   shuttingDown = true;
   console.log('\nstopping Ferrite...');
   // Agent first, so its jobs can still report to the server while they wind down.
-  for (const { name, child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
+  for (const { name, child } of [...parts].reverse()) {
+    if (!child || child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
     await Promise.race([new Promise((r) => child.once('exit', r)), sleep(60_000)]);
     console.log(`  ${name} stopped`);

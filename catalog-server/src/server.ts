@@ -118,7 +118,7 @@ async function startEmbedded(config: ServerConfig, log: Logger): Promise<Embedde
   const dataDir = path.join(config.dataDir, 'pg');
   log.info({ dataDir, port: config.embeddedPgPort }, 'DATABASE_URL not set: starting embedded PostgreSQL');
   try {
-    return await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+    return await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort, log: (message) => log.warn({ dataDir }, message) });
   } catch (err) {
     throw new StartupError(
       `cannot start the embedded PostgreSQL in ${dataDir} on port ${config.embeddedPgPort}` +

