@@ -11,6 +11,7 @@ import { enroll } from './identity/enroll.js';
 import { IdentityError } from './identity/identity-store.js';
 import { CertificateRenewal } from './identity/renewal.js';
 import { serverTls } from './identity/tls-credentials.js';
+import { startAgentHealth } from './health/agent-health.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { createLogger } from './logger.js';
 import { AgentSession } from './session/agent-session.js';
@@ -26,6 +27,7 @@ async function run(): Promise<void> {
   // The runner asks for the agent id only once jobs run, after the session below exists.
   const runner: JobRunner = new JobRunner(client, drives, config, (): string => session.agentId, log);
   const session: AgentSession = new AgentSession(client, config, drives, runner, log);
+  const health = await startAgentHealth(config, { client, runner, drives }, log);
   log.info({ agent: config.name, server: config.server, drives: drives.all().map((d) => d.drive.identity.name) }, 'ferrite agent starting');
 
   let stopping = false;
@@ -37,6 +39,7 @@ async function run(): Promise<void> {
     await runner.shutdown(`agent stopped (${signal})`);
     session.stop();
     client.close();
+    await health?.close();
     log.info('agent stopped');
     process.exit(0);
   };

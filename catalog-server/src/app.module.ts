@@ -22,6 +22,8 @@ import { JobsModule } from './modules/jobs/jobs.module.js';
 import { SchedulesModule } from './modules/schedules/schedules.module.js';
 import { TapesModule } from './modules/tapes/tapes.module.js';
 import { OperatorRequestsModule } from './modules/operator-requests/operator-requests.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { ServerMetrics } from './modules/metrics/server-metrics.js';
 import { TapeOperationsModule } from './modules/tape-operations/tape-operations.module.js';
 
 @Module({})
@@ -34,10 +36,12 @@ export class AppModule {
         DatabaseModule.forRoot(config, databaseUrl),
         ClusterModule,
         AuthModule,
+        MetricsModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [OperatorsService, AuditService],
-          useFactory: (operators: OperatorsService, audit: AuditService) => graphqlOptions(logger, operators, audit, config.allowedOrigins),
+          inject: [OperatorsService, AuditService, ServerMetrics],
+          useFactory: (operators: OperatorsService, audit: AuditService, metrics: ServerMetrics) =>
+            graphqlOptions(logger, operators, audit, config.allowedOrigins, metrics),
         }),
         TapesModule,
         AgentsModule,

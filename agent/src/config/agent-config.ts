@@ -100,6 +100,11 @@ export const agentConfigSchema = z
     /** How often the agent looks into its standalone drives (no changer) for a cartridge an operator
      *  inserted or took out; a change is reported to the server, and a job waiting for it goes on. */
     standalonePollMs: z.number().int().min(50).default(2000),
+    /** Port of the agent's /healthz, /readyz and /metrics (health/health-server.ts); unset: off.
+     *  0 lets the system choose (tests). FERRITE_AGENT_HEALTH_PORT. */
+    healthPort: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Where that endpoint listens: this machine only unless the site opens it. */
+    healthHost: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((config, ctx) => {
     if (config.allowForceFormat && !config.allowFormat)
@@ -146,6 +151,7 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
     ...(env.FERRITE_SERVER ? { server: env.FERRITE_SERVER } : {}),
     ...(env.FERRITE_ENROLLMENT_TOKEN ? { enrollmentToken: env.FERRITE_ENROLLMENT_TOKEN } : {}),
     ...(env.FERRITE_LOG_LEVEL ? { logLevel: env.FERRITE_LOG_LEVEL } : {}),
+    ...(env.FERRITE_AGENT_HEALTH_PORT ? { healthPort: env.FERRITE_AGENT_HEALTH_PORT } : {}),
   };
   const parsed = agentConfigSchema.safeParse(merged);
   if (!parsed.success) {

@@ -30,6 +30,8 @@ export class JobReporter {
   private inFlight: Promise<unknown> | undefined;
   /** Set when the server answered that the job was cancelled. */
   cancelRequested = false;
+  /** Sees every progress figure, throttled or not (the health module's byte counters). */
+  onProgress: ((bytesDone: number) => void) | null = null;
 
   private readonly log: Logger;
 
@@ -83,6 +85,7 @@ export class JobReporter {
 
   /** Sends progress at most every progressIntervalMs (or at once with force); never throws. */
   progress(figures: ProgressFigures, force = false): void {
+    this.onProgress?.(figures.bytesDone);
     const progress = { filesFailed: 0, ...figures };
     const now = Date.now();
     if (this.inFlight || (!force && now - this.lastProgressAt < this.progressIntervalMs)) return;
@@ -95,6 +98,7 @@ export class JobReporter {
   /** The last progress of a job: waits for a report in flight, then sends this one (so it is not
    *  skipped, and arrives before the job's final event). Never throws. */
   async finalProgress(figures: ProgressFigures): Promise<void> {
+    this.onProgress?.(figures.bytesDone);
     const progress = { filesFailed: 0, ...figures };
     while (this.inFlight) await this.inFlight;
     this.lastProgressAt = Date.now();

@@ -33,9 +33,15 @@ interface RunningJob {
   done: Promise<void>;
 }
 
+/** Sees the progress of each job (the health module's metrics); never blocks a job. */
+export interface JobWatcher {
+  progress(job: { jobId: string; attempt: number; kind: string; driveNames: string[] }, bytesDone: number): void;
+}
+
 export class JobRunner {
   private readonly running = new Map<string, RunningJob>();
   private draining = false;
+  private watcher: JobWatcher | null = null;
 
   constructor(
     private readonly client: ServerClient,
@@ -44,6 +50,10 @@ export class JobRunner {
     private readonly agentId: () => string,
     private readonly log: Logger,
   ) {}
+
+  watch(watcher: JobWatcher): void {
+    this.watcher = watcher;
+  }
 
   runningJobIds(): string[] {
     return [...this.running.keys()];
@@ -59,6 +69,8 @@ export class JobRunner {
     const reporter = new JobReporter(this.client, { agentId: this.agentId, jobId: cmd.jobId, attempt: cmd.attempt }, this.config.progressIntervalMs, this.log);
     const abort = new AbortController();
     const driveNames = [cmd.driveName, ...(cmd.backup?.copies ?? []).map((c) => c.driveName)];
+    const watcher = this.watcher;
+    if (watcher) reporter.onProgress = (bytes) => watcher.progress({ jobId: cmd.jobId, attempt: cmd.attempt, kind: JobKind[cmd.kind], driveNames }, bytes);
     const job: RunningJob = { jobId: cmd.jobId, attempt: cmd.attempt, driveNames, abort, done: Promise.resolve() };
     this.running.set(cmd.jobId, job);
     job.done = this.execute(cmd, driveNames, reporter, abort).finally(() => this.running.delete(cmd.jobId));

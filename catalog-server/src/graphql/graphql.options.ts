@@ -9,10 +9,18 @@ import type { AuditService } from '../modules/auth/audit.service.js';
 import { createGraphQLErrorFormatter } from './graphql-error.formatter.js';
 import { graphqlContext, graphqlWsAuth } from './graphql-auth.js';
 import { armor, validateWithLimits } from './request-limits.js';
+import { requestDurationPlugin } from './request-duration.plugin.js';
+import type { ServerMetrics } from '../modules/metrics/server-metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export function graphqlOptions(logger: Logger, operators: OperatorsService, audit: AuditService, allowedOrigins: readonly string[]): ApolloDriverConfig {
+export function graphqlOptions(
+  logger: Logger,
+  operators: OperatorsService,
+  audit: AuditService,
+  allowedOrigins: readonly string[],
+  metrics: ServerMetrics,
+): ApolloDriverConfig {
   const log = logger.child({ component: 'graphql' });
   // Depth, alias, directive, token and cost limits (request-limits.ts), over HTTP and WebSocket.
   const limits = armor();
@@ -33,7 +41,7 @@ export function graphqlOptions(logger: Logger, operators: OperatorsService, audi
     // `validate` is a graphql-ws server option Nest passes on but does not declare.
     subscriptions: { 'graphql-ws': ws as GraphQLWsSubscriptionsConfig },
     // Armor's types are Apollo's CommonJS ones, ours the ESM ones: the same objects at run time.
-    plugins: limits.plugins as unknown as ApolloDriverConfig['plugins'],
+    plugins: [...(limits.plugins as unknown as NonNullable<ApolloDriverConfig['plugins']>), requestDurationPlugin(metrics)],
     validationRules: limits.validationRules,
     formatError: createGraphQLErrorFormatter(log),
   };

@@ -45,6 +45,7 @@ import { AgentIdentityService, type AgentIdentity } from '../agent-identity/agen
 import { AuditService } from '../auth/audit.service.js';
 import { FerriteError } from '../../common/errors.js';
 import { toGrpcError } from './grpc-status.mapper.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 
 /** What the handlers need of a grpc-js call: who is on the other end. */
 interface CallerCall {
@@ -77,6 +78,7 @@ export class AgentRpcHandlers {
     private readonly plans: PlanRequestsService,
     private readonly identities: AgentIdentityService,
     private readonly audit: AuditService,
+    private readonly metrics: ServerMetrics,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'agent-rpc' });
@@ -98,14 +100,16 @@ export class AgentRpcHandlers {
         if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
         // Checked here too, so a batch for another agent's job is refused before any ingest work.
         await this.jobs.assertOwnedBy(req.jobId, req.agentId);
-        return this.files.ingestBatch({
-          jobId: req.jobId,
-          attempt: req.attempt,
-          batchSeq: req.batchSeq,
-          agentId: req.agentId,
-          records: req.files,
-          manifestPath: req.manifestPath,
-        });
+        return this.metrics.timeIngest(() =>
+          this.files.ingestBatch({
+            jobId: req.jobId,
+            attempt: req.attempt,
+            batchSeq: req.batchSeq,
+            agentId: req.agentId,
+            records: req.files,
+            manifestPath: req.manifestPath,
+          }),
+        );
       }),
       reportRebuild: this.unary('ReportRebuild', (req) => this.rebuild.report(req)),
       nextTape: this.unary('NextTape', (req) => this.nextTapes.nextTape(req)),

@@ -32,6 +32,12 @@ export interface RoleRequirement {
 
 export const ROLE_KEY = 'ferrite:role';
 
+export const OPEN_ROUTE_KEY = 'ferrite:open-route';
+
+/** An HTTP route anyone may call without a token. Only for answers that reveal nothing about the
+ *  site (the health probes' ok / not ok); never for GraphQL. */
+export const OpenRoute = () => SetMetadata(OPEN_ROUTE_KEY, true);
+
 /** Declares the least role an operation needs. */
 export const RequireRole = (role: Role, escalate?: RoleRequirement['escalate']) => SetMetadata(ROLE_KEY, { role, escalate } satisfies RoleRequirement);
 
