@@ -27,6 +27,8 @@ test('every error code has a gRPC status, and only the statuses the agent knows 
     status.NOT_FOUND,
     status.INVALID_ARGUMENT,
     status.PERMISSION_DENIED,
+    // A call without a valid client certificate, or a revoked one: the agent gives up (PERMANENT).
+    status.UNAUTHENTICATED,
     status.FAILED_PRECONDITION,
     status.UNAVAILABLE,
     status.DEADLINE_EXCEEDED,
