@@ -32,11 +32,11 @@ class AgeEncryptTransform extends Transform {
     while (at < data.length) {
       // A full pending chunk is sealed only once more bytes arrive: the last chunk carries a flag.
       if (this.pendingLength === CHUNK_SIZE) {
-        this.push(sealChunk(this.key!, this.index++, false, this.pending));
+        this.pushChunk(false, this.pending);
         this.pendingLength = 0;
       }
       if (this.pendingLength === 0 && data.length - at > CHUNK_SIZE) {
-        this.push(sealChunk(this.key!, this.index++, false, data.subarray(at, at + CHUNK_SIZE)));
+        this.pushChunk(false, data.subarray(at, at + CHUNK_SIZE));
         at += CHUNK_SIZE;
         continue;
       }
@@ -47,8 +47,14 @@ class AgeEncryptTransform extends Transform {
     callback();
   }
 
+  private pushChunk(last: boolean, plaintext: Buffer): void {
+    const [body, tag] = sealChunk(this.key!, this.index++, last, plaintext);
+    this.push(body);
+    this.push(tag);
+  }
+
   override _flush(callback: TransformCallback): void {
-    this.push(sealChunk(this.key!, this.index, true, this.pending.subarray(0, this.pendingLength)));
+    this.pushChunk(true, this.pending.subarray(0, this.pendingLength));
     callback();
   }
 }

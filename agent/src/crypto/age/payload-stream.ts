@@ -3,7 +3,7 @@
 // [11-byte big-endian chunk counter][1 if the last chunk else 0]. Only the last chunk may be short;
 // it may be full when the plaintext fills its chunks, and empty only when the whole plaintext is.
 // Sizes and offsets follow from that alone, so a reader can seek by chunk (see chunkSpan).
-import { hkdf, open, seal, TAG_SIZE } from './primitives.js';
+import { hkdf, open, sealParts, TAG_SIZE } from './primitives.js';
 
 export const CHUNK_SIZE = 64 * 1024;
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
@@ -20,8 +20,9 @@ function chunkNonce(index: number, last: boolean): Buffer {
   return nonce;
 }
 
-export function sealChunk(key: Buffer, index: number, last: boolean, plaintext: Uint8Array): Buffer {
-  return seal(key, chunkNonce(index, last), plaintext);
+/** A sealed chunk as [ciphertext, tag], to be written one after the other. */
+export function sealChunk(key: Buffer, index: number, last: boolean, plaintext: Uint8Array): [Buffer, Buffer] {
+  return sealParts(key, chunkNonce(index, last), plaintext);
 }
 
 export function openChunk(key: Buffer, index: number, last: boolean, sealed: Uint8Array): Buffer | null {
