@@ -61,7 +61,9 @@ async function ferriteDecryptFile(from: string, to: string, keys: DecryptWith): 
 async function ageWithPassphrase(args: string[], typed: string): Promise<void> {
   const command = ['age', ...args].map((a) => `'${a}'`).join(' ');
   await new Promise<void>((resolve, reject) => {
-    const child = execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve()));
+    const child = execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000 }, (err) =>
+      err ? reject(new Error(`age failed: ${err.message}`)) : resolve(),
+    );
     child.stdin!.end(typed);
   });
 }
