@@ -2,7 +2,8 @@
 // plain `cp` of the same data on the same disk, measured in the same run.
 //   large files: SHA-256 + write must reach >= 90% of cp's rate
 //   small files: >= 20,000 files/s of 4 KiB packed into tar bundles
-// Usage: node agent/dist/bench/write-path.bench.js [--large-mib 1024] [--small-files 20000]
+//   age encryption: encrypt and decrypt throughput beside a plain copy (age-stream.bench.ts)
+// Usage: node agent/dist/bench/write-path.bench.js [--large-mib 1024] [--small-files 20000] [--age-mib 256]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +19,7 @@ import type { JobContext } from '../src/jobs/job-context.js';
 import type { ServerClient } from '../src/session/server-client.js';
 import type { AgentConfig } from '../src/config/agent-config.js';
 import { createLogger } from '../src/logger.js';
+import { benchAgeStream } from './age-stream.bench.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
     console.log(`small files (${SMALL_FILES} x 4 KiB into tar bundles)`);
     console.log(`  baseline cp -r: ${cpFiles.toFixed(0)} files/s`);
     console.log(`  ferrite:        ${ferriteFiles.toFixed(0)} files/s  (target >= 20,000 files/s)`);
+    await benchAgeStream(arg('age-mib', 256));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
