@@ -17,6 +17,7 @@ import { AgentsModule } from './modules/agents/agents.module.js';
 import { AgentIdentityModule } from './modules/agent-identity/agent-identity.module.js';
 import { ClusterModule } from './modules/cluster/cluster.module.js';
 import { FilesModule } from './modules/files/files.module.js';
+import { GraphqlIdeModule } from './modules/graphql-ide/graphql-ide.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { SchedulesModule } from './modules/schedules/schedules.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
           useFactory: (operators: OperatorsService, audit: AuditService, metrics: ServerMetrics) =>
             graphqlOptions(logger, operators, audit, config.allowedOrigins, metrics),
         }),
+        GraphqlIdeModule,
         TapesModule,
         AgentsModule,
         AgentIdentityModule,

@@ -1,5 +1,5 @@
-// Apollo through @nestjs/apollo: code-first schema built in memory at startup, GraphiQL as the
-// browser IDE on GET /graphql, subscriptions over graphql-ws on the same path.
+// Apollo through @nestjs/apollo: code-first schema built in memory at startup, subscriptions over
+// graphql-ws on the same path. The browser IDE on GET /graphql is ours (modules/graphql-ide/).
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import { ApolloDriver } from '@nestjs/apollo';
@@ -33,9 +33,9 @@ export function graphqlOptions(
     introspection: true,
     // Stack traces help nobody reading an API error; internal errors are logged server-side.
     includeStacktraceInErrorResponses: false,
-    // GraphiQL (served by @nestjs/apollo; the page loads its scripts from a public CDN in the
-    // browser). Enabled explicitly so NODE_ENV=production does not hide the operator's IDE.
-    graphiql: true,
+    // No landing page from Apollo or @nestjs/apollo (theirs load scripts from a public CDN): the
+    // IDE is served from local files by GraphqlIdeController, which answers a browser's GET first.
+    graphiql: false,
     // Every request names an API token (graphql-auth.ts); roles are checked per operation (RolesGuard).
     context: graphqlContext(operators, audit, log),
     // `validate` is a graphql-ws server option Nest passes on but does not declare.

@@ -1,6 +1,6 @@
 // The role matrix the tests walk: which role each GraphQL operation needs (what issue 17 asks), and
 // one document per operation of a schema, built from the schema itself, so a new operation cannot
-// be left out. Shared by the integration test (in-process server) and the end-to-end security suite
+// be left out; and the HTTP routes with what each declares, walked from the running app. Shared by the integration test (in-process server) and the end-to-end security suite
 // (the real server process).
 import {
   getNamedType,
@@ -13,6 +13,10 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
+import { PUBLIC_KEY, ROLE_KEY } from '../../src/modules/auth/roles.js';
 
 // Operator: backups, restores, verifies, tape moves; admin: forced formats, pools, retention,
 // schedules, agents, operators, tokens. Every other query and subscription is VIEWER. A new
@@ -127,4 +131,36 @@ export function schemaOperations(schema: GraphQLSchema, kinds: readonly Operatio
       return { op, kind, document: operationOf(kind, field), needed: expectedRole(op) };
     });
   });
+}
+
+/** An HTTP route of the Nest app and what it declares: a least role, or public with a reason. */
+export interface HttpRoute {
+  /** "GET /jobs/:id/log.jsonl". */
+  route: string;
+  role?: string;
+  public?: string;
+}
+
+/** Every controller route of the running app, walked from Nest's own module container. */
+export function httpRoutes(app: INestApplication): HttpRoute[] {
+  const routes: HttpRoute[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
+      if (!controller) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+        const route = `${method} /${[base, String(Reflect.getMetadata(PATH_METADATA, handler))]
+          .join('/')
+          .replace(/\/+/g, '/')
+          .replace(/^\/|\/$/g, '')}`;
+        const role = (Reflect.getMetadata(ROLE_KEY, handler) as { role: string } | undefined)?.role;
+        routes.push({ route, role, public: Reflect.getMetadata(PUBLIC_KEY, handler) as string | undefined });
+      }
+    }
+  }
+  return routes.sort((a, b) => a.route.localeCompare(b.route));
 }

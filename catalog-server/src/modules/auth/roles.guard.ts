@@ -1,8 +1,9 @@
 // The one place roles are enforced, for every GraphQL operation and HTTP route (an APP_GUARD).
 // GraphQL requests arrive authenticated (graphql-auth.ts puts the principal in the context; a
 // request without a valid token never reaches a resolver); HTTP routes are authenticated here.
-// An operation that declares no role is refused: closed by default. The one exception is an HTTP
-// route marked @OpenRoute() (the health probes).
+// An operation that declares no role is refused: closed by default. HTTP routes declared
+// @PublicRoute (no data: the GraphQL IDE's files, the health probes' ok / not ok) are let through
+// without a token.
 import { HttpException, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
@@ -11,7 +12,7 @@ import { FerriteError } from '../../common/errors.js';
 import { NO_TOKEN, OperatorsService, type Principal } from './operators.service.js';
 import { AuditService } from './audit.service.js';
 import { redactArguments } from './audit-redaction.js';
-import { neededRole, OPEN_ROUTE_KEY, REFUSAL_HTTP_STATUS, roleIncludes, ROLE_KEY, type RoleRequirement } from './roles.js';
+import { neededRole, PUBLIC_KEY, REFUSAL_HTTP_STATUS, roleIncludes, ROLE_KEY, type RoleRequirement } from './roles.js';
 
 /** The GraphQL context of an authenticated request. */
 export interface AuthContext {
@@ -39,7 +40,8 @@ export class RolesGuard implements CanActivate {
       await this.checked(operation, requirement, ctx.principal, gql.getArgs(), ctx.address ?? null);
       return true;
     }
-    if (this.reflector.getAllAndOverride<boolean | undefined>(OPEN_ROUTE_KEY, [context.getHandler(), context.getClass()])) return true;
+    // A route that serves no data (the IDE's page and scripts) says so explicitly; nothing is public by omission.
+    if (this.reflector.get<string | undefined>(PUBLIC_KEY, context.getHandler())) return true;
     const req = context.switchToHttp().getRequest<IncomingMessage & { principal?: Principal; params?: Record<string, unknown> }>();
     const operation = `${req.method ?? 'GET'} ${context.getClass().name}.${context.getHandler().name}`;
     const address = req.socket.remoteAddress ?? null;

@@ -1,6 +1,7 @@
 // Roles and the declaration each GraphQL operation and HTTP route makes of the least role it needs.
 // The declaration sits on the resolver method (`@RequireRole(Role.OPERATOR)`); RolesGuard enforces
-// it, and an operation that declares nothing is refused (closed by default). A test walks the
+// it, and an operation that declares nothing is refused (closed by default). An HTTP route that
+// serves no data may instead declare itself public (`@PublicRoute('why')`). A test walks the
 // schema to prove every operation declares one.
 import { SetMetadata } from '@nestjs/common';
 import { registerEnumType } from '@nestjs/graphql';
@@ -32,14 +33,16 @@ export interface RoleRequirement {
 
 export const ROLE_KEY = 'ferrite:role';
 
-export const OPEN_ROUTE_KEY = 'ferrite:open-route';
-
-/** An HTTP route anyone may call without a token. Only for answers that reveal nothing about the
- *  site (the health probes' ok / not ok); never for GraphQL. */
-export const OpenRoute = () => SetMetadata(OPEN_ROUTE_KEY, true);
-
 /** Declares the least role an operation needs. */
 export const RequireRole = (role: Role, escalate?: RoleRequirement['escalate']) => SetMetadata(ROLE_KEY, { role, escalate } satisfies RoleRequirement);
+
+export const PUBLIC_KEY = 'ferrite:public';
+
+/**
+ * Declares an HTTP route that needs no token, with the reason it is safe (it serves no data, e.g.
+ * the GraphQL IDE's page and scripts). Only for HTTP routes: every GraphQL operation needs a token.
+ */
+export const PublicRoute = (why: string) => SetMetadata(PUBLIC_KEY, why);
 
 /** The role an operation with these arguments needs. */
 export function neededRole(req: RoleRequirement, args: Record<string, unknown>): { role: Role; why?: string } {

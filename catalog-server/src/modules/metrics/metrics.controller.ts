@@ -4,7 +4,7 @@
 // no token and learns nothing about the site.
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { OpenRoute, RequireRole, Role } from '../auth/roles.js';
+import { PublicRoute, RequireRole, Role } from '../auth/roles.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller()
@@ -20,14 +20,14 @@ export class MetricsController {
     res.end(body);
   }
 
-  @OpenRoute()
+  @PublicRoute('a liveness probe: answers ok and nothing else')
   @Get('healthz')
   @HttpCode(200)
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
-  @OpenRoute()
+  @PublicRoute('a readiness probe: answers ok or unavailable, the reason only in the server log')
   @Get('readyz')
   async readyz(@Res() res: ServerResponse): Promise<void> {
     const ready = await this.metrics.ready();

@@ -17,7 +17,7 @@ import { bearer, firstAdminToken } from '../../support/auth.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 import { assertNoServerDetails, BAD_BODIES, codeOf, postGraphql, QUERY_BOMBS, type GqlBody } from '../../support/graphql-http.js';
 import { wsOperation } from '../../support/graphql-ws.js';
-import { PRIVILEGED_OPERATIONS, ROLES, roleBelow, schemaOperations, type RoleName } from '../../support/role-matrix.js';
+import { httpRoutes, PRIVILEGED_OPERATIONS, ROLES, roleBelow, schemaOperations, type RoleName } from '../../support/role-matrix.js';
 
 /** The earlier tests fail fewer authentications than this; the last one goes past it. */
 const AUTH_FAILURES_PER_MINUTE = 40;
@@ -210,6 +210,19 @@ describe('roles', () => {
       assert.equal(codeOf(refused), 'LAST_ADMIN', JSON.stringify(refused.body));
     }
     assert.deepEqual((await post('{ me { role } }', as('ADMIN'))).body.data?.me, { role: 'ADMIN' });
+  });
+
+  it('every HTTP route declares a role or is public by name; only the GraphQL IDE’s files and the health probes are public', () => {
+    const routes = httpRoutes(server.app);
+    assert.ok(
+      routes.some((r) => r.route === 'GET /jobs/:id/log.jsonl' && r.role === 'VIEWER'),
+      JSON.stringify(routes),
+    );
+    for (const r of routes) assert.ok(Boolean(r.role) !== Boolean(r.public), `${r.route} must declare exactly one of @RequireRole and @PublicRoute`);
+    assert.deepEqual(
+      routes.filter((r) => r.public).map((r) => r.route),
+      ['GET /graphql', 'GET /graphql-ide/:file', 'GET /healthz', 'GET /readyz'].sort(),
+    );
   });
 
   it('the job log route needs a token too, and answers JSON with a code', async () => {
