@@ -25,6 +25,7 @@ import { findTestDatabaseUrl } from '../../support/test-database.js';
 import { startDedicatedPostgres, type DedicatedPostgres } from '../../support/dedicated-postgres.js';
 import { codeOf, postGraphql } from '../../support/graphql-http.js';
 import { bearer } from '../../support/auth.js';
+import { processAlive } from '../../support/processes.js';
 
 const LABEL = 'sec-pg-restart';
 const AGENT = 'steady';
@@ -41,15 +42,6 @@ async function listenerPid(port: number): Promise<number> {
   assert.ok(pid, `nothing listens on port ${port}: ${stdout}`);
   return Number(pid);
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('PostgreSQL restarted mid-backup', { timeout: 300_000 }, () => {
   let db: DedicatedPostgres;
@@ -134,11 +126,11 @@ describe('PostgreSQL restarted mid-backup', { timeout: 300_000 }, () => {
     const stoppedAt = Date.now();
     // Away: the same process answers, with a code (not even a token can be checked now).
     await sleep(500);
-    assert.ok(alive(serverPid), 'the server process lives while PostgreSQL is away');
+    assert.ok(processAlive(serverPid), 'the server process lives while PostgreSQL is away');
     const away = await postGraphql(stack.graphqlUrl, '{ tapes { totalCount } }', { headers: bearer(stack.adminToken) });
     assert.ok(['CATALOG_ERROR', 'INTERNAL_ERROR', 'QUERY_TIMEOUT'].includes(codeOf(away) ?? ''), `while PostgreSQL is away: ${away.status} ${away.text}`);
     await sleep(Math.max(0, DOWN_MS - (Date.now() - stoppedAt)));
-    assert.ok(alive(serverPid), 'the server process lives after its idle connections were cut');
+    assert.ok(processAlive(serverPid), 'the server process lives after its idle connections were cut');
     await db.start();
 
     // Interrupted (its heartbeats could not be recorded) and resumed, or finished by the same attempt.

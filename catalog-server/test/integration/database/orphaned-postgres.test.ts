@@ -10,15 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, stopOrphanedPostmaster } from '@ferrite/db';
 import { freePort } from '../../support/ports.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { processAlive } from '../../support/processes.js';
 
 describe('embedded PostgreSQL left running by a killed server', { timeout: 180_000 }, () => {
   let tmp = '';
@@ -39,11 +31,11 @@ describe('embedded PostgreSQL left running by a killed server', { timeout: 180_0
     owner.kill('SIGKILL');
     await new Promise((r) => owner.once('exit', r));
     const orphan = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    assert.ok(alive(orphan), 'PostgreSQL outlived the killed process');
+    assert.ok(processAlive(orphan), 'PostgreSQL outlived the killed process');
 
     const db = await startEmbeddedPostgres({ dataDir, port });
     try {
-      assert.equal(alive(orphan), false, 'the orphan was stopped');
+      assert.equal(processAlive(orphan), false, 'the orphan was stopped');
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       assert.equal((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0].one, 1);
