@@ -97,7 +97,6 @@ export class AgentRpcHandlers {
       commands: (call) => void this.openCommands(call),
       reportJobEvent: this.unary('ReportJobEvent', (req) => this.jobEvents.report(req)),
       reportFiles: this.unary('ReportFiles', async (req) => {
-        if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
         // Checked here too, so a batch for another agent's job is refused before any ingest work.
         await this.jobs.assertOwnedBy(req.jobId, req.agentId);
         return this.metrics.timeIngest(() =>
@@ -123,7 +122,6 @@ export class AgentRpcHandlers {
         return { sessionValid: true };
       }),
       requestTape: this.unary('RequestTape', async (req) => {
-        if (!isUuid(req.agentId)) throw AgentErrors.idNotFound(req.agentId);
         if (!isUuid(req.jobId)) throw JobErrors.notFound(req.jobId);
         if (!req.barcode || !req.driveName) throw JobErrors.invalidEvent('RequestTape needs a barcode and a drive', { jobId: req.jobId });
         await this.waiting.tapeRequested(req);
@@ -133,11 +131,9 @@ export class AgentRpcHandlers {
       verifyItems: (call) => void this.serveStream('VerifyItems', call, () => this.itemPages(call.request, 'verify')),
       restoreItems: (call) => void this.serveStream('RestoreItems', call, () => this.itemPages(call.request, 'restore')),
       planBase: (call) => void this.serveStream('PlanBase', call, () => this.planBasePages(call.request)),
-      reportPlan: this.unary('ReportPlan', async (req) => {
-        // Only the agent's own answer counts (the waiter checks the request was asked of this agent).
-        await this.agents.getById(req.agentId);
-        return { accepted: await this.plans.receive(req) };
-      }),
+      // Only the agent's own answer counts (the caller check proved the agent id is the caller's;
+      // the waiter checks the request was asked of this agent).
+      reportPlan: this.unary('ReportPlan', async (req) => ({ accepted: await this.plans.receive(req) })),
       renewCertificate: this.unary(
         'RenewCertificate',
         async (req, caller, call) => {
@@ -182,7 +178,6 @@ export class AgentRpcHandlers {
 
   /** A backup run's base state, for the agent's own job. */
   private async *incrementalBasePages({ agentId, jobId, root }: IncrementalBaseRequest): AsyncGenerator<IncrementalBaseResponse> {
-    if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
     await this.jobs.assertOwnedBy(jobId, agentId);
     yield* this.incrementalBase.stream(jobId, root);
   }
@@ -199,7 +194,6 @@ export class AgentRpcHandlers {
     { agentId, jobId, attempt, barcode }: VerifyItemsRequest | RestoreItemsRequest,
     of: 'verify' | 'restore',
   ): AsyncGenerator<VerifyItemsResponse | RestoreItemsResponse> {
-    if (!isUuid(agentId)) throw AgentErrors.idNotFound(agentId);
     const pages = of === 'verify' ? this.jobs.verifyItems(jobId, agentId, attempt, barcode) : this.jobs.restoreItems(jobId, agentId, attempt, barcode);
     for await (const items of pages) yield { items };
   }

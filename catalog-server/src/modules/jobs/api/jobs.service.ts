@@ -149,13 +149,12 @@ export class JobsService {
     const newJob = { kind: 'FORMAT' as const, agentId, priority: JOB_PRIORITY.FORMAT, spec };
     if (!tape.agentId) {
       // The last holder may have been removed since (its id then names no agent).
-      const agent = named ?? (await this.agents.findById(agentId));
-      if (!agent) throw JobErrors.tapeAgentUnknown(barcode);
+      if (!formatter) throw JobErrors.tapeAgentUnknown(barcode);
       // At standalone drives the format asks the operator itself: a new cartridge has no volume the
       // agent could name it by, so the catalog would never see it arrive; the job takes the blank
       // cartridge inserted for its request.
-      if (await this.agents.standaloneDrivesToAskFor(agent.id)) return this.created((await this.jobs.create(newJob)).job);
-      return this.created(await this.waitForTapes(newJob, [barcode], agent));
+      if (await this.agents.standaloneDrivesToAskFor(formatter.id)) return this.created((await this.jobs.create(newJob)).job);
+      return this.created(await this.waitForTapes(newJob, [barcode], formatter));
     }
     const { job } = await this.jobs.create(newJob);
     return this.created(job);
