@@ -4,9 +4,9 @@
 //   ferrite-agent [--config FILE]                          run
 //   ferrite-agent enroll --token T [--server H:P] [--config FILE]   enrol, then exit
 import { parseArgs } from 'node:util';
-import { loadAgentConfig, AgentConfigError } from './config/agent-config.js';
+import { identityDirOf, loadAgentConfig, AgentConfigError } from './config/agent-config.js';
 import { openDriveSet } from './drives/drive-set.js';
-import { agentIdentity, identityDirOf } from './identity/agent-identity.js';
+import { agentIdentity } from './identity/agent-identity.js';
 import { enroll } from './identity/enroll.js';
 import { IdentityError } from './identity/identity-store.js';
 import { CertificateRenewal } from './identity/renewal.js';

@@ -128,6 +128,11 @@ export type { LtfsLibrarySettings } from './ltfs-config-schema.js';
 
 export class AgentConfigError extends Error {}
 
+/** Where the agent keeps its key, certificate and pinned CA: `identityDir`, or `<stateDir>/identity`. */
+export function identityDirOf(config: Pick<AgentConfig, 'identityDir' | 'stateDir'>): string {
+  return config.identityDir ?? path.join(config.stateDir, 'identity');
+}
+
 /** Reads the config file (if any) and applies FERRITE_* environment overrides. Relative paths in
  *  the file are resolved against the file's directory. */
 export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Promise<AgentConfig> {
@@ -163,7 +168,7 @@ export async function loadAgentConfig(env: NodeJS.ProcessEnv = process.env, argv
   return {
     ...config,
     stateDir: abs(config.stateDir),
-    identityDir: abs(config.identityDir ?? path.join(config.stateDir, 'identity')),
+    identityDir: abs(identityDirOf(config)),
     allowedBackupRoots: config.allowedBackupRoots.map(abs),
     allowedRestoreRoots: config.allowedRestoreRoots.map(abs),
     libraries: config.libraries.map((l) => {

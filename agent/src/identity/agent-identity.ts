@@ -1,15 +1,10 @@
 // The agent's identity at start: the one on disk, or a new one from the enrolment token the config
 // (or FERRITE_ENROLLMENT_TOKEN) carries. An agent without either does not start: it would be
 // refused by the server anyway, and the message says how to enrol.
-import path from 'node:path';
-import type { AgentConfig } from '../config/agent-config.js';
+import { identityDirOf, type AgentConfig } from '../config/agent-config.js';
 import type { Logger } from '../logger.js';
 import { enroll } from './enroll.js';
 import { IdentityError, loadIdentity, type AgentIdentity } from './identity-store.js';
-
-export function identityDirOf(config: Pick<AgentConfig, 'identityDir' | 'stateDir'>): string {
-  return config.identityDir ?? path.join(config.stateDir, 'identity');
-}
 
 export async function agentIdentity(config: AgentConfig, log: Logger): Promise<AgentIdentity> {
   const dir = identityDirOf(config);

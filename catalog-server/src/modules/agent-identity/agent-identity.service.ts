@@ -77,7 +77,8 @@ export class AgentIdentityService implements OnModuleInit {
     const secret = randomBytes(32);
     const token = formatEnrollmentToken(secret, this.ca.fingerprint);
     const expiresAt = new Date(Date.now() + minutes * 60_000);
-    await this.repo.createEnrollment(agentName, hashSecret(parseEnrollmentToken(token)!.secret), expiresAt, createdBy);
+    // The token's secret part is this base64url text; enrol hashes what it reads back from the token.
+    await this.repo.createEnrollment(agentName, hashSecret(secret.toString('base64url')), expiresAt, createdBy);
     return { agentName, token, caFingerprint: this.ca.fingerprint, expiresAt };
   }
 
