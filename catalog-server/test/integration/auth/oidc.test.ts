@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { createLogger } from '../../../src/common/logger.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { bearer, firstAdminToken } from '../../support/auth.js';
-import { codeOf, postGraphql, subscribeOnce, type GqlAnswer } from '../../support/graphql-client.js';
+import { codeOf, postGraphql, type HttpAnswer } from '../../support/graphql-http.js';
+import { wsOperation } from '../../support/graphql-ws.js';
 import { TestOidcIssuer } from '../../support/oidc-issuer.js';
 import { waitFor } from '../../support/stack.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
@@ -34,12 +35,12 @@ function oidcEnv(issuerUrl: string, extra: Record<string, string> = {}) {
   });
 }
 
-const post = (query: string, token: string) => postGraphql(server.graphqlUrl, query, bearer(token));
+const post = (query: string, token: string) => postGraphql(server.graphqlUrl, query, { headers: bearer(token) });
 const signIn = (username: string, groups: unknown, claims: Record<string, unknown> = {}) =>
   issuer.token({ claims: { preferred_username: username, groups, ...claims } });
 
 /** A refusal with this code and message (and HTTP status, for the authentication refusals that set one). */
-function assertRefused(a: GqlAnswer, status: number | null, code: string, message: RegExp) {
+function assertRefused(a: HttpAnswer, status: number | null, code: string, message: RegExp) {
   if (status !== null) assert.equal(a.status, status, JSON.stringify(a.body));
   assert.equal(codeOf(a), code, JSON.stringify(a.body));
   assert.match(a.body.errors![0].message, message);
@@ -214,14 +215,17 @@ describe('a token the issuer did not sign for us', () => {
 });
 
 describe('subscriptions over WebSocket', () => {
+  const subscribe = (token: string) =>
+    wsOperation(server.graphqlUrl, { query: 'subscription { operatorRequestUpdated { id } }', connectionParams: bearer(token) });
+
   it('take an OIDC token in the connection parameters', async () => {
-    assert.deepEqual(await subscribeOnce(server.graphqlUrl, bearer(await signIn('vera', ['staff']))), {});
+    assert.deepEqual(await subscribe(await signIn('vera', ['staff'])), {});
   });
 
   it('refuse an expired one', async () => {
     const expired = await issuer.token({ claims: { preferred_username: 'vera', groups: ['staff'], exp: Math.floor(Date.now() / 1000) - 600 } });
-    const r = await subscribeOnce(server.graphqlUrl, bearer(expired));
-    const errors = r.error as { message: string; extensions?: { code?: string } }[];
+    const r = await subscribe(expired);
+    const errors = r.errors;
     assert.ok(Array.isArray(errors), JSON.stringify(r));
     assert.equal(errors[0].extensions?.code, 'UNAUTHENTICATED');
   });
@@ -236,7 +240,7 @@ describe('an identity provider that is down when the server starts', () => {
     const second = await startServer(oidcEnv(late.issuer, { FERRITE_AUTH_FAILURES_PER_MINUTE: '5' }), { logger: createLogger('silent') });
     try {
       assert.ok(Date.now() - started < 15_000, 'the start did not wait for the issuer');
-      const ask = async (token: string) => postGraphql(second.graphqlUrl, '{ me { name } }', bearer(token));
+      const ask = async (token: string) => postGraphql(second.graphqlUrl, '{ me { name } }', { headers: bearer(token) });
       const token = await late.token({ claims: { preferred_username: 'lena', groups: ['staff'] } });
       assertRefused(await ask(token), 401, 'UNAUTHENTICATED', /is not available yet: the server could not load its discovery document/);
       assert.equal(codeOf(await ask(adminToken)), undefined);
